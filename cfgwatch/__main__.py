@@ -1,0 +1,3 @@
+from cfgwatch.cli import main
+
+main()

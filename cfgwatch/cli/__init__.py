@@ -1,0 +1,78 @@
+"""The command line: a thin typer layer over cfgwatch.api. Exit codes: 0 clean, 1 findings, 2 error.
+
+Each area registers its commands from its own module (`register(app)`), listed in `_AREAS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+
+from cfgwatch import __version__
+from cfgwatch.cli.common import State, err_console
+from cfgwatch.errors import CfgwatchError
+
+app = typer.Typer(
+    name="cfgwatch",
+    help=(
+        "Watch router and firewall configs for NAT, ACL and port-forward changes that relay internal "
+        "traffic to Internet proxies (MITRE ATT&CK T1090.002), and check whether they carried traffic."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules under cfgwatch.cli that register commands, in help order.
+_AREAS: list[str] = []
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cfgwatch {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Path to cfgwatch.yaml (default ./cfgwatch.yaml, env CFGWATCH_CONFIG)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = State(config_arg=config)
+
+
+for _area in _AREAS:
+    importlib.import_module(f"cfgwatch.cli.{_area}").register(app)
+
+
+def main() -> None:
+    """Console entry point: bad input and store errors become one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except CfgwatchError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code 2
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

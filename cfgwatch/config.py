@@ -1,0 +1,92 @@
+"""cfgwatch.yaml: where things live and how each stage behaves. Validated at the edge with pydantic.
+
+Relative paths are resolved against the directory holding cfgwatch.yaml, so a project folder can be
+moved or cloned as a whole. Each stage owns its own settings section (a pydantic model in that
+stage's package); this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cfgwatch.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
+CONFIG_ENV = "CFGWATCH_CONFIG"
+
+
+class Section(BaseModel):
+    """Base for every settings section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CfgwatchConfig(Section):
+    snapshots: Path = Path("snapshots")  # the snapshot git repository
+    inventory: Path = Path("inventory")  # hosts.yaml, groups.yaml, defaults.yaml, approved.yaml, ...
+    state_dir: Path = Path(".cfgwatch")  # keys, locks, caches: never inside the snapshot repo
+    base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def snapshots_path(self) -> Path:
+        return self.resolve(self.snapshots)
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.resolve(self.inventory)
+
+    @property
+    def state_path(self) -> Path:
+        return self.resolve(self.state_dir)
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """--config, else $CFGWATCH_CONFIG, else ./cfgwatch.yaml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return Path.cwd() / DEFAULT_CONFIG_NAME
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> ConfigError:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    return ConfigError(first["msg"], path=path, key=key)
+
+
+def load_config(path: str | Path | None = None, *, required: bool = False) -> CfgwatchConfig:
+    """Read cfgwatch.yaml. A missing file gives defaults rooted at its directory unless required."""
+    resolved = config_path(path)
+    if not resolved.exists():
+        if required or path is not None:
+            raise ConfigError("config file not found (run `cfgwatch init` to create one)", path=resolved)
+        return CfgwatchConfig(base_dir=resolved.parent.resolve())
+    try:
+        raw: Any = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ConfigError(
+            f"malformed YAML: {exc}", path=resolved, line=(line + 1) if line is not None else None
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", path=resolved) from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("config must be a mapping of keys", path=resolved)
+    if "base_dir" in raw:
+        raise ConfigError("base_dir is derived from the file location and cannot be set", path=resolved, key="base_dir")
+    try:
+        return CfgwatchConfig(**raw, base_dir=resolved.parent.resolve())
+    except ValidationError as exc:
+        raise _format_validation_error(resolved, exc) from exc

@@ -1,0 +1,1 @@
+"""Platform parsers: one module per platform, registered in `registry.PLATFORM_MODULES`."""
