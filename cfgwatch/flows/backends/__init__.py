@@ -1,0 +1,1 @@
+"""Flow stores behind one interface (`base.FlowBackend`): embedded DuckDB, nfdump, ClickHouse."""
