@@ -1,0 +1,122 @@
+"""Address classes: internal, org-public, public. Built-in private ranges plus inventory/networks.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from cfgwatch.errors import ConfigError
+from cfgwatch.model import AddressSet, PortSet
+
+# RFC 1918, RFC 6598 (CGNAT), loopback, link-local, ULA, IPv6 link-local / loopback.
+BUILTIN_INTERNAL = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+)
+# Not routable on the Internet, not ours either: never "public" (documentation ranges stay public so
+# tests and demos can use them as Internet addresses, as RFC 5737 intends).
+BUILTIN_NON_PUBLIC = ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32", "ff00::/8", "::/128")
+
+DEFAULT_PROXY_PORTS = (1080, 3128, 8080, 8118, 8888, 9050, 9150, 3129, 8000, 8081, 1081, 9051)
+
+
+class AddressClass(StrEnum):
+    INTERNAL = "internal"
+    ORG_PUBLIC = "org-public"
+    PUBLIC = "public"
+
+
+class NetworksFile(BaseModel):
+    """inventory/networks.yaml: what the organisation owns beyond the private ranges."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    internal: list[str] = []  # extra internal ranges (e.g. public space used internally)
+    org_public: list[str] = []  # the organisation's own public ranges (DMZ, NAT pools)
+    proxy_ports: list[int] = []  # added to the default proxy/tunnel port list
+
+    @field_validator("internal", "org_public")
+    @classmethod
+    def _valid_prefixes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            AddressSet.parse(value)  # raises ValueError naming the bad prefix
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Networks:
+    """The address plan used to class every address a change touches."""
+
+    internal: AddressSet
+    org_public: AddressSet
+    non_public: AddressSet
+    proxy_ports: PortSet
+
+    @classmethod
+    def default(cls) -> Networks:
+        return cls.build()
+
+    @classmethod
+    def build(
+        cls, internal: tuple[str, ...] = (), org_public: tuple[str, ...] = (), proxy_ports: tuple[int, ...] = ()
+    ) -> Networks:
+        return cls(
+            internal=AddressSet.parse(*BUILTIN_INTERNAL, *internal),
+            org_public=AddressSet.parse(*org_public) if org_public else AddressSet(),
+            non_public=AddressSet.parse(*BUILTIN_NON_PUBLIC),
+            proxy_ports=PortSet.of(*DEFAULT_PROXY_PORTS, *proxy_ports),
+        )
+
+    @property
+    def public(self) -> AddressSet:
+        """Everything that is neither internal, ours, nor unroutable."""
+        return AddressSet.any() - self.internal - self.org_public - self.non_public
+
+    def internal_part(self, addresses: AddressSet) -> AddressSet:
+        return addresses & self.internal
+
+    def public_part(self, addresses: AddressSet) -> AddressSet:
+        return addresses & self.public
+
+    def org_part(self, addresses: AddressSet) -> AddressSet:
+        return addresses & self.org_public
+
+    def classes(self, addresses: AddressSet) -> frozenset[AddressClass]:
+        found: set[AddressClass] = set()
+        if addresses.overlaps(self.internal):
+            found.add(AddressClass.INTERNAL)
+        if addresses.overlaps(self.org_public):
+            found.add(AddressClass.ORG_PUBLIC)
+        if addresses.overlaps(self.public) or addresses.fqdns:
+            found.add(AddressClass.PUBLIC)
+        return frozenset(found)
+
+
+def load_networks(path: Path) -> Networks:
+    """Read networks.yaml; a missing file means the built-in private ranges only."""
+    if not path.exists():
+        return Networks.default()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"malformed YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping with internal / org_public / proxy_ports", path=path)
+    try:
+        parsed = NetworksFile(**raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(first["msg"], path=path, key=".".join(str(p) for p in first["loc"])) from exc
+    return Networks.build(tuple(parsed.internal), tuple(parsed.org_public), tuple(parsed.proxy_ports))

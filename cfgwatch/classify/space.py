@@ -1,0 +1,213 @@
+"""Packet-space algebra for first-match rule lists: what a list permits, and what a change adds or removes.
+
+A rule's match is a union of boxes over seven dimensions (from-zone, to-zone, src, dst, protocol,
+src port, dst port). To compare two versions of a list inside the region a change touches, the region
+is cut into cells along every boundary of the rules that overlap it; the first-match decision is
+constant inside a cell, so evaluating one representative point per cell is exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cfgwatch.model import AddressSet, FilterRule, PortSet
+from cfgwatch.model import intervals as iv
+from cfgwatch.model.ports import PORT_MAX, PORT_PROTOCOLS
+
+V6_OFFSET = 1 << 32  # IPv6 addresses live above IPv4 on one address axis
+ADDRESS_AXIS_MAX = V6_OFFSET + (1 << 128) - 1
+ZONE_MAX = 1 << 20
+DIMENSIONS = ("from_zone", "to_zone", "src", "dst", "protocol", "src_port", "dst_port")
+MAX_CELLS = 200_000
+
+Box = tuple[iv.Intervals, ...]  # one Intervals per dimension
+
+
+def address_axis(addresses: AddressSet) -> iv.Intervals:
+    if addresses.is_any:
+        return ((0, ADDRESS_AXIS_MAX),)
+    v6 = tuple((start + V6_OFFSET, end + V6_OFFSET) for start, end in addresses.v6)
+    return addresses.v4 + v6
+
+
+def axis_to_addresses(intervals: iv.Intervals) -> AddressSet:
+    v4: list[tuple[int, int]] = []
+    v6: list[tuple[int, int]] = []
+    for start, end in intervals:
+        if end < V6_OFFSET:
+            v4.append((start, end))
+        elif start >= V6_OFFSET:
+            v6.append((start - V6_OFFSET, end - V6_OFFSET))
+        else:
+            v4.append((start, V6_OFFSET - 1))
+            v6.append((0, end - V6_OFFSET))
+    return AddressSet(iv.normalize(v4), iv.normalize(v6))
+
+
+class ZoneIndex:
+    """Zone names to integers so zones are one more interval dimension; empty zone list = any zone."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def axis(self, zones: Iterable[str]) -> iv.Intervals:
+        names = list(zones)
+        if not names or "any" in (name.lower() for name in names):
+            return ((0, ZONE_MAX),)
+        ids = []
+        for name in names:
+            if name not in self._ids:
+                self._ids[name] = len(self._ids) + 1
+            ids.append((self._ids[name], self._ids[name]))
+        return iv.normalize(ids)
+
+
+def rule_boxes(rule: FilterRule, zones: ZoneIndex) -> tuple[Box, ...]:
+    """The boxes a filter rule matches (one per service)."""
+    from_axis = zones.axis(rule.from_zones)
+    to_axis = zones.axis(rule.to_zones)
+    src = address_axis(rule.match.src)
+    dst = address_axis(rule.match.dst)
+    boxes: list[Box] = []
+    for service in rule.match.services:
+        if service.protocol is None:
+            proto: iv.Intervals = ((0, 255),)
+            sport: iv.Intervals = ((0, PORT_MAX),)
+            dport: iv.Intervals = ((0, PORT_MAX),)
+        else:
+            proto = ((service.protocol, service.protocol),)
+            if service.protocol in PORT_PROTOCOLS:
+                sport, dport = service.src_ports.ranges, service.dst_ports.ranges
+            else:
+                sport = dport = ((0, PORT_MAX),)
+        boxes.append((from_axis, to_axis, src, dst, proto, sport, dport))
+    return tuple(boxes)
+
+
+def _box_overlaps(left: Box, right: Box) -> bool:
+    return all(iv.overlaps(a, b) for a, b in zip(left, right, strict=True))
+
+
+def _box_intersection(left: Box, right: Box) -> Box | None:
+    result = tuple(iv.intersection(a, b) for a, b in zip(left, right, strict=True))
+    return None if any(not part for part in result) else result
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledList:
+    """A filter list ready for first-match evaluation."""
+
+    rules: tuple[FilterRule, ...]
+    boxes: tuple[tuple[Box, ...], ...]
+    allows: tuple[bool, ...]
+
+    @classmethod
+    def build(cls, rules: Sequence[FilterRule], zones: ZoneIndex) -> CompiledList:
+        active = tuple(rule for rule in rules if rule.enabled)
+        return cls(
+            rules=active,
+            boxes=tuple(rule_boxes(rule, zones) for rule in active),
+            allows=tuple(rule.action.allows for rule in active),
+        )
+
+    def overlapping(self, region: Box) -> list[int]:
+        return [index for index, boxes in enumerate(self.boxes) if any(_box_overlaps(b, region) for b in boxes)]
+
+    def decide(self, point: tuple[int, ...], candidates: Sequence[int]) -> bool:
+        """First-match decision for one packet, over the candidate rules (in list order); default deny."""
+        for index in candidates:
+            for box in self.boxes[index]:
+                if all(_in(point[d], box[d]) for d in range(len(DIMENSIONS))):
+                    return self.allows[index]
+        return False
+
+
+def _in(value: int, intervals: iv.Intervals) -> bool:
+    return any(start <= value <= end for start, end in intervals)
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceDelta:
+    """Traffic a change newly permits (`widened`) or newly denies (`narrowed`), as unions of boxes."""
+
+    widened: tuple[Box, ...]
+    narrowed: tuple[Box, ...]
+    exact: bool  # False when the region had too many cells and only rule-level evidence was used
+
+    def widened_src(self) -> AddressSet:
+        return _union_dimension(self.widened, 2)
+
+    def widened_dst(self) -> AddressSet:
+        return _union_dimension(self.widened, 3)
+
+    def widened_dst_ports(self) -> PortSet:
+        ranges: iv.Intervals = ()
+        for box in self.widened:
+            ranges = iv.union(ranges, box[6])
+        return PortSet(ranges)
+
+    def narrowed_src(self) -> AddressSet:
+        return _union_dimension(self.narrowed, 2)
+
+    def narrowed_dst(self) -> AddressSet:
+        return _union_dimension(self.narrowed, 3)
+
+
+def _union_dimension(boxes: Sequence[Box], dimension: int) -> AddressSet:
+    merged: iv.Intervals = ()
+    for box in boxes:
+        merged = iv.union(merged, box[dimension])
+    return axis_to_addresses(merged)
+
+
+def _elementary(region_axis: iv.Intervals, boxes: Iterable[Box], dimension: int) -> list[iv.Interval]:
+    """Cut the region's axis at every boundary of the overlapping boxes."""
+    cuts: set[int] = set()
+    for box in boxes:
+        for start, end in box[dimension]:
+            cuts.add(start)
+            cuts.add(end + 1)
+    pieces: list[iv.Interval] = []
+    for start, end in region_axis:
+        inner = sorted(cut for cut in cuts if start < cut <= end)
+        current = start
+        for cut in inner:
+            pieces.append((current, cut - 1))
+            current = cut
+        pieces.append((current, end))
+    return pieces
+
+
+def compare_in_region(before: CompiledList, after: CompiledList, regions: Sequence[Box]) -> SpaceDelta:
+    """Exact widened/narrowed traffic of `after` against `before`, inside the given regions."""
+    widened: list[Box] = []
+    narrowed: list[Box] = []
+    exact = True
+    for region in regions:
+        cand_before = before.overlapping(region)
+        cand_after = after.overlapping(region)
+        relevant: list[Box] = []
+        for compiled, candidates in ((before, cand_before), (after, cand_after)):
+            for index in candidates:
+                for box in compiled.boxes[index]:
+                    clipped = _box_intersection(box, region)
+                    if clipped is not None:
+                        relevant.append(clipped)
+        axes = [_elementary(region[d], relevant, d) for d in range(len(DIMENSIONS))]
+        cell_count = 1
+        for axis in axes:
+            cell_count *= len(axis)
+        if cell_count > MAX_CELLS:
+            exact = False
+            axes = [[(axis[0][0], axis[-1][1])] if len(axis) > 1 else axis for axis in axes]
+        for cell in itertools.product(*axes):
+            point = tuple(piece[0] for piece in cell)
+            allowed_before = before.decide(point, cand_before)
+            allowed_after = after.decide(point, cand_after)
+            if allowed_after and not allowed_before:
+                widened.append(tuple((piece,) for piece in cell))
+            elif allowed_before and not allowed_after:
+                narrowed.append(tuple((piece,) for piece in cell))
+    return SpaceDelta(tuple(widened), tuple(narrowed), exact)

@@ -1,0 +1,275 @@
+"""Rule-level diff of two RuleSets: added, removed and modified rules, bindings and objects.
+
+Matching is by identity key (see keys.py), then leftovers are paired: identical meaning under other
+object names is no change; NAT rules with the same original side are one modification. For filter
+lists the first-match packet space decides whether a change (or a reorder) altered what is permitted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from cfgwatch.classify.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
+from cfgwatch.diff import keys
+from cfgwatch.diff.records import ChangeType, Item, RuleChange, SourceLines
+from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet
+
+T = TypeVar("T", bound=Item)
+
+
+def _keyed(items: Sequence[T], key_of: Callable[[T], str]) -> dict[str, T]:
+    """Key every item; repeated keys get an occurrence suffix so duplicates stay distinct."""
+    seen: dict[str, int] = defaultdict(int)
+    result: dict[str, T] = {}
+    for item in items:
+        base = key_of(item)
+        count = seen[base]
+        seen[base] += 1
+        result[base if count == 0 else f"{base}#{count}"] = item
+    return result
+
+
+def _lines(item: Item | None, text_lines: Sequence[str] | None) -> SourceLines | None:
+    if item is None or item.source is None or text_lines is None:
+        return None
+    start, end = item.source.start_line, item.source.end_line
+    return SourceLines(start, end, tuple(text_lines[start - 1 : end]))
+
+
+class _Differ:
+    def __init__(
+        self,
+        before: RuleSet,
+        after: RuleSet,
+        device: str,
+        text_before: str | None,
+        text_after: str | None,
+    ) -> None:
+        self.before = before
+        self.after = after
+        self.device = device
+        self.platform = after.platform or before.platform
+        self.lines_before = text_before.splitlines() if text_before is not None else None
+        self.lines_after = text_after.splitlines() if text_after is not None else None
+        self.changes: list[RuleChange] = []
+        self.changed_objects = self._changed_object_names()
+
+    def record(
+        self,
+        change: ChangeType,
+        family: str,
+        key: str,
+        old: Item | None,
+        new: Item | None,
+        reasons: tuple[str, ...] = (),
+        delta: SpaceDelta | None = None,
+    ) -> None:
+        self.changes.append(
+            RuleChange(
+                device=self.device,
+                platform=self.platform,
+                change=change,
+                family=family,
+                key=key,
+                before=old,
+                after=new,
+                reasons=reasons,
+                lines_before=_lines(old, self.lines_before),
+                lines_after=_lines(new, self.lines_after),
+                rev_before=self.before.revision,
+                rev_after=self.after.revision,
+                exact=delta.exact if delta is not None else True,
+                delta=delta,
+            )
+        )
+
+    # -- objects ------------------------------------------------------------------------------
+    def _changed_object_names(self) -> dict[str, tuple[ObjectDef | None, ObjectDef | None]]:
+        old = {obj.name: obj for obj in self.before.objects}
+        new = {obj.name: obj for obj in self.after.objects}
+        changed: dict[str, tuple[ObjectDef | None, ObjectDef | None]] = {}
+        for name in sorted(old.keys() | new.keys()):
+            if old.get(name) != new.get(name):
+                changed[name] = (old.get(name), new.get(name))
+        return changed
+
+    def diff_objects(self) -> None:
+        for name, (old, new) in self.changed_objects.items():
+            if old is not None and new is not None:
+                key = keys.object_key(new)
+                self.record(ChangeType.MODIFIED, "object", key, old, new, (f"object {name} changed meaning",))
+
+    def _object_reasons(self, old: FilterRule | NatRule, new: FilterRule | NatRule) -> tuple[str, ...]:
+        used = _names_used(old) | _names_used(new)
+        reasons = [f"object {name} changed meaning" for name in sorted(used) if name in self.changed_objects]
+        if not reasons:
+            reasons.append(_describe_difference(old, new))
+        return tuple(reasons)
+
+    # -- filters ------------------------------------------------------------------------------
+    def diff_filters(self) -> None:
+        old_lists = self.before.filter_lists()
+        new_lists = self.after.filter_lists()
+        for list_name in sorted(old_lists.keys() | new_lists.keys()):
+            self._diff_list(list_name, old_lists.get(list_name, ()), new_lists.get(list_name, ()))
+
+    def _diff_list(self, list_name: str, old_rules: Sequence[FilterRule], new_rules: Sequence[FilterRule]) -> None:
+        if tuple(old_rules) == tuple(new_rules) and all(
+            keys.filter_key(a) == keys.filter_key(b) for a, b in zip(old_rules, new_rules, strict=True)
+        ):
+            return
+        old_keyed = _keyed(old_rules, keys.filter_key)
+        new_keyed = _keyed(new_rules, keys.filter_key)
+        removed = [key for key in old_keyed if key not in new_keyed]
+        added = [key for key in new_keyed if key not in old_keyed]
+        # same meaning under other object names: not a change (re-key the old entry, keep its order)
+        renamed: dict[str, str] = {}
+        for old_key in list(removed):
+            for new_key in added:
+                if old_keyed[old_key] == new_keyed[new_key]:
+                    removed.remove(old_key)
+                    added.remove(new_key)
+                    renamed[old_key] = new_key
+                    break
+        if renamed:
+            old_keyed = {renamed.get(key, key): rule for key, rule in old_keyed.items()}
+        common = [key for key in old_keyed if key in new_keyed]
+        modified = [key for key in common if old_keyed[key] != new_keyed[key]]
+        moved = _moved_keys(
+            [key for key in old_keyed if key in new_keyed], [key for key in new_keyed if key in old_keyed]
+        )
+
+        zones = ZoneIndex()
+        compiled_old = CompiledList.build(old_rules, zones)
+        compiled_new = CompiledList.build(new_rules, zones)
+
+        def delta_for(*rules: FilterRule | None) -> SpaceDelta:
+            regions = [box for rule in rules if rule is not None for box in rule_boxes(rule, zones)]
+            return compare_in_region(compiled_old, compiled_new, regions)
+
+        for key in removed:
+            rule = old_keyed[key]
+            self.record(ChangeType.REMOVED, "filter", key, rule, None, delta=delta_for(rule))
+        for key in added:
+            rule = new_keyed[key]
+            self.record(ChangeType.ADDED, "filter", key, None, rule, delta=delta_for(rule))
+        for key in modified:
+            old, new = old_keyed[key], new_keyed[key]
+            reasons = self._object_reasons(old, new)
+            self.record(ChangeType.MODIFIED, "filter", key, old, new, reasons, delta_for(old, new))
+        for key in moved:
+            if key in modified:
+                continue
+            old, new = old_keyed[key], new_keyed[key]
+            delta = delta_for(new)
+            if delta.widened or delta.narrowed:
+                reasons = ("moved within the list, which changes what it permits",)
+                self.record(ChangeType.MODIFIED, "filter", key, old, new, reasons, delta)
+
+    # -- NAT ----------------------------------------------------------------------------------
+    def diff_nats(self) -> None:
+        old_keyed = _keyed(self.before.nats, keys.nat_key)
+        new_keyed = _keyed(self.after.nats, keys.nat_key)
+        removed = [key for key in old_keyed if key not in new_keyed]
+        added = [key for key in new_keyed if key not in old_keyed]
+        for old_key in list(removed):
+            old = old_keyed[old_key]
+            for new_key in added:
+                new = new_keyed[new_key]
+                if old == new:
+                    removed.remove(old_key)
+                    added.remove(new_key)
+                    break
+                if keys.nat_origin_key(old) == keys.nat_origin_key(new):
+                    removed.remove(old_key)
+                    added.remove(new_key)
+                    self.record(ChangeType.MODIFIED, "nat", new_key, old, new, self._object_reasons(old, new))
+                    break
+        for key in removed:
+            self.record(ChangeType.REMOVED, "nat", key, old_keyed[key], None)
+        for key in added:
+            self.record(ChangeType.ADDED, "nat", key, None, new_keyed[key])
+        for key in old_keyed.keys() & new_keyed.keys():
+            old, new = old_keyed[key], new_keyed[key]
+            if old != new:
+                self.record(ChangeType.MODIFIED, "nat", key, old, new, self._object_reasons(old, new))
+
+    # -- bindings -----------------------------------------------------------------------------
+    def diff_bindings(self) -> None:
+        old_keyed = _keyed(self.before.bindings, keys.binding_key)
+        new_keyed = _keyed(self.after.bindings, keys.binding_key)
+        for key in old_keyed.keys() - new_keyed.keys():
+            self.record(ChangeType.REMOVED, "binding", key, old_keyed[key], None)
+        for key in new_keyed.keys() - old_keyed.keys():
+            self.record(ChangeType.ADDED, "binding", key, None, new_keyed[key])
+
+
+def _moved_keys(old_order: Sequence[str], new_order: Sequence[str]) -> list[str]:
+    """Keys outside the longest common subsequence: the entries whose relative order changed."""
+    if list(old_order) == list(new_order):
+        return []
+    position = {key: index for index, key in enumerate(old_order)}
+    sequence = [position[key] for key in new_order]
+    # longest increasing subsequence (patience sorting) over old positions in new order
+    tails: list[int] = []
+    tail_index: list[int] = []
+    parent = [-1] * len(sequence)
+    import bisect
+
+    for index, value in enumerate(sequence):
+        slot = bisect.bisect_left(tails, value)
+        if slot == len(tails):
+            tails.append(value)
+            tail_index.append(index)
+        else:
+            tails[slot] = value
+            tail_index[slot] = index
+        parent[index] = tail_index[slot - 1] if slot > 0 else -1
+    keep: set[int] = set()
+    cursor = tail_index[-1] if tail_index else -1
+    while cursor != -1:
+        keep.add(cursor)
+        cursor = parent[cursor]
+    return [key for index, key in enumerate(new_order) if index not in keep]
+
+
+def _names_used(rule: FilterRule | NatRule) -> set[str]:
+    names: set[str] = set()
+    sets: list[AddressSet | None] = [rule.match.src, rule.match.dst]
+    if isinstance(rule, NatRule):
+        sets += [rule.translated_src, rule.translated_dst]
+    for addresses in sets:
+        if addresses is not None:
+            names.update(addresses.names)
+    for service in rule.match.services:
+        names.update(service.names)
+    return names
+
+
+def _describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) -> str:
+    fields = [
+        name
+        for name in type(old).__dataclass_fields__
+        if name not in ("source", "sequence", "comment") and getattr(old, name) != getattr(new, name)
+    ]
+    return "changed: " + ", ".join(fields) if fields else "changed"
+
+
+def diff_rulesets(
+    before: RuleSet,
+    after: RuleSet,
+    *,
+    device: str | None = None,
+    text_before: str | None = None,
+    text_after: str | None = None,
+) -> list[RuleChange]:
+    """Unclassified rule-level changes from `before` to `after` (classification adds categories)."""
+    name = device or after.device or before.device or "device"
+    differ = _Differ(before, after, name, text_before, text_after)
+    differ.diff_objects()
+    differ.diff_filters()
+    differ.diff_nats()
+    differ.diff_bindings()
+    return sorted(differ.changes, key=lambda change: (change.family, change.key, change.change.value))

@@ -1,0 +1,131 @@
+"""Diff two snapshot revisions: only devices git reports as changed are read, parsed and compared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from cfgwatch.classify.categories import classify_changes
+from cfgwatch.classify.networks import Networks
+from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.diff.records import RuleChange
+from cfgwatch.errors import CfgwatchError
+from cfgwatch.model import RuleSet
+from cfgwatch.vendors.registry import canonical_platform, detect_platform, get_parser
+
+
+class SnapshotReader(Protocol):
+    """The part of the snapshot store the diff needs."""
+
+    def changed_devices(self, rev_a: str, rev_b: str) -> list[str]: ...
+
+    def read(self, name: str, rev: str = "HEAD") -> str: ...
+
+    def platform(self, name: str, rev: str = "HEAD") -> str | None: ...
+
+    def devices(self, rev: str = "HEAD") -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDiff:
+    """The changes on one device; `error` says why a device could not be compared (data, not exception)."""
+
+    device: str
+    platform: str | None
+    changes: tuple[RuleChange, ...] = ()
+    diagnostics: int = 0  # unmodelled lines in the newer version
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    rev_a: str
+    rev_b: str
+    devices: tuple[DeviceDiff, ...]
+
+    @property
+    def changes(self) -> list[RuleChange]:
+        return [change for device in self.devices for change in device.changes]
+
+
+Progress = Callable[[str, int, int], None]  # (device, done, total)
+
+
+def _read_or_none(store: SnapshotReader, name: str, rev: str, present: set[str]) -> str | None:
+    return store.read(name, rev) if name in present else None
+
+
+def _parse(platform: str, text: str | None, device: str, rev: str) -> RuleSet:
+    if text is None:
+        return RuleSet(platform=platform, device=device, revision=rev)
+    return replace(get_parser(platform).parse(text), device=device, revision=rev)
+
+
+def diff_device(
+    device: str,
+    platform: str,
+    text_before: str | None,
+    text_after: str | None,
+    networks: Networks,
+    *,
+    rev_a: str | None = None,
+    rev_b: str | None = None,
+) -> DeviceDiff:
+    """Parse both versions of one device, diff and classify."""
+    before = _parse(platform, text_before, device, rev_a or "")
+    after = _parse(platform, text_after, device, rev_b or "")
+    changes = diff_rulesets(before, after, device=device, text_before=text_before, text_after=text_after)
+    return DeviceDiff(
+        device=device,
+        platform=platform,
+        changes=tuple(classify_changes(changes, networks)),
+        diagnostics=len(after.diagnostics),
+    )
+
+
+def diff_revisions(
+    store: SnapshotReader,
+    rev_a: str,
+    rev_b: str,
+    networks: Networks,
+    *,
+    devices: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+) -> DiffResult:
+    """Classified changes between two revisions for the devices git says changed (optionally filtered)."""
+    changed = store.changed_devices(rev_a, rev_b)
+    if devices:
+        wanted = set(devices)
+        changed = [name for name in changed if name in wanted]
+    present_a = set(store.devices(rev_a)) if changed else set()
+    present_b = set(store.devices(rev_b)) if changed else set()
+    results: list[DeviceDiff] = []
+    for index, name in enumerate(changed, start=1):
+        results.append(_diff_one(store, name, rev_a, rev_b, present_a, present_b, networks))
+        if on_progress is not None:
+            on_progress(name, index, len(changed))
+    return DiffResult(rev_a=rev_a, rev_b=rev_b, devices=tuple(results))
+
+
+def _diff_one(
+    store: SnapshotReader,
+    name: str,
+    rev_a: str,
+    rev_b: str,
+    present_a: set[str],
+    present_b: set[str],
+    networks: Networks,
+) -> DeviceDiff:
+    text_before = _read_or_none(store, name, rev_a, present_a)
+    text_after = _read_or_none(store, name, rev_b, present_b)
+    declared = store.platform(name, rev_b if name in present_b else rev_a)
+    platform = canonical_platform(declared) if declared else None
+    if platform is None:
+        platform = detect_platform(text_after or text_before or "")
+    if platform is None:
+        return DeviceDiff(device=name, platform=None, error="platform unknown and not detectable from the config")
+    try:
+        return diff_device(name, platform, text_before, text_after, networks, rev_a=rev_a, rev_b=rev_b)
+    except CfgwatchError as exc:  # e.g. no parser registered for this platform
+        return DeviceDiff(device=name, platform=platform, error=str(exc))
