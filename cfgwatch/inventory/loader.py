@@ -1,0 +1,374 @@
+"""Load a Nornir SimpleInventory (hosts.yaml, groups.yaml, defaults.yaml) into validated, resolved devices.
+
+The files are the ones Nornir reads, so an existing Nornir inventory can be reused as is. cfgwatch's own
+keys live under `data:` (platform, site, role, collector, credentials). Values are inherited the Nornir
+way: host, then its groups in order (each before its own parent groups), then defaults.
+Errors name the file and the key (e.g. `hosts.yaml: key 'rtr1.data.collector'`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cfgwatch.errors import ConfigError, UnknownPlatformError
+from cfgwatch.inventory.credentials import CredentialRef, Credentials, resolve
+from cfgwatch.inventory.platforms import canonical
+
+HOSTS_FILE = "hosts.yaml"
+GROUPS_FILE = "groups.yaml"
+DEFAULTS_FILE = "defaults.yaml"
+
+Collector = Literal["napalm", "netmiko"]
+_SECRET_WORDS = ("password", "secret", "passphrase")
+_PLAIN_PASSWORD = (
+    "plain-text passwords are not allowed in the inventory; name an environment variable "
+    "(data.credentials.password_env) or a file (data.credentials.password_file) instead"
+)
+
+
+# --- input models (pydantic, only at the file edge) ------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CredentialsIn(_Strict):
+    username: str | None = None
+    username_env: str | None = None
+    username_file: Path | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    secret_env: str | None = None
+    secret_file: Path | None = None
+
+
+class DataIn(BaseModel):
+    """`data:` of a host/group/defaults. Extra keys are kept (Nornir users keep their own data here), but a
+    key that looks like a typo of a cfgwatch key is an error."""
+
+    model_config = ConfigDict(extra="allow")
+
+    platform: str | None = None
+    site: str | None = None
+    role: str | None = None
+    collector: Collector | None = None
+    credentials: CredentialsIn | None = None
+
+    @model_validator(mode="after")
+    def _no_typos(self) -> DataIn:
+        known = [name for name in type(self).model_fields if name != "model_config"]
+        for key in self.model_extra or {}:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+            if close:
+                raise ValueError(f"unknown key '{key}' (did you mean '{close[0]}'?)")
+            if key.lower() in _SECRET_WORDS:
+                raise ValueError(_PLAIN_PASSWORD)
+        return self
+
+
+def _check_no_secrets(value: Any, where: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).lower() in _SECRET_WORDS and item not in (None, ""):
+                raise ValueError(f"{where}{key}: {_PLAIN_PASSWORD}")
+            _check_no_secrets(item, f"{where}{key}.")
+
+
+class ConnectionOptionIn(_Strict):
+    hostname: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    platform: str | None = None
+    extras: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _no_plain_password(self) -> ConnectionOptionIn:
+        if self.password:
+            raise ValueError(_PLAIN_PASSWORD)
+        _check_no_secrets(self.extras or {}, "extras.")
+        return self
+
+
+class DefaultsIn(_Strict):
+    hostname: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    platform: str | None = None
+    data: DataIn | None = None
+    connection_options: dict[str, ConnectionOptionIn] | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _no_plain_password(cls, value: str | None) -> str | None:
+        if value:
+            raise ValueError(_PLAIN_PASSWORD)
+        return value
+
+
+class GroupIn(DefaultsIn):
+    groups: list[str] = []
+
+
+class HostIn(GroupIn):
+    pass
+
+
+# --- resolved data --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group as written (its values are inherited by member hosts)."""
+
+    name: str
+    groups: tuple[str, ...]
+    platform: str | None
+    site: str | None
+    role: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One device with everything inherited from groups and defaults already applied."""
+
+    name: str
+    hostname: str
+    port: int
+    platform: str | None  # canonical netutils/netmiko name
+    groups: tuple[str, ...]
+    site: str | None
+    role: str | None
+    collector: Collector
+    credentials: CredentialRef
+    data: Mapping[str, Any] = field(default_factory=dict)  # the user's own data keys (not cfgwatch's)
+    connection_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    directory: Path
+    hosts: dict[str, Device]
+    groups: dict[str, Group]
+
+    def select(self, names: Iterable[str] = (), groups: Iterable[str] = ()) -> list[Device]:
+        """Devices by name and/or group membership (direct or inherited); everything when both are empty."""
+        names, groups = list(names), set(groups)
+        unknown = [n for n in names if n not in self.hosts] + [g for g in groups if g not in self.groups]
+        if unknown:
+            raise ConfigError(f"not in the inventory: {', '.join(unknown)}", path=self.directory)
+        if not names and not groups:
+            return list(self.hosts.values())
+        return [
+            d
+            for d in self.hosts.values()
+            if d.name in names or groups.intersection(_group_closure(d.groups, self.groups))
+        ]
+
+
+def resolve_credentials(device: Device) -> Credentials:
+    """Read the device's referenced env vars / files now (never cached, never stored)."""
+    return resolve(device.name, device.credentials)
+
+
+# --- loading --------------------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (YAML would silently keep the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError("inventory file not found", path=path)
+        return {}
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"malformed YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read inventory file: {exc}", path=path) from exc
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping of names to settings", path=path)
+    return raw
+
+
+def _validate(model: type[BaseModel], value: Any, path: Path, prefix: str) -> Any:
+    try:
+        return model.model_validate(value if value is not None else {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(message, path=path, key=key or None) from exc
+
+
+def _group_closure(start: Iterable[str], groups: Mapping[str, Group]) -> list[str]:
+    """Groups in Nornir inheritance order: each group, then its parents, depth first, no repeats."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        order.append(name)
+        for parent in groups[name].groups:
+            visit(parent)
+
+    for name in start:
+        visit(name)
+    return order
+
+
+def _check_cycles(groups: Mapping[str, GroupIn], path: Path) -> None:
+    def walk(name: str, stack: tuple[str, ...]) -> None:
+        if name in stack:
+            cycle = " -> ".join((*stack[stack.index(name) :], name))
+            raise ConfigError(f"group inheritance loop: {cycle}", path=path, key=f"{name}.groups")
+        for parent in groups[name].groups:
+            walk(parent, (*stack, name))
+
+    for name in groups:
+        walk(name, ())
+
+
+def _chain(
+    host: HostIn, group_order: list[str], groups_in: Mapping[str, GroupIn], defaults: DefaultsIn
+) -> Iterator[Any]:
+    yield host
+    for name in group_order:
+        yield groups_in[name]
+    yield defaults
+
+
+def _first(items: Iterable[Any], attr: str) -> Any:
+    for item in items:
+        value = getattr(item, attr, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _canonical(name: str | None, path: Path, key: str) -> str | None:
+    if name is None:
+        return None
+    try:
+        return canonical(name)
+    except UnknownPlatformError as exc:
+        raise ConfigError(exc.message, path=path, key=key) from exc
+
+
+def _resolve_device(
+    name: str,
+    host: HostIn,
+    groups_in: Mapping[str, GroupIn],
+    groups: Mapping[str, Group],
+    defaults: DefaultsIn,
+    directory: Path,
+) -> Device:
+    order = _group_closure(host.groups, groups)
+    chain = list(_chain(host, order, groups_in, defaults))
+    datas = [item.data for item in chain if item.data is not None]
+    creds = [item.credentials for item in datas if item.credentials is not None]
+
+    def cred(attr: str) -> Any:
+        value = _first(creds, attr)
+        if isinstance(value, Path) and not value.expanduser().is_absolute():
+            value = directory / value
+        return value
+
+    platform_raw = _first(datas, "platform") or _first(chain, "platform")
+    user_data: dict[str, Any] = {}
+    for item in reversed(datas):  # nearest definition wins
+        user_data.update(item.model_extra or {})
+    options: dict[str, Any] = {}
+    for item in reversed(chain):
+        for plugin, opt in (item.connection_options or {}).items():
+            options[plugin] = opt.model_dump(exclude_none=True)
+    return Device(
+        name=name,
+        hostname=_first(chain, "hostname") or name,
+        port=_first(chain, "port") or 22,
+        platform=_canonical(platform_raw, directory / HOSTS_FILE, f"{name}.data.platform"),
+        groups=tuple(host.groups),
+        site=_first(datas, "site"),
+        role=_first(datas, "role"),
+        collector=_first(datas, "collector") or "netmiko",
+        credentials=CredentialRef(
+            username=cred("username") or _first(chain, "username"),
+            username_env=cred("username_env"),
+            username_file=cred("username_file"),
+            password_env=cred("password_env"),
+            password_file=cred("password_file"),
+            secret_env=cred("secret_env"),
+            secret_file=cred("secret_file"),
+        ),
+        data=user_data,
+        connection_options=options,
+    )
+
+
+def load_inventory(directory: Path) -> Inventory:
+    """Read and validate hosts.yaml (required), groups.yaml and defaults.yaml (optional) from directory."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError("inventory directory not found", path=directory)
+    hosts_path, groups_path, defaults_path = (directory / n for n in (HOSTS_FILE, GROUPS_FILE, DEFAULTS_FILE))
+    hosts_raw = _read_yaml(hosts_path, required=True)
+    groups_raw = _read_yaml(groups_path, required=False)
+    defaults_raw = _read_yaml(defaults_path, required=False)
+
+    defaults: DefaultsIn = _validate(DefaultsIn, defaults_raw, defaults_path, "")
+    groups_in: dict[str, GroupIn] = {str(n): _validate(GroupIn, v, groups_path, str(n)) for n, v in groups_raw.items()}
+    hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_path, str(n)) for n, v in hosts_raw.items()}
+
+    for name, group in groups_in.items():
+        for parent in group.groups:
+            if parent not in groups_in:
+                raise ConfigError(f"unknown group '{parent}'", path=groups_path, key=f"{name}.groups")
+    _check_cycles(groups_in, groups_path)
+    groups = {
+        name: Group(
+            name=name,
+            groups=tuple(g.groups),
+            platform=_canonical(
+                (g.data.platform if g.data else None) or g.platform, groups_path, f"{name}.data.platform"
+            ),
+            site=g.data.site if g.data else None,
+            role=g.data.role if g.data else None,
+        )
+        for name, g in groups_in.items()
+    }
+    hosts: dict[str, Device] = {}
+    for name, host in hosts_in.items():
+        for group_name in host.groups:
+            if group_name not in groups_in:
+                raise ConfigError(f"unknown group '{group_name}'", path=hosts_path, key=f"{name}.groups")
+        hosts[name] = _resolve_device(name, host, groups_in, groups, defaults, directory)
+    return Inventory(directory=directory, hosts=hosts, groups=groups)

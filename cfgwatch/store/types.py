@@ -1,0 +1,86 @@
+"""Data that goes in and out of the snapshot store: what a collector hands over and what a run produced."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cfgwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from cfgwatch.sanitize import ChangeMetadata
+
+# Why a device could not be collected. Collectors pick one; reports and coverage-gap findings group by it.
+FAILURE_REASONS: frozenset[str] = frozenset(
+    {"auth", "timeout", "refused", "hostkey", "incomplete", "cli-error", "unreadable", "error"}
+)
+
+# Device names become file names in the snapshot repo: keep them to characters that are safe everywhere
+# (hostnames, FQDNs, and the usual backup-tool file names).
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@+-]{0,199}")
+
+
+def check_device_name(name: str) -> str:
+    """Return the name if it can be a file in the snapshot repo, else raise InputError saying why."""
+    if not _NAME_RE.fullmatch(name) or name.endswith(".lock"):
+        raise InputError(
+            f"'{name}' is not a usable device name (letters, digits and . _ @ + - only, "
+            "starting with a letter or digit, at most 200 characters)"
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSnapshot:
+    """One device's config as collected in a run, already sanitized (no secrets, no volatile lines)."""
+
+    name: str
+    platform: str | None
+    text: str
+    metadata: ChangeMetadata | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFailure:
+    """A device that could not be collected in a run. `detail` is human text and never holds credentials."""
+
+    name: str
+    reason: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.reason not in FAILURE_REASONS:
+            raise ValueError(f"unknown failure reason '{self.reason}' (one of {sorted(FAILURE_REASONS)})")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one collection run did to the snapshot repo. `commit` is None when nothing changed."""
+
+    run_id: str
+    commit: str | None
+    changed: tuple[str, ...]
+    added: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    failed: tuple[DeviceFailure, ...]
+
+    @property
+    def ok(self) -> tuple[str, ...]:
+        """Every device collected successfully in this run, whether or not its config changed."""
+        return tuple(sorted((*self.changed, *self.added, *self.unchanged)))
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One run as recorded in the snapshot repo's history (read back from the commit and its trailers)."""
+
+    commit: str
+    run_id: str
+    time: datetime  # when the run started (author date of the commit)
+    collector: str
+    changed: tuple[str, ...]
+    added: tuple[str, ...]
+    failed: tuple[DeviceFailure, ...]
+    unchanged_count: int = 0
