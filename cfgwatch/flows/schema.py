@@ -13,7 +13,8 @@ Address encoding (decided here, used by every backend):
 * Post-NAT addresses (``nat_src_*``, ``nat_dst_*``) use the same encoding; "no translation reported"
   is all-zero (0.0.0.0 / ::) with port 0.
 
-Times are UTC. DuckDB/Parquet store TIMESTAMP (microseconds, naive UTC); ClickHouse DateTime64(3, 'UTC').
+Times are UTC. DuckDB/Parquet store TIMESTAMP (microseconds, naive UTC); ClickHouse stores UInt64 epoch
+milliseconds (DateTime64 needs ClickHouse >= 20.1 and Debian ships 18.16; integers work on every release).
 ``day`` (DATE of ``time_start``) is the Parquet hive partition key and the ClickHouse partition key.
 
 Enumerations stored as small integers: `Direction` and `Action` below. Enrichment columns are filled
@@ -84,8 +85,8 @@ def _addr_columns(prefix: str, what: str, json4: str, json6: str, csv: str | Non
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("time_start", "TIMESTAMP", "DateTime64(3, 'UTC')", "flow start (UTC)", "first", "ts", "%ts"),
-    Column("time_end", "TIMESTAMP", "DateTime64(3, 'UTC')", "flow end (UTC)", "last", "te", "%te"),
+    Column("time_start", "TIMESTAMP", "UInt64", "flow start (UTC; ClickHouse: epoch ms)", "first", "ts", "%ts"),
+    Column("time_end", "TIMESTAMP", "UInt64", "flow end (UTC; ClickHouse: epoch ms)", "last", "te", "%te"),
     Column(
         "exporter",
         "VARCHAR",
@@ -241,7 +242,7 @@ def _v6_bound(hi_col: str, lo_col: str, hi: int, lo: int, op: str) -> str:
 def address_predicate(prefix: str, addresses: AddressSet, dialect: Dialect = "duckdb") -> str:
     """SQL boolean: column group `prefix` (src, dst, nat_src, nat_dst) lies in `addresses`.
 
-    FQDN members cannot be matched against flows and are ignored; an empty set yields FALSE.
+    FQDN members cannot be matched against flows and are ignored; an empty set yields (1 = 0).
     The same text is valid DuckDB and ClickHouse SQL (integers, AND/OR, BETWEEN).
     """
     del dialect  # identical syntax in both engines today; kept for future divergence
@@ -274,7 +275,7 @@ def address_predicate(prefix: str, addresses: AddressSet, dialect: Dialect = "du
                     ranges.append(f"({low} AND {high})")
             parts.append(f"(ip_version = 6 AND ({' OR '.join(ranges)}))")
     if not parts:
-        return "FALSE"
+        return "(1 = 0)"
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -284,10 +285,13 @@ def nat_present_sql(prefix: str) -> str:
 
 
 def port_predicate(column: str, ports: PortSet) -> str:
-    """SQL boolean: integer column `column` lies in `ports` (an empty set yields FALSE)."""
+    """SQL boolean: integer column `column` lies in `ports` (an empty set yields (1 = 0)).
+
+    (1 = 1) / (1 = 0) instead of TRUE / FALSE: ClickHouse 18.16 has no boolean literals.
+    """
     if ports.is_any:
-        return "TRUE"
+        return "(1 = 1)"
     ranges = [
         f"{column} = {start}" if start == end else f"{column} BETWEEN {start} AND {end}" for start, end in ports.ranges
     ]
-    return "(" + " OR ".join(ranges) + ")" if ranges else "FALSE"
+    return "(" + " OR ".join(ranges) + ")" if ranges else "(1 = 0)"
