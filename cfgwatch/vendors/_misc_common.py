@@ -1,0 +1,117 @@
+"""Small helpers shared by the fortinet, linux, mikrotik_routeros and vyos parsers.
+
+They exist so every parser turns junk into a Diagnostic the same way instead of raising, and so
+negated address matches (`!10.0.0.1`, `! -s`, `src-address=!...`) become the same exact complement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cfgwatch.model import AddressSet, Diagnostic, PortSet, Service, protocol_number
+from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.ports import PORT_PROTOCOLS
+
+V4_ALL = AddressSet(v4=((0, V4_MAX),))
+V6_ALL = AddressSet(v6=((0, V6_MAX),))
+
+# protocol aliases the Linux/RouterOS/VyOS tools print that the model table lacks
+_EXTRA_PROTOCOLS: dict[str, int] = {
+    "ipsec-esp": 50,
+    "ipsec-ah": 51,
+    "ipv6-icmp": 58,
+    "icmpv6": 58,
+    "ip-encap": 4,
+    "ipencap": 4,
+    "ipip": 4,
+    "udplite": 136,
+    "udp-lite": 136,
+    "dccp": 33,
+    "rsvp": 46,
+    "l2tp": 115,
+    "vrrp": 112,
+    "carp": 112,
+}
+
+
+@dataclass(slots=True)
+class Diagnostics:
+    """Collects diagnostics in line order; a parser holds one per parse call."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, code: str, message: str, line: int, text: str = "") -> None:
+        self.items.append(Diagnostic(code=code, message=message, line=max(1, line), text=text.strip()))
+
+    def result(self) -> tuple[Diagnostic, ...]:
+        return tuple(sorted(self.items, key=lambda d: (d.line, d.code, d.message)))
+
+
+def parse_address(spec: str) -> AddressSet | None:
+    """CIDR, host, `a-b` range or `any`; None when the text is not an address (templates, junk)."""
+    text = spec.strip().strip("'\"")
+    if not text:
+        return None
+    try:
+        result = AddressSet.parse(text)
+    except ValueError:
+        return None
+    if text in ("0.0.0.0/0", "::/0"):
+        return AddressSet.any() if text == "0.0.0.0/0" else V6_ALL
+    return result
+
+
+def complement(addresses: AddressSet) -> AddressSet:
+    """Everything of the same address family that is not in `addresses` (a negated match)."""
+    universe = AddressSet.empty()
+    if addresses.v4 or not addresses.v6:
+        universe = universe.union(V4_ALL)
+    if addresses.v6:
+        universe = universe.union(V6_ALL)
+    return universe.difference(addresses)
+
+
+def negated(spec: str) -> tuple[bool, str]:
+    """Split a leading `!` off a value."""
+    text = spec.strip()
+    if text.startswith("!"):
+        return True, text[1:].strip()
+    return False, text
+
+
+def lenient_protocol(token: str) -> int | None:
+    """Protocol name/number to its number; None for unknown names (callers report a diagnostic)."""
+    text = token.strip().lower()
+    if text in _EXTRA_PROTOCOLS:
+        return _EXTRA_PROTOCOLS[text]
+    try:
+        return protocol_number(text)
+    except ValueError:
+        return None
+
+
+def port_set(spec: str) -> PortSet | None:
+    """`80`, `80-90`, `80:90`, `80,443`; None on junk."""
+    try:
+        return PortSet.parse(spec.strip().strip("'\""))
+    except ValueError:
+        return None
+
+
+def services_for(
+    protocols: tuple[int | None, ...], dst_ports: PortSet | None, src_ports: PortSet | None
+) -> tuple[Service, ...]:
+    """One Service per protocol, ports attached only where the protocol carries ports."""
+    out: list[Service] = []
+    for proto in protocols:
+        if proto in PORT_PROTOCOLS:
+            out.append(
+                Service(
+                    proto,
+                    src_ports if src_ports is not None else PortSet(),
+                    dst_ports if dst_ports is not None else PortSet(),
+                )
+            )
+        else:
+            out.append(Service(proto))
+    return tuple(out) or (Service(),)
