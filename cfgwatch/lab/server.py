@@ -1,0 +1,293 @@
+"""The lab's SSH server: one process, one loopback listening port per device, paramiko server side.
+
+One thread runs a selector over all listening sockets; each accepted connection gets a handler
+thread (plus paramiko's transport thread) that runs the device's emulated CLI. Faults are read from
+the state directory at connection time, so tests flip them without restarting the lab.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
+from paramiko.server import InteractiveQuery
+
+from cfgwatch.errors import InputError
+from cfgwatch.lab.platforms import CRLF, PLATFORMS, Session
+from cfgwatch.lab.state import LabDevice, LabState
+
+log = logging.getLogger(__name__)
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_moduli_lock = threading.Lock()
+
+
+def _load_moduli(directory: Path) -> None:
+    """Enable diffie-hellman-group-exchange on the server side (FortiOS clients in netmiko insist on it).
+
+    paramiko needs an OpenSSH moduli file for that; hosts without /etc/ssh/moduli get one written from
+    the well-known RFC 3526 MODP safe primes (groups 14 and 16, generator 2) that paramiko ships.
+    """
+    from paramiko.kex_group14 import KexGroup14SHA256
+    from paramiko.kex_group16 import KexGroup16SHA512
+
+    with _moduli_lock:
+        if paramiko.Transport._modulus_pack is not None:  # type: ignore[attr-defined]
+            return
+        path = directory / "moduli"
+        if not path.exists():
+            lines = [
+                f"20250101000000 2 6 100 {p.bit_length() - 1} 2 {p:X}\n"
+                for p in (KexGroup14SHA256.P, KexGroup16SHA512.P)
+            ]
+            path.write_text("".join(lines), encoding="ascii")
+        paramiko.Transport.load_server_moduli(str(path))
+
+
+class _DeviceSSH(paramiko.ServerInterface):
+    """Password authentication and one interactive shell channel, as network devices offer."""
+
+    def __init__(self, username: str, password: str, reject_all: bool) -> None:
+        self._username = username
+        self._password = password
+        self._reject_all = reject_all
+        self.login: str | None = None
+        self._interactive_user = ""
+        self.shell = threading.Event()
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "password,keyboard-interactive"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        # MikroTik clients append terminal options to the login name ("netops+ct511w4098h").
+        login = username.split("+", 1)[0]
+        if not self._reject_all and login == self._username and password == self._password:
+            self.login = login
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
+
+    def check_auth_interactive(self, username: str, submethods: str) -> InteractiveQuery:
+        # PAN-OS logins are keyboard-interactive (netmiko answers the banner and the password prompt).
+        self._interactive_user = username
+        return InteractiveQuery("", "", ("Password: ", False))
+
+    def check_auth_interactive_response(self, responses: list[str]) -> int:
+        if len(responses) != 1:
+            return AUTH_FAILED
+        return self.check_auth_password(self._interactive_user, responses[0])
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_pty_request(
+        self, channel: paramiko.Channel, term: bytes, width: int, height: int, pw: int, ph: int, modes: bytes
+    ) -> bool:
+        return True
+
+    def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        self.shell.set()
+        return True
+
+    def check_channel_window_change_request(
+        self, channel: paramiko.Channel, width: int, height: int, pixelwidth: int, pixelheight: int
+    ) -> bool:
+        return True
+
+
+def _wire(text: str) -> bytes:
+    """Device output uses CRLF line ends."""
+    return text.replace("\r\n", "\n").replace("\n", CRLF).encode("utf-8")
+
+
+def run_cli(chan: paramiko.Channel, session: Session, platform_name: str) -> None:
+    """Drive one emulated CLI session: echo typed characters, run each line, print the prompt."""
+    platform = PLATFORMS[platform_name]
+    chan.sendall(_wire(platform.banner(session) + platform.prompt(session)))
+    line: list[str] = []
+    last_cr = False
+    while not session.closed:
+        data = chan.recv(4096)
+        if not data:
+            return
+        echo: list[str] = []
+        for ch in data.decode("utf-8", "replace"):
+            if ch == "\n" and last_cr:
+                last_cr = False
+                continue
+            last_cr = ch == "\r"
+            if ch in "\r\n":
+                text = "".join(line)
+                line.clear()
+                chan.sendall("".join(echo).encode("utf-8") + b"\r\n")
+                echo.clear()
+                out = platform.handle(session, text)
+                if session.closed:
+                    chan.sendall(_wire(out))
+                    return
+                prompt = "" if session.pending is not None else platform.prompt(session)
+                if session.pending is not None:
+                    chan.sendall(_wire(out))  # "Password: " stays on its line
+                else:
+                    chan.sendall(_wire(out + prompt))
+            elif ch in "\x7f\x08":
+                if line:
+                    line.pop()
+                    echo.append("\x08 \x08")
+            elif ch == "\x03":
+                line.clear()
+                echo.append("^C")
+            elif ch.isprintable() or ch == "\t":
+                line.append(ch)
+                if session.pending is None:  # passwords are not echoed
+                    echo.append(ch)
+        if echo:
+            chan.sendall("".join(echo).encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    device: LabDevice
+    sock: socket.socket
+
+
+class LabServer:
+    """Serve every device of a lab state directory over SSH on the loopback until stop()."""
+
+    def __init__(self, state: LabState, host: str = "127.0.0.1") -> None:
+        if host not in LOOPBACK:
+            raise InputError("the lab listens on the loopback only (127.0.0.1 or ::1)", key="host")
+        self.state = state
+        self.host = "127.0.0.1" if host == "localhost" else host
+        self._listeners: list[_Listener] = []
+        self._selector = selectors.DefaultSelector()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._conns: set[paramiko.Transport] = set()
+        self._lock = threading.Lock()
+        self.ports: dict[str, int] = {}
+
+    def start(self) -> dict[str, int]:
+        """Bind every device's port (ephemeral where the state says 0) and start serving; returns the ports."""
+        _load_moduli(self.state.root)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for dev in self.state.devices():
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, dev.port))
+            except OSError as exc:
+                sock.close()
+                self._close_listeners()
+                raise InputError(f"cannot listen on {self.host}:{dev.port}: {exc.strerror}", key=dev.name) from exc
+            sock.listen(128)
+            sock.setblocking(False)
+            self._listeners.append(_Listener(dev, sock))
+            self._selector.register(sock, selectors.EVENT_READ, dev)
+            self.ports[dev.name] = sock.getsockname()[1]
+        self.state.set_ports(self.ports)
+        self._thread = threading.Thread(target=self._accept_loop, name="cfgwatch-lab", daemon=True)
+        self._thread.start()
+        return dict(self.ports)
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.2):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    conn, _addr = sock.accept()
+                except (BlockingIOError, OSError):
+                    continue
+                conn.setblocking(True)
+                threading.Thread(
+                    target=self._handle, args=(conn, key.data), name=f"lab-{key.data.name}", daemon=True
+                ).start()
+
+    def _handle(self, conn: socket.socket, dev: LabDevice) -> None:
+        fault = self.state.fault(dev.name)
+        creds = self.state.credentials()
+        transport = paramiko.Transport(conn)
+        with self._lock:
+            self._conns.add(transport)
+        try:
+            transport.add_server_key(self.state.hostkey(dev.name, alternate=fault == "hostkey"))
+            iface = _DeviceSSH(creds.username, creds.password, reject_all=fault == "auth")
+            try:
+                transport.start_server(server=iface)
+            except (paramiko.SSHException, EOFError, OSError):
+                return
+            chan = transport.accept(timeout=30)
+            if chan is None or not iface.shell.wait(timeout=30):
+                return
+            if fault == "hang":
+                # Logged in, then never a byte: the client's own timeout has to end this session.
+                while not self._stop.is_set() and chan.recv(1024):
+                    pass
+                return
+            session = Session(
+                hostname=dev.name,
+                username=iface.login or creds.username,
+                config=lambda: self.state.read_config(dev.name),
+                secret=creds.secret,
+                truncated=fault == "truncated",
+                mode=PLATFORMS[dev.platform].start_mode,
+            )
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                run_cli(chan, session, dev.platform)
+            with contextlib.suppress(Exception):
+                chan.close()
+        except Exception:  # one broken session must never take the lab down
+            log.exception("lab session for %s failed", dev.name)
+        finally:
+            transport.close()
+            with self._lock:
+                self._conns.discard(transport)
+
+    def _close_listeners(self) -> None:
+        for lst in self._listeners:
+            with contextlib.suppress(Exception):
+                self._selector.unregister(lst.sock)
+            lst.sock.close()
+        self._listeners.clear()
+
+    def stop(self) -> None:
+        """Stop accepting, close every open session, release the ports."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._close_listeners()
+        with self._lock:
+            conns = list(self._conns)
+        for t in conns:
+            t.close()
+        self._selector.close()
+
+    def __enter__(self) -> LabServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running_lab(state: LabState, host: str = "127.0.0.1") -> Iterator[LabServer]:
+    """Serve a lab in background threads for the duration of a with-block (tests, demo, bench)."""
+    server = LabServer(state, host)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,329 @@
+"""The lab's state directory: which devices exist, their current configs, host keys, faults and syslog.
+
+Layout (all under one directory, so `cfgwatch lab apply` in another process changes what a running
+`cfgwatch lab serve` answers):
+
+    lab.json            devices (name, platform, port), lab username, listen address
+    credentials.env     CFGWATCH_LAB_USERNAME / _PASSWORD / _SECRET (0600); never in the inventory
+    configs/<name>.cfg  the config each device serves right now
+    hostkeys/<name>.key the device's SSH host key (ECDSA P-256); <name>.alt.key for the changed-key fault
+    faults.json         {device: fault} with fault in FAULTS
+    syslog.log          one line per config change, in each platform's own format
+    known_hosts         OpenSSH known_hosts for every device's real host key
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import paramiko
+import yaml
+
+from cfgwatch.errors import InputError
+from cfgwatch.lab.platforms import PLATFORMS
+
+# Failure modes a lab device can be put in, for tests of the collection layer.
+FAULTS = ("auth", "hang", "truncated", "hostkey")
+USERNAME_ENV = "CFGWATCH_LAB_USERNAME"
+PASSWORD_ENV = "CFGWATCH_LAB_PASSWORD"
+SECRET_ENV = "CFGWATCH_LAB_SECRET"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lab"
+# Collector per platform in the generated inventory: NAPALM where its driver speaks SSH CLI and the lab serves
+# what it needs (ios); netmiko elsewhere (NAPALM eos/junos need eAPI/NETCONF, which the lab does not serve).
+LAB_COLLECTOR = {"cisco_ios": "napalm"}
+ROLE = {
+    "cisco_ios": "router",
+    "cisco_asa": "firewall",
+    "cisco_nxos": "switch",
+    "arista_eos": "router",
+    "juniper_junos": "firewall",
+    "fortinet": "firewall",
+    "paloalto_panos": "firewall",
+    "mikrotik_routeros": "router",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LabDevice:
+    """One emulated device: its name (also its hostname), platform and TCP port on the loopback."""
+
+    name: str
+    platform: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabCredentials:
+    """The credentials every lab device accepts (a test lab: one set for all)."""
+
+    username: str
+    password: str
+    secret: str
+
+    def env(self) -> dict[str, str]:
+        """Environment variables the generated inventory refers to."""
+        return {USERNAME_ENV: self.username, PASSWORD_ENV: self.password, SECRET_ENV: self.secret}
+
+
+def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_fixture_devices(fixtures: Path = DEFAULT_FIXTURES) -> dict[str, str]:
+    """The base device set (name -> platform) shipped in fixtures/lab/devices.yaml."""
+    path = fixtures / "devices.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read lab device list: {exc.strerror}", path=path) from exc
+    if not isinstance(raw, dict):
+        raise InputError("must map device name to platform", path=path)
+    for name, platform in raw.items():
+        if platform not in PLATFORMS:
+            raise InputError(f"unknown lab platform {platform!r}", path=path, key=str(name))
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+class LabState:
+    """Read and change a lab state directory (see the module docstring for its layout)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        *,
+        devices: int | None = None,
+        fixtures: Path = DEFAULT_FIXTURES,
+        ports: dict[str, int] | None = None,
+        username: str = "netops",
+        password: str | None = None,
+        secret: str | None = None,
+    ) -> LabState:
+        """Make a lab of `devices` devices (default: the fixture set), cycling through the fixture platforms.
+
+        Devices beyond the fixture set are copies named `<fixture>-<n>` with their own hostname. Ports are
+        0 (ephemeral, filled in by the server when it binds) unless given.
+        """
+        state = cls(root)
+        if state.manifest_path.exists():
+            raise InputError("lab state directory already holds a lab", path=state.root)
+        base = load_fixture_devices(fixtures)
+        names = list(base)
+        count = len(names) if devices is None else devices
+        if count < 1:
+            raise InputError("a lab needs at least one device", key="devices")
+        chosen: list[LabDevice] = []
+        for i in range(count):
+            src = names[i % len(names)]
+            name = src if i < len(names) else f"{src}-{i // len(names) + 1:03d}"
+            chosen.append(LabDevice(name, base[src], (ports or {}).get(name, 0)))
+            text = (fixtures / f"{src}.cfg").read_text(encoding="utf-8")
+            if name != src:
+                text = text.replace(src, name)
+            _atomic_write(state.config_path(name), text)
+        creds = LabCredentials(username, password or secrets.token_urlsafe(12), secret or secrets.token_urlsafe(12))
+        (state.root / "hostkeys").mkdir(parents=True, exist_ok=True)
+        for dev in chosen:
+            paramiko.ECDSAKey.generate(bits=256).write_private_key_file(str(state.hostkey_path(dev.name)))
+        _atomic_write(
+            state.root / "credentials.env",
+            "".join(f"{k}={v}\n" for k, v in creds.env().items()),
+            mode=0o600,
+        )
+        state._write_manifest(chosen, creds.username)
+        state.syslog_path.touch()
+        return state
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "lab.json"
+
+    @property
+    def syslog_path(self) -> Path:
+        return self.root / "syslog.log"
+
+    @property
+    def known_hosts_path(self) -> Path:
+        return self.root / "known_hosts"
+
+    def config_path(self, name: str) -> Path:
+        return self.root / "configs" / f"{name}.cfg"
+
+    def hostkey_path(self, name: str, *, alternate: bool = False) -> Path:
+        return self.root / "hostkeys" / (f"{name}.alt.key" if alternate else f"{name}.key")
+
+    # ------------------------------------------------------------------ reading
+    def _manifest(self) -> dict[str, object]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError("not a lab state directory (run `cfgwatch lab serve`)", path=self.root) from exc
+        if not isinstance(data, dict):
+            raise InputError("malformed lab manifest", path=self.manifest_path)
+        return data
+
+    def devices(self) -> list[LabDevice]:
+        raw = self._manifest().get("devices", [])
+        assert isinstance(raw, list)
+        return [LabDevice(str(d["name"]), str(d["platform"]), int(d["port"])) for d in raw]
+
+    def device(self, name: str) -> LabDevice:
+        for dev in self.devices():
+            if dev.name == name:
+                return dev
+        raise InputError(f"no lab device named {name!r}", path=self.manifest_path)
+
+    def credentials(self) -> LabCredentials:
+        values: dict[str, str] = {}
+        for line in (self.root / "credentials.env").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            values[key] = value
+        return LabCredentials(values[USERNAME_ENV], values[PASSWORD_ENV], values[SECRET_ENV])
+
+    def read_config(self, name: str) -> str:
+        return self.config_path(name).read_text(encoding="utf-8")
+
+    def faults(self) -> dict[str, str]:
+        path = self.root / "faults.json"
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()}
+
+    def fault(self, name: str) -> str | None:
+        return self.faults().get(name)
+
+    def hostkey(self, name: str, *, alternate: bool = False) -> paramiko.PKey:
+        path = self.hostkey_path(name, alternate=alternate)
+        if alternate and not path.exists():
+            paramiko.ECDSAKey.generate(bits=256).write_private_key_file(str(path))
+        return paramiko.ECDSAKey.from_private_key_file(str(path))
+
+    # ------------------------------------------------------------------ changing
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.root / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _write_manifest(self, devices: list[LabDevice], username: str, host: str = "127.0.0.1") -> None:
+        data = {
+            "host": host,
+            "username": username,
+            "devices": [{"name": d.name, "platform": d.platform, "port": d.port} for d in devices],
+        }
+        _atomic_write(self.manifest_path, json.dumps(data, indent=2) + "\n")
+
+    def set_ports(self, ports: dict[str, int]) -> None:
+        """Record the ports the server bound (ephemeral ports are only known after binding)."""
+        with self._locked():
+            devs = [LabDevice(d.name, d.platform, ports.get(d.name, d.port)) for d in self.devices()]
+            self._write_manifest(devs, self.credentials().username)
+
+    def set_fault(self, name: str, fault: str | None) -> None:
+        """Put a device into a failure mode (None clears it); takes effect on the next connection."""
+        self.device(name)
+        if fault is not None and fault not in FAULTS:
+            raise InputError(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})", key="fault")
+        with self._locked():
+            faults = self.faults()
+            if fault is None:
+                faults.pop(name, None)
+            else:
+                faults[name] = fault
+            _atomic_write(self.root / "faults.json", json.dumps(faults, indent=2, sort_keys=True) + "\n")
+
+    def apply(
+        self,
+        name: str,
+        text: str,
+        *,
+        user: str = "admin",
+        at: datetime | None = None,
+        source: str = "10.99.0.250",
+    ) -> list[str]:
+        """Replace a device's config as an admin would: header moves, a syslog line is appended.
+
+        Returns the syslog lines written.
+        """
+        dev = self.device(name)
+        when = (at or datetime.now(UTC)).astimezone(UTC)
+        platform = PLATFORMS[dev.platform]
+        text = text.replace("\r\n", "\n")
+        new = platform.apply_header(text, name, user, when)
+        if not new.endswith("\n"):
+            new += "\n"
+        lines = platform.syslog(name, user, when, source)
+        with self._locked():
+            _atomic_write(self.config_path(name), new)
+            with self.syslog_path.open("a", encoding="utf-8") as fh:
+                fh.write("".join(line + "\n" for line in lines))
+        return lines
+
+    # ------------------------------------------------------------------ outputs for cfgwatch
+    def write_known_hosts(self, host: str = "127.0.0.1") -> Path:
+        """An OpenSSH known_hosts file with each device's real host key (`[host]:port` entries)."""
+        lines = []
+        for dev in self.devices():
+            key = self.hostkey(dev.name)
+            lines.append(f"[{host}]:{dev.port} {key.get_name()} {key.get_base64()}\n")
+        _atomic_write(self.known_hosts_path, "".join(lines))
+        return self.known_hosts_path
+
+    def write_inventory(self, directory: Path, host: str = "127.0.0.1") -> Path:
+        """A Nornir SimpleInventory (hosts/groups/defaults.yaml) for the lab; credentials by env var name."""
+        hosts: dict[str, object] = {}
+        for dev in self.devices():
+            hosts[dev.name] = {
+                "hostname": host,
+                "port": dev.port,
+                "platform": dev.platform,
+                "groups": ["lab", dev.platform],
+                "data": {
+                    "site": "lab",
+                    "role": ROLE.get(dev.platform, "router"),
+                    "collector": LAB_COLLECTOR.get(dev.platform, "netmiko"),
+                },
+            }
+        groups = {"lab": {"data": {"site": "lab"}}, **{p: {} for p in sorted({d.platform for d in self.devices()})}}
+        defaults = {
+            "data": {
+                "credentials": {
+                    "username_env": USERNAME_ENV,
+                    "password_env": PASSWORD_ENV,
+                    "secret_env": SECRET_ENV,
+                },
+                "known_hosts": str(self.known_hosts_path.resolve()),
+            }
+        }
+        directory.mkdir(parents=True, exist_ok=True)
+        for fname, data in (("hosts.yaml", hosts), ("groups.yaml", groups), ("defaults.yaml", defaults)):
+            _atomic_write(directory / fname, yaml.safe_dump(data, sort_keys=False))
+        return directory
