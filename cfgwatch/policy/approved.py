@@ -1,0 +1,171 @@
+"""inventory/approved.yaml: rules the organisation expects, with ticket, owner, reason and expiry.
+
+`cfgwatch approve` appends entries with ruamel.yaml so the file keeps its comments and order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from cfgwatch.diff.records import RuleChange
+from cfgwatch.errors import ConfigError
+from cfgwatch.model import AddressSet, FilterRule, NatRule, PortSet
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApprovalMatch(_Strict):
+    """What an approval covers. Every given key must hold; absent keys match anything."""
+
+    finding: str | None = None  # an exact finding id (what `cfgwatch approve` writes)
+    devices: list[str] = []
+    groups: list[str] = []
+    family: str | None = None  # nat | filter | binding | object
+    kind: str | None = None  # NAT kind (static, destination, ...) or filter action (permit, deny)
+    src: list[str] = []  # the rule's sources must lie within these prefixes
+    dst: list[str] = []
+    translated: list[str] = []  # translated addresses must lie within these
+    ports: str | None = None  # destination ports must lie within, e.g. "80,443" or "8000-8100"
+
+    @field_validator("src", "dst", "translated")
+    @classmethod
+    def _prefixes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            AddressSet.parse(value)
+        return values
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, value: str | None) -> str | None:
+        if value is not None:
+            PortSet.parse(value)
+        return value
+
+
+class ExpectedDestinations(_Strict):
+    prefixes: list[str] = []
+    asns: list[int] = []
+    provider_classes: list[str] = []
+
+
+class Approval(_Strict):
+    id: str | None = None
+    match: ApprovalMatch
+    ticket: str
+    owner: str
+    reason: str = ""
+    expires: date | None = None
+    expected_destinations: ExpectedDestinations = ExpectedDestinations()
+
+
+class ApprovedFile(_Strict):
+    approvals: list[Approval] = []
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalHit:
+    approval: Approval
+    expired: bool
+
+
+def load_approved(path: Path) -> list[Approval]:
+    if not path.exists():
+        return []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"malformed YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
+    try:
+        return ApprovedFile(**raw).approvals
+    except (ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            raise ConfigError(first["msg"], path=path, key=".".join(str(p) for p in first["loc"])) from exc
+        raise ConfigError("expected a mapping with an 'approvals' list", path=path) from exc
+
+
+def _within(addresses: AddressSet | None, prefixes: list[str]) -> bool:
+    if not prefixes:
+        return True
+    if addresses is None:
+        return False
+    return AddressSet.parse(*prefixes).contains(addresses)
+
+
+def covers(approval: Approval, change: RuleChange, finding_id: str, groups: tuple[str, ...]) -> bool:
+    match = approval.match
+    if match.finding is not None:
+        return match.finding == finding_id
+    if match.devices and change.device not in match.devices:
+        return False
+    if match.groups and not set(match.groups) & set(groups):
+        return False
+    if match.family and match.family != change.family:
+        return False
+    rule = change.rule
+    if match.kind:
+        kind = (
+            rule.kind.value
+            if isinstance(rule, NatRule)
+            else rule.action.value
+            if isinstance(rule, FilterRule)
+            else None
+        )
+        if kind != match.kind:
+            return False
+    if isinstance(rule, FilterRule | NatRule):
+        if not _within(rule.match.src, match.src) or not _within(rule.match.dst, match.dst):
+            return False
+        if match.ports is not None and not PortSet.parse(match.ports).contains(rule.match.dst_ports()):
+            return False
+    if match.translated:
+        translated = (rule.translated_dst or rule.translated_src) if isinstance(rule, NatRule) else None
+        if not _within(translated, match.translated):
+            return False
+    return bool(match.finding or match.devices or match.groups or match.family or match.src or match.dst)
+
+
+def find_approval(
+    approvals: list[Approval], change: RuleChange, finding_id: str, groups: tuple[str, ...], today: date
+) -> ApprovalHit | None:
+    """The first approval covering the change; a valid one wins over an expired one."""
+    expired_hit: ApprovalHit | None = None
+    for approval in approvals:
+        if covers(approval, change, finding_id, groups):
+            if approval.expires is not None and approval.expires < today:
+                expired_hit = expired_hit or ApprovalHit(approval, expired=True)
+                continue
+            return ApprovalHit(approval, expired=False)
+    return expired_hit
+
+
+def append_approval(path: Path, entry: dict[str, Any]) -> None:
+    """Add one approval, keeping the file's comments, order and formatting (ruamel round-trip)."""
+    Approval(**entry)  # validate before touching the file
+    handler = YAML()
+    handler.preserve_quotes = True
+    document = CommentedMap()
+    if path.exists():
+        document = handler.load(path.read_text(encoding="utf-8")) or CommentedMap()
+    if not isinstance(document, dict):
+        raise ConfigError("expected a mapping with an 'approvals' list", path=path)
+    approvals = document.get("approvals")
+    if approvals is None:
+        approvals = CommentedSeq()
+        document["approvals"] = approvals
+    approvals.append(entry)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handler.dump(document, handle)
+    temporary.replace(path)

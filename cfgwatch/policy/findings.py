@@ -1,0 +1,252 @@
+"""Findings: classified changes that nobody fully approved, with flags, severity and the ATT&CK mapping.
+
+Severity comes from what the change enables (categories) raised by what is wrong with how it was made
+(flags). An approved change is no finding unless its approval expired.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from cfgwatch.diff import records as r
+from cfgwatch.diff.keys import short_id
+from cfgwatch.diff.records import RuleChange
+from cfgwatch.model import NatRule, to_json
+from cfgwatch.policy.approved import Approval, find_approval
+from cfgwatch.policy.attribution import Attribution
+from cfgwatch.policy.settings import SEVERITIES, GroupPolicy, in_window
+from cfgwatch.policy.tickets import Ticket, ticket_ids_in
+
+ATTACK = {
+    "technique": "T1090.002",
+    "technique_name": "Proxy: External Proxy",
+    "tactic": "TA0011",
+    "detection_strategy": "DET0325",
+    "analytic": "AN0926",
+}
+
+# flags (JSON contract)
+UNAPPROVED = "unapproved"
+UNTICKETED = "unticketed"
+TICKET_NOT_APPROVED = "ticket-not-approved"
+OUTSIDE_WINDOW = "outside-window"
+UNEXPECTED_ADMIN = "unexpected-admin"
+UNEXPECTED_DEVICE = "unexpected-device"
+EXPIRED_APPROVAL = "expired-approval"
+FLAGS = (
+    UNAPPROVED,
+    UNTICKETED,
+    TICKET_NOT_APPROVED,
+    OUTSIDE_WINDOW,
+    UNEXPECTED_ADMIN,
+    UNEXPECTED_DEVICE,
+    EXPIRED_APPROVAL,
+)
+
+_BASE_SEVERITY = {
+    r.EGRESS_FORWARD: 3,
+    r.INBOUND_EXPOSURE: 3,
+    r.ACL_WIDENED: 2,
+    r.NAT_ADDED: 2,
+    r.NAT_MODIFIED: 2,
+    r.BINDING_CHANGED: 2,
+    r.OBJECT_CHANGED: 1,
+    r.NAT_REMOVED: 1,
+    r.ACL_NARROWED: 1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    """The flow verdict slot of a finding (filled by the flow check)."""
+
+    verdict: str = "not-checked"  # traffic-confirmed | no-traffic | no-coverage | not-checked
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "figures": self.figures, "notes": list(self.notes)}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStatus:
+    referenced: tuple[str, ...]  # ticket ids found in the rule's comment or commit comment
+    matched: str | None  # the ticket that covers the change, if any
+    approved: bool
+    how: str  # "rule-comment", "commit-comment", "device-window", "none"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "referenced": list(self.referenced),
+            "matched": self.matched,
+            "approved": self.approved,
+            "how": self.how,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    device: str
+    severity: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    flags: tuple[str, ...]
+    change: RuleChange
+    attribution: Attribution
+    ticket: TicketStatus
+    change_time: datetime | None
+    approval: str | None = None  # id/ticket of the (expired) approval that matched
+    flow: FlowResult = FlowResult()
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITIES.index(self.severity)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "device": self.device,
+            "platform": self.change.platform,
+            "severity": self.severity,
+            "categories": list(self.categories),
+            "tags": list(self.tags),
+            "flags": list(self.flags),
+            "change": self.change.to_json(),
+            "attribution": self.attribution.to_json(),
+            "ticket": self.ticket.to_json(),
+            "change_time": self.change_time.isoformat() if self.change_time else None,
+            "approval": self.approval,
+            "flow": self.flow.to_json(),
+            "attack": dict(ATTACK),
+        }
+
+
+def _strip_volatile(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _strip_volatile(v) for k, v in data.items() if k not in ("source", "sequence", "names")}
+    if isinstance(data, list):
+        return [_strip_volatile(item) for item in data]
+    return data
+
+
+def finding_id(change: RuleChange) -> str:
+    """Same change on the same device -> same id in every run (line numbers and revisions excluded)."""
+    meaning = json.dumps(
+        [
+            _strip_volatile(to_json(change.before)) if change.before is not None else None,
+            _strip_volatile(to_json(change.after)) if change.after is not None else None,
+        ],
+        sort_keys=True,
+    )
+    return "CW-" + short_id(change.device, change.family, change.change.value, change.key, meaning)[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceContext:
+    """What policy knows about the device a change is on."""
+
+    groups: tuple[str, ...]
+    policies: tuple[GroupPolicy, ...]  # the group policies that apply (default first)
+
+
+def severity_for(categories: Sequence[str], tags: Sequence[str], flags: Sequence[str], flow_verdict: str) -> str:
+    level = max((_BASE_SEVERITY.get(category, 0) for category in categories), default=0)
+    risky = r.EGRESS_FORWARD in categories or r.INBOUND_EXPOSURE in categories
+    if r.PROXY_PORT in tags and risky:
+        level += 1
+    serious_flags = {UNTICKETED, UNEXPECTED_ADMIN, OUTSIDE_WINDOW, UNEXPECTED_DEVICE, TICKET_NOT_APPROVED} & set(flags)
+    if risky and len(serious_flags) >= 2:
+        level += 1
+    if flow_verdict == "traffic-confirmed" and risky:
+        level += 1
+    return SEVERITIES[min(level, len(SEVERITIES) - 1)]
+
+
+def evaluate(
+    change: RuleChange,
+    context: DeviceContext,
+    attribution: Attribution,
+    change_time: datetime | None,
+    approvals: list[Approval],
+    tickets: Sequence[Ticket],
+    ticket_pattern: str,
+    today: date,
+) -> Finding | None:
+    """Turn one classified change into a finding, or None when it is approved or enables nothing."""
+    if not change.categories:
+        return None
+    identifier = finding_id(change)
+    hit = find_approval(approvals, change, identifier, context.groups, today)
+    flags: list[str] = []
+    if hit is not None and not hit.expired:
+        return None
+    if hit is not None and hit.expired:
+        flags.append(EXPIRED_APPROVAL)
+    else:
+        flags.append(UNAPPROVED)
+    ticket = _ticket_status(change, attribution, change_time, tickets, ticket_pattern)
+    if ticket.matched is None:
+        flags.append(UNTICKETED if not ticket.referenced else TICKET_NOT_APPROVED)
+    elif not ticket.approved:
+        flags.append(TICKET_NOT_APPROVED)
+    windows = [window for policy in context.policies for window in policy.change_windows]
+    if windows and change_time is not None and not in_window(change_time, windows):
+        flags.append(OUTSIDE_WINDOW)
+    admins = {admin.lower() for policy in context.policies for admin in policy.admins}
+    if admins and attribution.user and attribution.user.lower() not in admins:
+        flags.append(UNEXPECTED_ADMIN)
+    nat_like = change.family == "nat" or (isinstance(change.rule, NatRule))
+    if nat_like and any(not policy.nat_changes_allowed for policy in context.policies):
+        flags.append(UNEXPECTED_DEVICE)
+    ordered_flags = tuple(flag for flag in FLAGS if flag in flags)
+    return Finding(
+        id=identifier,
+        device=change.device,
+        severity=severity_for(change.categories, change.tags, ordered_flags, "not-checked"),
+        categories=change.categories,
+        tags=change.tags,
+        flags=ordered_flags,
+        change=change,
+        attribution=attribution,
+        ticket=ticket,
+        change_time=change_time,
+        approval=(hit.approval.id or hit.approval.ticket) if hit is not None else None,
+    )
+
+
+def with_flow(finding: Finding, flow: FlowResult) -> Finding:
+    """Attach a flow verdict and recompute severity."""
+    severity = severity_for(finding.categories, finding.tags, finding.flags, flow.verdict)
+    return replace(finding, flow=flow, severity=severity)
+
+
+def _ticket_status(
+    change: RuleChange,
+    attribution: Attribution,
+    change_time: datetime | None,
+    tickets: Sequence[Ticket],
+    pattern: str,
+) -> TicketStatus:
+    by_id = {ticket.id.upper(): ticket for ticket in tickets}
+    known = set(by_id)
+    for how, text in (("rule-comment", change.comment), ("commit-comment", attribution.comment)):
+        referenced = ticket_ids_in(text, pattern, known)
+        if referenced:
+            for ticket_id in referenced:
+                ticket = by_id.get(ticket_id.upper())
+                if ticket is not None:
+                    approved = ticket.approved and (
+                        change_time is None or ticket.window_contains(change_time) or ticket.start is None
+                    )
+                    return TicketStatus(tuple(referenced), ticket.id, approved, how)
+            return TicketStatus(tuple(referenced), None, False, how)
+    if change_time is not None:
+        for ticket in tickets:
+            if change.device in ticket.devices and ticket.approved and ticket.window_contains(change_time):
+                return TicketStatus((), ticket.id, True, "device-window")
+    return TicketStatus((), None, False, "none")

@@ -1,0 +1,145 @@
+"""Change tickets from inventory/tickets.yaml, CSV exports and ServiceNow `change_request` JSON exports.
+
+A malformed record is reported with its file and line and skipped; the rest of the file is still used.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cfgwatch.errors import ConfigError
+
+APPROVED_STATES = {"approved", "scheduled", "implement", "implementing", "review", "closed", "complete", "completed"}
+APPROVED_APPROVALS = {"approved", "yes", "true", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: str
+    state: str
+    approval: str
+    start: datetime | None
+    end: datetime | None
+    devices: tuple[str, ...]
+    description: str = ""
+    source: str = ""
+
+    @property
+    def approved(self) -> bool:
+        return self.state.lower() in APPROVED_STATES and self.approval.lower() in APPROVED_APPROVALS
+
+    def window_contains(self, moment: datetime) -> bool:
+        if self.start is None or self.end is None:
+            return False
+        return self.start <= moment <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class TicketProblem:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO-8601 or ServiceNow's `YYYY-MM-DD HH:MM:SS`; naive times are taken as UTC."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _split_devices(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(item).strip() for item in value if str(item).strip())
+    return tuple(part.strip() for part in re.split(r"[,;\s]+", str(value)) if part.strip())
+
+
+def _ticket(record: dict[str, Any], source: str) -> Ticket:
+    def pick(*names: str) -> Any:
+        for name in names:
+            if name in record and record[name] not in (None, ""):
+                value = record[name]
+                return value.get("display_value", value.get("value")) if isinstance(value, dict) else value
+        return None
+
+    ticket_id = pick("id", "number", "ticket")
+    if not ticket_id:
+        raise ValueError("record has no id/number")
+    return Ticket(
+        id=str(ticket_id),
+        state=str(pick("state") or ""),
+        approval=str(pick("approval") or ""),
+        start=parse_time(pick("start", "start_date", "planned_start_date", "work_start")),
+        end=parse_time(pick("end", "end_date", "planned_end_date", "work_end")),
+        devices=_split_devices(pick("devices", "configuration_items", "cmdb_ci", "configuration_item")),
+        description=str(pick("short_description", "description") or ""),
+        source=source,
+    )
+
+
+def load_tickets(path: Path) -> tuple[list[Ticket], list[TicketProblem]]:
+    """Tickets from one file (format by extension); problems name the file and line."""
+    if not path.exists():
+        raise ConfigError("ticket file not found", path=path)
+    suffix = path.suffix.lower()
+    problems: list[TicketProblem] = []
+    tickets: list[Ticket] = []
+    records: list[tuple[int | None, dict[str, Any]]] = []
+    try:
+        if suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                for row in reader:
+                    records.append((reader.line_num, {k.strip().lower(): v for k, v in row.items() if k}))
+        elif suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            items = data.get("records", data.get("result", [])) if isinstance(data, dict) else data
+            records = [(None, item) for item in (items or []) if isinstance(item, dict)]
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            items = data.get("tickets", []) if isinstance(data, dict) else data
+            records = [(None, item) for item in (items or [])]
+    except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError, csv.Error) as exc:
+        line = getattr(exc, "lineno", None) or (getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None)
+        problems.append(TicketProblem(str(path), line, f"unreadable: {exc}"))
+        return tickets, problems
+    for index, (line, record) in enumerate(records):
+        if not isinstance(record, dict):
+            problems.append(TicketProblem(str(path), line, f"record {index + 1} is not a mapping"))
+            continue
+        try:
+            tickets.append(_ticket(record, str(path)))
+        except (ValueError, TypeError) as exc:
+            problems.append(TicketProblem(str(path), line, f"record {index + 1}: {exc}"))
+    return tickets, problems
+
+
+def ticket_ids_in(text: str | None, pattern: str, known: set[str]) -> list[str]:
+    """Ticket ids mentioned in a rule comment/remark/description: known ids first, then the pattern."""
+    if not text:
+        return []
+    found = [ticket for ticket in sorted(known) if ticket and ticket.lower() in text.lower()]
+    for match in re.finditer(pattern, text, flags=re.IGNORECASE):
+        token = match.group(0).upper().replace(" ", "")
+        if token not in (item.upper() for item in found):
+            found.append(token)
+    return found
