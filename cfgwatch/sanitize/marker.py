@@ -1,0 +1,37 @@
+"""Redaction markers: ``<redacted:hmac:0123456789ab>`` (keyed fingerprint of the secret's meaning)
+and ``<redacted:ctx:0123456789ab>`` (keyed fingerprint of *where* the secret sits, used for values the
+device re-encrypts on every read, e.g. FortiOS ``ENC``: such a marker stays constant, so
+re-encryption makes no diff, at the price that a rotation of that secret is not visible either).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+FINGERPRINT_HEX = 12
+
+MARKER_RE = re.compile(rf"(?:<|&lt;)redacted:(?:hmac|ctx|oversize):[0-9a-f]{{{FINGERPRINT_HEX}}}(?:>|&gt;)")
+
+
+_PUNCT = re.compile(r"[\"';,{}()\[\]\s]*")
+
+
+def fingerprint(key: bytes, domain: str, value: str) -> str:
+    """HMAC-SHA256 over (domain, value), truncated: equal inputs give equal prints, nothing is recoverable."""
+    mac = hmac.new(key, domain.encode("utf-8") + b"\x00" + value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return mac.hexdigest()[:FINGERPRINT_HEX]
+
+
+def marker(kind: str, print_: str, *, xml: bool = False) -> str:
+    """The marker text; ``xml`` escapes the angle brackets so XML configs stay well-formed."""
+    if xml:
+        return f"&lt;redacted:{kind}:{print_}&gt;"
+    return f"<redacted:{kind}:{print_}>"
+
+
+def is_marker(value: str) -> bool:
+    """True when value (optionally quoted) is already a marker: sanitizing twice changes nothing."""
+    rest = MARKER_RE.sub("", value)
+    return rest != value and _PUNCT.fullmatch(rest) is not None
