@@ -12,18 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from cfgwatch.errors import ConfigError
+from cfgwatch.policy.settings import PolicySettings
+from cfgwatch.section import Section
 
 DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
 CONFIG_ENV = "CFGWATCH_CONFIG"
-
-
-class Section(BaseModel):
-    """Base for every settings section: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class CfgwatchConfig(Section):
@@ -31,6 +27,7 @@ class CfgwatchConfig(Section):
     inventory: Path = Path("inventory")  # hosts.yaml, groups.yaml, defaults.yaml, approved.yaml, ...
     state_dir: Path = Path(".cfgwatch")  # keys, locks, caches: never inside the snapshot repo
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
+    policy: PolicySettings = PolicySettings()
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
@@ -46,6 +43,9 @@ class CfgwatchConfig(Section):
     @property
     def state_path(self) -> Path:
         return self.resolve(self.state_dir)
+
+
+__all__ = ["CfgwatchConfig", "Section", "load_config"]
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import field_validator
 
-from cfgwatch.config import Section
+from cfgwatch.section import Section
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(
