@@ -1,0 +1,218 @@
+"""What every flow reader shares: the row layout, bad-record accounting and the reader registry.
+
+A reader is a generator of rows (tuples in `ROW_FIELDS` order, times as integer microseconds since the
+epoch, UTC) that never holds more than one input record (or one JSON document) in memory. Bad records
+are counted in `ReadStats` with "file:line: reason" and skipped; a reader never aborts the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cfgwatch.flows.schema import RECORD_COLUMNS, Action, Direction, encode_address
+
+# Rows carry every stored column except the enrichment columns (added at ingest) and the partition key.
+ENRICHMENT_FIELDS = ("dst_asn", "dst_org", "dst_class")
+ROW_FIELDS: tuple[str, ...] = tuple(name for name in RECORD_COLUMNS if name not in ENRICHMENT_FIELDS)
+Row = tuple[int | str, ...]
+MAX_BAD_SAMPLES = 20
+
+
+@dataclass
+class ReadStats:
+    """Running counts for one file; bad records keep a few samples naming file and line."""
+
+    path: str
+    records: int = 0
+    bad: int = 0
+    samples: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # repairs and oddities that lost nothing
+
+    def reject(self, line: int | None, reason: str) -> None:
+        self.bad += 1
+        if len(self.samples) < MAX_BAD_SAMPLES:
+            where = f"{self.path}:{line}" if line is not None else self.path
+            self.samples.append(f"{where}: {reason}")
+
+
+Reader = Callable[[Path, ReadStats, str | None], Iterator[Row]]
+
+
+class RecordError(ValueError):
+    """One record cannot be used; the reader counts it and moves on."""
+
+
+def micros(moment: datetime) -> int:
+    """A datetime (naive = UTC) as integer microseconds since the epoch."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def epoch_micros(value: float | int | str) -> int:
+    """Seconds (int/float/text) since the epoch -> microseconds; raises RecordError on junk."""
+    try:
+        return round(float(value) * 1_000_000)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"bad timestamp {value!r}") from exc
+
+
+def iso_micros(text: str) -> int:
+    """RFC 3339 text (nanoseconds and 'Z' allowed) -> microseconds since the epoch."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    # Python parses at most 6 fractional digits: trim nanoseconds.
+    if "." in value:
+        head, _, tail = value.partition(".")
+        digits = ""
+        rest = ""
+        for index, char in enumerate(tail):
+            if not char.isdigit():
+                rest = tail[index:]
+                break
+            digits += char
+        value = f"{head}.{digits[:6]}{rest}"
+    try:
+        return micros(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise RecordError(f"bad timestamp {text!r}") from exc
+
+
+def to_int(value: object, what: str, default: int | None = None) -> int:
+    """Integer field; '-' / '' / None give `default` (or raise when there is none)."""
+    if value is None or value in ("", "-"):
+        if default is None:
+            raise RecordError(f"missing {what}")
+        return default
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        try:
+            return int(float(str(value)))
+        except ValueError as exc:
+            raise RecordError(f"bad {what} {value!r}") from exc
+
+
+def addr(text: object, what: str) -> tuple[int, int, int, int]:
+    if not isinstance(text, str) or not text or text == "-":
+        raise RecordError(f"missing {what} address")
+    try:
+        return encode_address(text)
+    except ValueError as exc:
+        raise RecordError(f"bad {what} address {text!r}") from exc
+
+
+def opt_addr(text: object) -> tuple[int, int, int]:
+    """Optional post-NAT address -> (v4, v6_hi, v6_lo); zeros when absent or unparsable-as-absent."""
+    if not isinstance(text, str) or not text or text in ("-", "0.0.0.0", "::"):
+        return 0, 0, 0
+    try:
+        _version, v4, hi, lo = encode_address(text)
+    except ValueError as exc:
+        raise RecordError(f"bad post-NAT address {text!r}") from exc
+    return v4, hi, lo
+
+
+def make_row(
+    *,
+    time_start: int,
+    time_end: int,
+    exporter: str,
+    src: str,
+    dst: str,
+    src_port: int = 0,
+    dst_port: int = 0,
+    proto: int = 0,
+    packets: int = 0,
+    bytes_: int = 0,
+    rev_packets: int = 0,
+    rev_bytes: int = 0,
+    in_if: int = 0,
+    out_if: int = 0,
+    tcp_flags: int = 0,
+    direction: Direction = Direction.UNKNOWN,
+    action: Action = Action.UNKNOWN,
+    nat_src: object = None,
+    nat_dst: object = None,
+    nat_src_port: int = 0,
+    nat_dst_port: int = 0,
+) -> Row:
+    """Build one row in `ROW_FIELDS` order; raises RecordError for unusable values."""
+    src_version, src_v4, src_hi, src_lo = addr(src, "source")
+    dst_version, dst_v4, dst_hi, dst_lo = addr(dst, "destination")
+    if src_version != dst_version:
+        raise RecordError(f"source {src} and destination {dst} are different address families")
+    for value, what, limit in (
+        (src_port, "source port", 0xFFFF),
+        (dst_port, "destination port", 0xFFFF),
+        (nat_src_port, "post-NAT source port", 0xFFFF),
+        (nat_dst_port, "post-NAT destination port", 0xFFFF),
+        (proto, "protocol", 0xFF),
+        (tcp_flags, "tcp flags", 0xFF),
+        (in_if, "input interface", 0xFFFFFFFF),
+        (out_if, "output interface", 0xFFFFFFFF),
+    ):
+        if not 0 <= value <= limit:
+            raise RecordError(f"{what} {value} out of range")
+    if packets < 0 or bytes_ < 0 or rev_packets < 0 or rev_bytes < 0:
+        raise RecordError("negative counter")
+    if time_end < time_start:
+        time_end = time_start
+    nat_src_v4, nat_src_hi, nat_src_lo = opt_addr(nat_src)
+    nat_dst_v4, nat_dst_hi, nat_dst_lo = opt_addr(nat_dst)
+    return (
+        time_start,
+        time_end,
+        exporter,
+        in_if,
+        out_if,
+        src_version,
+        src_v4,
+        src_hi,
+        src_lo,
+        dst_v4,
+        dst_hi,
+        dst_lo,
+        src_port,
+        dst_port,
+        proto,
+        tcp_flags,
+        packets,
+        bytes_,
+        rev_packets,
+        rev_bytes,
+        int(direction),
+        int(action),
+        nat_src_v4,
+        nat_src_hi,
+        nat_src_lo,
+        nat_dst_v4,
+        nat_dst_hi,
+        nat_dst_lo,
+        nat_src_port,
+        nat_dst_port,
+    )
+
+
+PROTO_NAMES = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmp6": 58, "ipv6-icmp": 58, "sctp": 132}
+
+
+def proto_number(value: object) -> int:
+    """Protocol as number or name (tcp, udp, icmp ...)."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text in PROTO_NAMES:
+        return PROTO_NAMES[text]
+    raise RecordError(f"unknown protocol {value!r}")
+
+
+def need_exporter(exporter: str | None, fallback: str) -> str:
+    """The exporter name: --exporter when given, else what the record carries (`fallback`)."""
+    return exporter or fallback
