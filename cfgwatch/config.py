@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from cfgwatch.errors import ConfigError
+from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.section import Section
 
@@ -28,6 +29,7 @@ class CfgwatchConfig(Section):
     state_dir: Path = Path(".cfgwatch")  # keys, locks, caches: never inside the snapshot repo
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
     policy: PolicySettings = PolicySettings()
+    flows: FlowSettings = FlowSettings()
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
