@@ -1,0 +1,311 @@
+"""Cisco IOS parser: the important rules checked field by field, plus property tests on random lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service, tcp, udp
+from cfgwatch.vendors.cisco_ios import PARSER, parse
+
+CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "cisco_ios"
+
+
+def _load(name: str) -> RuleSet:
+    return parse((CONFIGS / name).read_text(encoding="utf-8"))
+
+
+def _nat(rules: RuleSet, line: int):  # type: ignore[no-untyped-def]
+    found = [nat for nat in rules.nats if nat.source is not None and nat.source.start_line == line]
+    assert len(found) == 1, f"expected one NAT rule on line {line}"
+    return found[0]
+
+
+def _line_of(name: str, needle: str) -> int:
+    for number, text in enumerate((CONFIGS / name).read_text(encoding="utf-8").splitlines(), 1):
+        if text.strip() == needle:
+            return number
+    raise AssertionError(f"{needle!r} not in {name}")
+
+
+# -- NAT ----------------------------------------------------------------------------------------
+
+
+def test_banner_with_ip_nat_text_is_not_a_rule() -> None:
+    rules = _load("forms_nat.cfg")
+    banner_hosts = {AddressSet.parse(a) for a in ("10.9.9.9", "198.51.100.99", "1.1.1.1")}
+    assert not any(nat.match.src in banner_hosts for nat in rules.nats)
+    assert len(rules.nats) == 12
+    assert not any("10.9.9.9" in d.text for d in rules.diagnostics)
+
+
+def test_inside_static_port_forward() -> None:
+    rules = _load("forms_nat.cfg")
+    nat = _nat(
+        rules, _line_of("forms_nat.cfg", "ip nat inside source static tcp 10.0.0.10 80 203.0.113.5 8080 extendable")
+    )
+    assert nat.kind is NatKind.STATIC
+    assert nat.match.src == AddressSet.parse("10.0.0.10")
+    assert nat.match.services == (Service(6, src_ports=PortSet.of(80)),)
+    assert nat.translated_src == AddressSet.parse("203.0.113.5")
+    assert nat.translated_src_ports == PortSet.of(8080)
+    assert nat.ingress == ("inside",) and nat.egress == ("outside",)
+    assert nat.bidirectional
+    assert nat.options == frozenset({"extendable"})
+
+
+def test_static_to_interface_and_network_and_vrf() -> None:
+    rules = _load("forms_nat.cfg")
+    to_if = _nat(
+        rules, _line_of("forms_nat.cfg", "ip nat inside source static udp 10.0.0.11 53 interface GigabitEthernet0/1 53")
+    )
+    assert to_if.translate_to_interface == "GigabitEthernet0/1"
+    assert to_if.translated_src is None and to_if.translated_src_ports == PortSet.of(53)
+    network = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source static network 10.0.8.0 203.0.113.128 /25"))
+    assert network.match.src == AddressSet.parse("10.0.8.0/25")
+    assert network.translated_src == AddressSet.parse("203.0.113.128/25")
+    vrf = _nat(
+        rules, _line_of("forms_nat.cfg", "ip nat inside source static 172.16.0.5 203.0.113.7 vrf CUST match-in-vrf")
+    )
+    assert vrf.context == "CUST" and "match-in-vrf" in vrf.options
+
+
+def test_outside_source_static() -> None:
+    rules = _load("forms_nat.cfg")
+    nat = _nat(rules, _line_of("forms_nat.cfg", "ip nat outside source static 198.51.100.80 10.0.0.200 add-route"))
+    assert nat.kind is NatKind.STATIC
+    assert nat.match.src == AddressSet.parse("198.51.100.80")
+    assert nat.translated_src == AddressSet.parse("10.0.0.200")
+    assert nat.ingress == ("outside",) and nat.egress == ("inside",)
+    assert nat.bidirectional
+
+
+def test_dynamic_forms_resolve_acls_pools_route_maps() -> None:
+    rules = _load("forms_nat.cfg")
+    overload_if = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source list 1 interface Dialer1 overload"))
+    assert overload_if.kind is NatKind.PAT
+    assert overload_if.translate_to_interface == "Dialer1"
+    assert overload_if.match.src == AddressSet.parse("10.0.0.0/23")
+    assert overload_if.match.src.names == ("1",)
+    pool_pat = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source list 2 pool PUBLIC overload"))
+    assert pool_pat.kind is NatKind.PAT
+    assert pool_pat.translated_src == AddressSet.parse("203.0.113.10-203.0.113.20")
+    assert pool_pat.translated_src.names == ("PUBLIC",)
+    dynamic = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source list NAT-CUST pool PUBLIC-PFX vrf CUST"))
+    assert dynamic.kind is NatKind.DYNAMIC and dynamic.context == "CUST"
+    assert dynamic.match.src == AddressSet.parse("172.16.0.0/16")
+    policy = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source route-map RM-POLICY pool PUBLIC"))
+    assert policy.match.src == AddressSet.parse("10.0.3.0/24")
+    assert policy.match.dst == AddressSet.parse("198.51.100.0/24")
+    assert policy.match.src.names == ("RM-POLICY", "POLICY-NAT")
+    dest = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside destination list 1 pool SERVERS"))
+    assert dest.kind is NatKind.DESTINATION
+    assert dest.match.dst == AddressSet.parse("10.0.0.0/23")
+    assert dest.translated_dst == AddressSet.parse("10.0.5.10-10.0.5.12")
+
+
+def test_nat_diagnostics_have_stable_codes() -> None:
+    rules = _load("forms_nat.cfg")
+    codes = {d.code: d for d in rules.diagnostics}
+    assert set(codes) == {"IOS-NAT-ACL-DENY", "IOS-NAT-UNKNOWN-ACL", "IOS-NAT-UNSUPPORTED"}
+    assert codes["IOS-NAT-UNKNOWN-ACL"].text == "ip nat inside source list MISSING pool PUBLIC"
+    assert codes["IOS-NAT-UNSUPPORTED"].line == _line_of(
+        "forms_nat.cfg", "ip nat inside source static 10.0.0.13 203.0.113.9 frobnicate"
+    )
+    # `ip nat translation timeout` is a global setting, not a rule and not a diagnostic
+    assert all("translation" not in d.text for d in rules.diagnostics)
+
+
+def test_nat_roles_and_pools() -> None:
+    rules = _load("forms_nat.cfg")
+    roles = {(b.name, b.interface, b.context) for b in rules.bindings if b.kind is BindingKind.NAT_ROLE}
+    assert roles == {
+        ("inside", "GigabitEthernet0/0", None),
+        ("outside", "GigabitEthernet0/1", None),
+        ("inside", "GigabitEthernet0/2", "CUST"),
+        ("outside", "Dialer1", None),
+    }
+    pools = {obj.name: obj for obj in rules.objects if obj.kind == "pool"}
+    assert pools["SERVERS"].addresses == AddressSet.parse("10.0.5.10-10.0.5.12")
+    assert pools["PUBLIC-PFX"].addresses == AddressSet.parse("203.0.113.32/28")
+
+
+def test_corpus_gns3_outside_static_added() -> None:
+    before, after = _load("gns3-nat_R1-Blue.before.cfg"), _load("gns3-nat_R1-Blue.after.cfg")
+    added = set(after.nats) - set(before.nats)
+    assert len(added) == 1
+    (nat,) = added
+    assert nat.ingress == ("outside",)
+    assert nat.match.src == AddressSet.parse("12.0.1.1") and nat.translated_src == AddressSet.parse("10.0.2.1")
+
+
+def test_corpus_vrf_static_nat() -> None:
+    rules = _load("genie_show-running-config-vrf_nat.txt")
+    assert {nat.context for nat in rules.nats} == {"CUST_A", "CUST_B"}
+    assert all(nat.kind is NatKind.STATIC and "match-in-vrf" in nat.options for nat in rules.nats)
+
+
+# -- ACLs ---------------------------------------------------------------------------------------
+
+
+def test_numbered_extended_acl_entries() -> None:
+    rules = _load("forms_acl.cfg")
+    acl = rules.filter_lists()["101"]
+    assert acl[0].comment == "CHG-3003 allow web to the farm"
+    assert acl[0].match.dst.names == ("WEB-SERVERS",)
+    assert acl[0].match.dst == AddressSet.parse("10.1.1.10", "10.1.1.16/28", "10.1.1.40-10.1.1.42")
+    assert acl[0].match.services == (tcp(80, 443),)
+    assert acl[2].options == frozenset({"established"})
+    assert acl[3].match.services == (Service(17, PortSet.of(53), PortSet.of((1024, 65535))),)
+    assert acl[4].match.services[0].dst_ports == PortSet.of((0, 22), (24, 65535))
+    assert acl[5].match.services == (tcp((0, 1023)),)
+    assert acl[7].match.services == (Service(1, icmp_type=3, icmp_code=4),)
+    assert acl[8].options == frozenset({"fragments"})
+    assert acl[9].match.src.count() == 256 * 256  # non-contiguous wildcard expanded exactly
+    assert acl[-1].action is Action.DENY and "log" in acl[-1].options
+
+
+def test_named_acl_with_groups_sequences_and_diagnostics() -> None:
+    rules = _load("forms_acl.cfg")
+    lan = rules.filter_lists()["LAN-IN"]
+    assert [rule.sequence for rule in lan] == [10, 20, 30, 40, 50, 80]
+    assert lan[0].comment == "TICKET-42 web to the farm"
+    assert lan[0].match.dst.names == ("ALL-SERVERS",)
+    assert lan[0].match.dst.contains_ip("10.1.2.2") and lan[0].match.dst.contains_ip("10.1.1.41")
+    assert {svc.protocol for svc in lan[0].match.services} == {6, 17}
+    assert lan[1].match.services == (
+        Service(6, dst_ports=PortSet.of(3128)).named("PROXY-PORTS"),
+        Service(6, dst_ports=PortSet.of(1080)).named("PROXY-PORTS"),
+        Service(17, dst_ports=PortSet.of(1080)).named("PROXY-PORTS"),
+    )
+    assert lan[2].options == frozenset({"time-range WORKHOURS"})
+    assert lan[4].options == frozenset({"dscp af11"})
+    codes = [d.code for d in sorted(rules.diagnostics, key=lambda d: d.line)]
+    assert codes == ["IOS-ACL-UNSUPPORTED", "IOS-ACL-UNKNOWN-OBJECT"]
+
+
+def test_standard_ipv6_and_bindings() -> None:
+    rules = _load("forms_acl.cfg")
+    lists = rules.filter_lists()
+    assert lists["10"][0].match.src == AddressSet.parse("10.1.0.5")
+    assert lists["MGMT"][1].action is Action.DENY and lists["MGMT"][1].match.src.is_any
+    v6 = lists["V6-IN"]
+    assert [rule.sequence for rule in v6] == [10, 20, 30]
+    assert v6[0].match.dst == AddressSet.parse("2001:db8:1::10") and v6[0].match.services == (tcp(443),)
+    assert v6[1].match.services == (Service(1, icmp_type=8),) or v6[1].match.services[0].icmp_type == 8
+    filters = {(b.name, b.interface, b.direction, b.context) for b in rules.bindings if b.kind is BindingKind.FILTER}
+    assert ("101", "GigabitEthernet0/1", "in", "INTERNET") in filters
+    assert ("V6-IN", "GigabitEthernet0/0", "in", None) in filters
+    assert ("WAN-OUT", "INSIDE>OUTSIDE", "zone-pair", None) in filters
+    zones = {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
+    assert zones == {("INSIDE", "GigabitEthernet0/2"), ("OUTSIDE", "GigabitEthernet0/3")}
+    gi0 = next(i for i in rules.interfaces if i.name == "GigabitEthernet0/0")
+    assert gi0.addresses == AddressSet.parse("10.1.0.1", "10.1.9.1", "2001:db8:1::1")
+
+
+def test_blank_line_ends_remark_block() -> None:
+    rules = _load("aerleon_sample_multitarget.acl")
+    comments = [rule.comment for rule in rules.filter_lists()["edge-inbound"]]
+    assert comments[0] is not None and comments[0].startswith("deny-from-bogons\n")
+    assert "permit-mail-services" in comments
+
+
+def test_zone_pair_removed_between_versions() -> None:
+    before = _load("example-filters-current_firewall.cfg")
+    after = _load("example-filters-candidate1_firewall.cfg")
+    pairs_before = {b.interface for b in before.bindings if b.direction == "zone-pair"}
+    pairs_after = {b.interface for b in after.bindings if b.direction == "zone-pair"}
+    assert pairs_before - pairs_after == {"zone-z2>zone-z3"}
+
+
+def test_fcv_change_opens_port_80() -> None:
+    before = set(_load("fcv-base_border1.cfg").filters)
+    after = set(_load("fcv-change2_border1.cfg").filters)
+    (added,) = after - before
+    assert added.list_name == "OUTSIDE_TO_INSIDE"
+    assert added.match.dst == AddressSet.parse("2.128.0.0/23") and added.match.services == (tcp(80),)
+
+
+def test_detect() -> None:
+    assert PARSER.detect((CONFIGS / "forms_acl.cfg").read_text(encoding="utf-8"))
+    assert not PARSER.detect("set system host-name x\n")
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+octets = st.integers(min_value=0, max_value=255)
+ipv4 = st.tuples(octets, octets, octets, octets).map(lambda t: ".".join(map(str, t)))
+prefix_len = st.integers(min_value=0, max_value=32)
+ports = st.integers(min_value=0, max_value=65535)
+
+
+def _wildcard(length: int) -> str:
+    value = (1 << (32 - length)) - 1
+    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+@settings(max_examples=150, deadline=None)
+@given(src=ipv4, src_len=prefix_len, dst=ipv4, low=ports, high=ports, proto=st.sampled_from(["tcp", "udp"]))
+def test_random_extended_entry_round_trips(src: str, src_len: int, dst: str, low: int, high: int, proto: str) -> None:
+    low, high = min(low, high), max(low, high)
+    text = f"ip access-list extended P\n permit {proto} {src} {_wildcard(src_len)} host {dst} range {low} {high}\n"
+    (rule,) = parse(text).filters
+    assert rule.match.src == AddressSet.parse(f"{src}/{src_len}")
+    assert rule.match.dst == AddressSet.parse(dst)
+    expected = tcp((low, high)) if proto == "tcp" else udp((low, high))
+    assert rule.match.services == (expected,)
+
+
+@settings(max_examples=150, deadline=None)
+@given(local=ipv4, glob=ipv4, lport=ports, gport=ports, proto=st.sampled_from(["tcp", "udp"]))
+def test_random_static_port_nat_round_trips(local: str, glob: str, lport: int, gport: int, proto: str) -> None:
+    rules = parse(f"ip nat inside source static {proto} {local} {lport} {glob} {gport}\n")
+    (nat,) = rules.nats
+    assert nat.match.src == AddressSet.parse(local) and nat.translated_src == AddressSet.parse(glob)
+    assert nat.match.services[0].src_ports == PortSet.of(lport)
+    assert nat.translated_src_ports == PortSet.of(gport)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "permit",
+                "deny",
+                "tcp",
+                "any",
+                "host",
+                "eq",
+                "10.0.0.1",
+                "0.0.0.255",
+                "80",
+                "log",
+                "range",
+                "object-group",
+                "ip",
+                "nat",
+                "inside",
+                "source",
+                "static",
+                "list",
+                "pool",
+                "remark",
+                "!",
+                "access-list",
+                "101",
+                "\n",
+                " ",
+            ]
+        ),
+        max_size=25,
+    )
+)
+def test_random_token_soup_never_raises(words: list[str]) -> None:
+    text = "ip access-list extended X\n " + " ".join(words) + "\nip nat inside source " + " ".join(words) + "\n"
+    result = parse(text)
+    assert isinstance(result, RuleSet)
+    for diag in result.diagnostics:
+        assert 1 <= diag.line <= len(text.splitlines())
