@@ -130,8 +130,11 @@ def covers(approval: Approval, change: RuleChange, finding_id: str, groups: tupl
         if match.ports is not None and not PortSet.parse(match.ports).contains(rule.match.dst_ports()):
             return False
     if match.translated:
-        translated = (rule.translated_dst or rule.translated_src) if isinstance(rule, NatRule) else None
-        if not _within(translated, match.translated):
+        # the translation as written or as it acts (an outside static NAT translates toward its real address)
+        candidates = [change.affected.translated, change.affected.public]
+        if isinstance(rule, NatRule):
+            candidates += [rule.translated_src, rule.translated_dst]
+        if not any(item is not None and not item.is_empty and _within(item, match.translated) for item in candidates):
             return False
     return bool(match.finding or match.devices or match.groups or match.family or match.src or match.dst)
 

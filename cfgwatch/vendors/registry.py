@@ -55,7 +55,10 @@ def get_parser(platform: str) -> ParserInfo:
     if module_name is None:
         known = ", ".join(sorted(PLATFORM_MODULES)) or "none"
         raise UnknownPlatformError(f"no parser for platform '{platform}' (known: {known})")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownPlatformError(f"the parser for platform '{canonical}' is not available: {exc}") from exc
     info: ParserInfo = module.PARSER
     return info
 

@@ -1,0 +1,234 @@
+"""The audit: runs in range -> rule diff -> classification -> policy -> findings (-> flow verdicts).
+
+This is the orchestration the CLI's `diff`, `audit` and `approve` commands, the nightly job and the
+evidence export share. It returns data; rendering lives in cfgwatch.report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from cfgwatch.classify.networks import Networks, load_networks
+from cfgwatch.config import CfgwatchConfig
+from cfgwatch.diff.records import RuleChange
+from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
+from cfgwatch.errors import CfgwatchError, InputError
+from cfgwatch.inventory import Inventory
+from cfgwatch.policy.approved import Approval, append_approval, load_approved
+from cfgwatch.policy.attribution import ConfigEvent, attribute, read_syslog
+from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
+from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
+from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.store import RunInfo, SnapshotStore
+
+APPROVED_FILE = "approved.yaml"
+TICKETS_FILE = "tickets.yaml"
+NETWORKS_FILE = "networks.yaml"
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+FlowChecker = Callable[[Finding], FlowResult]
+
+
+def parse_duration(text: str) -> timedelta | None:
+    found = _DURATION.match(text.strip().lower())
+    if not found:
+        return None
+    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+
+
+@dataclass(frozen=True, slots=True)
+class RunPair:
+    before: RunInfo
+    after: RunInfo
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    findings: tuple[Finding, ...]
+    changes: tuple[RuleChange, ...]
+    pairs: tuple[RunPair, ...]
+    problems: tuple[str, ...] = ()  # unreadable ticket records, syslog lines, devices not compared
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def worst(self) -> str | None:
+        if not self.findings:
+            return None
+        return max(self.findings, key=lambda finding: finding.severity_rank).severity
+
+    def fails(self, threshold: str) -> bool:
+        rank = SEVERITIES.index(threshold)
+        return any(finding.severity_rank >= rank for finding in self.findings)
+
+
+def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
+    """Consecutive (older, newer) run pairs to audit: the last run by default, or every run since REV/DURATION."""
+    runs = list(reversed(store.runs()))  # oldest first
+    if len(runs) < 2:
+        return []
+    pairs = [RunPair(runs[index - 1], runs[index]) for index in range(1, len(runs))]
+    if since is None:
+        return pairs[-1:]
+    duration = parse_duration(since)
+    if duration is not None:
+        cutoff = datetime.now(UTC) - duration
+        return [pair for pair in pairs if pair.after.time >= cutoff]
+    try:
+        commit = store.resolve(since)
+    except CfgwatchError as exc:
+        raise InputError(f"--since {since!r} is neither a duration (7d, 24h) nor a known revision") from exc
+    index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
+    if index is None:
+        raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
+    return pairs[index:]
+
+
+def load_networks_for(config: CfgwatchConfig) -> Networks:
+    return load_networks(config.inventory_path / NETWORKS_FILE)
+
+
+def diff_range(
+    store: SnapshotStore,
+    config: CfgwatchConfig,
+    rev_a: str | None = None,
+    rev_b: str | None = None,
+    *,
+    devices: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+) -> DiffResult:
+    """Classified changes between two revisions; by default the last run against the one before it."""
+    if rev_a is None and rev_b is None:
+        pairs = run_pairs(store, None)
+        if not pairs:
+            raise InputError("the snapshot repository has fewer than two runs: nothing to compare yet")
+        rev_a, rev_b = pairs[0].before.commit, pairs[0].after.commit
+    elif rev_b is None:
+        rev_b = "HEAD"
+    assert rev_a is not None and rev_b is not None
+    return diff_revisions(
+        store,
+        store.resolve(rev_a),
+        store.resolve(rev_b),
+        load_networks_for(config),
+        devices=devices,
+        on_progress=on_progress,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInputs:
+    approvals: list[Approval]
+    tickets: list[Ticket]
+    events: tuple[ConfigEvent, ...]
+    problems: tuple[str, ...]
+
+
+def load_policy_inputs(config: CfgwatchConfig) -> PolicyInputs:
+    """Approvals, tickets and syslog events; unreadable records become problems, not aborts."""
+    approvals = load_approved(config.inventory_path / APPROVED_FILE)
+    problems: list[str] = []
+    tickets: list[Ticket] = []
+    sources = [config.inventory_path / TICKETS_FILE] + [config.resolve(path) for path in config.policy.tickets]
+    for path in sources:
+        if not path.exists():
+            if path.name != TICKETS_FILE:
+                problems.append(f"{path}: ticket file not found")
+            continue
+        found, issues = load_tickets(path)
+        tickets.extend(found)
+        problems.extend(str(issue) for issue in issues)
+    scan = read_syslog(config.resolve(path) for path in config.policy.syslog)
+    problems.extend(scan.skipped)
+    return PolicyInputs(approvals, tickets, scan.events, tuple(problems))
+
+
+def device_context(device: str, inventory: Inventory | None, policies: dict[str, GroupPolicy]) -> DeviceContext:
+    groups: tuple[str, ...] = ()
+    if inventory is not None and device in inventory.hosts:
+        groups = tuple(inventory.hosts[device].groups)
+    applicable = [policies[name] for name in ("default", *groups) if name in policies]
+    return DeviceContext(groups=groups, policies=tuple(applicable))
+
+
+def run_audit(
+    store: SnapshotStore,
+    config: CfgwatchConfig,
+    inventory: Inventory | None,
+    *,
+    since: str | None = None,
+    today: date | None = None,
+    flow_checker: FlowChecker | None = None,
+    on_progress: Progress | None = None,
+) -> AuditResult:
+    """Findings for every run pair in range (last run by default)."""
+    inputs = load_policy_inputs(config)
+    networks = load_networks_for(config)
+    today = today or datetime.now(UTC).date()
+    findings: dict[str, Finding] = {}
+    changes: list[RuleChange] = []
+    problems = list(inputs.problems)
+    pairs = run_pairs(store, since)
+    for pair in pairs:
+        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
+        problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        for change in result.changes:
+            changes.append(change)
+            metadata = store.metadata(change.device, pair.after.commit)
+            attribution = attribute(
+                change.device,
+                inputs.events,
+                pair.before.time,
+                pair.after.time,
+                metadata.user if metadata else None,
+                metadata.time if metadata else None,
+            )
+            change_time = attribution.time or pair.after.time
+            context = device_context(change.device, inventory, config.policy.groups)
+            finding = evaluate(
+                change,
+                context,
+                attribution,
+                change_time,
+                inputs.approvals,
+                inputs.tickets,
+                config.policy.ticket_pattern,
+                today,
+            )
+            if finding is not None:
+                findings[finding.id] = finding
+    ordered = sorted(findings.values(), key=lambda f: (-f.severity_rank, f.device, f.id))
+    if flow_checker is not None:
+        ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
+        ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
+    return AuditResult(tuple(ordered), tuple(changes), tuple(pairs), tuple(problems))
+
+
+def approve_finding(
+    config: CfgwatchConfig,
+    finding_id: str,
+    *,
+    ticket: str,
+    owner: str,
+    expires: date | None = None,
+    reason: str = "",
+) -> Path:
+    """Record an approval for one finding id in approved.yaml (comments and order preserved)."""
+    if not re.fullmatch(r"CW-[0-9a-f]{12}", finding_id):
+        raise InputError(f"'{finding_id}' is not a finding id (like CW-0123456789ab)")
+    entry: dict[str, object] = {
+        "id": f"approve-{finding_id}",
+        "match": {"finding": finding_id},
+        "ticket": ticket,
+        "owner": owner,
+        "reason": reason or f"approved with {ticket}",
+    }
+    if expires is not None:
+        entry["expires"] = expires
+    path = config.inventory_path / APPROVED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    append_approval(path, entry)
+    return path
