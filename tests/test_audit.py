@@ -188,9 +188,12 @@ def test_syslog_attribution_formats(tmp_path: Path) -> None:
     log = tmp_path / "net.log"
     log.write_text(
         "2026-11-25T03:00:05+00:00 edge1 %SYS-5-CONFIG_I: Configured from console by mallory on vty0 (203.0.113.9)\n"
-        "Nov 25 03:01:00 fw1 %ASA-5-111010: User 'eve', running 'CLI' from IP 198.51.100.3, executed 'nat (inside,outside) static x'\n"
-        "2026-11-25T03:02:00Z srx1 mgd[123]: UI_COMMIT: User 'bob' requested 'commit' operation (comment: CHG0007 proxy)\n"
-        '2026-11-25T03:03:00Z fgt1 date=2026-11-25 logid="0100044547" devname="fgt1" user="admin" ui="ssh(10.9.9.9)" action=Add\n'
+        "Nov 25 03:01:00 fw1 %ASA-5-111010: User 'eve', running 'CLI' from IP 198.51.100.3, "
+        "executed 'nat (inside,outside) static x'\n"
+        "2026-11-25T03:02:00Z srx1 mgd[123]: UI_COMMIT: User 'bob' requested 'commit' operation "
+        "(comment: CHG0007 proxy)\n"
+        '2026-11-25T03:03:00Z fgt1 date=2026-11-25 logid="0100044547" devname="fgt1" user="admin" '
+        'ui="ssh(10.9.9.9)" action=Add\n'
         "garbage line\n"
         "Nov 99 03:01:00 fw1 %ASA-5-111008: broken\n"
     )

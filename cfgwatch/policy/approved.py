@@ -131,7 +131,7 @@ def covers(approval: Approval, change: RuleChange, finding_id: str, groups: tupl
             return False
     if match.translated:
         # the translation as written or as it acts (an outside static NAT translates toward its real address)
-        candidates = [change.affected.translated, change.affected.public]
+        candidates: list[AddressSet | None] = [change.affected.translated, change.affected.public]
         if isinstance(rule, NatRule):
             candidates += [rule.translated_src, rule.translated_dst]
         if not any(item is not None and not item.is_empty and _within(item, match.translated) for item in candidates):
