@@ -78,7 +78,9 @@ def load_config(path: str | Path | None = None, *, required: bool = False) -> Cf
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise ConfigError(
-            f"malformed YAML: {exc}", path=resolved, line=(line + 1) if line is not None else None
+            f"malformed YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}",
+            path=resolved,
+            line=(line + 1) if line is not None else None,
         ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror}", path=resolved) from exc

@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = []
+_AREAS: list[str] = ["store"]
 
 
 def _version(value: bool) -> None:
@@ -59,7 +59,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except CfgwatchError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -319,6 +319,10 @@ class SnapshotStore:
                 raise InputError("the snapshot repository has no runs yet (run `cfgwatch import` first)") from None
             raise InputError(f"unknown revision '{rev}' in the snapshot repository") from None
 
+    def resolve(self, rev: str) -> str:
+        """Full commit id of a revision (InputError naming it when unknown)."""
+        return self._resolve(rev)
+
     def _blob_id(self, data: bytes) -> str:
         digest = hashlib.new(self._hash_name)
         digest.update(b"blob %d\0" % len(data))

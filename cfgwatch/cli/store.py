@@ -1,0 +1,148 @@
+"""Commands for the snapshot repository: init, import, log, show."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from cfgwatch import api
+from cfgwatch.cli.common import err_console, state
+
+
+def init_cmd(
+    directory: Annotated[
+        Path, typer.Argument(help="Project folder to set up (created if missing).", show_default=True)
+    ] = Path("."),
+) -> None:
+    """Set up a cfgwatch project: cfgwatch.yaml, inventory/ (device list), snapshots/ (git repo of configs).
+
+    Existing files are never overwritten, so running it again is safe.
+    """
+    result = api.init_project(directory)
+    for path in result.created:
+        typer.echo(f"created  {path}")
+    for path in result.kept:
+        typer.echo(f"kept     {path}")
+    typer.echo(
+        "next: add devices to inventory/hosts.yaml, or snapshot a folder of saved configs with `cfgwatch import FOLDER`"
+    )
+
+
+def import_cmd(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of config files, one file per device (e.g. an Oxidized or RANCID output folder). "
+            "The device name is the file name without .cfg/.conf/.txt."
+        ),
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform",
+            "-p",
+            help="Platform of every file (cisco_ios, cisco_asa, juniper_junos, fortinet, paloalto_panos, ...). "
+            "Default: the device's platform in the inventory, else detected from the config text.",
+        ),
+    ] = None,
+) -> None:
+    """Snapshot a folder of config files as one collection run (one commit; none if nothing changed).
+
+    Secrets are replaced by fingerprints before anything is stored. Devices not in the folder keep their
+    last snapshot.
+    """
+    cfg = state(ctx).config()
+    if not err_console.is_terminal:  # no progress bar in logs and pipes
+        result = api.import_dir(directory, platform=platform, config=cfg)
+    else:
+        with Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
+        ) as bar:
+            task = bar.add_task("import", total=None)
+
+            def progress(name: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = api.import_dir(directory, platform=platform, config=cfg, progress=progress)
+
+    for d in result.devices:
+        if d.status == "unchanged":
+            continue
+        platform_text = f"{d.platform or 'unknown'} ({d.platform_source.value})"
+        extra = f"  {d.redactions} secret(s) hidden" if d.redactions else ""
+        notes = f"  [{'; '.join(d.notes)}]" if d.notes else ""
+        typer.echo(f"{d.status:<9} {d.name:<24} {platform_text:<32}{extra}{notes}".rstrip())
+    for failure in result.run.failed:
+        err_console.print(f"warning: {failure.name}: {failure.reason}: {failure.detail}", markup=False, soft_wrap=True)
+    run = result.run
+    counts = (
+        f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged, {len(run.failed)} failed"
+    )
+    if run.commit is None:
+        typer.echo(f"run {run.run_id}: no change, nothing committed ({counts})")
+    else:
+        typer.echo(f"run {run.run_id}: committed {run.commit[:12]} ({counts})")
+
+
+def log_cmd(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Show only the N newest runs.")] = None,
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Also list runs that changed nothing (from the run journal).")
+    ] = False,
+) -> None:
+    """List collection runs, newest first: when, which collector, devices changed/added/failed."""
+    cfg = state(ctx).config()
+    rows: list[tuple[datetime, str, str, int, int, list[str], str]] = []
+    if all_runs:
+        for e in api.journal(limit=limit, config=cfg):
+            failed = [f.name for f in e.failed]
+            commit = e.commit[:12] if e.commit else "no-change"
+            rows.append((e.started, e.run_id, e.collector, len(e.changed), len(e.added), failed, commit))
+    else:
+        for r in api.runs(limit=limit, config=cfg):
+            failed = [f.name for f in r.failed]
+            rows.append((r.time, r.run_id, r.collector, len(r.changed), len(r.added), failed, r.commit[:12]))
+    if not rows:
+        typer.echo("no runs yet (run `cfgwatch import FOLDER`)")
+        return
+    typer.echo(
+        f"{'started (UTC)':<20} {'commit':<12} {'collector':<10} {'changed':>7} {'added':>7} {'failed':>6}  "
+        "run (failed devices)"
+    )
+    for started, run_id, collector, changed, added, failed, commit in rows:
+        when = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        names = f"  ({', '.join(failed)})" if failed else ""
+        typer.echo(f"{when:<20} {commit:<12} {collector:<10} {changed:>7} {added:>7} {len(failed):>6}  {run_id}{names}")
+
+
+def show_cmd(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Device name as listed by `cfgwatch import` / the inventory.")],
+    rev: Annotated[
+        str,
+        typer.Option("--rev", "-r", help="Snapshot revision: a commit id from `cfgwatch log`, or HEAD~1 etc."),
+    ] = "HEAD",
+) -> None:
+    """Print a device's stored (sanitized) config at a revision. Details about it go to stderr."""
+    view = api.show(device, rev=rev, config=state(ctx).config())
+    about = f"# {view.name} at {view.commit[:12]}, platform {view.platform or 'unknown'}"
+    if view.metadata is not None and (view.metadata.user or view.metadata.time):
+        when = view.metadata.time.isoformat() if view.metadata.time else "unknown time"
+        about += f", last changed by {view.metadata.user or 'unknown'} at {when}"
+    err_console.print(about, markup=False, soft_wrap=True)
+    sys.stdout.write(view.text)
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init_cmd)
+    app.command("import")(import_cmd)
+    app.command("log")(log_cmd)
+    app.command("show")(show_cmd)

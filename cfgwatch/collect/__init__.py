@@ -1,0 +1,1 @@
+"""Collectors: ways of getting device configs into a run (folder import here; SSH pulls in their own modules)."""
