@@ -16,14 +16,14 @@ class FlowSettings(Section):
     asn_db: Path | None = None  # MaxMind-format .mmdb (GeoLite2-ASN, IPinfo ASN, DB-IP ASN)
     provider_ranges: list[Path] = Field(default_factory=list)  # ip-ranges.json, cloud.json, CIDR lists
     tor_exits: Path | None = None  # one address per line, or the Tor project's exit-addresses file
-    post_window_hours: float = Field(24.0, gt=0)  # window after the change time
-    baseline_hours: float = Field(168.0, gt=0)  # window before the change time
-    min_packets: int = Field(10, ge=1)  # outbound packets after the change that confirm traffic
-    spike_ratio: float = Field(3.0, gt=0)  # post rate / baseline rate (per hour) that counts as a spike
-    low_return_ratio: float = Field(0.2, ge=0)  # return packets / outbound packets below this = few returns
-    top_destinations: int = Field(5, ge=1)
-    hunt_min_packets: int = Field(100, ge=1)  # a hunt pair needs this many outbound packets
-    hunt_since_hours: float = Field(24.0, gt=0)
+    post_window_hours: float = Field(default=24.0, gt=0)  # window after the change time
+    baseline_hours: float = Field(default=168.0, gt=0)  # window before the change time
+    min_packets: int = Field(default=10, ge=1)  # outbound packets after the change that confirm traffic
+    spike_ratio: float = Field(default=3.0, gt=0)  # post rate / baseline rate (per hour) that counts as a spike
+    low_return_ratio: float = Field(default=0.2, ge=0)  # return packets / outbound packets below this = few returns
+    top_destinations: int = Field(default=5, ge=1)
+    hunt_min_packets: int = Field(default=100, ge=1)  # a hunt pair needs this many outbound packets
+    hunt_since_hours: float = Field(default=24.0, gt=0)
 
     def store_path(self, snapshots: Path) -> Path:
         """The store directory: configured, else `<parent of snapshots>/flows`."""

@@ -251,8 +251,15 @@ class _Acc:
 class _RemoteAcc:
     out: _Acc = field(default_factory=_Acc)
     ret: _Acc = field(default_factory=_Acc)
-    destinations: dict[int, int] = field(default_factory=dict)  # remote address -> outbound bytes
-    asn: tuple[int, str, str] = (0, "", "")
+    destinations: set[int] = field(default_factory=set)  # remote addresses that received outbound traffic
+    sample: tuple[int, int] = (-1, 0)  # (bytes, remote address) of the largest outbound record
+
+
+@dataclass
+class _PairAcc:
+    out: _Acc = field(default_factory=_Acc)
+    ret: _Acc = field(default_factory=_Acc)
+    remotes: set[int] = field(default_factory=set)
 
 
 class _Classifier:
@@ -291,23 +298,22 @@ class _Classifier:
         return rec.src, remote
 
     def inbound_return(self, rec: _Record) -> tuple[int, int] | None:
-        """(internal address, remote address) when `rec` is return traffic for the selector, else None."""
+        """(internal destination, remote address) when `rec` is return traffic for the selector, else None."""
         if rec.rejected:
             return None
         version = rec.version
-        local = None
-        for candidate in (rec.dst, rec.nat_dst):
-            if candidate and (self.sources.has(version, candidate) or self.translated.has(version, candidate)):
-                local = candidate
-                break
-        if local is None:
+        if not (
+            self.sources.has(version, rec.dst)
+            or self.translated.has(version, rec.dst)
+            or (rec.nat_dst and self.translated.has(version, rec.nat_dst))
+        ):
             return None
         if self.destinations is not None:
             if not self.destinations.has(version, rec.src):
                 return None
         elif self.internal.has(version, rec.src):
             return None
-        return local, rec.src
+        return rec.dst, rec.src
 
 
 def _nfdump_list(addresses: AddressSet) -> str:
@@ -518,11 +524,11 @@ class NfdumpBackend:
 
     def _summary(
         self, selector: FlowSelector, window: TimeWindow
-    ) -> tuple[dict[tuple[int, int], _RemoteAcc], dict[tuple[int, tuple[int, int]], tuple[_Acc, _Acc]], set[int]]:
+    ) -> tuple[dict[tuple[int, int], _RemoteAcc], dict[tuple[int, tuple[int, int]], _PairAcc], set[int]]:
         """One pass: per-remote-prefix accumulators, per (internal, prefix) pairs, outbound sources."""
         remotes: dict[tuple[int, int], _RemoteAcc] = {}
-        pairs: dict[tuple[int, tuple[int, int]], tuple[_Acc, _Acc]] = {}
-        returns: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+        pairs: dict[tuple[int, tuple[int, int]], _PairAcc] = {}
+        returns: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
         sources: set[int] = set()
         nf_filter = self._selector_filter(selector)
         if nf_filter is None:
@@ -537,30 +543,40 @@ class NfdumpBackend:
                 if acc is None:
                     acc = remotes[key] = _RemoteAcc()
                 acc.out.add(rec.packets, rec.bytes)
-                acc.ret.add(rec.rev_packets, rec.rev_bytes, 0)
-                acc.destinations[remote] = acc.destinations.get(remote, 0) + rec.bytes
+                acc.ret.add(rec.rev_packets, rec.rev_bytes, 1 if rec.rev_packets > 0 else 0)
+                acc.destinations.add(remote)
+                if rec.bytes > acc.sample[0]:
+                    acc.sample = (rec.bytes, remote)
                 sources.add(internal)
                 pair = pairs.get((internal, key))
                 if pair is None:
-                    pair = pairs[(internal, key)] = (_Acc(), _Acc())
-                pair[0].add(rec.packets, rec.bytes)
-                pair[1].add(rec.rev_packets, rec.rev_bytes, 0)
+                    pair = pairs[(internal, key)] = _PairAcc()
+                pair.out.add(rec.packets, rec.bytes)
+                pair.ret.add(rec.rev_packets, rec.rev_bytes, 0)
+                pair.remotes.add(remote)
                 continue
             back = classify.inbound_return(rec)
             if back is not None:
                 local, remote = back
-                returns.setdefault(_prefix(rec.version, remote), []).append((local, rec.packets, rec.bytes, 1))
-        # Pair returns with prefixes that received outbound traffic in the same window.
+                returns.setdefault(_prefix(rec.version, remote), []).append((local, rec.packets, rec.bytes))
+        # Pair returns with prefixes (and, per pair, internal hosts) that sent outbound traffic in the window.
         for key, items in returns.items():
             acc = remotes.get(key)
             if acc is None:
                 continue
-            for local, packets, bytes_, flows in items:
-                acc.ret.add(packets, bytes_, flows)
+            for local, packets, bytes_ in items:
+                acc.ret.add(packets, bytes_)
                 pair = pairs.get((local, key))
                 if pair is not None:
-                    pair[1].add(packets, bytes_, flows)
+                    pair.ret.add(packets, bytes_)
         return remotes, pairs, sources
+
+    def _classes(self, version: int, addresses: set[int]) -> tuple[int, str, str]:
+        """Per-field maximum of the enrichment of `addresses` (the SQL backends take max() per group)."""
+        found = [self._lookup(version, address) for address in addresses]
+        if not found:
+            return (0, "", "")
+        return (max(item[0] for item in found), max(item[1] for item in found), max(item[2] for item in found))
 
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
         coverage_result: dict[str, dict[str, int]] = {}
@@ -582,8 +598,8 @@ class NfdumpBackend:
         destinations = 0
         for key, acc in remotes.items():
             version = key[0]
-            sample = max(acc.destinations.items(), key=lambda item: (item[1], -item[0]))[0]
-            asn, org, provider = self._lookup(version, sample)
+            sample = acc.sample[1]
+            asn, org, provider = self._classes(version, acc.destinations)
             rows.append(
                 RemoteRow(
                     prefix=_prefix_text(key),
@@ -615,12 +631,11 @@ class NfdumpBackend:
     ) -> tuple[PairRow, ...]:
         remotes, pairs, _sources = self._summary(selector, window)
         rows: list[PairRow] = []
-        for (internal, key), (out, ret) in pairs.items():
+        for (internal, key), pair in pairs.items():
+            out, ret = pair.out, pair.ret
             if out.packets < min_out_packets:
                 continue
-            acc = remotes[key]
-            sample = max(acc.destinations.items(), key=lambda item: (item[1], -item[0]))[0]
-            asn, org, provider = self._lookup(key[0], sample)
+            asn, org, provider = self._classes(key[0], pair.remotes)
             rows.append(
                 PairRow(
                     internal=_address_text(key[0], internal),
