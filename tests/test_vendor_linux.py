@@ -1,0 +1,195 @@
+"""Linux parser: iptables-save and nft rulesets, NAT targets, chain inlining, policies, negation."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfgwatch.model import Action, AddressSet, NatKind, PortSet, RuleSet, Service
+from cfgwatch.vendors.golden import CONFIGS
+from cfgwatch.vendors.linux import detect, parse
+
+FIXTURES = CONFIGS / "linux"
+
+
+def _load(name: str) -> RuleSet:
+    return parse((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def test_iptables_dnat_with_port_rewrite_and_comment() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    dnat = next(n for n in rules.nats if n.source and n.source.start_line == 9)
+    assert dnat.kind is NatKind.DESTINATION
+    assert dnat.ingress == ("eth0",)
+    assert dnat.match.services == (Service(6, PortSet(), PortSet.of(443)),)
+    assert dnat.translated_dst == AddressSet.parse("10.0.0.10")
+    assert dnat.translated_dst_ports == PortSet.of(8443)
+    assert dnat.comment == "CHG-1001 web publish"
+    assert dnat.section == "nat/PREROUTING"
+    assert dnat.is_port_forward
+
+
+def test_iptables_dnat_address_and_port_ranges() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    dnat = next(n for n in rules.nats if n.source and n.source.start_line == 10)
+    assert dnat.match.dst == AddressSet.parse("203.0.113.10")
+    assert dnat.match.dst_ports() == PortSet.of((5000, 5009))
+    assert dnat.translated_dst == AddressSet.parse("10.0.0.20-10.0.0.21")
+    assert dnat.translated_dst_ports == PortSet.of((6000, 6009))
+
+
+def test_iptables_negated_destination_is_complement() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    dnat = next(n for n in rules.nats if n.source and n.source.start_line == 11)
+    assert not dnat.match.dst.contains_ip("10.0.0.1")
+    assert dnat.match.dst.contains_ip("8.8.8.8")
+    assert dnat.match.src == AddressSet.parse("10.0.0.0/24")
+
+
+def test_iptables_redirect_snat_masquerade_netmap_and_output_dnat() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    by_line = {n.source.start_line: n for n in rules.nats if n.source}
+    redirect = by_line[12]
+    assert redirect.kind is NatKind.DESTINATION and "redirect" in redirect.options
+    assert redirect.translate_to_interface == "eth1" and redirect.translated_dst_ports == PortSet.of(3128)
+    out = by_line[13]
+    assert out.section == "nat/OUTPUT" and out.translated_dst == AddressSet.parse("198.51.100.7")
+    masq = by_line[14]
+    assert masq.kind is NatKind.PAT and masq.egress == ("!docker0",)
+    snat = by_line[15]
+    assert snat.kind is NatKind.SOURCE and snat.translated_src == AddressSet.parse("203.0.113.2")
+    ranged = by_line[16]
+    assert ranged.translated_src == AddressSet.parse("203.0.113.3-203.0.113.4")
+    assert ranged.translated_src_ports == PortSet.of((1024, 2047))
+    assert by_line[17].translated_src_ports == PortSet.of((40000, 50000))
+    assert by_line[18].kind is NatKind.SOURCE and by_line[18].translated_src == AddressSet.parse("192.0.0.0/16")
+
+
+def test_iptables_user_chain_jump_is_inlined_with_conditions() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    docker = next(n for n in rules.nats if "chain:DOCKER" in n.options)
+    assert docker.section == "nat/PREROUTING"  # reached from PREROUTING via the addrtype jump
+    assert "dst-type:local" in docker.options
+    assert docker.translated_dst == AddressSet.parse("172.17.0.2")
+    forward = rules.filter_lists()["FORWARD"]
+    inlined = [f for f in forward if "chain:WAN_IN" in f.options]
+    assert [f.action for f in inlined] == [Action.PERMIT, Action.PERMIT, Action.REJECT]
+    assert all(f.from_zones == ("eth0",) and f.to_zones == ("eth1",) for f in inlined)
+    assert forward[-1].action is Action.DENY and "chain-policy" in forward[-1].options
+    codes = {d.code for d in rules.diagnostics}
+    assert {"LINUX-RETURN", "LINUX-TPROXY", "LINUX-IPSET", "LINUX-IPT-UNSUPPORTED"} <= codes
+
+
+def test_iptables_filter_multiport_state_and_policy() -> None:
+    rules = _load("forms_iptables_nat.rules")
+    inputs = rules.filter_lists()["INPUT"]
+    assert inputs[0].from_zones == ("lo",)
+    assert "established" in inputs[1].options
+    assert inputs[2].match.services == (Service(6, PortSet(), PortSet.of(22, 80, 443)),)
+    assert inputs[3].match.services == (Service(1, icmp_type=8),)
+    assert inputs[-1].action is Action.DENY and "chain-policy" in inputs[-1].options
+
+
+def test_nft_nat_forms() -> None:
+    rules = _load("forms_nft_nat.nft")
+    by_line = {n.source.start_line: n for n in rules.nats if n.source}
+    dnat = by_line[10]
+    assert dnat.kind is NatKind.DESTINATION and dnat.ingress == ("wan0",)
+    assert dnat.translated_dst == AddressSet.parse("10.0.0.10") and dnat.translated_dst_ports == PortSet.of(8443)
+    assert dnat.comment == "CHG-2002 publish"
+    assert dnat.section == "ip nat/prerouting"
+    assert by_line[11].match.dst_ports() == PortSet.of((5000, 5009))
+    assert by_line[12].translated_dst_ports == PortSet.of(3128) and "redirect" in by_line[12].options
+    named = by_line[13]
+    assert named.match.dst == AddressSet.parse("198.51.100.0/28", "203.0.113.77")
+    assert named.match.dst.names == ("proxies",)
+    assert by_line[17].kind is NatKind.PAT and by_line[17].translate_to_interface == "wan0"
+    assert by_line[19].translated_src == AddressSet.parse("203.0.113.3-203.0.113.4")
+
+
+def test_nft_filter_sets_jump_return_and_family() -> None:
+    rules = _load("forms_nft_nat.nft")
+    inputs = rules.filter_lists()["inet filter/input"]
+    assert "established" in inputs[0].options
+    assert inputs[2].match.dst_ports() == PortSet.of(22, 443)
+    assert inputs[3].match.src == AddressSet.parse("fe80::/10")
+    jumped = [f for f in inputs if "chain:wan_checks" in f.options]
+    assert len(jumped) == 1  # the reject after the unconditional return is unreachable
+    assert not jumped[0].match.src.contains_ip("10.1.2.3") and jumped[0].match.src.contains_ip("11.0.0.1")
+    assert inputs[-1].action is Action.DENY
+
+
+def test_aerleon_nft_tables_with_same_name_in_two_families() -> None:
+    rules = _load("aerleon_sample_nftables.nft")
+    lists = rules.filter_lists()
+    assert "inet filtering_policies/root3" in lists and "ip filtering_policies/root1" in lists
+    assert not rules.diagnostics
+    ssh = [f for f in lists["inet filtering_policies/root3"] if f.match.dst_ports() == PortSet.of(22, 53)]
+    assert ssh and all(f.action is Action.DENY for f in ssh)
+
+
+def test_detect_and_garbage() -> None:
+    assert detect((FIXTURES / "forms_iptables_nat.rules").read_text())
+    assert detect((FIXTURES / "forms_nft_nat.nft").read_text())
+    assert not detect("config firewall policy\nend\n")
+    assert parse("*nat\n-A PREROUTING -j DNAT --to-destination\nCOMMIT\n").nats == ()
+
+
+_V4 = st.integers(min_value=1, max_value=(1 << 32) - 2).map(lambda v: str(ipaddress.IPv4Address(v)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    src=_V4,
+    dst=_V4,
+    to=_V4,
+    prefix=st.integers(8, 32),
+    dport=st.integers(1, 65535),
+    to_port=st.integers(1, 65535),
+    proto=st.sampled_from(["tcp", "udp"]),
+)
+def test_property_iptables_dnat_round_trips(
+    src: str, dst: str, to: str, prefix: int, dport: int, to_port: int, proto: str
+) -> None:
+    net = str(ipaddress.ip_network(f"{src}/{prefix}", strict=False))
+    text = (
+        "*nat\n:PREROUTING ACCEPT [0:0]\n"
+        f"-A PREROUTING -s {net} -d {dst}/32 -i eth0 -p {proto} -m {proto} --dport {dport} "
+        f"-j DNAT --to-destination {to}:{to_port}\nCOMMIT\n"
+    )
+    rules = parse(text)
+    (nat,) = rules.nats
+    assert nat.match.src == AddressSet.parse(net)
+    assert nat.match.dst == AddressSet.parse(dst)
+    assert nat.match.dst_ports() == PortSet.of(dport)
+    assert nat.translated_dst == AddressSet.parse(to)
+    assert nat.translated_dst_ports == PortSet.of(to_port)
+    assert not rules.diagnostics
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    saddr=_V4,
+    ports=st.lists(st.integers(1, 65535), min_size=1, max_size=5, unique=True),
+    verdict=st.sampled_from(["accept", "drop"]),
+)
+def test_property_nft_filter_round_trips(saddr: str, ports: list[int], verdict: str) -> None:
+    port_text = ", ".join(str(p) for p in ports)
+    text = (
+        "table inet t {\n\tchain c {\n\t\ttype filter hook forward priority 0; policy accept;\n"
+        f"\t\tip saddr {saddr} tcp dport {{ {port_text} }} {verdict}\n\t}}\n}}\n"
+    )
+    rules = parse(text)
+    first = rules.filters[0]
+    assert first.match.src == AddressSet.parse(saddr)
+    assert first.match.dst_ports() == PortSet.of(*ports)
+    assert first.action is (Action.PERMIT if verdict == "accept" else Action.DENY)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=" -!ADjsdpi:*{}@\"'0123456789.,/", max_size=30), max_size=12))
+def test_property_random_lines_never_crash(lines: list[str]) -> None:
+    for head in ("*filter\n", "table inet x {\n chain y {\n"):
+        assert isinstance(parse(head + "\n".join(lines) + "\n"), RuleSet)
