@@ -1210,3 +1210,21 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
     ]
     interface = Interface(name, addresses, zone, nameif, vrf, level, description, stanza.source)
     return InterfaceInfo(interface, bindings, other)
+
+
+def define_in_order(stanzas: Sequence[Stanza], define: Callable[[Stanza, bool], bool]) -> None:
+    """Define objects/groups, retrying those whose members refer to groups defined further down.
+
+    `define(stanza, final)` returns False to be retried later (only while `final` is False); the
+    last round runs with final=True so unresolvable references end as diagnostics.
+    """
+    pending = list(stanzas)
+    while pending:
+        retry = [stanza for stanza in pending if not define(stanza, False)]
+        if len(retry) == len(pending):
+            break
+        pending = retry
+    else:
+        return
+    for stanza in pending:
+        define(stanza, True)

@@ -121,18 +121,7 @@ def parse(text: str) -> RuleSet:
 
 def _object_groups(stanzas: list[cc.Stanza], state: _State) -> None:
     """`object-group network|service NAME`; group-object references resolve in dependency order."""
-    pending = list(stanzas)
-    for _round in range(8):  # forward references: retry what failed on an unknown member
-        retry: list[cc.Stanza] = []
-        for stanza in pending:
-            if not _object_group(stanza, state, final=False):
-                retry.append(stanza)
-        if not retry or len(retry) == len(pending):
-            pending = retry
-            break
-        pending = retry
-    for stanza in pending:
-        _object_group(stanza, state, final=True)
+    cc.define_in_order(stanzas, lambda stanza, final: _object_group(stanza, state, final=final))
 
 
 def _object_group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
