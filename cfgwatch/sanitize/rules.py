@@ -27,6 +27,7 @@ NOT_VALUE = (
     r"(?![\w-]*(?:length|count|changes|format|type|policy|complexity|lifetime|encryption|encrypt|check|history|"
     r"reuse|aging|mode|required|prompt|expiry|expiration|expire|strength|recovery|controls|hash-algorithm)\b)"
     r"(?!(?:none|yes|no|enable|disable|enabled|disabled)\s*$)"
+    r"(?!ENC\s)(?!\S+\s+(?:<|&lt;)redacted:)"  # FortiOS 'ENC <value>'; a token just before a marker
 )
 
 
@@ -122,7 +123,7 @@ _JUNOS_KEYWORDS = (
     r"privacy-password|pre-shared-key|key|password|hello-authentication-key|md5-key|plain-text-password-value"
 )
 JUNOS: tuple[Rule, ...] = (
-    _r("junos-secret-data", r'(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA'),
+    _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA'),
     _r(
         "junos-keyword",
         r"(?<![\w-])(?:" + _JUNOS_KEYWORDS + r')\s+(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
@@ -212,7 +213,7 @@ GENERIC: tuple[Rule, ...] = (
     _r(
         "keyword-value",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
-        r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + VAL,
+        r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + r"(?![a-z][a-z0-9+.-]*://)" + VAL,
         reject=_PUBLIC,
     ),
     _r(
@@ -220,7 +221,11 @@ GENERIC: tuple[Rule, ...] = (
         r"(?<![\w-])(?:[\w-]*[-_])?(?:psk|token|api-?key|apikey|key|pass|pwd|community)[\"']?\s*[=:]\s*" + VAL,
         reject=_PUBLIC,
     ),
-    _r("snmp-community", r"snmp\S*\s.*?(?<![\w-])community(?:-string|-name)?\s+" + VAL),
+    _r(
+        "snmp-community",
+        r"snmp\S*\s.*?(?<![\w-])community(?:-string|-name)?\s+(?!(?:add|set|remove|print|export|edit)\b)" + VAL,
+    ),
+    _r("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$"),
     _r("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK),
 )
 
@@ -284,6 +289,6 @@ def rules_for(platform: str | None) -> tuple[Rule, ...]:
 
 # A line that contains none of these cannot match any rule: skip it without running the rules.
 TRIGGER = re.compile(
-    r"pass|secret|key|community|psk|\$|phash|pwd|token|://|auth|priv|SECRET-DATA|set\s+name|name=",
+    r"pass|secret|key|community|snmp|psk|\$|phash|pwd|token|://|auth|priv|SECRET-DATA|set\s+name|name=",
     _I,
 )
