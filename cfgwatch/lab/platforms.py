@@ -79,9 +79,9 @@ def junos_display_set(text: str) -> str:
 
 
 def truncate(text: str) -> str:
-    """What a dropped session delivers: the first ~60% of the config, cut mid-line."""
-    cut = max(1, int(len(text) * 0.6))
-    return text[:cut]
+    """What a session cut short delivers: the first 30% of the config's lines (then the prompt)."""
+    lines = text.split("\n")
+    return "\n".join(lines[: max(1, int(len(lines) * 0.3))]) + "\n"
 
 
 class Platform:

@@ -1,0 +1,437 @@
+"""Pull running configs over SSH through Nornir's threaded runner, then sanitize and store one run.
+
+Per device: open our own TCP socket (so a per-device wall-clock deadline can cut it), hand it to
+netmiko or NAPALM via nornir-netmiko / nornir-napalm, check the output is a whole config, retry
+transient failures with exponential backoff. Every outcome is data (`DeviceOutcome`); failed devices
+keep their last good snapshot and are listed in the run. Host keys are checked against a known_hosts
+file; trust-on-first-use is opt-in. Credentials are resolved at run time and never logged: every
+error text passes through a scrubber that removes the device's password and secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from nornir.core import Nornir
+from nornir.core.configuration import Config
+from nornir.core.exceptions import NornirSubTaskError
+from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hosts, Inventory
+from nornir.core.plugins.connections import ConnectionPluginRegister
+from nornir.core.task import Result, Task
+from nornir.plugins.runners import ThreadedRunner
+from pydantic import Field
+
+from cfgwatch.collect import napalm as napalm_collector
+from cfgwatch.collect import netmiko as netmiko_collector
+from cfgwatch.collect.validate import DEFAULT_MIN_RATIO, check_output, check_size
+from cfgwatch.errors import ConfigError
+from cfgwatch.inventory import Credentials, Device, resolve_credentials
+from cfgwatch.sanitize import sanitize
+from cfgwatch.section import Section
+from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
+
+# Nornir logs each failed subtask with its traceback; without a handler Python would print it on stderr.
+# Outcomes are reported as data instead (the CLI shows them; a user's own logging config still sees them).
+logging.getLogger("nornir").addHandler(logging.NullHandler())
+
+# Failures that a retry cannot fix (and, for auth, that retries could turn into an account lockout).
+_NO_RETRY = frozenset({"auth", "hostkey", "cli-error"})
+
+
+class PullSettings(Section):
+    """`pull:` in cfgwatch.yaml."""
+
+    workers: int = Field(default=50, ge=1, le=1000)  # Nornir threads; SSH handshakes dominate, not CPU
+    timeout: float = Field(default=60.0, gt=0)  # seconds one attempt on one device may take, end to end
+    retries: int = Field(default=2, ge=0, le=10)  # extra attempts after a transient failure
+    backoff: float = Field(default=2.0, ge=0)  # first retry delay in seconds; doubles each retry
+    known_hosts: Path | None = None  # default ~/.ssh/known_hosts (or the inventory's data.known_hosts)
+    trust_on_first_use: bool = False  # accept and record unknown host keys (a changed key still fails)
+    min_size_ratio: float = Field(default=DEFAULT_MIN_RATIO, ge=0, le=1)  # smaller than this x last good fails
+
+    def options(self, base_dir: Path | None = None, **overrides: Any) -> PullOptions:
+        known = self.known_hosts
+        if known is not None and base_dir is not None and not known.is_absolute():
+            known = base_dir / known
+        values: dict[str, Any] = {
+            "workers": self.workers,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "backoff": self.backoff,
+            "known_hosts": known,
+            "trust_on_first_use": self.trust_on_first_use,
+            "min_size_ratio": self.min_size_ratio,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return PullOptions(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class PullOptions:
+    """How a pull behaves (see PullSettings for the meaning of each field)."""
+
+    workers: int = 50
+    timeout: float = 60.0
+    retries: int = 2
+    backoff: float = 2.0
+    known_hosts: Path | None = None
+    trust_on_first_use: bool = False
+    min_size_ratio: float = DEFAULT_MIN_RATIO
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceOutcome:
+    """What happened to one device in a pull. `text` is the raw config (None once stored or when failed)."""
+
+    name: str
+    platform: str | None
+    collector: str
+    failure: DeviceFailure | None
+    attempts: int
+    seconds: float
+    text: str | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """A pull: the store's run (commit or none) and every device's outcome."""
+
+    run: RunResult
+    outcomes: tuple[DeviceOutcome, ...]
+
+
+# Called from worker threads, once per finished device: (outcome, devices done, devices total).
+PullProgress = Callable[[DeviceOutcome, int, int], None]
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _scrub(text: str, creds: Credentials) -> str:
+    """Remove credential values from text meant for humans, logs or commit messages."""
+    for value in (creds.password, creds.secret):
+        if value:
+            text = text.replace(value, "***")
+    return text
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if cur is None or any(cur is s for s in seen):
+            continue
+        seen.append(cur)
+        todo.extend([cur.__cause__, cur.__context__])
+    return seen
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(reason, detail) for an exception raised while collecting; reason is a store FAILURE_REASON."""
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
+
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, paramiko.BadHostKeyException):
+            return "hostkey", "host key mismatch: the device presented a different key than known_hosts holds"
+        if isinstance(e, paramiko.SSHException) and "known_hosts" in str(e):
+            return "hostkey", "host key not in known_hosts (add it, or pull with --trust-on-first-use)"
+    for e in chain:
+        if isinstance(e, NetmikoAuthenticationException | paramiko.AuthenticationException):
+            return "auth", "authentication failed"
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return "refused", "connection refused"
+    for e in chain:
+        if isinstance(e, NetmikoTimeoutException | ReadTimeout | TimeoutError | socket.timeout):
+            return "timeout", f"timed out ({_one_line(str(e), 100) or type(e).__name__})"
+    return "error", f"{type(exc).__name__}: {_one_line(str(exc))}"
+
+
+def _host_key_name(hostname: str, port: int) -> str:
+    return hostname if port == 22 else f"[{hostname}]:{port}"
+
+
+_known_hosts_lock = threading.Lock()
+
+
+def _remember_key(path: Path, hostname: str, port: int, key: paramiko.PKey) -> None:
+    """Trust on first use: append the key unless known_hosts already has one for this host."""
+    name = _host_key_name(hostname, port)
+    with _known_hosts_lock:
+        keys = paramiko.HostKeys()
+        if path.exists():
+            keys.load(str(path))
+        if keys.lookup(name):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+
+
+def _server_key(task: Task, conn_name: str) -> paramiko.PKey | None:
+    conn = task.host.connections.get(conn_name)
+    if conn is None:
+        return None
+    obj = conn.connection
+    netmiko_conn = getattr(obj, "device", obj)  # NAPALM drivers keep their netmiko session in .device
+    client = getattr(netmiko_conn, "remote_conn_pre", None)
+    transport = client.get_transport() if client is not None else None
+    return transport.get_remote_server_key() if transport is not None else None
+
+
+def known_hosts_for(device: Device, options: PullOptions) -> Path:
+    """known_hosts file for a device: the option/config value, else the inventory's, else ~/.ssh/known_hosts."""
+    if options.known_hosts is not None:
+        return options.known_hosts
+    from_inventory = device.data.get("known_hosts")
+    if from_inventory:
+        return Path(str(from_inventory)).expanduser()
+    return Path("~/.ssh/known_hosts").expanduser()
+
+
+# --------------------------------------------------------------------------------------------- one device
+
+
+@dataclass
+class _Job:
+    device: Device
+    creds: Credentials
+    options: PullOptions
+    known_hosts: Path
+
+
+def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
+    """One try: returns (text, "", "") on success, else (None, reason, detail)."""
+    dev, opts = job.device, job.options
+    strict = not opts.trust_on_first_use
+    known = str(job.known_hosts) if job.known_hosts.exists() else None
+    if strict and known is None:
+        return None, "hostkey", f"known_hosts file {job.known_hosts} not found (or pull with --trust-on-first-use)"
+    try:
+        sock = socket.create_connection((dev.hostname, dev.port), timeout=opts.timeout)
+    except OSError as exc:
+        return (None, *classify(exc))
+    sock.settimeout(None)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(opts.timeout, expire)
+    timer.daemon = True
+    timer.start()
+    conn_name = dev.collector
+    try:
+        if dev.collector == napalm_collector.COLLECTOR:
+            extras = napalm_collector.connection_extras(
+                secret=job.creds.secret, sock=sock, timeout=opts.timeout, known_hosts=known, strict=strict
+            )
+            task.host.connection_options["napalm"] = ConnectionOptions(
+                extras=extras, platform=napalm_collector.driver(dev.platform)
+            )
+            result = napalm_collector.collect_running(task)
+        else:
+            extras = netmiko_collector.connection_extras(
+                secret=job.creds.secret, sock=sock, timeout=opts.timeout, known_hosts=known, strict=strict
+            )
+            task.host.connection_options["netmiko"] = ConnectionOptions(extras=extras, platform=dev.platform)
+            result = netmiko_collector.collect_running(
+                task,
+                platform=str(dev.platform),
+                enable=bool(job.creds.secret) and dev.platform in netmiko_collector.NEEDS_ENABLE,
+            )
+        if expired.is_set():
+            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+        if opts.trust_on_first_use:
+            key = _server_key(task, conn_name)
+            if key is not None:
+                _remember_key(job.known_hosts, dev.hostname, dev.port, key)
+        return str(result.result), "", ""
+    except NornirSubTaskError as exc:
+        inner = exc.result[0].exception if exc.result and exc.result[0].exception else exc
+        if expired.is_set():
+            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+        return (None, *classify(inner))
+    except Exception as exc:  # a driver bug must not end the run for every other device
+        if expired.is_set():
+            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+        return (None, *classify(exc))
+    finally:
+        timer.cancel()
+        with contextlib.suppress(Exception):
+            task.host.close_connections()
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def _pull_one(task: Task, jobs: dict[str, _Job], report: Callable[[DeviceOutcome], None]) -> Result:
+    """Nornir task: collect one device with retries; the Result carries a DeviceOutcome (never raises)."""
+    job = jobs[task.host.name]
+    dev = job.device
+    start = time.monotonic()
+    attempts = 0
+    reason = detail = ""
+    text: str | None = None
+    while True:
+        attempts += 1
+        text, reason, detail = _attempt(task, job)
+        if text is not None:
+            verdict = check_output(text, dev.platform)
+            if verdict.ok:
+                break
+            reason, detail, text = str(verdict.reason), verdict.detail, None
+        if reason in _NO_RETRY or attempts > job.options.retries:
+            break
+        delay = job.options.backoff * (2 ** (attempts - 1))
+        time.sleep(delay * (0.75 + random.random() / 2))
+    failure = None
+    if text is None:
+        detail = _scrub(detail, job.creds)
+        if attempts > 1:
+            detail = f"{detail} (after {attempts} attempts)"
+        failure = DeviceFailure(dev.name, reason or "error", detail)
+    outcome = DeviceOutcome(dev.name, dev.platform, dev.collector, failure, attempts, time.monotonic() - start, text)
+    report(outcome)
+    return Result(host=task.host, result=outcome)
+
+
+# --------------------------------------------------------------------------------------------- many devices
+
+
+def _check_collectable(device: Device) -> None:
+    if device.platform is None:
+        raise ConfigError(f"device '{device.name}' has no platform", key=f"{device.name}.platform")
+    if device.collector == napalm_collector.COLLECTOR:
+        napalm_collector.driver(device.platform)
+    elif device.collector == netmiko_collector.COLLECTOR:
+        netmiko_collector.config_command(device.platform)
+    else:
+        raise ConfigError(
+            f"device '{device.name}': collector {device.collector!r} cannot pull over SSH",
+            key=f"{device.name}.collector",
+        )
+
+
+def collect(
+    devices: Sequence[Device],
+    options: PullOptions | None = None,
+    *,
+    progress: PullProgress | None = None,
+) -> list[DeviceOutcome]:
+    """Collect every device's running config in parallel (Nornir ThreadedRunner); outcomes in input order.
+
+    Raises ConfigError before connecting anywhere if a device has no usable platform/collector or its
+    credentials cannot be resolved (an unset environment variable, an unreadable file).
+    """
+    opts = options or PullOptions()
+    jobs: dict[str, _Job] = {}
+    for dev in devices:
+        _check_collectable(dev)
+        jobs[dev.name] = _Job(dev, resolve_credentials(dev), opts, known_hosts_for(dev, opts))
+    if not jobs:
+        return []
+    ConnectionPluginRegister.auto_register()
+    hosts = Hosts()
+    for name, job in jobs.items():
+        hosts[name] = Host(
+            name=name,
+            hostname=job.device.hostname,
+            port=job.device.port,
+            username=job.creds.username,
+            password=job.creds.password,
+            platform=job.device.platform,
+        )
+    nr = Nornir(
+        inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
+        runner=ThreadedRunner(num_workers=min(opts.workers, len(jobs))),
+        config=Config(logging={"enabled": False}),  # type: ignore[arg-type]
+    )
+    lock = threading.Lock()
+    done = [0]
+
+    def report(outcome: DeviceOutcome) -> None:
+        with lock:
+            done[0] += 1
+            count = done[0]
+        if progress is not None:
+            progress(outcome, count, len(jobs))
+
+    aggregated = nr.run(task=_pull_one, jobs=jobs, report=report, raise_on_error=False)
+    outcomes: list[DeviceOutcome] = []
+    for name, job in jobs.items():
+        multi = aggregated.get(name)
+        result = multi[0].result if multi else None
+        if isinstance(result, DeviceOutcome):
+            outcomes.append(result)
+        else:  # the task itself crashed (a bug): still an outcome, never silently lost
+            exc = multi[0].exception if multi else None
+            detail = _scrub(f"internal error: {type(exc).__name__}: {_one_line(str(exc))}", job.creds)
+            failure = DeviceFailure(name, "error", detail)
+            outcomes.append(DeviceOutcome(name, job.device.platform, job.device.collector, failure, 0, 0.0))
+    return outcomes
+
+
+def pull(
+    store: SnapshotStore,
+    devices: Sequence[Device],
+    *,
+    key: bytes,
+    options: PullOptions | None = None,
+    allow_shrink: bool = False,
+    progress: PullProgress | None = None,
+    started: datetime | None = None,
+) -> PullResult:
+    """Collect, check, sanitize and store one run (one commit, none when nothing changed)."""
+    opts = options or PullOptions()
+    started = started or datetime.now(UTC)
+    outcomes = collect(devices, opts, progress=progress)
+    collectors = sorted({o.collector for o in outcomes}) or ["netmiko"]
+    snapshots: list[DeviceSnapshot] = []
+    failures: list[DeviceFailure] = []
+    final: list[DeviceOutcome] = []
+    for outcome in outcomes:
+        if outcome.failure is not None or outcome.text is None:
+            assert outcome.failure is not None
+            failures.append(outcome.failure)
+            final.append(outcome)
+            continue
+        clean = sanitize(outcome.text, outcome.platform, key)
+        size = check_size(
+            clean.text, store.last_good(outcome.name), min_ratio=0 if allow_shrink else opts.min_size_ratio
+        )
+        if not size.ok:
+            failure = DeviceFailure(outcome.name, str(size.reason), size.detail)
+            failures.append(failure)
+            final.append(DeviceOutcome(outcome.name, outcome.platform, outcome.collector, failure,
+                                       outcome.attempts, outcome.seconds))  # fmt: skip
+            continue
+        snapshots.append(DeviceSnapshot(outcome.name, outcome.platform, clean.text, clean.metadata))
+        final.append(
+            DeviceOutcome(outcome.name, outcome.platform, outcome.collector, None, outcome.attempts, outcome.seconds)
+        )
+    run = store.write_run(snapshots, failures, collector="+".join(collectors), started=started)
+    return PullResult(run, tuple(final))

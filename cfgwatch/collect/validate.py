@@ -1,0 +1,133 @@
+"""Completeness check: decide whether collected output is a whole config before it may replace a snapshot.
+
+Backup tools have lost history by committing empty output, a CLI error message or a config cut off
+by a dropped session. Each check here names what it found, so the failed device's reason is useful.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Lines a CLI prints instead of a config (anchored at a line start so config text quoting them is rare).
+_CLI_ERRORS = re.compile(
+    r"^\s*(?:"
+    r"% ?Invalid (?:input|command)"
+    r"|% ?Incomplete command"
+    r"|% ?Ambiguous command"
+    r"|% ?Authorization failed"
+    r"|% ?Bad (?:secrets|passwords?)"
+    r"|% ?Unknown command"
+    r"|% ?Permission denied"
+    r"|Permission denied"
+    r"|ERROR: % "
+    r"|syntax error\b"
+    r"|unknown command\.?\s*$"
+    r"|error: (?:syntax error|permission denied|unknown command)"
+    r"|Command fail\. Return code"
+    r"|Unknown action \d+\s*$"
+    r"|Invalid syntax\.\s*$"
+    r"|Unknown command: "
+    r"|bad command name "
+    r"|expected end of command"
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+# Smallest size ratio (new / last good) accepted without --allow-shrink.
+DEFAULT_MIN_RATIO = 0.5
+# Below this many bytes of last-good text the shrink check is meaningless.
+_MIN_BASE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """ok, or the failure reason (`incomplete` | `cli-error`) with a one-line detail."""
+
+    ok: bool
+    reason: str | None = None
+    detail: str = ""
+
+
+OK = Verdict(True)
+
+
+def _strip_comments_and_strings(text: str) -> str:
+    text = re.sub(r'"(?:[^"\\\n]|\\.)*"', '""', text)
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return re.sub(r"(?m)#.*$", "", text)
+
+
+def _brace_balance(text: str) -> tuple[int, int]:
+    """(final depth, lowest depth reached) of {} nesting, ignoring strings and comments."""
+    depth = lowest = 0
+    for ch in _strip_comments_and_strings(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            lowest = min(lowest, depth)
+    return depth, lowest
+
+
+def _last_line(text: str) -> str:
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _check_structure(text: str, platform: str | None) -> Verdict:
+    last = _last_line(text)
+    if platform in ("cisco_ios", "arista_eos"):
+        if last != "end":
+            return Verdict(False, "incomplete", f"config does not end with 'end' (last line: {last[:60]!r})")
+    elif platform == "cisco_asa":
+        if last not in (": end", "end"):
+            return Verdict(False, "incomplete", f"config does not end with ': end' (last line: {last[:60]!r})")
+    elif platform in ("juniper_junos", "paloalto_panos"):
+        stripped = text.lstrip()
+        if stripped.startswith("<"):
+            if not re.search(r"</(?:config|configuration|rpc-reply)>\s*$", text):
+                return Verdict(False, "incomplete", "XML config is not closed")
+        elif "{" in text or "}" in text:
+            depth, lowest = _brace_balance(text)
+            if depth != 0 or lowest < 0:
+                return Verdict(False, "incomplete", f"unbalanced braces (depth {depth} at end of output)")
+    elif platform == "fortinet":
+        depth = 0
+        for line in text.splitlines():
+            word = line.strip().split(" ", 1)[0]
+            if word == "config":
+                depth += 1
+            elif word == "end":
+                depth -= 1
+        if depth != 0:
+            return Verdict(False, "incomplete", f"{depth} 'config' block(s) without 'end'")
+    return OK
+
+
+def check_output(text: str, platform: str | None) -> Verdict:
+    """Structural checks on raw collected output: empty, CLI error, truncated (per platform)."""
+    if not text.strip():
+        return Verdict(False, "incomplete", "empty output")
+    m = _CLI_ERRORS.search(text)
+    if m:
+        line = text[m.start() : text.find("\n", m.start()) if "\n" in text[m.start() :] else len(text)].strip()
+        return Verdict(False, "cli-error", f"device answered with an error: {line[:80]!r}")
+    return _check_structure(text, platform)
+
+
+def check_size(text: str, last_good: str | None, *, min_ratio: float = DEFAULT_MIN_RATIO) -> Verdict:
+    """Output far smaller than the last good snapshot (compare sanitized to sanitized) is suspect."""
+    if last_good is None or len(last_good) < _MIN_BASE or min_ratio <= 0:
+        return OK
+    ratio = len(text) / len(last_good)
+    if ratio < min_ratio:
+        return Verdict(
+            False,
+            "incomplete",
+            f"output is {len(text)} bytes, {ratio:.0%} of the last good snapshot ({len(last_good)} bytes); "
+            "use --allow-shrink if the config really shrank",
+        )
+    return OK
