@@ -244,11 +244,11 @@ class DuckDBBackend:
             return f'"{name}"' if name in columns else default
 
         def v4(name: str) -> str:
-            return (
-                f"(CAST(split_part({name}, '.', 1) AS UBIGINT) * 16777216 + CAST(split_part({name}, '.', 2) AS UBIGINT)"
-                f" * 65536 + CAST(split_part({name}, '.', 3) AS UBIGINT) * 256 + CAST(split_part({name}, '.', 4) AS"
-                " UBIGINT))"
+            octets = " + ".join(
+                f"CAST(TRY_CAST(split_part({name}, '.', {index + 1}) AS UTINYINT) AS UBIGINT) * {256 ** (3 - index)}"
+                for index in range(4)
             )
+            return f"(CASE WHEN split_part({name}, '.', 5) = '' THEN {octets} END)"
 
         exporter_sql = _sql_text(exporter) if exporter else f"coalesce(trim({col('ra', 'NULL')}), 'unknown')"
         proto = (

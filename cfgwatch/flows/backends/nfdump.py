@@ -629,7 +629,7 @@ class NfdumpBackend:
     def pair_summary(
         self, selector: FlowSelector, window: TimeWindow, *, min_out_packets: int = 1
     ) -> tuple[PairRow, ...]:
-        remotes, pairs, _sources = self._summary(selector, window)
+        _remotes, pairs, _sources = self._summary(selector, window)
         rows: list[PairRow] = []
         for (internal, key), pair in pairs.items():
             out, ret = pair.out, pair.ret

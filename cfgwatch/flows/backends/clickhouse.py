@@ -1,0 +1,438 @@
+"""ClickHouse backend: flows stored in (or already living in) ClickHouse; every query runs as SQL in the server.
+
+`pip install 'cfgwatch[clickhouse]'` brings clickhouse-driver (native protocol), which talks to Debian's
+18.16 server as well as to current releases. The SQL here sticks to what 18.16 understands: no CTEs,
+no DateTime64 (times are UInt64 epoch milliseconds, see `cfgwatch.flows.schema`), no TRUE/FALSE literals,
+`-If` aggregate combinators instead of FILTER, IPv4 as UInt32 (`IPv4NumToString` for display).
+
+The table DDL comes from the schema table (MergeTree, partitioned by day, ordered by exporter and time).
+For a cluster, create the MergeTree table on every shard and a Distributed table over it, and point
+`table` at the Distributed one (queries and inserts then fan out). For a flow store that already
+exists with other column names (Akvorado's `flows`), `columns` maps each cfgwatch column to an SQL
+expression over that table; queries then read through a subquery with those expressions, and
+cfgwatch never creates or writes that table.
+
+Query semantics are those of `cfgwatch.flows.backends.base`, written to match the DuckDB backend's SQL
+clause for clause, so verdicts and figures agree across backends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from cfgwatch.errors import InputError, StoreError
+from cfgwatch.flows.backends.base import (
+    BaselineRemotes,
+    Counters,
+    CoverageRow,
+    FlowSelector,
+    IngestReport,
+    OutboundSummary,
+    PairRow,
+    RemoteRow,
+    TimeWindow,
+)
+from cfgwatch.flows.enrich import Enricher
+from cfgwatch.flows.formats import get_reader
+from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats, Row
+from cfgwatch.flows.schema import (
+    COLUMNS,
+    address_predicate,
+    clickhouse_ddl,
+    decode_address,
+    nat_present_sql,
+    port_predicate,
+    prefix_key_sql,
+    prefix_key_text,
+)
+
+BATCH_ROWS = 50_000
+LEDGER_TABLE_SUFFIX = "_cfgwatch_ingested"
+_DEFAULTS = {"String": "''", "LowCardinality(String)": "''"}
+_INDEX = {name: index for index, name in enumerate(ROW_FIELDS)}
+
+
+class ClickHouseError(StoreError):
+    """The ClickHouse server is unreachable, refused a query, or clickhouse-driver is not installed."""
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _identifier(name: str) -> str:
+    parts = name.split(".")
+    for part in parts:
+        if not part or not all(char.isalnum() or char == "_" for char in part):
+            raise InputError(f"invalid ClickHouse table name {name!r}", key="flows.clickhouse.table")
+    return ".".join(f"`{part}`" for part in parts)
+
+
+def _ms(moment: datetime) -> int:
+    moment = moment.astimezone(UTC)
+    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+
+
+def _from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str, str, str]:
+    """(is_out, is_ret, remote_key, r4, rhi, rlo) ClickHouse expressions; mirrors duckdb.selector_sql."""
+    internal_src = address_predicate("src", selector.sources, "clickhouse")
+    translated = selector.translated is not None and not selector.translated.is_empty
+    if translated:
+        assert selector.translated is not None
+        internal_src = (
+            f"({internal_src} OR {address_predicate('src', selector.translated, 'clickhouse')}"
+            f" OR {address_predicate('nat_src', selector.translated, 'clickhouse')})"
+        )
+    nat_dst = nat_present_sql("nat_dst")
+    if selector.destinations is not None:
+        remote_ok = (
+            f"({address_predicate('dst', selector.destinations, 'clickhouse')}"
+            f" OR {address_predicate('nat_dst', selector.destinations, 'clickhouse')})"
+        )
+        ret_remote = address_predicate("src", selector.destinations, "clickhouse")
+    else:
+        remote_ok = (
+            f"if({nat_dst}, NOT {address_predicate('nat_dst', selector.internal, 'clickhouse')},"
+            f" NOT {address_predicate('dst', selector.internal, 'clickhouse')})"
+        )
+        ret_remote = f"NOT {address_predicate('src', selector.internal, 'clickhouse')}"
+    ports_ok = "(1 = 1)"
+    if selector.ports is not None and not selector.ports.is_any:
+        ports_ok = f"({port_predicate('dst_port', selector.ports)} OR {port_predicate('nat_dst_port', selector.ports)})"
+    is_out = f"(action != 2 AND {internal_src} AND {remote_ok} AND {ports_ok})"
+    to_internal = address_predicate("dst", selector.sources, "clickhouse")
+    if translated:
+        assert selector.translated is not None
+        to_internal = (
+            f"({to_internal} OR {address_predicate('dst', selector.translated, 'clickhouse')}"
+            f" OR {address_predicate('nat_dst', selector.translated, 'clickhouse')})"
+        )
+    is_ret = f"(action != 2 AND {to_internal} AND {ret_remote})"
+    out_key = f"if({nat_dst}, {prefix_key_sql('nat_dst', 'clickhouse')}, {prefix_key_sql('dst', 'clickhouse')})"
+    remote_key = f"if(_out, {out_key}, {prefix_key_sql('src', 'clickhouse')})"
+    r4 = f"if({nat_dst}, nat_dst_v4, dst_v4)"
+    rhi = f"if({nat_dst}, nat_dst_v6_hi, dst_v6_hi)"
+    rlo = f"if({nat_dst}, nat_dst_v6_lo, dst_v6_lo)"
+    return is_out, is_ret, remote_key, r4, rhi, rlo
+
+
+class ClickHouseBackend:
+    """FlowBackend (and ingest) over a ClickHouse table reached with clickhouse-driver."""
+
+    name = "clickhouse"
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        database: str = "default",
+        user: str = "default",
+        password: str = "",
+        table: str = "flows",
+        columns: Mapping[str, str] | None = None,
+        create: bool = True,
+        secure: bool = False,
+        enricher: Enricher | None = None,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            try:
+                from clickhouse_driver import Client
+            except ImportError as exc:
+                raise ClickHouseError(
+                    "the ClickHouse backend needs clickhouse-driver: pip install 'cfgwatch[clickhouse]'"
+                ) from exc
+            client = Client(
+                host, port=port, database=database, user=user, password=password, secure=secure, connect_timeout=10
+            )
+        self.client = client
+        self.where = f"{host}:{port}/{database}"
+        self.table = _identifier(table)
+        self.mapping = dict(columns or {})
+        unknown = sorted(set(self.mapping) - {column.name for column in COLUMNS})
+        if unknown:
+            raise InputError(f"unknown flow column(s) in mapping: {', '.join(unknown)}", key="flows.clickhouse.columns")
+        self.enricher = enricher or Enricher()
+        self.ledger = _identifier(table.split(".")[-1] + LEDGER_TABLE_SUFFIX)
+        if "." in table:
+            self.ledger = _identifier(table.rsplit(".", 1)[0] + "." + table.split(".")[-1] + LEDGER_TABLE_SUFFIX)
+        self.server_version = self._server_version()
+        if create and not self.mapping:
+            self.create_tables()
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _execute(self, sql: str, rows: Iterable[Any] | None = None, **kwargs: Any) -> Any:
+        try:
+            if rows is not None:
+                return self.client.execute(sql, rows, **kwargs)
+            return self.client.execute(sql, **kwargs)
+        except Exception as exc:  # the driver raises its own hierarchy (network, server errors)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ClickHouseError(f"ClickHouse at {self.where}: {first}") from exc
+
+    def _server_version(self) -> tuple[int, int]:
+        row = self._execute("SELECT version()")
+        parts = str(row[0][0]).split(".")
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+
+    def create_tables(self) -> None:
+        """CREATE TABLE IF NOT EXISTS for the flows and the ingest ledger (LowCardinality needs a flag before 19)."""
+        settings = {"allow_experimental_low_cardinality_type": 1} if self.server_version < (19, 0) else {}
+        self._execute(clickhouse_ddl(self.table), settings=settings)
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {self.ledger} (sha256 String, path String, format String, exporter String,"
+            " records UInt64, bad UInt64, days Array(String), at DateTime) ENGINE = MergeTree() ORDER BY sha256"
+        )
+
+    @property
+    def source(self) -> str:
+        """The FROM clause: the table itself, or a subquery renaming a foreign table's columns."""
+        if not self.mapping:
+            return self.table
+        exprs = []
+        for column in COLUMNS:
+            expr = self.mapping.get(column.name)
+            if expr is None:
+                expr = _DEFAULTS.get(column.clickhouse, "0")
+                if column.name == "ip_version":
+                    expr = "4"
+                elif column.name == "day":
+                    expr = "toDate(intDiv(time_start, 1000))"
+            exprs.append(f"{expr} AS {column.name}")
+        return f"(SELECT {', '.join(exprs)} FROM {self.table})"
+
+    def _where(self, exporters: Sequence[str], window: TimeWindow) -> str:
+        start, end = _ms(window.start), _ms(window.end)
+        day_start = window.start.astimezone(UTC).date().isoformat()
+        day_end = window.end.astimezone(UTC).date().isoformat()
+        clauses = [
+            f"day >= toDate('{day_start}')",
+            f"day <= toDate('{day_end}')",
+            f"time_start >= {start}",
+            f"time_start < {end}",
+        ]
+        if exporters:
+            clauses.append("exporter IN (" + ", ".join(_quote(name) for name in exporters) + ")")
+        return " AND ".join(clauses)
+
+    # -- ingest ---------------------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        path: str | Path,
+        format_name: str,
+        *,
+        exporter: str | None = None,
+        aws_fields: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Read one file with its reader, enrich, batch-insert; the same content twice is a no-op."""
+        if self.mapping:
+            raise ClickHouseError("this ClickHouse table is mapped from another schema and is read-only for cfgwatch")
+        file = Path(path)
+        if not file.is_file():
+            raise InputError("flow file not found", path=file)
+        digest = _sha256(file)
+        known = self._execute(f"SELECT days FROM {self.ledger} WHERE sha256 = {_quote(digest)} LIMIT 1")
+        if known:
+            return IngestReport(str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(known[0][0]))
+        reader = get_reader(format_name, aws_fields=aws_fields)
+        stats = ReadStats(str(file))
+        days = self.insert_rows(reader(file, stats, exporter), progress=progress)
+        self._execute(
+            f"INSERT INTO {self.ledger} (sha256, path, format, exporter, records, bad, days, at) VALUES",
+            [
+                (
+                    digest,
+                    str(file),
+                    format_name,
+                    exporter or "",
+                    stats.records,
+                    stats.bad,
+                    list(days),
+                    datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+                )
+            ],
+        )
+        return IngestReport(
+            str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=days
+        )
+
+    def insert_rows(self, rows: Iterable[Row], *, progress: Callable[[int], None] | None = None) -> tuple[str, ...]:
+        """Enrich reader rows (times in microseconds) and insert them in batches; returns the days written."""
+        names = [*ROW_FIELDS, "dst_asn", "dst_org", "dst_class", "day"]
+        insert = f"INSERT INTO {self.table} ({', '.join(names)}) VALUES"
+        days: set[date] = set()
+        batch: list[tuple[Any, ...]] = []
+        total = 0
+        ts, te = _INDEX["time_start"], _INDEX["time_end"]
+        version_at = _INDEX["ip_version"]
+        nat_at = (_INDEX["nat_dst_v4"], _INDEX["nat_dst_v6_hi"], _INDEX["nat_dst_v6_lo"])
+        dst_at = (_INDEX["dst_v4"], _INDEX["dst_v6_hi"], _INDEX["dst_v6_lo"])
+        for row in rows:
+            values = list(row)
+            start_us = int(values[ts])
+            values[ts] = start_us // 1000
+            values[te] = int(values[te]) // 1000
+            version = int(values[version_at])
+            remote = nat_at if any(values[i] for i in nat_at) else dst_at
+            found = self.enricher.lookup(
+                decode_address(version, int(values[remote[0]]), int(values[remote[1]]), int(values[remote[2]]))
+            )
+            day = datetime.fromtimestamp(start_us // 1_000_000, tz=UTC).date()
+            days.add(day)
+            batch.append((*values, found.asn, found.org, found.provider_class, day))
+            if len(batch) >= BATCH_ROWS:
+                self._execute(insert, batch)
+                total += len(batch)
+                batch = []
+                if progress is not None:
+                    progress(total)
+        if batch:
+            self._execute(insert, batch)
+            total += len(batch)
+            if progress is not None:
+                progress(total)
+        return tuple(sorted(day.isoformat() for day in days))
+
+    # -- queries -------------------------------------------------------------------------------------------
+
+    def coverage(self, exporters: Sequence[str], window: TimeWindow) -> tuple[CoverageRow, ...]:
+        rows = self._execute(
+            f"SELECT exporter, count(), min(time_start), max(time_start) FROM {self.source}"
+            f" WHERE {self._where(exporters, window)} GROUP BY exporter"
+        )
+        found = {
+            str(row[0]): CoverageRow(str(row[0]), int(row[1]), _from_ms(int(row[2])), _from_ms(int(row[3])))
+            for row in rows
+        }
+        if exporters:
+            return tuple(found.get(name, CoverageRow(name, 0)) for name in exporters)
+        return tuple(sorted(found.values(), key=lambda row: row.exporter))
+
+    def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "") -> str:
+        is_out, is_ret, remote_key, r4, rhi, rlo = selector_sql(selector)
+        return (
+            f"(SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
+            f" dst_asn, dst_org, dst_class, src_v4, src_v6_hi, src_v6_lo, dst_v4, dst_v6_hi, dst_v6_lo,"
+            f" {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo{extra}"
+            f" FROM (SELECT *, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
+            f" WHERE {self._where(selector.exporters, window)}) WHERE _out OR _ret)"
+        )
+
+    def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
+        per = self._execute(
+            f"""SELECT ip_version, rkey,
+                sumIf(packets, _out), sumIf(bytes, _out), countIf(_out),
+                sumIf(rev_packets, _out) + sumIf(packets, _ret AND NOT _out),
+                sumIf(rev_bytes, _out) + sumIf(bytes, _ret AND NOT _out),
+                countIf(_ret AND NOT _out) + countIf(_out AND rev_packets > 0),
+                uniqExactIf(r4, rhi, rlo, _out),
+                maxIf(dst_asn, _out), maxIf(dst_org, _out), maxIf(dst_class, _out),
+                argMaxIf(r4, bytes, _out), argMaxIf(rhi, bytes, _out), argMaxIf(rlo, bytes, _out)
+            FROM {self._marked(selector, window)}
+            GROUP BY ip_version, rkey HAVING countIf(_out) > 0"""
+        )
+        is_out, _is_ret, _key, r4, rhi, rlo = selector_sql(selector)
+        totals = self._execute(
+            f"""SELECT count(), uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out), uniqExactIf(r4, rhi, rlo, _out)
+            FROM (SELECT src_v4, src_v6_hi, src_v6_lo, {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo, {is_out} AS _out
+                  FROM {self.source} WHERE {self._where(selector.exporters, window)})"""
+        )
+        records, sources, destinations = (int(value) for value in totals[0])
+        remotes = [
+            RemoteRow(
+                prefix=prefix_key_text(int(row[0]), int(row[1])),
+                asn=int(row[9]),
+                org=str(row[10]),
+                provider_class=str(row[11]),
+                out=Counters(int(row[2]), int(row[3]), int(row[4])),
+                ret=Counters(int(row[5]), int(row[6]), int(row[7])),
+                destinations=int(row[8]),
+                sample_address=decode_address(int(row[0]), int(row[12]), int(row[13]), int(row[14])),
+            )
+            for row in per
+        ]
+        remotes.sort(key=lambda item: (-item.out.bytes, item.prefix))
+        out = sum((item.out for item in remotes), Counters())
+        ret = sum((item.ret for item in remotes), Counters())
+        return OutboundSummary(window, records, out, ret, sources, destinations, tuple(remotes))
+
+    def pair_summary(
+        self, selector: FlowSelector, window: TimeWindow, *, min_out_packets: int = 1
+    ) -> tuple[PairRow, ...]:
+        extra = (
+            ", if(_out, src_v4, dst_v4) AS i4, if(_out, src_v6_hi, dst_v6_hi) AS ihi,"
+            " if(_out, src_v6_lo, dst_v6_lo) AS ilo"
+        )
+        rows = self._execute(
+            f"""SELECT ip_version, i4, ihi, ilo, rkey,
+                sumIf(packets, _out) AS op, sumIf(bytes, _out) AS ob, countIf(_out),
+                sumIf(rev_packets, _out) + sumIf(packets, _ret AND NOT _out),
+                sumIf(rev_bytes, _out) + sumIf(bytes, _ret AND NOT _out),
+                countIf(_ret AND NOT _out),
+                maxIf(dst_asn, _out), maxIf(dst_org, _out), maxIf(dst_class, _out)
+            FROM {self._marked(selector, window, extra)}
+            GROUP BY ip_version, i4, ihi, ilo, rkey
+            HAVING op >= {int(min_out_packets)}
+            ORDER BY ob DESC"""
+        )
+        return tuple(
+            PairRow(
+                internal=decode_address(int(row[0]), int(row[1]), int(row[2]), int(row[3])),
+                prefix=prefix_key_text(int(row[0]), int(row[4])),
+                asn=int(row[11]),
+                org=str(row[12]),
+                provider_class=str(row[13]),
+                out=Counters(int(row[5]), int(row[6]), int(row[7])),
+                ret=Counters(int(row[8]), int(row[9]), int(row[10])),
+            )
+            for row in rows
+        )
+
+    def baseline_remotes(self, selector: FlowSelector, window: TimeWindow) -> BaselineRemotes:
+        rows = self._execute(
+            f"SELECT DISTINCT ip_version, rkey, dst_asn FROM {self._marked(selector, window)} WHERE _out"
+        )
+        prefixes = frozenset(prefix_key_text(int(row[0]), int(row[1])) for row in rows)
+        asns = frozenset(int(row[2]) for row in rows if row[2])
+        return BaselineRemotes(prefixes, asns)
+
+    def time_range(self, exporters: Sequence[str] = ()) -> tuple[datetime, datetime] | None:
+        where = ""
+        if exporters:
+            where = "WHERE exporter IN (" + ", ".join(_quote(name) for name in exporters) + ")"
+        row = self._execute(f"SELECT count(), min(time_start), max(time_start) FROM {self.source} {where}")[0]
+        if not int(row[0]):
+            return None
+        return _from_ms(int(row[1])), _from_ms(int(row[2]))
+
+    def record_count(self) -> int:
+        return int(self._execute(f"SELECT count() FROM {self.source}")[0][0])
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        finally:
+            self.enricher.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+__all__ = ["ClickHouseBackend", "ClickHouseError", "selector_sql"]

@@ -1,0 +1,412 @@
+"""Did the new path carry external traffic? Per-change flow verdicts, and the same detector as a hunt.
+
+A change's affected internal sources (and post-NAT addresses, destinations, ports) select flows from its
+device's exporter. The post-change window starts at the change time; the baseline window ends there.
+Verdicts:
+
+* ``no-coverage``: the exporter sent no records at all in the post window (a telemetry gap to surface).
+* ``traffic-confirmed``: at least `min_packets` outbound packets matched after the change.
+* ``no-traffic``: the exporter was reporting, but nothing matched.
+
+The figures always carry the spike ratio (post vs baseline packets per hour), the return ratio
+(paired return packets / outbound packets), distinct destinations and the top destinations with
+AS number, organisation and provider class; `suspicious` says whether the AN0926 pattern holds:
+a spike (or brand new traffic) with few returns toward cdn / hosting / cloud / tor-exit or anomalous
+(not seen in the baseline) destinations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from cfgwatch.flows.backends.base import (
+    BaselineRemotes,
+    FlowBackend,
+    FlowSelector,
+    OutboundSummary,
+    PairRow,
+    TimeWindow,
+)
+from cfgwatch.flows.settings import FlowSettings
+from cfgwatch.model import AddressSet, PortSet
+
+Verdict = Literal["traffic-confirmed", "no-traffic", "no-coverage", "not-checked"]
+SUSPICIOUS_CLASSES = frozenset({"cdn", "hosting", "cloud", "tor-exit"})
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCheck:
+    """What one change asks of the flow store."""
+
+    device: str  # exporter name of the device
+    internal: AddressSet  # affected internal sources
+    external: AddressSet | None  # public destinations the change points at; None = any non-internal
+    ports: PortSet | None
+    change_time: datetime  # timezone-aware
+    internal_networks: AddressSet  # what counts as internal
+    translated: AddressSet | None = None  # post-NAT addresses the change introduces
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """One top destination prefix with its enrichment."""
+
+    prefix: str
+    sample_address: str
+    asn: int
+    org: str
+    provider_class: str
+    packets: int
+    bytes: int
+    flows: int
+    return_packets: int
+    new: bool  # not seen in the baseline window
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prefix": self.prefix,
+            "sample_address": self.sample_address,
+            "asn": self.asn or None,
+            "org": self.org or None,
+            "provider_class": self.provider_class or None,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "flows": self.flows,
+            "return_packets": self.return_packets,
+            "new": self.new,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFigures:
+    """The numbers behind a verdict."""
+
+    post_window: TimeWindow
+    baseline_window: TimeWindow
+    exporter_records: int
+    packets: int
+    bytes: int
+    flows: int
+    baseline_packets: int
+    baseline_bytes: int
+    baseline_flows: int
+    spike_ratio: float | None  # None when the baseline had no traffic (new traffic)
+    return_packets: int
+    return_ratio: float | None  # None when nothing went out
+    distinct_sources: int
+    distinct_destinations: int
+    new_destinations: int
+    top_destinations: tuple[Destination, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "post_window": [self.post_window.start.isoformat(), self.post_window.end.isoformat()],
+            "baseline_window": [self.baseline_window.start.isoformat(), self.baseline_window.end.isoformat()],
+            "exporter_records": self.exporter_records,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "flows": self.flows,
+            "baseline_packets": self.baseline_packets,
+            "baseline_bytes": self.baseline_bytes,
+            "baseline_flows": self.baseline_flows,
+            "spike_ratio": _round(self.spike_ratio),
+            "return_packets": self.return_packets,
+            "return_ratio": _round(self.return_ratio),
+            "distinct_sources": self.distinct_sources,
+            "distinct_destinations": self.distinct_destinations,
+            "new_destinations": self.new_destinations,
+            "top_destinations": [item.to_json() for item in self.top_destinations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FlowVerdict:
+    """The flow verdict of one change: data, never an exception."""
+
+    verdict: Verdict
+    figures: FlowFigures | None = None
+    notes: tuple[str, ...] = ()
+    spike: bool = False  # post rate >= spike_ratio x baseline rate, or traffic where the baseline had none
+    few_returns: bool = False  # return ratio below low_return_ratio
+    suspicious: bool = False  # spike and few returns toward cdn/hosting/cloud/tor-exit or new destinations
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "spike": self.spike,
+            "few_returns": self.few_returns,
+            "suspicious": self.suspicious,
+            "figures": self.figures.to_json() if self.figures else None,
+            "notes": list(self.notes),
+        }
+
+
+NOT_CHECKED = FlowVerdict("not-checked", notes=("flow verification not configured",))
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or math.isinf(value):
+        return None
+    return round(value, 4)
+
+
+def windows(change_time: datetime, settings: FlowSettings) -> tuple[TimeWindow, TimeWindow]:
+    """(post, baseline) windows around a change time."""
+    post = TimeWindow.starting(change_time, timedelta(hours=settings.post_window_hours))
+    baseline = TimeWindow.ending(change_time, timedelta(hours=settings.baseline_hours))
+    return post, baseline
+
+
+def selector_for(check: FlowCheck) -> FlowSelector:
+    return FlowSelector(
+        exporters=(check.device,),
+        sources=check.internal,
+        internal=check.internal_networks,
+        destinations=check.external,
+        ports=check.ports,
+        translated=check.translated,
+    )
+
+
+def verify(backend: FlowBackend, check: FlowCheck, settings: FlowSettings, *, notes: Iterable[str] = ()) -> FlowVerdict:
+    """Compare the post-change window with the baseline for one change. `notes` (e.g. the enricher's
+    "no ASN database") are attached to every verdict."""
+    base_notes = tuple(notes)
+    if check.internal.is_empty and (check.translated is None or check.translated.is_empty):
+        return FlowVerdict("not-checked", notes=(*base_notes, "change affects no internal addresses"))
+    post_window, baseline_window = windows(check.change_time, settings)
+    selector = selector_for(check)
+    post = backend.outbound_summary(selector, post_window)
+    if post.exporter_records == 0:
+        return FlowVerdict(
+            "no-coverage",
+            figures=_figures(post, None, post_window, baseline_window, settings, BaselineRemotes()),
+            notes=(*base_notes, f"exporter {check.device!r} sent no flow records between {_span(post_window)}"),
+        )
+    baseline = backend.outbound_summary(selector, baseline_window)
+    seen = BaselineRemotes(frozenset(row.prefix for row in baseline.remotes), frozenset())
+    figures = _figures(post, baseline, post_window, baseline_window, settings, seen)
+    extra: list[str] = []
+    if baseline.exporter_records == 0:
+        extra.append(f"no baseline: exporter {check.device!r} sent no records between {_span(baseline_window)}")
+    if figures.packets < settings.min_packets:
+        return FlowVerdict("no-traffic", figures=figures, notes=(*base_notes, *extra))
+    spike = figures.spike_ratio is None or figures.spike_ratio >= settings.spike_ratio
+    few_returns = figures.return_ratio is not None and figures.return_ratio < settings.low_return_ratio
+    risky = any(item.provider_class in SUSPICIOUS_CLASSES or item.new for item in figures.top_destinations)
+    return FlowVerdict(
+        "traffic-confirmed",
+        figures=figures,
+        notes=(*base_notes, *extra),
+        spike=spike,
+        few_returns=few_returns,
+        suspicious=spike and few_returns and risky,
+    )
+
+
+def verify_many(
+    backend: FlowBackend,
+    checks: Iterable[FlowCheck],
+    settings: FlowSettings,
+    *,
+    notes: Iterable[str] = (),
+    progress: Callable[[int, FlowCheck], None] | None = None,
+) -> list[FlowVerdict]:
+    """Verify each change in order; `progress(index, check)` is called before each one."""
+    fixed = tuple(notes)
+    results: list[FlowVerdict] = []
+    for index, check in enumerate(checks):
+        if progress is not None:
+            progress(index, check)
+        results.append(verify(backend, check, settings, notes=fixed))
+    return results
+
+
+def _span(window: TimeWindow) -> str:
+    return f"{window.start.isoformat()} and {window.end.isoformat()}"
+
+
+def _figures(
+    post: OutboundSummary,
+    baseline: OutboundSummary | None,
+    post_window: TimeWindow,
+    baseline_window: TimeWindow,
+    settings: FlowSettings,
+    seen: BaselineRemotes,
+) -> FlowFigures:
+    base_packets = baseline.out.packets if baseline else 0
+    spike: float | None
+    post_rate = post.out.packets / max(post_window.hours, 1e-9)
+    base_rate = base_packets / max(baseline_window.hours, 1e-9)
+    spike = post_rate / base_rate if base_rate > 0 else None
+    if spike is None and post.out.packets == 0:
+        spike = 0.0
+    return_ratio = post.ret.packets / post.out.packets if post.out.packets else None
+    new = [row for row in post.remotes if baseline is not None and row.prefix not in seen.prefixes]
+    top = tuple(
+        Destination(
+            row.prefix,
+            row.sample_address,
+            row.asn,
+            row.org,
+            row.provider_class,
+            row.out.packets,
+            row.out.bytes,
+            row.out.flows,
+            row.ret.packets,
+            baseline is not None and row.prefix not in seen.prefixes,
+        )
+        for row in post.remotes[: settings.top_destinations]
+    )
+    return FlowFigures(
+        post_window=post_window,
+        baseline_window=baseline_window,
+        exporter_records=post.exporter_records,
+        packets=post.out.packets,
+        bytes=post.out.bytes,
+        flows=post.out.flows,
+        baseline_packets=base_packets,
+        baseline_bytes=baseline.out.bytes if baseline else 0,
+        baseline_flows=baseline.out.flows if baseline else 0,
+        spike_ratio=spike,
+        return_packets=post.ret.packets,
+        return_ratio=return_ratio,
+        distinct_sources=post.distinct_sources,
+        distinct_destinations=post.distinct_destinations,
+        new_destinations=len(new),
+        top_destinations=top,
+    )
+
+
+# -- hunt -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HuntFinding:
+    """An internal source whose outbound traffic to one remote prefix spiked with few returns."""
+
+    internal: str
+    prefix: str
+    asn: int
+    org: str
+    provider_class: str
+    reason: str  # "cdn" | "hosting" | "cloud" | "tor-exit" | "anomalous"
+    packets: int
+    bytes: int
+    flows: int
+    baseline_packets: int
+    spike_ratio: float | None
+    return_ratio: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "internal": self.internal,
+            "prefix": self.prefix,
+            "asn": self.asn or None,
+            "org": self.org or None,
+            "provider_class": self.provider_class or None,
+            "reason": self.reason,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "flows": self.flows,
+            "baseline_packets": self.baseline_packets,
+            "spike_ratio": _round(self.spike_ratio),
+            "return_ratio": _round(self.return_ratio),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HuntResult:
+    window: TimeWindow
+    baseline_window: TimeWindow
+    findings: tuple[HuntFinding, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def hunt(
+    backend: FlowBackend,
+    internal_networks: AddressSet,
+    settings: FlowSettings,
+    *,
+    end: datetime | None = None,
+    since: timedelta | None = None,
+    exporters: tuple[str, ...] = (),
+    has_asn_db: bool = True,
+    notes: Iterable[str] = (),
+) -> HuntResult:
+    """Internal sources whose outbound traffic to cdn/hosting/cloud/tor-exit or anomalous destinations spiked
+    with few return packets. An "anomalous" destination is an AS (or, without an ASN database, a /24)
+    the source did not talk to in the baseline window. `end` defaults to the newest flow in the store."""
+    note_list = list(notes)
+    if end is None:
+        span = backend.time_range(exporters)
+        if span is None:
+            return HuntResult(
+                TimeWindow(_epoch(), _epoch()), TimeWindow(_epoch(), _epoch()), (), (*note_list, "flow store is empty")
+            )
+        end = span[1] + timedelta(microseconds=1)
+    length = since or timedelta(hours=settings.hunt_since_hours)
+    window = TimeWindow.ending(end, length)
+    baseline_window = TimeWindow.ending(window.start, timedelta(hours=settings.baseline_hours))
+    selector = FlowSelector(exporters, internal_networks, internal_networks)
+    post_pairs = backend.pair_summary(selector, window, min_out_packets=settings.hunt_min_packets)
+    base_pairs = backend.pair_summary(selector, baseline_window, min_out_packets=1)
+    base_by_pair: dict[tuple[str, str], PairRow] = {(row.internal, row.prefix): row for row in base_pairs}
+    seen_asn: dict[str, set[int]] = {}
+    seen_prefix: dict[str, set[str]] = {}
+    for row in base_pairs:
+        seen_prefix.setdefault(row.internal, set()).add(row.prefix)
+        if row.asn:
+            seen_asn.setdefault(row.internal, set()).add(row.asn)
+    findings: list[HuntFinding] = []
+    for row in post_pairs:
+        before = base_by_pair.get((row.internal, row.prefix))
+        base_packets = before.out.packets if before else 0
+        post_rate = row.out.packets / max(window.hours, 1e-9)
+        base_rate = base_packets / max(baseline_window.hours, 1e-9)
+        spike = post_rate / base_rate if base_rate > 0 else None
+        if spike is not None and spike < settings.spike_ratio:
+            continue
+        return_ratio = row.ret.packets / row.out.packets if row.out.packets else 0.0
+        if return_ratio >= settings.low_return_ratio:
+            continue
+        if row.provider_class in SUSPICIOUS_CLASSES:
+            reason = row.provider_class
+        elif has_asn_db and row.asn:
+            if row.asn in seen_asn.get(row.internal, set()):
+                continue
+            reason = "anomalous"
+        elif row.prefix not in seen_prefix.get(row.internal, set()):
+            reason = "anomalous"
+        else:
+            continue
+        findings.append(
+            HuntFinding(
+                row.internal,
+                row.prefix,
+                row.asn,
+                row.org,
+                row.provider_class,
+                reason,
+                row.out.packets,
+                row.out.bytes,
+                row.out.flows,
+                base_packets,
+                spike,
+                return_ratio,
+            )
+        )
+    findings.sort(key=lambda item: (-item.bytes, item.internal, item.prefix))
+    if not has_asn_db:
+        note_list.append("without an ASN database, destinations (/24) never seen in the baseline count as anomalous")
+    return HuntResult(window, baseline_window, tuple(findings), tuple(note_list))
+
+
+def _epoch() -> datetime:
+    from datetime import UTC
+
+    return datetime(1970, 1, 1, tzinfo=UTC)
