@@ -1,0 +1,299 @@
+"""One verification scenario, three stores, the real programs: DuckDB, nfcapd files read by nfdump, ClickHouse.
+
+The flows travel as a router would send them: IPFIX over UDP into a real nfcapd (so nfdump reads real
+nfcapd files); `nfdump -o json` of those files is what DuckDB and a private clickhouse-server ingest.
+Every backend must then give the same verdicts and the same figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _flow_fixtures import (
+    ClickHouseServer,
+    Nfcapd,
+    PacketFlow,
+    clickhouse_server,
+    export_rows_to_nfcapd,
+    require_binary,
+    run_softflowd,
+    write_pcap,
+)
+
+from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, TimeWindow
+from cfgwatch.flows.backends.clickhouse import ClickHouseBackend
+from cfgwatch.flows.backends.duckdb import DuckDBBackend
+from cfgwatch.flows.backends.nfdump import NfdumpBackend, NfdumpError, NfdumpExporter, check_nfdump
+from cfgwatch.flows.enrich import Enricher
+from cfgwatch.flows.settings import FlowSettings
+from cfgwatch.flows.verify import FlowCheck, hunt, verify
+from cfgwatch.model import AddressSet, PortSet
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+CHANGE = T0 + timedelta(hours=6)
+INTERNAL = AddressSet.parse("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+SETTINGS = FlowSettings(baseline_hours=6, post_window_hours=6, hunt_min_packets=100)
+EXPORTERS = {"fw1": "127.0.0.2", "fw2": "127.0.0.3"}
+VPS = "45.77.10.50"  # in the hosting range file below
+CDN_NET = "104.16.5."  # in the cloudflare range file below
+SPIKE_FLOWS, SPIKE_PACKETS, RETURN_FLOWS, RETURN_PACKETS = 200, 50, 10, 50
+
+
+def _ip(text: str) -> int:
+    return int.from_bytes(bytes(int(part) for part in text.split(".")), "big")
+
+
+def _row(start: datetime, src: str, dst: str, sport: int, dport: int, packets: int, bytes_: int, **extra: Any) -> dict:
+    return {
+        "time_start": start,
+        "time_end": start + timedelta(milliseconds=extra.pop("duration_ms", 800)),
+        "src_v4": _ip(src),
+        "dst_v4": _ip(dst),
+        "src_port": sport,
+        "dst_port": dport,
+        "proto": 6,
+        "packets": packets,
+        "bytes": bytes_,
+        **extra,
+    }
+
+
+def scenario_rows() -> list[dict]:
+    """Steady CDN traffic all day; a spike to a VPS proxy port after the change with 5% returns; fw2 goes silent."""
+    rows: list[dict] = []
+    for step in range(72):  # every 10 minutes for 12 hours
+        moment = T0 + timedelta(minutes=10 * step, milliseconds=137)
+        for host in range(10, 15):
+            src, cdn = f"10.1.0.{host}", f"{CDN_NET}{host}"
+            rows.append(_row(moment, src, cdn, 40000 + step, 443, 20, 20_000, exporter="fw1", direction=2))
+            rows.append(
+                _row(moment + timedelta(milliseconds=5), cdn, src, 443, 40000 + step, 18, 30_000, exporter="fw1")
+            )
+        if step < 36:
+            rows.append(_row(moment, "10.2.0.7", f"{CDN_NET}99", 41000 + step, 443, 10, 9_000, exporter="fw2"))
+    # The changed host talked to the CDN a little before the change.
+    for step in range(6):
+        rows.append(
+            _row(T0 + timedelta(hours=step), "10.1.0.5", f"{CDN_NET}5", 42000 + step, 443, 4, 2_000, exporter="fw1")
+        )
+    # After the change: proxy traffic through a new source NAT, with few returns.
+    for index in range(SPIKE_FLOWS):
+        moment = CHANGE + timedelta(seconds=90 * index, milliseconds=index)
+        rows.append(
+            _row(
+                moment,
+                "10.1.0.5",
+                VPS,
+                50000 + index,
+                3128,
+                SPIKE_PACKETS,
+                40_000,
+                exporter="fw1",
+                nat_src_v4=_ip("198.18.0.1"),
+                nat_src_port=60000 + index,
+                direction=2,
+            )
+        )
+    for index in range(RETURN_FLOWS):
+        moment = CHANGE + timedelta(seconds=900 * index + 1)
+        rows.append(_row(moment, VPS, "10.1.0.5", 3128, 50000 + index, RETURN_PACKETS, 5_000, exporter="fw1"))
+    # Window edges: 1 ms before the change (baseline) and a long flow straddling the change (baseline by start).
+    rows.append(_row(CHANGE - timedelta(milliseconds=1), "10.1.0.5", VPS, 59998, 3128, 3, 300, exporter="fw1"))
+    rows.append(
+        _row(CHANGE - timedelta(minutes=5), "10.1.0.5", VPS, 59999, 3128, 7, 700, exporter="fw1", duration_ms=900_000)
+    )
+    return rows
+
+
+def _enricher(root: Path) -> Enricher:
+    (root / "hosting-vps.txt").write_text("45.77.0.0/16\n", encoding="utf-8")
+    (root / "cloudflare.txt").write_text("104.16.0.0/13\n", encoding="utf-8")
+    return Enricher(provider_ranges=[root / "hosting-vps.txt", root / "cloudflare.txt"])
+
+
+def _nfdump_json(flowdir: Path, exporter_ip: str, target: Path) -> Path:
+    nfdump = require_binary("nfdump", "nfdump")
+    with target.open("w", encoding="utf-8") as handle:
+        subprocess.run(
+            [nfdump, "-R", str(flowdir), "-o", "json", f"router ip {exporter_ip}"],
+            stdout=handle,
+            check=True,
+            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+        )
+    return target
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FlowBackend]]:
+    root = tmp_path_factory.mktemp("flowstores")
+    require_binary("nfcapd", "nfdump")
+    flowdir = export_rows_to_nfcapd(scenario_rows(), root / "nfcapd", by_exporter=EXPORTERS)
+    exports = {name: _nfdump_json(flowdir, ip, root / f"{name}.json") for name, ip in EXPORTERS.items()}
+    backends: dict[str, FlowBackend] = {}
+    duck = DuckDBBackend(root / "duckdb", enricher=_enricher(root))
+    for name, path in exports.items():
+        duck.ingest(path, "nfdump-json", exporter=name)
+    backends["duckdb"] = duck
+    backends["nfdump"] = NfdumpBackend(
+        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enrich=_enricher(root)
+    )
+    with clickhouse_server() as server:
+        house = ClickHouseBackend(port=server.tcp_port, table="flows", enricher=_enricher(root))
+        for name, path in exports.items():
+            house.ingest(path, "nfdump-json", exporter=name)
+        backends["clickhouse"] = house
+        yield backends
+        for backend in backends.values():
+            backend.close()
+
+
+def _check(internal: str, *, device: str = "fw1", ports: PortSet | None = None) -> FlowCheck:
+    return FlowCheck(
+        device=device,
+        internal=AddressSet.parse(internal),
+        external=None,
+        ports=ports,
+        change_time=CHANGE,
+        internal_networks=INTERNAL,
+    )
+
+
+def test_every_backend_confirms_the_planted_proxy_traffic(stores: dict[str, FlowBackend]) -> None:
+    verdicts = {name: verify(backend, _check("10.1.0.5"), SETTINGS) for name, backend in stores.items()}
+    duck = verdicts["duckdb"]
+    assert duck.verdict == "traffic-confirmed"
+    assert duck.suspicious and duck.spike and duck.few_returns
+    assert duck.figures is not None
+    top = duck.figures.top_destinations[0]
+    assert (top.prefix, top.provider_class, top.packets) == ("45.77.10.0/24", "hosting", SPIKE_FLOWS * SPIKE_PACKETS)
+    assert top.return_packets == RETURN_FLOWS * RETURN_PACKETS
+    for name, verdict in verdicts.items():
+        assert json.dumps(verdict.to_json(), sort_keys=True) == json.dumps(duck.to_json(), sort_keys=True), name
+
+
+def test_steady_cdn_traffic_is_not_suspicious_anywhere(stores: dict[str, FlowBackend]) -> None:
+    verdicts = {name: verify(backend, _check("10.1.0.12"), SETTINGS) for name, backend in stores.items()}
+    assert verdicts["duckdb"].verdict == "traffic-confirmed"
+    assert not verdicts["duckdb"].suspicious and not verdicts["duckdb"].spike
+    assert {json.dumps(v.to_json(), sort_keys=True) for v in verdicts.values()} == {
+        json.dumps(verdicts["duckdb"].to_json(), sort_keys=True)
+    }
+
+
+def test_silent_exporter_is_no_coverage_on_every_backend(stores: dict[str, FlowBackend]) -> None:
+    for name, backend in stores.items():
+        verdict = verify(backend, _check("10.2.0.7", device="fw2"), SETTINGS)
+        assert verdict.verdict == "no-coverage", name
+
+
+def test_summaries_agree_field_by_field(stores: dict[str, FlowBackend]) -> None:
+    selector = FlowSelector(("fw1",), AddressSet.parse("10.1.0.0/24"), INTERNAL, ports=PortSet.of(443, 3128))
+    for window in (TimeWindow(T0, CHANGE), TimeWindow(CHANGE, CHANGE + timedelta(hours=6))):
+        summaries = {name: backend.outbound_summary(selector, window) for name, backend in stores.items()}
+        pairs = {name: backend.pair_summary(selector, window) for name, backend in stores.items()}
+        coverage = {name: backend.coverage(("fw1", "fw2"), window) for name, backend in stores.items()}
+        reference = summaries["duckdb"]
+        assert reference.out.flows > 0 and reference.ret.flows > 0
+        for name in stores:
+            assert summaries[name] == reference, name
+            # Pairs are ordered by outbound bytes; equal-bytes pairs may come in any order.
+            assert sorted(pairs[name], key=repr) == sorted(pairs["duckdb"], key=repr), name
+            assert [(row.exporter, row.records) for row in coverage[name]] == [
+                (row.exporter, row.records) for row in coverage["duckdb"]
+            ], name
+    # The edge records: 1 ms before the change and the straddling flow count in the baseline only.
+    baseline = stores["nfdump"].outbound_summary(
+        FlowSelector(("fw1",), AddressSet.parse("10.1.0.5"), INTERNAL, ports=PortSet.of(3128)), TimeWindow(T0, CHANGE)
+    )
+    assert (baseline.out.flows, baseline.out.packets) == (2, 10)
+
+
+def test_hunt_finds_the_spike_on_every_backend(stores: dict[str, FlowBackend]) -> None:
+    results = {
+        name: hunt(backend, INTERNAL, SETTINGS, end=CHANGE + timedelta(hours=6), since=timedelta(hours=6))
+        for name, backend in stores.items()
+    }
+    findings = results["duckdb"].findings
+    assert [(item.internal, item.prefix, item.reason) for item in findings] == [
+        ("10.1.0.5", "45.77.10.0/24", "hosting")
+    ]
+    for name, result in results.items():
+        assert [item.to_json() for item in result.findings] == [item.to_json() for item in findings], name
+
+
+def test_clickhouse_ingest_is_idempotent(stores: dict[str, FlowBackend], tmp_path: Path) -> None:
+    house = stores["clickhouse"]
+    assert isinstance(house, ClickHouseBackend)
+    before = house.record_count()
+    sample = tmp_path / "again.json"
+    sample.write_text(
+        json.dumps([{"type": "FLOW", "first": "2024-03-02T00:00:00.000", "last": "2024-03-02T00:00:01.000",
+                     "proto": 6, "src4_addr": "10.9.9.9", "dst4_addr": "45.77.1.1", "src_port": 1, "dst_port": 2,
+                     "in_packets": 3, "in_bytes": 4}]),
+        encoding="utf-8",
+    )  # fmt: skip
+    first = house.ingest(sample, "nfdump-json", exporter="fw9")
+    second = house.ingest(sample, "nfdump-json", exporter="fw9")
+    assert (first.records, first.skipped, second.skipped) == (1, False, True)
+    assert house.record_count() == before + 1
+
+
+def test_softflowd_pcap_through_nfcapd_gives_the_verdict(tmp_path: Path) -> None:
+    """Packets -> softflowd (IPFIX, ms times) -> nfcapd -> cfgwatch's nfdump backend -> verdict."""
+    base = CHANGE.timestamp()
+    flows = [
+        PacketFlow("10.1.0.5", "104.16.5.5", 42000 + i, 443, "tcp", start=base - 3600 + 60 * i, packets=2)
+        for i in range(3)
+    ]
+    flows += [
+        PacketFlow("10.1.0.5", VPS, 50000 + i, 3128, "tcp", start=base + 10 + 30 * i, packets=12) for i in range(10)
+    ]
+    flows += [PacketFlow(VPS, "10.1.0.5", 3128, 50000, "tcp", start=base + 11, packets=3)]
+    pcap = tmp_path / "proxy.pcap"
+    write_pcap(pcap, flows)
+    with Nfcapd(tmp_path / "nfcapd") as collector:
+        run_softflowd(pcap, collector.port)
+    backend = NfdumpBackend(
+        tmp_path / "nfcapd", exporters=[NfdumpExporter("fw1", "127.0.0.1")], enrich=_enricher(tmp_path)
+    )
+    settings = FlowSettings(baseline_hours=6, post_window_hours=6, min_packets=10)
+    verdict = verify(backend, _check("10.1.0.5"), settings)
+    assert verdict.verdict == "traffic-confirmed"
+    assert verdict.figures is not None
+    top = verdict.figures.top_destinations[0]
+    assert (top.prefix, top.provider_class, top.packets, top.flows) == ("45.77.10.0/24", "hosting", 120, 10)
+    assert top.return_packets == 3
+    assert verdict.suspicious
+
+
+def test_nfdump_missing_or_bad_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NfdumpError, match="apt-get install nfdump"):
+        check_nfdump(str(tmp_path / "no-such-nfdump"))
+    require_binary("nfdump", "nfdump")
+    assert check_nfdump() >= (1, 7, 0)
+    with pytest.raises(NfdumpError, match="does not exist"):
+        NfdumpBackend(tmp_path / "missing")
+
+
+def test_clickhouse_private_server_speaks_the_old_sql(tmp_path: Path) -> None:
+    """The DDL and the IPv4 helpers the docs rely on run on the installed server (18.16 on Debian)."""
+    del tmp_path
+    with clickhouse_server() as server:
+        _assert_server(server)
+
+
+def _assert_server(server: ClickHouseServer) -> None:
+    client = server.client()
+    assert client.execute("SELECT IPv4NumToString(toUInt32(167772165)), IPv4StringToNum('10.0.0.5')") == [
+        ("10.0.0.5", 167772165)
+    ]
+    backend = ClickHouseBackend(port=server.tcp_port, table="probe_flows")
+    assert backend.record_count() == 0
+    assert backend.time_range() is None
+    backend.close()
