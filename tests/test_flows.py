@@ -52,7 +52,7 @@ def rows_of(name: str, fmt: str, **kwargs: object) -> tuple[list[dict[str, objec
 
 
 def test_schema_drives_every_engine() -> None:
-    assert RECORD_COLUMNS == tuple(name for name in COLUMN_NAMES if name != "day")
+    assert tuple(name for name in COLUMN_NAMES if name != "day") == RECORD_COLUMNS
     ddl = duckdb_ddl()
     for name in COLUMN_NAMES:
         assert f"  {name} " in ddl
@@ -228,7 +228,7 @@ def test_nfdump_csv_fast_path_counts_bad_lines(tmp_path: Path) -> None:
 
 
 def build_mmdb(path: Path) -> Path:
-    from mmdb_writer import MMDBWriter, MmdbU32
+    from mmdb_writer import MmdbU32, MMDBWriter
     from netaddr import IPSet
 
     writer = MMDBWriter(ip_version=6, database_type="GeoLite2-ASN", ipv4_compatible=True)
