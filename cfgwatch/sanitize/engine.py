@@ -151,6 +151,7 @@ class _Redactor:
         self.rules = rules
         self.key = key
         self.count = 0
+        self.hits: list[str] = []  # rule names, in order (the audit reports them)
 
     def line(self, line: str, ctx: _Ctx) -> str:
         for rule in self.rules:
@@ -179,10 +180,12 @@ class _Redactor:
         kind, material = _meaning(rule, m, inner, ctx)
         mark = marker(kind, fingerprint(self.key, _DOMAIN, material), xml=rule.xml)
         self.count += 1
+        self.hits.append(rule.name)
         return m.string[m.start() : start] + quote + prefix + mark + quote + m.string[end : m.end()]
 
     def pem(self, body: str, xml: bool) -> str:
         self.count += 1
+        self.hits.append("pem-private-key")
         return marker("hmac", fingerprint(self.key, _DOMAIN, "pem\x00" + body), xml=xml)
 
 

@@ -126,7 +126,7 @@ JUNOS: tuple[Rule, ...] = (
     _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA'),
     _r(
         "junos-keyword",
-        r"(?<![\w-])(?:" + _JUNOS_KEYWORDS + r')\s+(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
+        r"(?<![\w-])(?:" + _JUNOS_KEYWORDS + r")\s+" + NOT_VALUE + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
     ),
     _r("junos-ntp-key", r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)'),
     _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK),
@@ -164,7 +164,7 @@ PANOS: tuple[Rule, ...] = (
     _r(
         "panos-keyword",
         r"(?<![\w-])(?:phash|password|secret|authpwd|privpwd|auth-password|priv-password|bind-password|passphrase|"
-        r'snmp-community-string|community-string)\s+(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$))',
+        r"snmp-community-string|community-string)\s+" + NOT_VALUE + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$))',
     ),
     _r("panos-psk", r'\bpre-shared-key\s+key\s+(?P<v>"[^"]*"|[^\s;"{}]+)'),
     _r("panos-psk-block", r'^\s*key\s+(?P<v>"[^"]*"|[^\s;"{}]+)\s*;', guard=("path", r"pre-shared-key$")),
@@ -189,12 +189,13 @@ VYOS: tuple[Rule, ...] = (
         "vyos-secret",
         r"(?<![\w-])(?:password|secret|preshared-key|private-key|private\s+key|pre-shared-secret|shared-secret|"
         r"plaintext-password|encrypted-password|authentication-key|md5-key|auth-key|key|passphrase)\s+"
-        r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))""",
+        + NOT_VALUE
+        + r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))""",
         reject=r"public-keys",
     ),
     _r(
         "vyos-snmp-community",
-        r"(?<![\w-])community\s+(?P<v>'[^']*'|\"[^\"]*\"|[^\s'\"{}]+)",
+        r"(?<![\w-])community\s+(?!(?:add|set|remove|print|export|edit)\b)(?P<v>'[^']*'|\"[^\"]*\"|[^\s'\"{}]+)",
         guard=("pathline", r"\bsnmp\b"),
     ),
 )
