@@ -1228,3 +1228,53 @@ def define_in_order(stanzas: Sequence[Stanza], define: Callable[[Stanza, bool], 
         return
     for stanza in pending:
         define(stanza, True)
+
+
+def nat_context(
+    acls: dict[str, list[FilterRule]],
+    route_maps: dict[str, list[str]],
+    pools: dict[str, AddressSet],
+    diags: list[Diagnostic],
+    line: Line,
+    code: str,
+) -> NatContext:
+    """Resolvers for one `ip nat` line (shared with NX-OS): ACL permits, route-map ACLs, pools."""
+
+    def acl_match(name: str) -> tuple[AddressSet, AddressSet]:
+        rules = acls.get(name)
+        if rules is None:
+            raise SyntaxProblem("NAT-UNKNOWN-ACL", f"NAT refers to undefined ACL '{name}'")
+        src, dst, denies = acl_permits([(rule.action, rule.match) for rule in rules])
+        if denies:
+            diags.append(
+                Diagnostic(
+                    f"{code}-NAT-ACL-DENY",
+                    f"ACL '{name}' has deny entries; the NAT match is the union of its permits",
+                    line.number,
+                    line.text,
+                    Severity.INFO,
+                )
+            )
+        return src.named(name), (dst if dst.is_any else dst.named(name))
+
+    def route_map_match(name: str) -> tuple[AddressSet, AddressSet]:
+        if name not in route_maps:
+            raise SyntaxProblem("NAT-UNKNOWN-ROUTE-MAP", f"NAT refers to undefined route-map '{name}'")
+        names = route_maps[name]
+        if not names:
+            return ANY_ADDRESS.named(name), ANY_ADDRESS
+        src = AddressSet()
+        dst = AddressSet()
+        for acl in names:
+            acl_src, acl_dst = acl_match(acl)
+            src, dst = src.union(acl_src), dst.union(acl_dst)
+        label = dedupe_names((name, *names))
+        return src.named(*label), (dst if dst.is_any else dst.named(*label))
+
+    def pool(name: str) -> AddressSet:
+        found = pools.get(name)
+        if found is None:
+            raise SyntaxProblem("NAT-UNKNOWN-POOL", f"NAT refers to undefined pool '{name}'")
+        return found
+
+    return NatContext(acl_match, route_map_match, pool)

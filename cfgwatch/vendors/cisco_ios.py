@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 from cfgwatch.model import (
-    ANY_ADDRESS,
     AddressSet,
     Binding,
     BindingKind,
@@ -311,7 +310,7 @@ def _nat(stanzas: list[cc.Stanza], state: _State) -> list[NatRule]:
         if len(tokens) >= 3 and tokens[2] == "pool":
             continue
         line = stanza.head
-        context = nat_context(state.acls, state.route_maps, state.pools, state.diags, line, CODE)
+        context = cc.nat_context(state.acls, state.route_maps, state.pools, state.diags, line, CODE)
         try:
             rule = cc.parse_ios_nat(tokens, SourceRef(line.number, stanza.end_line), context)
         except cc.SyntaxProblem as problem:
@@ -322,56 +321,6 @@ def _nat(stanzas: list[cc.Stanza], state: _State) -> list[NatRule]:
         if rule is not None:
             rules.append(rule)
     return rules
-
-
-def nat_context(
-    acls: dict[str, list[FilterRule]],
-    route_maps: dict[str, list[str]],
-    pools: dict[str, AddressSet],
-    diags: list[Diagnostic],
-    line: cc.Line,
-    code: str,
-) -> cc.NatContext:
-    """Resolvers for one `ip nat` line (shared with NX-OS): ACL permits, route-map ACLs, pools."""
-
-    def acl_match(name: str) -> tuple[AddressSet, AddressSet]:
-        rules = acls.get(name)
-        if rules is None:
-            raise cc.SyntaxProblem("NAT-UNKNOWN-ACL", f"NAT refers to undefined ACL '{name}'")
-        src, dst, denies = cc.acl_permits([(rule.action, rule.match) for rule in rules])
-        if denies:
-            diags.append(
-                Diagnostic(
-                    f"{code}-NAT-ACL-DENY",
-                    f"ACL '{name}' has deny entries; the NAT match is the union of its permits",
-                    line.number,
-                    line.text,
-                    Severity.INFO,
-                )
-            )
-        return src.named(name), (dst if dst.is_any else dst.named(name))
-
-    def route_map_match(name: str) -> tuple[AddressSet, AddressSet]:
-        if name not in route_maps:
-            raise cc.SyntaxProblem("NAT-UNKNOWN-ROUTE-MAP", f"NAT refers to undefined route-map '{name}'")
-        names = route_maps[name]
-        if not names:
-            return ANY_ADDRESS.named(name), ANY_ADDRESS
-        src = AddressSet()
-        dst = AddressSet()
-        for acl in names:
-            acl_src, acl_dst = acl_match(acl)
-            src, dst = src.union(acl_src), dst.union(acl_dst)
-        label = cc.dedupe_names((name, *names))
-        return src.named(*label), (dst if dst.is_any else dst.named(*label))
-
-    def pool(name: str) -> AddressSet:
-        found = pools.get(name)
-        if found is None:
-            raise cc.SyntaxProblem("NAT-UNKNOWN-POOL", f"NAT refers to undefined pool '{name}'")
-        return found
-
-    return cc.NatContext(acl_match, route_map_match, pool)
 
 
 _DETECT = re.compile(
