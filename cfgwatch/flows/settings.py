@@ -10,8 +10,41 @@ from pydantic import Field
 from cfgwatch.section import Section
 
 
+class NfdumpExporterSettings(Section):
+    """How nfcapd knows one exporter: the IP it sends from, and its `-n ident,IP,dir` subdirectory if any."""
+
+    address: str
+    subdir: str | None = None
+
+
+class NfdumpSettings(Section):
+    """`flows.nfdump`: an nfcapd tree that cfgwatch reads in place with `nfdump`."""
+
+    directory: Path  # nfcapd -w / -M directory (relative to cfgwatch.yaml)
+    binary: str = "nfdump"
+    exporters: dict[str, NfdumpExporterSettings] = Field(default_factory=dict)  # device name -> source
+    max_flow_seconds: int = Field(default=86_400, gt=0)  # longest flow a window end must still catch
+    file_slack_seconds: int = Field(default=900, ge=0)  # exporter clock ahead of the collector, at most
+
+
+class ClickHouseSettings(Section):
+    """`flows.clickhouse`: a ClickHouse server (or cluster via a Distributed table), native protocol."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9000, gt=0, lt=65536)
+    database: str = "default"
+    user: str = "default"
+    password_env: str | None = None  # name of the environment variable holding the password (never in YAML)
+    secure: bool = False
+    table: str = "flows"  # the Distributed table on a cluster; Akvorado's `flows` with `columns`
+    create: bool = True  # CREATE TABLE IF NOT EXISTS on first use (off for tables managed elsewhere)
+    columns: dict[str, str] = Field(default_factory=dict)  # cfgwatch column -> SQL expression (foreign tables)
+
+
 class FlowSettings(Section):
     backend: Literal["duckdb", "nfdump", "clickhouse"] = "duckdb"
+    nfdump: NfdumpSettings | None = None  # required when backend is nfdump
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     store: Path | None = None  # Parquet store directory; default: "flows" next to the snapshot repo
     asn_db: Path | None = None  # MaxMind-format .mmdb (GeoLite2-ASN, IPinfo ASN, DB-IP ASN)
     provider_ranges: list[Path] = Field(default_factory=list)  # ip-ranges.json, cloud.json, CIDR lists
