@@ -1,0 +1,769 @@
+"""Palo Alto PAN-OS / Panorama: NAT and security rulebases, address/service objects and groups, zones.
+
+Three input forms become one statement form `(scope, path, line)` before anything is interpreted:
+set commands (`set rulebase nat rules R from trust`), brace text (`show config`, read by the Junos
+flattener) and XML (`<entry name="R"><from><member>trust</member></from>`, read with lxml, entities
+and network access off). An XML `<entry name=X>` and a `<member>X</member>` become the token X, so
+all three forms yield the same paths.
+
+Scope is the vsys (`vsys1` when a firewall's set form leaves it implicit), the Panorama device group,
+or `shared`; objects resolve in their own scope first, then in `shared`. NAT rules carry the scope in
+`context`; security rules are listed as "security" for vsys1 and "<scope>/security" elsewhere, with
+Panorama pre/post rulebases as "<scope>/pre-security" and "<scope>/post-security".
+Set-form semantics: list fields (from, source, translated-address ...) accumulate members; single
+fields (action, NAT service, translated-port ...) keep the last value, as the PAN-OS CLI does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from lxml import etree
+
+from cfgwatch.model import (
+    ANY_ADDRESS,
+    ANY_PORTS,
+    ANY_SERVICE,
+    Action,
+    AddressSet,
+    Binding,
+    BindingKind,
+    Diagnostic,
+    FilterRule,
+    Interface,
+    Match,
+    NatKind,
+    NatRule,
+    ObjectDef,
+    PortSet,
+    RuleSet,
+    Service,
+    SourceRef,
+    protocol_number,
+)
+from cfgwatch.vendors._junos_tree import flatten
+from cfgwatch.vendors.base import ParserInfo
+
+PLATFORM = "paloalto_panos"
+DEFAULT_VSYS = "vsys1"
+Path = tuple[str, ...]
+
+PREDEFINED_SERVICES: dict[str, tuple[Service, ...]] = {
+    "service-http": (Service(6, ANY_PORTS, PortSet.of(80, 8080)),),
+    "service-https": (Service(6, ANY_PORTS, PortSet.of(443)),),
+}
+_RULEBASES = {"rulebase": "", "pre-rulebase": "pre-", "post-rulebase": "post-"}
+_LIST_FIELDS = frozenset(
+    {
+        "from",
+        "to",
+        "source",
+        "destination",
+        "application",
+        "source-user",
+        "category",
+        "source-hip",
+        "destination-hip",
+        "tag",
+    }
+)
+_SECURITY_IGNORED = frozenset(
+    {
+        "log-setting",
+        "log-start",
+        "log-end",
+        "profile-setting",
+        "tag",
+        "group-tag",
+        "uuid",
+        "option",
+        "target",
+        "qos",
+        "icmp-unreachable",
+        "description",
+        "disabled",
+        "action",
+        "rule-type",
+        "negate-source",
+        "negate-destination",
+        "log-settings",
+        "hip-profiles",
+        "source-imei",
+        "source-imsi",
+        "source-nw-slice",
+        "audit-comment",
+    }
+)
+_NAT_IGNORED = frozenset(
+    {
+        "tag",
+        "group-tag",
+        "uuid",
+        "target",
+        "active-active-device-binding",
+        "description",
+        "disabled",
+        "nat-type",
+        "to-interface",
+        "audit-comment",
+    }
+)
+_ACTIONS = {
+    "allow": Action.PERMIT,
+    "deny": Action.DENY,
+    "drop": Action.DENY,
+    "reset-client": Action.REJECT,
+    "reset-server": Action.REJECT,
+    "reset-both": Action.REJECT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Stmt:
+    scope: str
+    path: Path
+    line: int
+    raw_prefix: Path  # raw tokens stripped before `path`, to find brace/XML spans
+
+
+@dataclass(slots=True)
+class _Rule:
+    scope: str
+    rulebase: str  # security | nat | default-security-rules
+    section: str  # "", "pre-", "post-"
+    name: str
+    raw_key: Path
+    items: list[tuple[Path, int]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _State:
+    lines: list[str]
+    spans: dict[Path, tuple[int, int]]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    addresses: dict[tuple[str, str], tuple[list[Path], int]] = field(default_factory=dict)
+    address_groups: dict[tuple[str, str], tuple[list[Path], int]] = field(default_factory=dict)
+    services: dict[tuple[str, str], tuple[list[Path], int]] = field(default_factory=dict)
+    service_groups: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
+    edls: dict[tuple[str, str], int] = field(default_factory=dict)
+    zones: list[tuple[str, str, str, int]] = field(default_factory=list)  # scope, zone, interface, line
+    interfaces: dict[str, tuple[list[str], int, int]] = field(default_factory=dict)
+    vrfs: dict[str, str] = field(default_factory=dict)
+    rules: dict[tuple[str, str, str, str], _Rule] = field(default_factory=dict)
+
+    def diag(self, code: str, message: str, line: int) -> None:
+        text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        self.diagnostics.append(Diagnostic(code, message, line, text[:300]))
+
+
+# ---------------------------------------------------------------------------------------------
+# forms -> statements
+# ---------------------------------------------------------------------------------------------
+
+
+def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple[int, int]], str | None]:
+    """XML config -> (raw path, line) leaves and element spans; error text when the XML is unreadable."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        return [], {}, str(exc)
+    out: list[tuple[Path, int]] = []
+    spans: dict[Path, tuple[int, int]] = {}
+
+    def walk(element: etree._Element, path: Path) -> int:
+        tag = element.tag
+        if not isinstance(tag, str):
+            return 0
+        if tag == "entry" and element.get("name") is not None:
+            token = str(element.get("name"))
+        elif tag == "member":
+            token = (element.text or "").strip()
+        else:
+            token = tag
+        here = (*path, token)
+        line = element.sourceline or 1
+        last = line
+        children = [child for child in element if isinstance(child.tag, str)]
+        if children:
+            for child in children:
+                last = max(last, walk(child, here))
+            spans[here] = (line, last)
+        else:
+            value = (element.text or "").strip()
+            out.append(((*here, value) if value and tag != "member" else here, line))
+        return last
+
+    walk(root, ())
+    return out, spans, None
+
+
+def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
+    """Raw path -> (scope, path inside the scope, stripped prefix); device-level paths get scope ''."""
+    index = 0
+    if raw[:1] == ("config",):
+        index = 1
+    if raw[index : index + 1] == ("devices",) and len(raw) > index + 2:
+        index += 2
+    head = raw[index] if len(raw) > index else ""
+    if head in ("vsys", "device-group") and len(raw) > index + 2:
+        return raw[index + 1], raw[index + 2 :], raw[: index + 2]
+    if head == "shared":
+        return "shared", raw[index + 1 :], raw[: index + 1]
+    if head == "network":
+        return "", raw[index:], raw[:index]
+    if head in ("mgt-config", "deviceconfig", "policy", "readonly", "template", "template-stack"):
+        return None
+    return DEFAULT_VSYS, raw[index:], raw[:index]
+
+
+def _statements(text: str, state_lines: list[str]) -> tuple[list[_Stmt], dict[Path, tuple[int, int]], str | None]:
+    stripped = text.lstrip()
+    if stripped.startswith("<"):
+        raw, spans, error = _xml_statements(text)
+    else:
+        flat, _ = flatten(text)
+        raw, spans, error = [(s.path, s.line) for s in flat.statements], flat.spans, None
+    out: list[_Stmt] = []
+    for path, line in raw:
+        normal = _normalise(path)
+        if normal is not None:
+            out.append(_Stmt(normal[0], normal[1], line, normal[2]))
+    del state_lines
+    return out, spans, error
+
+
+# ---------------------------------------------------------------------------------------------
+# collect
+# ---------------------------------------------------------------------------------------------
+
+
+def _collect(state: _State, statements: list[_Stmt]) -> None:
+    for stmt in statements:
+        path, scope = stmt.path, stmt.scope
+        if len(path) < 2:
+            continue
+        head = path[0]
+        if scope == "":
+            _collect_network(state, path, stmt.line)
+        elif head == "address" and len(path) >= 3:
+            state.addresses.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+        elif head == "address-group" and len(path) >= 3:
+            state.address_groups.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+        elif head == "service" and len(path) >= 3:
+            state.services.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+        elif head == "service-group" and len(path) >= 4 and path[2] == "members":
+            state.service_groups.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[3])
+        elif head == "external-list":
+            state.edls.setdefault((scope, path[1]), stmt.line)
+        elif head == "zone" and len(path) >= 5 and path[2] == "network":
+            if path[3] in ("layer3", "layer2", "virtual-wire", "tap", "tunnel") and len(path) >= 5:
+                state.zones.append((scope, path[1], path[4], stmt.line))
+        elif head in _RULEBASES and len(path) >= 4 and path[2] == "rules":
+            rulebase, section, name = path[1], _RULEBASES[head], path[3]
+            if rulebase not in ("security", "nat", "default-security-rules"):
+                continue  # decryption, qos, pbf, application-override ...: not NAT/ACL
+            key = (scope, section, rulebase, name)
+            rule = state.rules.get(key)
+            if rule is None:
+                rule = state.rules[key] = _Rule(scope, rulebase, section, name, stmt.raw_prefix + path[:4])
+            rule.lines.append(stmt.line)
+            if len(path) > 4:
+                rule.items.append((path[4:], stmt.line))
+
+
+def _collect_network(state: _State, path: Path, line: int) -> None:
+    if len(path) >= 5 and path[1] == "virtual-router" and path[3] == "interface":
+        state.vrfs[path[4]] = path[2]
+        return
+    if len(path) < 4 or path[1] != "interface":
+        return
+    tokens = path[3:]
+    if tokens[0] == "units" and len(tokens) >= 2:
+        name, rest = tokens[1], tokens[2:]
+    else:
+        name, rest = tokens[0], tokens[1:]
+    if rest[:2] == ("layer3", "units") and len(rest) >= 3:
+        name, rest = rest[2], rest[3:]
+    elif rest[:1] == ("layer3",):
+        rest = rest[1:]
+    entry = state.interfaces.get(name)
+    if entry is None:
+        entry = state.interfaces[name] = ([], line, line)
+    state.interfaces[name] = (entry[0], entry[1], max(entry[2], line))
+    if len(rest) >= 2 and rest[0] == "ip":
+        entry[0].append(rest[1])
+    elif len(rest) >= 3 and rest[:2] == ("ipv6", "address"):
+        entry[0].append(rest[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# resolve
+# ---------------------------------------------------------------------------------------------
+
+
+def _opaque(kind: str, name: str) -> AddressSet:
+    return AddressSet(fqdns=frozenset({f"{kind}:{name}"}), names=(name,))
+
+
+def _literal(text: str) -> AddressSet | None:
+    try:
+        return AddressSet.parse(text)
+    except ValueError:
+        return None
+
+
+class _Resolver:
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def _lookup(self, table: Mapping[tuple[str, str], object], scope: str, name: str) -> str | None:
+        for candidate in (scope, "shared", DEFAULT_VSYS):
+            if (candidate, name) in table:
+                return candidate
+        return None
+
+    def address(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> AddressSet:
+        if name == "any":
+            return ANY_ADDRESS
+        found = self._lookup(self.state.addresses, scope, name)
+        if found is not None:
+            return self._address_object(found, name).named(name)
+        found = self._lookup(self.state.address_groups, scope, name)
+        if found is not None and name not in seen:
+            return self._group(found, name, line, (*seen, name)).named(name)
+        literal = _literal(name)
+        if literal is not None:
+            return literal
+        if self._lookup(self.state.edls, scope, name) is not None or name.startswith("panw-"):
+            return _opaque("edl", name)
+        if re.fullmatch(r"[A-Z]{2}", name):
+            return _opaque("region", name)
+        self.state.diag("PANOS-UNKNOWN-ADDRESS", f"address '{name}' is not defined in {scope} or shared", line)
+        return _opaque("unresolved", name)
+
+    def _address_object(self, scope: str, name: str) -> AddressSet:
+        specs, line = self.state.addresses[(scope, name)]
+        result = AddressSet.empty()
+        for spec in specs:
+            if len(spec) < 2:
+                continue
+            kind, value = spec[0], spec[1]
+            try:
+                if kind in ("ip-netmask", "ip-range"):
+                    result = result.union(AddressSet.parse(value))
+                elif kind == "fqdn":
+                    result = result.union(AddressSet.fqdn(value))
+                elif kind == "ip-wildcard":
+                    address, _, mask = value.partition("/")
+                    result = result.union(AddressSet.from_mask(address, mask, wildcard=True))
+            except ValueError:
+                self.state.diag("PANOS-BAD-ADDRESS", f"address {name}: bad {kind} {value!r}", line)
+        return result
+
+    def _group(self, scope: str, name: str, line: int, seen: tuple[str, ...]) -> AddressSet:
+        specs, group_line = self.state.address_groups[(scope, name)]
+        result = AddressSet.empty()
+        for spec in specs:
+            if spec[0] == "static" and len(spec) >= 2:
+                result = result.union(self.address(spec[1], scope, group_line, seen))
+            elif spec[0] == "dynamic":
+                self.state.diag(
+                    "PANOS-DYNAMIC-GROUP",
+                    f"address-group {name}: dynamic (tag-matched) members kept by name",
+                    group_line,
+                )
+                result = result.union(_opaque("dynamic-group", name))
+        return result
+
+    def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
+        if name in ("any", "application-default"):
+            return (ANY_SERVICE,)
+        found = self._lookup(self.state.services, scope, name)
+        if found is not None:
+            return tuple(s.named(name) for s in self._service_object(found, name))
+        found = self._lookup(self.state.service_groups, scope, name)
+        if found is not None and name not in seen:
+            out: list[Service] = []
+            for member in self.state.service_groups[(found, name)][0]:
+                out.extend(self.service(member, found, line, (*seen, name)))
+            return tuple(dict.fromkeys(s.named(name) for s in out))
+        if name in PREDEFINED_SERVICES:
+            return tuple(s.named(name) for s in PREDEFINED_SERVICES[name])
+        self.state.diag("PANOS-UNKNOWN-SERVICE", f"service '{name}' is not defined in {scope} or shared", line)
+        return (ANY_SERVICE.named(name),)
+
+    def _service_object(self, scope: str, name: str) -> tuple[Service, ...]:
+        specs, line = self.state.services[(scope, name)]
+        protocol: int | None = None
+        dst, src = ANY_PORTS, ANY_PORTS
+        for spec in specs:
+            if spec[0] != "protocol" or len(spec) < 2:
+                continue
+            try:
+                protocol = protocol_number(spec[1])
+                if len(spec) >= 4 and spec[2] == "port":
+                    dst = PortSet.parse(spec[3])
+                elif len(spec) >= 4 and spec[2] == "source-port":
+                    src = PortSet.parse(spec[3])
+            except ValueError as exc:
+                self.state.diag("PANOS-BAD-SERVICE", f"service {name}: {exc}", line)
+        if protocol is None:
+            return (ANY_SERVICE,)
+        return (Service(protocol, src, dst),)
+
+
+# ---------------------------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Fields:
+    lists: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    single: dict[Path, tuple[str, int]] = field(default_factory=dict)
+
+
+def _fields(rule: _Rule) -> _Fields:
+    out = _Fields()
+    for rest, line in rule.items:
+        key = rest[0]
+        if key in _LIST_FIELDS and len(rest) >= 2:
+            values = out.lists.setdefault(key, [])
+            if all(value != rest[1] for value, _line in values):
+                values.append((rest[1], line))
+        elif key == "source-translation" and len(rest) >= 4 and rest[2] == "translated-address":
+            values = out.lists.setdefault(f"{key} {rest[1]}", [])
+            if all(value != rest[3] for value, _line in values):
+                values.append((rest[3], line))
+        elif key == "service" and rule.rulebase == "security" and len(rest) >= 2:
+            values = out.lists.setdefault(key, [])
+            if all(value != rest[1] for value, _line in values):
+                values.append((rest[1], line))
+        elif len(rest) >= 2:
+            out.single[rest[:-1]] = (rest[-1], line)
+        else:
+            out.single[rest] = ("", line)
+    return out
+
+
+def _span(state: _State, rule: _Rule) -> SourceRef:
+    span = state.spans.get(rule.raw_key)
+    if span is not None:
+        return SourceRef(span[0], span[1])
+    return SourceRef(min(rule.lines), max(rule.lines))
+
+
+def _union(sets: Iterable[AddressSet]) -> AddressSet:
+    result = AddressSet.empty()
+    for item in sets:
+        result = result.union(item)
+    return result
+
+
+def _addresses(resolver: _Resolver, values: list[tuple[str, int]] | None, scope: str) -> AddressSet:
+    if not values or any(value == "any" for value, _line in values):
+        return ANY_ADDRESS
+    return _union(resolver.address(value, scope, line) for value, line in values)
+
+
+def _zones(values: list[tuple[str, int]] | None) -> tuple[str, ...]:
+    return tuple(value for value, _line in values or [])
+
+
+def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> FilterRule:
+    scope = rule.scope
+    prefix = "" if scope == DEFAULT_VSYS else f"{scope}/"
+    base = "default-security" if rule.rulebase == "default-security-rules" else "security"
+    list_name = f"{prefix}{rule.section}{base}"
+    options: set[str] = set()
+    src = _addresses(resolver, fields.lists.get("source"), scope)
+    dst = _addresses(resolver, fields.lists.get("destination"), scope)
+    if fields.single.get(("negate-source",), ("no", 0))[0] == "yes":
+        src = ANY_ADDRESS.difference(src).named(*(f"!{n}" for n in src.names))
+    if fields.single.get(("negate-destination",), ("no", 0))[0] == "yes":
+        dst = ANY_ADDRESS.difference(dst).named(*(f"!{n}" for n in dst.names))
+    services: list[Service] = []
+    for name, line in fields.lists.get("service", []):
+        if name == "application-default":
+            options.add("application-default")
+        services.extend(resolver.service(name, scope, line))
+    for key in ("application", "source-user", "category", "source-hip", "destination-hip"):
+        for value, _line in fields.lists.get(key, []):
+            if value != "any":
+                options.add(f"{key}:{value}")
+    rule_type = fields.single.get(("rule-type",))
+    if rule_type is not None and rule_type[0] != "universal":
+        options.add(f"rule-type:{rule_type[0]}")
+    schedule = fields.single.get(("schedule",))
+    if schedule is not None:
+        options.add(f"schedule:{schedule[0]}")
+    if fields.single.get(("log-start",), ("no", 0))[0] == "yes":
+        options.add("log")
+    action_text, action_line = fields.single.get(("action",), ("", min(rule.lines)))
+    action = _ACTIONS.get(action_text)
+    if action is None:
+        if rule.rulebase != "default-security-rules" or action_text:
+            state.diag("PANOS-RULE-NO-ACTION", f"security rule {rule.name}: action {action_text!r}", action_line)
+        action = Action.DENY
+    for single_key, (_value, line) in fields.single.items():
+        if single_key[0] not in _SECURITY_IGNORED and single_key[0] not in ("schedule", "service"):
+            where = " ".join(single_key)
+            state.diag("PANOS-RULE-UNSUPPORTED", f"security rule {rule.name}: {where} is not modelled", line)
+    description = fields.single.get(("description",))
+    any_zone = ("any",) if rule.rulebase == "default-security-rules" else ()
+    return FilterRule(
+        list_name=list_name,
+        action=action,
+        match=Match(src, dst, tuple(dict.fromkeys(services)) or (ANY_SERVICE,)),
+        name=rule.name,
+        from_zones=_zones(fields.lists.get("from")) or any_zone,
+        to_zones=_zones(fields.lists.get("to")) or any_zone,
+        enabled=fields.single.get(("disabled",), ("no", 0))[0] != "yes",
+        options=frozenset(options),
+        comment=description[0] if description else None,
+        source=_span(state, rule),
+    )
+
+
+def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> NatRule:
+    scope = rule.scope
+    src = _addresses(resolver, fields.lists.get("source"), scope)
+    dst = _addresses(resolver, fields.lists.get("destination"), scope)
+    service_name = fields.single.get(("service",))
+    services = resolver.service(service_name[0], scope, service_name[1]) if service_name else (ANY_SERVICE,)
+    options: set[str] = set()
+    kind: NatKind | None = None
+    translated_src: AddressSet | None = None
+    translate_if: str | None = None
+    bidirectional = False
+    for flavour, nat_kind in (
+        ("dynamic-ip-and-port", NatKind.PAT),
+        ("dynamic-ip", NatKind.DYNAMIC),
+        ("static-ip", NatKind.STATIC),
+    ):
+        values = fields.lists.get(f"source-translation {flavour}")
+        if values:
+            kind = nat_kind
+            translated_src = _union(resolver.address(value, scope, line) for value, line in values)
+    static_single = fields.single.get(("source-translation", "static-ip", "translated-address"))
+    if static_single is not None:
+        kind, translated_src = NatKind.STATIC, resolver.address(static_single[0], scope, static_single[1])
+    if fields.single.get(("source-translation", "static-ip", "bi-directional"), ("no", 0))[0] == "yes":
+        bidirectional = True
+    interface = fields.single.get(("source-translation", "dynamic-ip-and-port", "interface-address", "interface"))
+    if interface is not None:
+        kind, translate_if = NatKind.PAT, interface[0]
+        address = fields.single.get(("source-translation", "dynamic-ip-and-port", "interface-address", "ip"))
+        if address is not None:
+            translated_src = resolver.address(address[0], scope, address[1])
+    translated_dst: AddressSet | None = None
+    translated_port: PortSet | None = None
+    for head in ("destination-translation", "dynamic-destination-translation"):
+        target = fields.single.get((head, "translated-address"))
+        if target is not None:
+            translated_dst = resolver.address(target[0], scope, target[1])
+            if head == "dynamic-destination-translation":
+                options.add("dynamic-destination")
+        port = fields.single.get((head, "translated-port"))
+        if port is not None:
+            try:
+                translated_port = PortSet.parse(port[0])
+            except ValueError:
+                state.diag("PANOS-NAT-BAD-PORT", f"NAT rule {rule.name}: bad port {port[0]!r}", port[1])
+    for key, (value, line) in fields.single.items():
+        if key[0] in ("source-translation", "destination-translation", "dynamic-destination-translation"):
+            if key[-1] in ("translated-address", "translated-port", "interface", "ip", "bi-directional"):
+                continue
+            if key[-1] in ("dns-rewrite", "direction", "distribution", "fallback", "floating-ip"):
+                options.add(f"{key[-1]}:{value}" if value else key[-1])
+                continue
+            state.diag("PANOS-NAT-UNSUPPORTED", f"NAT rule {rule.name}: {' '.join(key)} is not modelled", line)
+        elif key[0] not in _NAT_IGNORED and key[0] != "service":
+            state.diag("PANOS-NAT-UNSUPPORTED", f"NAT rule {rule.name}: {' '.join(key)} is not modelled", line)
+    nat_type = fields.single.get(("nat-type",))
+    if nat_type is not None and nat_type[0] != "ipv4":
+        options.add(f"nat-type:{nat_type[0]}")
+    to_interface = fields.single.get(("to-interface",))
+    if to_interface is not None and to_interface[0] != "any":
+        options.add(f"to-interface:{to_interface[0]}")
+    if translated_dst is not None or translated_port is not None:
+        kind = NatKind.TWICE if kind is not None else NatKind.DESTINATION
+    if kind is None:
+        kind = NatKind.SOURCE
+        options.add("no-translate")
+    ingress = tuple(z for z in _zones(fields.lists.get("from")) if z != "any")
+    egress = tuple(z for z in _zones(fields.lists.get("to")) if z != "any")
+    description = fields.single.get(("description",))
+    return NatRule(
+        kind=kind,
+        match=Match(src, dst, services),
+        translated_src=translated_src,
+        translated_dst=translated_dst,
+        translated_dst_ports=translated_port,
+        ingress=ingress,
+        egress=egress,
+        bidirectional=bidirectional,
+        translate_to_interface=translate_if,
+        name=rule.name,
+        section=rule.section.rstrip("-") or None,
+        context=scope,
+        enabled=fields.single.get(("disabled",), ("no", 0))[0] != "yes",
+        options=frozenset(options),
+        comment=description[0] if description else None,
+        source=_span(state, rule),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# objects, interfaces
+# ---------------------------------------------------------------------------------------------
+
+
+def _ctx(scope: str) -> str | None:
+    return None if scope == DEFAULT_VSYS else scope
+
+
+def _objects(state: _State, resolver: _Resolver) -> list[ObjectDef]:
+    out: list[ObjectDef] = []
+    for (scope, name), (_specs, line) in state.addresses.items():
+        value = resolver._address_object(scope, name)
+        out.append(ObjectDef(name, "network", value, context=_ctx(scope), source=SourceRef(line, line)))
+    for (scope, name), (specs, line) in state.address_groups.items():
+        members = tuple(spec[1] for spec in specs if spec[0] == "static" and len(spec) >= 2)
+        value = resolver.address(name, scope, line)
+        out.append(
+            ObjectDef(name, "network-group", value, members=members, context=_ctx(scope), source=SourceRef(line, line))
+        )
+    for (scope, name), (_specs, line) in state.services.items():
+        services = resolver._service_object(scope, name)
+        out.append(ObjectDef(name, "service", services=services, context=_ctx(scope), source=SourceRef(line, line)))
+    for (scope, name), (service_members, line) in state.service_groups.items():
+        services = resolver.service(name, scope, line)
+        out.append(
+            ObjectDef(
+                name,
+                "service-group",
+                services=services,
+                members=tuple(service_members),
+                context=_ctx(scope),
+                source=SourceRef(line, line),
+            )
+        )
+    for (scope, name), line in state.edls.items():
+        out.append(
+            ObjectDef(name, "address-list", _opaque("edl", name), context=_ctx(scope), source=SourceRef(line, line))
+        )
+    return out
+
+
+def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
+    zone_of: dict[str, str] = {}
+    bindings: list[Binding] = []
+    seen: set[tuple[str, str, str]] = set()
+    for scope, zone, interface, line in state.zones:
+        if (scope, zone, interface) in seen:
+            continue
+        seen.add((scope, zone, interface))
+        zone_of.setdefault(interface, zone)
+        bindings.append(Binding(BindingKind.ZONE, zone, interface, context=_ctx(scope), source=SourceRef(line, line)))
+    out: list[Interface] = []
+    for name, (addresses, start, end) in state.interfaces.items():
+        value = AddressSet.empty()
+        for text in addresses:
+            literal = _literal(text.split("/")[0])
+            if literal is not None:
+                value = value.union(literal)
+        out.append(
+            Interface(name, value, zone=zone_of.get(name), vrf=state.vrfs.get(name), source=SourceRef(start, end))
+        )
+    for name, zone in zone_of.items():
+        if name not in state.interfaces:
+            out.append(Interface(name, zone=zone, vrf=state.vrfs.get(name)))
+    return out, bindings
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points
+# ---------------------------------------------------------------------------------------------
+
+
+def parse(text: str) -> RuleSet:
+    """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
+    lines = text.splitlines()
+    statements, spans, error = _statements(text, lines)
+    state = _State(lines, spans)
+    if error is not None:
+        state.diag("PANOS-XML-UNREADABLE", f"XML could not be read: {error}", 1)
+    _collect(state, statements)
+    resolver = _Resolver(state)
+    filters: list[FilterRule] = []
+    nats: list[NatRule] = []
+    order = {"pre-": 0, "": 1, "post-": 2}
+    for rule in sorted(state.rules.values(), key=lambda r: order[r.section]):  # stable: file order inside
+        fields = _fields(rule)
+        if rule.rulebase == "nat":
+            nats.append(_nat(state, resolver, rule, fields))
+        else:
+            filters.append(_security(state, resolver, rule, fields))
+    sequences: dict[tuple[str | None, str | None], int] = {}
+    numbered: list[NatRule] = []
+    for nat in nats:
+        key = (nat.context, nat.section)
+        sequences[key] = sequences.get(key, 0) + 1
+        numbered.append(_with_sequence(nat, sequences[key]))
+    interfaces, bindings = _interfaces(state)
+    objects = _objects(state, resolver)
+    diagnostics = list(dict.fromkeys(state.diagnostics))
+    return RuleSet(
+        platform=PLATFORM,
+        filters=tuple(filters),
+        nats=tuple(numbered),
+        bindings=tuple(bindings),
+        interfaces=tuple(interfaces),
+        objects=tuple(objects),
+        diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.line, d.code))),
+    )
+
+
+def _with_sequence(rule: NatRule, sequence: int) -> NatRule:
+    return replace(rule, sequence=sequence)
+
+
+_DETECT = re.compile(
+    r"^(?:set (?:rulebase|deviceconfig|device-group \S+ (?:pre|post)-rulebase|zone \S+ network|"
+    r"network interface ethernet|address \S+ ip-netmask|service \S+ protocol|vsys \S+ rulebase)|"
+    r"\s*(?:deviceconfig|rulebase|pre-rulebase) \{|\s*<(?:devices|vsys|rulebase|device-group)>)",
+    re.MULTILINE,
+)
+
+
+def detect(text: str) -> bool:
+    """PAN-OS: set/brace/XML text with PAN-OS-only hierarchies (rulebase, deviceconfig, vsys ...)."""
+    return bool(_DETECT.search(text[:400_000]))
+
+
+PARSER = ParserInfo(
+    platform=PLATFORM,
+    description="Palo Alto PAN-OS / Panorama: NAT and security rulebases, objects, zones, vsys/device groups",
+    forms=("set", "brace", "xml"),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.twice",
+            "nat.ports",
+            "filter.policy",
+            "binding.zone",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=parse,
+    detect=detect,
+)
