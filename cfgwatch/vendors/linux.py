@@ -211,6 +211,7 @@ class _Rule:
     comment: str | None = None
     end_line: int = 0
     text: str = ""
+    enabled: bool = True
 
 
 @dataclass(slots=True)
@@ -869,6 +870,8 @@ class _Builder:
             self._table(table)
 
     def _list_name(self, table: _Table, chain: str) -> str:
+        if table.family == "routeros":  # reused by the mikrotik_routeros parser
+            return chain if table.name == "filter" else f"{table.name}/{chain}"
         if table.family == "iptables":
             return chain if table.name == "filter" else f"{table.name}/{chain}"
         return f"{table.family} {table.name}/{chain}"
@@ -926,6 +929,8 @@ class _Builder:
             cond = outer.intersect(rule.cond)
             if cond is None:
                 continue
+            if not rule.enabled and rule.verdict in ("JUMP", "GOTO", "RETURN"):
+                continue
             if rule.verdict in ("JUMP", "GOTO"):
                 target = table.chains.get(rule.target)
                 if target is None:
@@ -978,6 +983,7 @@ class _Builder:
                 match=cond.match(),
                 from_zones=(cond.in_if,) if cond.in_if else (),
                 to_zones=(cond.out_if,) if cond.out_if else (),
+                enabled=rule.enabled,
                 options=frozenset(options),
                 comment=rule.comment,
                 source=SourceRef(rule.line, max(rule.line, rule.end_line)),
@@ -1035,6 +1041,7 @@ class _Builder:
                 egress=(cond.out_if,) if cond.out_if else (),
                 translate_to_interface=interface,
                 section=self._list_name(table, chain.name),
+                enabled=rule.enabled,
                 options=frozenset(options),
                 comment=rule.comment,
                 source=SourceRef(rule.line, max(rule.line, rule.end_line)),
