@@ -377,3 +377,33 @@ def test_hunt_without_asn_db_uses_unseen_prefixes(tmp_path: Path) -> None:
     )
     assert summary.by_asn()[0].provider_class == ""  # no ASN db, no range file: unknown
     backend.close()
+
+
+def test_file_read_with_the_wrong_format_can_be_retried(tmp_path: Path) -> None:
+    backend = DuckDBBackend(tmp_path / "flows")
+    wrong = backend.ingest(FIXTURES / "otel_v2_default_with_header.log", "nfdump-csv")
+    assert (wrong.records, wrong.bad, wrong.skipped) == (0, 1, False)
+    right = backend.ingest(FIXTURES / "otel_v2_default_with_header.log", "aws-vpc")
+    assert (right.records, right.skipped) == (2, False)
+    backend.close()
+
+
+def test_cli_ingest_and_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cfgwatch.cli import app
+
+    (tmp_path / "cfgwatch.yaml").write_text("flows:\n  baseline_hours: 72\n", encoding="utf-8")
+    csv_path = write_nfdump_csv(tmp_path / "planted.csv", planted_scenario(CHANGE))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["flows", "ingest", str(csv_path), "--format", "nfdump-csv", "--exporter", EXPORTER])
+    assert result.exit_code == 0, result.output
+    assert "456 records, 0 bad" in result.output
+    assert (tmp_path / "flows" / "ledger.jsonl").exists()  # default store: next to the snapshot repo
+    result = runner.invoke(app, ["flows", "hunt", "--since", "24h", "--format", "json"])
+    assert result.exit_code == 1
+    import json
+
+    document = json.loads(result.output)
+    assert [item["internal"] for item in document["findings"]] == [SPIKE_HOST]

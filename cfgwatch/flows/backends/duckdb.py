@@ -197,8 +197,9 @@ class DuckDBBackend:
             "batch": batch_id,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        with self.ledger_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry) + "\n")
+        if stats.records:  # a file nothing could be read from is not ledgered: retry with the right format
+            with self.ledger_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry) + "\n")
         self._view_ready = False
         return IngestReport(
             str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=tuple(days)
