@@ -5,8 +5,10 @@ Each function takes an optional CfgwatchConfig; without one it reads ./cfgwatch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cfgwatch.collect.importdir import ImportProgress, ImportResult
 from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, load_config
@@ -143,3 +145,49 @@ def show(device: str, *, rev: str = "HEAD", config: CfgwatchConfig | None = None
     text = store.read(device, rev)
     commit = store.resolve(rev)
     return DeviceView(device, rev, commit, store.platform(device, rev), store.metadata(device, rev), text)
+
+
+# --- pull (SSH collection through Nornir) -----------------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    from cfgwatch.collect.runner import PullProgress, PullResult
+
+
+def pull(
+    *,
+    devices: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    workers: int | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    known_hosts: Path | None = None,
+    trust_on_first_use: bool | None = None,
+    allow_shrink: bool = False,
+    config: CfgwatchConfig | None = None,
+    progress: PullProgress | None = None,
+) -> PullResult:
+    """Pull the running config of the selected inventory devices (all by default) and commit one run.
+
+    Options left None come from the `pull:` section of cfgwatch.yaml. The store lock is held for the whole
+    pull, so an overlapping cron run fails fast with LockedError instead of racing.
+    """
+    from cfgwatch.collect.runner import pull as run_pull
+    from cfgwatch.sanitize import load_or_create_key
+
+    cfg = _config(config)
+    store = open_store(cfg)
+    inventory = project_inventory(cfg, required=True)
+    assert inventory is not None
+    selected = inventory.select(devices, groups)
+    options = cfg.pull.options(
+        cfg.base_dir,
+        workers=workers,
+        timeout=timeout,
+        retries=retries,
+        known_hosts=cfg.resolve(known_hosts) if known_hosts is not None else None,
+        trust_on_first_use=trust_on_first_use,
+    )
+    with store.lock():
+        key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
+        return run_pull(store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress)

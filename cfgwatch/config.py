@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cfgwatch.collect.settings import PullSettings
 from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.policy.settings import PolicySettings
@@ -30,6 +31,7 @@ class CfgwatchConfig(Section):
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
     policy: PolicySettings = PolicySettings()
     flows: FlowSettings = FlowSettings()
+    pull: PullSettings = PullSettings()
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import paramiko
 from nornir.core import Nornir
@@ -30,15 +29,14 @@ from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hos
 from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Result, Task
 from nornir.plugins.runners import ThreadedRunner
-from pydantic import Field
 
 from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
-from cfgwatch.collect.validate import DEFAULT_MIN_RATIO, check_output, check_size
+from cfgwatch.collect.settings import PullOptions
+from cfgwatch.collect.validate import check_output, check_size
 from cfgwatch.errors import ConfigError
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
-from cfgwatch.section import Section
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
 
 # Nornir logs each failed subtask with its traceback; without a handler Python would print it on stderr.
@@ -47,47 +45,6 @@ logging.getLogger("nornir").addHandler(logging.NullHandler())
 
 # Failures that a retry cannot fix (and, for auth, that retries could turn into an account lockout).
 _NO_RETRY = frozenset({"auth", "hostkey", "cli-error"})
-
-
-class PullSettings(Section):
-    """`pull:` in cfgwatch.yaml."""
-
-    workers: int = Field(default=50, ge=1, le=1000)  # Nornir threads; SSH handshakes dominate, not CPU
-    timeout: float = Field(default=60.0, gt=0)  # seconds one attempt on one device may take, end to end
-    retries: int = Field(default=2, ge=0, le=10)  # extra attempts after a transient failure
-    backoff: float = Field(default=2.0, ge=0)  # first retry delay in seconds; doubles each retry
-    known_hosts: Path | None = None  # default ~/.ssh/known_hosts (or the inventory's data.known_hosts)
-    trust_on_first_use: bool = False  # accept and record unknown host keys (a changed key still fails)
-    min_size_ratio: float = Field(default=DEFAULT_MIN_RATIO, ge=0, le=1)  # smaller than this x last good fails
-
-    def options(self, base_dir: Path | None = None, **overrides: Any) -> PullOptions:
-        known = self.known_hosts
-        if known is not None and base_dir is not None and not known.is_absolute():
-            known = base_dir / known
-        values: dict[str, Any] = {
-            "workers": self.workers,
-            "timeout": self.timeout,
-            "retries": self.retries,
-            "backoff": self.backoff,
-            "known_hosts": known,
-            "trust_on_first_use": self.trust_on_first_use,
-            "min_size_ratio": self.min_size_ratio,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return PullOptions(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class PullOptions:
-    """How a pull behaves (see PullSettings for the meaning of each field)."""
-
-    workers: int = 50
-    timeout: float = 60.0
-    retries: int = 2
-    backoff: float = 2.0
-    known_hosts: Path | None = None
-    trust_on_first_use: bool = False
-    min_size_ratio: float = DEFAULT_MIN_RATIO
 
 
 @dataclass(frozen=True, slots=True)

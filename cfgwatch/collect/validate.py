@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cfgwatch.collect.settings import DEFAULT_MIN_RATIO
+
 # Lines a CLI prints instead of a config (anchored at a line start so config text quoting them is rare).
 _CLI_ERRORS = re.compile(
     r"^\s*(?:"
@@ -34,8 +36,6 @@ _CLI_ERRORS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
-# Smallest size ratio (new / last good) accepted without --allow-shrink.
-DEFAULT_MIN_RATIO = 0.5
 # Below this many bytes of last-good text the shrink check is meaningless.
 _MIN_BASE = 200
 

@@ -1,0 +1,133 @@
+"""`cfgwatch lab serve|apply|fault`: the built-in emulated devices on 127.0.0.1."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cfgwatch.cli.common import console, state
+from cfgwatch.errors import InputError
+
+lab_app = typer.Typer(help="Emulated routers and firewalls over real SSH on 127.0.0.1, for tests and the demo.")
+
+
+def _state_dir(ctx: typer.Context, given: Path | None) -> Path:
+    return given if given is not None else state(ctx).config().state_path / "lab"
+
+
+@lab_app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    devices: Annotated[
+        int | None,
+        typer.Option(
+            "--devices", "-n", min=1, help="Devices to emulate when creating a lab (default: one per platform)."
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option("--state", help="Lab state directory (default: <state_dir>/lab). Reused if it exists."),
+    ] = None,
+    inventory_out: Annotated[
+        Path | None,
+        typer.Option("--inventory-out", help="Write a Nornir inventory (hosts/groups/defaults.yaml) for the lab here."),
+    ] = None,
+    port_base: Annotated[
+        int | None,
+        typer.Option(
+            "--port-base", min=1, max=65000, help="Listen on consecutive ports from here (default: ephemeral)."
+        ),
+    ] = None,
+) -> None:
+    """Serve the lab's devices over SSH on 127.0.0.1 until interrupted (Ctrl-C / SIGTERM)."""
+    from cfgwatch.lab import LabServer, LabState
+
+    root = _state_dir(ctx, state_dir)
+    if (root / "lab.json").exists():
+        lab = LabState(root)
+        if devices is not None and devices != len(lab.devices()):
+            raise InputError(f"lab already exists with {len(lab.devices())} devices", path=root, key="--devices")
+    else:
+        lab = LabState.create(root, devices=devices)
+    if port_base is not None:
+        lab.set_ports({d.name: port_base + i for i, d in enumerate(lab.devices())})
+    server = LabServer(lab)
+    server.start()
+    try:
+        known = lab.write_known_hosts()
+        table = Table(title=f"cfgwatch lab: {len(lab.devices())} devices on 127.0.0.1")
+        for col in ("device", "platform", "port"):
+            table.add_column(col)
+        for dev in lab.devices():
+            table.add_row(dev.name, dev.platform, str(dev.port))
+        console.print(table)
+        console.print(f"known_hosts: {known}", markup=False)
+        console.print(f"credentials: set -a; . {lab.root / 'credentials.env'}; set +a", markup=False)
+        if inventory_out is not None:
+            lab.write_inventory(inventory_out)
+            console.print(f"inventory:   {inventory_out}", markup=False)
+        console.print(f"syslog:      {lab.syslog_path}", markup=False)
+        done = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        try:
+            while not done.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        server.stop()
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"not an ISO time: {value!r}", key="--at") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@lab_app.command("apply")
+def apply_cmd(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Lab device to change.")],
+    file: Annotated[Path, typer.Argument(help="The device's new full config.")],
+    user: Annotated[str, typer.Option("--user", "-u", help="Admin who makes the change.")] = "admin",
+    at: Annotated[str | None, typer.Option("--at", help="Change time, ISO 8601 (default now, UTC).")] = None,
+    source: Annotated[str, typer.Option("--from", help="Address the admin logs in from (syslog).")] = "10.99.0.250",
+    state_dir: Annotated[Path | None, typer.Option("--state", help="Lab state directory.")] = None,
+) -> None:
+    """Replace a device's config as an admin would: its last-change header moves and a syslog line is written."""
+    from cfgwatch.lab import LabState
+
+    lab = LabState(_state_dir(ctx, state_dir))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror}", path=file) from exc
+    for line in lab.apply(device, text, user=user, at=_parse_at(at), source=source):
+        typer.echo(line)
+
+
+@lab_app.command("fault")
+def fault_cmd(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Lab device.")],
+    mode: Annotated[str, typer.Argument(help="auth | hang | truncated | hostkey | none")],
+    state_dir: Annotated[Path | None, typer.Option("--state", help="Lab state directory.")] = None,
+) -> None:
+    """Make a lab device fail in one way on its next connections (none clears it)."""
+    from cfgwatch.lab import LabState
+
+    LabState(_state_dir(ctx, state_dir)).set_fault(device, None if mode == "none" else mode)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lab_app, name="lab")

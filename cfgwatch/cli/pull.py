@@ -1,0 +1,125 @@
+"""`cfgwatch pull`: collect running configs over SSH (NAPALM / netmiko through Nornir), commit one run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cfgwatch import api
+from cfgwatch.cli.common import console, err_console, state
+
+if TYPE_CHECKING:
+    from cfgwatch.collect.runner import DeviceOutcome, PullResult
+
+
+def _summary(result: PullResult) -> Table:
+    run = result.run
+    status = {n: "added" for n in run.added} | {n: "changed" for n in run.changed}
+    status |= {n: "unchanged" for n in run.unchanged}
+    table = Table(title=f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}")
+    for col in ("device", "platform", "collector", "result", "attempts", "seconds", "detail"):
+        table.add_column(col, justify="right" if col in ("attempts", "seconds") else "left")
+    for o in sorted(result.outcomes, key=lambda o: (o.ok, o.name)):
+        if o.failure is not None:
+            res, detail = f"[red]failed: {o.failure.reason}[/red]", o.failure.detail
+        else:
+            res, detail = status.get(o.name, "unchanged"), ""
+        table.add_row(o.name, o.platform or "?", o.collector, res, str(o.attempts), f"{o.seconds:.1f}", detail)
+    return table
+
+
+def pull_cmd(
+    ctx: typer.Context,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", "-d", help="Pull only this device (repeatable).")
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Pull only this inventory group (repeatable).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Parallel sessions (default: pull.workers, 50).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Seconds one attempt on one device may take (default 60)."),
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient failure (default 2).")
+    ] = None,
+    known_hosts: Annotated[
+        Path | None, typer.Option("--known-hosts", help="known_hosts file to check host keys against.")
+    ] = None,
+    tofu: Annotated[
+        bool,
+        typer.Option("--trust-on-first-use", help="Accept and record unknown host keys (a changed key still fails)."),
+    ] = False,
+    allow_shrink: Annotated[
+        bool, typer.Option("--allow-shrink", help="Store configs much smaller than the last snapshot.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or table; print only failures (for cron).")
+    ] = False,
+) -> None:
+    """Collect running configs over SSH and commit them as one run (none if nothing changed).
+
+    Each device uses its inventory collector: napalm (get_config) or netmiko (the platform's show
+    command). Failed devices keep their last good snapshot and are listed in the run. Exit code 1 when
+    any device failed, 0 when all were collected.
+    """
+    cfg = state(ctx).config()
+    kwargs = dict(
+        devices=device or (),
+        groups=group or (),
+        workers=workers,
+        timeout=timeout,
+        retries=retries,
+        known_hosts=known_hosts.resolve() if known_hosts is not None else None,
+        trust_on_first_use=True if tofu else None,
+        allow_shrink=allow_shrink,
+        config=cfg,
+    )
+    if quiet or not err_console.is_terminal:
+        result = api.pull(**kwargs)  # type: ignore[arg-type]
+    else:
+        lock = threading.Lock()
+        failed = [0]
+        started = time.monotonic()
+        with Progress(
+            TextColumn("pulling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed  {task.fields[rate]:.1f} dev/s"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("pull", total=None, failed=0, rate=0.0)
+
+            def progress(outcome: DeviceOutcome, done: int, total: int) -> None:
+                with lock:
+                    failed[0] += 0 if outcome.ok else 1
+                    rate = done / max(time.monotonic() - started, 1e-6)
+                    bar.update(task, completed=done, total=total, failed=failed[0], rate=rate)
+
+            result = api.pull(progress=progress, **kwargs)  # type: ignore[arg-type]
+    failures = [o.failure for o in result.outcomes if o.failure is not None]
+    if quiet:
+        for f in failures:
+            err_console.print(f"failed {f.name}: {f.reason}: {f.detail}", markup=False, highlight=False)
+    else:
+        console.print(_summary(result))
+        run = result.run
+        counts = f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged"
+        console.print(f"{counts}, {len(failures)} failed")
+    if failures:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pull")(pull_cmd)
