@@ -33,5 +33,7 @@ def marker(kind: str, print_: str, *, xml: bool = False) -> str:
 
 def is_marker(value: str) -> bool:
     """True when value (optionally quoted) is already a marker: sanitizing twice changes nothing."""
+    if value[:4].upper() == "ENC ":  # FortiOS keeps its 'ENC' tag in front of the marker
+        value = value[4:]
     rest = MARKER_RE.sub("", value)
     return rest != value and _PUNCT.fullmatch(rest) is not None

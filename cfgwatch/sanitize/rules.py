@@ -19,8 +19,10 @@ _I = re.IGNORECASE
 # An existing marker is offered first, so a second rule leaves it alone instead of grabbing a nearby token.
 MARK = r"(?:<|&lt;)redacted:[a-z]+:[0-9a-f]+(?:>|&gt;)"
 VAL = r"""(?P<v>""" + MARK + r"""|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s;,"'<>{}]+)"""
-TOK = r"(?P<v>\S+)"
-QTOK = r"""(?P<v>"[^"]*"|[^\s"]+)"""
+# A token right before an existing marker is a keyword, not the secret (the secret is the marker).
+_BEFORE_MARK = r"(?!\S+\s+(?:<|&lt;)redacted:)"
+TOK = _BEFORE_MARK + r"(?P<v>\S+)"
+QTOK = _BEFORE_MARK + r"""(?P<v>"[^"]*"|[^\s"]+)"""
 TYPE = r"(?:(?P<t>[0-9])\s+)"
 # Words that follow "password"/"secret" as settings, not values.
 NOT_VALUE = (
@@ -29,6 +31,8 @@ NOT_VALUE = (
     r"(?!(?:none|yes|no|enable|disable|enabled|disabled)\s*$)"
     r"(?!ENC\s)(?!\S+\s+(?:<|&lt;)redacted:)"  # FortiOS 'ENC <value>'; a token just before a marker
 )
+# A bare small number after "key" is a key id (Cisco "key chain" entries), not a key.
+_NOT_ID = r"(?!\d{1,4}\s*(?:;|$))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,12 @@ JUNOS: tuple[Rule, ...] = (
     _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA'),
     _r(
         "junos-keyword",
-        r"(?<![\w-])(?:" + _JUNOS_KEYWORDS + r")\s+" + NOT_VALUE + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
+        r"(?<![\w-])(?:"
+        + _JUNOS_KEYWORDS
+        + r")\s+"
+        + NOT_VALUE
+        + _NOT_ID
+        + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
     ),
     _r("junos-ntp-key", r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)'),
     _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK),
@@ -190,6 +199,7 @@ VYOS: tuple[Rule, ...] = (
         r"(?<![\w-])(?:password|secret|preshared-key|private-key|private\s+key|pre-shared-secret|shared-secret|"
         r"plaintext-password|encrypted-password|authentication-key|md5-key|auth-key|key|passphrase)\s+"
         + NOT_VALUE
+        + _NOT_ID
         + r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))""",
         reject=r"public-keys",
     ),
