@@ -297,3 +297,46 @@ def _assert_server(server: ClickHouseServer) -> None:
     assert backend.record_count() == 0
     assert backend.time_range() is None
     backend.close()
+
+
+def test_clickhouse_reads_a_foreign_table_through_the_readme_column_mapping(stores: dict[str, FlowBackend]) -> None:
+    """An Akvorado-shaped table (IPv6-mapped addresses, receive time, sampling) read via the README mapping."""
+    house = stores["clickhouse"]
+    assert isinstance(house, ClickHouseBackend)
+    client = house.client
+    client.execute(
+        "CREATE TABLE akv (TimeReceived DateTime, ExporterName String, SrcAddr FixedString(16),"
+        " DstAddr FixedString(16), SrcPort UInt16, DstPort UInt16, Proto UInt8, Packets UInt64, Bytes UInt64,"
+        " SamplingRate UInt64, DstAS UInt32) ENGINE = MergeTree() ORDER BY TimeReceived"
+    )
+
+    def mapped(text: str) -> bytes:
+        return bytes(10) + b"\xff\xff" + bytes(int(part) for part in text.split("."))
+
+    moment = CHANGE.replace(tzinfo=None) + timedelta(minutes=5)
+    client.execute(
+        "INSERT INTO akv VALUES",
+        [
+            (moment, "fw1", mapped("10.1.0.5"), mapped(VPS), 50000, 3128, 6, 10, 4000, 100, 20473),
+            (moment, "fw1", mapped(VPS), mapped("10.1.0.5"), 3128, 50000, 6, 1, 100, 100, 0),
+        ],
+    )
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**Akvorado.**", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    columns = {}
+    in_columns = False
+    for line in block.splitlines():
+        if line.strip() == "columns:":
+            in_columns = True
+        elif in_columns and ":" in line:
+            key, _, expr = line.strip().partition(": ")
+            columns[key] = expr
+    assert "src_v4" in columns and "time_start" in columns
+    akv = ClickHouseBackend(port=client.connection.port, table="akv", columns=columns, create=False)
+    summary = akv.outbound_summary(
+        FlowSelector(("fw1",), AddressSet.parse("10.1.0.5"), INTERNAL), TimeWindow(CHANGE, CHANGE + timedelta(hours=1))
+    )
+    assert (summary.out.packets, summary.ret.packets, summary.exporter_records) == (1000, 100, 2)
+    assert [(row.prefix, row.asn) for row in summary.remotes] == [("45.77.10.0/24", 20473)]
+    with pytest.raises(Exception, match="read-only"):
+        akv.ingest(Path(__file__), "nfdump-json")
