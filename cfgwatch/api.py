@@ -15,6 +15,7 @@ from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, load_config
 from cfgwatch.errors import StoreError
 from cfgwatch.inventory import HOSTS_FILE, Inventory, load_inventory
 from cfgwatch.inventory.templates import FILES as INVENTORY_TEMPLATES
+from cfgwatch.model import RuleSet
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import JournalEntry, RunInfo, RunJournal, SnapshotStore, journal_path
 
@@ -191,3 +192,43 @@ def pull(
     with store.lock():
         key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
         return run_pull(store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress)
+
+
+# --- parse ---------------------------------------------------------------------------------------------
+
+
+def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
+    """One config file -> RuleSet. `auto` asks each importable parser's detector in registry order.
+
+    Raises InputError for an unreadable file or an undetectable platform, UnknownPlatformError for a
+    platform no parser is registered for.
+    """
+    import importlib
+
+    from cfgwatch.errors import InputError
+    from cfgwatch.vendors.registry import PLATFORM_MODULES, get_parser
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror or exc}", path=file) from exc
+    if platform.strip().lower() != "auto":
+        try:
+            info = get_parser(platform)
+        except (ImportError, AttributeError) as exc:
+            raise InputError(f"the parser for '{platform}' is not available: {exc}", path=file) from exc
+    else:
+        found = None
+        for module_name in PLATFORM_MODULES.values():
+            try:
+                candidate = importlib.import_module(module_name).PARSER
+            except (ImportError, AttributeError):
+                continue  # a parser still being written: skip it for detection
+            if candidate.detect(text):
+                found = candidate
+                break
+        if found is None:
+            raise InputError("cannot detect the platform; pass --platform", path=file)
+        info = found
+    return info.parse(text)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service, tcp, udp
 from cfgwatch.vendors.cisco_ios import PARSER, parse
 
@@ -309,3 +311,38 @@ def test_random_token_soup_never_raises(words: list[str]) -> None:
     assert isinstance(result, RuleSet)
     for diag in result.diagnostics:
         assert 1 <= diag.line <= len(text.splitlines())
+
+
+# -- CLI: cfgwatch vendors / cfgwatch parse -----------------------------------------------------------
+
+
+def test_cli_parse_json_text_and_errors(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cfgwatch.cli import app
+
+    runner = CliRunner()
+    config = str(CONFIGS / "forms_nat.cfg")
+    result = runner.invoke(app, ["parse", config, "--platform", "ios", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["platform"] == "cisco_ios" and len(data["nats"]) == 12
+    text = runner.invoke(app, ["parse", config, "--platform", "auto"])
+    assert text.exit_code == 0 and "12 NAT rules" in text.stdout
+    missing = runner.invoke(app, ["parse", str(tmp_path / "nope.cfg"), "--platform", "cisco_ios"])
+    assert isinstance(missing.exception, InputError) and "nope.cfg" in str(missing.exception)
+    unknown = runner.invoke(app, ["parse", config, "--platform", "bogus"])
+    assert isinstance(unknown.exception, UnknownPlatformError)
+
+
+def test_cli_vendors_lists_unimportable_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cfgwatch.cli import vendors
+
+    table = dict(vendors.PLATFORM_MODULES)
+    table["not_yet"] = "cfgwatch.vendors.not_yet_written"
+    monkeypatch.setattr(vendors, "PLATFORM_MODULES", table)
+    rows = {row.platform: row for row in vendors.vendor_rows()}
+    assert rows["not_yet"].info is None and "ModuleNotFoundError" in (rows["not_yet"].problem or "")
+    assert rows["cisco_ios"].info is PARSER
