@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = ["store", "secrets", "pull", "lab", "flows", "vendors"]
+_AREAS: list[str] = ["store", "pull", "lab", "audit", "flows", "vendors", "secrets"]
 
 
 def _version(value: bool) -> None:
