@@ -870,6 +870,8 @@ class _Builder:
             self._table(table)
 
     def _list_name(self, table: _Table, chain: str) -> str:
+        if table.family == "vyos":  # reused by the vyos parser: the ruleset name is the list
+            return chain
         if table.family == "routeros":  # reused by the mikrotik_routeros parser
             return chain if table.name == "filter" else f"{table.name}/{chain}"
         if table.family == "iptables":
