@@ -191,7 +191,7 @@ class _Redactor:
 
 def _volatile(line: str, found: list[tuple[int, ChangeMetadata]]) -> str | None:
     """The line with volatile parts normalised, or None when the whole line is volatile."""
-    if not (line[:1] in V.FIRST_CHARS or any(s in line for s in V.SUBSTRINGS)):
+    if V.HINT.search(line) is None:
         return line
     for rule in V.RULES:
         m = rule.pattern.search(line)
