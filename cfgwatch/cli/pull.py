@@ -23,7 +23,9 @@ def _summary(result: PullResult) -> Table:
     status = {n: "added" for n in run.added} | {n: "changed" for n in run.changed}
     status |= {n: "unchanged" for n in run.unchanged}
     table = Table(title=f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}")
-    for col in ("device", "platform", "collector", "result", "attempts", "seconds", "detail"):
+    width = max((len(o.name) for o in result.outcomes), default=6)
+    table.add_column("device", no_wrap=True, min_width=width)
+    for col in ("platform", "collector", "result", "attempts", "seconds", "detail"):
         table.add_column(col, justify="right" if col in ("attempts", "seconds") else "left")
     for o in sorted(result.outcomes, key=lambda o: (o.ok, o.name)):
         if o.failure is not None:
