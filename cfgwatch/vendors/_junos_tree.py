@@ -19,6 +19,8 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
+from cfgwatch.model import AddressSet
+
 Path = tuple[str, ...]
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
@@ -61,6 +63,11 @@ def _unquote(text: str) -> str:
 
 def tokenize_line(line: str) -> tuple[list[str], bool]:
     """Tokens of one line; the flag says an unterminated `/*` comment starts on this line."""
+    if '"' not in line and "#" not in line and "/*" not in line:
+        if "{" in line or "}" in line or ";" in line or "[" in line or "]" in line:
+            for mark in "{};[]":
+                line = line.replace(mark, f" {mark} ")
+        return line.split(), False
     out: list[str] = []
     pos = 0
     while True:
@@ -207,8 +214,13 @@ def _set_command(flat: FlatConfig, line: str, number: int) -> None:
     """One `set`/`deactivate`/`activate`/`delete` command of the set form."""
     flat.set_form = True
     tokens, _ = tokenize_line(line)
-    tokens = [t for t in tokens if not t.startswith("/*")]
-    verb, rest = tokens[0], [_strip_quote(t) if t not in ("[", "]") else t for t in tokens[1:]]
+    if "/*" in line:
+        tokens = [t for t in tokens if not t.startswith("/*")]
+    verb = tokens[0]
+    rest = [_strip_quote(t) for t in tokens[1:]] if '"' in line else tokens[1:]
+    if verb == "set" and "[" not in rest:
+        flat.statements.append(Stmt(tuple(rest), number))
+        return
     if verb == "set":
         for path in _expand(rest):
             flat.statements.append(Stmt(path, number))
@@ -309,3 +321,32 @@ def _instantiate(path: Path, existing: list[Path]) -> list[Path]:
                 seen.add(head)
                 out.append(head + path[last + 1 :])
     return out
+
+
+_V4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+
+
+def v4_interval(text: str) -> tuple[int, int] | None:
+    """`a.b.c.d[/len]` -> (first, last) without the ipaddress module (hot path); None if not that shape."""
+    match = _V4.fullmatch(text)
+    if match is None:
+        return None
+    a, b, c, d, length = match.groups()
+    octets = (int(a), int(b), int(c), int(d))
+    if max(octets) > 255:
+        return None
+    value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    bits = 32 if length is None else int(length)
+    if bits > 32:
+        return None
+    host = (1 << (32 - bits)) - 1
+    first = value & ~host & 0xFFFFFFFF
+    return first, first | host
+
+
+def parse_address(text: str) -> AddressSet:
+    """AddressSet.parse for one spec, with a fast path for plain IPv4 (raises ValueError on junk)."""
+    interval = v4_interval(text)
+    if interval is not None:
+        return AddressSet(v4=(interval,))
+    return AddressSet.parse(text)

@@ -47,7 +47,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.ports import PORT_PROTOCOLS
 from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
-from cfgwatch.vendors._junos_tree import FlatConfig, Path, Stmt, expand_groups, flatten
+from cfgwatch.vendors._junos_tree import FlatConfig, Path, Stmt, expand_groups, flatten, parse_address
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "juniper_junos"
@@ -296,13 +296,13 @@ def _address_spec(spec: Path) -> AddressSet | None:
         return None
     try:
         if key == "range-address" and len(spec) >= 4:
-            return AddressSet.parse(f"{spec[1]}-{spec[3]}")
+            return parse_address(f"{spec[1]}-{spec[3]}")
         if key == "dns-name" and len(spec) >= 2:
             return AddressSet.fqdn(spec[1])
         if key == "wildcard-address" and len(spec) >= 2:
             address, _, mask = spec[1].partition("/")
             return AddressSet.from_mask(address, mask)
-        return AddressSet.parse(key)
+        return parse_address(key)
     except ValueError:
         return None
 
@@ -328,7 +328,7 @@ class _Resolver:
             if found is not None:
                 return found.named(name)
         try:
-            return AddressSet.parse(name)
+            return parse_address(name)
         except ValueError:
             pass
         where = f"zone {zone} or global" if zone else "the global address book"
@@ -342,11 +342,8 @@ class _Resolver:
         result: AddressSet | None = None
         entry = self.state.addresses.get(book, {}).get(name)
         if entry is not None:
-            result = AddressSet.empty()
-            for spec in entry[0]:
-                value = _address_spec(spec)
-                if value is not None:
-                    result = result.union(value)
+            values = [v for v in map(_address_spec, entry[0]) if v is not None]
+            result = _union(values)
         group = self.state.address_sets.get(book, {}).get(name)
         if group is not None and name not in seen:
             result = result or AddressSet.empty()
@@ -394,13 +391,15 @@ class _Resolver:
         result = AddressSet.empty()
         for prefix in entry[0]:
             try:
-                result = result.union(AddressSet.parse(prefix))
+                result = result.union(parse_address(prefix))
             except ValueError:
                 self.state.diag("JUNOS-BAD-PREFIX", f"prefix-list {name}: bad prefix {prefix!r}", entry[1])
         return result.named(name)
 
 
-def _ports(values: Iterable[str]) -> PortSet:
+def _ports(values: list[str]) -> PortSet:
+    if len(values) == 1:
+        return PortSet.parse(values[0])
     result = PortSet(ranges=())
     for value in values:
         result = result.union(PortSet.parse(value))
@@ -583,10 +582,10 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
-    result = AddressSet.empty()
+    result: AddressSet | None = None
     for item in sets:
-        result = result.union(item)
-    return result
+        result = item if result is None else result.union(item)
+    return result if result is not None else AddressSet.empty()
 
 
 _FILTER_QUALIFIERS = frozenset(
@@ -624,6 +623,8 @@ _FILTER_MODIFIERS = frozenset(
 
 def _lpm(entries: list[tuple[AddressSet, bool, int]]) -> AddressSet:
     """Junos address lists are longest-prefix match: a more specific `except` carves out, and back in."""
+    if len(entries) == 1 and not entries[0][1]:
+        return entries[0][0]
     ordered = sorted(entries, key=lambda item: item[2])
     result = AddressSet.empty()
     names: list[str] = []
@@ -676,7 +677,7 @@ def _terms(state: _State, resolver: _Resolver) -> list[FilterRule]:
                         length = 0
                     else:
                         try:
-                            value = AddressSet.parse(values[0])
+                            value = parse_address(values[0])
                         except ValueError:
                             state.diag("JUNOS-FILTER-BAD-ADDRESS", f"bad address {values[0]!r}", line)
                             continue
@@ -812,10 +813,10 @@ def _pools(state: _State) -> dict[tuple[str, str], _Pool]:
                     if len(tokens) >= 3 and tokens[1] == "to":
                         first = tokens[0].split("/")[0]
                         last = tokens[2].split("/")[0]
-                        addresses = addresses.union(AddressSet.parse(f"{first}-{last}"))
+                        addresses = addresses.union(parse_address(f"{first}-{last}"))
                         tokens = tokens[3:]
                     else:
-                        addresses = addresses.union(AddressSet.parse(tokens[0]))
+                        addresses = addresses.union(parse_address(tokens[0]))
                         tokens = tokens[1:]
                     if len(tokens) >= 2 and tokens[0] == "port":
                         port = PortSet.parse(tokens[1])
@@ -904,9 +905,9 @@ def _nat_rule(
             cond, values = rest[1], rest[2:]
             try:
                 if cond == "source-address":
-                    src_parts.append(AddressSet.parse(values[0]))
+                    src_parts.append(parse_address(values[0]))
                 elif cond == "destination-address":
-                    dst_parts.append(AddressSet.parse(values[0]))
+                    dst_parts.append(parse_address(values[0]))
                 elif cond == "source-address-name":
                     src_parts.append(resolver.address(values[0], None, line))
                 elif cond == "destination-address-name":
@@ -1021,7 +1022,7 @@ def _nat_rule(
                 target = resolver.address(values[0], None, item_line)
             else:
                 try:
-                    target = AddressSet.parse(values[0])
+                    target = parse_address(values[0])
                 except ValueError:
                     state.diag("JUNOS-NAT-BAD-VALUE", f"NAT rule {label}: bad prefix {values[0]!r}", item_line)
         if target is None:
@@ -1117,7 +1118,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
         addresses = AddressSet.empty()
         for text in info.addresses:
             try:
-                addresses = addresses.union(AddressSet.parse(text.split("/")[0]))
+                addresses = addresses.union(parse_address(text.split("/")[0]))
             except ValueError:
                 continue
         out.append(

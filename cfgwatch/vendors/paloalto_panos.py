@@ -43,7 +43,7 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
-from cfgwatch.vendors._junos_tree import flatten
+from cfgwatch.vendors._junos_tree import flatten, parse_address
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "paloalto_panos"
@@ -311,7 +311,7 @@ def _opaque(kind: str, name: str) -> AddressSet:
 
 def _literal(text: str) -> AddressSet | None:
     try:
-        return AddressSet.parse(text)
+        return parse_address(text)
     except ValueError:
         return None
 
@@ -354,7 +354,7 @@ class _Resolver:
             kind, value = spec[0], spec[1]
             try:
                 if kind in ("ip-netmask", "ip-range"):
-                    result = result.union(AddressSet.parse(value))
+                    result = result.union(parse_address(value))
                 elif kind == "fqdn":
                     result = result.union(AddressSet.fqdn(value))
                 elif kind == "ip-wildcard":
@@ -458,10 +458,10 @@ def _span(state: _State, rule: _Rule) -> SourceRef:
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
-    result = AddressSet.empty()
+    result: AddressSet | None = None
     for item in sets:
-        result = result.union(item)
-    return result
+        result = item if result is None else result.union(item)
+    return result if result is not None else AddressSet.empty()
 
 
 def _addresses(resolver: _Resolver, values: list[tuple[str, int]] | None, scope: str) -> AddressSet:
