@@ -17,9 +17,11 @@ from cfgwatch.config import CfgwatchConfig
 from cfgwatch.diff.records import RuleChange
 from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.errors import CfgwatchError, InputError
+from cfgwatch.flows.backends.base import FlowBackend
+from cfgwatch.flows.verify import FlowCheck, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
-from cfgwatch.policy.attribution import ConfigEvent, attribute, read_syslog
+from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
@@ -48,12 +50,24 @@ class RunPair:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeReview:
+    """One change as the audit saw it: its run pair and attribution (kept for approved changes too)."""
+
+    change: RuleChange
+    pair: RunPair
+    attribution: Attribution
+    change_time: datetime | None  # attributed time; None when unknown (the pair's times bound it)
+    finding_id: str | None  # the finding it produced, None when approved or enabling nothing
+
+
+@dataclass(frozen=True, slots=True)
 class AuditResult:
     findings: tuple[Finding, ...]
     changes: tuple[RuleChange, ...]
     pairs: tuple[RunPair, ...]
     problems: tuple[str, ...] = ()  # unreadable ticket records, syslog lines, devices not compared
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -85,6 +99,13 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
     if index is None:
         raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
     return pairs[index:]
+
+
+def run_pairs_between(store: SnapshotStore, start: datetime, end: datetime) -> list[RunPair]:
+    """Run pairs whose newer run's time lies within [start, end] (the evidence export's range)."""
+    runs = list(reversed(store.runs()))  # oldest first
+    pairs = [RunPair(runs[index - 1], runs[index]) for index in range(1, len(runs))]
+    return [pair for pair in pairs if start <= pair.after.time <= end]
 
 
 def load_networks_for(config: CfgwatchConfig) -> Networks:
@@ -163,15 +184,17 @@ def run_audit(
     today: date | None = None,
     flow_checker: FlowChecker | None = None,
     on_progress: Progress | None = None,
+    pairs: Sequence[RunPair] | None = None,
 ) -> AuditResult:
-    """Findings for every run pair in range (last run by default)."""
+    """Findings for every run pair in range (last run by default, or exactly `pairs` when given)."""
     inputs = load_policy_inputs(config)
     networks = load_networks_for(config)
     today = today or datetime.now(UTC).date()
     findings: dict[str, Finding] = {}
     changes: list[RuleChange] = []
     problems = list(inputs.problems)
-    pairs = run_pairs(store, since)
+    reviews: list[ChangeReview] = []
+    pairs = list(pairs) if pairs is not None else run_pairs(store, since)
     for pair in pairs:
         result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
@@ -186,7 +209,7 @@ def run_audit(
                 metadata.user if metadata else None,
                 metadata.time if metadata else None,
             )
-            change_time = attribution.time or pair.after.time
+            change_time = attribution.time
             context = device_context(change.device, inventory, config.policy.groups)
             finding = evaluate(
                 change,
@@ -197,14 +220,50 @@ def run_audit(
                 inputs.tickets,
                 config.policy.ticket_pattern,
                 today,
+                observed_between=(pair.before.time, pair.after.time),
             )
             if finding is not None:
                 findings[finding.id] = finding
+            reviews.append(
+                ChangeReview(change, pair, attribution, change_time, finding.id if finding is not None else None)
+            )
     ordered = sorted(findings.values(), key=lambda f: (-f.severity_rank, f.device, f.id))
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
-    return AuditResult(tuple(ordered), tuple(changes), tuple(pairs), tuple(problems))
+    return AuditResult(tuple(ordered), tuple(changes), tuple(pairs), tuple(problems), reviews=tuple(reviews))
+
+
+FLOW_CATEGORIES = frozenset({"egress-forward"})
+
+
+def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple[str, ...] = ()) -> FlowChecker:
+    """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)."""
+    internal = load_networks_for(config).internal
+
+    def check(finding: Finding) -> FlowResult:
+        if not FLOW_CATEGORIES & set(finding.categories):
+            return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
+        start = finding.window_start
+        if start is None:
+            return FlowResult("not-checked", notes=("change time unknown",))
+        affected = finding.change.affected
+        ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
+        flow_check = FlowCheck(
+            device=finding.device,
+            internal=affected.internal,
+            external=None if affected.public.is_empty else affected.public,
+            ports=ports,
+            change_time=start,
+            internal_networks=internal,
+            translated=None if affected.translated.is_empty else affected.translated,
+        )
+        verdict = verify(backend, flow_check, config.flows, notes=notes)
+        figures = verdict.figures.to_json() if verdict.figures is not None else {}
+        figures.update({"spike": verdict.spike, "few_returns": verdict.few_returns, "suspicious": verdict.suspicious})
+        return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
+
+    return check
 
 
 def approve_finding(

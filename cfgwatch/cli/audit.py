@@ -10,8 +10,11 @@ from typing import Annotated
 import typer
 
 from cfgwatch import api
-from cfgwatch.audit import approve_finding, diff_range, run_audit
+from cfgwatch.audit import FlowChecker, approve_finding, diff_range, make_flow_checker, run_audit
 from cfgwatch.cli.common import console, err_console, state
+from cfgwatch.config import CfgwatchConfig
+from cfgwatch.flows.backends.base import FlowBackend
+from cfgwatch.flows.open import open_backend
 from cfgwatch.report.changes import changes_json, changes_markdown, changes_text
 from cfgwatch.report.findings import audit_json, audit_text
 
@@ -33,6 +36,16 @@ def _emit(text: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {output}")
+
+
+def _flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBackend | None]:
+    """The configured flow store's checker; none when the embedded store was never filled."""
+    if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
+        return None, None
+    backend = open_backend(config)
+    enricher = getattr(backend, "enricher", None)
+    notes = tuple(enricher.notes) if enricher is not None else ()
+    return make_flow_checker(config, backend, notes), backend
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +79,9 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
         ] = None,
+        flows: Annotated[
+            bool, typer.Option("--flows/--no-flows", help="Check the flow store for traffic on each new path.")
+        ] = True,
     ) -> None:
         """Findings: changes nobody approved or ticketed, with who/when, severity and ATT&CK mapping.
 
@@ -74,7 +90,12 @@ def register(app: typer.Typer) -> None:
         config = state(ctx).config()
         store = api.open_store(config)
         inventory = api.project_inventory(config)
-        result = run_audit(store, config, inventory, since=since)
+        checker, backend = _flow_checker(config) if flows else (None, None)
+        try:
+            result = run_audit(store, config, inventory, since=since, flow_checker=checker)
+        finally:
+            if backend is not None:
+                backend.close()
         _emit(audit_json(result) + "\n" if fmt is AuditFormat.json else audit_text(result), output)
         if result.fails(config.policy.fail_on):
             raise typer.Exit(1)

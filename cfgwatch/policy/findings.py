@@ -99,9 +99,17 @@ class Finding:
     change: RuleChange
     attribution: Attribution
     ticket: TicketStatus
-    change_time: datetime | None
+    change_time: datetime | None  # attributed change time (syslog / config header), None when unknown
     approval: str | None = None  # id/ticket of the (expired) approval that matched
     flow: FlowResult = FlowResult()
+    observed_between: tuple[datetime | None, datetime] | None = None  # previous run .. the run that saw it
+
+    @property
+    def window_start(self) -> datetime | None:
+        """Where the post-change flow window starts: the change time, else the previous run's time."""
+        if self.change_time is not None:
+            return self.change_time
+        return self.observed_between[0] if self.observed_between else None
 
     @property
     def severity_rank(self) -> int:
@@ -120,6 +128,12 @@ class Finding:
             "attribution": self.attribution.to_json(),
             "ticket": self.ticket.to_json(),
             "change_time": self.change_time.isoformat() if self.change_time else None,
+            "observed_between": [
+                self.observed_between[0].isoformat() if self.observed_between[0] else None,
+                self.observed_between[1].isoformat(),
+            ]
+            if self.observed_between
+            else None,
             "approval": self.approval,
             "flow": self.flow.to_json(),
             "attack": dict(ATTACK),
@@ -176,6 +190,7 @@ def evaluate(
     tickets: Sequence[Ticket],
     ticket_pattern: str,
     today: date,
+    observed_between: tuple[datetime | None, datetime] | None = None,
 ) -> Finding | None:
     """Turn one classified change into a finding, or None when it is approved or enables nothing."""
     if not change.categories:
@@ -189,7 +204,9 @@ def evaluate(
         flags.append(EXPIRED_APPROVAL)
     else:
         flags.append(UNAPPROVED)
-    ticket = _ticket_status(change, attribution, change_time, tickets, ticket_pattern)
+    # without an attributed time, ticket windows are judged at the run that saw the change
+    ticket_time = change_time or (observed_between[1] if observed_between else None)
+    ticket = _ticket_status(change, attribution, ticket_time, tickets, ticket_pattern)
     if ticket.matched is None:
         flags.append(UNTICKETED if not ticket.referenced else TICKET_NOT_APPROVED)
     elif not ticket.approved:
@@ -216,6 +233,7 @@ def evaluate(
         ticket=ticket,
         change_time=change_time,
         approval=(hit.approval.id or hit.approval.ticket) if hit is not None else None,
+        observed_between=observed_between,
     )
 
 
