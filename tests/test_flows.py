@@ -407,3 +407,30 @@ def test_cli_ingest_and_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     document = json.loads(result.output)
     assert [item["internal"] for item in document["findings"]] == [SPIKE_HOST]
+
+
+def test_store_enriches_tor_exits_and_ranges(tmp_path: Path) -> None:
+    tor = tmp_path / "tor.txt"
+    tor.write_text("185.220.101.1\n", encoding="utf-8")
+    cdn = tmp_path / "cloudflare-ips-v4.txt"
+    cdn.write_text("198.41.128.0/17\n", encoding="utf-8")
+    conn = tmp_path / "conn.json"
+    conn.write_text(
+        "".join(
+            f'{{"ts":1700000000,"id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"{dst}","id.resp_p":443,'
+            '"proto":"tcp","orig_pkts":3,"orig_ip_bytes":180,"resp_pkts":0,"resp_ip_bytes":0}\n'
+            for dst in ("185.220.101.1", "185.220.101.2", "198.41.200.1")
+        ),
+        encoding="utf-8",
+    )
+    backend = DuckDBBackend(tmp_path / "flows", enricher=Enricher(provider_ranges=[cdn], tor_exits=tor))
+    assert backend.ingest(conn, "zeek-conn", exporter="sensor").records == 3
+    backend.refresh()
+    rows = backend.con.execute("SELECT dst_v4, dst_class, dst_org FROM flows ORDER BY dst_v4").fetchall()
+    classes = {decode_address(4, row[0], 0, 0): (row[1], row[2]) for row in rows}
+    assert classes == {
+        "185.220.101.1": ("tor-exit", ""),
+        "185.220.101.2": ("", ""),
+        "198.41.200.1": ("cdn", "Cloudflare"),
+    }
+    backend.close()

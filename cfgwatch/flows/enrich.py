@@ -172,22 +172,29 @@ class Enricher:
         self._cache: dict[str, Enrichment] = {}
 
     @property
+    def is_empty(self) -> bool:
+        """Nothing to look up with: enrichment would only produce blanks."""
+        return self._reader is None and not len(self.ranges) and not self.tor
+
+    @property
     def has_asn_db(self) -> bool:
         return self._reader is not None
 
     def notes(self) -> tuple[str, ...]:
         return () if self.has_asn_db else (NO_ASN_DB_NOTE,)
 
-    def lookup(self, address: str) -> Enrichment:
-        cached = self._cache.get(address)
+    def lookup(self, address: str, *, tor: bool = True) -> Enrichment:
+        """AS, org and class of one address; `tor=False` skips the per-address Tor exit check."""
+        key = address if tor else f"{address}|notor"
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = self._lookup(address)
+        result = self._lookup(address, tor)
         if len(self._cache) < 1_000_000:
-            self._cache[address] = result
+            self._cache[key] = result
         return result
 
-    def _lookup(self, text: str) -> Enrichment:
+    def _lookup(self, text: str, tor: bool = True) -> Enrichment:
         try:
             ip = ipaddress.ip_address(text)
         except ValueError:
@@ -201,7 +208,7 @@ class Enricher:
             if isinstance(record, dict):
                 asn, org = _asn_from_record(record)
         provider_class = ""
-        if int(ip) in self.tor:
+        if tor and int(ip) in self.tor:
             provider_class = "tor-exit"
         ranged = self.ranges.lookup(ip) if len(self.ranges) else None
         if ranged is not None:

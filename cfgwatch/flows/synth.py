@@ -121,15 +121,17 @@ def _bulk_select(rows: int, start: datetime, days: int, exporters: int, seed: in
           CAST(0 AS UINTEGER) AS nat_src_v4, CAST(0 AS UBIGINT) AS nat_src_v6_hi, CAST(0 AS UBIGINT) AS nat_src_v6_lo,
           CAST(0 AS UINTEGER) AS nat_dst_v4, CAST(0 AS UBIGINT) AS nat_dst_v6_hi, CAST(0 AS UBIGINT) AS nat_dst_v6_lo,
           CAST(0 AS USMALLINT) AS nat_src_port, CAST(0 AS USMALLINT) AS nat_dst_port,
-          CAST(CASE WHEN is_ret THEN 0 ELSE [13335, 16509, 14061, 24940, 64512 + rnet % 1000][1 + rnet % 5] END
+          CAST(CASE WHEN is_ret THEN 0 ELSE [13335, 16509, 14061, 24940, CAST(64512 + rnet % 1000 AS BIGINT)][pick] END
                AS UINTEGER) AS dst_asn,
           CASE WHEN is_ret THEN '' ELSE ['Cloudflare', 'Amazon AWS', 'DigitalOcean', 'Hetzner Online',
-               'Example Net'][1 + rnet % 5] END AS dst_org,
-          CASE WHEN is_ret THEN '' ELSE ['cdn', 'cloud', 'hosting', 'hosting', ''][1 + rnet % 5] END AS dst_class
+               'Example Net'][pick] END AS dst_org,
+          CASE WHEN is_ret THEN ''
+               ELSE ['cdn', 'cloud', 'hosting', 'hosting', ''][pick] END AS dst_class
         FROM (
           SELECT i, hash(i, {seed}, 2) % 2 = 1 AS is_ret,
                  {_v4("10.0.0.0")} + (i % {exporters}) * 65536 + hash(i, {seed}, 6) % 4096 AS local,
                  hash(i, {seed}, 7) % 20000 AS rnet,
+                 CAST(1 + (hash(i, {seed}, 7) % 20000) % 5 AS BIGINT) AS pick,
                  {_v4("11.0.0.0")} + (hash(i, {seed}, 7) % 20000) * 256 + hash(i, 8) % 256 AS remote
           FROM range({rows}) t(i)
         )
@@ -147,6 +149,7 @@ def generate_parquet(
     con.execute(
         f"COPY (SELECT *, CAST(time_start AS DATE) AS day FROM ({_bulk_select(rows, start, days, exporters, seed)})"
         f" ORDER BY day, exporter, time_start) TO '{data}' (FORMAT parquet, PARTITION_BY (day), APPEND true,"
+        " ROW_GROUP_SIZE 32768,"
         f" FILENAME_PATTERN 'synth-{seed}-{{uuid}}', COMPRESSION zstd)"
     )
     con.close()

@@ -47,6 +47,8 @@ from cfgwatch.flows.schema import (
 )
 
 BATCH_ROWS = 100_000
+# Small row groups keep per-exporter min/max statistics tight, so time/exporter filters skip most of a day.
+ROW_GROUP_ROWS = 32_768
 
 
 def _sql_text(value: str) -> str:
@@ -230,12 +232,38 @@ class DuckDBBackend:
 
     def _stage_nfdump_csv(self, file: Path, exporter: str | None, stats: ReadStats) -> bool:
         """Fast path: DuckDB parses `nfdump -o csv` itself (IPv4 in SQL; the rare IPv6 rows are patched from Python)."""
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT row_number() OVER () + 1 AS line, * FROM "
+        source = (
             f"read_csv({_sql_text(str(file))}, header = true, all_varchar = true, null_padding = true,"
             " ignore_errors = true, parallel = false)"
         )
-        columns = {row[0] for row in self.con.execute("DESCRIBE raw_csv").fetchall()}
+        columns = {row[0] for row in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        wanted = [
+            name
+            for name in (
+                "ts",
+                "te",
+                "sa",
+                "da",
+                "sp",
+                "dp",
+                "pr",
+                "ipkt",
+                "ibyt",
+                "opkt",
+                "obyt",
+                "in",
+                "out",
+                "dir",
+                "ra",
+            )
+            if name in columns
+        ]
+        # Only the columns we use are materialised; row_number() over the ordered single-threaded read = line.
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT row_number() OVER () + 1 AS line, "
+            + ", ".join(f'"{name}"' for name in wanted)
+            + f" FROM {source}"
+        )
         missing = [name for name in ("ts", "te", "sa", "da", "pr", "ipkt", "ibyt") if name not in columns]
         if missing:
             stats.reject(1, f"nfdump CSV header lacks {', '.join(missing)}")
@@ -334,45 +362,83 @@ class DuckDBBackend:
             )
         del stats
 
+    def _load_table(self, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+        """Bulk-load small Python tables through DuckDB's CSV reader (executemany is row by row)."""
+        if not rows:
+            body = ", ".join(f"{key} {kind}" for key, kind in columns.items())
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({body})")
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerows(rows)
+            name = handle.name
+        try:
+            spec = "{" + ", ".join(f"{_sql_text(key)}: {_sql_text(kind)}" for key, kind in columns.items()) + "}"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv({_sql_text(name)}, delim = '\t',"
+                f" header = false, quote = '\"', columns = {spec})"
+            )
+        finally:
+            Path(name).unlink(missing_ok=True)
+
     def _enrich_and_write(self, staged: bool, batch_id: str) -> tuple[str, ...]:
-        """Look up each distinct remote destination once, join, and write Parquet by day."""
+        """Enrich per remote /24 (/48) -- the smallest routed prefix, so one AS lookup covers it -- plus an
+        exact-address Tor exit join, then write Parquet by day."""
         del staged
-        nat = nat_present_sql("nat_dst")
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE remote_addrs AS SELECT DISTINCT ip_version,
-                CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
-                CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
-                CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo FROM staged"""
+        nat = nat_present_sql("s.nat_dst")
+        remote = {
+            part: f"CASE WHEN {nat} THEN s.nat_dst_{part} ELSE s.dst_{part} END" for part in ("v4", "v6_hi", "v6_lo")
+        }
+        rkey = (
+            f"(CASE WHEN s.ip_version = 6 THEN ({remote['v6_hi']}) >> 16"
+            f" ELSE CAST(({remote['v4']}) >> 8 AS UBIGINT) END)"
         )
-        lookups: list[tuple[int, int, int, int, int, str, str]] = []
-        for version, r4, rhi, rlo in self.con.execute("SELECT * FROM remote_addrs").fetchall():
-            found = self.enricher.lookup(decode_address(version, r4, rhi, rlo))
-            if found.asn or found.provider_class or found.org:
-                lookups.append((version, r4, rhi, rlo, found.asn, found.org, found.provider_class))
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE enrich (ip_version UTINYINT, r4 UINTEGER, rhi UBIGINT, rlo UBIGINT,"
-            " dst_asn UINTEGER, dst_org VARCHAR, dst_class VARCHAR)"
+        enrich_cols = {
+            "ip_version": "UTINYINT",
+            "rkey": "UBIGINT",
+            "dst_asn": "UINTEGER",
+            "dst_org": "VARCHAR",
+            "dst_class": "VARCHAR",
+        }
+        lookups: list[tuple[Any, ...]] = []
+        if not self.enricher.is_empty:
+            keys = self.con.execute(f"SELECT DISTINCT s.ip_version, {rkey} FROM staged s").fetchall()
+            for version, key in keys:
+                network = prefix_key_text(int(version), int(key)).split("/")[0]
+                found = self.enricher.lookup(network, tor=False)
+                if found.asn or found.provider_class or found.org:
+                    lookups.append((version, key, found.asn, found.org, found.provider_class))
+        self._load_table("enrich", enrich_cols, lookups)
+        tor_rows: list[tuple[Any, ...]] = []
+        for value in self.enricher.tor:
+            if value < (1 << 32):  # Tor exits are kept as integers: IPv4 fits in 32 bits
+                tor_rows.append((4, 0, 0, value))
+            else:
+                tor_rows.append((6, 0, value >> 64, value & ((1 << 64) - 1)))
+        self._load_table(
+            "tor", {"ip_version": "UTINYINT", "hi": "UBIGINT", "hi6": "UBIGINT", "lo": "UBIGINT"}, tor_rows
         )
-        if lookups:
-            self.con.executemany("INSERT INTO enrich VALUES (?, ?, ?, ?, ?, ?, ?)", lookups)
         select = ", ".join(f"s.{name}" for name in ROW_FIELDS)
         target = _sql_text(str(self.data_dir))
         self.con.execute(
-            f"""COPY (SELECT {select}, coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
-                    coalesce(e.dst_class, '') AS dst_class, CAST(s.time_start AS DATE) AS day
-                FROM staged s LEFT JOIN enrich e ON e.ip_version = s.ip_version
-                  AND e.r4 = CASE WHEN {nat.replace("nat_dst", "s.nat_dst")} THEN s.nat_dst_v4 ELSE s.dst_v4 END
-                  AND e.rhi = CASE WHEN {nat.replace("nat_dst", "s.nat_dst")} THEN s.nat_dst_v6_hi ELSE s.dst_v6_hi END
-                  AND e.rlo = CASE WHEN {nat.replace("nat_dst", "s.nat_dst")} THEN s.nat_dst_v6_lo ELSE s.dst_v6_lo END
+            f"""COPY (SELECT {select},
+                    coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
+                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class,
+                    CAST(s.time_start AS DATE) AS day
+                FROM staged s
+                LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
+                LEFT JOIN tor t ON t.ip_version = s.ip_version
+                  AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
+                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END
                 ORDER BY s.exporter, s.time_start)
-              TO {target} (FORMAT parquet, PARTITION_BY (day), APPEND true,
+              TO {target} (FORMAT parquet, PARTITION_BY (day), APPEND true, ROW_GROUP_SIZE {ROW_GROUP_ROWS},
                 FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION zstd)"""
         )
         days = tuple(
             str(day)
             for (day,) in self.con.execute("SELECT DISTINCT CAST(time_start AS DATE) FROM staged ORDER BY 1").fetchall()
         )
-        for table in ("staged", "remote_addrs", "enrich"):
+        for table in ("staged", "enrich", "tor"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
         return days
 
@@ -403,48 +469,53 @@ class DuckDBBackend:
         self._view()
         where, params = self._where(selector.exporters, window)
         is_out, is_ret, remote_key, remote_id = selector_sql(selector)
+        nat = nat_present_sql("nat_dst")
+        # Per remote prefix rows; the NULL-rkey group holds the exporter's other records (coverage = sum of counts),
+        # prefixes are disjoint so distinct destinations add up; distinct sources need one more small aggregate.
         sql = f"""
-            WITH base AS (SELECT * FROM flows WHERE {where}),
-            marked AS (SELECT *, {is_out} AS _out, {is_ret} AS _ret FROM base),
+            WITH marked AS MATERIALIZED (
+                SELECT ip_version, packets, bytes, rev_packets, rev_bytes, dst_asn, dst_org, dst_class,
+                       src_v4, src_v6_hi, src_v6_lo, dst_v4, dst_v6_hi, dst_v6_lo,
+                       nat_dst_v4, nat_dst_v6_hi, nat_dst_v6_lo, {is_out} AS _out, {is_ret} AS _ret
+                FROM flows WHERE {where}),
             keyed AS (
-                SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,
-                       dst_asn, dst_org, dst_class, {remote_id} AS rid,
-                       hash(src_v4, src_v6_hi, src_v6_lo) AS sid,
-                       CASE WHEN {nat_present_sql("nat_dst")} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
-                       CASE WHEN {nat_present_sql("nat_dst")} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
-                       CASE WHEN {nat_present_sql("nat_dst")} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo
-                FROM marked WHERE _out OR _ret),
-            per AS (
-                SELECT ip_version, rkey,
-                    coalesce(sum(packets) FILTER (WHERE _out), 0) AS op,
-                    coalesce(sum(bytes) FILTER (WHERE _out), 0) AS ob,
-                    count(*) FILTER (WHERE _out) AS of,
-                    coalesce(sum(rev_packets) FILTER (WHERE _out), 0)
-                        + coalesce(sum(packets) FILTER (WHERE _ret AND NOT _out), 0) AS rp,
-                    coalesce(sum(rev_bytes) FILTER (WHERE _out), 0)
-                        + coalesce(sum(bytes) FILTER (WHERE _ret AND NOT _out), 0) AS rb,
-                    count(*) FILTER (WHERE _ret AND NOT _out) + count(*) FILTER (WHERE _out AND rev_packets > 0) AS rf,
-                    count(DISTINCT rid) FILTER (WHERE _out) AS dests,
-                    max(dst_asn) FILTER (WHERE _out) AS asn,
-                    max(dst_org) FILTER (WHERE _out) AS org,
-                    max(dst_class) FILTER (WHERE _out) AS cls,
-                    arg_max(struct_pack(r4 := r4, rhi := rhi, rlo := rlo), bytes) FILTER (WHERE _out) AS sample
-                FROM keyed GROUP BY ip_version, rkey HAVING count(*) FILTER (WHERE _out) > 0)
-            SELECT 0 AS kind, ip_version, rkey, op, ob, of, rp, rb, rf, dests, asn, org, cls, sample,
-                   NULL AS recs, NULL AS srcs, NULL AS alldests FROM per
+                SELECT *, CASE WHEN _out OR _ret THEN {remote_key} END AS rkey,
+                       {remote_id} AS rid,
+                       CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
+                       CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
+                       CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo
+                FROM marked)
+            SELECT 0 AS g, ip_version, rkey,
+                coalesce(sum(packets) FILTER (WHERE _out), 0) AS op,
+                coalesce(sum(bytes) FILTER (WHERE _out), 0) AS ob,
+                count(*) FILTER (WHERE _out) AS of,
+                coalesce(sum(rev_packets) FILTER (WHERE _out), 0)
+                    + coalesce(sum(packets) FILTER (WHERE _ret AND NOT _out), 0) AS rp,
+                coalesce(sum(rev_bytes) FILTER (WHERE _out), 0)
+                    + coalesce(sum(bytes) FILTER (WHERE _ret AND NOT _out), 0) AS rb,
+                count(*) FILTER (WHERE _ret AND NOT _out) + count(*) FILTER (WHERE _out AND rev_packets > 0) AS rf,
+                count(DISTINCT rid) FILTER (WHERE _out) AS dests,
+                max(dst_asn) FILTER (WHERE _out) AS asn,
+                max(dst_org) FILTER (WHERE _out) AS org,
+                max(dst_class) FILTER (WHERE _out) AS cls,
+                arg_max(struct_pack(r4 := r4, rhi := rhi, rlo := rlo), bytes) FILTER (WHERE _out) AS sample,
+                count(*) AS recs, NULL AS srcs
+            FROM keyed GROUP BY ip_version, rkey
             UNION ALL
-            SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   (SELECT count(*) FROM base),
-                   (SELECT count(DISTINCT sid) FROM keyed WHERE _out),
-                   (SELECT count(DISTINCT rid) FROM keyed WHERE _out)
+            SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   count(DISTINCT hash(src_v4, src_v6_hi, src_v6_lo)) FROM marked WHERE _out
         """
         rows = self.con.execute(sql, params).fetchall()
         remotes: list[RemoteRow] = []
         records = sources = destinations = 0
         for row in rows:
             if row[0] == 1:
-                records, sources, destinations = int(row[14] or 0), int(row[15] or 0), int(row[16] or 0)
+                sources = int(row[15] or 0)
                 continue
+            records += int(row[14] or 0)
+            if row[2] is None or not row[5]:  # records outside the selector, or prefixes with returns only
+                continue
+            destinations += int(row[9] or 0)
             sample = row[13] or {}
             remotes.append(
                 RemoteRow(
