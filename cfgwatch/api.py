@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,8 +168,11 @@ def pull(
     allow_shrink: bool = False,
     config: CfgwatchConfig | None = None,
     progress: PullProgress | None = None,
+    started: datetime | None = None,
 ) -> PullResult:
     """Pull the running config of the selected inventory devices (all by default) and commit one run.
+
+    `started` stamps the run (default now); the demo uses it to replay a night on a simulated clock.
 
     Options left None come from the `pull:` section of cfgwatch.yaml. The store lock is held for the whole
     pull, so an overlapping cron run fails fast with LockedError instead of racing.
@@ -191,7 +195,9 @@ def pull(
     )
     with store.lock():
         key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
-        return run_pull(store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress)
+        return run_pull(
+            store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress, started=started
+        )
 
 
 # --- parse ---------------------------------------------------------------------------------------------

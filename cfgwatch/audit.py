@@ -17,8 +17,8 @@ from cfgwatch.config import CfgwatchConfig
 from cfgwatch.diff.records import RuleChange
 from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.errors import CfgwatchError, InputError
-from cfgwatch.flows.backends.base import FlowBackend
-from cfgwatch.flows.verify import FlowCheck, verify
+from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
+from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
@@ -237,6 +237,24 @@ def run_audit(
 FLOW_CATEGORIES = frozenset({"egress-forward"})
 
 
+def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> list[dict[str, object]]:
+    """Outbound vs return packets in equal buckets before and after the change: the report's chart."""
+    length = timedelta(hours=post_hours / buckets)
+    selector = selector_for(check)
+    series: list[dict[str, object]] = []
+    for index in range(-buckets, buckets):
+        window = TimeWindow.starting(check.change_time + index * length, length)
+        summary = backend.outbound_summary(selector, window)
+        series.append(
+            {
+                "t": window.start.isoformat(),
+                "outbound_packets": summary.out.packets,
+                "return_packets": summary.ret.packets,
+            }
+        )
+    return series
+
+
 def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple[str, ...] = ()) -> FlowChecker:
     """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)."""
     internal = load_networks_for(config).internal
@@ -261,6 +279,8 @@ def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple
         verdict = verify(backend, flow_check, config.flows, notes=notes)
         figures = verdict.figures.to_json() if verdict.figures is not None else {}
         figures.update({"spike": verdict.spike, "few_returns": verdict.few_returns, "suspicious": verdict.suspicious})
+        if verdict.verdict in ("traffic-confirmed", "no-traffic"):
+            figures["series"] = flow_series(backend, flow_check, config.flows.post_window_hours)
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check

@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = ["store", "pull", "lab", "audit", "flows", "vendors", "secrets"]
+_AREAS: list[str] = ["demo", "store", "pull", "lab", "audit", "nightly", "flows", "vendors", "secrets"]
 
 
 def _version(value: bool) -> None:
@@ -57,7 +57,8 @@ for _area in _AREAS:
 def main() -> None:
     """Console entry point: bad input and store errors become one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns a command's typer.Exit code instead of exiting
+        code = app(standalone_mode=False)
     except CfgwatchError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -69,10 +70,12 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code 2
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # click usage errors (typer vendors click in new releases) print themselves and carry exit code 2
+        show = getattr(exc, "show", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
