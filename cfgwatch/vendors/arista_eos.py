@@ -30,6 +30,7 @@ PLATFORM = "arista_eos"
 CODE = "EOS"
 
 
+@cc.paused_gc
 def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
     diags: list[Diagnostic] = []

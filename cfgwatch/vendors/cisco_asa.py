@@ -42,6 +42,7 @@ class _State:
     nats: list[NatRule] = field(default_factory=list)
 
 
+@cc.paused_gc
 def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
     state = _State()

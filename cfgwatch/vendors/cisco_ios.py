@@ -56,6 +56,7 @@ class _State:
     policy_maps: dict[str, list[str]] = field(default_factory=dict)
 
 
+@cc.paused_gc
 def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
     stanzas = cc.scan(text)

@@ -26,6 +26,7 @@ PLATFORM = "cisco_nxos"
 CODE = "NXOS"
 
 
+@cc.paused_gc
 def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
     diags: list[Diagnostic] = []
