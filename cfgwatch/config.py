@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from cfgwatch.collect.settings import PullSettings
 from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
+from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.section import Section
 
@@ -32,6 +33,8 @@ class CfgwatchConfig(Section):
     policy: PolicySettings = PolicySettings()
     flows: FlowSettings = FlowSettings()
     pull: PullSettings = PullSettings()
+    nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)
+    notify: NotifySettings = NotifySettings()  # webhook / email / syslog targets of the nightly
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
