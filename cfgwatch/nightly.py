@@ -1,0 +1,516 @@
+"""The nightly job: pull -> audit (every run since the previous nightly) -> export -> notify, unattended.
+
+One NightlyResult comes back as data: what was pulled, the audit, coverage gaps (devices that failed to pull
+for N nights in a row, from the run journal), the export, the notification outcomes and stage errors.
+A stage that fails is recorded and the later stages still run where they can, so a broken pull is still
+audited against the last good snapshots and still notified. Two nightlies never overlap: an OS file lock in
+the state directory (released by the kernel if the process dies) makes the second one fail fast.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.errors import CfgwatchError, LockedError, StoreError
+from cfgwatch.notify import Notice, NotifyOutcome, notify
+from cfgwatch.notify.message import AlertItem
+from cfgwatch.policy.settings import SEVERITIES
+from cfgwatch.store import DeviceFailure, JournalEntry, RunJournal, journal_path
+
+if TYPE_CHECKING:
+    from cfgwatch.audit import AuditResult
+    from cfgwatch.collect.runner import PullResult
+    from cfgwatch.policy.findings import Finding
+
+LOCK_NAME = "nightly.lock"
+STATE_NAME = "nightly.json"
+COVERAGE_GAP = "coverage-gap"
+
+# Progress of the stages, for a CLI that wants to show them: (stage, message).
+NightlyProgress = Callable[[str, str], None]
+
+
+# --- lock and state -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def nightly_lock(state_dir: Path) -> Iterator[None]:
+    """Hold the nightly lock or raise LockedError naming the holder (pid and start time)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = state_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot open the nightly lock: {exc.strerror}", path=path) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
+        os.close(fd)
+        raise LockedError(
+            f"another cfgwatch nightly is running ({holder}); not starting a second one", path=path
+        ) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyState:
+    """What the previous nightly audited up to (the snapshot commit) and when it finished."""
+
+    last_commit: str | None = None
+    finished: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"last_commit": self.last_commit, "finished": self.finished.isoformat() if self.finished else None}
+
+
+def read_state(state_dir: Path) -> NightlyState:
+    """The previous nightly's state; a missing file means this is the first nightly."""
+    path = state_dir / STATE_NAME
+    if not path.exists():
+        return NightlyState()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        finished = doc.get("finished")
+        return NightlyState(doc.get("last_commit"), datetime.fromisoformat(finished) if finished else None)
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise StoreError(f"unreadable nightly state ({exc}); delete it to start over", path=path) from exc
+
+
+def write_state(state_dir: Path, state: NightlyState) -> None:
+    """Atomically replace the state file (a crash leaves the old one)."""
+    path = state_dir / STATE_NAME
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write the nightly state: {exc.strerror}", path=path) from exc
+
+
+# --- coverage gaps ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageGap:
+    """A device that failed to pull on `nights` distinct nights in a row: the audit is blind to it."""
+
+    device: str
+    severity: str
+    nights: int  # distinct UTC dates with a failed run in the current streak
+    runs: int  # failed runs in the streak
+    since: datetime  # first failure of the streak
+    last: datetime  # latest failure
+    reason: str  # latest failure reason (auth, timeout, refused, hostkey, ...)
+    detail: str  # latest failure detail (never holds credentials, see DeviceFailure)
+    reasons: tuple[str, ...]  # every reason seen in the streak, sorted
+
+    @property
+    def id(self) -> str:
+        """Stable for one streak (same device, same first failure) so repeated nights dedupe downstream."""
+        return "GAP-" + sha256(f"{self.device}\0{self.since.isoformat()}".encode()).hexdigest()[:12]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return (COVERAGE_GAP,)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(f"pull-failed:{reason}" for reason in self.reasons)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITIES.index(self.severity)
+
+    def text(self) -> str:
+        return (
+            f"[{self.severity.upper()}] {self.id} {self.device}: {COVERAGE_GAP}: not collected for {self.nights} "
+            f"night(s) ({self.runs} failed run(s) since {self.since.isoformat(timespec='minutes')}); "
+            f"last failure {self.reason}: {self.detail}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "device": self.device,
+            "severity": self.severity,
+            "categories": list(self.categories),
+            "tags": [],
+            "flags": list(self.flags),
+            "coverage": {
+                "nights": self.nights,
+                "failed_runs": self.runs,
+                "since": self.since.isoformat(),
+                "last": self.last.isoformat(),
+                "reason": self.reason,
+                "detail": self.detail,
+            },
+        }
+
+
+def coverage_gaps(
+    entries: Sequence[JournalEntry],
+    *,
+    nights: int,
+    severity: str,
+    devices: set[str] | None = None,
+) -> tuple[CoverageGap, ...]:
+    """Devices whose trailing run of failures (runs that did not mention them are ignored) spans `nights`
+    distinct UTC dates. `devices` restricts to the current inventory so removed devices stop alerting."""
+    streaks: dict[str, list[tuple[datetime, DeviceFailure]]] = {}
+    for entry in sorted(entries, key=lambda e: e.started):
+        for name in entry.ok:
+            streaks.pop(name, None)
+        for failure in entry.failed:
+            streaks.setdefault(failure.name, []).append((entry.started, failure))
+    gaps: list[CoverageGap] = []
+    for device, streak in sorted(streaks.items()):
+        if devices is not None and device not in devices:
+            continue
+        dates = {when.astimezone(UTC).date() for when, _ in streak}
+        if len(dates) < nights:
+            continue
+        last_time, last = streak[-1]
+        gaps.append(
+            CoverageGap(
+                device=device,
+                severity=severity,
+                nights=len(dates),
+                runs=len(streak),
+                since=streak[0][0],
+                last=last_time,
+                reason=last.reason,
+                detail=last.detail,
+                reasons=tuple(sorted({failure.reason for _, failure in streak})),
+            )
+        )
+    return tuple(gaps)
+
+
+# --- the result --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageError:
+    """A stage that could not do its job (bad config, unreachable store, export failure)."""
+
+    stage: str  # pull | audit | export | coverage
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyResult:
+    pulled: int | None  # devices collected OK (None when the pull was skipped or failed as a whole)
+    pull_failed: int | None
+    audit: AuditResult | None  # None when the audit stage failed
+    gaps: tuple[CoverageGap, ...]
+    export: Path | None
+    notifications: tuple[NotifyOutcome, ...]
+    errors: tuple[StageError, ...]
+    fail_on: str
+    previous: NightlyState
+    audited_to: str | None  # the snapshot commit this nightly audited up to
+    started: datetime
+    finished: datetime
+    notes: tuple[str, ...] = ()  # e.g. "export step not available", "first nightly: last run only"
+    pull: PullResult | None = field(default=None, repr=False)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.audit.findings if self.audit is not None else ()
+
+    def severities(self) -> list[str]:
+        """Severity of every finding and coverage gap."""
+        return [f.severity for f in self.findings] + [g.severity for g in self.gaps]
+
+    def fails(self) -> bool:
+        rank = SEVERITIES.index(self.fail_on)
+        return any(SEVERITIES.index(severity) >= rank for severity in self.severities())
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a stage failed, 1 when a finding or gap is at or above policy.fail_on, else 0."""
+        if self.errors:
+            return 2
+        return 1 if self.fails() else 0
+
+    def summary(self) -> str:
+        """The one line for the job log."""
+        parts: list[str] = []
+        if self.pulled is None and self.pull_failed is None:
+            parts.append("pull skipped" if not any(e.stage == "pull" for e in self.errors) else "pull FAILED")
+        else:
+            parts.append(f"{self.pulled} pulled, {self.pull_failed} failed")
+        severities = self.severities()
+        total = len(severities)
+        worst = [s for s in reversed(SEVERITIES) if s in severities][:1]
+        counts = "".join(f" ({severities.count(s)} {s})" for s in worst)
+        parts.append(f"{total} finding{'s' if total != 1 else ''}{counts}")
+        if self.gaps:
+            parts.append(f"{len(self.gaps)} coverage gap{'s' if len(self.gaps) != 1 else ''}")
+        if self.export is not None:
+            parts.append(f"export {self.export}")
+        sent = [o for o in self.notifications if o.ok and not o.skipped]
+        failed = [o for o in self.notifications if not o.ok]
+        if sent:
+            parts.append("notified " + ",".join(dict.fromkeys(o.channel for o in sent)))
+        if failed:
+            parts.append("notify FAILED " + ",".join(f"{o.channel}({o.target})" for o in failed))
+        for error in self.errors:
+            parts.append(f"error in {error}")
+        return "cfgwatch nightly: " + ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        from cfgwatch.report.findings import audit_document
+
+        return {
+            "summary": self.summary(),
+            "exit_code": self.exit_code,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "pull": None if self.pulled is None else {"ok": self.pulled, "failed": self.pull_failed},
+            "previous": self.previous.to_json(),
+            "audited_to": self.audited_to,
+            "audit": audit_document(self.audit) if self.audit is not None else None,
+            "coverage_gaps": [gap.to_json() for gap in self.gaps],
+            "export": str(self.export) if self.export is not None else None,
+            "notifications": [outcome.to_json() for outcome in self.notifications],
+            "errors": [{"stage": e.stage, "message": e.message} for e in self.errors],
+            "notes": list(self.notes),
+        }
+
+    def text(self) -> str:
+        """Summary line, then each finding and gap, then problems and notification failures."""
+        from cfgwatch.report.findings import finding_text
+
+        out = [self.summary()]
+        for finding in self.findings:
+            out.append("")
+            out.extend(finding_text(finding))
+        for gap in self.gaps:
+            out.append("")
+            out.append(gap.text())
+        problems = list(self.audit.problems) if self.audit is not None else []
+        extra = problems + [f"notify {o.channel} {o.target}: {o.error}" for o in self.notifications if not o.ok]
+        extra += list(self.notes)
+        if extra:
+            out.append("")
+            out.append("notes:")
+            out.extend(f"  {line}" for line in extra)
+        return "\n".join(out) + "\n"
+
+
+# --- notification content -------------------------------------------------------------------------------------
+
+
+def _finding_item(finding: Finding) -> AlertItem:
+    who = finding.attribution.user or "unknown"
+    text = (
+        f"[{finding.severity.upper()}] {finding.id} {finding.device}: {', '.join(finding.categories + finding.tags)}"
+        f" by {who}; flags: {', '.join(finding.flags) or '-'}; flow: {finding.flow.verdict}"
+    )
+    return AlertItem(
+        finding.id, finding.severity, finding.device, finding.categories, finding.flags, text, finding.to_json()
+    )
+
+
+def _gap_item(gap: CoverageGap) -> AlertItem:
+    return AlertItem(gap.id, gap.severity, gap.device, gap.categories, gap.flags, gap.text(), gap.to_json())
+
+
+def build_notice(result: NightlyResult) -> Notice:
+    """The notice for this nightly: every finding and gap (channels filter by their severity)."""
+    items = [_finding_item(f) for f in result.findings] + [_gap_item(g) for g in result.gaps]
+    items.sort(key=lambda item: (-item.rank, item.device, item.id))
+    worst = max((item.rank for item in items), default=None)
+    headline = f"{len(items)} finding(s)" + (f", worst {SEVERITIES[worst]}" if worst is not None else "")
+    if result.errors:
+        headline += f", {len(result.errors)} stage error(s)"
+    return Notice(
+        title=f"cfgwatch nightly: {headline}",
+        summary=result.summary(),
+        items=tuple(items),
+        errors=tuple(str(error) for error in result.errors),
+        generated=result.finished,
+    )
+
+
+# --- the job ------------------------------------------------------------------------------------------------------
+
+
+ExportFn = Callable[[CfgwatchConfig, datetime, datetime, Path], Path]
+
+
+def _find_export() -> ExportFn | None:
+    """The evidence export, when that module is installed (it is built in parallel with this one)."""
+    return None
+
+
+def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
+    """api.pull, waiting up to `wait` seconds for an ad-hoc / hourly pull that holds the store lock."""
+    from cfgwatch import api
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return api.pull(config=cfg)
+        except LockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(min(5.0, max(deadline - time.monotonic(), 0.1)))
+
+
+def _flow_checker(cfg: CfgwatchConfig) -> tuple[Any, Any]:
+    """The configured flow store's checker, as `cfgwatch audit --flows` builds it; none when never filled."""
+    if cfg.flows.backend == "duckdb" and not cfg.resolve(cfg.flows.store_path(cfg.snapshots)).exists():
+        return None, None
+    from cfgwatch.audit import make_flow_checker
+    from cfgwatch.flows.open import open_backend
+
+    backend = open_backend(cfg)
+    enricher = getattr(backend, "enricher", None)
+    notes = tuple(enricher.notes) if enricher is not None else ()
+    return make_flow_checker(cfg, backend, notes), backend
+
+
+def run_nightly(
+    config: CfgwatchConfig | None = None,
+    *,
+    pull: bool = True,
+    export_dir: Path | None = None,
+    send: bool = True,
+    lock_wait: float = 600.0,
+    progress: NightlyProgress | None = None,
+) -> NightlyResult:
+    """Run the nightly once. Raises LockedError when another nightly runs; every other failure is data.
+
+    pull: collect first (False audits what is already stored, e.g. after `cfgwatch import`).
+    export_dir: evidence bundle root (default nightly.export_dir; none: no export).
+    send: deliver notifications (False computes everything but contacts nobody).
+    lock_wait: seconds to wait for a pull that holds the snapshot store lock.
+    """
+    from cfgwatch import api
+    from cfgwatch.audit import run_audit
+
+    cfg = config if config is not None else load_config()
+    say = progress or (lambda stage, message: None)
+    state_dir = cfg.state_path
+    with nightly_lock(state_dir):
+        started = datetime.now(UTC)
+        errors: list[StageError] = []
+        notes: list[str] = []
+        previous = read_state(state_dir)
+
+        pull_result: PullResult | None = None
+        if pull:
+            say("pull", "pulling configs")
+            try:
+                pull_result = _pull_with_wait(cfg, lock_wait)
+            except CfgwatchError as exc:
+                errors.append(StageError("pull", str(exc)))
+
+        audit: AuditResult | None = None
+        audited_to: str | None = None
+        say("audit", "auditing runs since the previous nightly")
+        backend: Any = None
+        try:
+            store = api.open_store(cfg)
+            inventory = api.project_inventory(cfg)
+            runs = store.runs()
+            audited_to = runs[0].commit if runs else None
+            since: str | None = None
+            if previous.last_commit is None:
+                notes.append("first nightly: audited the last run only")
+            elif previous.last_commit not in {run.commit for run in runs}:
+                notes.append(f"previous nightly commit {previous.last_commit[:12]} is gone: audited the last run")
+            else:
+                since = previous.last_commit
+            checker = None
+            if cfg.nightly.flows:
+                try:
+                    checker, backend = _flow_checker(cfg)
+                except CfgwatchError as exc:
+                    notes.append(f"flow check skipped: {exc}")
+            audit = run_audit(store, cfg, inventory, since=since, flow_checker=checker)
+        except CfgwatchError as exc:
+            errors.append(StageError("audit", str(exc)))
+        finally:
+            if backend is not None:
+                backend.close()
+
+        gaps: tuple[CoverageGap, ...] = ()
+        try:
+            inventory_hosts: set[str] | None = None
+            try:
+                inv = api.project_inventory(cfg)
+                inventory_hosts = set(inv.hosts) if inv is not None else None
+            except CfgwatchError:
+                inventory_hosts = None
+            gaps = coverage_gaps(
+                RunJournal(journal_path(state_dir)).entries(),
+                nights=cfg.nightly.coverage_gap_nights,
+                severity=cfg.nightly.coverage_gap_severity,
+                devices=inventory_hosts,
+            )
+        except CfgwatchError as exc:
+            errors.append(StageError("coverage", str(exc)))
+
+        exported: Path | None = None
+        root = export_dir if export_dir is not None else cfg.nightly.export_dir
+        if root is not None:
+            export = _find_export()
+            if export is None:
+                notes.append("evidence export not available in this build: skipped")
+            else:
+                say("export", "writing the evidence bundle")
+                frm = previous.finished or (started - timedelta(days=1))
+                target = cfg.resolve(root) / started.strftime("%Y-%m-%d")
+                try:
+                    exported = export(cfg, frm, started, target)
+                except CfgwatchError as exc:
+                    errors.append(StageError("export", str(exc)))
+
+        result = NightlyResult(
+            pulled=len(pull_result.run.ok) if pull_result is not None else None,
+            pull_failed=len(pull_result.run.failed) if pull_result is not None else None,
+            audit=audit,
+            gaps=gaps,
+            export=exported,
+            notifications=(),
+            errors=tuple(errors),
+            fail_on=cfg.policy.fail_on,
+            previous=previous,
+            audited_to=audited_to,
+            started=started,
+            finished=datetime.now(UTC),
+            notes=tuple(notes),
+            pull=pull_result,
+        )
+        if send:
+            say("notify", "sending notifications")
+            outcomes = notify(build_notice(result), cfg.notify, cfg.base_dir)
+            result = replace(result, notifications=outcomes)
+        if audit is not None:
+            write_state(state_dir, NightlyState(audited_to, result.finished))
+        return result

@@ -1,0 +1,342 @@
+"""`cfgwatch nightly` end to end on tmp projects: exit codes, the summary line, audit since the previous
+nightly, coverage gaps from the run journal, the lock, real pulls that fail, notifications to a local
+webhook (and to a dead one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cfgwatch import api
+from cfgwatch.cli import main
+from cfgwatch.config import load_config
+from cfgwatch.nightly import STATE_NAME, coverage_gaps, read_state, run_nightly
+from cfgwatch.sanitize import ChangeMetadata
+from cfgwatch.store import DeviceFailure, DeviceSnapshot, JournalEntry
+
+IOS_BASE = """\
+hostname edge1
+!
+interface GigabitEthernet0/0
+ ip address 10.0.0.1 255.255.255.0
+ ip nat inside
+ ip access-group LAN_OUT in
+!
+interface GigabitEthernet0/1
+ ip address 192.0.2.1 255.255.255.0
+ ip nat outside
+!
+ip access-list extended LAN_OUT
+ 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443
+ 20 deny ip any any
+!
+ip nat inside source list 1 interface GigabitEthernet0/1 overload
+access-list 1 permit 10.0.0.0 0.0.0.255
+end
+"""
+# inside clients sent to an Internet proxy on 3128: the malicious change
+IOS_EVIL = IOS_BASE.replace(
+    "ip nat inside source list 1 interface GigabitEthernet0/1 overload\n",
+    "ip nat inside source list 1 interface GigabitEthernet0/1 overload\n"
+    "ip nat outside source static 45.77.1.2 10.0.2.1\n",
+).replace(" 20 deny ip any any\n", " 15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128\n 20 deny ip any any\n")
+CORE_PLAIN = "hostname core9\n!\nend\n"
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+Cli = Callable[..., tuple[int, str, str]]
+
+
+# --- fixtures ---------------------------------------------------------------------------------------------
+
+
+class _Hook:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[_Hook, int]]:
+    state = _Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            state.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield state, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The real console entry point in-process: (exit code, stdout, stderr)."""
+    monkeypatch.delenv("CFGWATCH_CONFIG", raising=False)
+
+    def run(*args: str, cwd: Path) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["cfgwatch", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _dead_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _project(root: Path, hook_port: int | None) -> Path:
+    """Three devices on a port nobody listens on (pulls are refused fast), a webhook, policy as in test_audit."""
+    inventory = root / "inventory"
+    inventory.mkdir(parents=True)
+    dead = _dead_port()
+    hosts = {
+        "edge1": {"hostname": "127.0.0.1", "port": dead, "groups": ["branch"], "data": {"platform": "cisco_ios"}},
+        "fw1": {"hostname": "127.0.0.1", "port": dead, "groups": ["dc"], "data": {"platform": "cisco_asa"}},
+        "core9": {"hostname": "127.0.0.1", "port": dead, "groups": ["dc"], "data": {"platform": "cisco_ios"}},
+    }
+    (inventory / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    (inventory / "groups.yaml").write_text(yaml.safe_dump({"branch": {}, "dc": {}}))
+    (inventory / "defaults.yaml").write_text(
+        yaml.safe_dump(
+            {"data": {"collector": "netmiko", "credentials": {"username_env": "CW_U", "password_env": "CW_P"}}}
+        )
+    )
+    config: dict[str, Any] = {
+        "state_dir": "state",
+        "policy": {
+            "groups": {"default": {"change_windows": ["sat 22:00-sun 04:00"], "admins": ["netops"]}},
+            "fail_on": "high",
+        },
+        "pull": {"retries": 0, "timeout": 5, "known_hosts": "known_hosts"},
+        "nightly": {"coverage_gap_nights": 3, "flows": False},
+    }
+    if hook_port is not None:
+        config["notify"] = {
+            "min_severity": "high",
+            "webhooks": [{"url": f"http://127.0.0.1:{hook_port}/nightly", "name": "soc"}],
+        }
+    (root / "cfgwatch.yaml").write_text(yaml.safe_dump(config))
+    (root / "known_hosts").write_text("")
+    api.init_project(root)
+    return root
+
+
+def _run(
+    root: Path, texts: dict[str, str], when: datetime, *, failed: dict[str, str] | None = None, user: str = ""
+) -> None:
+    """One collection run written through the project's store (so the run journal records it too)."""
+    store = api.open_store(load_config(root / "cfgwatch.yaml"))
+    snaps = [
+        DeviceSnapshot(
+            name,
+            "cisco_ios",
+            text,
+            ChangeMetadata(user=user, time=when, source="ios-header", raw="") if user else None,
+        )
+        for name, text in texts.items()
+    ]
+    failures = [DeviceFailure(name, reason, f"{reason} talking to {name}") for name, reason in (failed or {}).items()]
+    store.write_run(snaps, failures, collector="test", started=when)
+
+
+# --- end to end -------------------------------------------------------------------------------------------------
+
+
+def test_nightly_audits_since_previous_notifies_and_reports_coverage_gap(
+    tmp_path: Path, hook: tuple[_Hook, int], cli: Cli
+) -> None:
+    state, port = hook
+    root = _project(tmp_path / "p", port)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=3), failed={"core9": "timeout"})
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=2), failed={"core9": "timeout"})
+    _run(root, {"edge1": IOS_EVIL}, NOW - timedelta(hours=20), failed={"core9": "auth"}, user="mallory")
+
+    code, out, err = cli("nightly", "--no-pull", "--quiet", cwd=root)
+    assert code == 1, (out, err)
+    lines = out.splitlines()
+    assert len(lines) == 1
+    summary = lines[0]
+    assert summary.startswith("cfgwatch nightly: pull skipped, ")
+    assert "1 coverage gap" in summary and "notified webhook" in summary and "critical)" in summary
+    # the webhook got every item at or above `high`, with the gap naming the failure reasons
+    (body,) = state.bodies
+    ids = [finding["id"] for finding in body["findings"]]
+    gap = next(f for f in body["findings"] if f["id"].startswith("GAP-"))
+    assert gap["device"] == "core9" and gap["categories"] == ["coverage-gap"]
+    assert gap["flags"] == ["pull-failed:auth", "pull-failed:timeout"]
+    assert gap["coverage"]["nights"] == 3 and gap["coverage"]["reason"] == "auth"
+    assert any(f.get("categories") and "egress-forward" in f["categories"] for f in body["findings"])
+    assert all(f["severity"] in ("high", "critical") for f in body["findings"]) and len(ids) == len(set(ids))
+    head = api.open_store(load_config(root / "cfgwatch.yaml")).runs(1)[0].commit
+    assert read_state(root / "state").last_commit == head
+
+    # next night: core9 is back and nothing else changed -> nothing new since the previous nightly, exit 0
+    _run(root, {"edge1": IOS_EVIL, "core9": CORE_PLAIN}, NOW - timedelta(minutes=5))
+    code, out, err = cli("nightly", "--no-pull", cwd=root)
+    assert code == 0, (out, err)
+    assert out.splitlines()[0] == "cfgwatch nightly: pull skipped, 0 findings"
+    assert len(state.bodies) == 1  # nothing at or above `high`: the webhook was not contacted
+    state_doc = json.loads((root / "state" / STATE_NAME).read_text())
+    assert state_doc["last_commit"] == api.open_store(load_config(root / "cfgwatch.yaml")).runs(1)[0].commit
+
+
+def test_first_nightly_with_one_run_is_clean_and_text_lists_findings(tmp_path: Path, cli: Cli) -> None:
+    root = _project(tmp_path / "p", None)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=1))
+    code, out, _ = cli("nightly", "--no-pull", cwd=root)
+    assert code == 0
+    assert out.splitlines()[0] == "cfgwatch nightly: pull skipped, 0 findings"
+    assert "first nightly: audited the last run only" in out
+    _run(root, {"edge1": IOS_EVIL}, NOW, user="mallory")
+    code, out, _ = cli("nightly", "--no-pull", cwd=root)
+    assert code == 1
+    assert "[CRITICAL] CW-" in out and "egress-forward" in out
+
+
+def test_real_pull_failures_feed_the_coverage_gap_and_a_dead_webhook_is_data(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CW_U", "admin")
+    monkeypatch.setenv("CW_P", "n0t-a-real-s3cret")
+    root = _project(tmp_path / "p", _dead_port())
+    _run(
+        root,
+        {"edge1": IOS_BASE, "fw1": IOS_BASE.replace("edge1", "fw1")},
+        NOW - timedelta(days=2),
+        failed={"core9": "refused"},
+    )
+    _run(root, {}, NOW - timedelta(days=1), failed={"core9": "refused"})
+
+    code, out, err = cli("nightly", "--quiet", cwd=root)  # pulls for real: every device refuses
+    assert code == 1, (out, err)
+    summary = out.strip()
+    assert summary.startswith("cfgwatch nightly: 0 pulled, 3 failed, 1 finding (1 high), 1 coverage gap")
+    assert "notify FAILED webhook(soc)" in summary
+    assert "n0t-a-real-s3cret" not in out + err
+
+    result = run_nightly(load_config(root / "cfgwatch.yaml"), send=False)  # the journal now has 4 entries
+    (gap,) = result.gaps
+    assert (gap.device, gap.nights, gap.reason) == ("core9", 3, "refused")
+    assert result.pulled == 0 and result.pull_failed == 3 and result.notifications == ()
+
+
+def test_stage_error_exits_2_and_is_still_notified(tmp_path: Path, hook: tuple[_Hook, int], cli: Cli) -> None:
+    state, port = hook
+    root = _project(tmp_path / "p", port)
+    (root / "snapshots").rename(root / "moved")
+    (root / "snapshots").mkdir()
+    (root / "snapshots" / "junk").write_text("x")
+    code, out, _ = cli("nightly", "--no-pull", "-q", cwd=root)
+    assert code == 2
+    assert "error in audit: " in out and "not a git repository" in out
+    (body,) = state.bodies
+    assert body["errors"] and body["errors"][0].startswith("audit: ")
+    assert not (root / "state" / STATE_NAME).exists()  # a failed audit does not move the "since" mark
+
+
+def test_bad_notify_config_is_one_line_exit_2(tmp_path: Path, cli: Cli) -> None:
+    root = _project(tmp_path / "p", None)
+    config = yaml.safe_load((root / "cfgwatch.yaml").read_text())
+    config["notify"] = {"email": [{"host": "h", "from": "a@b", "to": ["c@d"], "password": "x"}]}  # inline: refused
+    (root / "cfgwatch.yaml").write_text(yaml.safe_dump(config))
+    code, out, err = cli("nightly", "--no-pull", cwd=root)
+    assert code == 2 and out == ""
+    assert "cfgwatch.yaml" in err and "notify.email.0.password" in err and len(err.strip().splitlines()) == 1
+
+
+# --- the lock -------------------------------------------------------------------------------------------------
+
+
+def test_second_nightly_exits_2_while_one_runs_and_a_killed_holder_frees_the_lock(tmp_path: Path, cli: Cli) -> None:
+    root = _project(tmp_path / "p", None)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=1))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from cfgwatch.nightly import nightly_lock\n"
+            "with nightly_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(600)\n",
+            str(root / "state"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        code, out, err = cli("nightly", "--no-pull", cwd=root)
+        assert code == 2 and out == ""
+        assert f"another cfgwatch nightly is running (pid {holder.pid} since " in err
+        assert "nightly.lock" in err
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    code, out, _ = cli("nightly", "--no-pull", cwd=root)  # the kernel released the dead holder's lock
+    assert code == 0 and out.startswith("cfgwatch nightly: pull skipped, 0 findings")
+
+
+# --- coverage gaps from the journal ------------------------------------------------------------------------------
+
+
+def _entry(when: datetime, ok: tuple[str, ...] = (), failed: dict[str, str] | None = None) -> JournalEntry:
+    return JournalEntry(
+        run_id=when.isoformat(),
+        collector="test",
+        started=when,
+        finished=when,
+        commit=None,
+        changed=(),
+        added=(),
+        unchanged=ok,
+        failed=tuple(DeviceFailure(n, r, r) for n, r in (failed or {}).items()),
+    )
+
+
+def test_coverage_gap_counts_nights_not_runs() -> None:
+    day = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
+    entries = [
+        _entry(day, ok=("a", "b")),
+        _entry(day + timedelta(days=1), failed={"a": "timeout", "b": "auth"}),
+        _entry(day + timedelta(days=1, hours=1), failed={"a": "timeout"}),  # a retry the same night
+        _entry(day + timedelta(days=1, hours=2), ok=("c",)),  # a run that did not touch a or b
+        _entry(day + timedelta(days=2), failed={"a": "refused", "b": "auth"}),
+        _entry(day + timedelta(days=3), ok=("b",), failed={"a": "refused"}),
+    ]
+    (gap,) = coverage_gaps(entries, nights=3, severity="high")
+    assert (gap.device, gap.nights, gap.runs, gap.reason) == ("a", 3, 4, "refused")
+    assert gap.flags == ("pull-failed:refused", "pull-failed:timeout")
+    assert gap.since == day + timedelta(days=1)
+    assert gap.id == coverage_gaps(entries[::-1], nights=3, severity="high")[0].id  # stable
+    assert coverage_gaps(entries, nights=4, severity="high") == ()
+    assert [g.device for g in coverage_gaps(entries, nights=2, severity="medium")] == ["a"]
+    assert coverage_gaps(entries, nights=3, severity="high", devices={"b", "c"}) == ()
