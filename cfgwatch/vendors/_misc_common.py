@@ -6,7 +6,9 @@ negated address matches (`!10.0.0.1`, `! -s`, `src-address=!...`) become the sam
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cfgwatch.model import AddressSet, Diagnostic, PortSet, Service, protocol_number
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
@@ -47,11 +49,30 @@ class Diagnostics:
         return tuple(sorted(self.items, key=lambda d: (d.line, d.code, d.message)))
 
 
+_V4_TEXT = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+
+
+@lru_cache(maxsize=131_072)
 def parse_address(spec: str) -> AddressSet | None:
-    """CIDR, host, `a-b` range or `any`; None when the text is not an address (templates, junk)."""
+    """CIDR, host, `a-b` range or `any`; None when the text is not an address (templates, junk).
+
+    Cached and with a fast path for plain IPv4 (configs repeat the same addresses many times and
+    the ipaddress module dominates parse time otherwise).
+    """
     text = spec.strip().strip("'\"")
     if not text:
         return None
+    fast = _V4_TEXT.fullmatch(text)
+    if fast is not None:
+        octets = [int(fast.group(i)) for i in range(1, 5)]
+        prefix = int(fast.group(5)) if fast.group(5) is not None else 32
+        if max(octets) <= 255 and prefix <= 32:
+            if prefix == 0:
+                return AddressSet.any()
+            value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+            host_bits = (1 << (32 - prefix)) - 1
+            start = value & ~host_bits & V4_MAX
+            return AddressSet(v4=((start, start | host_bits),))
     try:
         result = AddressSet.parse(text)
     except ValueError:
@@ -90,6 +111,7 @@ def lenient_protocol(token: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=65_536)
 def port_set(spec: str) -> PortSet | None:
     """`80`, `80-90`, `80:90`, `80,443`; None on junk."""
     try:

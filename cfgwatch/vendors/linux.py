@@ -146,6 +146,8 @@ class _Cond:
 
     def intersect(self, other: _Cond) -> _Cond | None:
         """Both conditions at once (a jump's match and a rule of the chain it jumps to); None if disjoint."""
+        if self.is_top:
+            return other
         src, dst = self.src & other.src, self.dst & other.dst
         if src.is_empty and not (self.src.fqdns or other.src.fqdns):
             return None
@@ -169,6 +171,18 @@ class _Cond:
             in_if,
             out_if,
             self.options | other.options,
+        )
+
+    @property
+    def is_top(self) -> bool:
+        """Matches everything (the start of a base chain): intersecting with it is the identity."""
+        return (
+            self.in_if is None
+            and self.out_if is None
+            and not self.options
+            and self.services == (ANY_SERVICE,)
+            and self.src.is_any
+            and self.dst.is_any
         )
 
     def match(self) -> Match:
