@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -10,13 +11,17 @@ from typing import Annotated
 import typer
 
 from cfgwatch import api
-from cfgwatch.audit import FlowChecker, approve_finding, diff_range, make_flow_checker, run_audit
+from cfgwatch.audit import AuditResult, FlowChecker, approve_finding, diff_range, make_flow_checker, run_audit
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.flows.backends.base import FlowBackend
 from cfgwatch.flows.open import open_backend
 from cfgwatch.report.changes import changes_json, changes_markdown, changes_text
+from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.findings import audit_json, audit_text
+from cfgwatch.report.html import audit_html
+from cfgwatch.report.siem import audit_jsonl
+from cfgwatch.report.tabular import audit_csv, audit_markdown
 
 
 class DiffFormat(StrEnum):
@@ -28,6 +33,20 @@ class DiffFormat(StrEnum):
 class AuditFormat(StrEnum):
     text = "text"
     json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
+_AUDIT_RENDERERS: dict[AuditFormat, Callable[[AuditResult], str]] = {
+    AuditFormat.text: audit_text,
+    AuditFormat.json: lambda result: audit_json(result) + "\n",
+    AuditFormat.jsonl: audit_jsonl,
+    AuditFormat.csv: audit_csv,
+    AuditFormat.markdown: audit_markdown,
+    AuditFormat.html: audit_html,
+}
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -44,7 +63,7 @@ def _flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBacke
         return None, None
     backend = open_backend(config)
     enricher = getattr(backend, "enricher", None)
-    notes = tuple(enricher.notes) if enricher is not None else ()
+    notes = tuple(enricher.notes()) if enricher is not None else ()
     return make_flow_checker(config, backend, notes), backend
 
 
@@ -96,7 +115,10 @@ def register(app: typer.Typer) -> None:
         finally:
             if backend is not None:
                 backend.close()
-        _emit(audit_json(result) + "\n" if fmt is AuditFormat.json else audit_text(result), output)
+        if fmt is AuditFormat.text and output is None and console.is_terminal:
+            console.print(audit_renderable(result))
+        else:
+            _emit(_AUDIT_RENDERERS[fmt](result), output)
         if result.fails(config.policy.fail_on):
             raise typer.Exit(1)
 

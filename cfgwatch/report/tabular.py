@@ -1,0 +1,116 @@
+"""CSV (one row per finding, for spreadsheets) and markdown (pasteable into a change ticket)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from cfgwatch.audit import AuditResult
+from cfgwatch.policy.findings import ATTACK, Finding
+from cfgwatch.report.rows import CSV_COLUMNS, finding_row, numbered
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Columns whose values cfgwatch itself makes (ids, enums, times): never formula-like, left untouched.
+_SAFE_COLUMNS = frozenset({"id", "severity", "change", "family", "change_time", "ticket_approved", "flow_verdict"})
+
+
+def _cell(column: str, value: str) -> str:
+    if column not in _SAFE_COLUMNS and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
+    """RFC 4180 CSV with a header row; columns in CSV_COLUMNS order, formula-like cells quoted with '."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for finding in findings:
+        row = finding_row(finding)
+        writer.writerow([_cell(column, row[column]) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def audit_csv(result: AuditResult) -> str:
+    return findings_csv(result.findings)
+
+
+def _md(text: str) -> str:
+    """Text safe inside a markdown table cell or paragraph: pipes, backticks, markup and HTML neutralised."""
+    text = text.replace("\\", "\\\\")
+    for char in "|`*_<>[]#":
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())
+
+
+def _fence(lines: list[str]) -> str:
+    """A code fence longer than any backtick run inside, so config lines can never close it early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def finding_markdown(finding: Finding) -> list[str]:
+    row = finding_row(finding)
+    out = [
+        f"#### {finding.severity.upper()} {finding.id} on {_md(finding.device)}",
+        "",
+        f"- **Change:** {_md(row['change'])} {_md(row['family'])}: {_md(row['rule'])}",
+        *([f"- **Rule comment:** {_md(row['comment'])}"] if row["comment"] else []),
+        f"- **Enables:** {_md(', '.join(finding.categories + finding.tags))}",
+        f"- **Flags:** {_md(', '.join(finding.flags) or 'none')}",
+        f"- **Who / when:** {_md(row['user'] or 'unknown')} at {_md(row['change_time'] or 'unknown time')}"
+        f" from {_md(row['origin'] or 'unknown')} ({_md(row['attribution'])})",
+        f"- **Ticket:** {_md(row['ticket'] or 'none')} ({_md(row['ticket_how'])}"
+        f"{', approved' if finding.ticket.approved else ', not approved'})"
+        + (f"; referenced: {_md(row['tickets_referenced'])}" if row["tickets_referenced"] else ""),
+        f"- **Affected:** internal {_md(row['internal'] or '-')}; public {_md(row['public'] or '-')};"
+        f" ports {_md(row['ports'] or '-')}",
+        f"- **Flow verdict:** {_md(finding.flow.verdict)}",
+    ]
+    if finding.flow.figures:
+        figures = {key: value for key, value in finding.flow.figures.items() if key != "series"}
+        out.append(f"- **Flow figures:** {_md(json.dumps(figures, sort_keys=True))}")
+    diff = [f"- {line}" for line in numbered(finding.change.lines_before)]
+    diff += [f"+ {line}" for line in numbered(finding.change.lines_after)]
+    if diff:
+        fence = _fence(diff)
+        out += ["", f"{fence}diff", *diff, fence]
+    return out
+
+
+def audit_markdown(result: AuditResult) -> str:
+    """A summary table and one section per finding; renders on GitHub, GitLab, Jira and ServiceNow markdown."""
+    out = [
+        "### cfgwatch audit",
+        "",
+        f"{len(result.findings)} finding(s) from {len(result.changes)} change(s) in {len(result.pairs)} run pair(s);"
+        f" worst: **{result.worst() or 'none'}**. ATT&CK {ATTACK['technique']} ({ATTACK['technique_name']}),"
+        f" analytic {ATTACK['analytic']}.",
+        "",
+    ]
+    if result.findings:
+        out += ["| id | severity | device | change | enables | flags | who | ticket | flow |", "|---" * 9 + "|"]
+        for finding in result.findings:
+            row = finding_row(finding)
+            cells = [
+                row["id"],
+                row["severity"],
+                row["device"],
+                f"{row['change']} {row['family']}",
+                ", ".join(finding.categories + finding.tags),
+                ", ".join(finding.flags),
+                row["user"] or "unknown",
+                row["ticket"] or "none",
+                row["flow_verdict"],
+            ]
+            out.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
+        for finding in result.findings:
+            out.append("")
+            out.extend(finding_markdown(finding))
+    if result.problems:
+        out += ["", "**Problems:**", ""]
+        out += [f"- {_md(problem)}" for problem in result.problems]
+    return "\n".join(out) + "\n"

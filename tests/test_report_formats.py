@@ -1,0 +1,176 @@
+"""`cfgwatch audit --format ...`: every format renders the real findings of a real snapshot repo."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from _report_fixtures import HOSTILE_REMARK, RUN2, audit_all, build_project
+from rich.console import Console
+from typer.testing import CliRunner
+
+from cfgwatch.audit import AuditResult
+from cfgwatch.cli import app
+from cfgwatch.diff.records import SourceLines
+from cfgwatch.report.console import audit_renderable
+from cfgwatch.report.html import CSP, audit_html, flow_chart_svg, series_points
+from cfgwatch.report.rows import CSV_COLUMNS
+from cfgwatch.report.siem import audit_jsonl
+from cfgwatch.report.tabular import audit_csv, audit_markdown
+
+HOSTILE_LINE = 'set description "<img src=x onerror=alert(1)>" & </pre><script>bad()</script>'
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
+    return audit_all(build_project(tmp_path_factory.mktemp("project")))
+
+
+def test_fixture_has_the_expected_findings(result: AuditResult) -> None:
+    by_device = {finding.device: finding for finding in result.findings}
+    assert len(result.findings) == 3 and set(by_device) == {"edge1", "fw1"}
+    assert result.findings[0].severity == "critical" and result.findings[0].flow.verdict == "traffic-confirmed"
+    assert by_device["fw1"].ticket.matched == "CHG0042" and by_device["fw1"].flow.verdict == "no-traffic"
+
+
+def test_csv_parses_back_one_row_per_finding(result: AuditResult) -> None:
+    text = audit_csv(result)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert [row["id"] for row in rows] == [finding.id for finding in result.findings]
+    for row, finding in zip(rows, result.findings, strict=True):
+        assert row["severity"] == finding.severity and row["device"] == finding.device
+        assert row["flags"].split() == list(finding.flags)
+        assert row["flow_verdict"] == finding.flow.verdict
+        after = finding.change.lines_after
+        assert after is not None and after.lines[0] in row["lines_after"]
+    edge = next(row for row in rows if row["comment"])
+    # the remark starts with '<', not a formula character: kept verbatim
+    assert edge["comment"] == HOSTILE_REMARK.split("remark ", 1)[1].strip()
+    assert next(row for row in rows if row["device"] == "fw1")["ticket"] == "CHG0042"
+
+
+def test_csv_neutralises_formulas(result: AuditResult) -> None:
+    finding = result.findings[0]
+    evil = replace(finding, change=replace(finding.change, lines_after=SourceLines(1, 1, ("x",))))
+    evil = replace(evil, attribution=replace(evil.attribution, user='=HYPERLINK("http://x")'))
+    rows = list(csv.DictReader(io.StringIO(audit_csv(replace(result, findings=(evil,))))))
+    assert rows[0]["user"] == '\'=HYPERLINK("http://x")'
+
+
+def test_jsonl_is_one_ecs_event_per_finding(result: AuditResult) -> None:
+    lines = audit_jsonl(result).splitlines()
+    events = [json.loads(line) for line in lines]
+    assert len(events) == len(result.findings)
+    first = events[0]
+    assert first["event"]["kind"] == "alert" and "configuration" in first["event"]["category"]
+    assert first["event"]["id"] == result.findings[0].id and first["event"]["severity"] == 4
+    assert first["observer"]["name"] == "edge1"
+    assert first["threat"]["framework"] == "MITRE ATT&CK"
+    assert first["threat"]["technique"]["id"] == ["T1090.002"] and first["rule"]["id"] == "AN0926"
+    assert first["user"]["name"] == "mallory"
+    assert first["@timestamp"] == RUN2.isoformat()
+    acl = next(e for e in events if e["event"]["action"] == "filter-added" and e["observer"]["name"] == "edge1")
+    assert acl["destination"] == {"ip": "45.77.1.2", "port": 3128}
+    assert "source" not in acl  # 10.0.0.0/24 is a range: kept in cfgwatch.affected, not in the ip field
+    assert acl["cfgwatch"]["affected"]["internal"] == ["10.0.0.0/24"]
+    assert acl["labels"]["flags"].split(",") == ["unapproved", "unticketed", "outside-window", "unexpected-admin"]
+    fw1 = next(e for e in events if e["observer"]["name"] == "fw1")
+    assert fw1["destination"] == {"ip": "198.51.100.20", "port": 22} and fw1["labels"]["ticket"] == "CHG0042"
+    assert audit_jsonl(replace(result, findings=())) == ""
+
+
+def test_markdown_has_table_sections_and_safe_fences(result: AuditResult) -> None:
+    text = audit_markdown(result)
+    assert text.startswith("### cfgwatch audit")
+    for finding in result.findings:
+        assert f"| {finding.id} | {finding.severity} |" in text
+        assert f"#### {finding.severity.upper()} {finding.id}" in text
+    assert "```diff\n+ 15:  15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128\n```" in text
+    # the remark's pipes, backticks and tags cannot break the table or inject HTML
+    assert "<script>" not in text and "\\<script\\>" in text and "\\|\\`pipe\\`\\|" in text
+    # a config line with backticks gets a longer fence
+    finding = result.findings[0]
+    ticked = replace(finding, change=replace(finding.change, lines_after=SourceLines(3, 3, ("echo ```x```",))))
+    assert "````diff\n+ 3: echo ```x```\n````" in audit_markdown(replace(result, findings=(ticked,)))
+
+
+def test_html_is_self_contained_escaped_and_has_findings_and_chart(result: AuditResult) -> None:
+    finding = result.findings[0]
+    hostile = replace(finding, change=replace(finding.change, lines_after=SourceLines(7, 7, (HOSTILE_LINE,))))
+    page = audit_html(replace(result, findings=(hostile, *result.findings[1:])))
+    for item in result.findings:
+        assert f'id="{item.id}"' in page
+    # escaped everywhere: the hostile config line and the remark
+    assert "<img src=x" not in page and "<script>bad()" not in page and '<script>alert("x")' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert page.count("<script>") == 1  # only the report's own filter script
+    # nothing fetched from anywhere: no src/href to other hosts, and a CSP that forbids it
+    assert not re.search(r"""<[a-z]+[^>]*\ssrc=|<link|@import|url\(""", page)
+    assert f'http-equiv="Content-Security-Policy" content="{html.escape(CSP)}"' in page and "default-src 'none'" in CSP
+    external = re.findall(r"""href=["']([^"'#][^"']*)""", page)
+    assert external == ["https://attack.mitre.org/techniques/T1090/002/"]  # a plain link, not a resource
+    # one chart, for the finding with a series; fw1 (no series) gets none
+    assert page.count('data-chart="flow"') == 2  # both edge1 findings carry the series
+    fw1 = page[page.index('<section class="finding" id="' + result.findings[2].id) :]
+    assert "<svg" not in fw1
+    for select in ("filter-severity", "filter-device", "filter-category"):
+        assert f'id="{select}"' in page
+
+
+def test_chart_reads_the_series_contract() -> None:
+    points = series_points(
+        {
+            "series": [
+                {"t": "2026-11-25T04:00:00Z", "outbound_packets": 50, "return_packets": 1},
+                {"t": 1764036000, "outbound_packets": 5, "return_packets": 4},  # epoch seconds (02:40Z)
+                {"t": "garbage", "outbound_packets": 1, "return_packets": 1},
+                {"t": "2026-11-25T05:00:00Z", "outbound_packets": "many", "return_packets": 1},
+                "not a point",
+            ]
+        }
+    )
+    assert [(p.outbound, p.returned) for p in points] == [(5, 4), (50, 1)]
+    svg = flow_chart_svg(points, points[0].t)
+    assert svg.startswith("<svg") and 'class="series-outbound"' in svg and 'class="change-marker"' in svg
+    assert series_points({}) == [] and series_points({"series": "x"}) == []
+    assert flow_chart_svg(points[:1], None) == ""  # one point is no chart
+
+
+def test_rich_text_shows_table_and_each_finding(result: AuditResult) -> None:
+    console = Console(record=True, width=160, force_terminal=False)
+    console.print(audit_renderable(result))
+    text = console.export_text()
+    for finding in result.findings:
+        assert finding.id in text
+    assert "+    15 |  15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128" in text
+    assert "who: mallory at 2026-11-25T03:00:00+00:00" in text
+    assert "ticket: CHG0042 (rule-comment, approved)" in text
+    assert "flow: traffic-confirmed" in text and '"return_ratio": 0.0331' in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html"])
+def test_cli_formats(tmp_path: Path, fmt: str) -> None:
+    config = build_project(tmp_path)
+    output = tmp_path / f"report.{fmt}"
+    runner = CliRunner()
+    arguments = ["--config", str(config.base_dir / "cfgwatch.yaml"), "audit", "--no-flows"]
+    invoked = runner.invoke(app, [*arguments, "-f", fmt, "-o", str(output)])
+    assert invoked.exit_code == 1, invoked.output  # the last run's finding is high: at the fail_on threshold
+    text = output.read_text(encoding="utf-8")
+    assert "CW-" in text
+    if fmt == "json":
+        assert json.loads(text)["summary"]["findings"] == 1
+    elif fmt == "jsonl":
+        assert [json.loads(line)["observer"]["name"] for line in text.splitlines()] == ["fw1"]
+    elif fmt == "csv":
+        assert len(list(csv.DictReader(io.StringIO(text)))) == 1
+    elif fmt == "html":
+        assert text.startswith("<!DOCTYPE html>") and 'data-device="fw1"' in text
