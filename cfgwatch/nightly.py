@@ -29,7 +29,7 @@ from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.store import DeviceFailure, JournalEntry, RunJournal, journal_path
 
 if TYPE_CHECKING:
-    from cfgwatch.audit import AuditResult
+    from cfgwatch.audit import AuditResult, FlowChecker
     from cfgwatch.collect.runner import PullResult
     from cfgwatch.policy.findings import Finding
 
@@ -73,7 +73,7 @@ def nightly_lock(state_dir: Path) -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class NightlyState:
-    """What the previous nightly audited up to (the snapshot commit) and when it finished."""
+    """What the previous nightly audited up to (the snapshot commit) and the end of its export range."""
 
     last_commit: str | None = None
     finished: datetime | None = None
@@ -359,12 +359,30 @@ def build_notice(result: NightlyResult) -> Notice:
 # --- the job ------------------------------------------------------------------------------------------------------
 
 
-ExportFn = Callable[[CfgwatchConfig, datetime, datetime, Path], Path]
+def _export(
+    cfg: CfgwatchConfig, start: datetime, end: datetime, out: Path, flow_checker: FlowChecker | None
+) -> Path | None:
+    """Write the evidence bundle for [start, end] to `out` (a .zip); None when this build has no export."""
+    try:
+        from cfgwatch.report import evidence
+    except ImportError:  # the evidence export is a separate area; the nightly runs without it
+        return None
+    from cfgwatch import api
+    from cfgwatch.config import DEFAULT_CONFIG_NAME
 
-
-def _find_export() -> ExportFn | None:
-    """The evidence export, when that module is installed (it is built in parallel with this one)."""
-    return None
+    config_file = cfg.base_dir / DEFAULT_CONFIG_NAME
+    gathered = evidence.gather(
+        api.open_store(cfg),
+        cfg,
+        api.project_inventory(cfg),
+        start,
+        end,
+        journal=RunJournal(journal_path(cfg.state_path)).entries(),
+        flow_checker=flow_checker,
+        config_file=config_file if config_file.exists() else None,
+    )
+    key = evidence.load_private_key(cfg.resolve(cfg.nightly.sign_key)) if cfg.nightly.sign_key is not None else None
+    return evidence.write_bundle(evidence.bundle_files(gathered, key), out)
 
 
 def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
@@ -381,7 +399,7 @@ def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
             time.sleep(min(5.0, max(deadline - time.monotonic(), 0.1)))
 
 
-def _flow_checker(cfg: CfgwatchConfig) -> tuple[Any, Any]:
+def _flow_checker(cfg: CfgwatchConfig) -> tuple[FlowChecker | None, Any]:
     """The configured flow store's checker, as `cfgwatch audit --flows` builds it; none when never filled."""
     if cfg.flows.backend == "duckdb" and not cfg.resolve(cfg.flows.store_path(cfg.snapshots)).exists():
         return None, None
@@ -434,6 +452,12 @@ def run_nightly(
         audited_to: str | None = None
         say("audit", "auditing runs since the previous nightly")
         backend: Any = None
+        checker: FlowChecker | None = None
+        if cfg.nightly.flows:
+            try:
+                checker, backend = _flow_checker(cfg)
+            except CfgwatchError as exc:
+                notes.append(f"flow check skipped: {exc}")
         try:
             store = api.open_store(cfg)
             inventory = api.project_inventory(cfg)
@@ -446,18 +470,9 @@ def run_nightly(
                 notes.append(f"previous nightly commit {previous.last_commit[:12]} is gone: audited the last run")
             else:
                 since = previous.last_commit
-            checker = None
-            if cfg.nightly.flows:
-                try:
-                    checker, backend = _flow_checker(cfg)
-                except CfgwatchError as exc:
-                    notes.append(f"flow check skipped: {exc}")
             audit = run_audit(store, cfg, inventory, since=since, flow_checker=checker)
         except CfgwatchError as exc:
             errors.append(StageError("audit", str(exc)))
-        finally:
-            if backend is not None:
-                backend.close()
 
         gaps: tuple[CoverageGap, ...] = ()
         try:
@@ -477,19 +492,22 @@ def run_nightly(
             errors.append(StageError("coverage", str(exc)))
 
         exported: Path | None = None
+        cut = datetime.now(UTC)  # runs up to here are covered; the next nightly's export starts here
         root = export_dir if export_dir is not None else cfg.nightly.export_dir
-        if root is not None:
-            export = _find_export()
-            if export is None:
-                notes.append("evidence export not available in this build: skipped")
-            else:
+        try:
+            if root is not None:
                 say("export", "writing the evidence bundle")
                 frm = previous.finished or (started - timedelta(days=1))
-                target = cfg.resolve(root) / started.strftime("%Y-%m-%d")
+                target = cfg.resolve(root) / f"cfgwatch-evidence-{cut.strftime('%Y%m%dT%H%M%SZ')}.zip"
                 try:
-                    exported = export(cfg, frm, started, target)
+                    exported = _export(cfg, frm, cut, target, checker)
+                    if exported is None:
+                        notes.append("evidence export not available in this build: skipped")
                 except CfgwatchError as exc:
                     errors.append(StageError("export", str(exc)))
+        finally:
+            if backend is not None:
+                backend.close()
 
         result = NightlyResult(
             pulled=len(pull_result.run.ok) if pull_result is not None else None,
@@ -512,5 +530,5 @@ def run_nightly(
             outcomes = notify(build_notice(result), cfg.notify, cfg.base_dir)
             result = replace(result, notifications=outcomes)
         if audit is not None:
-            write_state(state_dir, NightlyState(audited_to, result.finished))
+            write_state(state_dir, NightlyState(audited_to, cut))
         return result

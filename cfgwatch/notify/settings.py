@@ -28,7 +28,8 @@ class NightlySettings(Section):
 
     coverage_gap_nights: int = Field(default=3, ge=1, le=365)  # failed this many nights in a row -> finding
     coverage_gap_severity: str = "high"  # severity of a coverage-gap finding (a blind spot fails the job)
-    export_dir: Path | None = None  # evidence bundles go to <export_dir>/<date>; none: no export unless --export-dir
+    export_dir: Path | None = None  # evidence bundles go to <export_dir>/cfgwatch-evidence-<time>.zip; none: no export
+    sign_key: Path | None = None  # Ed25519 key signing each bundle's manifest (passphrase from the export's env var)
     flows: bool = True  # check findings against the flow store when one is configured and filled
 
     @field_validator("coverage_gap_severity")
