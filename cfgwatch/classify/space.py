@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from cfgwatch.model import AddressSet, FilterRule, PortSet
 from cfgwatch.model import intervals as iv
 from cfgwatch.model.ports import PORT_MAX, PORT_PROTOCOLS
@@ -95,33 +97,117 @@ def _box_intersection(left: Box, right: Box) -> Box | None:
     return None if any(not part for part in result) else result
 
 
+def _rule_bounds(rule: FilterRule, zones: ZoneIndex) -> tuple[float, ...]:
+    """Lowest and highest value of a rule on every dimension (one bounding box over its services).
+
+    Computed straight from the match without building boxes, because it runs for every rule of both
+    lists; float64 rounding is monotonic, so the prefilter stays conservative (never drops an overlap).
+    """
+    from_axis = zones.axis(rule.from_zones)
+    to_axis = zones.axis(rule.to_zones)
+    src = address_axis(rule.match.src)
+    dst = address_axis(rule.match.dst)
+    proto_low, proto_high, sport_low, sport_high, dport_low, dport_high = 255, 0, PORT_MAX, 0, PORT_MAX, 0
+    for service in rule.match.services:
+        if service.protocol is None:
+            proto_low, proto_high = 0, 255
+            sport_low, sport_high, dport_low, dport_high = 0, PORT_MAX, 0, PORT_MAX
+            continue
+        proto_low, proto_high = min(proto_low, service.protocol), max(proto_high, service.protocol)
+        if service.protocol in PORT_PROTOCOLS and service.src_ports.ranges and service.dst_ports.ranges:
+            sport_low = min(sport_low, service.src_ports.ranges[0][0])
+            sport_high = max(sport_high, service.src_ports.ranges[-1][1])
+            dport_low = min(dport_low, service.dst_ports.ranges[0][0])
+            dport_high = max(dport_high, service.dst_ports.ranges[-1][1])
+        else:
+            sport_low, sport_high, dport_low, dport_high = 0, PORT_MAX, 0, PORT_MAX
+    if not src or not dst:  # matches nothing: a box that overlaps nothing
+        return (1.0, 0.0) * len(DIMENSIONS)
+    return (
+        float(from_axis[0][0]),
+        float(from_axis[-1][1]),
+        float(to_axis[0][0]),
+        float(to_axis[-1][1]),
+        float(src[0][0]),
+        float(src[-1][1]),
+        float(dst[0][0]),
+        float(dst[-1][1]),
+        float(proto_low),
+        float(proto_high),
+        float(sport_low),
+        float(sport_high),
+        float(dport_low),
+        float(dport_high),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledList:
-    """A filter list ready for first-match evaluation."""
+    """A filter list ready for first-match evaluation, with a vectorised bounding-box index.
+
+    Exact boxes are built lazily, only for the rules the index says may overlap a changed region.
+    """
 
     rules: tuple[FilterRule, ...]
-    boxes: tuple[tuple[Box, ...], ...]
     allows: tuple[bool, ...]
+    zones: ZoneIndex
+    low: np.ndarray  # (rules, dimensions)
+    high: np.ndarray
+    _boxes: dict[int, tuple[Box, ...]]
 
     @classmethod
     def build(cls, rules: Sequence[FilterRule], zones: ZoneIndex) -> CompiledList:
         active = tuple(rule for rule in rules if rule.enabled)
+        bounds = np.array([_rule_bounds(rule, zones) for rule in active], dtype=np.float64).reshape(
+            -1, 2 * len(DIMENSIONS)
+        )
         return cls(
             rules=active,
-            boxes=tuple(rule_boxes(rule, zones) for rule in active),
             allows=tuple(rule.action.allows for rule in active),
+            zones=zones,
+            low=bounds[:, 0::2],
+            high=bounds[:, 1::2],
+            _boxes={},
         )
 
+    def boxes(self, index: int) -> tuple[Box, ...]:
+        found = self._boxes.get(index)
+        if found is None:
+            found = rule_boxes(self.rules[index], self.zones)
+            self._boxes[index] = found
+        return found
+
     def overlapping(self, region: Box) -> list[int]:
-        return [index for index, boxes in enumerate(self.boxes) if any(_box_overlaps(b, region) for b in boxes)]
+        """Rules (in list order) with a box overlapping the region: numpy prefilter, then the exact test."""
+        if not self.rules:
+            return []
+        region_low = np.array([float(dim[0][0]) for dim in region])
+        region_high = np.array([float(dim[-1][1]) for dim in region])
+        mask = np.all(self.low <= region_high, axis=1) & np.all(self.high >= region_low, axis=1)
+        candidates = np.nonzero(mask)[0].tolist()
+        return [index for index in candidates if any(_box_overlaps(box, region) for box in self.boxes(index))]
 
     def decide(self, point: tuple[int, ...], candidates: Sequence[int]) -> bool:
         """First-match decision for one packet, over the candidate rules (in list order); default deny."""
+        index = self.first_match(point, candidates)
+        return index is not None and self.allows[index]
+
+    def first_match(self, point: tuple[int, ...], candidates: Sequence[int]) -> int | None:
+        """Index of the rule that decides one packet (None: the implicit default deny)."""
         for index in candidates:
-            for box in self.boxes[index]:
+            for box in self.boxes(index):
                 if all(_in(point[d], box[d]) for d in range(len(DIMENSIONS))):
-                    return self.allows[index]
-        return False
+                    return index
+        return None
+
+    def index_of(self, rule: FilterRule | None) -> int | None:
+        """Position of this very rule object among the active rules (None if absent or disabled)."""
+        if rule is None:
+            return None
+        for index, candidate in enumerate(self.rules):
+            if candidate is rule:
+                return index
+        return None
 
 
 def _in(value: int, intervals: iv.Intervals) -> bool:
@@ -145,6 +231,12 @@ class SpaceDelta:
     def widened_dst_ports(self) -> PortSet:
         ranges: iv.Intervals = ()
         for box in self.widened:
+            ranges = iv.union(ranges, box[6])
+        return PortSet(ranges)
+
+    def narrowed_dst_ports(self) -> PortSet:
+        ranges: iv.Intervals = ()
+        for box in self.narrowed:
             ranges = iv.union(ranges, box[6])
         return PortSet(ranges)
 
@@ -180,8 +272,18 @@ def _elementary(region_axis: iv.Intervals, boxes: Iterable[Box], dimension: int)
     return pieces
 
 
-def compare_in_region(before: CompiledList, after: CompiledList, regions: Sequence[Box]) -> SpaceDelta:
-    """Exact widened/narrowed traffic of `after` against `before`, inside the given regions."""
+def compare_in_region(
+    before: CompiledList,
+    after: CompiledList,
+    regions: Sequence[Box],
+    owners: tuple[int | None, int | None] | None = None,
+) -> SpaceDelta:
+    """Exact widened/narrowed traffic of `after` against `before`, inside the given regions.
+
+    With `owners` (the changed rule's index in `before` and in `after`), only packets that rule decides
+    in either version count: traffic decided by other rules in both versions belongs to their own
+    changes (an added deny-all after a new permit does not widen anything; the permit does).
+    """
     widened: list[Box] = []
     narrowed: list[Box] = []
     exact = True
@@ -191,7 +293,7 @@ def compare_in_region(before: CompiledList, after: CompiledList, regions: Sequen
         relevant: list[Box] = []
         for compiled, candidates in ((before, cand_before), (after, cand_after)):
             for index in candidates:
-                for box in compiled.boxes[index]:
+                for box in compiled.boxes(index):
                     clipped = _box_intersection(box, region)
                     if clipped is not None:
                         relevant.append(clipped)
@@ -204,8 +306,15 @@ def compare_in_region(before: CompiledList, after: CompiledList, regions: Sequen
             axes = [[(axis[0][0], axis[-1][1])] if len(axis) > 1 else axis for axis in axes]
         for cell in itertools.product(*axes):
             point = tuple(piece[0] for piece in cell)
-            allowed_before = before.decide(point, cand_before)
-            allowed_after = after.decide(point, cand_after)
+            first_before = before.first_match(point, cand_before)
+            first_after = after.first_match(point, cand_after)
+            if owners is not None and not (
+                (owners[0] is not None and first_before == owners[0])
+                or (owners[1] is not None and first_after == owners[1])
+            ):
+                continue
+            allowed_before = first_before is not None and before.allows[first_before]
+            allowed_after = first_after is not None and after.allows[first_after]
             if allowed_after and not allowed_before:
                 widened.append(tuple((piece,) for piece in cell))
             elif allowed_before and not allowed_after:

@@ -9,7 +9,6 @@ meaning show up as "modified" on every rule that uses it.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from cfgwatch.model import AddressSet, Binding, FilterRule, Match, NatRule, ObjectDef, PortSet, Service
@@ -20,23 +19,24 @@ def address_key(addresses: AddressSet | None) -> Any:
         return None
     if addresses.names:
         return ["names", sorted(addresses.names)]
-    return ["values", addresses.ranges(), sorted(addresses.fqdns)]
+    # raw intervals: exact and much cheaper than CIDR text (keys are computed for every rule)
+    return ["values", addresses.v4, addresses.v6, sorted(addresses.fqdns)]
 
 
 def port_key(ports: PortSet | None) -> Any:
     if ports is None:
         return None
-    return ["names", sorted(ports.names)] if ports.names else ports.text()
+    return ["names", sorted(ports.names)] if ports.names else ports.ranges
 
 
 def service_key(service: Service) -> Any:
     if service.names:
         return ["names", sorted(service.names)]
-    return [service.protocol, service.src_ports.text(), service.dst_ports.text(), service.icmp_type, service.icmp_code]
+    return [service.protocol, service.src_ports.ranges, service.dst_ports.ranges, service.icmp_type, service.icmp_code]
 
 
 def match_key(match: Match) -> Any:
-    services = sorted(json.dumps(service_key(service), sort_keys=True) for service in match.services)
+    services = sorted(repr(service_key(service)) for service in match.services)
     return [address_key(match.src), address_key(match.dst), services]
 
 
@@ -45,13 +45,13 @@ def filter_key(rule: FilterRule) -> str:
         body: Any = ["filter", rule.list_name, "named", rule.name]
     else:
         body = ["filter", rule.list_name, match_key(rule.match), list(rule.from_zones), list(rule.to_zones)]
-    return json.dumps(body, sort_keys=True)
+    return repr(body)
 
 
 def nat_origin_key(rule: NatRule) -> str:
     """What a NAT rule applies to (its original side): pairs a re-pointed NAT as one modification."""
     body = ["nat-origin", rule.kind.value, list(rule.ingress), list(rule.egress), rule.context, match_key(rule.match)]
-    return json.dumps(body, sort_keys=True)
+    return repr(body)
 
 
 def nat_key(rule: NatRule) -> str:
@@ -71,16 +71,16 @@ def nat_key(rule: NatRule) -> str:
             port_key(rule.translated_dst_ports),
             rule.translate_to_interface,
         ]
-    return json.dumps(body, sort_keys=True)
+    return repr(body)
 
 
 def binding_key(binding: Binding) -> str:
     body = ["binding", binding.kind.value, binding.name, binding.interface, binding.direction, binding.context]
-    return json.dumps(body, sort_keys=True)
+    return repr(body)
 
 
 def object_key(obj: ObjectDef) -> str:
-    return json.dumps(["object", obj.context, obj.name], sort_keys=True)
+    return repr(["object", obj.context, obj.name])
 
 
 def short_id(*parts: str) -> str:
