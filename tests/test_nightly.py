@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -249,6 +250,9 @@ def test_real_pull_failures_feed_the_coverage_gap_and_a_dead_webhook_is_data(
     (gap,) = result.gaps
     assert (gap.device, gap.nights, gap.reason) == ("core9", 3, "refused")
     assert result.pulled == 0 and result.pull_failed == 3 and result.notifications == ()
+    doc = json.loads(json.dumps(result.to_json()))
+    assert doc["exit_code"] == 1 and doc["pull"] == {"ok": 0, "failed": 3}
+    assert doc["coverage_gaps"][0]["coverage"]["reason"] == "refused" and doc["audit"]["findings"] == []
 
 
 def test_stage_error_exits_2_and_is_still_notified(tmp_path: Path, hook: tuple[_Hook, int], cli: Cli) -> None:
@@ -340,3 +344,50 @@ def test_coverage_gap_counts_nights_not_runs() -> None:
     assert coverage_gaps(entries, nights=4, severity="high") == ()
     assert [g.device for g in coverage_gaps(entries, nights=2, severity="medium")] == ["a"]
     assert coverage_gaps(entries, nights=3, severity="high", devices={"b", "c"}) == ()
+
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+
+def test_export_step_writes_a_verifiable_bundle_for_the_nights_range(tmp_path: Path, cli: Cli) -> None:
+    evidence = pytest.importorskip("cfgwatch.report.evidence")  # the export area lands separately
+    verify_bundle = evidence.verify_bundle
+
+    root = _project(tmp_path / "p", None)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(hours=10))
+    _run(root, {"edge1": IOS_EVIL}, NOW - timedelta(hours=2), user="mallory")
+    code, out, err = cli("nightly", "--no-pull", "-q", "--export-dir", "evidence", cwd=root)
+    assert code == 1, (out, err)
+    (bundle,) = (root / "evidence").glob("cfgwatch-evidence-*.zip")
+    assert f", export {bundle}" in out.strip()
+    assert verify_bundle(bundle).ok
+    with zipfile.ZipFile(bundle) as archive:
+        findings = json.loads(archive.read("findings.json"))
+    text = json.dumps(findings)
+    assert "egress-forward" in text and "mallory" in text
+    # the next nightly exports from where this one stopped: no run since, so no change in its bundle
+    code, out, _ = cli("nightly", "--no-pull", "-q", "--export-dir", "evidence", cwd=root)
+    assert code == 0
+    newest = max((root / "evidence").glob("cfgwatch-evidence-*.zip"))  # names sort by time
+    assert verify_bundle(newest).ok
+    with zipfile.ZipFile(newest) as archive:
+        assert "egress-forward" not in archive.read("findings.json").decode()
+
+
+def test_pull_blocked_by_a_running_pull_is_a_stage_error_and_the_audit_still_runs(
+    tmp_path: Path, hook: tuple[_Hook, int], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, port = hook
+    monkeypatch.setenv("CW_U", "admin")
+    monkeypatch.setenv("CW_P", "pw")
+    root = _project(tmp_path / "p", port)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=1))
+    _run(root, {"edge1": IOS_EVIL}, NOW - timedelta(hours=1), user="mallory")
+    store = api.open_store(load_config(root / "cfgwatch.yaml"))
+    with store.lock():  # an hourly pull that is still running
+        code, out, _ = cli("nightly", "-q", "--lock-wait", "0", cwd=root)
+    assert code == 2
+    assert out.startswith("cfgwatch nightly: pull FAILED, ") and "critical)" in out
+    assert "error in pull: " in out and "another cfgwatch run holds the lock" in out
+    (body,) = state.bodies
+    assert body["errors"][0].startswith("pull: ") and any(f["severity"] == "critical" for f in body["findings"])
