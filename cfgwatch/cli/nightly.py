@@ -22,7 +22,10 @@ def nightly_cmd(
     ] = False,
     export_dir: Annotated[
         Path | None,
-        typer.Option("--export-dir", help="Write the evidence bundle under DIR/<date> (default nightly.export_dir)."),
+        typer.Option(
+            "--export-dir",
+            help="Write the evidence bundle to DIR/cfgwatch-evidence-<time>.zip (default nightly.export_dir).",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the one-line summary (for the job log).")
