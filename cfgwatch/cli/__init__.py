@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = ["demo", "store", "pull", "lab", "audit", "nightly", "flows", "vendors", "secrets"]
+_AREAS: list[str] = ["demo", "store", "pull", "lab", "audit", "nightly", "flows", "vendors", "secrets", "export"]
 
 
 def _version(value: bool) -> None:
