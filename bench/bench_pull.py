@@ -91,7 +91,8 @@ def main() -> int:
     print()
     print(f"median pull rate:  {median:.1f} devices/s   (target >= 20)")
     print(f"vs sequential:     {median / seq_rate:.1f}x              (target >= 10x)")
-    print(f"peak memory:       {peak:.0f} MB (collector process; lab process {lab_peak:.0f} MB)   (target < 500 MB)")
+    print(f"peak memory:       {peak:.0f} MB collector process   (target < 500 MB)")
+    print(f"                   {lab_peak:.0f} MB largest child process (lab or git)")
     return 0
 
 
