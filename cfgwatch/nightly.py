@@ -359,16 +359,11 @@ def build_notice(result: NightlyResult) -> Notice:
 # --- the job ------------------------------------------------------------------------------------------------------
 
 
-def _export(
-    cfg: CfgwatchConfig, start: datetime, end: datetime, out: Path, flow_checker: FlowChecker | None
-) -> Path | None:
-    """Write the evidence bundle for [start, end] to `out` (a .zip); None when this build has no export."""
-    try:
-        from cfgwatch.report import evidence
-    except ImportError:  # the evidence export is a separate area; the nightly runs without it
-        return None
+def _export(cfg: CfgwatchConfig, start: datetime, end: datetime, out: Path, flow_checker: FlowChecker | None) -> Path:
+    """Write the evidence bundle for [start, end] to `out` (a .zip), as `cfgwatch export` does."""
     from cfgwatch import api
     from cfgwatch.config import DEFAULT_CONFIG_NAME
+    from cfgwatch.report import evidence
 
     config_file = cfg.base_dir / DEFAULT_CONFIG_NAME
     gathered = evidence.gather(
@@ -501,8 +496,6 @@ def run_nightly(
                 target = cfg.resolve(root) / f"cfgwatch-evidence-{cut.strftime('%Y%m%dT%H%M%SZ')}.zip"
                 try:
                     exported = _export(cfg, frm, cut, target, checker)
-                    if exported is None:
-                        notes.append("evidence export not available in this build: skipped")
                 except CfgwatchError as exc:
                     errors.append(StageError("export", str(exc)))
         finally:

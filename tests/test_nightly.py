@@ -350,17 +350,21 @@ def test_coverage_gap_counts_nights_not_runs() -> None:
 
 
 def test_export_step_writes_a_verifiable_bundle_for_the_nights_range(tmp_path: Path, cli: Cli) -> None:
-    evidence = pytest.importorskip("cfgwatch.report.evidence")  # the export area lands separately
-    verify_bundle = evidence.verify_bundle
+    from cfgwatch.report.evidence import generate_key, load_public_key, verify_bundle
 
     root = _project(tmp_path / "p", None)
+    public = load_public_key(generate_key(root / "keys" / "evidence.key"))
+    config = yaml.safe_load((root / "cfgwatch.yaml").read_text())
+    config["nightly"]["sign_key"] = "keys/evidence.key"
+    (root / "cfgwatch.yaml").write_text(yaml.safe_dump(config))
     _run(root, {"edge1": IOS_BASE}, NOW - timedelta(hours=10))
     _run(root, {"edge1": IOS_EVIL}, NOW - timedelta(hours=2), user="mallory")
     code, out, err = cli("nightly", "--no-pull", "-q", "--export-dir", "evidence", cwd=root)
     assert code == 1, (out, err)
     (bundle,) = (root / "evidence").glob("cfgwatch-evidence-*.zip")
     assert f", export {bundle}" in out.strip()
-    assert verify_bundle(bundle).ok
+    verified = verify_bundle(bundle, public)
+    assert verified.ok and verified.signature == "valid"
     with zipfile.ZipFile(bundle) as archive:
         findings = json.loads(archive.read("findings.json"))
     text = json.dumps(findings)
