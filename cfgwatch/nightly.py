@@ -498,6 +498,8 @@ def run_nightly(
                     exported = _export(cfg, frm, cut, target, checker)
                 except CfgwatchError as exc:
                     errors.append(StageError("export", str(exc)))
+                except OSError as exc:  # a full or read-only disk must not cost the night its notification
+                    errors.append(StageError("export", f"{target}: {exc.strerror or exc}"))
         finally:
             if backend is not None:
                 backend.close()
