@@ -174,3 +174,11 @@ def test_cli_formats(tmp_path: Path, fmt: str) -> None:
         assert len(list(csv.DictReader(io.StringIO(text)))) == 1
     elif fmt == "html":
         assert text.startswith("<!DOCTYPE html>") and 'data-device="fw1"' in text
+
+
+def test_empty_audit_renders_in_every_format(result: AuditResult) -> None:
+    empty = replace(result, findings=())
+    page = audit_html(empty)
+    assert "No findings." in page and "<script>" not in page and "<select" not in page
+    assert audit_csv(empty).splitlines() == [",".join(CSV_COLUMNS)]
+    assert "0 finding(s)" in audit_markdown(empty) and "| id |" not in audit_markdown(empty)

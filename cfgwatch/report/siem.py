@@ -147,10 +147,9 @@ def finding_event(finding: Finding, *, run_time: str | None = None) -> dict[str,
     destination: dict[str, Any] = {}
     if destinations:
         destination["ip"] = destinations if len(destinations) > 1 else destinations[0]
-    if not affected.ports.is_empty and not affected.ports.is_any:
-        ports = affected.ports.ports(limit=1 << 16)
-        if len(ports) == 1:
-            destination["port"] = ports[0]
+    port_ranges = affected.ports.ranges
+    if len(port_ranges) == 1 and port_ranges[0][0] == port_ranges[0][1]:
+        destination["port"] = port_ranges[0][0]
     if destination:
         event["destination"] = destination
     related = sorted(set(sources + destinations))
