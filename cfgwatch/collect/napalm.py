@@ -1,9 +1,10 @@
 """NAPALM collector: get_config(retrieve="running") through nornir-napalm.
 
 NAPALM's ios and nxos_ssh drivers talk SSH CLI; eos talks eAPI (HTTPS) and junos NETCONF. The lab
-serves SSH CLI only, so the lab runs NAPALM for cisco_ios and netmiko elsewhere. Note that NAPALM's
-ios driver drops the `! Last configuration change ... by USER` header from its output, so devices
-collected with NAPALM carry no header-derived change metadata.
+serves SSH CLI only, so the lab runs NAPALM for cisco_ios and netmiko elsewhere. NAPALM's ios driver
+drops the `! Last configuration change ... by USER` header from get_config, so for IOS the header is
+fetched with one extra `show running-config | include` and put back on top: it is the change
+metadata (who, when) the audit attributes changes with.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nornir.core.task import Result, Task
-from nornir_napalm.plugins.tasks import napalm_get
+from nornir_napalm.plugins.tasks import napalm_cli, napalm_get
 
 from cfgwatch.errors import UnknownPlatformError
 
@@ -60,7 +61,13 @@ def connection_extras(
     return {"timeout": timeout, "optional_args": optional}
 
 
-def collect_running(task: Task) -> Result:
+# platform -> (command that shows the last-change header NAPALM strips, the header's first words)
+HEADER_COMMANDS: dict[str, tuple[str, str]] = {
+    "cisco_ios": ("show running-config | include Last configuration change", "! Last configuration change"),
+}
+
+
+def collect_running(task: Task, platform: str | None = None) -> Result:
     """Nornir task: NAPALM get_config(retrieve="running"); result is the raw running config text."""
     multi = task.run(
         task=napalm_get,
@@ -68,4 +75,16 @@ def collect_running(task: Task) -> Result:
         getters_options={"config": {"retrieve": "running"}},
         name="napalm get_config",
     )
-    return Result(host=task.host, result=str(multi[0].result["config"]["running"]))
+    text = str(multi[0].result["config"]["running"])
+    header = HEADER_COMMANDS.get(platform or "")
+    if header is not None:
+        command, prefix = header
+        answer = task.run(task=napalm_cli, commands=[command], name="napalm last-change header")
+        found = [
+            line.strip()
+            for line in str(answer[0].result.get(command, "")).splitlines()
+            if line.strip().startswith(prefix)
+        ]
+        if found:
+            text = f"{found[0]}\n{text}"
+    return Result(host=task.host, result=text)

@@ -210,7 +210,7 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
             task.host.connection_options["napalm"] = ConnectionOptions(
                 extras=extras, platform=napalm_collector.driver(dev.platform)
             )
-            result = napalm_collector.collect_running(task)
+            result = napalm_collector.collect_running(task, platform=dev.platform)
         else:
             extras = netmiko_collector.connection_extras(
                 secret=job.creds.secret, sock=sock, timeout=opts.timeout, known_hosts=known, strict=strict

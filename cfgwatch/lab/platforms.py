@@ -123,6 +123,9 @@ class Platform:
             # junos display set is a conversion, not a filter
             if "display set" in pipe and self.name == "juniper_junos":
                 out = junos_display_set(self.config_text(s))
+            # like a real CLI, filtered output ends its last line before the prompt comes back
+            if out and not out.endswith("\n"):
+                out += CRLF
         return out
 
     def command(self, s: Session, low: str, cmd: str) -> str | None:
