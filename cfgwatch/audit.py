@@ -286,6 +286,19 @@ def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple
     return check
 
 
+def open_flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBackend | None]:
+    """The configured flow store and its checker (close the backend when done); none when the
+    embedded store was never filled, so an audit without flow data says `not-checked`."""
+    from cfgwatch.flows.open import open_backend
+
+    if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
+        return None, None
+    backend = open_backend(config)
+    enricher = getattr(backend, "enricher", None)
+    notes = tuple(enricher.notes()) if enricher is not None else ()
+    return make_flow_checker(config, backend, notes), backend
+
+
 def approve_finding(
     config: CfgwatchConfig,
     finding_id: str,

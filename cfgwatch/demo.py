@@ -24,14 +24,15 @@ from pathlib import Path
 import yaml
 
 from cfgwatch import api
-from cfgwatch.audit import AuditResult, make_flow_checker, run_audit
-from cfgwatch.config import load_config
+from cfgwatch.audit import AuditResult, make_flow_checker, open_flow_checker, run_audit
+from cfgwatch.config import CfgwatchConfig, load_config
 from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.open import open_backend
 from cfgwatch.flows.synth import SynthFlow, write_nfdump_csv
 from cfgwatch.lab.process import start_lab_process, stop_lab_process
 from cfgwatch.lab.state import LabState
+from cfgwatch.store import RunJournal, journal_path
 
 MARKER = ".cfgwatch-demo"
 APPROVED_DEVICE = "edge-fw-01"
@@ -52,7 +53,7 @@ class DemoResult:
     directory: Path
     audit: AuditResult
     report: Path
-    evidence: Path | None
+    evidence: Path
     seconds: float
     commits: tuple[str, ...]
 
@@ -251,7 +252,7 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
 
     report = directory / "report.html"
     report.write_text(_render_html(result), encoding="utf-8")
-    evidence: Path | None = None  # the evidence bundle step is added with the exporter
+    evidence = _export_evidence(config, directory, clock)
     commits = tuple(pair.after.commit for pair in result.pairs)
     return DemoResult(directory, result, report, evidence, time.monotonic() - began, commits)
 
@@ -260,3 +261,25 @@ def _render_html(result: AuditResult) -> str:
     from cfgwatch.report.html import audit_html
 
     return audit_html(result, title="cfgwatch demo: audit report")
+
+
+def _export_evidence(config: CfgwatchConfig, directory: Path, clock: dict[str, datetime]) -> Path:
+    """The compliance evidence bundle for the demo night (verify it with `cfgwatch export verify`)."""
+    from cfgwatch.report import evidence
+
+    checker, backend = open_flow_checker(config)
+    try:
+        gathered = evidence.gather(
+            api.open_store(config),
+            config,
+            api.project_inventory(config),
+            clock["first_pull"] - timedelta(hours=1),
+            clock["second_pull"] + timedelta(hours=1),
+            journal=RunJournal(journal_path(config.state_path)).entries(),
+            flow_checker=checker,
+            config_file=directory / "cfgwatch.yaml",
+        )
+    finally:
+        if backend is not None:
+            backend.close()
+    return evidence.write_bundle(evidence.bundle_files(gathered, None), directory / "evidence.zip")

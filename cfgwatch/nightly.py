@@ -394,19 +394,6 @@ def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
             time.sleep(min(5.0, max(deadline - time.monotonic(), 0.1)))
 
 
-def _flow_checker(cfg: CfgwatchConfig) -> tuple[FlowChecker | None, Any]:
-    """The configured flow store's checker, as `cfgwatch audit --flows` builds it; none when never filled."""
-    if cfg.flows.backend == "duckdb" and not cfg.resolve(cfg.flows.store_path(cfg.snapshots)).exists():
-        return None, None
-    from cfgwatch.audit import make_flow_checker
-    from cfgwatch.flows.open import open_backend
-
-    backend = open_backend(cfg)
-    enricher = getattr(backend, "enricher", None)
-    notes = tuple(enricher.notes) if enricher is not None else ()
-    return make_flow_checker(cfg, backend, notes), backend
-
-
 def run_nightly(
     config: CfgwatchConfig | None = None,
     *,
@@ -449,8 +436,10 @@ def run_nightly(
         backend: Any = None
         checker: FlowChecker | None = None
         if cfg.nightly.flows:
+            from cfgwatch.audit import open_flow_checker
+
             try:
-                checker, backend = _flow_checker(cfg)
+                checker, backend = open_flow_checker(cfg)
             except CfgwatchError as exc:
                 notes.append(f"flow check skipped: {exc}")
         try:

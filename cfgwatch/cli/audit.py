@@ -11,11 +11,8 @@ from typing import Annotated
 import typer
 
 from cfgwatch import api
-from cfgwatch.audit import AuditResult, FlowChecker, approve_finding, diff_range, make_flow_checker, run_audit
+from cfgwatch.audit import AuditResult, approve_finding, diff_range, open_flow_checker, run_audit
 from cfgwatch.cli.common import console, err_console, state
-from cfgwatch.config import CfgwatchConfig
-from cfgwatch.flows.backends.base import FlowBackend
-from cfgwatch.flows.open import open_backend
 from cfgwatch.report.changes import changes_json, changes_markdown, changes_text
 from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.findings import audit_json, audit_text
@@ -55,16 +52,6 @@ def _emit(text: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         err_console.print(f"wrote {output}")
-
-
-def _flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBackend | None]:
-    """The configured flow store's checker; none when the embedded store was never filled."""
-    if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
-        return None, None
-    backend = open_backend(config)
-    enricher = getattr(backend, "enricher", None)
-    notes = tuple(enricher.notes()) if enricher is not None else ()
-    return make_flow_checker(config, backend, notes), backend
 
 
 def register(app: typer.Typer) -> None:
@@ -109,7 +96,7 @@ def register(app: typer.Typer) -> None:
         config = state(ctx).config()
         store = api.open_store(config)
         inventory = api.project_inventory(config)
-        checker, backend = _flow_checker(config) if flows else (None, None)
+        checker, backend = open_flow_checker(config) if flows else (None, None)
         try:
             result = run_audit(store, config, inventory, since=since, flow_checker=checker)
         finally:

@@ -20,9 +20,11 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Replace a previous demo in that folder.")] = False,
     ) -> None:
         """The whole pipeline end to end on the built-in lab: pull, change, pull, flows, audit, report, evidence."""
-        result = run_demo(directory, force=force, say=lambda message: err_console.print(message, markup=False))
+        result = run_demo(
+            directory, force=force, say=lambda message: err_console.print(message, markup=False, soft_wrap=True)
+        )
         audit = result.audit
-        console.print(f"\ncfgwatch demo finished in {result.seconds:.1f} s", markup=False)
+        console.print(f"\ncfgwatch demo finished in {result.seconds:.1f} s", markup=False, soft_wrap=True)
         for finding in audit.findings:
             flow = finding.flow
             console.print(
@@ -32,10 +34,17 @@ def register(app: typer.Typer) -> None:
                 markup=False,
             )
         approved = sum(1 for review in audit.reviews if review.finding_id is None) if hasattr(audit, "reviews") else 0
-        console.print(f"  {approved} change(s) without a finding (approved, or no effect on traffic)", markup=False)
-        console.print(f"report:   {result.report}", markup=False)
-        if result.evidence is not None:
-            console.print(f"evidence: {result.evidence}", markup=False)
+        console.print(
+            f"  {approved} change(s) without a finding (approved, or no effect on traffic)",
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print(f"report:   {result.report}", markup=False, soft_wrap=True)
+        console.print(
+            f"evidence: {result.evidence} (check it: cfgwatch export verify {result.evidence})",
+            markup=False,
+            soft_wrap=True,
+        )
         console.print(
             f"project:  {result.directory} (try: cfgwatch -c {result.directory}/cfgwatch.yaml audit)", markup=False
         )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cfgwatch import api
-from cfgwatch.cli.audit import _flow_checker
+from cfgwatch.audit import open_flow_checker
 from cfgwatch.cli.common import err_console, state
 from cfgwatch.config import config_path
 from cfgwatch.errors import InputError
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         store = api.open_store(config)
         inventory = api.project_inventory(config)
         journal = RunJournal(journal_path(config.state_path)).entries()
-        checker, backend = _flow_checker(config) if flows else (None, None)
+        checker, backend = open_flow_checker(config) if flows else (None, None)
         try:
             evidence = gather(
                 store,
