@@ -33,11 +33,13 @@ def describe(item: FilterRule | NatRule | Binding | ObjectDef | None) -> str:
         if item.ingress or item.egress:
             parts.append(f"({','.join(item.ingress) or 'any'} -> {','.join(item.egress) or 'any'})")
         parts.append(f"match {item.match.src} -> {item.match.dst}")
-        ports = item.match.dst_ports()
-        if not ports.is_any:
-            parts.append(f"dport {ports}")
+        services = [service for service in item.match.services if not service.is_any]
+        if services:
+            parts.append(" / ".join(str(service) for service in services))
         if item.translated_src is not None:
             parts.append(f"src => {item.translated_src}")
+        if item.translated_src_ports is not None:
+            parts.append(f"sport => {item.translated_src_ports}")
         if item.translate_to_interface:
             parts.append(f"src => interface {item.translate_to_interface}")
         if item.translated_dst is not None:
