@@ -33,9 +33,9 @@ def describe(item: FilterRule | NatRule | Binding | ObjectDef | None) -> str:
         if item.ingress or item.egress:
             parts.append(f"({','.join(item.ingress) or 'any'} -> {','.join(item.egress) or 'any'})")
         parts.append(f"match {item.match.src} -> {item.match.dst}")
-        services = [service for service in item.match.services if not service.is_any]
-        if services:
-            parts.append(" / ".join(str(service) for service in services))
+        specific = [service for service in item.match.services if not service.is_any]
+        if specific:
+            parts.append(" / ".join(str(service) for service in specific))
         if item.translated_src is not None:
             parts.append(f"src => {item.translated_src}")
         if item.translated_src_ports is not None:
