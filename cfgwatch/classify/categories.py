@@ -65,6 +65,9 @@ class Judgement:
     categories: frozenset[str]
     proxy_port: bool
     affected: Affected
+    # (category, view) pairs behind the categories: a modified NAT enables something new when a pair
+    # is new (e.g. the same host exposed on another public port), even if `affected` looks the same
+    paths: frozenset[tuple[str, NatView]] = frozenset()
 
 
 NOTHING = Judgement(frozenset(), False, Affected())
@@ -73,7 +76,13 @@ NOTHING = Judgement(frozenset(), False, Affected())
 def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
     """Public addresses a rule names specifically (all of the Internet is not a specific destination)."""
     public = networks.public_part(addresses)
-    if public == networks.public_part(ANY_ADDRESS):
+    everything = networks.public_part(ANY_ADDRESS)
+    # "any" of one family (nftables `ip daddr` absent, an IPv4-only any) is not specific either
+    v4_whole = not public.v4 or public.v4 == everything.v4
+    v6_whole = not public.v6 or public.v6 == everything.v6
+    if (public.v4 or public.v6) and v4_whole and v6_whole:
+        public = EMPTY_ADDRESS
+    if public.is_empty and not addresses.fqdns:
         return EMPTY_ADDRESS
     if addresses.fqdns:
         return public | AddressSet(fqdns=addresses.fqdns)
@@ -95,6 +104,7 @@ def _is_proxy(ports: PortSet | None, networks: Networks) -> bool:
 
 def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     categories: set[str] = set()
+    paths: set[tuple[str, NatView]] = set()
     proxy = False
     affected = Affected()
     for view in nat_views(rule):
@@ -109,6 +119,7 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
         )
         if not internal_src.is_empty and not egress_target.is_empty:
             categories.add(r.EGRESS_FORWARD)
+            paths.add((r.EGRESS_FORWARD, view))
             internal_src = _same_family(internal_src, egress_target)
             translated = view.translated_src or view.translated_dst or EMPTY_ADDRESS
             affected = Affected(internal=internal_src, public=egress_target, translated=translated, ports=ports)
@@ -119,6 +130,7 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
             reachable = view.dst.is_any or not (view.dst - networks.internal).is_empty
             if not inside_target.is_empty and exposed_from_outside and reachable:
                 categories.add(r.INBOUND_EXPOSURE)
+                paths.add((r.INBOUND_EXPOSURE, view))
                 if r.EGRESS_FORWARD not in categories:
                     public_side = networks.public_part(view.dst) | networks.org_part(view.dst)
                     affected = Affected(
@@ -128,7 +140,7 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
                         ports=ports,
                     )
                 proxy = proxy or _is_proxy(ports, networks) or _is_proxy(view.dst_ports, networks)
-    return Judgement(frozenset(categories), proxy, affected)
+    return Judgement(frozenset(categories), proxy, affected, frozenset(paths))
 
 
 def judge_filter_change(change: RuleChange, networks: Networks) -> Judgement:
@@ -151,14 +163,25 @@ def judge_filter_change(change: RuleChange, networks: Networks) -> Judgement:
         inside_dst = dst & (networks.internal | networks.org_public)
         if not networks.public_part(src).is_empty and not inside_dst.is_empty and not dst.is_any:
             categories.add(r.INBOUND_EXPOSURE)
+            proxy = proxy or _is_proxy(ports, networks)
             if r.EGRESS_FORWARD not in categories:
+                # as for a port forward: `public` is what outsiders reach (our exposed org-public
+                # addresses) plus any specific public sources; all of the Internet is not recorded
                 affected = Affected(
-                    internal=networks.internal_part(inside_dst), public=networks.public_part(src), ports=ports
+                    internal=networks.internal_part(inside_dst),
+                    public=networks.org_part(inside_dst) | _specific_public(src, networks),
+                    ports=ports,
                 )
         if affected == Affected():
             affected = Affected(internal=internal_src, public=specific, ports=ports)
     if delta.narrowed:
         categories.add(r.ACL_NARROWED)
+        if affected == Affected():  # what lost its path: the flow check and reports still need it
+            affected = Affected(
+                internal=networks.internal_part(delta.narrowed_src()),
+                public=_specific_public(delta.narrowed_dst(), networks),
+                ports=delta.narrowed_dst_ports(),
+            )
     return Judgement(frozenset(categories), proxy, affected)
 
 
@@ -185,10 +208,17 @@ def classify_change(change: RuleChange, networks: Networks) -> RuleChange:
                 else NOTHING
             )
             for category in new.categories:
-                if category not in old.categories or new.affected != old.affected:
+                new_paths = {path for path in new.paths if path[0] == category}
+                if category not in old.categories or new.affected != old.affected or not new_paths <= old.paths:
                     categories.add(category)
             if categories & {r.EGRESS_FORWARD, r.INBOUND_EXPOSURE}:
                 proxy, affected = new.proxy_port, new.affected
+        if affected == Affected():
+            # a removal (or a change that enables nothing new) still records what the rule covered:
+            # removing a port forward is evidence too, and the report names the hosts it concerned
+            rule = change.after if isinstance(change.after, NatRule) and change.after.enabled else change.before
+            if isinstance(rule, NatRule):
+                affected = judge_nat(rule, networks).affected
     elif change.family == "binding":
         categories.add(r.BINDING_CHANGED)
     elif change.family == "object":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from cfgwatch.classify.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
@@ -128,7 +129,7 @@ class _Differ:
         renamed: dict[str, str] = {}
         for old_key in list(removed):
             for new_key in added:
-                if old_keyed[old_key] == new_keyed[new_key]:
+                if _same_meaning(old_keyed[old_key], new_keyed[new_key]):
                     removed.remove(old_key)
                     added.remove(new_key)
                     renamed[old_key] = new_key
@@ -136,25 +137,30 @@ class _Differ:
         if renamed:
             old_keyed = {renamed.get(key, key): rule for key, rule in old_keyed.items()}
         common = [key for key in old_keyed if key in new_keyed]
-        modified = [key for key in common if old_keyed[key] != new_keyed[key]]
-        moved = _moved_keys(
-            [key for key in old_keyed if key in new_keyed], [key for key in new_keyed if key in old_keyed]
+        modified = [key for key in common if not _same_meaning(old_keyed[key], new_keyed[key])]
+        old_order = [key for key in old_keyed if key in new_keyed]
+        new_order = [key for key in new_keyed if key in old_keyed]
+        # the LIS tie-break picks a different member of a swapped pair in each direction: choose between
+        # both answers by a direction-independent rule so diff(b, a) stays the inverse of diff(a, b)
+        moved = min(
+            _moved_keys(old_order, new_order), _moved_keys(new_order, old_order), key=lambda m: (len(m), sorted(m))
         )
 
         zones = ZoneIndex()
         compiled_old = CompiledList.build(old_rules, zones)
         compiled_new = CompiledList.build(new_rules, zones)
 
-        def delta_for(*rules: FilterRule | None) -> SpaceDelta:
-            regions = [box for rule in rules if rule is not None for box in rule_boxes(rule, zones)]
-            return compare_in_region(compiled_old, compiled_new, regions)
+        def delta_for(old: FilterRule | None, new: FilterRule | None) -> SpaceDelta:
+            regions = [box for rule in (old, new) if rule is not None for box in rule_boxes(rule, zones)]
+            owners = (compiled_old.index_of(old), compiled_new.index_of(new))
+            return compare_in_region(compiled_old, compiled_new, regions, owners)
 
         for key in removed:
             rule = old_keyed[key]
-            self.record(ChangeType.REMOVED, "filter", key, rule, None, delta=delta_for(rule))
+            self.record(ChangeType.REMOVED, "filter", key, rule, None, delta=delta_for(rule, None))
         for key in added:
             rule = new_keyed[key]
-            self.record(ChangeType.ADDED, "filter", key, None, rule, delta=delta_for(rule))
+            self.record(ChangeType.ADDED, "filter", key, None, rule, delta=delta_for(None, rule))
         for key in modified:
             old, new = old_keyed[key], new_keyed[key]
             reasons = self._object_reasons(old, new)
@@ -163,7 +169,7 @@ class _Differ:
             if key in modified:
                 continue
             old, new = old_keyed[key], new_keyed[key]
-            delta = delta_for(new)
+            delta = delta_for(old, new)
             if delta.widened or delta.narrowed:
                 reasons = ("moved within the list, which changes what it permits",)
                 self.record(ChangeType.MODIFIED, "filter", key, old, new, reasons, delta)
@@ -204,6 +210,12 @@ class _Differ:
             self.record(ChangeType.REMOVED, "binding", key, old_keyed[key], None)
         for key in new_keyed.keys() - old_keyed.keys():
             self.record(ChangeType.ADDED, "binding", key, None, new_keyed[key])
+
+
+def _same_meaning(old: FilterRule, new: FilterRule) -> bool:
+    """Equal rules, or rules that differ only in their name (a renamed Junos term / SRX or PAN-OS policy):
+    renaming, like renumbering, changes nothing a filter does."""
+    return old == new or (old.name != new.name and replace(old, name=None) == replace(new, name=None))
 
 
 def _moved_keys(old_order: Sequence[str], new_order: Sequence[str]) -> list[str]:
