@@ -126,15 +126,19 @@ class _Differ:
         removed = [key for key in old_keyed if key not in new_keyed]
         added = [key for key in new_keyed if key not in old_keyed]
         # same meaning under other object names: not a change (re-key the old entry, keep its order)
+        # (bucketed by meaning, so renaming every term of a large filter stays linear)
         renamed: dict[str, str] = {}
-        for old_key in list(removed):
-            for new_key in added:
-                if _same_meaning(old_keyed[old_key], new_keyed[new_key]):
-                    removed.remove(old_key)
-                    added.remove(new_key)
-                    renamed[old_key] = new_key
-                    break
+        candidates: dict[FilterRule, list[str]] = defaultdict(list)
+        for new_key in added:
+            candidates[replace(new_keyed[new_key], name=None)].append(new_key)
+        for old_key in removed:
+            bucket = candidates.get(replace(old_keyed[old_key], name=None))
+            if bucket:
+                renamed[old_key] = bucket.pop(0)
         if renamed:
+            paired = set(renamed.values())
+            removed = [key for key in removed if key not in renamed]
+            added = [key for key in added if key not in paired]
             old_keyed = {renamed.get(key, key): rule for key, rule in old_keyed.items()}
         common = [key for key in old_keyed if key in new_keyed]
         modified = [key for key in common if not _same_meaning(old_keyed[key], new_keyed[key])]
