@@ -244,6 +244,7 @@ class _Table:
     name: str
     chains: dict[str, _Chain] = field(default_factory=dict)
     sets: dict[str, AddressSet | PortSet] = field(default_factory=dict)
+    set_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # nft set name -> first, last line
 
 
 _BUILTIN = {
@@ -587,6 +588,7 @@ class _NftParser:
                 joined = " ".join(set_buffer)
                 if joined.count("{") <= joined.count("}"):
                     table.sets[set_name] = self._set_value(set_type, joined, set_line)
+                    table.set_spans[set_name] = (set_line, number)
                     set_name, set_buffer = None, []
                 continue
             if depth_extra:
@@ -618,6 +620,7 @@ class _NftParser:
                     set_type = "map" if words[0] == "map" else ""
                     if line.count("{") == line.count("}"):
                         table.sets[set_name] = self._set_value(set_type, line, number)
+                        table.set_spans[set_name] = (number, number)
                         set_name, set_buffer = None, []
                 elif line.endswith("{"):
                     depth_extra = 1
@@ -894,17 +897,15 @@ class _Builder:
 
     def _table(self, table: _Table) -> None:
         for name, value in table.sets.items():
+            span = table.set_spans.get(name)
+            source = SourceRef(span[0], span[1]) if span else None
+            context = f"{table.family} {table.name}"
             if isinstance(value, AddressSet):
-                self.objects.append(
-                    ObjectDef(name, "address-set", value.named(name), context=f"{table.family} {table.name}")
-                )
+                self.objects.append(ObjectDef(name, "address-set", value.named(name), context=context, source=source))
             else:
                 self.objects.append(
                     ObjectDef(
-                        name,
-                        "service-set",
-                        services=(Service(6, ANY_PORTS, value),),
-                        context=f"{table.family} {table.name}",
+                        name, "service-set", services=(Service(6, ANY_PORTS, value),), context=context, source=source
                     )
                 )
         reached: set[str] = set()
