@@ -587,11 +587,33 @@ def test_renaming_and_reordering_real_junos_terms() -> None:
     # mail and web permits are disjoint (different ports): swapping them is no change
     swapped = _move_term_before(text, "permit-web-services", "permit-mail-services")
     assert _diff_text("juniper_junos", text, swapped) == ()
-    # the default deny moved above the web permits: web is no longer permitted
-    denied = _move_term_before(text, "default-deny", "permit-web-services")
-    (change,) = _diff_text("juniper_junos", text, denied)
-    assert change.change.value == "modified" and change.rule.name == "default-deny"
-    assert change.categories == (NARROWED,)
+    # edge-outbound: the default accept moved above the bogon/RFC 1918 discard opens those destinations
+    opened = _move_term_before(text, "default-accept", "deny-to-bad-destinations")
+    (change,) = _diff_text("juniper_junos", text, opened)
+    assert change.change.value == "modified" and change.rule.name == "default-accept"
+    # any source, now reaching the public documentation ranges (egress) and RFC 1918 space (inbound)
+    assert change.categories == (EGRESS, INBOUND, WIDENED)
+    assert change.affected.public.ranges() == [
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+    ]
     assert change.delta is not None
-    web_servers = AddressSet.parse("200.1.1.1/32", "200.1.1.2/32")
-    assert (web_servers - change.delta.narrowed_dst()).is_empty
+    assert change.delta.widened_dst() == AddressSet.parse(
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
