@@ -11,15 +11,22 @@ error text passes through a scrubber that removes the device's password and secr
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import multiprocessing
+import multiprocessing.context
+import os
 import random
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from nornir.core import Nornir
@@ -134,17 +141,49 @@ _known_hosts_lock = threading.Lock()
 
 
 def _remember_key(path: Path, hostname: str, port: int, key: paramiko.PKey) -> None:
-    """Trust on first use: append the key unless known_hosts already has one for this host."""
+    """Trust on first use: append the key unless known_hosts already has one for this host.
+
+    Threads take a lock and processes an flock on the file itself, so concurrent pulls never write the
+    same host twice or interleave lines.
+    """
     name = _host_key_name(hostname, port)
     with _known_hosts_lock:
-        keys = paramiko.HostKeys()
-        if path.exists():
-            keys.load(str(path))
-        if keys.lookup(name):
-            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            keys = paramiko.HostKeys()
+            keys.load(str(path))
+            if keys.lookup(name):
+                return
             fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+            fh.flush()
+
+
+def pin_host_keys(devices: Sequence[tuple[Device, Path]], directory: Path) -> dict[str, Path | None]:
+    """Write one small known_hosts file per device holding only that device's keys; None if the source is absent.
+
+    paramiko parses the whole known_hosts file (and builds every key) on each connection and looks hosts
+    up linearly: with hundreds of devices that is most of a pull's client CPU. Each known_hosts source is
+    parsed once here instead. A per-device file also means paramiko's AutoAddPolicy (trust on first use)
+    rewrites a throw-away copy rather than racing other sessions on the user's file; the real file is
+    appended to by _remember_key. Hashed entries match as in paramiko, since lookup is paramiko's own.
+    """
+    loaded: dict[Path, paramiko.HostKeys | None] = {}
+    pinned: dict[str, Path | None] = {}
+    for index, (dev, source) in enumerate(devices):
+        if source not in loaded:
+            loaded[source] = paramiko.HostKeys(str(source)) if source.is_file() else None
+        keys = loaded[source]
+        if keys is None:
+            pinned[dev.name] = None
+            continue
+        name = _host_key_name(dev.hostname, dev.port)
+        found = keys.lookup(name)
+        lines = [f"{name} {kind} {found[kind].get_base64()}\n" for kind in found] if found else []
+        target = directory / f"{index}.known_hosts"
+        target.write_text("".join(lines), encoding="utf-8")
+        pinned[dev.name] = target
+    return pinned
 
 
 def _server_key(task: Task, conn_name: str) -> paramiko.PKey | None:
@@ -171,19 +210,22 @@ def known_hosts_for(device: Device, options: PullOptions) -> Path:
 # --------------------------------------------------------------------------------------------- one device
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Job:
+    """Everything one device's collection needs; picklable, so a job can run in a worker process."""
+
     device: Device
     creds: Credentials
     options: PullOptions
-    known_hosts: Path
+    known_hosts: Path  # the user's file: error text names it, trust on first use appends to it
+    host_keys: Path | None  # this device's pinned copy (pin_host_keys); None when known_hosts is absent
 
 
 def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
     """One try: returns (text, "", "") on success, else (None, reason, detail)."""
     dev, opts = job.device, job.options
     strict = not opts.trust_on_first_use
-    known = str(job.known_hosts) if job.known_hosts.exists() else None
+    known = str(job.host_keys) if job.host_keys is not None else None
     if strict and known is None:
         return None, "hostkey", f"known_hosts file {job.known_hosts} not found (or pull with --trust-on-first-use)"
     try:
@@ -293,27 +335,21 @@ def _check_collectable(device: Device) -> None:
         )
 
 
-def collect(
-    devices: Sequence[Device],
-    options: PullOptions | None = None,
-    *,
-    progress: PullProgress | None = None,
-) -> list[DeviceOutcome]:
-    """Collect every device's running config in parallel (Nornir ThreadedRunner); outcomes in input order.
+def _crashed(job: _Job, exc: BaseException | None, where: str) -> DeviceOutcome:
+    """The outcome of a device whose task never produced one (a bug, a dead worker): still data, never lost."""
+    detail = _scrub(f"internal error ({where}): {type(exc).__name__}: {_one_line(str(exc))}", job.creds)
+    failure = DeviceFailure(job.device.name, "error", detail)
+    return DeviceOutcome(job.device.name, job.device.platform, job.device.collector, failure, 0, 0.0)
 
-    Raises ConfigError before connecting anywhere if a device has no usable platform/collector or its
-    credentials cannot be resolved (an unset environment variable, an unreadable file).
-    """
-    opts = options or PullOptions()
-    jobs: dict[str, _Job] = {}
-    for dev in devices:
-        _check_collectable(dev)
-        jobs[dev.name] = _Job(dev, resolve_credentials(dev), opts, known_hosts_for(dev, opts))
-    if not jobs:
-        return []
+
+def _collect_threads(
+    jobs: Sequence[_Job], workers: int, report: Callable[[DeviceOutcome], None]
+) -> list[DeviceOutcome]:
+    """Run the jobs through Nornir's ThreadedRunner in this process; outcomes in job order."""
+    by_name = {job.device.name: job for job in jobs}
     ConnectionPluginRegister.auto_register()
     hosts = Hosts()
-    for name, job in jobs.items():
+    for name, job in by_name.items():
         hosts[name] = Host(
             name=name,
             hostname=job.device.hostname,
@@ -324,9 +360,126 @@ def collect(
         )
     nr = Nornir(
         inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
-        runner=ThreadedRunner(num_workers=min(opts.workers, len(jobs))),
+        runner=ThreadedRunner(num_workers=max(1, min(workers, len(by_name)))),
         config=Config(logging={"enabled": False}),  # type: ignore[arg-type]
     )
+    aggregated = nr.run(task=_pull_one, jobs=by_name, report=report, raise_on_error=False)
+    outcomes: list[DeviceOutcome] = []
+    for name, job in by_name.items():
+        multi = aggregated.get(name)
+        result = multi[0].result if multi else None
+        if isinstance(result, DeviceOutcome):
+            outcomes.append(result)
+        else:
+            outcomes.append(_crashed(job, multi[0].exception if multi else None, "task"))
+    return outcomes
+
+
+# ------------------------------------------------------------------------------------- worker processes
+# One Python process holds one GIL: paramiko's packet handling and netmiko's 10 ms read polling of a few
+# hundred sessions keep it busy. Past a core's worth of sessions, the device list is sharded across
+# worker processes, each running the same threaded collection on its shard. Workers only collect: the
+# parent sanitizes and writes the one commit of the run.
+
+# Fewest devices worth a worker process of their own (a worker costs a fork and ~60 MB).
+DEVICES_PER_PROCESS = 40
+_progress_queue: Any = None  # set in each worker process by _init_worker
+
+
+def processes_for(devices: int, requested: int = 0) -> int:
+    """Worker processes for a pull: `requested` if >= 1, else one per core but none for fewer devices than
+    DEVICES_PER_PROCESS each; never more than there are devices. 1 means collect in this process."""
+    if requested >= 1:
+        return max(1, min(requested, devices))
+    return max(1, min(os.cpu_count() or 1, devices // DEVICES_PER_PROCESS))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """forkserver where there is one (children fork from a clean, single-threaded server that imported
+    the collectors once), else spawn. Never plain fork: the parent may be running threads."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _init_worker(queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _run_shard(jobs: list[_Job], workers: int) -> list[DeviceOutcome]:
+    """Worker process: collect one shard; each finished device goes to the parent's progress queue."""
+
+    def report(outcome: DeviceOutcome) -> None:
+        if _progress_queue is not None:
+            _progress_queue.put(replace(outcome, text=None))
+
+    return _collect_threads(jobs, workers, report)
+
+
+def _collect_processes(
+    jobs: Sequence[_Job], processes: int, workers: int, report: Callable[[DeviceOutcome], None]
+) -> list[DeviceOutcome]:
+    """Shard the jobs round-robin (so platforms mix) over worker processes; outcomes in job order."""
+    ctx = _context()
+    shards = [list(jobs[i::processes]) for i in range(processes)]
+    per_process = max(1, -(-workers // processes))
+    queue = ctx.Queue()
+    reported: set[str] = set()
+
+    def relay() -> None:
+        while (outcome := queue.get()) is not None:
+            reported.add(outcome.name)
+            report(outcome)
+
+    relay_thread = threading.Thread(target=relay, name="cfgwatch-pull-progress", daemon=True)
+    relay_thread.start()
+    results: dict[str, DeviceOutcome] = {}
+    try:
+        with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+            futures = [pool.submit(_run_shard, shard, per_process) for shard in shards]
+            for shard, future in zip(shards, futures, strict=True):
+                try:
+                    results.update((o.name, o) for o in future.result())
+                except Exception as exc:  # a worker died (killed, out of memory): its devices fail as data
+                    results.update((job.device.name, _crashed(job, exc, "worker process")) for job in shard)
+    finally:
+        queue.put(None)  # after the pool has shut down, so every worker's progress is already queued
+        relay_thread.join()
+        queue.close()
+    for job in jobs:
+        if job.device.name not in reported:
+            report(results[job.device.name])
+    return [results[job.device.name] for job in jobs]
+
+
+# --------------------------------------------------------------------------------------------- entry points
+
+
+def collect(
+    devices: Sequence[Device],
+    options: PullOptions | None = None,
+    *,
+    progress: PullProgress | None = None,
+) -> list[DeviceOutcome]:
+    """Collect every device's running config in parallel; outcomes in input order.
+
+    Nornir's ThreadedRunner runs the sessions (`options.workers` in all); with more than one process
+    (`options.processes`, 0 = processes_for's choice) the devices are sharded across worker processes
+    and `progress` is called from a relay thread, with outcomes whose `text` is left out.
+
+    Raises ConfigError before connecting anywhere if a device has no usable platform/collector or its
+    credentials cannot be resolved (an unset environment variable, an unreadable file).
+    """
+    opts = options or PullOptions()
+    resolved: list[tuple[Device, Credentials, Path]] = []
+    for dev in devices:
+        _check_collectable(dev)
+        resolved.append((dev, resolve_credentials(dev), known_hosts_for(dev, opts)))
+    if not resolved:
+        return []
     lock = threading.Lock()
     done = [0]
 
@@ -335,21 +488,15 @@ def collect(
             done[0] += 1
             count = done[0]
         if progress is not None:
-            progress(outcome, count, len(jobs))
+            progress(outcome, count, len(resolved))
 
-    aggregated = nr.run(task=_pull_one, jobs=jobs, report=report, raise_on_error=False)
-    outcomes: list[DeviceOutcome] = []
-    for name, job in jobs.items():
-        multi = aggregated.get(name)
-        result = multi[0].result if multi else None
-        if isinstance(result, DeviceOutcome):
-            outcomes.append(result)
-        else:  # the task itself crashed (a bug): still an outcome, never silently lost
-            exc = multi[0].exception if multi else None
-            detail = _scrub(f"internal error: {type(exc).__name__}: {_one_line(str(exc))}", job.creds)
-            failure = DeviceFailure(name, "error", detail)
-            outcomes.append(DeviceOutcome(name, job.device.platform, job.device.collector, failure, 0, 0.0))
-    return outcomes
+    with tempfile.TemporaryDirectory(prefix="cfgwatch-known-hosts-") as tmp:
+        pinned = pin_host_keys([(dev, known) for dev, _, known in resolved], Path(tmp))
+        jobs = [_Job(dev, creds, opts, known, pinned[dev.name]) for dev, creds, known in resolved]
+        processes = processes_for(len(jobs), opts.processes)
+        if processes == 1:
+            return _collect_threads(jobs, opts.workers, report)
+        return _collect_processes(jobs, processes, opts.workers, report)
 
 
 def pull(
