@@ -38,6 +38,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import Diagnostics, complement, lenient_protocol, parse_address
 from cfgwatch.vendors.base import ParserInfo
 
@@ -1066,6 +1067,7 @@ def _port_token(protocol: int, token: str) -> Service | None:
     return Service(protocol, src, dst)
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """FortiOS `show` / backup text to a RuleSet (never raises on bad input)."""
     diags = Diagnostics()

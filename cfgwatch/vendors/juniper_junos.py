@@ -46,6 +46,7 @@ from cfgwatch.model import (
     protocol_number,
 )
 from cfgwatch.model.ports import PORT_PROTOCOLS
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
 from cfgwatch.vendors._junos_tree import FlatConfig, Path, Stmt, expand_groups, flatten, parse_address
 from cfgwatch.vendors.base import ParserInfo
@@ -1153,6 +1154,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 # ---------------------------------------------------------------------------------------------
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """Junos config text (curly or set form, or both mixed) -> RuleSet."""
     flat, lines = flatten(text)

@@ -34,6 +34,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.addresses import ANY_ADDRESS
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     V4_ALL,
     V6_ALL,
@@ -1066,6 +1067,7 @@ class _Builder:
         )
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """iptables-save or `nft list ruleset` text to a RuleSet (never raises on bad input)."""
     diags = Diagnostics()

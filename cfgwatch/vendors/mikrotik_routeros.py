@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from cfgwatch.model import AddressSet, Binding, BindingKind, Interface, ObjectDef, PortSet, RuleSet, Service, SourceRef
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     V6_ALL,
     Diagnostics,
@@ -415,6 +416,7 @@ class _RouterOS:
         return name or None
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """RouterOS export text to a RuleSet (never raises on bad input)."""
     state = _RouterOS(text)

@@ -43,6 +43,7 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address
 from cfgwatch.vendors.base import ParserInfo
 
@@ -691,6 +692,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 # ---------------------------------------------------------------------------------------------
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
     lines = text.splitlines()

@@ -35,6 +35,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import Diagnostics, complement, lenient_protocol, negated, parse_address, port_set
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
@@ -497,6 +498,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
     return out
 
 
+@paused_gc
 def parse(text: str) -> RuleSet:
     """VyOS set-command (or curly) configuration to a RuleSet (never raises on bad input)."""
     state = _VyOS(text)
