@@ -8,7 +8,12 @@ few substrings can start one. A 50k-line config is one Python loop over its line
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Container
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import accumulate
+from typing import Protocol
 
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
@@ -23,6 +28,10 @@ _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
 _ROS_CONTINUATION = re.compile(r"\\\r?\n\s*")
+_PEM_WORD = "-----BEGIN "  # every _PEM_BEGIN match contains it
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# After a newline: a line that may change the brace, FortiOS or RouterOS trackers (besides braces).
+_BLOCK_EVENT = re.compile(r"\n\s*(?:config |edit |next|end|/)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +112,7 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
-def _meaning(rule: R.Rule, m: re.Match[str], inner: str, ctx: _Ctx) -> tuple[str, str]:
+def _meaning(rule: R.Rule, m: re.Match[str], inner: str, ctx: _Context) -> tuple[str, str]:
     """(marker kind, fingerprint material): what a secret *means*, so only real changes change it."""
     if rule.name.startswith("fortios") and inner[:4].upper() == "ENC " and not inner[4:].startswith(("SH2", "AK1")):
         # FortiOS re-encrypts ENC values with a fresh IV on every read: the ciphertext says nothing
@@ -144,6 +153,12 @@ def _try_junos9(value: str) -> str | None:
     return decoded if decoded and decoded.isprintable() else None
 
 
+class _Context(Protocol):
+    """What the rule guards and the FortiOS fingerprint ask about the block a line sits in."""
+
+    def get(self, tracker: str) -> str: ...
+
+
 class _Redactor:
     """Applies one platform's rules to lines, counting redactions."""
 
@@ -152,17 +167,32 @@ class _Redactor:
         self.key = key
         self.count = 0
         self.hits: list[str] = []  # rule names, in order (the audit reports them)
+        self._words = tuple(sorted({word for rule in rules for word in rule.need}))
+        self._by_words: dict[tuple[str, ...], tuple[R.Rule, ...]] = {}
 
-    def line(self, line: str, ctx: _Ctx) -> str:
-        for rule in self.rules:
-            if rule.guard is not None and not rule.guard[1].search(ctx.get(rule.guard[0])):
-                continue
+    def _candidates(self, low: str) -> tuple[R.Rule, ...]:
+        """The rules that can match a line, in order: a rule whose ``need`` words are all absent cannot."""
+        present = tuple([word for word in self._words if word in low])
+        rules = self._by_words.get(present)
+        if rules is None:
+            have = set(present)
+            rules = tuple(rule for rule in self.rules if not rule.need or have.intersection(rule.need))
+            self._by_words[present] = rules
+        return rules
+
+    def line(self, line: str, ctx: _Context) -> str:
+        # Candidates are chosen once from the line as it comes in: a replacement only swaps a value for
+        # a marker, so it can remove needed words but never add one, and a surplus rule just misses.
+        # Non-ASCII lines run every rule (IGNORECASE also folds e.g. U+212A KELVIN SIGN to "k").
+        for rule in self._candidates(line.lower()) if line.isascii() else self.rules:
             if rule.pattern.search(line) is None:
+                continue
+            if rule.guard is not None and not rule.guard[1].search(ctx.get(rule.guard[0])):
                 continue
             line = rule.pattern.sub(lambda m, rule=rule: self._replace(rule, m, ctx), line)  # type: ignore[misc]
         return line
 
-    def _replace(self, rule: R.Rule, m: re.Match[str], ctx: _Ctx) -> str:
+    def _replace(self, rule: R.Rule, m: re.Match[str], ctx: _Context) -> str:
         value = m.group("v")
         whole = m.group(0)
         if not value or is_marker(value):
@@ -227,57 +257,243 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
             notes.append("RouterOS line continuations joined")
             text = joined
 
-    redactor = _Redactor(R.rules_for(canonical), key)
-    ctx = _Ctx()
-    out: list[str] = []
+    rules = R.rules_for(canonical)
+    redactor = _Redactor(rules, key)
+    lines = text.split("\n")
+    index = _LineIndex(text, lines)
+    special = index.special(_gate_words(canonical))
+    # Every other line can only lose trailing blanks: it holds no volatile hint, no private key,
+    # and none of the words a secret rule needs.
+    out: list[str | None] = [line.rstrip() for line in lines]
+    eff: dict[int, str | None] = {}  # what the block trackers see for a special line (None: nothing)
+    ctx = _LazyCtx(lines, eff, index, special)
     found: list[tuple[int, ChangeMetadata]] = []
-    pem_at: int | None = None  # index in out of the line waiting for a private key's marker
-    pem_body: list[str] = []
-    pem_xml = False
-    trigger = R.TRIGGER.search
+    skip_to = -1  # last line of a private key block already consumed
+    volatile = index.volatile
 
-    for number, line in enumerate(text.split("\n"), start=1):
-        if pem_at is not None:
-            end = _PEM_END.search(line)
-            if end is None:
-                pem_body.append(line.strip())
-                continue
-            pem_body.append(line[: end.start()].strip())
-            out[pem_at] += redactor.pem("".join(pem_body), pem_xml) + line[end.end() :].rstrip()
-            pem_at = None
-            pem_body = []
+    for i in special:
+        if i <= skip_to:
             continue
+        line = lines[i]
         if len(line) > MAX_LINE:
-            notes.append(f"line {number}: {len(line)} characters (over {MAX_LINE}) replaced by a fingerprint marker")
+            notes.append(f"line {i + 1}: {len(line)} characters (over {MAX_LINE}) replaced by a fingerprint marker")
             redactor.count += 1
-            out.append(marker("oversize", fingerprint(key, "oversize", line)))
+            out[i] = marker("oversize", fingerprint(key, "oversize", line))
+            eff[i] = None
             continue
-        kept = _volatile(line, found)
+        kept = _volatile(line, found) if i in volatile else line
         if kept is None:
+            out[i] = eff[i] = None
             continue
-        line = kept
-        begin = _PEM_BEGIN.search(line)
+        begin = _PEM_BEGIN.search(kept)
         if begin is not None:
-            end = _PEM_END.search(line, begin.end())
-            prefix = line[: begin.start()]
+            end = _PEM_END.search(kept, begin.end())
+            prefix = kept[: begin.start()]
             xml = prefix.rstrip().endswith(">")
-            if end is not None:
-                line = prefix + redactor.pem(line[begin.end() : end.start()], xml) + line[end.end() :]
-            else:
-                ctx.update(prefix)
-                out.append(prefix)
-                pem_at, pem_body, pem_xml = len(out) - 1, [line[begin.end() :].strip()], xml
+            if end is None:
+                eff[i] = prefix
+                skip_to = _pem_block(i, prefix, kept[begin.end() :].strip(), xml, lines, out, eff, redactor, notes)
                 continue
-        ctx.update(line)
-        if trigger(line):
-            line = redactor.line(line, ctx)
-        out.append(line.rstrip())
-    if pem_at is not None:
-        out[pem_at] += redactor.pem("".join(pem_body), pem_xml)
-        notes.append("unterminated private key block: redacted to the end of the input")
+            kept = prefix + redactor.pem(kept[begin.end() : end.start()], xml) + kept[end.end() :]
+        eff[i] = kept
+        if R.triggered(kept.lower()) if kept.isascii() else R.TRIGGER.search(kept):
+            ctx.at(i, kept)
+            kept = redactor.line(kept, ctx)
+        out[i] = kept.rstrip()
 
-    while out and not out[-1]:
-        out.pop()
-    result = "\n".join(out) + ("\n" if out else "")
+    final = [line for line in out if line is not None]
+    while final and not final[-1]:
+        final.pop()
+    result = "\n".join(final) + ("\n" if final else "")
     metadata = min(found, key=lambda item: item[0])[1] if found else None
     return Sanitized(result, metadata, redactor.count, tuple(notes))
+
+
+def _pem_block(
+    at: int,
+    prefix: str,
+    first: str,
+    xml: bool,
+    lines: list[str],
+    out: list[str | None],
+    eff: dict[int, str | None],
+    redactor: _Redactor,
+    notes: list[str],
+) -> int:
+    """Swallow a private key that starts on line ``at`` into one marker; returns its last line."""
+    body = [first]
+    for j in range(at + 1, len(lines)):
+        line = lines[j]
+        out[j] = eff[j] = None
+        end = _PEM_END.search(line)
+        if end is None:
+            body.append(line.strip())
+            continue
+        body.append(line[: end.start()].strip())
+        out[at] = prefix + redactor.pem("".join(body), xml) + line[end.end() :].rstrip()
+        return j
+    out[at] = prefix + redactor.pem("".join(body), xml)
+    notes.append("unterminated private key block: redacted to the end of the input")
+    return len(lines)
+
+
+@cache
+def _gate_words(canonical: str | None) -> tuple[str, ...] | None:
+    return R.gate_words(R.rules_for(canonical))
+
+
+class _LineIndex:
+    """Where things are in a text, found with whole-text searches instead of a Python loop per line.
+
+    Each finder returns line numbers (0-based) of a *superset* of the lines that can need work: the
+    per-line code then decides exactly, so a false hit costs time, never output.
+    """
+
+    def __init__(self, text: str, lines: list[str]) -> None:
+        self.text = text
+        self.lines = lines
+        self.starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))  # offset of each line
+        self.nonascii: frozenset[int] = frozenset()
+        self.volatile: Container[int] = ()  # lines that may be volatile (set by special())
+        if not text.isascii():
+            self.nonascii = frozenset(self.matching(_NON_ASCII, text))
+
+    def containing(self, word: str, text: str, into: set[int]) -> None:
+        """Add the lines of ``text`` (same line offsets as self.text) that contain ``word``."""
+        find, starts, last = text.find, self.starts, len(self.lines) - 1
+        pos = find(word)
+        while pos != -1:
+            i = bisect_right(starts, pos) - 1
+            into.add(i)
+            if i >= last:
+                return
+            pos = find(word, starts[i + 1])
+
+    def matching(self, pattern: re.Pattern[str], text: str) -> list[int]:
+        """Lines where a match of ``pattern`` in ``text`` starts.
+
+        ``text`` is self.text, or ``"\\n" + self.text`` for a pattern that begins with a newline: there
+        the newline at offset ``starts[i]`` is the one in front of line i, so the offsets still fit.
+        """
+        found: list[int] = []
+        search, starts, last = pattern.search, self.starts, len(self.lines) - 1
+        m = search(text)
+        while m is not None:
+            i = bisect_right(starts, m.start()) - 1
+            found.append(i)
+            if i >= last:
+                break
+            m = search(text, starts[i + 1])
+        return found
+
+    def special(self, gate: tuple[str, ...] | None) -> list[int]:
+        """Sorted lines that may be volatile, start a private key, be oversize or hold a secret."""
+        text, lines = self.text, self.lines
+        if gate is None:
+            self.volatile = range(len(lines))
+            return list(range(len(lines)))
+        volatile = set(self.matching(V.HINT_LINE_START, "\n" + text))
+        for word in V.HINT_WORDS:
+            self.containing(word, text, volatile)
+        self.volatile = volatile
+        hits = volatile | self.nonascii  # non-ASCII lines: no word shortcut, the full rules decide
+        self.containing(_PEM_WORD, text, hits)
+        if len(text) > MAX_LINE:
+            hits.update(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
+        # Rule words are lower case; lower() keeps offsets only for ASCII, so non-ASCII characters
+        # (whose lines are already in hits) become "?" first.
+        low = text if text.isascii() else text.encode("ascii", "replace").decode("ascii")
+        low = low.lower()
+        for word in gate:
+            self.containing(word, low, hits)
+        return sorted(hits)
+
+    def brace_lines(self) -> set[int]:
+        found: set[int] = set()
+        self.containing("{", self.text, found)
+        self.containing("}", self.text, found)
+        return found
+
+
+class _LazyCtx:
+    """The block trackers of :class:`_Ctx`, computed only when a guard asks, at the line being redacted.
+
+    ``top`` walks back to the last top-level line (remembering the last answer, so the walks add up to
+    one pass); brace path, FortiOS path and RouterOS section replay only the lines that can change
+    them (brace, ``config``/``edit``/``next``/``end`` and ``/`` lines) plus every special line, whose
+    text the sanitizer may have rewritten (``eff``: None = the line never reached the trackers).
+    """
+
+    def __init__(self, lines: list[str], eff: dict[int, str | None], index: _LineIndex, special: list[int]) -> None:
+        self.lines = lines
+        self.eff = eff
+        self.index = index
+        self.special = special
+        self.i = 0
+        self.line = ""
+        self._top_at = -1
+        self._top = ""
+        self._events: list[int] | None = None
+        self._next_event = 0
+        self.stack: list[str] = []
+        self.forti: list[str] = []
+        self.ros = ""
+
+    def at(self, i: int, line: str) -> None:
+        self.i = i
+        self.line = line
+
+    def _line(self, k: int) -> str | None:
+        return self.eff[k] if k in self.eff else self.lines[k]
+
+    def _top_now(self) -> str:
+        k = self.i
+        while k > self._top_at:
+            line = self._line(k)
+            if line:
+                stripped = line.strip()
+                if stripped and not line[0].isspace() and stripped[0] not in "!#":
+                    self._top_at, self._top = self.i, stripped
+                    return stripped
+            k -= 1
+        self._top_at = self.i
+        return self._top
+
+    def _replay(self) -> None:
+        if self._events is None:
+            index = self.index
+            found = index.brace_lines()
+            found.update(index.matching(_BLOCK_EVENT, "\n" + index.text))
+            found.update(self.special)
+            self._events = sorted(found)
+        events, n = self._events, len(self._events)
+        while self._next_event < n and events[self._next_event] <= self.i:
+            line = self._line(events[self._next_event])
+            self._next_event += 1
+            stripped = line.strip() if line else ""
+            if not stripped:
+                continue
+            if stripped.endswith("{"):
+                self.stack.append(stripped[:-1].strip())
+            elif stripped.startswith("}") and self.stack:
+                self.stack.pop()
+            if stripped.startswith("config "):
+                self.forti.append(stripped[7:])
+            elif stripped.startswith("edit "):
+                self.forti.append(stripped[5:])
+            elif stripped in ("next", "end") and self.forti:
+                self.forti.pop()
+            if stripped.startswith("/"):
+                self.ros = stripped
+
+    def get(self, tracker: str) -> str:
+        if tracker == "top":
+            return self._top_now()
+        self._replay()
+        if tracker == "path":
+            return " ".join(self.stack)
+        if tracker == "forti":
+            return " ".join(self.forti)
+        if tracker == "ros":
+            return self.ros
+        return " ".join(self.stack) + " " + self.line  # "pathline"

@@ -44,6 +44,10 @@ class Rule:
     guard: tuple[str, re.Pattern[str]] | None = None
     reject: re.Pattern[str] | None = None  # a match whose text matches this is not a secret
     xml: bool = False  # the value sits in XML text: escape the marker
+    # Lower-case words of which every match contains at least one (checked on the lower-cased line
+    # before the regex runs, and over the whole text to find the lines worth looking at). Empty means
+    # "no such word": the rule then runs on every triggered line.
+    need: tuple[str, ...] = ()
 
 
 def _r(
@@ -53,6 +57,7 @@ def _r(
     guard: tuple[str, str] | None = None,
     reject: str | None = None,
     xml: bool = False,
+    need: tuple[str, ...] = (),
 ) -> Rule:
     return Rule(
         name,
@@ -60,66 +65,75 @@ def _r(
         (guard[0], re.compile(guard[1], _I)) if guard else None,
         re.compile(reject, _I) if reject else None,
         xml,
+        tuple(word.lower() for word in need),
     )
 
 
 _PUBLIC = r"public"
 
 CISCO: tuple[Rule, ...] = (
-    _r("cisco-ntp-key", r"\bntp\s+authentication-key\s+\d+\s+\S+\s+" + TYPE + "?" + TOK),
+    _r("cisco-ntp-key", r"\bntp\s+authentication-key\s+\d+\s+\S+\s+" + TYPE + "?" + TOK, need=("authentication-key",)),
     _r(
         "cisco-password",
         r"(?<![\w-])(?:password|secret)\s+" + NOT_VALUE + r"(?:(?:level|privilege)\s+\d+\s+)?"
         r"(?:(?P<t>[0-9]|sha512|sha256|md5|pbkdf2|scrypt)\s+)?" + QTOK,
+        need=("password", "secret"),
     ),
-    _r("cisco-typed-key", r"(?<![\w-])key\s+(?P<t>[0-9])\s+" + QTOK),
-    _r("cisco-key-string", r"(?<![\w-])key-string\s+" + TYPE + "?" + TOK),
+    _r("cisco-typed-key", r"(?<![\w-])key\s+(?P<t>[0-9])\s+" + QTOK, need=("key",)),
+    _r("cisco-key-string", r"(?<![\w-])key-string\s+" + TYPE + "?" + TOK, need=("key-string",)),
     _r(
         "cisco-aaa-key",
         r"^\s*(?:tacacs-server|radius-server|tacacs|radius|server-private|aaa-server|ip\s+(?:tacacs|radius))\b"
         r"[^\n]*?(?<![\w-])key\s+" + TYPE + "?" + QTOK,
+        need=("key",),
     ),
     _r(
         "cisco-aaa-block-key",
         r"^\s+key\s+" + TYPE + "?" + QTOK,
         guard=("top", r"^(?:tacacs|radius|aaa-server|aaa\s+group|crypto\s+(?:keyring|isakmp|ikev2))"),
+        need=("key",),
     ),
-    _r("cisco-isakmp-key", r"\bisakmp\s+key\s+" + TYPE + "?" + TOK),
+    _r("cisco-isakmp-key", r"\bisakmp\s+key\s+" + TYPE + "?" + TOK, need=("key",)),
     _r(
         "cisco-psk",
         r"\bpre-shared-key\s+(?:(?:address|hostname)\s+\S+(?:\s+\S+)?\s+key\s+|(?:local|remote)\s+)?"
         + TYPE
         + "?"
         + TOK,
+        need=("pre-shared-key",),
     ),
-    _r("cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK),
-    _r("cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK),
-    _r("cisco-snmp-community", r"\bsnmp-server\s+community\s+" + TYPE + "?" + TOK),
+    _r("cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK, need=("message-digest-key",)),
+    _r("cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK, need=("authentication-key",)),
+    _r("cisco-snmp-community", r"\bsnmp-server\s+community\s+" + TYPE + "?" + TOK, need=("community",)),
     _r(
         "cisco-snmp-host",
         r"\bsnmp-server\s+host\s+\S+\s+(?:\S+\s+)*?(?:community\s+|version\s+(?:1|2c)\s+)(?P<v>[^\s]+)",
+        need=("snmp-server",),
     ),
     _r(
         "cisco-snmp-host-v1",
         r"\bsnmp-server\s+host\s+[\d.:a-f]+\s+(?:(?:traps|informs|vrf\s+\S+)\s+)*"
         r"(?!version\b|community\b|traps\b|informs\b|vrf\b|\d+\.\d+\.\d+\.\d+\b)(?P<v>[^\s]+)",
+        need=("snmp-server",),
     ),
-    _r("cisco-snmp-auth", r"\bsnmp-server\s+user\b.*?\bauth\s+(?:md5|sha\S*)\s+(?P<v>\S+)"),
+    _r("cisco-snmp-auth", r"\bsnmp-server\s+user\b.*?\bauth\s+(?:md5|sha\S*)\s+(?P<v>\S+)", need=("snmp-server",)),
     _r(
         "cisco-snmp-priv",
         r"\bsnmp-server\s+user\b.*?\bpriv\s+(?:(?:des56|3des|des|aes(?:-?\d+)?(?:\s+\d+)?)\s+)?(?P<v>\S+)",
+        need=("snmp-server",),
     ),
     _r(
         "cisco-isis-password",
         r"\b(?:area|domain|hello|lsp|isis)-password\s+(?:(?:hmac-md5|text)\s+)?(?:(?:encrypted|clear)\s+)?" + TOK,
+        need=("-password",),
     ),
-    _r("cisco-fhrp-text", r"\bauthentication\s+text\s+" + TYPE + "?" + TOK),
-    _r("cisco-eigrp-hmac", r"\bauthentication\s+mode\s+hmac-sha-256\s+" + TYPE + "?" + TOK),
-    _r("cisco-config-key", r"\bpassword-encrypt\s+" + TOK),
-    _r("cisco-wpa-psk", r"\bwpa-psk\s+(?:ascii|hex)\s+" + TYPE + "?" + TOK),
-    _r("cisco-nhrp", r"\bnhrp\s+authentication\s+" + TOK),
-    _r("asa-failover-key", r"^\s*failover\s+key\s+(?:hex\s+)?" + TOK),
-    _r("asa-ldap-password", r"\bldap-login-password\s+" + TOK),
+    _r("cisco-fhrp-text", r"\bauthentication\s+text\s+" + TYPE + "?" + TOK, need=("authentication",)),
+    _r("cisco-eigrp-hmac", r"\bauthentication\s+mode\s+hmac-sha-256\s+" + TYPE + "?" + TOK, need=("authentication",)),
+    _r("cisco-config-key", r"\bpassword-encrypt\s+" + TOK, need=("password-encrypt",)),
+    _r("cisco-wpa-psk", r"\bwpa-psk\s+(?:ascii|hex)\s+" + TYPE + "?" + TOK, need=("wpa-psk",)),
+    _r("cisco-nhrp", r"\bnhrp\s+authentication\s+" + TOK, need=("authentication",)),
+    _r("asa-failover-key", r"^\s*failover\s+key\s+(?:hex\s+)?" + TOK, need=("key",)),
+    _r("asa-ldap-password", r"\bldap-login-password\s+" + TOK, need=("ldap-login-password",)),
 )
 
 _JUNOS_KEYWORDS = (
@@ -127,7 +141,7 @@ _JUNOS_KEYWORDS = (
     r"privacy-password|pre-shared-key|key|password|hello-authentication-key|md5-key|plain-text-password-value"
 )
 JUNOS: tuple[Rule, ...] = (
-    _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA'),
+    _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA', need=("secret-data",)),
     _r(
         "junos-keyword",
         r"(?<![\w-])(?:"
@@ -136,10 +150,17 @@ JUNOS: tuple[Rule, ...] = (
         + NOT_VALUE
         + _NOT_ID
         + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
+        need=("key", "password", "secret", "ascii-text", "hexadecimal"),
     ),
-    _r("junos-ntp-key", r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)'),
-    _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK),
-    _r("junos-snmp-community", r"^\s*community\s+" + QTOK + r"\s*[{;]", guard=("path", r"^snmp\b")),
+    _r(
+        "junos-ntp-key",
+        r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)',
+        need=("authentication-key",),
+    ),
+    _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK, need=("community",)),
+    _r(
+        "junos-snmp-community", r"^\s*community\s+" + QTOK + r"\s*[{;]", guard=("path", r"^snmp\b"), need=("community",)
+    ),
 )
 
 _FORTI_DENY = (
@@ -151,11 +172,13 @@ FORTINET: tuple[Rule, ...] = (
         "fortios-set-secret",
         r"^\s*set\s+(?P<k>[\w-]*?(?:password|passwd|psksecret|secret|passphrase|pwd|key|md5-key|private-key)"
         r"[\w-]*)\s+(?P<v>.+?)\s*$",
+        need=("pass", "secret", "pwd", "key"),
     ),
     _r(
         "fortios-snmp-community",
         r"^\s*set\s+name\s+(?P<v>.+?)\s*$",
         guard=("forti", r"system snmp community"),
+        need=("name",),
     ),
 )
 
@@ -169,14 +192,18 @@ PANOS: tuple[Rule, ...] = (
         r"<(?P<tag>(?:[\w-]*-)?(?:" + _PANOS_TAGS + r"))>(?P<v>[^<]+)</(?P=tag)>",
         reject=r"^<[\w-]*public",
         xml=True,
+        need=("pass", "phash", "secret", "key", "pwd", "community", "psk"),
     ),
     _r(
         "panos-keyword",
         r"(?<![\w-])(?:phash|password|secret|authpwd|privpwd|auth-password|priv-password|bind-password|passphrase|"
         r"snmp-community-string|community-string)\s+" + NOT_VALUE + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$))',
+        need=("phash", "pass", "secret", "pwd", "community-string"),
     ),
-    _r("panos-psk", r'\bpre-shared-key\s+key\s+(?P<v>"[^"]*"|[^\s;"{}]+)'),
-    _r("panos-psk-block", r'^\s*key\s+(?P<v>"[^"]*"|[^\s;"{}]+)\s*;', guard=("path", r"pre-shared-key$")),
+    _r("panos-psk", r'\bpre-shared-key\s+key\s+(?P<v>"[^"]*"|[^\s;"{}]+)', need=("pre-shared-key",)),
+    _r(
+        "panos-psk-block", r'^\s*key\s+(?P<v>"[^"]*"|[^\s;"{}]+)\s*;', guard=("path", r"pre-shared-key$"), need=("key",)
+    ),
 )
 
 ROUTEROS: tuple[Rule, ...] = (
@@ -185,11 +212,13 @@ ROUTEROS: tuple[Rule, ...] = (
         r"(?<![\w-])(?P<k>[\w-]*?(?:password|secret|passphrase|pre-shared-key|psk|private-key|auth-key|"
         r"authentication-key|community|key))=" + r'(?P<v>"(?:[^"\\]|\\.)*"|\S+)',
         reject=r"public",
+        need=("pass", "secret", "psk", "key", "community"),
     ),
     _r(
         "routeros-snmp-community",
         r'(?<![\w-])name=(?P<v>"(?:[^"\\]|\\.)*"|\S+)',
         guard=("ros", r"^/snmp community"),
+        need=("name=",),
     ),
 )
 
@@ -202,11 +231,13 @@ VYOS: tuple[Rule, ...] = (
         + _NOT_ID
         + r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))""",
         reject=r"public-keys",
+        need=("pass", "secret", "key"),
     ),
     _r(
         "vyos-snmp-community",
         r"(?<![\w-])community\s+(?!(?:add|set|remove|print|export|edit)\b)(?P<v>'[^']*'|\"[^\"]*\"|[^\s'\"{}]+)",
         guard=("pathline", r"\bsnmp\b"),
+        need=("community",),
     ),
 )
 
@@ -219,25 +250,29 @@ GENERIC: tuple[Rule, ...] = (
         "crypt-hash",
         r"(?<![\w$])(?P<v>\$(?:1|2[abxy]?|5|6|7|8|9|sha1|sha256|sha512|pbkdf2(?:-sha\d+)?|y|gy|md5|"
         r"argon2(?:id|i|d)?|scrypt)\$[^\s\"';<>,]+)",
+        need=("$",),
     ),
-    _r("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@"),
+    _r("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",)),
     _r(
         "keyword-value",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
         r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + r"(?![a-z][a-z0-9+.-]*://)" + VAL,
         reject=_PUBLIC,
+        need=("pass", "secret", "key"),
     ),
     _r(
         "keyword-assign",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:psk|token|api-?key|apikey|key|pass|pwd|community)[\"']?\s*[=:]\s*" + VAL,
         reject=_PUBLIC,
+        need=("psk", "token", "key", "pass", "pwd", "community"),
     ),
     _r(
         "snmp-community",
         r"snmp\S*\s.*?(?<![\w-])community(?:-string|-name)?\s+(?!(?:add|set|remove|print|export|edit)\b)" + VAL,
+        need=("community",),
     ),
-    _r("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$"),
-    _r("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK),
+    _r("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$", need=("activation key:",)),
+    _r("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK, need=("key",)),
 )
 
 PLATFORM_RULES: dict[str, tuple[Rule, ...]] = {
@@ -303,3 +338,45 @@ TRIGGER = re.compile(
     r"pass|secret|key|community|snmp|psk|\$|phash|pwd|token|://|auth|priv|SECRET-DATA|set\s+name|name=",
     _I,
 )
+
+# TRIGGER on an ASCII line, without the regex: the same words, searched in the lower-cased line
+# (for ASCII text IGNORECASE is exactly lower-casing; "secret-data" is covered by "secret").
+TRIGGER_WORDS: tuple[str, ...] = (
+    "pass",
+    "secret",
+    "key",
+    "community",
+    "snmp",
+    "psk",
+    "$",
+    "phash",
+    "pwd",
+    "token",
+    "://",
+    "auth",
+    "priv",
+    "name=",
+)
+_SET_NAME = re.compile(r"set\s+name")
+
+
+def triggered(low: str) -> bool:
+    """``TRIGGER.search(line)`` for an ASCII line, given ``low = line.lower()`` (a few ``in`` tests)."""
+    for word in TRIGGER_WORDS:
+        if word in low:
+            return True
+    return "name" in low and _SET_NAME.search(low) is not None
+
+
+def gate_words(rules: tuple[Rule, ...]) -> tuple[str, ...] | None:
+    """The fewest lower-case words such that a line holding none of them matches none of ``rules``.
+
+    None when some rule has no ``need`` (then no line can be skipped on words alone). A word that
+    contains another word of the set is dropped: finding the shorter one finds its lines too.
+    """
+    words: set[str] = set()
+    for rule in rules:
+        if not rule.need:
+            return None
+        words.update(rule.need)
+    return tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
