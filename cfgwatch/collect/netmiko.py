@@ -7,6 +7,7 @@ set form drops), ASA and PAN-OS which netutils does not list.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
@@ -23,6 +24,9 @@ CONFIG_COMMANDS: dict[str, str] = {
     "paloalto_panos": "show config running",
     "linux": "cat /etc/iptables/rules.v4",
 }
+# Platforms whose netmiko disconnect() first probes for configuration mode by timing (PAN-OS waits 2 s for
+# output to stop): a read-only session never entered it, so it just says the exit command and closes.
+QUICK_EXIT: dict[str, str] = {"paloalto_panos": "exit"}
 # Platforms whose CLI starts unprivileged and needs `enable` (with the inventory's secret) to show config.
 NEEDS_ENABLE = frozenset({"cisco_ios", "cisco_asa", "arista_eos", "cisco_nxos"})
 
@@ -73,3 +77,23 @@ def collect_running(task: Task, *, platform: str, enable: bool) -> Result:
         name="netmiko config",
     )
     return Result(host=task.host, result=str(multi[0].result))
+
+
+def quick_close(task: Task, conn_name: str, platform: str | None) -> None:
+    """Close a read-only session of a QUICK_EXIT platform without netmiko's config-mode probe.
+
+    Sends the platform's exit command, closes the SSH client and takes the connection off the Nornir
+    host, so close_connections() does not run the slow disconnect() on it. Other platforms keep
+    netmiko's own disconnect (it is fast for them, and FortiOS's restores the console output mode).
+    """
+    command = QUICK_EXIT.get(platform or "")
+    conn = task.host.connections.get(conn_name)
+    if command is None or conn is None:
+        return
+    session = conn.connection
+    session = getattr(session, "device", session)  # a NAPALM driver keeps its netmiko session in .device
+    with contextlib.suppress(Exception):
+        session.write_channel(command + session.RETURN)
+    with contextlib.suppress(Exception):
+        session.paramiko_cleanup()
+    task.host.connections.pop(conn_name, None)

@@ -282,6 +282,8 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
     finally:
         timer.cancel()
         with contextlib.suppress(Exception):
+            netmiko_collector.quick_close(task, conn_name, dev.platform)
+        with contextlib.suppress(Exception):
             task.host.close_connections()
         with contextlib.suppress(OSError):
             sock.close()
