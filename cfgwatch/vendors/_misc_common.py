@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cfgwatch.model import AddressSet, Diagnostic, PortSet, Service, protocol_number
-from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.addresses import ANY_ADDRESS, V4_MAX, V6_MAX
 from cfgwatch.model.ports import PORT_PROTOCOLS
 
 V4_ALL = AddressSet(v4=((0, V4_MAX),))
@@ -92,6 +92,18 @@ def complement(addresses: AddressSet) -> AddressSet:
     return universe.difference(addresses)
 
 
+def narrow(current: AddressSet, parsed: AddressSet) -> AddressSet:
+    """`current & parsed` without the interval walk when `current` is everything (the usual case).
+
+    Same value as the intersection: the addresses of `parsed`, no FQDNs, no display names.
+    """
+    if current is ANY_ADDRESS:
+        if parsed.names or parsed.fqdns:
+            return AddressSet(parsed.v4, parsed.v6)
+        return parsed
+    return current & parsed
+
+
 def negated(spec: str) -> tuple[bool, str]:
     """Split a leading `!` off a value."""
     text = spec.strip()
@@ -100,6 +112,7 @@ def negated(spec: str) -> tuple[bool, str]:
     return False, text
 
 
+@lru_cache(maxsize=1024)
 def lenient_protocol(token: str) -> int | None:
     """Protocol name/number to its number; None for unknown names (callers report a diagnostic)."""
     text = token.strip().lower()

@@ -41,6 +41,7 @@ from cfgwatch.vendors._misc_common import (
     Diagnostics,
     complement,
     lenient_protocol,
+    narrow,
     parse_address,
     port_set,
 )
@@ -147,7 +148,7 @@ class _Cond:
 
     def intersect(self, other: _Cond) -> _Cond | None:
         """Both conditions at once (a jump's match and a rule of the chain it jumps to); None if disjoint."""
-        if self.is_top:
+        if self is _TOP or self.is_top:
             return other
         src, dst = self.src & other.src, self.dst & other.dst
         if src.is_empty and not (self.src.fqdns or other.src.fqdns):
@@ -248,6 +249,8 @@ class _Table:
     set_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # nft set name -> first, last line
 
 
+_TOP = _Cond()  # matches everything; shared because _Cond is immutable
+
 _BUILTIN = {
     "INPUT": "input",
     "FORWARD": "forward",
@@ -259,10 +262,14 @@ _BUILTIN = {
 
 # -- iptables-save ---------------------------------------------------------------------------------
 def _ipt_tokens(text: str) -> list[str]:
+    if '"' not in text:  # no quoted comment: the regex would only split on whitespace
+        return text.split()
     return [m.group(1).replace('\\"', '"') if m.group(1) is not None else m.group(2) for m in _IPT_TOKEN.finditer(text)]
 
 
 def _addr_list(value: str) -> AddressSet | None:
+    if "," not in value:
+        return parse_address(value)
     result = AddressSet.empty()
     for part in value.split(","):
         parsed = parse_address(part)
@@ -338,9 +345,9 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             if neg:
                 parsed = complement(parsed).named(f"!{text}")
             if token in ("-s", "--source", "--src", "--src-range"):
-                src = src & parsed
+                src = narrow(src, parsed)
             else:
-                dst = dst & parsed
+                dst = narrow(dst, parsed)
         elif token in ("-p", "--protocol"):
             text = value()
             if text.lower() in ("all", "0"):
@@ -535,6 +542,11 @@ def _parse_iptables(text: str, diags: Diagnostics) -> list[_Table]:
 
 # -- nftables ------------------------------------------------------------------------------------
 def _nft_tokens(text: str) -> list[str]:
+    if '"' not in text:  # no quoted string: punctuation is its own token, the rest splits on whitespace
+        for mark in "{},;":
+            if mark in text:
+                text = text.replace(mark, f" {mark} ")
+        return text.split()
     out: list[str] = []
     for match in _NFT_TOKEN.finditer(text):
         if match.group(1) is not None:
@@ -696,7 +708,7 @@ class _NftParser:
         out_if: str | None = None
         options: set[str] = set()
         comment: str | None = None
-        rule = _Rule(number, _Cond(), "PASS", text=line)
+        rule = _Rule(number, _TOP, "PASS", text=line)
         family_limit: AddressSet | None = None
         index, count = 0, len(tokens)
         while index < count:
@@ -709,7 +721,12 @@ class _NftParser:
                     negate, index = True, index + 1
                 values, named, index = self._values(table, tokens, index, number)
                 parsed: AddressSet | None = named if isinstance(named, AddressSet) else None
-                if parsed is None:
+                if parsed is None and len(values) == 1:
+                    parsed = parse_address(values[0])
+                    if parsed is None:
+                        self.diags.add("LINUX-NFT-BAD-ADDRESS", f"cannot read address '{values[0]}'", number, line)
+                        return None
+                elif parsed is None:
                     parsed = AddressSet.empty()
                     for value in values:
                         one = parse_address(value)
@@ -745,7 +762,12 @@ class _NftParser:
                     negate, index = True, index + 1
                 values, named, index = self._values(table, tokens, index, number)
                 ports: PortSet | None = named if isinstance(named, PortSet) else None
-                if ports is None:
+                if ports is None and len(values) == 1:
+                    ports = port_set(values[0])
+                    if ports is None:
+                        self.diags.add("LINUX-NFT-BAD-PORT", f"cannot read port '{values[0]}'", number, line)
+                        return None
+                elif ports is None:
                     ports = PortSet(ranges=())
                     for value in values:
                         one_port = port_set(value)
@@ -866,11 +888,15 @@ class _NftParser:
                 src = family_limit
             if dst.is_any:
                 dst = family_limit
-        services = tuple(
-            Service(proto, sports or ANY_PORTS, dports or ANY_PORTS)
-            if proto in PORT_PROTOCOLS
-            else Service(proto, icmp_type=icmp_type if proto in (1, 58) else None)
-            for proto in protocols
+        services = (
+            (ANY_SERVICE,)
+            if protocols == [None]
+            else tuple(
+                Service(proto, sports or ANY_PORTS, dports or ANY_PORTS)
+                if proto in PORT_PROTOCOLS
+                else Service(proto, icmp_type=icmp_type if proto in (1, 58) else None)
+                for proto in protocols
+            )
         )
         rule.cond = _Cond(src, dst, services, in_if, out_if, frozenset(options))
         rule.comment = comment
@@ -914,7 +940,7 @@ class _Builder:
             if chain.hook is None:
                 continue
             is_nat = table.name == "nat" if table.family == "iptables" else chain.kind == "nat"
-            expanded = self._expand(table, chain, _Cond(), (), 0, reached, chain.name)
+            expanded = self._expand(table, chain, _TOP, (), 0, reached, chain.name)
             if is_nat:
                 for cond, rule, via in expanded:
                     self._nat(table, chain, cond, rule, via)
@@ -933,7 +959,7 @@ class _Builder:
                 )
         for chain in table.chains.values():
             if chain.hook is None and chain.name not in reached and chain.rules:
-                for cond, rule, via in self._expand(table, chain, _Cond(), (), 0, reached, chain.name):
+                for cond, rule, via in self._expand(table, chain, _TOP, (), 0, reached, chain.name):
                     if rule.verdict in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"):
                         self._nat(table, chain, cond, rule, via)
                     else:
