@@ -59,6 +59,17 @@ class _Item:
 
 
 def _tokens(text: str) -> list[str]:
+    if '"' not in text and "#" not in text:  # fast path: whole 'single-quoted' words, no comment
+        words = text.split()
+        if "'" not in text:
+            return words
+        for index, word in enumerate(words):
+            if word[0] == "'":
+                if len(word) < 2 or word[-1] != "'" or word.count("'") != 2:
+                    break  # a quoted value with spaces or glued text: let the regex decide
+                words[index] = word[1:-1]
+        else:
+            return words
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         if match.group(3) is not None:
