@@ -15,6 +15,7 @@ chain (`forward`), `nat/dstnat`, `raw/prerouting`, and `ipv6/...` for the IPv6 t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from cfgwatch.model import AddressSet, Binding, BindingKind, Interface, ObjectDef, PortSet, RuleSet, Service, SourceRef
@@ -34,6 +35,7 @@ from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
 
 PLATFORM = "mikrotik_routeros"
 
+_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _PAIR = re.compile(r'([A-Za-z0-9_.-]+)=("(?:[^"\\]|\\.)*"|\S*)|(\S+)')
 _DETECT = re.compile(r"^/(?:ip|ipv6|interface|system|routing|tool|user|snmp|queue) ", re.M)
 _TABLES = {
@@ -124,6 +126,12 @@ class _Command:
     text: str = ""
 
 
+@lru_cache(maxsize=4096)
+def _is_key(word: str) -> bool:
+    """A RouterOS property name as _PAIR reads one (exports repeat a few dozen names)."""
+    return _KEY.fullmatch(word) is not None
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
@@ -161,6 +169,13 @@ def _commands(text: str, diags: Diagnostics) -> list[_Command]:
                 continue
         verb, _, rest = logical.partition(" ")
         command = _Command(path, start, number, verb, text=logical)
+        if '"' not in rest:  # no quoted values: every word is `key=value` or a bare word
+            for word in rest.split():
+                key, eq, value = word.partition("=")
+                if eq and _is_key(key):
+                    command.pairs[key] = value
+            out.append(command)
+            continue
         for match in _PAIR.finditer(rest):
             if match.group(1):
                 command.pairs[match.group(1)] = _unquote(match.group(2))
@@ -250,12 +265,18 @@ class _RouterOS:
         if key in command.pairs:
             neg, text = negated(command.pairs[key])
             parsed = AddressSet.empty()
-            for part in text.split(","):
+            for part in text.split(",") if "," in text else ():
                 one = parse_address(part)
                 if one is None:
                     self.diags.add("MIKROTIK-BAD-ADDRESS", f"cannot read {key}={text}", command.line, command.text)
                     return None
                 parsed = parsed | one
+            if "," not in text:  # one address: the union below would be the address itself
+                one = parse_address(text)
+                if one is None:
+                    self.diags.add("MIKROTIK-BAD-ADDRESS", f"cannot read {key}={text}", command.line, command.text)
+                    return None
+                parsed = one
             result = complement(parsed).named(f"!{text}") if neg else parsed
         if list_key in command.pairs:
             neg, name = negated(command.pairs[list_key])
