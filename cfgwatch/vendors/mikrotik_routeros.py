@@ -15,8 +15,8 @@ chain (`forward`), `nat/dstnat`, `raw/prerouting`, and `ipv6/...` for the IPv6 t
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cfgwatch.model import AddressSet, Binding, BindingKind, Interface, ObjectDef, PortSet, RuleSet, Service, SourceRef
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
