@@ -207,6 +207,13 @@ def test_summaries_agree_field_by_field(stores: dict[str, FlowBackend]) -> None:
             assert [(row.exporter, row.records) for row in coverage[name]] == [
                 (row.exporter, row.records) for row in coverage["duckdb"]
             ], name
+    # Sub-second window bounds take nfdump's per-record path; the counts must not move.
+    odd = TimeWindow(T0 + timedelta(milliseconds=137), CHANGE - timedelta(microseconds=500))
+    counts = {
+        name: [(r.exporter, r.records) for r in backend.coverage(("fw1", "fw2"), odd)]
+        for name, backend in stores.items()
+    }
+    assert counts["nfdump"] == counts["clickhouse"] == counts["duckdb"]
     # The edge records: 1 ms before the change and the straddling flow count in the baseline only.
     baseline = stores["nfdump"].outbound_summary(
         FlowSelector(("fw1",), AddressSet.parse("10.1.0.5"), INTERNAL, ports=PortSet.of(3128)), TimeWindow(T0, CHANGE)

@@ -49,6 +49,7 @@ from cfgwatch.flows.schema import (
     prefix_key_sql,
     prefix_key_text,
 )
+from cfgwatch.model import AddressSet
 
 BATCH_ROWS = 50_000
 LEDGER_TABLE_SUFFIX = "_cfgwatch_ingested"
@@ -73,8 +74,9 @@ def _identifier(name: str) -> str:
 
 
 def _ms(moment: datetime) -> int:
+    """A window bound in epoch ms, rounded up: flow times are whole ms, so t >= bound <=> t_ms >= ceil(bound)."""
     moment = moment.astimezone(UTC)
-    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+    return int(moment.timestamp()) * 1000 + (moment.microsecond + 999) // 1000
 
 
 def _from_ms(value: int) -> datetime:
@@ -122,6 +124,29 @@ def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str, str, str]:
     rhi = f"if({nat_dst}, nat_dst_v6_hi, dst_v6_hi)"
     rlo = f"if({nat_dst}, nat_dst_v6_lo, dst_v6_lo)"
     return is_out, is_ret, remote_key, r4, rhi, rlo
+
+
+def _fast_member(prefix: str, addresses: AddressSet) -> str:
+    """Like `address_predicate`, but single IPv4 addresses become one hashed IN list (fast for many hosts)."""
+    singles = [start for start, end in addresses.v4 if start == end]
+    if len(singles) < 8:
+        return address_predicate(prefix, addresses, "clickhouse")
+    rest = AddressSet(v4=tuple((start, end) for start, end in addresses.v4 if start != end), v6=addresses.v6)
+    parts = [f"(ip_version = 4 AND {prefix}_v4 IN ({', '.join(map(str, singles))}))"]
+    if rest.v4 or rest.v6:
+        parts.append(address_predicate(prefix, rest, "clickhouse"))
+    return "(" + " OR ".join(parts) + ")"
+
+
+def touch_filter(selector: FlowSelector) -> str:
+    """A cheap superset of outbound-or-return records: the record touches a selected or translated address."""
+    local = selector.sources
+    translated = selector.translated if selector.translated is not None else AddressSet()
+    local = local.union(translated)
+    parts = [_fast_member("src", local), _fast_member("dst", local)]
+    if translated.v4 or translated.v6:
+        parts += [_fast_member("nat_src", translated), _fast_member("nat_dst", translated)]
+    return "(" + " OR ".join(parts) + ")"
 
 
 class ClickHouseBackend:
@@ -327,7 +352,7 @@ class ClickHouseBackend:
             f" dst_asn, dst_org, dst_class, src_v4, src_v6_hi, src_v6_lo, dst_v4, dst_v6_hi, dst_v6_lo,"
             f" {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo{extra}"
             f" FROM (SELECT *, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
-            f" WHERE {self._where(selector.exporters, window)}) WHERE _out OR _ret)"
+            f" WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)}) WHERE _out OR _ret)"
         )
 
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
@@ -343,13 +368,14 @@ class ClickHouseBackend:
             FROM {self._marked(selector, window)}
             GROUP BY ip_version, rkey HAVING countIf(_out) > 0"""
         )
-        is_out, _is_ret, _key, r4, rhi, rlo = selector_sql(selector)
         totals = self._execute(
-            f"""SELECT count(), uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out), uniqExactIf(r4, rhi, rlo, _out)
-            FROM (SELECT src_v4, src_v6_hi, src_v6_lo, {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo, {is_out} AS _out
-                  FROM {self.source} WHERE {self._where(selector.exporters, window)})"""
+            f"""SELECT uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out), uniqExactIf(r4, rhi, rlo, _out)
+            FROM {self._marked(selector, window)}"""
         )
-        records, sources, destinations = (int(value) for value in totals[0])
+        records = int(
+            self._execute(f"SELECT count() FROM {self.source} WHERE {self._where(selector.exporters, window)}")[0][0]
+        )
+        sources, destinations = (int(value) for value in totals[0])
         remotes = [
             RemoteRow(
                 prefix=prefix_key_text(int(row[0]), int(row[1])),

@@ -209,8 +209,9 @@ def _parse_line(line: str, addresses: _AddressCache) -> _Record | None:
 
 
 def _epoch_ms(moment: datetime) -> int:
+    """A window bound in epoch ms, rounded up: flow times are whole ms, so t >= bound <=> t_ms >= ceil(bound)."""
     moment = moment.astimezone(UTC)
-    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+    return int(moment.timestamp()) * 1000 + (moment.microsecond + 999) // 1000
 
 
 def _nfdump_time(moment: datetime) -> str:
@@ -467,29 +468,50 @@ class NfdumpBackend:
             return tuple(CoverageRow(name, counts.get(name, 0)) for name in exporters)
         return tuple(CoverageRow(name, count) for name, count in sorted(counts.items()) if count)
 
-    def _coverage_counts(self, exporters: Sequence[str], window: TimeWindow) -> dict[str, int]:
-        """Records per exporter name starting in the window, counted inside nfdump where exact."""
-        whole = window.start.microsecond == 0 and window.end.microsecond == 0
-        if not whole:
+    def _coverage_counts(
+        self, exporters: Sequence[str], window: TimeWindow, *, total_only: bool = False
+    ) -> dict[str, int]:
+        """Records per exporter name starting in the window, counted inside nfdump where exact.
+
+        With `total_only` only the sum of the values matters, which lets a window that covers every
+        record be answered from the file statistics (`nfdump -I`) without reading a record.
+        """
+        # count(first >= start) - count(first >= end): `-t` without an end bound is exact on the start
+        # (to the second: a fractional bound needs the per-record count, as does a fractional end that
+        # records may follow).
+        after_end = self._may_hold_records_after(exporters, window.end)
+        if window.start.microsecond or (after_end and window.end.microsecond):
             counts: dict[str, int] = {}
             for rec in self._records(exporters, window, ""):
                 name = self._exporter_name(rec.exporter_ip)
                 counts[name] = counts.get(name, 0) + 1
             return counts
-        # count(first >= start) - count(first >= end): `-t` without an end bound is exact on the start.
+        if total_only and not exporters and not after_end:
+            stat = self._stat(exporters, window)
+            if stat.get("Flows") is not None and stat.get("First", 0) >= int(window.start.timestamp()):
+                return {"*": stat["Flows"]} if stat["Flows"] else {}  # every record is in the window
         total = self._router_counts(exporters, window.start)
-        if self._may_hold_records_after(exporters, window.end):
+        if after_end:
             for name, count in self._router_counts(exporters, window.end).items():
                 total[name] = total.get(name, 0) - count
         return total
 
+    def _stat(self, exporters: Sequence[str], window: TimeWindow) -> dict[str, int]:
+        """`nfdump -I` over the selected files: Flows, First, Last from the file statistics (no record scan)."""
+        selection = self._selection(exporters, window)
+        if selection is None:
+            return {}
+        values: dict[str, int] = {}
+        for line in self._stream([self.binary, *selection, "-I"]):
+            key, _, value = line.partition(":")
+            if value.strip().isdigit():
+                values[key.strip()] = int(value.strip())
+        return values
+
     def _may_hold_records_after(self, exporters: Sequence[str], moment: datetime) -> bool:
-        """False when every file was last written before `moment` (minus slack): nothing can start later."""
-        newest = 0.0
-        for directory in self._directories(exporters):
-            for _stamp, relative in self._files(directory):
-                newest = max(newest, (directory / relative).stat().st_mtime)
-        return newest + self.file_slack.total_seconds() >= moment.timestamp()
+        """False when the files' last-seen time is before `moment`: no record can start at or after it."""
+        last = self._stat(exporters, TimeWindow(moment, moment)).get("Last")
+        return last is None or last >= int(moment.timestamp())
 
     def _router_counts(self, exporters: Sequence[str], start: datetime) -> dict[str, int]:
         window = TimeWindow(start, start)
@@ -515,12 +537,21 @@ class NfdumpBackend:
         return counts
 
     def _selector_filter(self, selector: FlowSelector) -> str | None:
-        """nfdump filter keeping records that touch the affected or translated addresses (None: nothing can)."""
-        local = selector.sources.union(selector.translated) if selector.translated else selector.sources
+        """nfdump filter keeping records that touch the affected or translated addresses (None: nothing can).
+
+        Outbound records have a selected source (or a translated source / post-NAT source); returns a
+        selected destination (or a translated destination / post-NAT destination). Post-NAT fields are
+        only tested for translated addresses, which keeps the common filter a single `ip in [...]`.
+        """
+        translated = selector.translated if selector.translated is not None else AddressSet()
+        local = selector.sources.union(translated)
         if not local.v4 and not local.v6:
             return None
-        listed = _nfdump_list(local)
-        return f"(ip in [{listed}] or src xip in [{listed}] or dst xip in [{listed}])"
+        parts = [f"ip in [{_nfdump_list(local)}]"]
+        if translated.v4 or translated.v6:
+            listed = _nfdump_list(translated)
+            parts += [f"src xip in [{listed}]", f"dst xip in [{listed}]"]
+        return "(" + " or ".join(parts) + ")"
 
     def _summary(
         self, selector: FlowSelector, window: TimeWindow
@@ -581,7 +612,9 @@ class NfdumpBackend:
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
         coverage_result: dict[str, dict[str, int]] = {}
         counter = threading.Thread(
-            target=lambda: coverage_result.setdefault("counts", self._coverage_counts(selector.exporters, window)),
+            target=lambda: coverage_result.setdefault(
+                "counts", self._coverage_counts(selector.exporters, window, total_only=not selector.exporters)
+            ),
             daemon=True,
         )
         counter.start()  # nfdump counts the exporters' records while we stream the selected ones

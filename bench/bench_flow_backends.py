@@ -1,0 +1,301 @@
+"""Benchmark: the same flows as nfcapd files, DuckDB Parquet and ClickHouse; one question, every engine, one run.
+
+The question (issue 10): outbound packets and return ratio from 100 internal IPs to non-internal
+destinations, by destination /24, after time T. Answered by bare `nfdump` (one filtered, aggregated
+invocation: the baseline), and by cfgwatch's `outbound_summary` on the nfdump, DuckDB and ClickHouse
+backends. Prints medians and the ratio table. Targets: cfgwatch-on-nfdump <= 1.2x bare nfdump;
+DuckDB faster than bare nfdump; ClickHouse <= 1 s.
+
+The data is built once and cached under --data (rebuild with --rebuild):
+* Parquet: `cfgwatch.flows.synth.generate_parquet` (the issue 9 generator), 1 day, 4 exporters;
+* nfcapd files: every Parquet row sent as IPFIX over UDP to a real nfcapd on 127.0.0.1;
+* ClickHouse: a private clickhouse-server (started and stopped here by PID), rows loaded with
+  clickhouse-client from a TSV that DuckDB writes from the same Parquet.
+
+    .venv/bin/python bench/bench_flow_backends.py                 # 10 M flows
+    .venv/bin/python bench/bench_flow_backends.py --rows 1000000  # quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from _flow_fixtures import ClickHouseServer, IpfixExporter, Nfcapd  # noqa: E402
+
+from cfgwatch.flows.backends.base import FlowSelector, OutboundSummary, TimeWindow  # noqa: E402
+from cfgwatch.flows.backends.clickhouse import ClickHouseBackend  # noqa: E402
+from cfgwatch.flows.backends.duckdb import DuckDBBackend  # noqa: E402
+from cfgwatch.flows.backends.nfdump import NfdumpBackend  # noqa: E402
+from cfgwatch.flows.schema import COLUMNS, clickhouse_ddl  # noqa: E402
+from cfgwatch.flows.synth import generate_parquet  # noqa: E402
+from cfgwatch.model import AddressSet  # noqa: E402
+
+START = datetime(2024, 6, 3, tzinfo=UTC)
+EXPORTERS = 4
+INTERNAL = AddressSet.parse("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+INTERNAL_NFDUMP = "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- data -----------------------------------------------------------------------------------------------
+
+
+def build_parquet(data: Path, rows: int) -> Path:
+    store = data / "duckdb"
+    if not any((store / "data").glob("day=*/*.parquet")):
+        log(f"generating {rows:,} flows as Parquet ...")
+        generate_parquet(store, rows, start=START, days=1, exporters=EXPORTERS, seed=10)
+    return store
+
+
+def _parquet_glob(store: Path) -> str:
+    return str(store / "data" / "day=*" / "*.parquet")
+
+
+def build_nfcapd(data: Path, store: Path, rate: float) -> Path:
+    flowdir = data / "nfcapd"
+    marker = data / "nfcapd.done"
+    if marker.exists():
+        return flowdir
+    shutil.rmtree(flowdir, ignore_errors=True)
+    con = duckdb.connect()
+    cursor = con.execute(
+        "SELECT epoch_ms(time_start), epoch_ms(time_end), src_v4, dst_v4, src_port, dst_port, proto, tcp_flags,"
+        " packets, bytes, in_if, out_if, direction, nat_src_v4, nat_dst_v4, nat_src_port, nat_dst_port"
+        f" FROM read_parquet('{_parquet_glob(store)}')"
+    )
+    from _flow_fixtures import IPFIX_V4_RECORD, RECORDS_PER_MESSAGE
+
+    pack = IPFIX_V4_RECORD.pack
+    sent = 0
+    started = time.monotonic()
+    with Nfcapd(flowdir) as collector, IpfixExporter(collector.port, records_per_second=rate) as out:
+        log(f"sending flows as IPFIX to nfcapd on 127.0.0.1:{collector.port} at <= {rate:,.0f}/s ...")
+        while True:
+            chunk = cursor.fetchmany(RECORDS_PER_MESSAGE * 200)
+            if not chunk:
+                break
+            for offset in range(0, len(chunk), RECORDS_PER_MESSAGE):
+                part = chunk[offset : offset + RECORDS_PER_MESSAGE]
+                out.send_message([pack(*row[:12], 1 if row[12] == 2 else 0, *row[13:]) for row in part])
+            sent += len(chunk)
+            if sent % 1_000_000 < len(chunk):
+                log(f"  {sent:,} sent ({time.monotonic() - started:.0f} s)")
+    con.close()
+    stored = count_nfcapd(flowdir)
+    log(f"nfcapd stored {stored:,} of {sent:,} records")
+    if stored != sent:
+        raise SystemExit(f"nfcapd lost {sent - stored} records: rerun with a lower --rate")
+    marker.write_text(f"{stored}\n", encoding="utf-8")
+    return flowdir
+
+
+def count_nfcapd(flowdir: Path) -> int:
+    out = subprocess.run(
+        ["nfdump", "-R", str(flowdir), "-q", "-N", "-s", "proto/flows", "-o", "csv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    total = 0
+    header: list[str] | None = None
+    for line in out.splitlines():
+        fields = [part.strip() for part in line.split(",")]
+        if header is None:
+            if "fl" in fields:
+                header = fields
+            continue
+        if len(fields) == len(header):
+            total += int(fields[header.index("fl")])
+    return total
+
+
+def start_clickhouse(data: Path) -> ClickHouseServer:
+    root = data / "clickhouse"
+    root.mkdir(parents=True, exist_ok=True)
+    server = ClickHouseServer(root)
+    server.start()
+    return server
+
+
+def load_clickhouse(server: ClickHouseServer, data: Path, store: Path) -> None:
+    marker = data / "clickhouse.done"
+    if marker.exists():
+        return
+    client = server.client()
+    client.execute("DROP TABLE IF EXISTS flows")
+    settings = {"allow_experimental_low_cardinality_type": 1}
+    version = str(client.execute("SELECT version()")[0][0])
+    client.execute(clickhouse_ddl("flows"), settings=settings if int(version.split(".")[0]) < 19 else {})
+    tsv = data / "clickhouse.tsv"
+    names = [column.name for column in COLUMNS]
+    select = ", ".join(
+        f"epoch_ms({name})"
+        if name in ("time_start", "time_end")
+        else f"CAST({name} AS VARCHAR)"
+        if name == "day"
+        else name
+        for name in names
+    )
+    log("writing TSV for ClickHouse ...")
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT {select} FROM read_parquet('{_parquet_glob(store)}', hive_partitioning = true))"
+        f" TO '{tsv}' (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '')"
+    )
+    con.close()
+    log("loading ClickHouse with clickhouse-client ...")
+    with tsv.open("rb") as handle:
+        subprocess.run(
+            [
+                "clickhouse-client",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(server.tcp_port),
+                "--query",
+                f"INSERT INTO flows ({', '.join(names)}) FORMAT TabSeparated",
+            ],
+            stdin=handle,
+            check=True,
+        )
+    tsv.unlink()
+    client.execute("OPTIMIZE TABLE flows FINAL")
+    marker.write_text("ok\n", encoding="utf-8")
+
+
+# -- the question ---------------------------------------------------------------------------------------
+
+
+def chosen_sources(store: Path) -> list[str]:
+    """100 internal addresses that appear as sources in the data (spread over the exporters)."""
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT DISTINCT src_v4 FROM read_parquet('{_parquet_glob(store)}') WHERE src_v4 >> 24 = 10"
+        " ORDER BY hash(src_v4) LIMIT 100"
+    ).fetchall()
+    con.close()
+    return [".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0)) for (value,) in rows]
+
+
+def bare_nfdump(flowdir: Path, sources: list[str], since: datetime) -> dict[str, tuple[int, int]]:
+    """The baseline: one nfdump run, filter + aggregation by /24 pairs, folded per remote /24."""
+    listed = " ".join(sources)
+    nf_filter = (
+        f"(src ip in [{listed}] and not dst ip in [{INTERNAL_NFDUMP}]) or "
+        f"(dst ip in [{listed}] and not src ip in [{INTERNAL_NFDUMP}])"
+    )
+    command = [
+        "nfdump", "-R", str(flowdir), "-t", since.strftime("%Y/%m/%d.%H:%M:%S"), "-q", "-N",
+        "-A", "srcip4/24,dstip4/24", "-o", "fmt:%sa|%da|%pkt", nf_filter,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=dict(os.environ, TZ="UTC")).stdout
+    per: dict[str, tuple[int, int]] = {}
+    for line in out.splitlines():
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) != 3:
+            continue
+        src, dst, packets = parts[0], parts[1], int(parts[2])
+        if src.startswith(("10.", "172.", "192.168.")):
+            out_packets, ret_packets = per.get(dst, (0, 0))
+            per[dst] = (out_packets + packets, ret_packets)
+        else:
+            out_packets, ret_packets = per.get(src, (0, 0))
+            per[src] = (out_packets, ret_packets + packets)
+    return per
+
+
+def timed(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times = []
+    result: Any = None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--data", type=Path, default=None, help="cache directory (default /tmp/cfgwatch-bench-<rows>)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=250_000, help="IPFIX records/s sent to nfcapd when building")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    data = args.data or Path(f"/tmp/cfgwatch-bench-{args.rows}")
+    if args.rebuild:
+        shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True, exist_ok=True)
+
+    store = build_parquet(data, args.rows)
+    flowdir = build_nfcapd(data, store, args.rate)
+    server = start_clickhouse(data)
+    try:
+        load_clickhouse(server, data, store)
+        sources = chosen_sources(store)
+        since = START + timedelta(hours=12)
+        window = TimeWindow(since, datetime.now(UTC))  # "after time T": open-ended, up to now
+        selector = FlowSelector((), AddressSet.parse(*sources), INTERNAL)
+
+        duck = DuckDBBackend(store, threads=2)
+        nf = NfdumpBackend(flowdir)
+        house = ClickHouseBackend(port=server.tcp_port, table="flows", create=False)
+        results: dict[str, tuple[float, Any]] = {}
+        results["bare nfdump"] = timed(lambda: bare_nfdump(flowdir, sources, since), args.repeat)
+        results["cfgwatch nfdump"] = timed(lambda: nf.outbound_summary(selector, window), args.repeat)
+        results["cfgwatch duckdb"] = timed(lambda: duck.outbound_summary(selector, window), args.repeat)
+        results["cfgwatch clickhouse"] = timed(lambda: house.outbound_summary(selector, window), args.repeat)
+
+        summaries: dict[str, OutboundSummary] = {
+            name: value for name, (_t, value) in results.items() if isinstance(value, OutboundSummary)
+        }
+        bare: dict[str, tuple[int, int]] = results["bare nfdump"][1]
+        bare_out = sum(item[0] for item in bare.values())
+        figures = {(s.out.packets, s.ret.packets, len(s.remotes), s.exporter_records) for s in summaries.values()}
+        ref = summaries["cfgwatch duckdb"]
+        print(f"\nflows: {args.rows:,}  question: 100 internal IPs, after {since.isoformat()}, by destination /24")
+        ratio = ref.ret.packets / max(ref.out.packets, 1)
+        print(
+            f"answer: {len(ref.remotes)} remote /24s, outbound {ref.out.packets:,} packets, "
+            f"paired returns {ref.ret.packets:,} packets (ratio {ratio:.3f})"
+        )
+        print(f"bare nfdump outbound packets: {bare_out:,}; backends agree: {len(figures) == 1}")
+        base = results["bare nfdump"][0]
+        print(f"\n{'engine':<22}{'median s':>10}{'x bare nfdump':>16}  target")
+        targets = {
+            "bare nfdump": "baseline",
+            "cfgwatch nfdump": "<= 1.2x",
+            "cfgwatch duckdb": "< 1.0x",
+            "cfgwatch clickhouse": "<= 1 s",
+        }
+        for name, (seconds, _value) in results.items():
+            print(f"{name:<22}{seconds:>10.3f}{seconds / base:>15.2f}x  {targets[name]}")
+        duck.close()
+        nf.close()
+        house.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
