@@ -39,7 +39,13 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.ports import ANY_PORTS
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._misc_common import Diagnostics, complement, lenient_protocol, parse_address
+from cfgwatch.vendors._misc_common import (
+    Diagnostics,
+    complement,
+    lenient_protocol,
+    parse_address,
+    split_quoted_words,
+)
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "fortinet"
@@ -227,6 +233,10 @@ class _Frame:
 
 
 def _tokens(text: str) -> list[str]:
+    if "'" not in text and "\\" not in text:
+        words = split_quoted_words(text, '"')
+        if words is not None:
+            return words
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         quoted = match.group(1) if match.group(1) is not None else match.group(2)

@@ -36,7 +36,15 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._misc_common import Diagnostics, complement, lenient_protocol, negated, parse_address, port_set
+from cfgwatch.vendors._misc_common import (
+    Diagnostics,
+    complement,
+    lenient_protocol,
+    negated,
+    parse_address,
+    port_set,
+    split_quoted_words,
+)
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
 
@@ -59,16 +67,9 @@ class _Item:
 
 
 def _tokens(text: str) -> list[str]:
-    if '"' not in text and "#" not in text:  # fast path: whole 'single-quoted' words, no comment
-        words = text.split()
-        if "'" not in text:
-            return words
-        for index, word in enumerate(words):
-            if word[0] == "'":
-                if len(word) < 2 or word[-1] != "'" or word.count("'") != 2:
-                    break  # a quoted value with spaces or glued text: let the regex decide
-                words[index] = word[1:-1]
-        else:
+    if '"' not in text and "#" not in text:
+        words = split_quoted_words(text, "'")
+        if words is not None:
             return words
     out: list[str] = []
     for match in _TOKEN.finditer(text):
