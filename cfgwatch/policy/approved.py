@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from cfgwatch.diff.records import RuleChange
 from cfgwatch.errors import ConfigError
@@ -160,7 +161,12 @@ def append_approval(path: Path, entry: dict[str, Any]) -> None:
     handler.preserve_quotes = True
     document = CommentedMap()
     if path.exists():
-        document = handler.load(path.read_text(encoding="utf-8")) or CommentedMap()
+        text = path.read_text(encoding="utf-8")
+        # keep the file's own indentation style (`  - item` or `- item`): the diff is just the new entry
+        _, sequence_indent, offset = load_yaml_guess_indent(text)
+        sequence_indent, offset = sequence_indent or 2, offset or 0
+        handler.indent(mapping=max(sequence_indent - offset, 2), sequence=sequence_indent, offset=offset)
+        document = handler.load(text) or CommentedMap()
     if not isinstance(document, dict):
         raise ConfigError("expected a mapping with an 'approvals' list", path=path)
     approvals = document.get("approvals")
