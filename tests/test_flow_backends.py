@@ -347,3 +347,27 @@ def test_clickhouse_reads_a_foreign_table_through_the_readme_column_mapping(stor
     assert [(row.prefix, row.asn) for row in summary.remotes] == [("45.77.10.0/24", 20473)]
     with pytest.raises(Exception, match="read-only"):
         akv.ingest(Path(__file__), "nfdump-json")
+
+
+def test_cli_ingest_and_hunt_on_clickhouse_from_cfgwatch_yaml(tmp_path: Path) -> None:
+    """`flows.backend: clickhouse` in cfgwatch.yaml drives `cfgwatch flows ingest` and `flows hunt`."""
+    import sys
+
+    from cfgwatch.demo import VPS_PROXY, demo_flows
+    from cfgwatch.flows.synth import write_nfdump_csv
+
+    change = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
+    flows = write_nfdump_csv(tmp_path / "flows.csv", demo_flows(change))
+    with clickhouse_server() as server:
+        config = tmp_path / "cfgwatch.yaml"
+        config.write_text(
+            f"flows:\n  backend: clickhouse\n  clickhouse: {{port: {server.tcp_port}, table: cli_flows}}\n",
+            encoding="utf-8",
+        )
+        base = [sys.executable, "-m", "cfgwatch", "-c", str(config), "flows"]
+        ingest = subprocess.run([*base, "ingest", str(flows), "--format", "nfdump-csv"], capture_output=True, text=True)
+        assert ingest.returncode == 0, ingest.stderr
+        hunt = subprocess.run([*base, "hunt", "--since", "3d", "--format", "json"], capture_output=True, text=True)
+        assert hunt.returncode in (0, 1), hunt.stderr
+        text = json.dumps(json.loads(hunt.stdout))
+        assert VPS_PROXY.rsplit(".", 1)[0] in text and "10.10.0.23" in text

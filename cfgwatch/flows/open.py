@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import timedelta
-from typing import Any
 
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import InputError
+from cfgwatch.flows.backends import open_backend as open_selected
 from cfgwatch.flows.backends.base import FlowBackend
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.model import AddressSet
@@ -27,27 +26,18 @@ def make_enricher(config: CfgwatchConfig) -> Enricher:
     )
 
 
-def open_backend(config: CfgwatchConfig, name: str | None = None, **options: Any) -> FlowBackend:
-    """The backend named (default: flows.backend). Other backends live in cfgwatch.flows.backends.<name>
-    and expose `open_backend(config, enricher, **options) -> FlowBackend`."""
+def open_backend(config: CfgwatchConfig, name: str | None = None) -> FlowBackend:
+    """The backend named (default: flows.backend), built from cfgwatch.yaml by `backends.open_backend`."""
     chosen = name or config.flows.backend
     if chosen not in BACKENDS:
         raise InputError(f"unknown flow backend {chosen!r} (known: {', '.join(BACKENDS)})", key="flows.backend")
-    enricher = make_enricher(config)
-    if chosen == "duckdb":
-        from cfgwatch.flows.backends.duckdb import DuckDBBackend
-
-        root = config.resolve(config.flows.store_path(config.snapshots))
-        return DuckDBBackend(root, enricher=enricher)
-    try:
-        module = importlib.import_module(f"cfgwatch.flows.backends.{chosen}")
-    except ImportError as exc:
-        raise InputError(f"flow backend {chosen!r} is not available: {exc}", key="flows.backend") from exc
-    opener = getattr(module, "open_backend", None)
-    if opener is None:
-        raise InputError(f"flow backend {chosen!r} has no open_backend()", key="flows.backend")
-    backend: FlowBackend = opener(config, enricher, **options)
-    return backend
+    settings = config.flows if chosen == config.flows.backend else config.flows.model_copy(update={"backend": chosen})
+    return open_selected(
+        settings,
+        store=config.resolve(settings.store_path(config.snapshots)),
+        base_dir=config.base_dir,
+        enricher=make_enricher(config),
+    )
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
