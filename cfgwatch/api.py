@@ -161,6 +161,7 @@ def pull(
     devices: Sequence[str] = (),
     groups: Sequence[str] = (),
     workers: int | None = None,
+    processes: int | None = None,
     timeout: float | None = None,
     retries: int | None = None,
     known_hosts: Path | None = None,
@@ -188,6 +189,7 @@ def pull(
     options = cfg.pull.options(
         cfg.base_dir,
         workers=workers,
+        processes=processes,
         timeout=timeout,
         retries=retries,
         known_hosts=cfg.resolve(known_hosts) if known_hosts is not None else None,

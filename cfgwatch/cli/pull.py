@@ -45,7 +45,19 @@ def pull_cmd(
         list[str] | None, typer.Option("--group", "-g", help="Pull only this inventory group (repeatable).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Parallel sessions (default: pull.workers, 50).")
+        int | None,
+        typer.Option(
+            "--workers", "-w", min=1, help="Parallel sessions, all processes together (default: pull.workers, 50)."
+        ),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=0,
+            help="Worker processes sharing the sessions (default: pull.processes; 0 = automatic, 1 = none).",
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
@@ -79,6 +91,7 @@ def pull_cmd(
         devices=device or (),
         groups=group or (),
         workers=workers,
+        processes=processes,
         timeout=timeout,
         retries=retries,
         known_hosts=known_hosts.resolve() if known_hosts is not None else None,

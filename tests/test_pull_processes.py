@@ -1,0 +1,93 @@
+"""Pulls sharded over worker processes store exactly what a single-process pull stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_pull import FAST, KEY, Lab, lab_env
+
+from cfgwatch.collect.runner import DEVICES_PER_PROCESS, DeviceOutcome, processes_for, pull
+from cfgwatch.store import SnapshotStore
+
+STARTED = datetime(2025, 3, 4, 2, 0, tzinfo=UTC)
+
+
+def _tree(store: SnapshotStore) -> str:
+    """Every path and blob of HEAD: equal trees mean byte-identical stored files."""
+    return subprocess.run(
+        ["git", "-C", str(store.path), "ls-tree", "-r", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _message(store: SnapshotStore) -> str:
+    return subprocess.run(
+        ["git", "-C", str(store.path), "log", "-1", "--format=%B"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    with lab_env(tmp_path, monkeypatch) as env:
+        yield env
+
+
+def test_multi_process_pull_commits_exactly_what_a_single_process_pull_does(lab: Lab, tmp_path: Path) -> None:
+    lab.state.set_fault("dc-eos-01", "auth")
+    lab.state.set_fault("edge-fw-01", "truncated")
+    devices = lab.devices()
+    single_store = SnapshotStore.init(tmp_path / "single")
+    multi_store = SnapshotStore.init(tmp_path / "multi")
+    seen: list[tuple[str, int, int]] = []
+
+    def progress(outcome: DeviceOutcome, done: int, total: int) -> None:
+        seen.append((outcome.name, done, total))
+
+    single = pull(single_store, devices, key=KEY, options=replace(FAST, processes=1), started=STARTED)
+    multi = pull(multi_store, devices, key=KEY, options=replace(FAST, processes=3), started=STARTED, progress=progress)
+
+    assert single.run.commit is not None and multi.run.commit is not None
+    assert _tree(multi_store) == _tree(single_store)
+    # the same commit message but for the run's own random id
+    assert _message(multi_store).replace(multi.run.run_id, "RUN") == _message(single_store).replace(
+        single.run.run_id, "RUN"
+    )
+    assert multi.run.added == single.run.added
+    assert multi.run.failed == single.run.failed
+    assert {(f.name, f.reason) for f in multi.run.failed} == {("dc-eos-01", "auth"), ("edge-fw-01", "incomplete")}
+    # outcomes come back in input order whatever process collected them
+    assert [o.name for o in multi.outcomes] == [d.name for d in devices]
+    assert [(o.name, o.ok, o.attempts) for o in multi.outcomes] == [(o.name, o.ok, o.attempts) for o in single.outcomes]
+    # progress is relayed from the workers: once per device, counting up to the total
+    assert sorted(name for name, _, _ in seen) == sorted(d.name for d in devices)
+    assert [done for _, done, _ in seen] == list(range(1, len(devices) + 1))
+    assert {total for _, _, total in seen} == {len(devices)}
+
+
+def test_trust_on_first_use_from_several_processes_records_each_key_once(lab: Lab, tmp_path: Path) -> None:
+    devices = lab.devices()
+    known = tmp_path / "known_hosts"
+    tofu = replace(FAST, processes=2, known_hosts=known, trust_on_first_use=True)
+    run = pull(lab.store, devices, key=KEY, options=tofu)
+    assert run.run.failed == ()
+    lines = known.read_text().splitlines()
+    assert sorted(lines) == sorted(
+        f"[127.0.0.1]:{d.port} ecdsa-sha2-nistp256 {lab.state.hostkey(d.name).get_base64()}" for d in devices
+    )
+    # a changed key still fails under TOFU, in a worker process too
+    lab.state.set_fault("dc-nx-01", "hostkey")
+    again = pull(lab.store, devices, key=KEY, options=tofu)
+    assert [(f.name, f.reason) for f in again.run.failed] == [("dc-nx-01", "hostkey")]
+    assert known.read_text().splitlines() == lines
+
+
+def test_process_count_choice() -> None:
+    assert processes_for(8, 1) == 1
+    assert processes_for(8, 3) == 3
+    assert processes_for(2, 5) == 2  # never more processes than devices
+    assert processes_for(DEVICES_PER_PROCESS - 1) == 1  # automatic: small pulls stay in one process
+    assert 1 <= processes_for(100 * DEVICES_PER_PROCESS) <= max(1, os.cpu_count() or 1)
