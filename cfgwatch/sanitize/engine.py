@@ -13,17 +13,18 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate
-from typing import Protocol
+from typing import Protocol, cast
 
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
-from cfgwatch.sanitize.marker import fingerprint, is_marker, marker
+from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker
 from cfgwatch.sanitize.metadata import ChangeMetadata
 
 MAX_LINE = 1 << 20  # characters; a longer line is replaced by a fingerprint marker as a whole
 _DOMAIN = "secret"  # one domain for every rule: the same secret gives the same print wherever it sits
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])  # the same set
 _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
@@ -95,13 +96,18 @@ def _decode(raw: str | bytes, notes: list[str]) -> str:
             notes.append(f"non-UTF-8 bytes replaced by U+FFFD ({text.count(chr(0xFFFD))} characters)")
     else:
         text = raw.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogates(raw) else raw
-    controls = len(_CONTROL.findall(text))
+    controls = len(_CONTROL.findall(text)) if _may_have_controls(text) else 0
     if controls:
         if text.count("\x00") * 20 > max(len(text), 1):
             notes.append("input looks binary (many NUL bytes): sanitized as text with the generic pass")
         text = _CONTROL.sub("", text)
         notes.append(f"{controls} control characters removed")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _may_have_controls(text: str) -> bool:
+    """False when text surely has no _CONTROL character (bytes.translate beats the regex scan)."""
+    return not text.isascii() or len(text.encode("ascii").translate(None, _CONTROL_BYTES)) != len(text)
 
 
 def _has_surrogates(text: str) -> bool:
@@ -167,24 +173,47 @@ class _Redactor:
         self.key = key
         self.count = 0
         self.hits: list[str] = []  # rule names, in order (the audit reports them)
-        self._words = tuple(sorted({word for rule in rules for word in rule.need}))
-        self._by_words: dict[tuple[str, ...], tuple[R.Rule, ...]] = {}
+        self._print = Fingerprinter(key, _DOMAIN)
+        # Words grouped under a shorter word they contain: a line without "key" skips the test for
+        # "pre-shared-key" and the other words that contain "key". Each word is one bit of a mask.
+        words = sorted({word for rule in rules for word in rule.need + rule.also})
+        self._bits = {word: 1 << n for n, word in enumerate(words)}
+        roots = [w for w in words if not any(o != w and o in w for o in words)]
+        self._groups = tuple(
+            (root, self._bits[root], tuple((w, self._bits[w]) for w in words if root in w and w != root))
+            for root in roots
+        )
+        self._by_mask: dict[int, tuple[R.Rule, ...]] = {}
 
     def _candidates(self, low: str) -> tuple[R.Rule, ...]:
-        """The rules that can match a line, in order: a rule whose ``need`` words are all absent cannot."""
-        present = tuple([word for word in self._words if word in low])
-        rules = self._by_words.get(present)
+        """The rules that can match a line, in order: one whose ``need`` (or ``also``) words are all absent cannot."""
+        mask = 0
+        for root, bit, longer in self._groups:
+            if root in low:
+                mask |= bit
+                for word, word_bit in longer:
+                    if word in low:
+                        mask |= word_bit
+        rules = self._by_mask.get(mask)
         if rules is None:
-            have = set(present)
-            rules = tuple(rule for rule in self.rules if not rule.need or have.intersection(rule.need))
-            self._by_words[present] = rules
+            rules = tuple(rule for rule in self.rules if self._possible(rule, mask))
+            self._by_mask[mask] = rules
         return rules
 
-    def line(self, line: str, ctx: _Context) -> str:
+    def _possible(self, rule: R.Rule, mask: int) -> bool:
+        bits = self._bits
+        return (not rule.need or any(mask & bits[w] for w in rule.need)) and (
+            not rule.also or any(mask & bits[w] for w in rule.also)
+        )
+
+    def line(self, line: str, ctx: _Context, low: str | None = None) -> str:
+        """line with every secret the rules find replaced; ``low``: line.lower(), if the caller has it."""
         # Candidates are chosen once from the line as it comes in: a replacement only swaps a value for
         # a marker, so it can remove needed words but never add one, and a surplus rule just misses.
         # Non-ASCII lines run every rule (IGNORECASE also folds e.g. U+212A KELVIN SIGN to "k").
-        for rule in self._candidates(line.lower()) if line.isascii() else self.rules:
+        if low is None and line.isascii():
+            low = line.lower()
+        for rule in self._candidates(low) if low is not None else self.rules:
             if rule.pattern.search(line) is None:
                 continue
             if rule.guard is not None and not rule.guard[1].search(ctx.get(rule.guard[0])):
@@ -195,7 +224,7 @@ class _Redactor:
     def _replace(self, rule: R.Rule, m: re.Match[str], ctx: _Context) -> str:
         value = m.group("v")
         whole = m.group(0)
-        if not value or is_marker(value):
+        if not value or ("redacted:" in value and is_marker(value)):  # every marker holds "redacted:"
             return whole
         start, end = m.span("v")
         if rule.reject is not None and rule.reject.search(m.string[m.start() : start]):
@@ -208,7 +237,7 @@ class _Redactor:
         if inner[:4].upper() == "ENC " and rule.name.startswith("fortios"):
             prefix = inner[:4]
         kind, material = _meaning(rule, m, inner, ctx)
-        mark = marker(kind, fingerprint(self.key, _DOMAIN, material), xml=rule.xml)
+        mark = marker(kind, self._print(material), xml=rule.xml)
         self.count += 1
         self.hits.append(rule.name)
         return m.string[m.start() : start] + quote + prefix + mark + quote + m.string[end : m.end()]
@@ -216,19 +245,25 @@ class _Redactor:
     def pem(self, body: str, xml: bool) -> str:
         self.count += 1
         self.hits.append("pem-private-key")
-        return marker("hmac", fingerprint(self.key, _DOMAIN, "pem\x00" + body), xml=xml)
+        return marker("hmac", self._print("pem\x00" + body), xml=xml)
 
 
-def _volatile(line: str, found: list[tuple[int, ChangeMetadata]]) -> str | None:
+# (rank, metadata reader, its match, the line): read only for the header that wins (lowest rank, first).
+_Found = tuple[int, V.MetaFn, re.Match[str], str]
+
+
+def _volatile(line: str, found: list[_Found]) -> str | None:
     """The line with volatile parts normalised, or None when the whole line is volatile."""
     if V.HINT.search(line) is None:
         return line
     for rule in V.RULES:
+        if rule.need not in line:
+            continue
         m = rule.pattern.search(line)
         if m is None:
             continue
         if rule.meta is not None:
-            found.append((rule.rank, rule.meta(m, line)))
+            found.append((rule.rank, rule.meta, m, line))
         if rule.replace is None:
             return None
         line = rule.pattern.sub(rule.replace, line)
@@ -264,10 +299,11 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
     special = index.special(_gate_words(canonical))
     # Every other line can only lose trailing blanks: it holds no volatile hint, no private key,
     # and none of the words a secret rule needs.
-    out: list[str | None] = [line.rstrip() for line in lines]
+    out: list[str | None] = list(map(str.rstrip, lines))
     eff: dict[int, str | None] = {}  # what the block trackers see for a special line (None: nothing)
     ctx = _LazyCtx(lines, eff, index, special)
-    found: list[tuple[int, ChangeMetadata]] = []
+    found: list[_Found] = []
+    dropped = False  # some line was removed (out holds None for it)
     skip_to = -1  # last line of a private key block already consumed
     volatile = index.volatile
 
@@ -284,8 +320,9 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
         kept = _volatile(line, found) if i in volatile else line
         if kept is None:
             out[i] = eff[i] = None
+            dropped = True
             continue
-        begin = _PEM_BEGIN.search(kept)
+        begin = _PEM_BEGIN.search(kept) if _PEM_WORD in kept else None
         if begin is not None:
             end = _PEM_END.search(kept, begin.end())
             prefix = kept[: begin.start()]
@@ -293,19 +330,24 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
             if end is None:
                 eff[i] = prefix
                 skip_to = _pem_block(i, prefix, kept[begin.end() :].strip(), xml, lines, out, eff, redactor, notes)
+                dropped = True
                 continue
             kept = prefix + redactor.pem(kept[begin.end() : end.start()], xml) + kept[end.end() :]
         eff[i] = kept
-        if R.triggered(kept.lower()) if kept.isascii() else R.TRIGGER.search(kept):
+        low = kept.lower() if kept.isascii() else None
+        if R.triggered(low) if low is not None else R.TRIGGER.search(kept):
             ctx.at(i, kept)
-            kept = redactor.line(kept, ctx)
+            kept = redactor.line(kept, ctx, low)
         out[i] = kept.rstrip()
 
-    final = [line for line in out if line is not None]
+    final = [line for line in out if line is not None] if dropped else cast("list[str]", out)
     while final and not final[-1]:
         final.pop()
     result = "\n".join(final) + ("\n" if final else "")
-    metadata = min(found, key=lambda item: item[0])[1] if found else None
+    metadata = None
+    if found:
+        _, read, m, header = min(found, key=lambda item: item[0])
+        metadata = read(m, header)
     return Sanitized(result, metadata, redactor.count, tuple(notes))
 
 
@@ -398,7 +440,7 @@ class _LineIndex:
         self.volatile = volatile
         hits = volatile | self.nonascii  # non-ASCII lines: no word shortcut, the full rules decide
         self.containing(_PEM_WORD, text, hits)
-        if len(text) > MAX_LINE:
+        if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
             hits.update(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
         # Rule words are lower case; lower() keeps offsets only for ASCII, so non-ASCII characters
         # (whose lines are already in hits) become "?" first.

@@ -48,6 +48,7 @@ class Rule:
     # before the regex runs, and over the whole text to find the lines worth looking at). Empty means
     # "no such word": the rule then runs on every triggered line.
     need: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # a second such list: when given, a match also holds one of these
 
 
 def _r(
@@ -58,6 +59,7 @@ def _r(
     reject: str | None = None,
     xml: bool = False,
     need: tuple[str, ...] = (),
+    also: tuple[str, ...] = (),
 ) -> Rule:
     return Rule(
         name,
@@ -66,13 +68,19 @@ def _r(
         re.compile(reject, _I) if reject else None,
         xml,
         tuple(word.lower() for word in need),
+        tuple(word.lower() for word in also),
     )
 
 
 _PUBLIC = r"public"
 
 CISCO: tuple[Rule, ...] = (
-    _r("cisco-ntp-key", r"\bntp\s+authentication-key\s+\d+\s+\S+\s+" + TYPE + "?" + TOK, need=("authentication-key",)),
+    _r(
+        "cisco-ntp-key",
+        r"\bntp\s+authentication-key\s+\d+\s+\S+\s+" + TYPE + "?" + TOK,
+        need=("authentication-key",),
+        also=("ntp",),
+    ),
     _r(
         "cisco-password",
         r"(?<![\w-])(?:password|secret)\s+" + NOT_VALUE + r"(?:(?:level|privilege)\s+\d+\s+)?"
@@ -86,6 +94,7 @@ CISCO: tuple[Rule, ...] = (
         r"^\s*(?:tacacs-server|radius-server|tacacs|radius|server-private|aaa-server|ip\s+(?:tacacs|radius))\b"
         r"[^\n]*?(?<![\w-])key\s+" + TYPE + "?" + QTOK,
         need=("key",),
+        also=("tacacs", "radius", "server-private", "aaa-server"),
     ),
     _r(
         "cisco-aaa-block-key",
@@ -93,7 +102,7 @@ CISCO: tuple[Rule, ...] = (
         guard=("top", r"^(?:tacacs|radius|aaa-server|aaa\s+group|crypto\s+(?:keyring|isakmp|ikev2))"),
         need=("key",),
     ),
-    _r("cisco-isakmp-key", r"\bisakmp\s+key\s+" + TYPE + "?" + TOK, need=("key",)),
+    _r("cisco-isakmp-key", r"\bisakmp\s+key\s+" + TYPE + "?" + TOK, need=("key",), also=("isakmp",)),
     _r(
         "cisco-psk",
         r"\bpre-shared-key\s+(?:(?:address|hostname)\s+\S+(?:\s+\S+)?\s+key\s+|(?:local|remote)\s+)?"
@@ -104,35 +113,53 @@ CISCO: tuple[Rule, ...] = (
     ),
     _r("cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK, need=("message-digest-key",)),
     _r("cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK, need=("authentication-key",)),
-    _r("cisco-snmp-community", r"\bsnmp-server\s+community\s+" + TYPE + "?" + TOK, need=("community",)),
+    _r(
+        "cisco-snmp-community",
+        r"\bsnmp-server\s+community\s+" + TYPE + "?" + TOK,
+        need=("community",),
+        also=("snmp-server",),
+    ),
     _r(
         "cisco-snmp-host",
         r"\bsnmp-server\s+host\s+\S+\s+(?:\S+\s+)*?(?:community\s+|version\s+(?:1|2c)\s+)(?P<v>[^\s]+)",
         need=("snmp-server",),
+        also=("host",),
     ),
     _r(
         "cisco-snmp-host-v1",
         r"\bsnmp-server\s+host\s+[\d.:a-f]+\s+(?:(?:traps|informs|vrf\s+\S+)\s+)*"
         r"(?!version\b|community\b|traps\b|informs\b|vrf\b|\d+\.\d+\.\d+\.\d+\b)(?P<v>[^\s]+)",
         need=("snmp-server",),
+        also=("host",),
     ),
-    _r("cisco-snmp-auth", r"\bsnmp-server\s+user\b.*?\bauth\s+(?:md5|sha\S*)\s+(?P<v>\S+)", need=("snmp-server",)),
+    _r(
+        "cisco-snmp-auth",
+        r"\bsnmp-server\s+user\b.*?\bauth\s+(?:md5|sha\S*)\s+(?P<v>\S+)",
+        need=("snmp-server",),
+        also=("auth",),
+    ),
     _r(
         "cisco-snmp-priv",
         r"\bsnmp-server\s+user\b.*?\bpriv\s+(?:(?:des56|3des|des|aes(?:-?\d+)?(?:\s+\d+)?)\s+)?(?P<v>\S+)",
         need=("snmp-server",),
+        also=("priv",),
     ),
     _r(
         "cisco-isis-password",
         r"\b(?:area|domain|hello|lsp|isis)-password\s+(?:(?:hmac-md5|text)\s+)?(?:(?:encrypted|clear)\s+)?" + TOK,
         need=("-password",),
     ),
-    _r("cisco-fhrp-text", r"\bauthentication\s+text\s+" + TYPE + "?" + TOK, need=("authentication",)),
-    _r("cisco-eigrp-hmac", r"\bauthentication\s+mode\s+hmac-sha-256\s+" + TYPE + "?" + TOK, need=("authentication",)),
+    _r("cisco-fhrp-text", r"\bauthentication\s+text\s+" + TYPE + "?" + TOK, need=("authentication",), also=("text",)),
+    _r(
+        "cisco-eigrp-hmac",
+        r"\bauthentication\s+mode\s+hmac-sha-256\s+" + TYPE + "?" + TOK,
+        need=("authentication",),
+        also=("hmac-sha-256",),
+    ),
     _r("cisco-config-key", r"\bpassword-encrypt\s+" + TOK, need=("password-encrypt",)),
     _r("cisco-wpa-psk", r"\bwpa-psk\s+(?:ascii|hex)\s+" + TYPE + "?" + TOK, need=("wpa-psk",)),
-    _r("cisco-nhrp", r"\bnhrp\s+authentication\s+" + TOK, need=("authentication",)),
-    _r("asa-failover-key", r"^\s*failover\s+key\s+(?:hex\s+)?" + TOK, need=("key",)),
+    _r("cisco-nhrp", r"\bnhrp\s+authentication\s+" + TOK, need=("authentication",), also=("nhrp",)),
+    _r("asa-failover-key", r"^\s*failover\s+key\s+(?:hex\s+)?" + TOK, need=("key",), also=("failover",)),
     _r("asa-ldap-password", r"\bldap-login-password\s+" + TOK, need=("ldap-login-password",)),
 )
 
@@ -156,8 +183,9 @@ JUNOS: tuple[Rule, ...] = (
         "junos-ntp-key",
         r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)',
         need=("authentication-key",),
+        also=("value",),
     ),
-    _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK, need=("community",)),
+    _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK, need=("community",), also=("snmp",)),
     _r(
         "junos-snmp-community", r"^\s*community\s+" + QTOK + r"\s*[{;]", guard=("path", r"^snmp\b"), need=("community",)
     ),
@@ -179,6 +207,7 @@ FORTINET: tuple[Rule, ...] = (
         r"^\s*set\s+name\s+(?P<v>.+?)\s*$",
         guard=("forti", r"system snmp community"),
         need=("name",),
+        also=("set",),
     ),
 )
 
@@ -213,6 +242,7 @@ ROUTEROS: tuple[Rule, ...] = (
         r"authentication-key|community|key))=" + r'(?P<v>"(?:[^"\\]|\\.)*"|\S+)',
         reject=r"public",
         need=("pass", "secret", "psk", "key", "community"),
+        also=("=",),
     ),
     _r(
         "routeros-snmp-community",
@@ -252,7 +282,7 @@ GENERIC: tuple[Rule, ...] = (
         r"argon2(?:id|i|d)?|scrypt)\$[^\s\"';<>,]+)",
         need=("$",),
     ),
-    _r("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",)),
+    _r("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",), also=("@",)),
     _r(
         "keyword-value",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
@@ -265,11 +295,13 @@ GENERIC: tuple[Rule, ...] = (
         r"(?<![\w-])(?:[\w-]*[-_])?(?:psk|token|api-?key|apikey|key|pass|pwd|community)[\"']?\s*[=:]\s*" + VAL,
         reject=_PUBLIC,
         need=("psk", "token", "key", "pass", "pwd", "community"),
+        also=("=", ":"),
     ),
     _r(
         "snmp-community",
         r"snmp\S*\s.*?(?<![\w-])community(?:-string|-name)?\s+(?!(?:add|set|remove|print|export|edit)\b)" + VAL,
         need=("community",),
+        also=("snmp",),
     ),
     _r("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$", need=("activation key:",)),
     _r("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK, need=("key",)),

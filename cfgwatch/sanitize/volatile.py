@@ -24,6 +24,7 @@ class VolatileRule:
     replace: str | None = None
     meta: MetaFn | None = None
     rank: int = 9  # lower wins when several headers carry metadata
+    need: str = ""  # text every match contains (case as written): the regex is skipped without it
 
 
 def _ios_change(m: re.Match[str], line: str) -> ChangeMetadata:
@@ -62,39 +63,47 @@ def _c(regex: str, flags: int = 0) -> re.Pattern[str]:
 
 RULES: tuple[VolatileRule, ...] = (
     # Cisco IOS / IOS-XE
-    VolatileRule("ios-building", _c(r"^Building configuration\.\.\.\s*$")),
-    VolatileRule("ios-current-size", _c(r"^Current configuration\s*:\s*\d+ bytes\s*$")),
+    VolatileRule("ios-building", _c(r"^Building configuration\.\.\.\s*$"), need="Building configuration..."),
+    VolatileRule("ios-current-size", _c(r"^Current configuration\s*:\s*\d+ bytes\s*$"), need="Current configuration"),
     VolatileRule(
         "ios-last-change",
         _c(r"^!\s*Last configuration change at (?P<when>.+?)(?:\s+by\s+(?P<user>\S+))?\s*$"),
         meta=_ios_change,
         rank=1,
+        need="Last configuration change at ",
     ),
     VolatileRule(
         "ios-nvram",
         _c(r"^!\s*NVRAM config last updated at (?P<when>.+?)(?:\s+by\s+(?P<user>\S+))?\s*$"),
         meta=_ios_nvram,
         rank=3,
+        need="NVRAM config last updated at ",
     ),
-    VolatileRule("ios-no-change", _c(r"^!\s*No configuration change since last restart\s*$")),
-    VolatileRule("ntp-clock-period", _c(r"^\s*ntp clock-period\s+\d+\s*$")),
+    VolatileRule(
+        "ios-no-change",
+        _c(r"^!\s*No configuration change since last restart\s*$"),
+        need="No configuration change since last restart",
+    ),
+    VolatileRule("ntp-clock-period", _c(r"^\s*ntp clock-period\s+\d+\s*$"), need="ntp clock-period"),
     VolatileRule("uptime", _c(r"^[!#;]+.*\buptime is\b.*$", re.IGNORECASE)),
     VolatileRule("restarted-at", _c(r"^[!#]\s*System (?:restarted|returned to ROM)\b.*$", re.IGNORECASE)),
     # Cisco ASA
-    VolatileRule("asa-cryptochecksum", _c(r"^Cryptochecksum:\s*\S*\s*$")),
+    VolatileRule("asa-cryptochecksum", _c(r"^Cryptochecksum:\s*\S*\s*$"), need="Cryptochecksum:"),
     VolatileRule(
         "asa-written-by",
         _c(r"^:\s*Written by (?P<user>\S+) at (?P<when>.+?)\s*$"),
         meta=_asa,
         rank=1,
+        need="Written by ",
     ),
     # NX-OS
-    VolatileRule("nxos-time", _c(r"^!\s*Time:\s.*$")),
+    VolatileRule("nxos-time", _c(r"^!\s*Time:\s.*$"), need="Time:"),
     VolatileRule(
         "nxos-last-done",
         _c(r"^!\s*Running configuration last done at:?\s*(?P<when>.+?)\s*$"),
         meta=_nxos,
         rank=4,
+        need="Running configuration last done at",
     ),
     # Arista EOS
     VolatileRule(
@@ -102,6 +111,7 @@ RULES: tuple[VolatileRule, ...] = (
         _c(r"^!\s*Startup-config last modified at\s+(?P<when>.+?)(?:\s+by\s+(?P<user>\S+))?\s*$"),
         meta=_eos,
         rank=2,
+        need="Startup-config last modified at",
     ),
     # Junos
     VolatileRule(
@@ -112,24 +122,27 @@ RULES: tuple[VolatileRule, ...] = (
         ),
         meta=_junos,
         rank=1,
+        need="Last commit:",
     ),
     VolatileRule(
         "junos-last-changed",
         _c(r"^#+\s*Last changed:\s*(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s*(?P<zone>[A-Z]{1,5}|[+-]\d\d:?\d\d)?.*$"),
         meta=_junos,
         rank=5,
+        need="Last changed:",
     ),
     # FortiOS
-    VolatileRule("fortios-conf-file-ver", _c(r"^#conf_file_ver=\S*\s*$")),
+    VolatileRule("fortios-conf-file-ver", _c(r"^#conf_file_ver=\S*\s*$"), need="#conf_file_ver="),
     # RouterOS: export timestamp and the (volatile, reboot-cleared) undo history that Oxidized adds
     VolatileRule(
         "routeros-export-time",
         _c(r"^#\s*(?:\S+\s+\d\d:\d\d:\d\d\s+)?by RouterOS\s+(?P<ver>\S+).*$"),
         replace=r"# by RouterOS \g<ver>",
+        need="by RouterOS",
     ),
-    VolatileRule("routeros-history-flags", _c(r"^#\s*Flags:\s*U - UNDOABLE.*$")),
-    VolatileRule("routeros-history-columns", _c(r"^#\s*Columns:\s*ACTION, BY, POLICY, TIME\s*$")),
-    VolatileRule("routeros-history-head", _c(r"^#\s+ACTION\s+BY\s+POLICY\s+TIME\s*$")),
+    VolatileRule("routeros-history-flags", _c(r"^#\s*Flags:\s*U - UNDOABLE.*$"), need="U - UNDOABLE"),
+    VolatileRule("routeros-history-columns", _c(r"^#\s*Columns:\s*ACTION, BY, POLICY, TIME\s*$"), need="Columns:"),
+    VolatileRule("routeros-history-head", _c(r"^#\s+ACTION\s+BY\s+POLICY\s+TIME\s*$"), need="ACTION"),
     VolatileRule(
         "routeros-history-row",
         _c(
@@ -138,21 +151,30 @@ RULES: tuple[VolatileRule, ...] = (
         ),
         meta=_routeros,
         rank=6,
+        need="#",
     ),
-    VolatileRule("routeros-history-wrap", _c(r"^#\s{20,}(?:write|read|policy|sensitive|reboot)\s*$")),
+    VolatileRule("routeros-history-wrap", _c(r"^#\s{20,}(?:write|read|policy|sensitive|reboot)\s*$"), need="#"),
     # Linux iptables-save / nftables
     VolatileRule(
         "iptables-generated",
         _c(r"^# Generated by (?P<tool>ip6?tables-save(?: v\S+)?)(?: on .*)?$"),
         replace=r"# Generated by \g<tool>",
+        need="# Generated by ",
     ),
-    VolatileRule("iptables-completed", _c(r"^# Completed(?: on .*)?$"), replace="# Completed"),
-    VolatileRule("iptables-chain-counters", _c(r"^(?P<chain>:\S+ \S+) \[\d+:\d+\]"), replace=r"\g<chain> [0:0]"),
-    VolatileRule("iptables-rule-counters", _c(r"^\[\d+:\d+\] "), replace="[0:0] "),
-    VolatileRule("nft-counter", _c(r"\bcounter packets \d+ bytes \d+"), replace="counter packets 0 bytes 0"),
-    VolatileRule("nft-expires", _c(r" expires [\dhmsd.]+(?=[\s,}])"), replace=""),
+    VolatileRule("iptables-completed", _c(r"^# Completed(?: on .*)?$"), replace="# Completed", need="# Completed"),
+    VolatileRule(
+        "iptables-chain-counters", _c(r"^(?P<chain>:\S+ \S+) \[\d+:\d+\]"), replace=r"\g<chain> [0:0]", need=" ["
+    ),
+    VolatileRule("iptables-rule-counters", _c(r"^\[\d+:\d+\] "), replace="[0:0] ", need="["),
+    VolatileRule(
+        "nft-counter",
+        _c(r"\bcounter packets \d+ bytes \d+"),
+        replace="counter packets 0 bytes 0",
+        need="counter packets ",
+    ),
+    VolatileRule("nft-expires", _c(r" expires [\dhmsd.]+(?=[\s,}])"), replace="", need=" expires "),
     # PAN-OS XML per-node commit bookkeeping
-    VolatileRule("panos-dirty-id", _c(r' dirtyId="\d+"'), replace=""),
+    VolatileRule("panos-dirty-id", _c(r' dirtyId="\d+"'), replace="", need=' dirtyId="'),
 )
 
 # A cheap test before running the rules: a line that cannot start any rule above is left alone.
