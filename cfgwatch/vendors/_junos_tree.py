@@ -18,12 +18,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from cfgwatch.model import AddressSet
+from cfgwatch.model import AddressSet, PortSet
 
 Path = tuple[str, ...]
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
+_SPECIAL = re.compile(r'["#{};\[\]]|/\*')  # anything tokenize_line treats beyond whitespace
 _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
 
@@ -142,6 +144,10 @@ def flatten(text: str) -> tuple[FlatConfig, list[str]]:
         if not stripped:
             continue
         if not stack and not pending:
+            if stripped.startswith("set ") and not _SPECIAL.search(stripped):
+                flat.set_form = True  # plain `set a b c`: exactly what _set_command makes of it
+                flat.statements.append(Stmt(tuple(stripped.split()[1:]), number))
+                continue
             first = stripped.split(None, 1)[0]
             if first in _SET_VERBS:
                 _set_command(flat, stripped, number)
@@ -344,9 +350,19 @@ def v4_interval(text: str) -> tuple[int, int] | None:
     return first, first | host
 
 
+@lru_cache(maxsize=65_536)
 def parse_address(text: str) -> AddressSet:
-    """AddressSet.parse for one spec, with a fast path for plain IPv4 (raises ValueError on junk)."""
+    """AddressSet.parse for one spec, with a fast path for plain IPv4 (raises ValueError on junk).
+
+    Cached by text: configs name the same prefixes over and over, and AddressSet is immutable.
+    """
     interval = v4_interval(text)
     if interval is not None:
         return AddressSet(v4=(interval,))
     return AddressSet.parse(text)
+
+
+@lru_cache(maxsize=16_384)
+def parse_ports(text: str) -> PortSet:
+    """PortSet.parse cached by text (raises ValueError on junk; errors are not cached)."""
+    return PortSet.parse(text)

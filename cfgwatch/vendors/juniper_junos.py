@@ -48,7 +48,16 @@ from cfgwatch.model import (
 from cfgwatch.model.ports import PORT_PROTOCOLS
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
-from cfgwatch.vendors._junos_tree import FlatConfig, Path, Stmt, expand_groups, flatten, parse_address
+from cfgwatch.vendors._junos_tree import (
+    FlatConfig,
+    Path,
+    Stmt,
+    expand_groups,
+    flatten,
+    parse_address,
+    parse_ports,
+    v4_interval,
+)
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "juniper_junos"
@@ -400,10 +409,10 @@ class _Resolver:
 
 def _ports(values: list[str]) -> PortSet:
     if len(values) == 1:
-        return PortSet.parse(values[0])
+        return parse_ports(values[0])
     result = PortSet(ranges=())
     for value in values:
-        result = result.union(PortSet.parse(value))
+        result = result.union(parse_ports(value))
     return result
 
 
@@ -434,8 +443,8 @@ def _application_services(terms: dict[str, list[Path]]) -> tuple[Service, ...]:
         except ValueError:
             continue
         if proto in PORT_PROTOCOLS:
-            src = PortSet.parse(values["source-port"]) if "source-port" in values else ANY_PORTS
-            dst = PortSet.parse(values["destination-port"]) if "destination-port" in values else ANY_PORTS
+            src = parse_ports(values["source-port"]) if "source-port" in values else ANY_PORTS
+            dst = parse_ports(values["destination-port"]) if "destination-port" in values else ANY_PORTS
             out.append(Service(proto, src, dst))
         elif proto in (_ICMP, _ICMP6):
             v6 = proto == _ICMP6
@@ -636,6 +645,9 @@ def _lpm(entries: list[tuple[AddressSet, bool, int]]) -> AddressSet:
 
 
 def _prefix_length(value: str) -> int:
+    if v4_interval(value) is not None:  # plain IPv4: the length is what follows the slash
+        _, slash, bits = value.partition("/")
+        return int(bits) if slash else 32
     try:
         return ipaddress.ip_network(value, strict=False).prefixlen
     except ValueError:
@@ -820,7 +832,7 @@ def _pools(state: _State) -> dict[tuple[str, str], _Pool]:
                         addresses = addresses.union(parse_address(tokens[0]))
                         tokens = tokens[1:]
                     if len(tokens) >= 2 and tokens[0] == "port":
-                        port = PortSet.parse(tokens[1])
+                        port = parse_ports(tokens[1])
                 except ValueError:
                     state.diag("JUNOS-NAT-BAD-POOL", f"pool {name}: bad address {' '.join(spec[1:])!r}", line)
             elif key == "port" and len(spec) >= 2:
@@ -829,7 +841,7 @@ def _pools(state: _State) -> dict[tuple[str, str], _Pool]:
                 elif spec[1] == "range" and len(spec) >= 3:
                     try:
                         last = spec[4] if len(spec) >= 5 and spec[3] == "to" else spec[2]
-                        port = PortSet.parse(f"{spec[2]}-{last}")
+                        port = parse_ports(f"{spec[2]}-{last}")
                     except ValueError:
                         state.diag("JUNOS-NAT-BAD-POOL", f"pool {name}: bad port range", line)
             elif key == "routing-instance" and len(spec) >= 2:
@@ -915,7 +927,7 @@ def _nat_rule(
                     dst_parts.append(resolver.address(values[0], None, line))
                 elif cond in ("destination-port", "source-port"):
                     text = f"{values[0]}-{values[2]}" if len(values) >= 3 and values[1] == "to" else values[0]
-                    PortSet.parse(text)
+                    parse_ports(text)
                     (dports if cond == "destination-port" else sports).append(text)
                 elif cond == "protocol":
                     protocols.append(protocol_number(values[0]))
@@ -1016,7 +1028,7 @@ def _nat_rule(
             elif values[0] == "mapped-port" and len(values) >= 2:
                 try:
                     text = f"{values[1]}-{values[3]}" if len(values) >= 4 and values[2] == "to" else values[1]
-                    mapped = PortSet.parse(text)
+                    mapped = parse_ports(text)
                 except ValueError as exc:
                     state.diag("JUNOS-NAT-BAD-VALUE", f"NAT rule {label}: {exc}", item_line)
             elif arg == "prefix-name":

@@ -44,7 +44,7 @@ from cfgwatch.model import (
     protocol_number,
 )
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._junos_tree import flatten, parse_address
+from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "paloalto_panos"
@@ -407,9 +407,9 @@ class _Resolver:
             try:
                 protocol = protocol_number(spec[1])
                 if len(spec) >= 4 and spec[2] == "port":
-                    dst = PortSet.parse(spec[3])
+                    dst = parse_ports(spec[3])
                 elif len(spec) >= 4 and spec[2] == "source-port":
-                    src = PortSet.parse(spec[3])
+                    src = parse_ports(spec[3])
             except ValueError as exc:
                 self.state.diag("PANOS-BAD-SERVICE", f"service {name}: {exc}", line)
         if protocol is None:
@@ -572,7 +572,7 @@ def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> Na
         port = fields.single.get((head, "translated-port"))
         if port is not None:
             try:
-                translated_port = PortSet.parse(port[0])
+                translated_port = parse_ports(port[0])
             except ValueError:
                 state.diag("PANOS-NAT-BAD-PORT", f"NAT rule {rule.name}: bad port {port[0]!r}", port[1])
     for key, (value, line) in fields.single.items():
