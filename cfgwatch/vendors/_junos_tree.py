@@ -25,7 +25,6 @@ from cfgwatch.model import AddressSet, PortSet
 Path = tuple[str, ...]
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
-_SPECIAL = re.compile(r'["#{};\[\]]|/\*')  # anything tokenize_line treats beyond whitespace
 _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
 
@@ -119,9 +118,13 @@ def _expand(tokens: list[str]) -> list[Path]:
     return out
 
 
-def flatten(text: str) -> tuple[FlatConfig, list[str]]:
-    """Flatten curly-brace and/or set-command text (both may appear in one file) into statements."""
-    lines = text.splitlines()
+def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list[str]]:
+    """Flatten curly-brace and/or set-command text (both may appear in one file) into statements.
+
+    `lines` is `text.splitlines()` when the caller already has it (saves a second split of a big config).
+    """
+    if lines is None:
+        lines = text.splitlines()
     flat = FlatConfig()
     stack: list[tuple[Path, int, list[bool]]] = []  # (path, start line, [has children])
     base: Path = ()
@@ -144,8 +147,18 @@ def flatten(text: str) -> tuple[FlatConfig, list[str]]:
         if not stripped:
             continue
         if not stack and not pending:
-            if stripped.startswith("set ") and not _SPECIAL.search(stripped):
-                flat.set_form = True  # plain `set a b c`: exactly what _set_command makes of it
+            if (  # a plain `set a b c` (nothing tokenize_line treats beyond whitespace): what _set_command makes
+                stripped.startswith("set ")
+                and '"' not in stripped
+                and "#" not in stripped
+                and "{" not in stripped
+                and "}" not in stripped
+                and ";" not in stripped
+                and "[" not in stripped
+                and "]" not in stripped
+                and "/*" not in stripped
+            ):
+                flat.set_form = True
                 flat.statements.append(Stmt(tuple(stripped.split()[1:]), number))
                 continue
             first = stripped.split(None, 1)[0]

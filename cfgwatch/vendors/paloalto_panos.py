@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -121,8 +122,9 @@ _ACTIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Stmt:
+class _Stmt(NamedTuple):
+    """One statement inside a scope (a tuple: built once per config line, so construction cost counts)."""
+
     scope: str
     path: Path
     line: int
@@ -222,18 +224,17 @@ def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
 
 
 def _statements(text: str, state_lines: list[str]) -> tuple[list[_Stmt], dict[Path, tuple[int, int]], str | None]:
-    stripped = text.lstrip()
-    if stripped.startswith("<"):
+    first = next((char for char in text if not char.isspace()), "")  # no lstrip copy of a big config
+    if first == "<":
         raw, spans, error = _xml_statements(text)
     else:
-        flat, _ = flatten(text)
+        flat, _ = flatten(text, state_lines)
         raw, spans, error = [(s.path, s.line) for s in flat.statements], flat.spans, None
     out: list[_Stmt] = []
     for path, line in raw:
         normal = _normalise(path)
         if normal is not None:
             out.append(_Stmt(normal[0], normal[1], line, normal[2]))
-    del state_lines
     return out, spans, error
 
 
