@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cfgwatch.model import (
     Action,
@@ -135,9 +136,11 @@ _IGNORED_OPTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Cond:
-    """The match part of one rule, combinable with a jump's match when a chain is inlined."""
+class _Cond(NamedTuple):
+    """The match part of one rule, combinable with a jump's match when a chain is inlined.
+
+    A tuple rather than a frozen dataclass: one is built per rule, and tuple construction is cheap.
+    """
 
     src: AddressSet = ANY_ADDRESS
     dst: AddressSet = ANY_ADDRESS
@@ -249,6 +252,9 @@ class _Table:
     set_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # nft set name -> first, last line
 
 
+_FILTER_ACTIONS = {"ACCEPT": Action.PERMIT, "DROP": Action.DENY, "REJECT": Action.REJECT}
+_NFT_VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "return": "RETURN", "continue": "PASS"}
+_NFT_NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
 _TOP = _Cond()  # matches everything; shared because _Cond is immutable
 
 _BUILTIN = {
@@ -713,6 +719,17 @@ class _NftParser:
         index, count = 0, len(tokens)
         while index < count:
             word = tokens[index]
+            # the commonest words first (each branch below tests a different word, so order is free)
+            verdict = _NFT_VERDICTS.get(word)
+            if verdict is not None:
+                rule.verdict = verdict
+                index += 1
+                continue
+            if word == "counter":
+                index += 1
+                while index + 1 < count and tokens[index] in ("packets", "bytes"):
+                    index += 2
+                continue
             nxt = tokens[index + 1] if index + 1 < count else ""
             negate = False
             if word in ("ip", "ip6") and nxt in ("saddr", "daddr"):
@@ -821,11 +838,6 @@ class _NftParser:
                 elif states != {"NEW", "ESTABLISHED", "RELATED"}:
                     options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
                 continue
-            if word == "counter":
-                index += 1
-                while index + 1 < count and tokens[index] in ("packets", "bytes"):
-                    index += 2
-                continue
             if word == "log":
                 index += 1
                 while index + 1 < count and tokens[index] in ("prefix", "level", "group", "flags"):
@@ -849,10 +861,6 @@ class _NftParser:
                 comment = nxt.strip('"')
                 index += 2
                 continue
-            if word in ("accept", "drop", "return", "continue"):
-                rule.verdict = {"accept": "ACCEPT", "drop": "DROP", "return": "RETURN", "continue": "PASS"}[word]
-                index += 1
-                continue
             if word == "reject":
                 rule.verdict = "REJECT"
                 index += 1
@@ -864,9 +872,7 @@ class _NftParser:
                 index += 2
                 continue
             if word in ("dnat", "snat", "masquerade", "redirect"):
-                rule.verdict = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}[
-                    word
-                ]
+                rule.verdict = _NFT_NAT[word]
                 index += 1
                 if index < count and tokens[index] in ("ip", "ip6"):
                     index += 1
@@ -1007,7 +1013,7 @@ class _Builder:
         return out
 
     def _filter(self, list_name: str, cond: _Cond, rule: _Rule, via: tuple[str, ...]) -> None:
-        action = {"ACCEPT": Action.PERMIT, "DROP": Action.DENY, "REJECT": Action.REJECT}.get(rule.verdict)
+        action = _FILTER_ACTIONS.get(rule.verdict)
         if action is None:
             if rule.verdict not in ("PASS",):
                 self.diags.add(
@@ -1017,9 +1023,7 @@ class _Builder:
                     rule.text,
                 )
             return
-        options = set(cond.options)
-        if via:
-            options.add(f"chain:{via[-1]}")
+        options = cond.options | {f"chain:{via[-1]}"} if via else cond.options
         self.filters.append(
             FilterRule(
                 list_name=list_name,
