@@ -224,6 +224,40 @@ def test_nfdump_csv_fast_path_counts_bad_lines(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_nfdump_csv_parallel_path_matches_the_line_numbered_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cfgwatch.flows.backends.duckdb as duckdb_backend
+
+    flows = planted_scenario(CHANGE)
+    with_summary = write_nfdump_csv(tmp_path / "with-summary.csv", flows)
+    assert duckdb_backend._nfdump_summary_rows(with_summary) == 3
+    bare = tmp_path / "bare.csv"
+    bare.write_text(with_summary.read_text(encoding="utf-8").split("Summary")[0], encoding="utf-8")
+    assert duckdb_backend._nfdump_summary_rows(bare) == 0
+    trailing = tmp_path / "trailing.csv"  # a record after the Summary block: only the ordered path can tell
+    trailing.write_text(
+        with_summary.read_text(encoding="utf-8") + bare.read_text(encoding="utf-8").splitlines()[1] + "\n",
+        encoding="utf-8",
+    )
+    assert duckdb_backend._nfdump_summary_rows(trailing) is None
+
+    def stored(root: Path, path: Path) -> list[tuple[object, ...]]:
+        backend = DuckDBBackend(root)
+        report = backend.ingest(path, "nfdump-csv", exporter=EXPORTER)
+        assert (report.records, report.bad) == (len(flows), 0)
+        backend.refresh()
+        rows = backend.con.execute("SELECT * EXCLUDE (day) FROM flows ORDER BY ALL").fetchall()
+        backend.close()
+        return rows
+
+    fast = stored(tmp_path / "fast", with_summary)
+    assert stored(tmp_path / "bare-store", bare) == fast
+    assert stored(tmp_path / "trailing-store", trailing) == fast  # the record after Summary is cut, as before
+    monkeypatch.setattr(duckdb_backend, "_nfdump_summary_rows", lambda _path: None)  # force the ordered path
+    assert stored(tmp_path / "slow", with_summary) == fast
+
+
 # -- enrichment ------------------------------------------------------------------------------------------
 
 
@@ -355,6 +389,90 @@ def test_device_without_exporter_is_no_coverage(planted: DuckDBBackend) -> None:
     )
     assert [item.verdict for item in verdicts] == ["no-coverage", "no-traffic"]
     assert "branch-fw" in verdicts[0].notes[-1] and verdicts[0].notes[0] == "no ASN database"
+
+
+class PerCheckOnly:
+    """The DuckDB store seen only through the plain `FlowBackend` queries (hides `check_summaries`)."""
+
+    name = "per-check"
+
+    def __init__(self, inner: DuckDBBackend) -> None:
+        self.inner = inner
+        self.coverage = inner.coverage
+        self.outbound_summary = inner.outbound_summary
+        self.pair_summary = inner.pair_summary
+        self.baseline_remotes = inner.baseline_remotes
+        self.time_range = inner.time_range
+
+    def close(self) -> None:
+        """Nothing to release: the wrapped store is closed by its owner."""
+
+
+def batch_checks() -> list[FlowCheck]:
+    """Checks that take every branch of the batched query: /24-keyed sources (single host, a range, several
+    ranges), unkeyed ones (two ranges in one /24, translated addresses, IPv6, all of 0.0.0.0/0), ports,
+    destinations, a silent exporter, a change with no internal address."""
+    internal = RFC1918
+    base = {"change_time": CHANGE, "internal_networks": internal, "external": None, "ports": None}
+    shapes: list[dict[str, object]] = [
+        {"device": EXPORTER, "internal": AddressSet.parse(SPIKE_HOST)},
+        {"device": EXPORTER, "internal": AddressSet.parse(STEADY_HOST)},
+        {"device": EXPORTER, "internal": AddressSet.parse("10.1.1.0/24"), "ports": PortSet.of(443)},
+        {"device": EXPORTER, "internal": AddressSet.parse("10.1.1.0/25", "10.1.2.0/24")},
+        {"device": EXPORTER, "internal": AddressSet.parse(SPIKE_HOST, STEADY_HOST)},  # one /24, two ranges
+        {
+            "device": EXPORTER,
+            "internal": AddressSet.parse("10.1.1.0/24"),
+            "ports": PortSet.of(8080),
+            "external": AddressSet.parse("45.77.0.0/16"),
+        },
+        {"device": EXPORTER, "internal": AddressSet.parse("10.9.9.9"), "translated": AddressSet.parse(SPIKE_HOST)},
+        {"device": EXPORTER, "internal": AddressSet.parse("2001:db8::/64")},
+        {"device": EXPORTER, "internal": AddressSet.parse("0.0.0.0/0")},
+        {"device": "branch-fw", "internal": AddressSet.parse(SPIKE_HOST)},
+        {"device": EXPORTER, "internal": AddressSet.parse("10.1.1.20"), "change_time": CHANGE - timedelta(hours=30)},
+    ]
+    checks = [FlowCheck(**{**base, **shape}) for shape in shapes]  # type: ignore[arg-type]
+    checks.append(FlowCheck(EXPORTER, AddressSet.parse(), None, None, CHANGE, internal))
+    return checks
+
+
+@pytest.mark.parametrize("baseline_hours", [72, 6])
+def test_batched_verification_equals_the_per_check_path(planted: DuckDBBackend, baseline_hours: int) -> None:
+    settings = FlowSettings(baseline_hours=baseline_hours, top_destinations=2)
+    checks = batch_checks()
+    seen: list[int] = []
+    batched = verify_many(planted, checks, settings, progress=lambda index, _check: seen.append(index))
+    reference = verify_many(PerCheckOnly(planted), checks, settings)
+    assert batched == reference
+    assert seen == list(range(len(checks) - 1))  # the change without internal addresses is not queried
+    assert [item.verdict for item in batched[:3]] == ["traffic-confirmed"] * 3
+    assert batched[-3].verdict == "no-coverage" and batched[-1].verdict == "not-checked"
+    assert batched[6].verdict == "traffic-confirmed"  # found through the translated address
+
+
+def test_check_summaries_answer_many_requests_in_one_statement(planted: DuckDBBackend) -> None:
+    settings = FlowSettings(baseline_hours=72)
+    post = TimeWindow.starting(CHANGE, timedelta(hours=24))
+    baseline = TimeWindow.ending(CHANGE, timedelta(hours=72))
+    selector = FlowSelector((EXPORTER,), AddressSet.parse(SPIKE_HOST), RFC1918)
+    statements: list[str] = []
+    real = planted.con
+
+    class Counting:
+        def execute(self, sql: str, *args: object) -> object:
+            statements.append(sql)
+            return real.execute(sql, *args)
+
+    planted.con = Counting()  # type: ignore[assignment]
+    try:
+        summaries = planted.check_summaries([(selector, post, baseline)] * 3, top=settings.top_destinations)
+    finally:
+        planted.con = real
+    assert len(statements) == 1 and len(summaries) == 3
+    assert summaries[0] == summaries[2]
+    assert summaries[0].post.out.packets == 24 * 4 * 200 and summaries[0].new_destinations == 1
+    assert summaries[0].post.exporter_records == planted.outbound_summary(selector, post).exporter_records
 
 
 def test_hunt_finds_the_planted_spike_only(planted: DuckDBBackend) -> None:

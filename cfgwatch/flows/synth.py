@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from cfgwatch.flows.backends.duckdb import PARQUET_COMPRESSION, ROW_GROUP_ROWS
+
 NFDUMP_CSV_HEADER = (
     "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,"
     "ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr"
@@ -149,8 +151,8 @@ def generate_parquet(
     con.execute(
         f"COPY (SELECT *, CAST(time_start AS DATE) AS day FROM ({_bulk_select(rows, start, days, exporters, seed)})"
         f" ORDER BY day, exporter, time_start) TO '{data}' (FORMAT parquet, PARTITION_BY (day), APPEND true,"
-        " ROW_GROUP_SIZE 32768,"
-        f" FILENAME_PATTERN 'synth-{seed}-{{uuid}}', COMPRESSION zstd)"
+        f" ROW_GROUP_SIZE {ROW_GROUP_ROWS},"
+        f" FILENAME_PATTERN 'synth-{seed}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"
     )
     con.close()
     return data

@@ -18,13 +18,13 @@ a spike (or brand new traffic) with few returns toward cdn / hosting / cloud / t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from cfgwatch.flows.backends.base import (
-    BaselineRemotes,
+    Counters,
     FlowBackend,
     FlowSelector,
     OutboundSummary,
@@ -148,6 +148,68 @@ class FlowVerdict:
 NOT_CHECKED = FlowVerdict("not-checked", notes=("flow verification not configured",))
 
 
+@dataclass(frozen=True, slots=True)
+class WindowTotals:
+    """The window-wide part of an `OutboundSummary` (what a verdict needs besides the top destinations)."""
+
+    exporter_records: int
+    out: Counters
+    ret: Counters
+    distinct_sources: int
+    distinct_destinations: int
+
+    @classmethod
+    def of(cls, summary: OutboundSummary) -> WindowTotals:
+        return cls(
+            summary.exporter_records, summary.out, summary.ret, summary.distinct_sources, summary.distinct_destinations
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    """Both windows of one change, pre-digested: a batching backend answers many of these in one query
+    instead of shipping every remote prefix of every window back to Python."""
+
+    post: WindowTotals
+    baseline: WindowTotals
+    new_destinations: int  # post prefixes with outbound traffic that had none in the baseline
+    top_destinations: tuple[Destination, ...]  # largest outbound bytes first, ties by prefix text
+
+
+@runtime_checkable
+class BatchVerifier(Protocol):
+    """A backend that answers many (selector, post window, baseline window) requests at once (DuckDB).
+
+    The result for each request must equal what `outbound_summary` on both windows gives after folding
+    (`summarize_check`); `verify_many` uses it when the backend has it."""
+
+    def check_summaries(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], *, top: int
+    ) -> list[CheckSummary]: ...
+
+
+def summarize_check(post: OutboundSummary, baseline: OutboundSummary, top: int) -> CheckSummary:
+    """Fold two per-window summaries into a `CheckSummary` (the reference the batched path must match)."""
+    seen = frozenset(row.prefix for row in baseline.remotes)
+    new = sum(1 for row in post.remotes if row.prefix not in seen)
+    destinations = tuple(
+        Destination(
+            row.prefix,
+            row.sample_address,
+            row.asn,
+            row.org,
+            row.provider_class,
+            row.out.packets,
+            row.out.bytes,
+            row.out.flows,
+            row.ret.packets,
+            row.prefix not in seen,
+        )
+        for row in post.remotes[:top]
+    )
+    return CheckSummary(WindowTotals.of(post), WindowTotals.of(baseline), new, destinations)
+
+
 def _round(value: float | None) -> float | None:
     if value is None or math.isinf(value):
         return None
@@ -175,37 +237,7 @@ def selector_for(check: FlowCheck) -> FlowSelector:
 def verify(backend: FlowBackend, check: FlowCheck, settings: FlowSettings, *, notes: Iterable[str] = ()) -> FlowVerdict:
     """Compare the post-change window with the baseline for one change. `notes` (e.g. the enricher's
     "no ASN database") are attached to every verdict."""
-    base_notes = tuple(notes)
-    if check.internal.is_empty and (check.translated is None or check.translated.is_empty):
-        return FlowVerdict("not-checked", notes=(*base_notes, "change affects no internal addresses"))
-    post_window, baseline_window = windows(check.change_time, settings)
-    selector = selector_for(check)
-    post = backend.outbound_summary(selector, post_window)
-    if post.exporter_records == 0:
-        return FlowVerdict(
-            "no-coverage",
-            figures=_figures(post, None, post_window, baseline_window, settings, BaselineRemotes()),
-            notes=(*base_notes, f"exporter {check.device!r} sent no flow records between {_span(post_window)}"),
-        )
-    baseline = backend.outbound_summary(selector, baseline_window)
-    seen = BaselineRemotes(frozenset(row.prefix for row in baseline.remotes), frozenset())
-    figures = _figures(post, baseline, post_window, baseline_window, settings, seen)
-    extra: list[str] = []
-    if baseline.exporter_records == 0:
-        extra.append(f"no baseline: exporter {check.device!r} sent no records between {_span(baseline_window)}")
-    if figures.packets < settings.min_packets:
-        return FlowVerdict("no-traffic", figures=figures, notes=(*base_notes, *extra))
-    spike = figures.spike_ratio is None or figures.spike_ratio >= settings.spike_ratio
-    few_returns = figures.return_ratio is not None and figures.return_ratio < settings.low_return_ratio
-    risky = any(item.provider_class in SUSPICIOUS_CLASSES or item.new for item in figures.top_destinations)
-    return FlowVerdict(
-        "traffic-confirmed",
-        figures=figures,
-        notes=(*base_notes, *extra),
-        spike=spike,
-        few_returns=few_returns,
-        suspicious=spike and few_returns and risky,
-    )
+    return verify_many(backend, [check], settings, notes=notes)[0]
 
 
 def verify_many(
@@ -216,14 +248,76 @@ def verify_many(
     notes: Iterable[str] = (),
     progress: Callable[[int, FlowCheck], None] | None = None,
 ) -> list[FlowVerdict]:
-    """Verify each change in order; `progress(index, check)` is called before each one."""
+    """Verify each change in order; `progress(index, check)` is called before each one is queried.
+
+    A `BatchVerifier` backend answers every change in one query; other backends get two
+    `outbound_summary` calls per change (one when the exporter was silent after the change)."""
     fixed = tuple(notes)
-    results: list[FlowVerdict] = []
-    for index, check in enumerate(checks):
-        if progress is not None:
-            progress(index, check)
-        results.append(verify(backend, check, settings, notes=fixed))
-    return results
+    items = list(checks)
+    results: list[FlowVerdict | None] = [None] * len(items)
+    pending: list[int] = []
+    for index, check in enumerate(items):
+        if check.internal.is_empty and (check.translated is None or check.translated.is_empty):
+            results[index] = FlowVerdict("not-checked", notes=(*fixed, "change affects no internal addresses"))
+        else:
+            pending.append(index)
+    if isinstance(backend, BatchVerifier):
+        requests = []
+        for index in pending:
+            if progress is not None:
+                progress(index, items[index])
+            requests.append((selector_for(items[index]), *windows(items[index].change_time, settings)))
+        for index, summary in zip(
+            pending, backend.check_summaries(requests, top=settings.top_destinations), strict=True
+        ):
+            results[index] = _verdict(items[index], settings, fixed, summary)
+    else:
+        for index in pending:
+            if progress is not None:
+                progress(index, items[index])
+            results[index] = _verify_one(backend, items[index], settings, fixed)
+    return [item for item in results if item is not None]
+
+
+def _verify_one(backend: FlowBackend, check: FlowCheck, settings: FlowSettings, notes: tuple[str, ...]) -> FlowVerdict:
+    """The per-change path over the plain `FlowBackend` queries."""
+    post_window, baseline_window = windows(check.change_time, settings)
+    selector = selector_for(check)
+    post = backend.outbound_summary(selector, post_window)
+    if post.exporter_records == 0:
+        empty = OutboundSummary(baseline_window, 0, Counters(), Counters(), 0, 0, ())
+        return _verdict(check, settings, notes, summarize_check(post, empty, settings.top_destinations))
+    baseline = backend.outbound_summary(selector, baseline_window)
+    return _verdict(check, settings, notes, summarize_check(post, baseline, settings.top_destinations))
+
+
+def _verdict(check: FlowCheck, settings: FlowSettings, notes: tuple[str, ...], summary: CheckSummary) -> FlowVerdict:
+    post_window, baseline_window = windows(check.change_time, settings)
+    post = summary.post
+    if post.exporter_records == 0:
+        return FlowVerdict(
+            "no-coverage",
+            figures=_figures(summary, None, post_window, baseline_window),
+            notes=(*notes, f"exporter {check.device!r} sent no flow records between {_span(post_window)}"),
+        )
+    baseline = summary.baseline
+    figures = _figures(summary, baseline, post_window, baseline_window)
+    extra: list[str] = []
+    if baseline.exporter_records == 0:
+        extra.append(f"no baseline: exporter {check.device!r} sent no records between {_span(baseline_window)}")
+    if figures.packets < settings.min_packets:
+        return FlowVerdict("no-traffic", figures=figures, notes=(*notes, *extra))
+    spike = figures.spike_ratio is None or figures.spike_ratio >= settings.spike_ratio
+    few_returns = figures.return_ratio is not None and figures.return_ratio < settings.low_return_ratio
+    risky = any(item.provider_class in SUSPICIOUS_CLASSES or item.new for item in figures.top_destinations)
+    return FlowVerdict(
+        "traffic-confirmed",
+        figures=figures,
+        notes=(*notes, *extra),
+        spike=spike,
+        few_returns=few_returns,
+        suspicious=spike and few_returns and risky,
+    )
 
 
 def _span(window: TimeWindow) -> str:
@@ -231,13 +325,13 @@ def _span(window: TimeWindow) -> str:
 
 
 def _figures(
-    post: OutboundSummary,
-    baseline: OutboundSummary | None,
+    summary: CheckSummary,
+    baseline: WindowTotals | None,
     post_window: TimeWindow,
     baseline_window: TimeWindow,
-    settings: FlowSettings,
-    seen: BaselineRemotes,
 ) -> FlowFigures:
+    """Figures of a check; `baseline` None = not consulted (no coverage after the change): nothing is new."""
+    post = summary.post
     base_packets = baseline.out.packets if baseline else 0
     spike: float | None
     post_rate = post.out.packets / max(post_window.hours, 1e-9)
@@ -246,22 +340,9 @@ def _figures(
     if spike is None and post.out.packets == 0:
         spike = 0.0
     return_ratio = post.ret.packets / post.out.packets if post.out.packets else None
-    new = [row for row in post.remotes if baseline is not None and row.prefix not in seen.prefixes]
-    top = tuple(
-        Destination(
-            row.prefix,
-            row.sample_address,
-            row.asn,
-            row.org,
-            row.provider_class,
-            row.out.packets,
-            row.out.bytes,
-            row.out.flows,
-            row.ret.packets,
-            baseline is not None and row.prefix not in seen.prefixes,
-        )
-        for row in post.remotes[: settings.top_destinations]
-    )
+    top = summary.top_destinations
+    if baseline is None:
+        top = tuple(replace(item, new=False) for item in top)
     return FlowFigures(
         post_window=post_window,
         baseline_window=baseline_window,
@@ -277,7 +358,7 @@ def _figures(
         return_ratio=return_ratio,
         distinct_sources=post.distinct_sources,
         distinct_destinations=post.distinct_destinations,
-        new_destinations=len(new),
+        new_destinations=summary.new_destinations if baseline is not None else 0,
         top_destinations=top,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -45,24 +46,25 @@ from cfgwatch.flows.schema import (
     prefix_key_sql,
     prefix_key_text,
 )
+from cfgwatch.flows.verify import CheckSummary, Destination, WindowTotals
 
 BATCH_ROWS = 100_000
 # Small row groups keep per-exporter min/max statistics tight, so time/exporter filters skip most of a day.
 ROW_GROUP_ROWS = 32_768
+# LZ4 decodes about twice as fast as zstd for ~1.5x the bytes: scans are CPU-bound here, not disk-bound.
+PARQUET_COMPRESSION = "lz4_raw"
+CHECK_BATCH = 100
+# A request whose sources span at most this many /24s is prefiltered with a hash join on the source and
+# destination /24 (only candidate records reach its exact predicate); wider ones test every record.
+PREFILTER_BLOCKS = 1 << 16  # requests per check_summaries statement (bounds the SQL text and the planner's work)
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str]:
-    """(is_out, is_ret, remote_key, remote_id) SQL expressions for a selector (see base module doc)."""
-    internal_src = address_predicate("src", selector.sources)
-    if selector.translated is not None and not selector.translated.is_empty:
-        internal_src = (
-            f"({internal_src} OR {address_predicate('src', selector.translated)}"
-            f" OR {address_predicate('nat_src', selector.translated)})"
-        )
+def _remote_parts(selector: FlowSelector) -> tuple[str, str, str]:
+    """(remote_ok, ports_ok, ret_remote): the parts of a selector that do not name its sources."""
     nat_dst = nat_present_sql("nat_dst")
     if selector.destinations is not None:
         remote_ok = (
@@ -79,6 +81,33 @@ def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str]:
     ports_ok = "TRUE"
     if selector.ports is not None and not selector.ports.is_any:
         ports_ok = f"({port_predicate('dst_port', selector.ports)} OR {port_predicate('nat_dst_port', selector.ports)})"
+    return remote_ok, ports_ok, ret_remote
+
+
+def _source_blocks(selector: FlowSelector) -> list[tuple[int, int, int, int]] | None:
+    """(first /24, last /24, first address, last address) per IPv4 source range, when the sources can be
+    matched exactly by a /24 hash join plus one range test: IPv4 only, no translated addresses, at most
+    `PREFILTER_BLOCKS` blocks and no /24 holding two ranges. None otherwise."""
+    if (selector.translated is not None and not selector.translated.is_empty) or selector.sources.v6:
+        return None
+    blocks = [(start >> 8, end >> 8, start, end) for start, end in selector.sources.v4]
+    if sum(last - first + 1 for first, last, _s, _e in blocks) > PREFILTER_BLOCKS:
+        return None
+    if any(blocks[index][1] >= blocks[index + 1][0] for index in range(len(blocks) - 1)):
+        return None
+    return blocks
+
+
+def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str]:
+    """(is_out, is_ret, remote_key, remote_id) SQL expressions for a selector (see base module doc)."""
+    internal_src = address_predicate("src", selector.sources)
+    if selector.translated is not None and not selector.translated.is_empty:
+        internal_src = (
+            f"({internal_src} OR {address_predicate('src', selector.translated)}"
+            f" OR {address_predicate('nat_src', selector.translated)})"
+        )
+    nat_dst = nat_present_sql("nat_dst")
+    remote_ok, ports_ok, ret_remote = _remote_parts(selector)
     is_out = f"(action <> 2 AND {internal_src} AND {remote_ok} AND {ports_ok})"
     to_internal = address_predicate("dst", selector.sources)
     if selector.translated is not None and not selector.translated.is_empty:
@@ -96,6 +125,102 @@ def selector_sql(selector: FlowSelector) -> tuple[str, str, str, str]:
         "ELSE hash(dst_v4, dst_v6_hi, dst_v6_lo) END)"
     )
     return is_out, is_ret, remote_key, remote_id
+
+
+NFDUMP_CSV_COLUMNS = (
+    "ts",
+    "te",
+    "sa",
+    "da",
+    "sp",
+    "dp",
+    "pr",
+    "ipkt",
+    "ibyt",
+    "opkt",
+    "obyt",
+    "in",
+    "out",
+    "dir",
+    "ra",
+)
+
+
+def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
+    """SELECT list turning the varchar columns of `nfdump -o csv` into `ROW_FIELDS` (IPv6 halves left 0)."""
+
+    def col(name: str, default: str = "'0'") -> str:
+        return f'"{name}"' if name in columns else default
+
+    def v4(name: str) -> str:
+        octets = " + ".join(
+            f"CAST(TRY_CAST(split_part({name}, '.', {index + 1}) AS UTINYINT) AS UBIGINT) * {256 ** (3 - index)}"
+            for index in range(4)
+        )
+        return f"(CASE WHEN split_part({name}, '.', 5) = '' THEN {octets} END)"
+
+    exporter_sql = _sql_text(exporter) if exporter else f"coalesce(trim({col('ra', 'NULL')}), 'unknown')"
+    proto = (
+        "CASE upper(trim(pr)) WHEN 'TCP' THEN 6 WHEN 'UDP' THEN 17 WHEN 'ICMP' THEN 1 WHEN 'ICMP6' THEN 58 "
+        "WHEN 'GRE' THEN 47 WHEN 'ESP' THEN 50 ELSE TRY_CAST(trim(pr) AS UTINYINT) END"
+    )
+    return f"""TRY_CAST(ts AS TIMESTAMP) AS time_start, TRY_CAST(te AS TIMESTAMP) AS time_end,
+        {exporter_sql} AS exporter,
+        TRY_CAST({col("in")} AS UINTEGER) AS in_if, TRY_CAST({col("out")} AS UINTEGER) AS out_if,
+        CASE WHEN contains(sa, ':') THEN 6 ELSE 4 END AS ip_version,
+        CASE WHEN contains(sa, ':') THEN 0 ELSE TRY_CAST({v4("trim(sa)")} AS UINTEGER) END AS src_v4,
+        CAST(0 AS UBIGINT) AS src_v6_hi,
+        CAST(0 AS UBIGINT) AS src_v6_lo,
+        CASE WHEN contains(da, ':') THEN 0 ELSE TRY_CAST({v4("trim(da)")} AS UINTEGER) END AS dst_v4,
+        CAST(0 AS UBIGINT) AS dst_v6_hi,
+        CAST(0 AS UBIGINT) AS dst_v6_lo,
+        TRY_CAST({col("sp")} AS USMALLINT) AS src_port,
+        TRY_CAST(split_part({col("dp")}, '.', 1) AS USMALLINT) AS dst_port,
+        {proto} AS proto, 0 AS tcp_flags,
+        TRY_CAST(ipkt AS UBIGINT) AS packets, TRY_CAST(ibyt AS UBIGINT) AS bytes,
+        coalesce(TRY_CAST({col("opkt")} AS UBIGINT), 0) AS rev_packets,
+        coalesce(TRY_CAST({col("obyt")} AS UBIGINT), 0) AS rev_bytes,
+        coalesce(TRY_CAST({col("dir")} AS UTINYINT) + 1, 0) AS direction, 0 AS action,
+        0 AS nat_src_v4, 0 AS nat_src_v6_hi, 0 AS nat_src_v6_lo,
+        0 AS nat_dst_v4, 0 AS nat_dst_v6_hi, 0 AS nat_dst_v6_lo, 0 AS nat_src_port, 0 AS nat_dst_port"""
+
+
+def _nfdump_good_sql() -> str:
+    """SQL boolean: a parsed nfdump CSV row is a usable record."""
+    good = " AND ".join(
+        f"{name} IS NOT NULL"
+        for name in ("time_start", "time_end", "src_v4", "dst_v4", "src_port", "dst_port", "proto")
+    )
+    return good + " AND packets IS NOT NULL AND bytes IS NOT NULL"
+
+
+SUMMARY_TAIL_BYTES = 1 << 16
+
+
+def _nfdump_summary_rows(file: Path) -> int | None:
+    """How many CSV rows (non-empty first field) the trailing `Summary` block of an nfdump export holds:
+    0 without one. None when the end of the file does not look like that (a record after the Summary line,
+    or the block larger than the tail read): only the ordered, line-numbered path can tell then.
+
+    Every row of the block is unparsable as a record, so "unparsable rows == this count" proves that the
+    parallel read saw no other unparsable row (and nothing that the ordered path would cut after Summary)."""
+    size = file.stat().st_size
+    with file.open("rb") as handle:
+        handle.seek(max(0, size - SUMMARY_TAIL_BYTES))
+        tail = handle.read()
+    lines = tail.split(b"\n")
+    marks = [index for index, line in enumerate(lines) if line.startswith(b"Summary")]
+    if not marks:
+        return 0
+    if marks[0] == 0 and size > SUMMARY_TAIL_BYTES:
+        return None
+    firsts = [line.split(b",", 1)[0].strip() for line in lines[marks[0] :]]
+    if any(_TIMESTAMP_START.match(first) for first in firsts):
+        return None
+    return sum(1 for first in firsts if first)
+
+
+_TIMESTAMP_START = re.compile(rb"\d{4}-\d{2}-\d{2}")
 
 
 class DuckDBBackend:
@@ -231,90 +356,55 @@ class DuckDBBackend:
         return True
 
     def _stage_nfdump_csv(self, file: Path, exporter: str | None, stats: ReadStats) -> bool:
-        """Fast path: DuckDB parses `nfdump -o csv` itself (IPv4 in SQL; the rare IPv6 rows are patched from Python)."""
+        """DuckDB parses `nfdump -o csv` itself. First ONE parallel streaming statement straight into `staged`;
+        only when it sees a rejected record (whose line the report must name) or an IPv6 record (patched from
+        Python by line) is the file re-read on the ordered, line-numbered path."""
         source = (
             f"read_csv({_sql_text(str(file))}, header = true, all_varchar = true, null_padding = true,"
-            " ignore_errors = true, parallel = false)"
+            " ignore_errors = true{parallel})"
         )
-        columns = {row[0] for row in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        wanted = [
-            name
-            for name in (
-                "ts",
-                "te",
-                "sa",
-                "da",
-                "sp",
-                "dp",
-                "pr",
-                "ipkt",
-                "ibyt",
-                "opkt",
-                "obyt",
-                "in",
-                "out",
-                "dir",
-                "ra",
-            )
-            if name in columns
-        ]
-        # Only the columns we use are materialised; row_number() over the ordered single-threaded read = line.
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT row_number() OVER () + 1 AS line, "
-            + ", ".join(f'"{name}"' for name in wanted)
-            + f" FROM {source}"
-        )
+        columns = {
+            row[0] for row in self.con.execute(f"DESCRIBE SELECT * FROM {source.format(parallel='')}").fetchall()
+        }
         missing = [name for name in ("ts", "te", "sa", "da", "pr", "ipkt", "ibyt") if name not in columns]
         if missing:
             stats.reject(1, f"nfdump CSV header lacks {', '.join(missing)}")
             return False
-
-        def col(name: str, default: str = "'0'") -> str:
-            return f'"{name}"' if name in columns else default
-
-        def v4(name: str) -> str:
-            octets = " + ".join(
-                f"CAST(TRY_CAST(split_part({name}, '.', {index + 1}) AS UTINYINT) AS UBIGINT) * {256 ** (3 - index)}"
-                for index in range(4)
+        parse = _nfdump_parse_sql(columns, exporter)
+        good = _nfdump_good_sql()
+        tail_rows = _nfdump_summary_rows(file)
+        if tail_rows is not None:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE staged AS SELECT {", ".join(ROW_FIELDS)}, NOT ({good}) AS _bad
+                    FROM (SELECT {parse} FROM {source.format(parallel="")} WHERE ts IS NOT NULL AND trim(ts) <> '')"""
             )
-            return f"(CASE WHEN split_part({name}, '.', 5) = '' THEN {octets} END)"
-
-        exporter_sql = _sql_text(exporter) if exporter else f"coalesce(trim({col('ra', 'NULL')}), 'unknown')"
-        proto = (
-            "CASE upper(trim(pr)) WHEN 'TCP' THEN 6 WHEN 'UDP' THEN 17 WHEN 'ICMP' THEN 1 WHEN 'ICMP6' THEN 58 "
-            "WHEN 'GRE' THEN 47 WHEN 'ESP' THEN 50 ELSE TRY_CAST(trim(pr) AS UTINYINT) END"
+            row = self.con.execute(
+                "SELECT count(*) FILTER (WHERE _bad), count(*) FILTER (WHERE ip_version = 6), count(*) FROM staged"
+            ).fetchone()
+            rejected, v6, total = (int(value) for value in row) if row else (0, 0, 0)
+            # Every row of a trailing Summary block is unparsable; anything else unparsable needs its line.
+            if rejected == tail_rows and v6 == 0:
+                if rejected:
+                    self.con.execute("DELETE FROM staged WHERE _bad")
+                self.con.execute("ALTER TABLE staged DROP COLUMN _bad")
+                stats.records = total - rejected
+                return stats.records > 0
+            self.con.execute("DROP TABLE staged")
+        wanted = [name for name in NFDUMP_CSV_COLUMNS if name in columns]
+        # Only the columns we use are materialised; row_number() over the ordered single-threaded read = line.
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT row_number() OVER () + 1 AS line, "
+            + ", ".join(f'"{name}"' for name in wanted)
+            + f" FROM {source.format(parallel=', parallel = false')}"
         )
         self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE parsed AS SELECT line,
-                TRY_CAST(ts AS TIMESTAMP) AS time_start, TRY_CAST(te AS TIMESTAMP) AS time_end,
-                {exporter_sql} AS exporter,
-                TRY_CAST({col("in")} AS UINTEGER) AS in_if, TRY_CAST({col("out")} AS UINTEGER) AS out_if,
-                CASE WHEN contains(sa, ':') THEN 6 ELSE 4 END AS ip_version,
-                CASE WHEN contains(sa, ':') THEN 0 ELSE TRY_CAST({v4("trim(sa)")} AS UINTEGER) END AS src_v4,
-                CAST(0 AS UBIGINT) AS src_v6_hi,
-                CAST(0 AS UBIGINT) AS src_v6_lo,
-                CASE WHEN contains(da, ':') THEN 0 ELSE TRY_CAST({v4("trim(da)")} AS UINTEGER) END AS dst_v4,
-                CAST(0 AS UBIGINT) AS dst_v6_hi,
-                CAST(0 AS UBIGINT) AS dst_v6_lo,
-                TRY_CAST({col("sp")} AS USMALLINT) AS src_port,
-                TRY_CAST(split_part({col("dp")}, '.', 1) AS USMALLINT) AS dst_port,
-                {proto} AS proto, 0 AS tcp_flags,
-                TRY_CAST(ipkt AS UBIGINT) AS packets, TRY_CAST(ibyt AS UBIGINT) AS bytes,
-                coalesce(TRY_CAST({col("opkt")} AS UBIGINT), 0) AS rev_packets,
-                coalesce(TRY_CAST({col("obyt")} AS UBIGINT), 0) AS rev_bytes,
-                coalesce(TRY_CAST({col("dir")} AS UTINYINT) + 1, 0) AS direction, 0 AS action,
-                0 AS nat_src_v4, 0 AS nat_src_v6_hi, 0 AS nat_src_v6_lo,
-                0 AS nat_dst_v4, 0 AS nat_dst_v6_hi, 0 AS nat_dst_v6_lo, 0 AS nat_src_port, 0 AS nat_dst_port
+            f"""CREATE OR REPLACE TEMP TABLE parsed AS SELECT line, {parse}
             FROM raw_csv WHERE ts IS NOT NULL AND trim(ts) <> ''
                 AND line < coalesce((SELECT min(line) FROM raw_csv WHERE starts_with(ts, 'Summary')),
                                     9223372036854775807)"""
         )
         self._patch_v6(file, stats)
-        good = " AND ".join(
-            f"{name} IS NOT NULL"
-            for name in ("time_start", "time_end", "src_v4", "dst_v4", "src_port", "dst_port", "proto")
-        )
-        good += " AND packets IS NOT NULL AND bytes IS NOT NULL"
+        good = _nfdump_good_sql()
         for (line,) in self.con.execute(
             f"SELECT line FROM parsed WHERE NOT ({good}) ORDER BY line LIMIT 20"
         ).fetchall():
@@ -325,8 +415,8 @@ class DuckDBBackend:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {select} FROM parsed WHERE {good}")
         self.con.execute("DROP TABLE raw_csv")
         self.con.execute("DROP TABLE parsed")
-        total = self.con.execute("SELECT count(*) FROM staged").fetchone()
-        stats.records = int(total[0]) if total else 0
+        kept = self.con.execute("SELECT count(*) FROM staged").fetchone()
+        stats.records = int(kept[0]) if kept else 0
         return stats.records > 0
 
     def _patch_v6(self, file: Path, stats: ReadStats) -> None:
@@ -432,7 +522,7 @@ class DuckDBBackend:
                   AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END
                 ORDER BY s.exporter, s.time_start)
               TO {target} (FORMAT parquet, PARTITION_BY (day), APPEND true, ROW_GROUP_SIZE {ROW_GROUP_ROWS},
-                FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION zstd)"""
+                FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"""
         )
         days = tuple(
             str(day)
@@ -538,6 +628,233 @@ class DuckDBBackend:
         ret = sum((item.ret for item in remotes), Counters())
         return OutboundSummary(window, records, out, ret, sources, destinations, tuple(remotes))
 
+    def check_summaries(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], *, top: int
+    ) -> list[CheckSummary]:
+        """Both windows of many changes in ONE statement (see `verify.BatchVerifier`).
+
+        Each request is a UNION ALL branch whose exporter/time filters prune Parquet row groups; only the
+        records a selector marks outbound or return are aggregated per remote prefix, and the totals, the
+        count of prefixes new since the baseline and the top-N prefixes come back already folded (a few
+        rows per request instead of every prefix of every window)."""
+        if not requests:
+            return []
+        self._view()
+        results: list[CheckSummary] = []
+        for first in range(0, len(requests), CHECK_BATCH):
+            results.extend(self._check_batch(requests[first : first + CHECK_BATCH], top))
+        return results
+
+    def _check_batch(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
+    ) -> list[CheckSummary]:
+        chk_rows: list[str] = []  # (q, w, exporter, lo, hi): one row per window and exporter of a request
+        any_rows: list[str] = []  # windows of requests over every exporter
+        out_arms: list[str] = []
+        ret_arms: list[str] = []
+        spans: list[TimeWindow] = []
+        names: set[str] = set()
+        blocks: list[str] = []  # (q, first /24, last /24, first, last) of exactly keyed sources
+        groups: dict[tuple[str, str], int] = {}  # (remote_ok AND ports_ok, ret_remote) -> group of keyed requests
+        for q, (selector, post, baseline) in enumerate(requests):
+            source_blocks = _source_blocks(selector)
+            if source_blocks is not None:
+                remote_ok, ports_ok, ret_remote = _remote_parts(selector)
+                group = groups.setdefault((f"{remote_ok} AND {ports_ok}", ret_remote), len(groups))
+                blocks.extend(f"({q}, {a}, {b}, {lo}, {hi})" for a, b, lo, hi in source_blocks)
+            else:
+                group = -1
+                is_out, is_ret, _remote_key, _remote_id = selector_sql(selector)
+                out_arms.append(f"WHEN {q} THEN {is_out}")
+                ret_arms.append(f"WHEN {q} THEN {is_ret}")
+            for w, window in enumerate((post, baseline)):
+                spans.append(window)
+                lo, hi = _naive_sql(window.start), _naive_sql(window.end)
+                if selector.exporters:
+                    names.update(selector.exporters)
+                    chk_rows.extend(
+                        f"({q}, {w}, {group}, {_sql_text(name)}, {lo}, {hi})" for name in selector.exporters
+                    )
+                else:
+                    any_rows.append(f"({q}, {w}, {group}, NULL, {lo}, {hi})")
+        start = min(span.start for span in spans)
+        end = max(span.end for span in spans)
+        scan = (
+            f"day BETWEEN DATE '{start.astimezone(UTC).date().isoformat()}'"
+            f" AND DATE '{end.astimezone(UTC).date().isoformat()}'"
+            f" AND time_start >= {_naive_sql(start)} AND time_start < {_naive_sql(end)}"
+        )
+        if not any_rows:
+            scan += " AND exporter IN (" + ", ".join(_sql_text(name) for name in sorted(names)) + ")"
+        ctes = ["chk(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(chk_rows or any_rows) + ")"]
+        if blocks:
+            ctes.append("rng(q, a, b, lo, hi) AS (VALUES " + ", ".join(blocks) + ")")
+        else:
+            ctes.append(
+                "rng AS (SELECT NULL::INTEGER AS q, NULL::BIGINT AS a, NULL::BIGINT AS b,"
+                " NULL::BIGINT AS lo, NULL::BIGINT AS hi WHERE FALSE)"
+            )
+        ctes.append(
+            "keys AS (SELECT q, k, greatest(lo, k * 256) AS lo, least(hi, k * 256 + 255) AS hi"
+            " FROM (SELECT q, lo, hi, unnest(range(a, b + 1)) AS k FROM rng))"
+        )
+        joins = []
+        if chk_rows:
+            joins.append(
+                "SELECT c.q, c.w, c.g, f.* FROM {f} f JOIN chk c ON f.exporter = c.exporter"
+                " AND f.time_start >= c.lo AND f.time_start < c.hi"
+            )
+        if any_rows:
+            if chk_rows:
+                ctes.append("chk_any(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(any_rows) + ")")
+            table = "chk_any" if chk_rows else "chk"
+            joins.append(
+                f"SELECT c.q, c.w, c.g, f.* FROM {{f}} f JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi"
+            )
+        nat = nat_present_sql("nat_dst")
+        remote_id = (
+            f"CASE WHEN {nat} THEN hash(nat_dst_v4, nat_dst_v6_hi, nat_dst_v6_lo)"
+            " ELSE hash(dst_v4, dst_v6_hi, dst_v6_lo) END"
+        )
+        flows_sel = f"(SELECT * FROM flows WHERE {scan})"
+        flows_cnt = f"(SELECT exporter, time_start FROM flows WHERE {scan})"
+        joined = " UNION ALL ".join(join.format(f=flows_sel) for join in joins)
+        counted = " UNION ALL ".join(join.format(f=flows_cnt) for join in joins)
+        group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
+        group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
+        other_out = f"CASE q {' '.join(out_arms)} END" if out_arms else "FALSE"
+        other_ret = f"CASE q {' '.join(ret_arms)} END" if ret_arms else "FALSE"
+        if not groups:
+            group_out = group_ret = "FALSE"
+        sql = f"""
+            WITH {", ".join(ctes)},
+            cand AS MATERIALIZED (
+                SELECT * FROM (
+                    SELECT j.*,
+                        coalesce(j.ip_version = 4 AND j.src_v4 BETWEEN ks.lo AND ks.hi, FALSE) AS _sm,
+                        coalesce(j.ip_version = 4 AND j.dst_v4 BETWEEN kd.lo AND kd.hi, FALSE) AS _dm
+                    FROM ({joined}) j
+                    LEFT JOIN keys ks ON ks.q = j.q AND ks.k = (j.src_v4 >> 8)
+                    LEFT JOIN keys kd ON kd.q = j.q AND kd.k = (j.dst_v4 >> 8))
+                WHERE _sm OR _dm OR g < 0),
+            m AS (SELECT *,
+                    CASE WHEN g >= 0 THEN action <> 2 AND _sm AND ({group_out}) ELSE ({other_out}) END AS _out,
+                    CASE WHEN g >= 0 THEN action <> 2 AND _dm AND ({group_ret}) ELSE ({other_ret}) END AS _ret
+                  FROM cand),
+            sel AS MATERIALIZED (
+                SELECT q, w, ip_version, packets, bytes, rev_packets, rev_bytes,
+                    dst_asn, dst_org, dst_class, _out, {remote_id} AS rid,
+                    CASE WHEN _out THEN hash(src_v4, src_v6_hi, src_v6_lo) END AS srch,
+                    CASE WHEN _out THEN (CASE WHEN {nat}
+                        THEN {prefix_key_sql("nat_dst")} ELSE {prefix_key_sql("dst")} END)
+                        ELSE {prefix_key_sql("src")} END AS rkey,
+                    CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
+                    CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
+                    CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo
+                FROM m WHERE _out OR _ret),
+            out_p AS (
+                SELECT q, w, ip_version, rkey, sum(packets) AS op, sum(bytes) AS ob, count(*) AS of,
+                    sum(rev_packets) AS orp, sum(rev_bytes) AS orb, count(*) FILTER (WHERE rev_packets > 0) AS orf
+                FROM sel WHERE _out GROUP BY q, w, ip_version, rkey),
+            ret_p AS (
+                SELECT q, w, ip_version, rkey, sum(packets) AS rp, sum(bytes) AS rb, count(*) AS rf
+                FROM sel WHERE NOT _out GROUP BY q, w, ip_version, rkey),
+            pp AS MATERIALIZED (
+                SELECT o.q, o.w, o.ip_version, o.rkey, o.op, o.ob, o.of,
+                    o.orp + coalesce(r.rp, 0) AS rp, o.orb + coalesce(r.rb, 0) AS rb, o.orf + coalesce(r.rf, 0) AS rf
+                FROM out_p o LEFT JOIN ret_p r
+                  ON r.q = o.q AND r.w = o.w AND r.ip_version = o.ip_version AND r.rkey = o.rkey),
+            flagged AS MATERIALIZED (
+                SELECT p.*, b.rkey IS NULL AS new FROM (SELECT * FROM pp WHERE w = 0) p
+                LEFT JOIN (SELECT q, ip_version, rkey FROM pp WHERE w = 1) b
+                  ON b.q = p.q AND b.ip_version = p.ip_version AND b.rkey = p.rkey),
+            top AS (SELECT * FROM flagged QUALIFY rank() OVER (PARTITION BY q ORDER BY ob DESC) <= {int(top)}),
+            top_info AS (
+                SELECT t.q, t.ip_version, t.rkey, max(s.dst_asn) AS asn, max(s.dst_org) AS org,
+                    max(s.dst_class) AS cls, arg_max(struct_pack(r4 := s.r4, rhi := s.rhi, rlo := s.rlo), s.bytes)
+                    AS sample
+                FROM top t JOIN sel s
+                  ON s.q = t.q AND s.w = 0 AND s._out AND s.ip_version = t.ip_version AND s.rkey = t.rkey
+                GROUP BY t.q, t.ip_version, t.rkey)
+            SELECT 0 AS kind, q, w, NULL::UTINYINT AS v, NULL::UBIGINT AS rkey, sum(op), sum(ob), sum(of),
+                   sum(rp), sum(rb), sum(rf), NULL::UINTEGER AS asn, NULL::VARCHAR AS org,
+                   NULL::VARCHAR AS cls, NULL::STRUCT(r4 UINTEGER, rhi UBIGINT, rlo UBIGINT) AS sample,
+                   NULL::BOOLEAN AS new
+            FROM pp GROUP BY q, w
+            UNION ALL
+            SELECT 1, q, 0, NULL, NULL, NULL, NULL, count(*) FILTER (WHERE new), NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL
+            FROM flagged GROUP BY q
+            UNION ALL
+            SELECT 2, t.q, 0, t.ip_version, t.rkey, op, ob, of, rp, rb, rf, asn, org, cls, sample, new
+            FROM top t JOIN top_info i ON i.q = t.q AND i.ip_version = t.ip_version AND i.rkey = t.rkey
+            UNION ALL
+            SELECT 3, q, w, NULL, NULL, NULL, NULL, count(DISTINCT srch), NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL
+            FROM sel WHERE _out GROUP BY q, w
+            UNION ALL
+            SELECT 5, q, w, NULL, NULL, NULL, NULL, count(DISTINCT (ip_version, rkey, rid)), NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL
+            FROM sel WHERE _out GROUP BY q, w
+            UNION ALL
+            SELECT 4, q, w, NULL, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM ({counted}) GROUP BY q, w
+        """
+        size = len(requests)
+        outs = [Counters()] * (2 * size)
+        rets = [Counters()] * (2 * size)
+        records = [0] * (2 * size)
+        sources = [0] * (2 * size)
+        dests = [0] * (2 * size)
+        new_count = [0] * size
+        tops: list[list[Destination]] = [[] for _ in range(size)]
+        for row in self.con.execute(sql).fetchall():
+            kind, q, w = int(row[0]), int(row[1]), int(row[2])
+            slot = 2 * q + w
+            if kind == 0:
+                outs[slot] = Counters(int(row[5]), int(row[6]), int(row[7]))
+                rets[slot] = Counters(int(row[8]), int(row[9]), int(row[10]))
+            elif kind == 2:
+                sample = row[14] or {}
+                version = int(row[3])
+                tops[q].append(
+                    Destination(
+                        prefix=prefix_key_text(version, int(row[4])),
+                        sample_address=decode_address(
+                            version, int(sample.get("r4", 0)), int(sample.get("rhi", 0)), int(sample.get("rlo", 0))
+                        )
+                        if sample
+                        else "",
+                        asn=int(row[11] or 0),
+                        org=str(row[12] or ""),
+                        provider_class=str(row[13] or ""),
+                        packets=int(row[5]),
+                        bytes=int(row[6]),
+                        flows=int(row[7]),
+                        return_packets=int(row[8]),
+                        new=bool(row[15]),
+                    )
+                )
+            else:
+                value = int(row[7])
+                if kind == 1:
+                    new_count[q] = value
+                elif kind == 3:
+                    sources[slot] = value
+                elif kind == 4:
+                    records[slot] = value
+                else:
+                    dests[slot] = value
+        out: list[CheckSummary] = []
+        for q in range(size):
+            after, before = (
+                WindowTotals(records[slot], outs[slot], rets[slot], sources[slot], dests[slot])
+                for slot in (2 * q, 2 * q + 1)
+            )
+            ranked = sorted(tops[q], key=lambda item: (-item.bytes, item.prefix))[:top]
+            out.append(CheckSummary(after, before, new_count[q], tuple(ranked)))
+        return out
+
     def pair_summary(
         self, selector: FlowSelector, window: TimeWindow, *, min_out_packets: int = 1
     ) -> tuple[PairRow, ...]:
@@ -615,6 +932,29 @@ class DuckDBBackend:
     def close(self) -> None:
         self.con.close()
         self.enricher.close()
+
+
+def _naive_sql(value: datetime) -> str:
+    naive = value.astimezone(UTC).replace(tzinfo=None)
+    return f"TIMESTAMP '{naive.isoformat(sep=' ')}'"
+
+
+def _window_sql(window: TimeWindow) -> str:
+    return f"(time_start >= {_naive_sql(window.start)} AND time_start < {_naive_sql(window.end)})"
+
+
+def _scan_filter(parts: Sequence[TimeWindow]) -> str:
+    """WHERE text selecting the union of `parts`: a day range and hull bounds the Parquet scan can prune
+    with, then the exact windows."""
+    start = min(part.start for part in parts)
+    end = max(part.end for part in parts)
+    day_from = start.astimezone(UTC).date().isoformat()
+    day_to = end.astimezone(UTC).date().isoformat()
+    exact = " OR ".join(_window_sql(part) for part in parts)
+    return (
+        f"day BETWEEN DATE '{day_from}' AND DATE '{day_to}' AND time_start >= {_naive_sql(start)}"
+        f" AND time_start < {_naive_sql(end)} AND ({exact})"
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:
