@@ -18,7 +18,7 @@ from cfgwatch.inventory import HOSTS_FILE, Inventory, load_inventory
 from cfgwatch.inventory.templates import FILES as INVENTORY_TEMPLATES
 from cfgwatch.model import RuleSet
 from cfgwatch.sanitize import ChangeMetadata
-from cfgwatch.store import JournalEntry, RunInfo, RunJournal, SnapshotStore, journal_path
+from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, RunJournal, SnapshotStore, journal_path
 
 CONFIG_TEMPLATE = """\
 # cfgwatch settings. Relative paths are relative to the folder holding this file.
@@ -122,6 +122,11 @@ def import_dir(
 def runs(*, limit: int | None = None, config: CfgwatchConfig | None = None) -> list[RunInfo]:
     """Runs that committed a change, newest first."""
     return open_store(config).runs(limit)
+
+
+def history(device: str, *, limit: int | None = None, config: CfgwatchConfig | None = None) -> list[DeviceRevision]:
+    """The runs that changed one device, newest first (InputError naming it if it was never snapshotted)."""
+    return open_store(config).history(device, limit)
 
 
 def journal(*, limit: int | None = None, config: CfgwatchConfig | None = None) -> list[JournalEntry]:

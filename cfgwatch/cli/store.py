@@ -1,4 +1,4 @@
-"""Commands for the snapshot repository: init, import, log, show."""
+"""Commands for the snapshot repository: init, import, log (runs, or one device's history), show."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cfgwatch import api
 from cfgwatch.cli.common import err_console, state
+from cfgwatch.errors import InputError
+from cfgwatch.store import DeviceRevision
 
 
 def init_cmd(
@@ -96,9 +98,23 @@ def log_cmd(
     all_runs: Annotated[
         bool, typer.Option("--all", help="Also list runs that changed nothing (from the run journal).")
     ] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            "-d",
+            help="Only the runs that changed this device: when, commit (for `cfgwatch show D --rev`), "
+            "added/changed/platform, platform, and who last changed it according to the config header.",
+        ),
+    ] = None,
 ) -> None:
     """List collection runs, newest first: when, which collector, devices changed/added/failed."""
     cfg = state(ctx).config()
+    if device is not None:
+        if all_runs:
+            raise InputError("--all lists every run; it cannot be combined with --device")
+        _device_log(api.history(device, limit=limit, config=cfg))
+        return
     rows: list[tuple[datetime, str, str, int, int, list[str], str]] = []
     if all_runs:
         for e in api.journal(limit=limit, config=cfg):
@@ -120,6 +136,24 @@ def log_cmd(
         when = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         names = f"  ({', '.join(failed)})" if failed else ""
         typer.echo(f"{when:<20} {commit:<12} {collector:<10} {changed:>7} {added:>7} {len(failed):>6}  {run_id}{names}")
+
+
+def _device_log(revisions: list[DeviceRevision]) -> None:
+    """One line per run that changed the device, newest first."""
+    typer.echo(
+        f"{'started (UTC)':<20} {'commit':<12} {'collector':<10} {'status':<8} {'platform':<16} "
+        "changed by (config header)  run"
+    )
+    for r in revisions:
+        when = r.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        who = "-"
+        if r.metadata is not None and (r.metadata.user or r.metadata.time):
+            at = r.metadata.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if r.metadata.time else "?"
+            who = f"{r.metadata.user or '?'} at {at}"
+        typer.echo(
+            f"{when:<20} {r.commit[:12]:<12} {r.collector:<10} {r.status:<8} {r.platform or 'unknown':<16} "
+            f"{who:<27}  {r.run_id or '-'}"
+        )
 
 
 def show_cmd(

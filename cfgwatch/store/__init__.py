@@ -4,23 +4,29 @@ from cfgwatch.store.git import SnapshotStore, new_run_id
 from cfgwatch.store.journal import JOURNAL_NAME, JournalEntry, RunJournal, journal_path
 from cfgwatch.store.types import (
     FAILURE_REASONS,
+    REVISION_STATUSES,
     DeviceFailure,
+    DeviceRevision,
     DeviceSnapshot,
     RunInfo,
     RunResult,
+    UpkeepReport,
     check_device_name,
 )
 
 __all__ = [
     "FAILURE_REASONS",
     "JOURNAL_NAME",
+    "REVISION_STATUSES",
     "DeviceFailure",
+    "DeviceRevision",
     "DeviceSnapshot",
     "JournalEntry",
     "RunInfo",
     "RunJournal",
     "RunResult",
     "SnapshotStore",
+    "UpkeepReport",
     "check_device_name",
     "journal_path",
     "new_run_id",

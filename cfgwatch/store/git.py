@@ -8,6 +8,11 @@ Why it is built this way:
   a compare-and-swap `update-ref`. A run that dies half-way never moves the branch: HEAD stays intact.
 - "Which devices changed between two runs" is `git diff-tree` over two trees, never a file read.
 - One commit per run (not per device, as Oxidized does) keeps history short at thousands of devices.
+- Per-device history is `git log -- configs/<device>`, answered from git's commit-graph with changed-path
+  Bloom filters: at tens of thousands of commits git skips almost every commit without opening a tree
+  (Oxidized-style repos without them take tens of seconds per history lookup). After each run, upkeep()
+  adds an incremental (--split) commit-graph layer, rolls the small per-run packs into geometrically
+  growing ones and lets `git gc --auto` deal with anything else, so a run never waits for a full repack.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import hashlib
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -31,9 +39,11 @@ from cfgwatch.store.journal import JournalEntry, RunJournal
 from cfgwatch.store.meta import decode_meta, encode_meta
 from cfgwatch.store.types import (
     DeviceFailure,
+    DeviceRevision,
     DeviceSnapshot,
     RunInfo,
     RunResult,
+    UpkeepReport,
     check_device_name,
 )
 
@@ -50,6 +60,17 @@ TRAILER_RUN = "Cfgwatch-Run"
 TRAILER_COLLECTOR = "Cfgwatch-Collector"
 TRAILER_STARTED = "Cfgwatch-Started"
 _COUNT_TRAILERS = ("Changed", "Added", "Unchanged", "Failed")
+
+# Repository settings that keep history lookups fast and housekeeping in the foreground (set by init,
+# and added to older repos by the first upkeep). gc.writeCommitGraph keeps Bloom filters: git rewrites
+# them whenever the existing graph has them.
+REPO_SETTINGS: dict[tuple[str, str], str] = {
+    ("core", "logAllRefUpdates"): "always",  # reflog even though the repo is bare
+    ("gc", "autoDetach"): "false",  # housekeeping finishes before the run returns (and the lock is freed)
+    ("core", "commitGraph"): "true",
+    ("commitGraph", "readChangedPaths"): "true",
+    ("gc", "writeCommitGraph"): "true",
+}
 
 # Progress callback: (device name, status) with status one of "added", "changed", "unchanged".
 WriteProgress = Callable[[str, str], None]
@@ -217,6 +238,8 @@ class SnapshotStore:
         self.git_dir = Path(self.repo.git_dir)
         self.journal = RunJournal(journal) if journal is not None else None
         self._locked = False
+        self._settings_checked = False
+        self.last_upkeep: UpkeepReport | None = None  # set by upkeep(), also when a run triggered it
         self._hash_name = "sha1"
         try:
             fmt = self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1")
@@ -247,8 +270,8 @@ class SnapshotStore:
         try:
             repo = git.Repo.init(target, bare=True, mkdir=True, initial_branch=DEFAULT_BRANCH)
             with repo.config_writer() as cfg:
-                cfg.set_value("core", "logAllRefUpdates", "always")  # reflog even though the repo is bare
-                cfg.set_value("gc", "autoDetach", "false")  # housekeeping finishes before the run returns
+                for (section, option), value in REPO_SETTINGS.items():
+                    cfg.set_value(section, option, value)
             (Path(repo.git_dir) / "description").write_text("cfgwatch device config snapshots\n", encoding="utf-8")
         except (git.GitCommandError, OSError) as exc:
             raise StoreError(f"cannot create the snapshot repository: {exc}", path=target) from exc
@@ -468,8 +491,8 @@ class SnapshotStore:
         # Compare-and-swap: the branch moves only if it still points where this run started from.
         self._git("update-ref", "-m", f"cfgwatch run {run_id}", branch, commit, head or "")
         self._drop_pending()
-        with suppress(git.GitCommandError):  # housekeeping only; the run is already committed
-            self.repo.git.gc("--auto", "--quiet")
+        with suppress(StoreError):  # housekeeping only: the run is already committed
+            self.upkeep()
         return RunResult(run_id, commit, tuple(changed), tuple(added), tuple(sorted(unchanged)), failed)
 
     def _drop_pending(self) -> None:
@@ -564,3 +587,297 @@ class SnapshotStore:
             if info is not None:
                 result.append(info)
         return result
+
+    # --- per-device history -----------------------------------------------------------------------------
+
+    def history(self, name: str, limit: int | None = None) -> list[DeviceRevision]:
+        """The runs that changed a device, newest first (at most `limit`), with platform and change metadata.
+
+        Answered by `git log -- configs/<device>` (and the same for its meta file, in parallel), which git
+        serves from the commit-graph's changed-path Bloom filters, so the cost barely grows with history
+        length; meta files are then read in one `git cat-file --batch`. InputError names the device if it
+        has never been snapshotted.
+        """
+        check_device_name(name)
+        if limit is not None and limit < 1:
+            raise InputError(f"history limit must be at least 1 (got {limit})")
+        head = self._head()
+        if head is None:
+            raise InputError(f"device '{name}' has no snapshot: the snapshot repository has no runs yet")
+        cfg_path, meta_path = f"{CONFIG_DIR}/{name}", f"{META_DIR}/{name}.json"
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            cfg_job = pool.submit(self._touches, cfg_path, head, limit)
+            meta_job = pool.submit(self._touches, meta_path, head, limit)
+            cfg_touches, meta_touches = cfg_job.result(), meta_job.result()
+        if not cfg_touches and not meta_touches:
+            raise InputError(f"device '{name}' has never been snapshotted (see `cfgwatch log` for devices)")
+        merged = self._merge_touches(cfg_touches, meta_touches)
+        if limit is not None:
+            merged = merged[:limit]
+
+        # The meta blob each revision carries: changed where the meta file was touched, else inherited
+        # from the next older revision; only the oldest revision in the window may need a tree lookup.
+        oldest_commit, _, oldest_meta = merged[-1]
+        lookups: list[str] = [] if oldest_meta is not None else [f"{oldest_commit}:{meta_path}"]
+        lookups.extend(t.blob for _, _, t in merged if t is not None and t.status != "D")
+        contents = self._cat_batch(lookups)
+        current: str | None = None if oldest_meta is not None else lookups[0]
+        meta_at: list[str | None] = []
+        for _, _, meta_touch in reversed(merged):
+            if meta_touch is not None:
+                current = None if meta_touch.status == "D" else meta_touch.blob
+            meta_at.append(current)
+        meta_at.reverse()
+
+        decoded: dict[str, tuple[str | None, ChangeMetadata | None]] = {}
+        revisions: list[DeviceRevision] = []
+        for (commit, cfg_touch, meta_touch), meta_key in zip(merged, meta_at, strict=True):
+            platform, metadata = None, None
+            data = contents.get(meta_key) if meta_key is not None else None
+            if meta_key is not None and data is not None:
+                if meta_key not in decoded:
+                    try:
+                        decoded[meta_key] = decode_meta(data)
+                    except ValueError as exc:
+                        raise StoreError(
+                            f"malformed meta file for '{name}' at {commit[:12]}: {exc}", path=self.path
+                        ) from exc
+                platform, metadata = decoded[meta_key]
+            touch = cfg_touch if cfg_touch is not None else meta_touch
+            assert touch is not None
+            if cfg_touch is None:
+                status = "platform"
+            else:
+                status = {"A": "added", "D": "removed"}.get(cfg_touch.status, "changed")
+            revisions.append(
+                DeviceRevision(
+                    commit=commit,
+                    run_id=touch.run_id,
+                    time=datetime.fromisoformat(touch.author_time),
+                    collector=touch.collector,
+                    status=status,
+                    platform=platform,
+                    metadata=metadata,
+                )
+            )
+        return revisions
+
+    def _run_git(self, args: list[str], stdin: bytes | None = None) -> bytes:
+        """Run git on the snapshot repo directly (thread-safe, bytes out); StoreError on failure."""
+        try:
+            proc = subprocess.run(
+                ["git", "--git-dir", str(self.git_dir), *args],
+                input=stdin,
+                capture_output=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                check=False,
+            )
+        except OSError as exc:
+            raise StoreError(f"cannot run git: {exc.strerror}", path=self.path) from exc
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace")
+            raise StoreError(f"git {args[0]} failed: {_one_line(err, 300)}", path=self.path)
+        return proc.stdout
+
+    def _touches(self, path: str, head: str, limit: int | None) -> list[_Touch]:
+        """Commits that changed one path, newest first: one `git log` that git answers from Bloom filters."""
+        args = ["log", f"--format={_LOG_FORMAT}", "--raw", "--no-abbrev", "--no-renames"]
+        if limit is not None:
+            args.append(f"-n{limit}")
+        out = self._run_git([*args, head, "--", path])
+        touches: list[_Touch] = []
+        for record in out.split(b"\x01")[1:]:
+            header, _, rest = record.decode("utf-8", "replace").partition("\n")
+            commit, commit_time, author_time, run_id, collector = header.split("\0")
+            for line in rest.splitlines():
+                info, _, changed_path = line.partition("\t")
+                if line.startswith(":") and changed_path == path:
+                    fields = info.split()
+                    touches.append(
+                        _Touch(commit, int(commit_time), author_time, run_id, collector, fields[4][0], fields[3])
+                    )
+                    break
+        return touches
+
+    def _is_ancestor(self, older: str, newer: str) -> bool:
+        return (
+            subprocess.run(
+                ["git", "--git-dir", str(self.git_dir), "merge-base", "--is-ancestor", older, newer],
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
+
+    def _merge_touches(self, cfg: list[_Touch], meta: list[_Touch]) -> list[tuple[str, _Touch | None, _Touch | None]]:
+        """Merge two newest-first lists of commits from the same line of history into one, newest first.
+
+        Commits in both lists are anchors; two commits found in only one list each are ordered by commit
+        time, and by ancestry when the times are equal (runs within one second).
+        """
+        in_cfg = {t.commit for t in cfg}
+        in_meta = {t.commit for t in meta}
+        merged: list[tuple[str, _Touch | None, _Touch | None]] = []
+        i = j = 0
+        while i < len(cfg) and j < len(meta):
+            a, b = cfg[i], meta[j]
+            if a.commit == b.commit:
+                merged.append((a.commit, a, b))
+                i, j = i + 1, j + 1
+                continue
+            if a.commit in in_meta:
+                take_cfg = False  # a comes later in meta, so b is newer
+            elif b.commit in in_cfg:
+                take_cfg = True
+            elif a.commit_time != b.commit_time:
+                take_cfg = a.commit_time > b.commit_time
+            else:
+                take_cfg = self._is_ancestor(b.commit, a.commit)
+            if take_cfg:
+                merged.append((a.commit, a, None))
+                i += 1
+            else:
+                merged.append((b.commit, None, b))
+                j += 1
+        merged.extend((t.commit, t, None) for t in cfg[i:])
+        merged.extend((t.commit, None, t) for t in meta[j:])
+        return merged
+
+    def _cat_batch(self, names: list[str]) -> dict[str, bytes]:
+        """Contents of many objects (ids or rev:path names) from one `git cat-file --batch`; missing ones left out."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            return {}
+        out = self._run_git(["cat-file", "--batch"], stdin="".join(f"{n}\n" for n in unique).encode())
+        result: dict[str, bytes] = {}
+        pos = 0
+        for request in unique:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) == 3 and header[1] != b"missing":
+                size = int(header[2])
+                result[request] = out[pos : pos + size]
+                pos += size + 1
+        return result
+
+    # --- upkeep -----------------------------------------------------------------------------------------
+
+    def upkeep(self, *, full: bool = False) -> UpkeepReport:
+        """Keep the repo small and history lookups fast; runs after every committed run (under the lock).
+
+        Incremental (default, a fraction of a second): roll the small per-run packs (and loose objects)
+        into geometrically growing packs (`git repack -d --geometric=2`: each object is rewritten only
+        O(log runs) times, so no run waits for a full repack), `git gc --auto` for anything else, then an
+        incremental commit-graph layer with changed-path Bloom filters for the new commits.
+        full=True: `git gc` (full repack, prune) and one rewritten commit-graph, for a scheduled job.
+        Only objects and index files are rewritten: refs, HEAD and every reachable object stay.
+        """
+        started = time.perf_counter()
+        with self.lock():
+            self._ensure_settings()
+            if full:
+                self._run_git(["gc", "--quiet"])
+            else:
+                self._run_git(["repack", "-d", "-q", "--geometric=2"])
+                self._run_git(["gc", "--auto", "--quiet"])
+            repacked = time.perf_counter()
+            if self._head() is not None:
+                mode = [] if full else ["--split"]
+                self._run_git(["commit-graph", "write", "--reachable", "--changed-paths", *mode, "--no-progress"])
+            done = time.perf_counter()
+        layers, bloom = self._graph_state()
+        packs, loose, size = self._object_stats()
+        report = UpkeepReport(
+            seconds=done - started,
+            graph_seconds=done - repacked,
+            repack_seconds=repacked - started,
+            packs=packs,
+            loose_objects=loose,
+            graph_layers=layers,
+            bloom_filters=bloom,
+            size_bytes=size,
+        )
+        self.last_upkeep = report
+        return report
+
+    def _ensure_settings(self) -> None:
+        """Add REPO_SETTINGS missing from a repo made by an older cfgwatch (user choices are kept)."""
+        if self._settings_checked:
+            return
+        reader = self.repo.config_reader("repository")
+        missing = [(key, value) for key, value in REPO_SETTINGS.items() if not reader.has_option(*key)]
+        if missing:
+            with self.repo.config_writer() as cfg:
+                for (section, option), value in missing:
+                    cfg.set_value(section, option, value)
+        self._settings_checked = True
+
+    def _graph_files(self) -> list[Path]:
+        info = self.git_dir / "objects" / "info"
+        chain = info / "commit-graphs" / "commit-graph-chain"
+        files: list[Path] = []
+        if (info / "commit-graph").is_file():
+            files.append(info / "commit-graph")
+        elif chain.is_file():
+            hashes = chain.read_text(encoding="ascii").split()
+            files.extend(info / "commit-graphs" / f"graph-{h}.graph" for h in hashes)
+        return files
+
+    def _graph_state(self) -> tuple[int, bool]:
+        """(commit-graph layers, whether every layer has changed-path Bloom filters) from the chunk tables."""
+        files = self._graph_files()
+        bloom = bool(files)
+        for path in files:
+            with path.open("rb") as handle:
+                head = handle.read(8)
+                chunks = head[6] if len(head) == 8 and head[:4] == b"CGPH" else 0
+                table = handle.read(12 * chunks)
+            ids = {table[k : k + 4] for k in range(0, len(table), 12)}
+            bloom = bloom and b"BIDX" in ids and b"BDAT" in ids
+        return len(files), bloom
+
+    def _object_stats(self) -> tuple[int, int, int]:
+        """(pack files, loose objects, bytes under objects/)."""
+        packs = loose = size = 0
+        for root, _dirs, names in os.walk(self.git_dir / "objects"):
+            base = os.path.basename(root)
+            for fname in names:
+                with suppress(OSError):
+                    size += os.stat(os.path.join(root, fname)).st_size
+                if fname.endswith(".pack"):
+                    packs += 1
+                elif len(base) == 2 and len(fname) >= 38:
+                    loose += 1
+        return packs, loose, size
+
+    def remove_commit_graph(self) -> None:
+        """Delete the commit-graph files (benchmark baseline / recovery; upkeep writes them again)."""
+        with self.lock():
+            info = self.git_dir / "objects" / "info"
+            with suppress(FileNotFoundError):
+                (info / "commit-graph").unlink()
+            graphs = info / "commit-graphs"
+            if graphs.is_dir():
+                for path in graphs.iterdir():
+                    path.unlink()
+                graphs.rmdir()
+
+
+_LOG_FORMAT = (
+    "%x01%H%x00%ct%x00%aI%x00%(trailers:key=" + TRAILER_RUN + ",valueonly,separator=%x2C)"
+    "%x00%(trailers:key=" + TRAILER_COLLECTOR + ",valueonly,separator=%x2C)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Touch:
+    """One commit that changed one path, from `git log --raw` (status A/M/D/T, new blob id)."""
+
+    commit: str
+    commit_time: int
+    author_time: str
+    run_id: str
+    collector: str
+    status: str
+    blob: str

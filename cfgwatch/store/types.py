@@ -84,3 +84,40 @@ class RunInfo:
     added: tuple[str, ...]
     failed: tuple[DeviceFailure, ...]
     unchanged_count: int = 0
+
+
+# How a device's snapshot changed in one revision of its history.
+REVISION_STATUSES: frozenset[str] = frozenset({"added", "changed", "platform", "removed"})
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRevision:
+    """One run that changed a device, as read back from git (newest first in SnapshotStore.history).
+
+    status: "added" (first snapshot), "changed" (config text changed), "platform" (text unchanged, only
+    the meta file changed, e.g. the platform was corrected), "removed" (deleted by hand outside cfgwatch).
+    platform and metadata are those stored with the device at this revision (metadata: the last-change
+    user/time read from the config header, when the platform has one).
+    """
+
+    commit: str
+    run_id: str  # "" for a commit cfgwatch did not make (e.g. a hand commit)
+    time: datetime  # when the run started (author date of the commit)
+    collector: str
+    status: str
+    platform: str | None
+    metadata: ChangeMetadata | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpkeepReport:
+    """What SnapshotStore.upkeep did: why a run took longer than its own commit, and how big the repo is."""
+
+    seconds: float
+    graph_seconds: float  # incremental commit-graph layer (with changed-path Bloom filters)
+    repack_seconds: float  # geometric repack of the small per-run packs + `git gc --auto`
+    packs: int  # pack files after upkeep
+    loose_objects: int
+    graph_layers: int
+    bloom_filters: bool  # every commit-graph layer carries changed-path Bloom filters
+    size_bytes: int  # objects/ on disk after upkeep
