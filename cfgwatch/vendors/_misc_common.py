@@ -151,6 +151,21 @@ def port_set(spec: str) -> PortSet | None:
         return None
 
 
+@lru_cache(maxsize=16_384)
+def port_union(specs: tuple[str, ...]) -> PortSet | str:
+    """The union of several port specs (`{ 80, 443 }`), or the first spec that is unreadable.
+
+    Cached by the spec tuple: rule sets repeat the same port lists on thousands of rules.
+    """
+    ports = PortSet(ranges=())
+    for spec in specs:
+        one = port_set(spec)
+        if one is None:
+            return spec
+        ports = ports | one
+    return ports
+
+
 def services_for(
     protocols: tuple[int | None, ...], dst_ports: PortSet | None, src_ports: PortSet | None
 ) -> tuple[Service, ...]:

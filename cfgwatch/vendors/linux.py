@@ -45,6 +45,7 @@ from cfgwatch.vendors._misc_common import (
     narrow,
     parse_address,
     port_set,
+    port_union,
 )
 from cfgwatch.vendors.base import ParserInfo
 
@@ -255,6 +256,7 @@ class _Table:
 _FILTER_ACTIONS = {"ACCEPT": Action.PERMIT, "DROP": Action.DENY, "REJECT": Action.REJECT}
 _NFT_VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "return": "RETURN", "continue": "PASS"}
 _NFT_NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
+_CHAIN_WORDS = frozenset({"type", "comment", "policy", "devices", "device"})  # chain lines that are not rules
 _TOP = _Cond()  # matches everything; shared because _Cond is immutable
 
 _BUILTIN = {
@@ -613,7 +615,9 @@ class _NftParser:
             if depth_extra:
                 depth_extra += line.count("{") - line.count("}")
                 continue
-            words = line.split()
+            first = line.split(None, 1)[0]
+            # a rule line inside a chain (the bulk of a ruleset) needs only its first word here
+            words = line.split() if table is None or chain is None or first in _CHAIN_WORDS else [first]
             if table is None:
                 if words[0] == "table" and len(words) >= 3:
                     family, name = (words[1], words[2]) if len(words) >= 4 else ("ip", words[1])
@@ -699,6 +703,8 @@ class _NftParser:
                 )
                 return [tokens[index]], AddressSet.fqdn(f"set:{tokens[index][1:]}"), index + 1
             return [tokens[index]], found, index + 1
+        if index < len(tokens) and tokens[index] != "{" and (index + 1 == len(tokens) or tokens[index + 1] != ","):
+            return [tokens[index]], None, index + 1  # one plain value: what _brace_values returns, without the call
         values, index = _brace_values(tokens, index)
         return values, None, index
 
@@ -756,9 +762,9 @@ class _NftParser:
                 if negate:
                     parsed = complement(parsed)
                 if nxt == "saddr":
-                    src = src & parsed if not src.is_any else parsed
+                    src = parsed if src is ANY_ADDRESS or src.is_any else src & parsed
                 else:
-                    dst = dst & parsed if not dst.is_any else parsed
+                    dst = parsed if dst is ANY_ADDRESS or dst.is_any else dst & parsed
                 family_limit = V4_ALL if word == "ip" else V6_ALL
                 continue
             if (word in ("ip", "ip6") and nxt in ("protocol", "nexthdr")) or (
@@ -779,19 +785,13 @@ class _NftParser:
                     negate, index = True, index + 1
                 values, named, index = self._values(table, tokens, index, number)
                 ports: PortSet | None = named if isinstance(named, PortSet) else None
-                if ports is None and len(values) == 1:
-                    ports = port_set(values[0])
-                    if ports is None:
-                        self.diags.add("LINUX-NFT-BAD-PORT", f"cannot read port '{values[0]}'", number, line)
+                if ports is None:
+                    union = port_set(values[0]) if len(values) == 1 else port_union(tuple(values))
+                    if not isinstance(union, PortSet):
+                        bad = values[0] if len(values) == 1 else union
+                        self.diags.add("LINUX-NFT-BAD-PORT", f"cannot read port '{bad}'", number, line)
                         return None
-                elif ports is None:
-                    ports = PortSet(ranges=())
-                    for value in values:
-                        one_port = port_set(value)
-                        if one_port is None:
-                            self.diags.add("LINUX-NFT-BAD-PORT", f"cannot read port '{value}'", number, line)
-                            return None
-                        ports = ports | one_port
+                    ports = union
                 if negate:
                     ports = PortSet() - ports
                 if word != "th":
@@ -890,20 +890,25 @@ class _NftParser:
             self.diags.add("LINUX-NFT-UNSUPPORTED", f"'{word}' is not modelled", number, line)
             return None
         if family_limit is not None and table.family == "inet":
-            if src.is_any:
+            if src is ANY_ADDRESS or src.is_any:
                 src = family_limit
-            if dst.is_any:
+            if dst is ANY_ADDRESS or dst.is_any:
                 dst = family_limit
-        services = (
-            (ANY_SERVICE,)
-            if protocols == [None]
-            else tuple(
+        if len(protocols) == 1:  # the usual case, without a generator
+            proto = protocols[0]
+            if proto is None:
+                services: tuple[Service, ...] = (ANY_SERVICE,)
+            elif proto in PORT_PROTOCOLS:
+                services = (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
+            else:
+                services = (Service(proto, icmp_type=icmp_type if proto in (1, 58) else None),)
+        else:
+            services = tuple(
                 Service(proto, sports or ANY_PORTS, dports or ANY_PORTS)
                 if proto in PORT_PROTOCOLS
                 else Service(proto, icmp_type=icmp_type if proto in (1, 58) else None)
                 for proto in protocols
             )
-        )
         rule.cond = _Cond(src, dst, services, in_if, out_if, frozenset(options))
         rule.comment = comment
         return rule
@@ -965,11 +970,12 @@ class _Builder:
                 )
         for chain in table.chains.values():
             if chain.hook is None and chain.name not in reached and chain.rules:
+                list_name = self._list_name(table, chain.name)
                 for cond, rule, via in self._expand(table, chain, _TOP, (), 0, reached, chain.name):
                     if rule.verdict in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"):
                         self._nat(table, chain, cond, rule, via)
                     else:
-                        self._filter(self._list_name(table, chain.name), cond, rule, via)
+                        self._filter(list_name, cond, rule, via)
 
     def _expand(
         self, table: _Table, chain: _Chain, outer: _Cond, via: tuple[str, ...], depth: int, reached: set[str], base: str
