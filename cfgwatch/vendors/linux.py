@@ -136,6 +136,42 @@ _IGNORED_OPTS = {
     "--tproxy-mark": 1,
 }
 
+# iptables-save option -> what _parse_ipt_rule does with it (first entry wins, as in an if/elif chain)
+_IPT_KIND: dict[str, str] = {}
+for _kind, _options in (
+    ("chain", ("-A", "--append", "-I", "--insert")),
+    ("addr", ("-s", "--source", "--src", "-d", "--destination", "--dst", "--src-range", "--dst-range")),
+    ("proto", ("-p", "--protocol")),
+    ("iface", ("-i", "--in-interface", "-o", "--out-interface")),
+    (
+        "port",
+        (
+            "--dport",
+            "--destination-port",
+            "--dports",
+            "--destination-ports",
+            "--sport",
+            "--source-port",
+            "--sports",
+            "--source-ports",
+        ),
+    ),
+    ("state", ("--state", "--ctstate")),
+    ("comment", ("--comment",)),
+    ("icmp", ("--icmp-type", "--icmpv6-type")),
+    ("syn", ("--syn",)),
+    ("tcp-flags", ("--tcp-flags",)),
+    ("addrtype", ("--dst-type", "--src-type")),
+    ("match-set", ("--match-set",)),
+    ("match", ("-m", "--match")),
+    ("counters", ("-c", "--set-counters")),
+    ("jump", ("-j", "--jump", "-g", "--goto")),
+    ("to", ("--to-destination", "--to-source", "--to-ports", "--to", "--to-port")),
+    ("ignored", tuple(_IGNORED_OPTS)),
+):
+    for _option in _options:
+        _IPT_KIND.setdefault(_option, _kind)
+
 
 class _Cond(NamedTuple):
     """The match part of one rule, combinable with a jump's match when a chain is inlined.
@@ -340,11 +376,12 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             neg = True
             index += 1
             continue
-        if token in ("-A", "--append", "-I", "--insert"):
+        kind = _IPT_KIND.get(token)  # one dict look-up instead of a chain of tuple membership tests
+        if kind == "chain":
             chain = value()
             if index + 1 < count and tokens[index + 1].isdigit():
                 index += 1
-        elif token in ("-s", "--source", "--src", "-d", "--destination", "--dst", "--src-range", "--dst-range"):
+        elif kind == "addr":
             text = value()
             parsed = _addr_list(text)
             if parsed is None:
@@ -356,7 +393,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 src = narrow(src, parsed)
             else:
                 dst = narrow(dst, parsed)
-        elif token in ("-p", "--protocol"):
+        elif kind == "proto":
             text = value()
             if text.lower() in ("all", "0"):
                 proto = None
@@ -365,7 +402,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 if proto is None or neg:
                     diags.add("LINUX-IPT-UNSUPPORTED", f"protocol '{'!' if neg else ''}{text}' not modelled", line, raw)
                     return None
-        elif token in ("-i", "--in-interface", "-o", "--out-interface"):
+        elif kind == "iface":
             text = value()
             name = f"!{text}" if neg else text
             if neg:
@@ -374,16 +411,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 in_if = name
             else:
                 out_if = name
-        elif token in (
-            "--dport",
-            "--destination-port",
-            "--dports",
-            "--destination-ports",
-            "--sport",
-            "--source-port",
-            "--sports",
-            "--source-ports",
-        ):
+        elif kind == "port":
             text = value()
             ports = port_set(text)
             if ports is None:
@@ -395,7 +423,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 dports = ports
             else:
                 sports = ports
-        elif token in ("--state", "--ctstate"):
+        elif kind == "state":
             states = frozenset(value().upper().split(","))
             if neg:
                 options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
@@ -403,17 +431,17 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 options.add("established")
             elif states != {"NEW", "ESTABLISHED", "RELATED"}:
                 options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
-        elif token == "--comment":
+        elif kind == "comment":
             comments.append(value())
-        elif token in ("--icmp-type", "--icmpv6-type"):
+        elif kind == "icmp":
             icmp = _icmp_type(value())
-        elif token == "--syn":
+        elif kind == "syn":
             options.add("syn")
-        elif token == "--tcp-flags":
+        elif kind == "tcp-flags":
             options.add(f"tcp-flags:{value()}/{value()}")
-        elif token in ("--dst-type", "--src-type"):
+        elif kind == "addrtype":
             options.add(f"{token[2:]}:{value().lower()}")
-        elif token == "--match-set":
+        elif kind == "match-set":
             name = value()
             direction = value()
             placeholder = AddressSet.fqdn(f"ipset:{name}", names=(name,))
@@ -422,17 +450,17 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 src = placeholder
             else:
                 dst = placeholder
-        elif token in ("-m", "--match"):
+        elif kind == "match":
             value()
-        elif token in ("-c", "--set-counters"):
+        elif kind == "counters":
             index += 2
-        elif token in ("-j", "--jump", "-g", "--goto"):
+        elif kind == "jump":
             target = value()
             if token in ("-g", "--goto"):
                 target_args["goto"] = "1"
-        elif token in ("--to-destination", "--to-source", "--to-ports", "--to", "--to-port"):
+        elif kind == "to":
             target_args[token] = value()
-        elif token in _IGNORED_OPTS:
+        elif kind == "ignored":
             index += _IGNORED_OPTS[token]
         elif token.startswith("-"):
             diags.add("LINUX-IPT-UNSUPPORTED", f"option '{token}' is not modelled", line, raw)
