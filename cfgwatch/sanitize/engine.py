@@ -17,7 +17,7 @@ from typing import Protocol, cast
 
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
-from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker
+from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
 from cfgwatch.sanitize.metadata import ChangeMetadata
 
 MAX_LINE = 1 << 20  # characters; a longer line is replaced by a fingerprint marker as a whole
@@ -29,6 +29,7 @@ _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
 _ROS_CONTINUATION = re.compile(r"\\\r?\n\s*")
+_EDGE = frozenset("<>&;")  # a marker's first and last characters, in either form
 _PEM_WORD = "-----BEGIN "  # every _PEM_BEGIN match contains it
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # After a newline: a line that may change the brace, FortiOS or RouterOS trackers (besides braces).
@@ -183,10 +184,17 @@ class _Redactor:
             (root, self._bits[root], tuple((w, self._bits[w]) for w in words if root in w and w != root))
             for root in roots
         )
-        self._by_mask: dict[int, tuple[R.Rule, ...]] = {}
+        # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
+        # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
+        # again with these words counted as present.
+        self._marker_words = sum(
+            bit for word, bit in self._bits.items() if marker_may_contain(word) or not _EDGE.isdisjoint(word)
+        )
+        self._by_mask: dict[int, tuple[int, ...]] = {}
+        self._everything = tuple(range(len(rules)))
 
-    def _candidates(self, low: str) -> tuple[R.Rule, ...]:
-        """The rules that can match a line, in order: one whose ``need`` (or ``also``) words are all absent cannot."""
+    def _mask(self, low: str) -> int:
+        """One bit per ``need``/``also`` word found in the lower-cased line."""
         mask = 0
         for root, bit, longer in self._groups:
             if root in low:
@@ -194,11 +202,16 @@ class _Redactor:
                 for word, word_bit in longer:
                     if word in low:
                         mask |= word_bit
-        rules = self._by_mask.get(mask)
-        if rules is None:
-            rules = tuple(rule for rule in self.rules if self._possible(rule, mask))
-            self._by_mask[mask] = rules
-        return rules
+        return mask
+
+    def _candidates(self, mask: int) -> tuple[int, ...]:
+        """Positions (in self.rules) of the rules that can match a line with these words: one whose
+        ``need`` (or ``also``) words are all absent cannot."""
+        found = self._by_mask.get(mask)
+        if found is None:
+            found = tuple(n for n, rule in enumerate(self.rules) if self._possible(rule, mask))
+            self._by_mask[mask] = found
+        return found
 
     def _possible(self, rule: R.Rule, mask: int) -> bool:
         bits = self._bits
@@ -208,17 +221,41 @@ class _Redactor:
 
     def line(self, line: str, ctx: _Context, low: str | None = None) -> str:
         """line with every secret the rules find replaced; ``low``: line.lower(), if the caller has it."""
-        # Candidates are chosen once from the line as it comes in: a replacement only swaps a value for
-        # a marker, so it can remove needed words but never add one, and a surplus rule just misses.
-        # Non-ASCII lines run every rule (IGNORECASE also folds e.g. U+212A KELVIN SIGN to "k").
+        # A replacement swaps a value for a marker: it can take words away (a surplus rule then just
+        # finds nothing) and add only the marker's own words. Non-ASCII lines run every rule
+        # (IGNORECASE also folds e.g. U+212A KELVIN SIGN to "k").
         if low is None and line.isascii():
             low = line.lower()
-        for rule in self._candidates(low) if low is not None else self.rules:
-            if rule.pattern.search(line) is None:
+        mask = self._mask(low) if low is not None else -1
+        order = self._candidates(mask) if low is not None else self._everything
+        rules = self.rules
+        k = 0
+        while k < len(order):
+            at = order[k]
+            k += 1
+            rule = rules[at]
+            # re.sub by hand: the first match found is used instead of being searched for again (no
+            # rule matches the empty string, so finditer's matches are exactly the ones sub replaces).
+            matches = rule.pattern.finditer(line)
+            first = next(matches, None)
+            if first is None:
                 continue
             if rule.guard is not None and not rule.guard[1].search(ctx.get(rule.guard[0])):
                 continue
-            line = rule.pattern.sub(lambda m, rule=rule: self._replace(rule, m, ctx), line)  # type: ignore[misc]
+            parts = [line[: first.start()], self._replace(rule, first, ctx)]
+            pos = first.end()
+            for m in matches:
+                parts.append(line[pos : m.start()])
+                parts.append(self._replace(rule, m, ctx))
+                pos = m.end()
+            parts.append(line[pos:])
+            new = "".join(parts)
+            if new != line and mask | self._marker_words != mask:
+                mask |= self._marker_words
+                wider = self._candidates(mask)
+                if wider != order:
+                    order, k = tuple(n for n in wider if n > at), 0
+            line = new
         return line
 
     def _replace(self, rule: R.Rule, m: re.Match[str], ctx: _Context) -> str:

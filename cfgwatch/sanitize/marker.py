@@ -42,6 +42,18 @@ class Fingerprinter:
         return mac.hexdigest()[:FINGERPRINT_HEX]
 
 
+def marker_may_contain(word: str, kinds: tuple[str, ...] = ("hmac", "ctx")) -> bool:
+    """True when some marker of these kinds (either form, any fingerprint) contains ``word``."""
+    hexdigits = set("0123456789abcdef")
+    for kind in kinds:
+        for xml in (False, True):
+            template = marker(kind, "\x00" * FINGERPRINT_HEX, xml=xml)  # NUL: any hex digit
+            for at in range(len(template) - len(word) + 1):
+                if all(t == c or (t == "\x00" and c in hexdigits) for t, c in zip(template[at:], word, strict=False)):
+                    return True
+    return False
+
+
 def marker(kind: str, print_: str, *, xml: bool = False) -> str:
     """The marker text; ``xml`` escapes the angle brackets so XML configs stay well-formed."""
     if xml:
