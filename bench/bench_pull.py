@@ -1,6 +1,6 @@
 """Benchmark: pull N lab devices (mixed platforms) through Nornir vs a sequential netmiko loop, same run.
 
-    .venv/bin/python bench/bench_pull.py [--devices 200] [--rounds 3] [--workers 100] [--processes 1,0]
+    .venv/bin/python bench/bench_pull.py [--devices 200] [--rounds 3] [--workers 100] [--processes 1,2]
     .venv/bin/python bench/bench_pull.py --quick      # 80 devices, 2 rounds, sequential loop over 24
 
 The lab runs as a separate process (its own GIL), serving every device on 127.0.0.1. For each
@@ -100,13 +100,17 @@ class MemorySampler:
         self.interval = interval
         self.peak = 0.0
         self.lab_peak = 0.0
+        self.label = 0  # the setting being measured; peaks are kept per label too
+        self.peak_by: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             pids = [os.getpid(), *_descendants(os.getpid(), self.lab_pid)]
-            self.peak = max(self.peak, sum(_rss_mb(pid) for pid in pids))
+            total = sum(_rss_mb(pid) for pid in pids)
+            self.peak = max(self.peak, total)
+            self.peak_by[self.label] = max(self.peak_by.get(self.label, 0.0), total)
             self.lab_peak = max(self.lab_peak, _rss_mb(self.lab_pid))
 
     def __enter__(self) -> MemorySampler:
@@ -149,7 +153,7 @@ def main() -> int:
     ap.add_argument("--devices", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=100, help="SSH sessions at once, over all processes")
-    ap.add_argument("--processes", default="1,0", help="comma list of process counts to compare (0 = auto)")
+    ap.add_argument("--processes", default="1,2", help="comma list of process counts to compare (0 = auto)")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--sequential", type=int, default=0, help="devices in the sequential loop (0 = all)")
     ap.add_argument("--quick", action="store_true", help="80 devices, 2 rounds, sequential loop over 24")
@@ -176,6 +180,7 @@ def main() -> int:
                         workers=args.workers, processes=procs, timeout=args.timeout, retries=1, backoff=0.5
                     )
                     store = SnapshotStore.init(tmp / f"snapshots-{procs}-{i}")
+                    memory.label = procs
                     cpu0, lab0 = _collector_cpu(lab_pid), _cpu_of(lab_pid, with_children=False)
                     t0 = time.perf_counter()
                     result = pull(store, devices, key=KEY, options=options)
@@ -192,6 +197,7 @@ def main() -> int:
                     if failed:
                         print("  failures:", [(f.name, f.reason, f.detail) for f in result.run.failed][:5])
             sample = _mixed_sample(devices, args.sequential or len(devices))
+            memory.label = -1
             lab0 = _cpu_of(lab_pid, with_children=False)
             ok, seq_elapsed = sequential_loop(sample, state)
             seq_lab = _cpu_of(lab_pid, with_children=False) - lab0
@@ -208,7 +214,10 @@ def main() -> int:
     for procs in settings:
         median = statistics.median(rates[procs])
         label = f"processes={procs}" + (" (auto)" if procs == 0 else "")
-        print(f"median pull rate {label:22} {median:5.1f} devices/s  = {median / seq_rate:5.1f}x sequential")
+        print(
+            f"median pull rate {label:22} {median:5.1f} devices/s  = {median / seq_rate:5.1f}x sequential,"
+            f" peak {memory.peak_by.get(procs, 0.0):.0f} MB"
+        )
     print("targets: >= 20 devices/s, >= 10x sequential, < 500 MB")
     print(f"peak memory: {memory.peak:.0f} MB collector (this process + worker processes, summed RSS)")
     print(f"             {memory.lab_peak:.0f} MB lab server process")

@@ -47,7 +47,7 @@ def pull_cmd(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", "-w", min=1, help="Parallel sessions, all processes together (default: pull.workers, 50)."
+            "--workers", "-w", min=1, help="Parallel sessions, all processes together (default: pull.workers, 100)."
         ),
     ] = None,
     processes: Annotated[

@@ -17,7 +17,7 @@ DEFAULT_MIN_RATIO = 0.5
 class PullSettings(Section):
     """`pull:` in cfgwatch.yaml."""
 
-    workers: int = Field(default=50, ge=1, le=1000)  # SSH sessions at once (Nornir threads, all processes)
+    workers: int = Field(default=100, ge=1, le=1000)  # SSH sessions at once (Nornir threads, all processes)
     processes: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per core for big pulls, 1 = none
     timeout: float = Field(default=60.0, gt=0)  # seconds one attempt on one device may take, end to end
     retries: int = Field(default=2, ge=0, le=10)  # extra attempts after a transient failure
@@ -48,7 +48,7 @@ class PullSettings(Section):
 class PullOptions:
     """How a pull behaves (see PullSettings for the meaning of each field)."""
 
-    workers: int = 50
+    workers: int = 100
     processes: int = 0
     timeout: float = 60.0
     retries: int = 2
