@@ -4,23 +4,32 @@
 Prints medians (ms) and ratios against baselines measured in the same run:
   split/join      - just splitting and joining the lines (the floor for any one-pass tool)
   netutils        - netutils sanitize_config + clean_config with netutils' own example filters
-Usage: .venv/bin/python bench/bench_sanitize.py [LINES] [REPEATS]
+  before (opt.)   - cfgwatch/sanitize as it was at a git revision, loaded side by side, and whether
+                    it writes the same text
+Usage: .venv/bin/python bench/bench_sanitize.py [LINES] [REPEATS] [--before GIT-REV]
+  e.g. --before a8b803e (the per-line engine before the whole-text prefilter)
 """
 
 from __future__ import annotations
 
+import importlib
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 from netutils.config.clean import clean_config, sanitize_config
 from netutils.constants import _PROVIDED_SANITIZE_FILTERS
 
 from cfgwatch.sanitize import sanitize
 
-ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "sanitize"
+REPO = Path(__file__).resolve().parents[1]
+ROOT = REPO / "fixtures" / "sanitize"
 CLEAN_FILTERS = [
     {"regex": r"^Current\s+configuration.*\n"},
     {"regex": r"^Building\s+configuration.*\n"},
@@ -48,25 +57,63 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
+def load_before(rev: str, into: Path) -> ModuleType:
+    """cfgwatch/sanitize at git revision rev, importable next to the current one (as sanitize_before)."""
+    names = subprocess.run(
+        ["git", "-C", str(REPO), "ls-tree", "--name-only", rev, "cfgwatch/sanitize/"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    package = into / "sanitize_before"
+    package.mkdir()
+    for name in names:
+        if name.endswith(".py"):
+            source = subprocess.run(
+                ["git", "-C", str(REPO), "show", f"{rev}:{name}"], capture_output=True, text=True, check=True
+            ).stdout
+            (package / Path(name).name).write_text(source.replace("cfgwatch.sanitize", "sanitize_before"))
+    sys.path.insert(0, str(into))
+    return importlib.import_module("sanitize_before.engine")
+
+
 def main() -> int:
-    lines = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    args = sys.argv[1:]
+    before_rev = None
+    if "--before" in args:
+        at = args.index("--before")
+        before_rev = args[at + 1]
+        del args[at : at + 2]
+    lines = int(args[0]) if args else 50_000
+    repeats = int(args[1]) if len(args) > 1 else 7
     text = corpus_text(lines)
     key = b"bench-key-0123456789abcdef012345"
     floor = median_ms(lambda: "\n".join(text.split("\n")), repeats)
     netutils = median_ms(
         lambda: clean_config(sanitize_config(text, _PROVIDED_SANITIZE_FILTERS), CLEAN_FILTERS), repeats
     )
-    rows = [
-        ("sanitize(platform=cisco_ios)", median_ms(lambda: sanitize(text, "cisco_ios", key), repeats)),
-        ("sanitize(platform=None: all rules)", median_ms(lambda: sanitize(text, None, key), repeats)),
-        ("sanitize(bytes, juniper_junos)", median_ms(lambda: sanitize(text.encode(), "juniper_junos", key), repeats)),
+    cases: list[tuple[str, str | bytes, str | None]] = [
+        ("sanitize(platform=cisco_ios)", text, "cisco_ios"),
+        ("sanitize(platform=None: all rules)", text, None),
+        ("sanitize(bytes, juniper_junos)", text.encode(), "juniper_junos"),
     ]
+    rows = [(name, median_ms(partial(sanitize, raw, p, key), repeats)) for name, raw, p in cases]
     print(f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats}")
     print(f"  baseline split/join: {floor:8.1f} ms")
     print(f"  baseline netutils (5 regex filters, no fingerprints): {netutils:8.1f} ms")
     for name, ms in rows:
         print(f"  {name:<36} {ms:8.1f} ms  x{ms / floor:6.1f} split/join  x{ms / netutils:5.1f} netutils")
+    if before_rev is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            old = load_before(before_rev, Path(tmp))
+            print(f"  before = cfgwatch/sanitize at {before_rev}, same input, same run:")
+            for (name, raw, p), (_, ms) in zip(cases, rows, strict=True):
+                old_ms = median_ms(partial(old.sanitize, raw, p, key), repeats)
+                same = old.sanitize(raw, p, key).text == sanitize(raw, p, key).text
+                print(
+                    f"  {name:<36} before {old_ms:8.1f} ms  now {ms:8.1f} ms  x{old_ms / ms:5.1f} faster"
+                    f"  output {'identical' if same else 'DIFFERENT'}"
+                )
     return 0
 
 
