@@ -1,8 +1,11 @@
 """One pass over a config: decode, normalise volatile lines, redact secrets, keep change metadata.
 
-Speed: every regex is compiled once at import; a line is only offered to the secret rules when a
-single trigger regex finds a keyword in it, and to the volatile rules when its first character or a
-few substrings can start one. A 50k-line config is one Python loop over its lines.
+Speed: the Python loop runs only over the few lines that can need work. Whole-text searches
+(``str.find`` of each word some rule needs, in the lower-cased text; the volatile hints; the PEM
+header) pick them (:class:`_LineIndex`); every other line is only right-stripped. On a picked line a
+rule's regex runs only if one of its ``need`` words is in the line, and the block trackers the guards
+ask about are computed on demand (:class:`_LazyCtx`). The output is exactly that of the plain
+per-line algorithm (tests/test_sanitize_fast.py keeps that algorithm as the reference).
 """
 
 from __future__ import annotations
