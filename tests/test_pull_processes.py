@@ -85,6 +85,41 @@ def test_trust_on_first_use_from_several_processes_records_each_key_once(lab: La
     assert known.read_text().splitlines() == lines
 
 
+class _KillsItsProcess:
+    """Device data that ends the worker process unpickling it (stands in for an OOM kill or a crash)."""
+
+    def __getstate__(self) -> dict[str, int]:
+        return {"boom": 1}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        os._exit(3)
+
+
+def test_a_dead_worker_fails_only_its_own_devices_as_data(lab: Lab) -> None:
+    devices = lab.devices()
+    devices[0] = replace(devices[0], data={**devices[0].data, "poison": _KillsItsProcess()})
+    run = pull(lab.store, devices, key=KEY, options=replace(FAST, processes=2))
+    dead = {d.name for d in devices[0::2]}  # shard 0: every other device, round-robin
+    assert {f.name for f in run.run.failed} == dead
+    assert all(f.reason == "error" and "worker process" in f.detail for f in run.run.failed)
+    assert sorted(run.run.added) == sorted(d.name for d in devices[1::2])
+    assert sorted(lab.store.devices()) == sorted(d.name for d in devices[1::2])
+
+
+def test_cli_pull_with_worker_processes(lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cfgwatch.cli import app
+
+    (tmp_path / "cfgwatch.yaml").write_text(
+        "snapshots: snapshots\ninventory: inventory\nstate_dir: state\npull:\n  timeout: 3\n  retries: 0\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["pull", "--processes", "2", "-d", "dc-nx-01", "-d", "branch-srx-01", "-q"])
+    assert res.exit_code == 0, res.output
+    assert sorted(lab.store.devices()) == ["branch-srx-01", "dc-nx-01"]
+
+
 def test_process_count_choice() -> None:
     assert processes_for(8, 1) == 1
     assert processes_for(8, 3) == 3

@@ -441,16 +441,20 @@ def _collect_processes(
     relay_thread = threading.Thread(target=relay, name="cfgwatch-pull-progress", daemon=True)
     relay_thread.start()
     results: dict[str, DeviceOutcome] = {}
+    # One single-process pool per shard: a worker that dies (killed, out of memory) breaks only its own
+    # pool, so the other shards' outcomes survive and only its devices fail, as data.
+    pools = [ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) for _ in shards]
     try:
-        with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
-            futures = [pool.submit(_run_shard, shard, per_process) for shard in shards]
-            for shard, future in zip(shards, futures, strict=True):
-                try:
-                    results.update((o.name, o) for o in future.result())
-                except Exception as exc:  # a worker died (killed, out of memory): its devices fail as data
-                    results.update((job.device.name, _crashed(job, exc, "worker process")) for job in shard)
+        futures = [pool.submit(_run_shard, shard, per_process) for pool, shard in zip(pools, shards, strict=True)]
+        for shard, future in zip(shards, futures, strict=True):
+            try:
+                results.update((o.name, o) for o in future.result())
+            except Exception as exc:
+                results.update((job.device.name, _crashed(job, exc, "worker process")) for job in shard)
     finally:
-        queue.put(None)  # after the pool has shut down, so every worker's progress is already queued
+        for pool in pools:
+            pool.shutdown(wait=True)
+        queue.put(None)  # after every pool has shut down, so every worker's progress is already queued
         relay_thread.join()
         queue.close()
     for job in jobs:
