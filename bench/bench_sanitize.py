@@ -49,12 +49,22 @@ def corpus_text(lines: int) -> str:
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    samples = []
+    return medians([fn], repeats)[0][0]
+
+
+def medians(fns: list[Callable[[], object]], repeats: int) -> list[tuple[float, float]]:
+    """(wall, CPU) median ms of each fn, the fns taking turns so load swings hit them alike."""
+    wall: list[list[float]] = [[] for _ in fns]
+    cpu: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm-up: lazy imports (netutils.password), first-call caches
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        for n, fn in enumerate(fns):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            cpu[n].append((time.process_time() - start_cpu) * 1000)
+            wall[n].append((time.perf_counter() - start) * 1000)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu, strict=True)]
 
 
 def load_before(rev: str, into: Path) -> ModuleType:
@@ -89,30 +99,37 @@ def main() -> int:
     text = corpus_text(lines)
     key = b"bench-key-0123456789abcdef012345"
     floor = median_ms(lambda: "\n".join(text.split("\n")), repeats)
-    netutils = median_ms(
-        lambda: clean_config(sanitize_config(text, _PROVIDED_SANITIZE_FILTERS), CLEAN_FILTERS), repeats
-    )
     cases: list[tuple[str, str | bytes, str | None]] = [
         ("sanitize(platform=cisco_ios)", text, "cisco_ios"),
         ("sanitize(platform=None: all rules)", text, None),
         ("sanitize(bytes, juniper_junos)", text.encode(), "juniper_junos"),
     ]
-    rows = [(name, median_ms(partial(sanitize, raw, p, key), repeats)) for name, raw, p in cases]
-    print(f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats}")
+    timed = medians(
+        [lambda: clean_config(sanitize_config(text, _PROVIDED_SANITIZE_FILTERS), CLEAN_FILTERS)]
+        + [partial(sanitize, raw, p, key) for _, raw, p in cases],
+        repeats,
+    )
+    (netutils, netutils_cpu), rows = timed[0], timed[1:]
+    print(f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats} (wall ms; cpu = this process's CPU ms)")
     print(f"  baseline split/join: {floor:8.1f} ms")
-    print(f"  baseline netutils (5 regex filters, no fingerprints): {netutils:8.1f} ms")
-    for name, ms in rows:
-        print(f"  {name:<36} {ms:8.1f} ms  x{ms / floor:6.1f} split/join  x{ms / netutils:5.1f} netutils")
+    print(f"  baseline netutils (5 regex filters, no fingerprints): {netutils:8.1f} ms (cpu {netutils_cpu:6.1f})")
+    for (name, _, _), (ms, cpu) in zip(cases, rows, strict=True):
+        print(
+            f"  {name:<36} {ms:8.1f} ms (cpu {cpu:6.1f})  x{ms / floor:6.1f} split/join"
+            f"  x{ms / netutils:5.1f} netutils (cpu x{cpu / netutils_cpu:4.1f})"
+        )
     if before_rev is not None:
         with tempfile.TemporaryDirectory() as tmp:
             old = load_before(before_rev, Path(tmp))
-            print(f"  before = cfgwatch/sanitize at {before_rev}, same input, same run:")
-            for (name, raw, p), (_, ms) in zip(cases, rows, strict=True):
-                old_ms = median_ms(partial(old.sanitize, raw, p, key), repeats)
+            print(f"  before = cfgwatch/sanitize at {before_rev}, same input, same run, calls taking turns:")
+            for name, raw, p in cases:
+                (old_ms, old_cpu), (ms, cpu) = medians(
+                    [partial(old.sanitize, raw, p, key), partial(sanitize, raw, p, key)], repeats
+                )
                 same = old.sanitize(raw, p, key).text == sanitize(raw, p, key).text
                 print(
-                    f"  {name:<36} before {old_ms:8.1f} ms  now {ms:8.1f} ms  x{old_ms / ms:5.1f} faster"
-                    f"  output {'identical' if same else 'DIFFERENT'}"
+                    f"  {name:<36} before {old_ms:7.1f} ms (cpu {old_cpu:7.1f})  now {ms:6.1f} ms (cpu {cpu:6.1f})"
+                    f"  x{old_ms / ms:5.1f} faster  output {'identical' if same else 'DIFFERENT'}"
                 )
     return 0
 
