@@ -341,7 +341,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
     # and none of the words a secret rule needs.
     out: list[str | None] = list(map(str.rstrip, lines))
     eff: dict[int, str | None] = {}  # what the block trackers see for a special line (None: nothing)
-    ctx = _LazyCtx(lines, eff, index, special)
+    ctx = _LazyCtx(lines, eff, index)
     found: list[_Found] = []
     dropped = False  # some line was removed (out holds None for it)
     skip_to = -1  # last line of a private key block already consumed
@@ -369,11 +369,15 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
             xml = prefix.rstrip().endswith(">")
             if end is None:
                 eff[i] = prefix
+                if prefix != line:
+                    ctx.rewritten.append(i)
                 skip_to = _pem_block(i, prefix, kept[begin.end() :].strip(), xml, lines, out, eff, redactor, notes)
                 dropped = True
                 continue
             kept = prefix + redactor.pem(kept[begin.end() : end.start()], xml) + kept[end.end() :]
         eff[i] = kept
+        if kept is not line and kept != line:
+            ctx.rewritten.append(i)
         low = kept.lower() if kept.isascii() else None
         if R.triggered(low) if low is not None else R.TRIGGER.search(kept):
             ctx.at(i, kept)
@@ -502,15 +506,17 @@ class _LazyCtx:
 
     ``top`` walks back to the last top-level line (remembering the last answer, so the walks add up to
     one pass); brace path, FortiOS path and RouterOS section replay only the lines that can change
-    them (brace, ``config``/``edit``/``next``/``end`` and ``/`` lines) plus every special line, whose
-    text the sanitizer may have rewritten (``eff``: None = the line never reached the trackers).
+    them (brace, ``config``/``edit``/``next``/``end`` and ``/`` lines, found in the original text) plus
+    the lines the sanitizer rewrote before the trackers saw them (``rewritten``, in order; ``eff``
+    holds what the trackers see for a processed line, None = nothing).
     """
 
-    def __init__(self, lines: list[str], eff: dict[int, str | None], index: _LineIndex, special: list[int]) -> None:
+    def __init__(self, lines: list[str], eff: dict[int, str | None], index: _LineIndex) -> None:
         self.lines = lines
         self.eff = eff
         self.index = index
-        self.special = special
+        self.rewritten: list[int] = []  # appended in increasing order by the caller
+        self._next_rewritten = 0
         self.i = 0
         self.line = ""
         self._top_at = -1
@@ -546,12 +552,19 @@ class _LazyCtx:
             index = self.index
             found = index.brace_lines()
             found.update(index.matching(_BLOCK_EVENT, "\n" + index.text))
-            found.update(self.special)
             self._events = sorted(found)
-        events, n = self._events, len(self._events)
-        while self._next_event < n and events[self._next_event] <= self.i:
-            line = self._line(events[self._next_event])
-            self._next_event += 1
+        events, extra, last = self._events, self.rewritten, len(self.lines)
+        while True:  # the two sorted lists merged, each line once, up to the current line
+            event = events[self._next_event] if self._next_event < len(events) else last
+            rewritten = extra[self._next_rewritten] if self._next_rewritten < len(extra) else last
+            k = min(event, rewritten)
+            if k > self.i:
+                break
+            if event == k:
+                self._next_event += 1
+            if rewritten == k:
+                self._next_rewritten += 1
+            line = self._line(k)
             stripped = line.strip() if line else ""
             if not stripped:
                 continue
