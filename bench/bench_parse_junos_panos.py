@@ -18,7 +18,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from cfgwatch.vendors import juniper_junos, paloalto_panos
+from cfgwatch.vendors import _junos_tree, juniper_junos, paloalto_panos
 
 TARGET_LINES = 50_000
 NAT_RULES = 2_000
@@ -183,16 +183,31 @@ def ccp_junos(text: str) -> object:
     return CiscoConfParse(text.splitlines(), syntax="junos")
 
 
-def median_time(func: Callable[[str], object], text: str, repeat: int) -> float:
-    times = []
+def _cold() -> None:
+    """Empty the parsers' address/port caches so every timed parse starts cold."""
+    for value in vars(_junos_tree).values():  # every lru_cache the shared helpers have
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+
+
+def median_times(func: Callable[[str], object], text: str, repeat: int) -> tuple[float, float]:
+    """Median wall and median CPU (process) seconds; CPU time shows the cost on a machine busy with other work."""
+    times, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        _cold()
+        start, start_cpu = time.perf_counter(), time.process_time()
         func(text)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu)
+
+
+def median_time(func: Callable[[str], object], text: str, repeat: int) -> float:
+    return median_times(func, text, repeat)[0]
 
 
 def peak_mb(func: Callable[[str], object], text: str) -> float:
+    _cold()
     tracemalloc.start()
     func(text)
     _, peak = tracemalloc.get_traced_memory()
@@ -214,15 +229,18 @@ def main() -> int:
         ("paloalto_panos xml", paloalto_panos.parse, panos_xml()),
     ]
     ok = True
-    print(f"{'case':24} {'lines':>7} {'rules':>7} {'median s':>9} {'peak MB':>8} {'scan s':>7} {'x scan':>7}")
+    print(
+        f"{'case':24} {'lines':>7} {'rules':>7} {'median s':>9} {'cpu s':>6} {'peak MB':>8} {'scan s':>7} {'x scan':>7}"
+    )
     for label, func, text in cases:
         result = func(text)
         rules = len(result.filters) + len(result.nats)  # type: ignore[attr-defined]
-        seconds = median_time(func, text, args.repeat)
+        seconds, cpu = median_times(func, text, args.repeat)
         scan = median_time(line_scan, text, args.repeat)
         memory = peak_mb(func, text)
         lines = len(text.splitlines())
-        print(f"{label:24} {lines:7d} {rules:7d} {seconds:9.3f} {memory:8.1f} {scan:7.3f} {seconds / scan:7.1f}")
+        print(f"{label:24} {lines:7d} {rules:7d} {seconds:9.3f} {cpu:6.3f} {memory:8.1f}", end=" ")
+        print(f"{scan:7.3f} {seconds / scan:7.1f}")
         per_50k = seconds * TARGET_LINES / lines
         ok = ok and per_50k <= 0.5 and memory < 300
     if not args.skip_ccp:
@@ -230,7 +248,8 @@ def main() -> int:
         ccp = median_time(ccp_junos, text, 1)
         ours = median_time(juniper_junos.parse, text, args.repeat)
         print(f"ciscoconfparse2 junos bare parse (curly, 1 run): {ccp:.2f} s; cfgwatch is {ccp / ours:.1f}x faster")
-    print("target <= 0.5 s and < 300 MB per 50k lines:", "met" if ok else "NOT met")
+    print("target <= 0.5 s (wall) and < 300 MB per 50k lines:", "met" if ok else "NOT met")
+    print("cpu s = process time of the parse: what it costs when the machine is shared with other work")
     return 0 if ok else 1
 
 

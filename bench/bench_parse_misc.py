@@ -18,11 +18,12 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cfgwatch.vendors._misc_common import parse_address, port_set
+from cfgwatch.vendors import _misc_common
 from cfgwatch.vendors.registry import get_parser
 
 NAT_RULES = 2_000
@@ -188,19 +189,22 @@ def _line_scan(text: str) -> int:
 
 def _cold() -> None:
     """Empty the parsers' address/port caches so every timed parse starts cold."""
-    parse_address.cache_clear()
-    port_set.cache_clear()
+    for value in vars(_misc_common).values():  # every lru_cache the shared helpers have
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
-def _median_seconds(func: Callable[[], object], repeat: int) -> float:
-    times = []
+def _median_seconds(func: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and median CPU (process) seconds; CPU time shows the cost on a machine busy with other work."""
+    times, cpu = [], []
     for _ in range(repeat):
         _cold()
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         func()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def _peak_mb(func: Callable[[], object]) -> float:
@@ -221,23 +225,26 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     names = args.platform or list(GENERATORS)
     print(f"{'platform':<18} {'lines':>6} {'nats':>5} {'filters':>7} {'scan s':>7} {'parse s':>8} {'ratio':>6} "
-          f"{'peak MB':>8}  verdict")  # fmt: skip
+          f"{'cpu s':>6} {'peak MB':>8}  verdict")  # fmt: skip
     failed = False
     for name in names:
         platform, generate = GENERATORS[name]
         text = generate(args.lines)
         info = get_parser(platform)
         result = info.parse(text)
-        scan = _median_seconds(lambda text=text: _line_scan(text), args.repeat)
-        parse = _median_seconds(lambda text=text, info=info: info.parse(text), args.repeat)
-        peak = _peak_mb(lambda text=text, info=info: info.parse(text))
+        scan, _ = _median_seconds(partial(_line_scan, text), args.repeat)
+        parse, parse_cpu = _median_seconds(partial(info.parse, text), args.repeat)
+        peak = _peak_mb(partial(info.parse, text))
         ok = parse <= TARGET_SECONDS and peak < TARGET_MB
         failed = failed or not ok
         print(
             f"{name:<18} {len(text.splitlines()):>6} {len(result.nats):>5} {len(result.filters):>7} {scan:>7.3f} "
-            f"{parse:>8.3f} {parse / scan:>6.1f} {peak:>8.1f}  {'ok' if ok else 'OVER TARGET'}"
+            f"{parse:>8.3f} {parse / scan:>6.1f} {parse_cpu:>6.3f} {peak:>8.1f}  {'ok' if ok else 'OVER TARGET'}"
         )
-    print(f"target: <= {TARGET_SECONDS} s and < {TARGET_MB:.0f} MB per {args.lines} lines; ratio = parse / line scan")
+    print(
+        f"target: <= {TARGET_SECONDS} s and < {TARGET_MB:.0f} MB per {args.lines} lines (wall); "
+        "ratio = parse / line scan; cpu = process time of the parse (what it costs when the machine is shared)"
+    )
     return 1 if failed else 0
 
 
