@@ -10,8 +10,9 @@ devices/second, the CPU seconds of the collector side (this process, its worker 
 children) and of the lab server, and at the end the median rate per setting, the sequential netmiko
 loop's rate over the same devices (or an evenly mixed sample of them with --sequential N), the ratio,
 and peak memory: the largest sum of RSS over this process and its worker processes (sampled every
-50 ms; shared pages count once per process, so this overstates) and the lab's own peak. The machine's
-load average is printed too: on a shared machine other work competes for the same cores.
+250 ms, cheap enough not to slow the pull; shared pages count once per process, so this overstates)
+and the lab's own peak. The machine's load average is printed too: on a shared machine other work
+competes for the same cores.
 Targets: >= 20 devices/s, >= 10x sequential, < 500 MB.
 """
 
@@ -95,7 +96,7 @@ def _rss_mb(pid: int) -> float:
 class MemorySampler:
     """Peak of (RSS of this process + RSS of its non-lab descendants), sampled in a background thread."""
 
-    def __init__(self, lab_pid: int, interval: float = 0.05) -> None:
+    def __init__(self, lab_pid: int, interval: float = 0.25) -> None:
         self.lab_pid = lab_pid
         self.interval = interval
         self.peak = 0.0
