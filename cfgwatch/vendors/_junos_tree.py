@@ -19,6 +19,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from cfgwatch.model import AddressSet, PortSet
 
@@ -29,9 +30,11 @@ _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
 
 
-@dataclass(frozen=True, slots=True)
-class Stmt:
-    """One leaf statement: the full path from the root, and its 1-based line."""
+class Stmt(NamedTuple):
+    """One leaf statement: the full path from the root, and its 1-based line.
+
+    A tuple rather than a frozen dataclass: one is built per config line, so construction cost counts.
+    """
 
     path: Path
     line: int
