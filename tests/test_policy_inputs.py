@@ -184,3 +184,43 @@ def test_cli_approve_rejects_bad_ids_and_dates(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     (approval,) = load_approved(tmp_path / "inventory" / "approved.yaml")
     assert approval.expires == date(2027, 1, 31) and approval.match.finding == "CW-0123456789ab"
+
+
+@pytest.mark.parametrize("platform", sorted(__import__("cfgwatch.lab.platforms", fromlist=["PLATFORMS"]).PLATFORMS))
+def test_every_lab_platform_syslog_line_is_attributed(platform: str, tmp_path: Path) -> None:
+    """The lab writes each platform's real change-log format; the audit must attribute every one."""
+    from cfgwatch.lab.platforms import PLATFORMS
+    from cfgwatch.policy.attribution import attribute, read_syslog
+
+    device = f"dev-{platform.replace('_', '-')}"
+    at = datetime(2026, 11, 25, 3, 12, tzinfo=UTC)
+    log = tmp_path / "syslog.log"
+    log.write_text("\n".join(PLATFORMS[platform].syslog(device, "mallory", at, "185.220.101.4")) + "\n")
+    scan = read_syslog([log], year=2026)
+    assert scan.skipped == ()
+    who = attribute(
+        device, scan.events, datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC), None, None
+    )
+    assert who.user == "mallory" and who.time == at and who.how.startswith("syslog:")
+    # Junos UI_COMMIT carries no address (UI_LOGIN_EVENT would); every other format names it
+    assert who.origin == (None if platform == "juniper_junos" else "185.220.101.4") and who.comment is None
+
+
+def test_panos_config_log_csv_export(tmp_path: Path) -> None:
+    from cfgwatch.policy.attribution import read_syslog
+
+    export = tmp_path / "dmz-pa-01.csv"
+    export.write_text(
+        "Domain,Receive Time,Serial #,Type,Threat/Content Type,Config Version,Generate Time,Host,Virtual System,"
+        "Command,Admin,Client,Result,Configuration Path,Audit Comment\n"
+        "1,2026/11/25 03:12:05,012801000001,CONFIG,0,0,2026/11/25 03:12:00,185.220.101.4,vsys1,set,mallory,Web,"
+        "Succeeded,/config/devices/entry/vsys/entry/rulebase/nat/rules/entry[@name='x'],CHG0042\n"
+        "1,not a time,012801000001,CONFIG,0,0,,1.2.3.4,vsys1,set,eve,Web,Succeeded,/config,\n",
+        encoding="utf-8",
+    )
+    scan = read_syslog([export])
+    (event,) = scan.events
+    assert event.device == "dmz-pa-01" and event.user == "mallory" and event.origin == "185.220.101.4"
+    assert event.kind == "panos-set" and event.comment == "CHG0042"
+    assert event.time == datetime(2026, 11, 25, 3, 12, tzinfo=UTC)
+    assert scan.skipped and ":3:" in scan.skipped[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,7 +75,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("junos-audit-set", re.compile(r"UI_CFG_AUDIT_SET: User '(?P<user>[^']+)' set: \[(?P<cmd>[^\]]*)\]")),
     ("fortios-config", re.compile(r'logid="?0100044547"?.*?user="(?P<user>[^"]+)"(?:.*?ui="(?P<ui>[^"]*)")?')),
+    (
+        "nxos-config",
+        re.compile(r"%VSHD-5-VSHD_SYSLOG_CONFIG_I: Configured from \S+ by (?P<user>\S+) on (?P<addr>[^@\s]+)"),
+    ),
+    ("routeros-config", re.compile(r"\bconfig changed by (?P<user>\S+)")),
+    ("routeros-login", re.compile(r"\buser (?P<user>\S+) logged in from (?P<addr>\S+)")),
 ]
+# PAN-OS config log (syslog CSV): FUTURE_USE, Receive Time, Serial, Type=CONFIG, Subtype, FUTURE_USE,
+# Generated Time, Host, Virtual System, Command, Admin, Client, Result, Configuration Path, ... Device Name
+_PANOS_CONFIG = re.compile(r"^\s*[^,]*,\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2},[^,]*,CONFIG,")
+PANOS_HOST, PANOS_COMMAND, PANOS_ADMIN, PANOS_PATH, PANOS_DEVICE, PANOS_COMMENT = 7, 9, 10, 13, 23, 25
 _FORTI_DEVNAME = re.compile(r'devname="([^"]+)"')
 _ADDR_IN_UI = re.compile(r"\(([0-9a-fA-F:.]+)\)")
 
@@ -94,10 +105,39 @@ def _line_time(line: str, year: int) -> tuple[datetime | None, str | None, str]:
     return None, None, line
 
 
+def _panos_config(rest: str, host: str | None, moment: datetime, path: str, number: int, line: str) -> ConfigEvent:
+    fields = next(csv.reader([rest.strip()]))
+
+    def field(index: int) -> str | None:
+        return fields[index].strip() or None if index < len(fields) else None
+
+    command = field(PANOS_COMMAND) or "config"
+    return ConfigEvent(
+        device=field(PANOS_DEVICE) or host,
+        time=moment,
+        user=field(PANOS_ADMIN),
+        origin=field(PANOS_HOST),
+        kind=f"panos-{command}",
+        comment=field(PANOS_COMMENT),
+        line=line.rstrip("\n"),
+        path=path,
+        line_number=number,
+    )
+
+
+def _comment(text: str | None) -> str | None:
+    """Junos writes `(comment: none)` when the commit had no comment."""
+    if text is None or text.strip().lower() in ("", "none"):
+        return None
+    return text.strip()
+
+
 def parse_syslog_line(line: str, path: str, line_number: int, year: int) -> ConfigEvent | None:
     moment, host, rest = _line_time(line, year)
     if moment is None:
         return None
+    if _PANOS_CONFIG.match(rest):
+        return _panos_config(rest, host, moment, path, line_number, line)
     for kind, pattern in _PATTERNS:
         found = pattern.search(rest)
         if not found:
@@ -116,7 +156,7 @@ def parse_syslog_line(line: str, path: str, line_number: int, year: int) -> Conf
             user=groups.get("user"),
             origin=origin,
             kind=kind,
-            comment=groups.get("comment"),
+            comment=_comment(groups.get("comment")),
             line=line.rstrip("\n"),
             path=path,
             line_number=line_number,
@@ -130,13 +170,59 @@ class SyslogScan:
     skipped: tuple[str, ...]  # "file:line: reason" for lines that looked like config events but did not parse
 
 
+def read_panos_csv_export(path: Path) -> SyslogScan:
+    """A PAN-OS config log exported as CSV from the web UI (header row). Without a Device Name column
+    the file is taken to hold one device's log, named by the file's stem."""
+    events: list[ConfigEvent] = []
+    skipped: list[str] = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            number = reader.line_num
+            try:
+                stamp = (row.get("Generate Time") or row.get("Receive Time") or "").strip()
+                moment = datetime.strptime(stamp, "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
+            except ValueError:
+                skipped.append(f"{path}:{number}: no readable Generate Time / Receive Time")
+                continue
+            command = (row.get("Command") or "config").strip()
+            events.append(
+                ConfigEvent(
+                    device=(row.get("Device Name") or "").strip() or path.stem,
+                    time=moment,
+                    user=(row.get("Admin") or "").strip() or None,
+                    origin=(row.get("Host") or "").strip() or None,
+                    kind=f"panos-{command}",
+                    comment=(row.get("Audit Comment") or "").strip() or None,
+                    line=",".join(f"{key}={value}" for key, value in row.items() if key and value)[:500],
+                    path=str(path),
+                    line_number=number,
+                )
+            )
+    return SyslogScan(tuple(events), tuple(skipped))
+
+
+def _is_panos_csv_export(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    return "Admin" in header and "Command" in header
+
+
 def read_syslog(paths: Iterable[Path], *, year: int | None = None) -> SyslogScan:
+    """Configuration events from syslog files (and PAN-OS config-log CSV exports), oldest first."""
     events: list[ConfigEvent] = []
     skipped: list[str] = []
     default_year = year or datetime.now(UTC).year
     for path in paths:
         if not path.exists():
             skipped.append(f"{path}: file not found")
+            continue
+        if _is_panos_csv_export(path):
+            export = read_panos_csv_export(path)
+            events.extend(export.events)
+            skipped.extend(export.skipped)
             continue
         with path.open(encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
@@ -149,7 +235,9 @@ def read_syslog(paths: Iterable[Path], *, year: int | None = None) -> SyslogScan
                     continue
                 if event is not None:
                     events.append(event)
-                elif any(marker in line for marker in ("CONFIG_I", "111008", "111010", "UI_COMMIT", "0100044547")):
+                elif any(
+                    marker in line for marker in ("CONFIG_I", "111008", "111010", "UI_COMMIT", "0100044547", ",CONFIG,")
+                ):
                     skipped.append(f"{path}:{number}: configuration event in an unknown format")
     return SyslogScan(tuple(sorted(events, key=lambda e: e.time)), tuple(skipped))
 
