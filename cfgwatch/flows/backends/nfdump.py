@@ -26,9 +26,11 @@ import ipaddress
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +57,7 @@ MIN_VERSION = (1, 7, 0)
 RECORD_FORMAT = "fmt:%tsr|%ra|%sa|%da|%sp|%dp|%pr|%ipkt|%ibyt|%opkt|%obyt|%xsa|%xda|%xdp|%evt"
 _FILE_RE = re.compile(r"^nfcapd\.(\d{12})(\d{2})?$")
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_V4_UNPACK = struct.Struct(">I").unpack
 
 
 class NfdumpError(StoreError):
@@ -164,13 +167,21 @@ class _AddressCache(dict[str, tuple[int, int]]):
     """Address text -> (version, integer); nfdump prints the same few addresses over and over."""
 
     def __missing__(self, text: str) -> tuple[int, int]:
+        try:  # the common case, ~30x faster than ipaddress (which the rest of the record work is dwarfed by)
+            value = (4, _V4_UNPACK(socket.inet_pton(socket.AF_INET, text))[0])
+        except OSError:
+            value = self._v6(text)
+        self[text] = value
+        return value
+
+    @staticmethod
+    def _v6(text: str) -> tuple[int, int]:
         address = ipaddress.ip_address(text)
         value = (address.version, int(address))
         if address.version == 6:
             mapped = address.ipv4_mapped
             if mapped is not None:
                 value = (4, int(mapped))
-        self[text] = value
         return value
 
 
@@ -393,17 +404,27 @@ class NfdumpBackend:
         files = sorted({item for directory in directories for item in self._files(directory)})
         if not files:
             return None
-        earliest = window.start - self.file_slack
-        first = 0
-        for index in range(len(files) - 1):
-            if files[index + 1][0] <= earliest:  # the next file began before the window: nothing of it inside
-                first = index + 1
+        first = self._first_candidate(files, window.start)
         chosen = f"{files[first][1]}:{files[-1][1]}" if first < len(files) - 1 else files[first][1]
         if len(directories) == 1:
             return ["-R", f"{directories[0]}/{chosen}"]
         base = os.path.commonpath([str(d) for d in directories])
         relative = ":".join(os.path.relpath(d, base) for d in directories)
         return ["-M", f"{base}/{relative}", "-R", chosen]
+
+    def _first_candidate(self, files: Sequence[tuple[datetime, str]], moment: datetime) -> int:
+        """Index of the first file that can hold a record starting at or after `moment`.
+
+        A file named for time F holds what nfcapd received until the next file began; a record cannot be
+        received before it starts, so a file whose successor began before `moment - file_slack` (slack for
+        exporter clocks running ahead) holds nothing from `moment` on.
+        """
+        earliest = moment - self.file_slack
+        first = 0
+        for index in range(len(files) - 1):
+            if files[index + 1][0] <= earliest:
+                first = index + 1
+        return first
 
     def _command(self, selection: list[str], window: TimeWindow, extra: list[str], nf_filter: str) -> list[str]:
         end = window.end + self.max_flow
@@ -471,30 +492,94 @@ class NfdumpBackend:
     def _coverage_counts(
         self, exporters: Sequence[str], window: TimeWindow, *, total_only: bool = False
     ) -> dict[str, int]:
-        """Records per exporter name starting in the window, counted inside nfdump where exact.
+        """Records per exporter name starting in the window, counted by nfdump (never streamed into Python).
 
-        With `total_only` only the sum of the values matters, which lets a window that covers every
-        record be answered from the file statistics (`nfdump -I`) without reading a record.
+        count(first >= start) - count(first >= end), each from `_counts_from`. With `total_only` only
+        the sum of the values matters (keyed "*"), which lets file statistics answer for whole files.
         """
-        # count(first >= start) - count(first >= end): `-t` without an end bound is exact on the start
-        # (to the second: a fractional bound needs the per-record count, as does a fractional end that
-        # records may follow).
         after_end = self._may_hold_records_after(exporters, window.end)
         if window.start.microsecond or (after_end and window.end.microsecond):
+            # `-t` takes whole seconds: a fractional bound needs the exact per-record test.
             counts: dict[str, int] = {}
             for rec in self._records(exporters, window, ""):
                 name = self._exporter_name(rec.exporter_ip)
                 counts[name] = counts.get(name, 0) + 1
             return counts
-        if total_only and not exporters and not after_end:
-            stat = self._stat(exporters, window)
-            if stat.get("Flows") is not None and stat.get("First", 0) >= int(window.start.timestamp()):
-                return {"*": stat["Flows"]} if stat["Flows"] else {}  # every record is in the window
-        total = self._router_counts(exporters, window.start)
+        total = self._counts_from(exporters, window.start, total_only=total_only)
         if after_end:
-            for name, count in self._router_counts(exporters, window.end).items():
+            for name, count in self._counts_from(exporters, window.end, total_only=total_only).items():
                 total[name] = total.get(name, 0) - count
         return total
+
+    def _counts_from(self, exporters: Sequence[str], moment: datetime, *, total_only: bool) -> dict[str, int]:
+        """Records per exporter (or "*" with `total_only`) with first >= `moment` (a whole second).
+
+        When one directory holds exactly the records to count (every exporter, or one exporter's
+        `-n ident,IP,dir` subdirectory), the files that can only hold such records are counted from
+        their statistics (`nfdump -I`: flows and first-seen, no record read) and only the few files
+        around `moment` are read, with `-t moment -s router/flows`. Otherwise one `-s router/flows`
+        pass with the router filter counts every selected file.
+        """
+        plan: list[tuple[Path, str]] | None = None
+        if not exporters and total_only:
+            plan = [(self.directory, "*")]
+        elif exporters:
+            subdirs = [self.exporters[name].subdir if name in self.exporters else None for name in exporters]
+            shared = [exporter.subdir for exporter in self.exporters.values()]
+            if all(subdirs) and all(shared.count(sub) == 1 for sub in subdirs):  # nfcapd -n: one source per dir
+                plan = [(self.directory / str(sub), name) for name, sub in zip(exporters, subdirs, strict=True)]
+        counts: dict[str, int] = {}
+        for directory, name in plan or ():
+            found = self._directory_count_from(directory, moment)
+            if found is None:
+                plan = None
+                break
+            counts[name] = counts.get(name, 0) + found
+        if plan is not None:
+            return counts
+        counted = self._router_counts(exporters, moment)
+        return {"*": sum(counted.values())} if total_only and not exporters else counted
+
+    def _directory_count_from(self, directory: Path, moment: datetime) -> int | None:
+        """Records with first >= `moment` in one flat directory of nfcapd files; None when not flat.
+
+        Files before the name-based selection cannot hold such records (see `_selection`). From the
+        first file named at or after `moment`, suffixes are tried (1, 2, 4 ... files further on) until
+        the statistics of the suffix say every record in it starts at or after `moment` (first-seen
+        is a floor to the second, so that test is exact for whole-second bounds); the suffix is
+        counted from those statistics and the files before it are read with `-t moment`.
+        """
+        files = self._files(directory)
+        if any(os.sep in relative for _stamp, relative in files):
+            return None
+        if not files:
+            return 0
+        first = self._first_candidate(files, moment)
+        stamps = [stamp for stamp, _relative in files]
+        index = max(first, bisect_left(stamps, moment))
+        step = 1
+        suffix = 0
+        while index < len(files):
+            stat = self._stat_range(directory, files[index][1], files[-1][1])
+            if stat.get("Flows", 0) == 0 or stat.get("First", -1) >= int(moment.timestamp()):
+                suffix = stat.get("Flows", 0)
+                break
+            index = min(len(files), index + step)
+            step *= 2
+        if index <= first:
+            return suffix
+        span = f"{directory}/{files[first][1]}" + (f":{files[index - 1][1]}" if index - 1 > first else "")
+        return suffix + sum(self._router_counts_in(["-R", span], moment, "").values())
+
+    def _stat_range(self, directory: Path, first: str, last: str) -> dict[str, int]:
+        """`nfdump -I` over directory/first:last: summed Flows, earliest First, latest Last (file statistics)."""
+        span = f"{directory}/{first}" + (f":{last}" if last != first else "")
+        values: dict[str, int] = {}
+        for line in self._stream([self.binary, "-R", span, "-I"]):
+            key, _, value = line.partition(":")
+            if value.strip().isdigit():
+                values[key.strip()] = int(value.strip())
+        return values
 
     def _stat(self, exporters: Sequence[str], window: TimeWindow) -> dict[str, int]:
         """`nfdump -I` over the selected files: Flows, First, Last from the file statistics (no record scan)."""
@@ -514,11 +599,14 @@ class NfdumpBackend:
         return last is None or last >= int(moment.timestamp())
 
     def _router_counts(self, exporters: Sequence[str], start: datetime) -> dict[str, int]:
-        window = TimeWindow(start, start)
-        selection = self._selection(exporters, window)
+        """Records per exporter name with first >= `start` in the selected files, counted inside nfdump."""
+        selection = self._selection(exporters, TimeWindow(start, start))
         if selection is None:
             return {}
         nf_filter = " or ".join(f"router ip {self._exporter_address(name)}" for name in exporters)
+        return self._router_counts_in(selection, start, nf_filter)
+
+    def _router_counts_in(self, selection: list[str], start: datetime, nf_filter: str) -> dict[str, int]:
         command = [self.binary, *selection, "-t", _nfdump_time(start), "-q", "-N", "-s", "router/flows", "-n", "0"]
         command += ["-o", "csv", nf_filter or "any"]
         counts: dict[str, int] = {}
@@ -554,9 +642,13 @@ class NfdumpBackend:
         return "(" + " or ".join(parts) + ")"
 
     def _summary(
-        self, selector: FlowSelector, window: TimeWindow
+        self, selector: FlowSelector, window: TimeWindow, *, with_pairs: bool = True
     ) -> tuple[dict[tuple[int, int], _RemoteAcc], dict[tuple[int, tuple[int, int]], _PairAcc], set[int]]:
-        """One pass: per-remote-prefix accumulators, per (internal, prefix) pairs, outbound sources."""
+        """One pass: per-remote-prefix accumulators, per (internal, prefix) pairs, outbound sources.
+
+        Every streamed record costs Python time (which, on a busy machine, nfdump waits for), so the
+        loop updates plain fields, and skips the per-pair work when the caller only needs prefixes.
+        """
         remotes: dict[tuple[int, int], _RemoteAcc] = {}
         pairs: dict[tuple[int, tuple[int, int]], _PairAcc] = {}
         returns: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
@@ -573,12 +665,20 @@ class NfdumpBackend:
                 acc = remotes.get(key)
                 if acc is None:
                     acc = remotes[key] = _RemoteAcc()
-                acc.out.add(rec.packets, rec.bytes)
-                acc.ret.add(rec.rev_packets, rec.rev_bytes, 1 if rec.rev_packets > 0 else 0)
+                out, ret = acc.out, acc.ret
+                out.packets += rec.packets
+                out.bytes += rec.bytes
+                out.flows += 1
+                if rec.rev_packets or rec.rev_bytes:
+                    ret.packets += rec.rev_packets
+                    ret.bytes += rec.rev_bytes
+                    ret.flows += 1 if rec.rev_packets > 0 else 0
                 acc.destinations.add(remote)
                 if rec.bytes > acc.sample[0]:
                     acc.sample = (rec.bytes, remote)
                 sources.add(internal)
+                if not with_pairs:
+                    continue
                 pair = pairs.get((internal, key))
                 if pair is None:
                     pair = pairs[(internal, key)] = _PairAcc()
@@ -619,7 +719,7 @@ class NfdumpBackend:
         )
         counter.start()  # nfdump counts the exporters' records while we stream the selected ones
         try:
-            remotes, _pairs, sources = self._summary(selector, window)
+            remotes, _pairs, sources = self._summary(selector, window, with_pairs=False)
         finally:
             counter.join()
         counts = coverage_result.get("counts", {})
@@ -684,7 +784,7 @@ class NfdumpBackend:
         return tuple(rows)
 
     def baseline_remotes(self, selector: FlowSelector, window: TimeWindow) -> BaselineRemotes:
-        remotes, _pairs, _sources = self._summary(selector, window)
+        remotes, _pairs, _sources = self._summary(selector, window, with_pairs=False)
         asns = set()
         for key, acc in remotes.items():
             for address in acc.destinations:
