@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from cfgwatch.model import AddressSet, PortSet
+from cfgwatch.vendors._misc_common import v4_interval
 
 Path = tuple[str, ...]
 
@@ -343,27 +344,6 @@ def _instantiate(path: Path, existing: list[Path]) -> list[Path]:
                 seen.add(head)
                 out.append(head + path[last + 1 :])
     return out
-
-
-_V4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
-
-
-def v4_interval(text: str) -> tuple[int, int] | None:
-    """`a.b.c.d[/len]` -> (first, last) without the ipaddress module (hot path); None if not that shape."""
-    match = _V4.fullmatch(text)
-    if match is None:
-        return None
-    a, b, c, d, length = match.groups()
-    octets = (int(a), int(b), int(c), int(d))
-    if max(octets) > 255:
-        return None
-    value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
-    bits = 32 if length is None else int(length)
-    if bits > 32:
-        return None
-    host = (1 << (32 - bits)) - 1
-    first = value & ~host & 0xFFFFFFFF
-    return first, first | host
 
 
 @lru_cache(maxsize=65_536)

@@ -52,6 +52,24 @@ class Diagnostics:
 _V4_TEXT = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
 
 
+def v4_interval(text: str) -> tuple[int, int] | None:
+    """`a.b.c.d[/len]` -> (first, last) without the ipaddress module (hot path); None if not that shape."""
+    match = _V4_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    a, b, c, d, length = match.groups()
+    first_octet, second, third, fourth = int(a), int(b), int(c), int(d)
+    if first_octet > 255 or second > 255 or third > 255 or fourth > 255:
+        return None
+    bits = 32 if length is None else int(length)
+    if bits > 32:
+        return None
+    value = (first_octet << 24) | (second << 16) | (third << 8) | fourth
+    host = (1 << (32 - bits)) - 1
+    first = value & ~host & V4_MAX
+    return first, first | host
+
+
 @lru_cache(maxsize=131_072)
 def parse_address(spec: str) -> AddressSet | None:
     """CIDR, host, `a-b` range or `any`; None when the text is not an address (templates, junk).
@@ -62,17 +80,11 @@ def parse_address(spec: str) -> AddressSet | None:
     text = spec.strip().strip("'\"")
     if not text:
         return None
-    fast = _V4_TEXT.fullmatch(text)
-    if fast is not None:
-        octets = [int(fast.group(i)) for i in range(1, 5)]
-        prefix = int(fast.group(5)) if fast.group(5) is not None else 32
-        if max(octets) <= 255 and prefix <= 32:
-            if prefix == 0:
-                return AddressSet.any()
-            value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
-            host_bits = (1 << (32 - prefix)) - 1
-            start = value & ~host_bits & V4_MAX
-            return AddressSet(v4=((start, start | host_bits),))
+    interval = v4_interval(text)
+    if interval is not None:
+        if interval == (0, V4_MAX):  # a /0: everything, as AddressSet.any()
+            return AddressSet.any()
+        return AddressSet(v4=(interval,))
     try:
         result = AddressSet.parse(text)
     except ValueError:

@@ -56,8 +56,8 @@ from cfgwatch.vendors._junos_tree import (
     flatten,
     parse_address,
     parse_ports,
-    v4_interval,
 )
+from cfgwatch.vendors._misc_common import v4_interval
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "juniper_junos"

@@ -738,8 +738,8 @@ class _NftParser:
 
     def _rule(self, line: str, number: int, table: _Table) -> _Rule | None:
         tokens = _nft_tokens(line)
-        src: AddressSet = AddressSet.any()
-        dst: AddressSet = AddressSet.any()
+        src: AddressSet = ANY_ADDRESS
+        dst: AddressSet = ANY_ADDRESS
         protocols: list[int | None] = [None]
         sports: PortSet | None = None
         dports: PortSet | None = None
