@@ -224,3 +224,23 @@ def test_panos_config_log_csv_export(tmp_path: Path) -> None:
     assert event.kind == "panos-set" and event.comment == "CHG0042"
     assert event.time == datetime(2026, 11, 25, 3, 12, tzinfo=UTC)
     assert scan.skipped and ":3:" in scan.skipped[0]
+
+
+def test_cron_change_windows() -> None:
+    from cfgwatch.policy.settings import GroupPolicy
+
+    saturday_night = ["cron 0 22 * * sat for 6h"]
+    assert in_window(datetime(2026, 11, 28, 22, 0, tzinfo=UTC), saturday_night)
+    assert in_window(datetime(2026, 11, 29, 3, 59, tzinfo=UTC), saturday_night)  # Sunday 03:59, still open
+    assert not in_window(datetime(2026, 11, 29, 4, 0, tzinfo=UTC), saturday_night)
+    assert not in_window(datetime(2026, 11, 25, 23, 0, tzinfo=UTC), saturday_night)
+    first_of_month = ["cron 30 1 1 * * for 90m"]
+    assert in_window(datetime(2026, 12, 1, 2, 59, tzinfo=UTC), first_of_month)
+    assert not in_window(datetime(2026, 12, 2, 2, 0, tzinfo=UTC), first_of_month)
+    weekdays_evening = ["cron 0 20 * * mon-fri for 2h"]
+    assert in_window(datetime(2026, 11, 27, 21, 0, tzinfo=UTC), weekdays_evening)  # Friday
+    assert not in_window(datetime(2026, 11, 28, 21, 0, tzinfo=UTC), weekdays_evening)  # Saturday
+    with pytest.raises(ValueError, match="outside"):
+        GroupPolicy(change_windows=["cron 0 25 * * * for 1h"])
+    with pytest.raises(ValueError, match="not like"):
+        GroupPolicy(change_windows=["cron every night"])
