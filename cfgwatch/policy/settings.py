@@ -117,8 +117,8 @@ def in_window(moment: datetime, windows: list[str]) -> bool:
 class GroupPolicy(Section):
     """Expectations for the devices of one inventory group (or `default`)."""
 
-    change_windows: list[str] = []  # weekly ranges in the device's local time, e.g. "sat 22:00-sun 04:00"
     change_windows: list[str] = []  # "sat 22:00-sun 04:00" weekly ranges, or "cron 0 22 * * sat for 6h" (UTC)
+    admins: list[str] = []  # accounts expected to change these devices
     nat_changes_allowed: bool = True  # may these devices carry NAT / port-forward changes at all?
 
     @field_validator("change_windows")
