@@ -157,9 +157,12 @@ def _write_slot(flowdir: Path, slot_start: int, rows: list[tuple[Any, ...]], rat
         finally:
             collector.stop()
         break
-    (written,) = [path for path in scratch.iterdir() if path.name.startswith("nfcapd.")]
-    name = datetime.fromtimestamp(slot_start, UTC).strftime("nfcapd.%Y%m%d%H%M")
-    written.rename(flowdir / name)
+    written = [path for path in scratch.iterdir() if path.name.startswith("nfcapd.")]
+    target = flowdir / datetime.fromtimestamp(slot_start, UTC).strftime("nfcapd.%Y%m%d%H%M")
+    if len(written) == 1:
+        written[0].rename(target)
+    else:  # nfcapd's own wall-clock rotation fell inside the slot: one file again, statistics rewritten
+        subprocess.run(["nfdump", "-R", str(scratch), "-w", str(target)], check=True, capture_output=True)
     shutil.rmtree(scratch)
     for log_file in flowdir.parent.glob("nfcapd-*.log"):
         log_file.unlink()

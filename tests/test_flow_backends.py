@@ -8,8 +8,10 @@ Every backend must then give the same verdicts and the same figures.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from _flow_fixtures import (
     ClickHouseServer,
+    IpfixExporter,
     Nfcapd,
     PacketFlow,
     clickhouse_server,
@@ -26,7 +29,7 @@ from _flow_fixtures import (
     write_pcap,
 )
 
-from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, TimeWindow
+from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, OutboundSummary, TimeWindow
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.backends.nfdump import NfdumpBackend, NfdumpError, NfdumpExporter, check_nfdump
@@ -371,3 +374,147 @@ def test_cli_ingest_and_hunt_on_clickhouse_from_cfgwatch_yaml(tmp_path: Path) ->
         assert hunt.returncode in (0, 1), hunt.stderr
         text = json.dumps(json.loads(hunt.stdout))
         assert VPS_PROXY.rsplit(".", 1)[0] in text and "10.10.0.23" in text
+
+
+# -- nfcapd trees rotated as nfcapd writes them ---------------------------------------------------------
+
+
+ROTATE = 7200  # seconds per file: few files keep the test fast; the file-statistics path is the same at 300
+
+
+def _rotated_nfcapd(rows: list[dict], flowdir: Path, rotate: int = ROTATE) -> Path:
+    """The rows as a rotated nfcapd tree: a record is exported when its flow ends, so the file named for
+    slot S holds the records ending in [S, S + rotate). One real nfcapd per slot; its file is renamed to
+    the slot time (nfcapd names files by wall-clock time, and the flows are from 2024)."""
+    nfdump = require_binary("nfdump", "nfdump")
+    flowdir.mkdir(parents=True)
+    slots: dict[int, list[dict]] = {}
+    for row in rows:
+        slots.setdefault(int(row["time_end"].timestamp()) // rotate * rotate, []).append(row)
+    for slot, group in sorted(slots.items()):
+        scratch = flowdir.parent / "slot"
+        export_rows_to_nfcapd(group, scratch, by_exporter=EXPORTERS)
+        written = [path for path in scratch.iterdir() if path.name.startswith("nfcapd.")]
+        target = flowdir / datetime.fromtimestamp(slot, UTC).strftime("nfcapd.%Y%m%d%H%M")
+        if len(written) == 1:
+            written[0].rename(target)
+        else:  # nfcapd's own wall-clock rotation fell inside the slot
+            subprocess.run([nfdump, "-R", str(scratch), "-w", str(target)], check=True, capture_output=True)
+        shutil.rmtree(scratch)
+    return flowdir
+
+
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory: pytest.TempPathFactory) -> NfdumpBackend:
+    root = tmp_path_factory.mktemp("rotated")
+    flowdir = _rotated_nfcapd(scenario_rows(), root / "nfcapd")
+    assert len(list(flowdir.iterdir())) >= 6
+    return NfdumpBackend(
+        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enrich=_enricher(root)
+    )
+
+
+WINDOWS = (
+    TimeWindow(T0, CHANGE),
+    TimeWindow(CHANGE, CHANGE + timedelta(hours=6)),
+    TimeWindow(CHANGE + timedelta(minutes=37, seconds=5), datetime(2100, 1, 1, tzinfo=UTC)),  # "after time T"
+    TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=2)),  # every record
+    TimeWindow(T0 + timedelta(hours=1, milliseconds=137), CHANGE - timedelta(microseconds=500)),  # sub-second
+    TimeWindow(T0 + timedelta(days=3), T0 + timedelta(days=4)),  # after every record
+)
+
+
+def _same(left: OutboundSummary, right: OutboundSummary) -> None:
+    """Equal field by field, except which of several equally large remotes is the sample (backends break
+    that tie arbitrarily: DuckDB's arg_max, nfdump's record order)."""
+
+    def plain(summary: OutboundSummary) -> OutboundSummary:
+        return replace(summary, remotes=tuple(replace(row, sample_address="") for row in summary.remotes))
+
+    assert plain(left) == plain(right)
+
+
+def test_rotated_nfcapd_tree_answers_like_every_store(rotated: NfdumpBackend, stores: dict[str, FlowBackend]) -> None:
+    """Window counts from file statistics + boundary files, and the streamed records, match DuckDB exactly."""
+    duck = stores["duckdb"]
+    selectors = (
+        FlowSelector((), AddressSet.parse("10.1.0.0/24"), INTERNAL),  # every exporter: the statistics path
+        FlowSelector(("fw1",), AddressSet.parse("10.1.0.0/24"), INTERNAL, ports=PortSet.of(443, 3128)),
+        FlowSelector((), AddressSet.parse("10.1.0.5"), INTERNAL, translated=AddressSet.parse("198.18.0.1")),
+    )
+    for window in WINDOWS:
+        for selector in selectors:
+            reference = duck.outbound_summary(selector, window)
+            _same(rotated.outbound_summary(selector, window), reference)
+            assert sorted(rotated.pair_summary(selector, window), key=repr) == sorted(
+                duck.pair_summary(selector, window), key=repr
+            )
+            assert rotated.baseline_remotes(selector, window) == duck.baseline_remotes(selector, window)
+        for exporters in ((), ("fw1", "fw2")):
+            assert [(r.exporter, r.records) for r in rotated.coverage(exporters, window)] == [
+                (r.exporter, r.records) for r in duck.coverage(exporters, window)
+            ], (window, exporters)
+    assert rotated.time_range() == duck.time_range()
+
+
+def test_rotated_tree_counts_whole_files_from_their_statistics(
+    rotated: NfdumpBackend, stores: dict[str, FlowBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After time T, only the files that can hold records from before T are read for the count; the
+    rest is counted from `nfdump -I`. A straddling record (started before T, in a later file) is not counted."""
+    commands: list[list[str]] = []
+    original = NfdumpBackend._stream
+
+    def spy(self: NfdumpBackend, command: list[str]) -> Iterator[str]:
+        commands.append(command)
+        return original(self, command)
+
+    monkeypatch.setattr(NfdumpBackend, "_stream", spy)
+    since = CHANGE  # the 15-minute flow starting 5 minutes before the change ends in the file named for it
+    window = TimeWindow(since, datetime(2100, 1, 1, tzinfo=UTC))
+    selector = FlowSelector((), AddressSet.parse("10.1.0.5"), INTERNAL)
+    summary = rotated.outbound_summary(selector, window)
+    assert summary == stores["duckdb"].outbound_summary(selector, window)
+    files = sorted(path.name for path in rotated.directory.iterdir())
+    counted = [command for command in commands if "router/flows" in command]
+    assert any("-I" in command for command in commands)
+    assert counted, "the file around T is read with -t T"
+    for command in counted:
+        span = command[command.index("-R") + 1]
+        assert not span.endswith(files[-1]), f"a whole-file count read records: {span}"
+    # The straddling flow is in the file named for the change yet belongs to the baseline.
+    straddler = FlowSelector(("fw1",), AddressSet.parse("10.1.0.5"), INTERNAL, ports=PortSet.of(3128))
+    post = rotated.outbound_summary(straddler, TimeWindow(CHANGE, CHANGE + timedelta(hours=6)))
+    baseline = rotated.outbound_summary(straddler, TimeWindow(T0, CHANGE))
+    assert (post.out.flows, baseline.out.flows, baseline.out.packets) == (SPIKE_FLOWS, 2, 10)
+
+
+def test_flows_longer_than_max_flow_seconds_are_the_documented_gap(rotated: NfdumpBackend) -> None:
+    """nfdump's -t window also bounds the flow END; the end bound is window end + max_flow_seconds, so a
+    flow lasting longer than that is dropped from the streamed records (the count, from -t START alone,
+    keeps it). The 15-minute straddler shows it with max_flow_seconds=60."""
+    short = NfdumpBackend(rotated.directory, exporters=list(rotated.exporters.values()), max_flow_seconds=60)
+    straddler = FlowSelector(("fw1",), AddressSet.parse("10.1.0.5"), INTERNAL, ports=PortSet.of(3128))
+    window = TimeWindow(T0, CHANGE)
+    assert rotated.outbound_summary(straddler, window).out.flows == 2
+    lossy = short.outbound_summary(straddler, window)
+    assert lossy.out.flows == 1
+    assert lossy.exporter_records == rotated.outbound_summary(straddler, window).exporter_records
+
+
+def test_per_exporter_subdirectories_count_from_statistics(tmp_path: Path, stores: dict[str, FlowBackend]) -> None:
+    """nfcapd -n ident,IP,dir: each exporter's own directory is counted from its file statistics."""
+    rows = scenario_rows()
+    flowdir = tmp_path / "nfcapd"
+    with Nfcapd(flowdir, sources={"fw1": EXPORTERS["fw1"], "fw2": EXPORTERS["fw2"]}) as collector:
+        for name, source_ip in EXPORTERS.items():
+            with IpfixExporter(collector.port, source_ip=source_ip) as out:
+                out.send_rows(row for row in rows if row["exporter"] == name)
+    backend = NfdumpBackend(
+        flowdir, exporters=[NfdumpExporter(name, ip, subdir=name) for name, ip in EXPORTERS.items()]
+    )
+    for window in WINDOWS:
+        for exporters in (("fw1",), ("fw1", "fw2")):
+            assert [(r.exporter, r.records) for r in backend.coverage(exporters, window)] == [
+                (r.exporter, r.records) for r in stores["duckdb"].coverage(exporters, window)
+            ], (window, exporters)

@@ -568,12 +568,12 @@ class NfdumpBackend:
             step *= 2
         if index <= first:
             return suffix
-        span = f"{directory}/{files[first][1]}" + (f":{files[index - 1][1]}" if index - 1 > first else "")
+        span = f"{directory}/{files[first][1]}:{files[index - 1][1]}"  # `-R dir/file` alone reads on to the end
         return suffix + sum(self._router_counts_in(["-R", span], moment, "").values())
 
     def _stat_range(self, directory: Path, first: str, last: str) -> dict[str, int]:
         """`nfdump -I` over directory/first:last: summed Flows, earliest First, latest Last (file statistics)."""
-        span = f"{directory}/{first}" + (f":{last}" if last != first else "")
+        span = f"{directory}/{first}:{last}"  # `-R dir/file` alone would read on to the directory's end
         values: dict[str, int] = {}
         for line in self._stream([self.binary, "-R", span, "-I"]):
             key, _, value = line.partition(":")
