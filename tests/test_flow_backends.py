@@ -420,6 +420,7 @@ WINDOWS = (
     TimeWindow(CHANGE + timedelta(minutes=37, seconds=5), datetime(2100, 1, 1, tzinfo=UTC)),  # "after time T"
     TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=2)),  # every record
     TimeWindow(T0 + timedelta(hours=1, milliseconds=137), CHANGE - timedelta(microseconds=500)),  # sub-second
+    TimeWindow(T0 + timedelta(hours=1, milliseconds=138), CHANGE - timedelta(milliseconds=1)),  # edge records out
     TimeWindow(T0 + timedelta(days=3), T0 + timedelta(days=4)),  # after every record
 )
 

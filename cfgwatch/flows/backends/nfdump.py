@@ -498,21 +498,21 @@ class NfdumpBackend:
         the sum of the values matters (keyed "*"), which lets file statistics answer for whole files.
         """
         after_end = self._may_hold_records_after(exporters, window.end)
-        if window.start.microsecond or (after_end and window.end.microsecond):
-            # `-t` takes whole seconds: a fractional bound needs the exact per-record test.
+        total = self._counts_from(exporters, window.start, total_only=total_only)
+        later = self._counts_from(exporters, window.end, total_only=total_only) if after_end else {}
+        if total is None or later is None:
+            # `-t` takes whole seconds: a fractional bound, counted per exporter, needs every record's time.
             counts: dict[str, int] = {}
             for rec in self._records(exporters, window, ""):
                 name = self._exporter_name(rec.exporter_ip)
                 counts[name] = counts.get(name, 0) + 1
             return counts
-        total = self._counts_from(exporters, window.start, total_only=total_only)
-        if after_end:
-            for name, count in self._counts_from(exporters, window.end, total_only=total_only).items():
-                total[name] = total.get(name, 0) - count
+        for name, count in later.items():
+            total[name] = total.get(name, 0) - count
         return total
 
-    def _counts_from(self, exporters: Sequence[str], moment: datetime, *, total_only: bool) -> dict[str, int]:
-        """Records per exporter (or "*" with `total_only`) with first >= `moment` (a whole second).
+    def _counts_from(self, exporters: Sequence[str], moment: datetime, *, total_only: bool) -> dict[str, int] | None:
+        """Records per exporter (or "*" with `total_only`) with first >= `moment`; None: cannot count here.
 
         When one directory holds exactly the records to count (every exporter, or one exporter's
         `-n ident,IP,dir` subdirectory), the files that can only hold such records are counted from
@@ -537,6 +537,8 @@ class NfdumpBackend:
             counts[name] = counts.get(name, 0) + found
         if plan is not None:
             return counts
+        if moment.microsecond:
+            return None
         counted = self._router_counts(exporters, moment)
         return {"*": sum(counted.values())} if total_only and not exporters else counted
 
@@ -555,13 +557,14 @@ class NfdumpBackend:
         if not files:
             return 0
         first = self._first_candidate(files, moment)
+        whole = moment.replace(microsecond=0) + (timedelta(seconds=1) if moment.microsecond else timedelta())
         stamps = [stamp for stamp, _relative in files]
         index = max(first, bisect_left(stamps, moment))
         step = 1
         suffix = 0
         while index < len(files):
             stat = self._stat_range(directory, files[index][1], files[-1][1])
-            if stat.get("Flows", 0) == 0 or stat.get("First", -1) >= int(moment.timestamp()):
+            if stat.get("Flows", 0) == 0 or stat.get("First", -1) >= int(whole.timestamp()):
                 suffix = stat.get("Flows", 0)
                 break
             index = min(len(files), index + step)
@@ -569,7 +572,16 @@ class NfdumpBackend:
         if index <= first:
             return suffix
         span = f"{directory}/{files[first][1]}:{files[index - 1][1]}"  # `-R dir/file` alone reads on to the end
-        return suffix + sum(self._router_counts_in(["-R", span], moment, "").values())
+        boundary = sum(self._router_counts_in(["-R", span], whole, "").values())
+        if moment != whole:  # and the records of the fraction of a second before `whole`, by their start times
+            low, high = _epoch_ms(moment), _epoch_ms(whole)
+            command = [self.binary, "-R", span, "-t", _nfdump_time(moment), "-q", "-N", "-o", "fmt:%tsr", "any"]
+            for line in self._stream(command):
+                seconds, _, fraction = line.strip().partition(".")
+                if seconds.isdigit():
+                    start_ms = int(seconds) * 1000 + (int((fraction + "000")[:3]) if fraction else 0)
+                    boundary += low <= start_ms < high
+        return suffix + boundary
 
     def _stat_range(self, directory: Path, first: str, last: str) -> dict[str, int]:
         """`nfdump -I` over directory/first:last: summed Flows, earliest First, latest Last (file statistics)."""
