@@ -111,7 +111,7 @@ def test_netmiko_reads_each_platform_and_the_shell_echoes(lab: LabState) -> None
             out = conn.send_command(config_command(dev.platform))
             conn.disconnect()
             served = lab.read_config(dev.name).strip().splitlines()
-            lines = out.strip().splitlines()
+            lines = str(out).strip().splitlines()
             assert served[-1].strip() in lines[-1], dev.name
             assert len(lines) >= len(served) - 3, dev.name
         # raw channel: typed characters come back before the command's output
