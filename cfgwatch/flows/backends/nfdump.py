@@ -6,14 +6,26 @@ Teams that already run nfcapd keep their files where they are; cfgwatch runs `nf
   files that can hold records of the window. A file named for time F holds what nfcapd received from
   F until the next file began; a record cannot be received before it starts, so files whose successor
   began before the window (minus `file_slack`, for exporter clocks running ahead) are skipped.
-* `-t START` keeps records with first >= START (nfdump's window also requires last <= END, which would
-  drop flows straddling the end, so the end bound is `END + max_flow_seconds` and the exact half-open
-  [start, end) test on the flow start runs here, on the streamed lines).
+* `-t START` keeps records with first >= START (nfdump 1.7.1's `-t A-B` keeps first >= A AND last <= B,
+  in whole seconds, and never skips a file by its statistics; the filter language has no time
+  condition). A flow straddling the end would be dropped, so the end bound is `END + max_flow_seconds`
+  and the exact half-open [start, end) test on the flow start runs here, on the streamed lines.
 * the nfdump filter, generated from the selector, keeps only records that touch the affected or
   translated addresses; every other rule (internal / remote, ports, NAT, REJECT) is applied in Python
   with exactly the semantics of `cfgwatch.flows.backends.base`, so verdicts match the SQL backends.
-* coverage uses `-s router/flows` (records per exporter IP, counted inside nfdump), concurrently
-  with the filtered stream.
+* record counts (coverage, `exporter_records`) are count(first >= start) - count(first >= end).
+  When one flat directory holds exactly the records to count (every exporter, or one exporter's
+  `-n` subdirectory), the files whose statistics (`nfdump -I`: flows, first seen) show that every
+  record starts after the bound are counted without reading a record, and only the few files around
+  the bound are read (`-t BOUND -s router/flows`; a sub-second bound also reads their start times).
+  Otherwise one `-s router/flows` pass per bound counts inside nfdump. Either runs concurrently with
+  the filtered stream, so on a rotated tree (nfcapd's 5-minute files) a summary costs about one
+  nfdump pass over the window's files.
+
+Known gaps, the same for every query and tested: a flow lasting longer than `max_flow_seconds` is
+missing from the streamed records of a window it starts in (the counts keep it), and a record that
+reached nfcapd more than `file_slack_seconds` before its own start time (an exporter clock running
+that far ahead) is missing from windows starting after the file it sits in.
 
 nfdump >= 1.7 is required (`-o fmt` with `%tsr`, IPFIX NAT fields); `check_nfdump` says so clearly.
 Exporters are named by their IP unless the configuration maps names to IPs (and optionally to the
