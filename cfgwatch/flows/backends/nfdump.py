@@ -22,10 +22,10 @@ Teams that already run nfcapd keep their files where they are; cfgwatch runs `nf
   the filtered stream, so on a rotated tree (nfcapd's 5-minute files) a summary costs about one
   nfdump pass over the window's files.
 
-Known gaps, the same for every query and tested: a flow lasting longer than `max_flow_seconds` is
-missing from the streamed records of a window it starts in (the counts keep it), and a record that
-reached nfcapd more than `file_slack_seconds` before its own start time (an exporter clock running
-that far ahead) is missing from windows starting after the file it sits in.
+Known gaps: a flow lasting longer than `max_flow_seconds` is missing from the streamed records of a
+window it starts in, while the counts keep it (tested); a record that reached nfcapd more than
+`file_slack_seconds` before its own start time (an exporter clock running that far ahead) is missing
+from windows starting after the file it sits in (by construction of the file selection).
 
 nfdump >= 1.7 is required (`-o fmt` with `%tsr`, IPFIX NAT fields); `check_nfdump` says so clearly.
 Exporters are named by their IP unless the configuration maps names to IPs (and optionally to the
