@@ -44,6 +44,7 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
+from cfgwatch.model import intervals as iv
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
 from cfgwatch.vendors.base import ParserInfo
@@ -431,20 +432,21 @@ class _Fields:
 
 def _fields(rule: _Rule) -> _Fields:
     out = _Fields()
+    seen: set[tuple[str, str]] = set()  # (list, member) already listed: first occurrence wins, no rescans
+
+    def add(list_key: str, value: str, line: int) -> None:
+        if (list_key, value) not in seen:
+            seen.add((list_key, value))
+            out.lists.setdefault(list_key, []).append((value, line))
+
     for rest, line in rule.items:
         key = rest[0]
         if key in _LIST_FIELDS and len(rest) >= 2:
-            values = out.lists.setdefault(key, [])
-            if all(value != rest[1] for value, _line in values):
-                values.append((rest[1], line))
+            add(key, rest[1], line)
         elif key == "source-translation" and len(rest) >= 4 and rest[2] == "translated-address":
-            values = out.lists.setdefault(f"{key} {rest[1]}", [])
-            if all(value != rest[3] for value, _line in values):
-                values.append((rest[3], line))
+            add(f"{key} {rest[1]}", rest[3], line)
         elif key == "service" and rule.rulebase == "security" and len(rest) >= 2:
-            values = out.lists.setdefault(key, [])
-            if all(value != rest[1] for value, _line in values):
-                values.append((rest[1], line))
+            add(key, rest[1], line)
         elif len(rest) >= 2:
             out.single[rest[:-1]] = (rest[-1], line)
         else:
@@ -460,10 +462,19 @@ def _span(state: _State, rule: _Rule) -> SourceRef:
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
-    result: AddressSet | None = None
-    for item in sets:
-        result = item if result is None else result.union(item)
-    return result if result is not None else AddressSet.empty()
+    """Union of many sets with one merge at the end (pairwise unions re-sort the growing result each time).
+
+    Same value, FQDNs and names (in member order) as folding `AddressSet.union` over the members.
+    """
+    items = list(sets)
+    if len(items) <= 1:
+        return items[0] if items else AddressSet.empty()
+    return AddressSet(
+        iv.normalize([pair for item in items for pair in item.v4]),
+        iv.normalize([pair for item in items for pair in item.v6]),
+        frozenset().union(*(item.fqdns for item in items)),
+        tuple(name for item in items for name in item.names),
+    )
 
 
 def _addresses(resolver: _Resolver, values: list[tuple[str, int]] | None, scope: str) -> AddressSet:
