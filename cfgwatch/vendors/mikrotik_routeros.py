@@ -29,6 +29,7 @@ from cfgwatch.vendors._misc_common import (
     negated,
     parse_address,
     port_set,
+    union_all,
 )
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
@@ -187,6 +188,8 @@ class _RouterOS:
     def __init__(self, text: str) -> None:
         self.diags = Diagnostics()
         self.lists: dict[tuple[str, str], AddressSet] = {}
+        # entries read since the list was last merged: one union per look-up instead of one per entry
+        self.pending: dict[tuple[str, str], list[AddressSet]] = {}
         self.list_lines: dict[tuple[str, str], tuple[int, int]] = {}
         self.tables: dict[tuple[str, str], _Table] = {}
         self.objects: list[ObjectDef] = []
@@ -207,7 +210,8 @@ class _RouterOS:
                     self.bindings.append(
                         Binding(BindingKind.ZONE, name, iface, source=SourceRef(command.line, command.end))
                     )
-        for (family, name), addresses in self.lists.items():
+        for family, name in list(self.lists):
+            addresses = self._list((family, name))
             first, last = self.list_lines[(family, name)]
             self.objects.append(
                 ObjectDef(
@@ -216,6 +220,13 @@ class _RouterOS:
             )
 
     # -- address lists / interfaces -------------------------------------------------------------
+    def _list(self, key: tuple[str, str]) -> AddressSet:
+        """The address list as read so far (pending entries merged in once)."""
+        pending = self.pending.pop(key, None)
+        if pending:
+            self.lists[key] = union_all([self.lists[key], *pending])
+        return self.lists[key]
+
     def _list_entry(self, command: _Command, family: str) -> None:
         name, address = command.pairs.get("list"), command.pairs.get("address", "")
         if not name:
@@ -224,9 +235,8 @@ class _RouterOS:
         key = (family, name)
         first, _ = self.list_lines.get(key, (command.line, command.end))
         self.list_lines[key] = (first, command.end)
-        current = self.lists.get(key, AddressSet.empty())
+        self.lists.setdefault(key, AddressSet.empty())
         if command.pairs.get("disabled") == "yes":
-            self.lists[key] = current
             return
         parsed = parse_address(address)
         if parsed is None:
@@ -239,9 +249,8 @@ class _RouterOS:
                     command.line,
                     command.text,
                 )
-                self.lists[key] = current
                 return
-        self.lists[key] = current | parsed
+        self.pending.setdefault(key, []).append(parsed)
 
     def _address(self, command: _Command) -> None:
         iface, address = command.pairs.get("interface"), command.pairs.get("address", "")
@@ -280,7 +289,7 @@ class _RouterOS:
             result = complement(parsed).named(f"!{text}") if neg else parsed
         if list_key in command.pairs:
             neg, name = negated(command.pairs[list_key])
-            listed = self.lists.get((family, name))
+            listed = self._list((family, name)) if (family, name) in self.lists else None
             if listed is None:
                 self.diags.add(
                     "MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text

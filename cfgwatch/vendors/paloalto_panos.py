@@ -44,9 +44,9 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
-from cfgwatch.model import intervals as iv
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
+from cfgwatch.vendors._misc_common import union_all
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "paloalto_panos"
@@ -462,19 +462,7 @@ def _span(state: _State, rule: _Rule) -> SourceRef:
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
-    """Union of many sets with one merge at the end (pairwise unions re-sort the growing result each time).
-
-    Same value, FQDNs and names (in member order) as folding `AddressSet.union` over the members.
-    """
-    items = list(sets)
-    if len(items) <= 1:
-        return items[0] if items else AddressSet.empty()
-    return AddressSet(
-        iv.normalize([pair for item in items for pair in item.v4]),
-        iv.normalize([pair for item in items for pair in item.v6]),
-        frozenset().union(*(item.fqdns for item in items)),
-        tuple(name for item in items for name in item.names),
-    )
+    return union_all(list(sets))
 
 
 def _addresses(resolver: _Resolver, values: list[tuple[str, int]] | None, scope: str) -> AddressSet:
