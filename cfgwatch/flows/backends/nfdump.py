@@ -48,6 +48,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows has no fcntl: the pipe keeps its default size
+    fcntl = None  # type: ignore[assignment]
+
 from cfgwatch.errors import StoreError
 from cfgwatch.flows.backends.base import (
     ZERO,
@@ -70,6 +75,8 @@ RECORD_FORMAT = "fmt:%tsr|%ra|%sa|%da|%sp|%dp|%pr|%ipkt|%ibyt|%opkt|%obyt|%xsa|%
 _FILE_RE = re.compile(r"^nfcapd\.(\d{12})(\d{2})?$")
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 _V4_UNPACK = struct.Struct(">I").unpack
+_V4_PACK = struct.Struct(">I").pack
+_PIPE_BYTES = 1 << 20
 
 
 class NfdumpError(StoreError):
@@ -249,11 +256,28 @@ def _prefix_text(key: tuple[int, int]) -> str:
     version, value = key
     if version == 6:
         return str(ipaddress.IPv6Network((value << (128 - V6_PREFIX_LEN), V6_PREFIX_LEN)))
-    return str(ipaddress.IPv4Network((value << (32 - V4_PREFIX_LEN), V4_PREFIX_LEN)))
+    return f"{socket.inet_ntoa(_V4_PACK(value << (32 - V4_PREFIX_LEN)))}/{V4_PREFIX_LEN}"
 
 
 def _address_text(version: int, value: int) -> str:
-    return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
+    return socket.inet_ntoa(_V4_PACK(value)) if version == 4 else str(ipaddress.IPv6Address(value))
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let nfdump run up to ~1 MB (thousands of records) ahead of the Python reader.
+
+    With the default 64 KB pipe nfdump stalls whenever Python falls behind for a few hundred
+    padded lines, so the two take turns instead of overlapping. Linux only; elsewhere a no-op.
+    """
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setter is None:
+        return
+    for size in (_PIPE_BYTES, 1 << 18):  # unprivileged users are capped by /proc/sys/fs/pipe-max-size
+        try:
+            fcntl.fcntl(fd, setter, size)
+            return
+        except OSError:
+            continue
 
 
 @dataclass
@@ -453,6 +477,7 @@ class NfdumpBackend:
         except OSError as exc:
             raise NfdumpError(f"cannot run nfdump: {exc}") from exc
         assert proc.stdout is not None and proc.stderr is not None
+        _widen_pipe(proc.stdout.fileno())
         errors: list[str] = []
         reader = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else ""), daemon=True)
         reader.start()
