@@ -57,7 +57,7 @@ from cfgwatch.vendors._junos_tree import (
     parse_address,
     parse_ports,
 )
-from cfgwatch.vendors._misc_common import v4_interval
+from cfgwatch.vendors._misc_common import union_all, v4_interval
 from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "juniper_junos"
@@ -356,12 +356,13 @@ class _Resolver:
             result = _union(values)
         group = self.state.address_sets.get(book, {}).get(name)
         if group is not None and name not in seen:
-            result = result or AddressSet.empty()
+            parts = [result or AddressSet.empty()]
             for _kind, member in group[0]:
                 value = self._book_address(book, member, (*seen, name))
                 if value is None and book != "global":
                     value = self._book_address("global", member, (*seen, name))
-                result = result.union(value if value is not None else unresolved(member))
+                parts.append(value if value is not None else unresolved(member))
+            result = union_all(parts)  # one merge for big address sets
         self._addr_cache[key] = result
         return result
 
@@ -398,13 +399,13 @@ class _Resolver:
         if entry is None:
             self.state.diag("JUNOS-UNKNOWN-PREFIX-LIST", f"prefix-list '{name}' is not defined", line)
             return unresolved(name)
-        result = AddressSet.empty()
+        parts: list[AddressSet] = []
         for prefix in entry[0]:
             try:
-                result = result.union(parse_address(prefix))
+                parts.append(parse_address(prefix))
             except ValueError:
                 self.state.diag("JUNOS-BAD-PREFIX", f"prefix-list {name}: bad prefix {prefix!r}", entry[1])
-        return result.named(name)
+        return union_all(parts).named(name)  # one merge for big prefix lists
 
 
 def _ports(values: list[str]) -> PortSet:
@@ -592,10 +593,7 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
-    result: AddressSet | None = None
-    for item in sets:
-        result = item if result is None else result.union(item)
-    return result if result is not None else AddressSet.empty()
+    return union_all(list(sets))
 
 
 _FILTER_QUALIFIERS = frozenset(

@@ -46,6 +46,7 @@ from cfgwatch.vendors._misc_common import (
     parse_address,
     port_set,
     port_union,
+    union_all,
 )
 from cfgwatch.vendors.base import ParserInfo
 
@@ -711,14 +712,14 @@ class _NftParser:
                 if one_port is not None:
                     ports = ports | one_port
             return ports
-        result = AddressSet.empty()
+        parts: list[AddressSet] = []
         for element in elements:
             parsed = parse_address(element.replace(" ", ""))
             if parsed is None:
                 self.diags.add("LINUX-NFT-BAD-ADDRESS", f"cannot read set element '{element}'", line, text[:120])
             else:
-                result = result | parsed
-        return result
+                parts.append(parsed)
+        return union_all(parts)  # one merge: big blocklist sets would re-sort per element
 
     def _values(
         self, table: _Table, tokens: list[str], index: int, number: int = 1

@@ -369,18 +369,18 @@ class _Resolver:
 
     def _group(self, scope: str, name: str, line: int, seen: tuple[str, ...]) -> AddressSet:
         specs, group_line = self.state.address_groups[(scope, name)]
-        result = AddressSet.empty()
+        parts: list[AddressSet] = []
         for spec in specs:
             if spec[0] == "static" and len(spec) >= 2:
-                result = result.union(self.address(spec[1], scope, group_line, seen))
+                parts.append(self.address(spec[1], scope, group_line, seen))
             elif spec[0] == "dynamic":
                 self.state.diag(
                     "PANOS-DYNAMIC-GROUP",
                     f"address-group {name}: dynamic (tag-matched) members kept by name",
                     group_line,
                 )
-                result = result.union(_opaque("dynamic-group", name))
-        return result
+                parts.append(_opaque("dynamic-group", name))
+        return union_all(parts)  # one merge for big groups
 
     def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
         if name in ("any", "application-default"):

@@ -44,6 +44,7 @@ from cfgwatch.vendors._misc_common import (
     parse_address,
     port_set,
     split_quoted_words,
+    union_all,
 )
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
@@ -220,15 +221,15 @@ class _VyOS:
     def group_addresses(self, name: str, depth: int = 0) -> AddressSet | None:
         for kind in ("address-group", "network-group", "ipv6-address-group", "ipv6-network-group"):
             if (kind, name) in self.groups:
-                result = AddressSet.empty()
+                parts: list[AddressSet] = []
                 for member in self.groups[(kind, name)][0]:
                     if member.startswith("@") and depth < 8:
-                        result = result | (self.group_addresses(member[1:], depth + 1) or AddressSet.empty())
+                        parts.append(self.group_addresses(member[1:], depth + 1) or AddressSet.empty())
                         continue
                     parsed = parse_address(member)
                     if parsed is not None:
-                        result = result | parsed
-                return result.named(name)
+                        parts.append(parsed)
+                return union_all(parts).named(name)  # one merge for big groups
         return None
 
     def group_ports(self, name: str) -> PortSet | None:
