@@ -8,12 +8,17 @@ DuckDB faster than bare nfdump; ClickHouse <= 1 s.
 
 The data is built once and cached under --data (rebuild with --rebuild):
 * Parquet: `cfgwatch.flows.synth.generate_parquet` (the issue 9 generator), 1 day, 4 exporters;
-* nfcapd files: every Parquet row sent as IPFIX over UDP to a real nfcapd on 127.0.0.1;
+* nfcapd files: every Parquet row sent as IPFIX over UDP to a real nfcapd on 127.0.0.1, rotated as
+  nfcapd does in production (`--rotate 300`: one file per 5 minutes of flow end times, 289 files for
+  the day); `--rotate 0` keeps everything in one file. Bare nfdump is timed twice: `-R DIR -t T` as
+  typed (nfdump 1.7.1 reads every file even with -t) and with the files chosen by name, as an expert
+  would (`-R DIR/nfcapd.<T - 15 min>:<last>`);
 * ClickHouse: a private clickhouse-server (started and stopped here by PID), rows loaded with
   clickhouse-client from a TSV that DuckDB writes from the same Parquet.
 
     .venv/bin/python bench/bench_flow_backends.py                 # 10 M flows
     .venv/bin/python bench/bench_flow_backends.py --rows 1000000  # quick run
+    .venv/bin/python bench/bench_flow_backends.py --rotate 0      # everything in one nfcapd file
 """
 
 from __future__ import annotations
