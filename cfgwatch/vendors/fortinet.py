@@ -45,6 +45,7 @@ from cfgwatch.vendors._misc_common import (
     lenient_protocol,
     parse_address,
     split_quoted_words,
+    union_all,
 )
 from cfgwatch.vendors.base import ParserInfo
 
@@ -494,13 +495,14 @@ class _Resolver:
         if result is None:
             for section in ("firewall addrgrp", "firewall addrgrp6", "firewall vipgrp", "firewall vipgrp6"):
                 if (entry := self._table(vdom, section).get(name)) is not None and depth < 16:
-                    result = AddressSet.empty()
+                    parts: list[AddressSet] = []
                     for member in entry.values.get("member", []):
                         resolved = self.resolve_address(vdom, member, depth=depth + 1)
                         if resolved is None:
                             self._unknown(entry, member, "member")
                         else:
-                            result = result.union(resolved)
+                            parts.append(resolved)
+                    result = union_all(parts)  # one merge for big groups
                     if entry.flag("exclude"):
                         for member in entry.values.get("exclude-member", []):
                             resolved = self.resolve_address(vdom, member, depth=depth + 1)
@@ -731,16 +733,17 @@ class _Resolver:
     # -- policies ----------------------------------------------------------------------------
     def _addresses(self, entry: _Entry, keys: tuple[str, ...]) -> AddressSet:
         names = [name for key in keys for name in entry.values.get(key, [])]
-        result = AddressSet.empty()
         if not names:
-            return AddressSet.any() if not any(key in entry.values for key in keys) else result
+            return AddressSet.any() if not any(key in entry.values for key in keys) else AddressSet.empty()
+        parts: list[AddressSet] = []
         for key in keys:
             for name in entry.values.get(key, []):
                 resolved = self.resolve_address(entry.vdom, name)
                 if resolved is None:
                     self._unknown(entry, name, key)
                 else:
-                    result = result.union(resolved)
+                    parts.append(resolved)
+        result = union_all(parts)  # one merge for long address lists
         if entry.flag(keys[0] + "-negate"):
             result = complement(result).named(*(f"!{name}" for name in names))
         return result
