@@ -55,7 +55,6 @@ except ImportError:  # Windows has no fcntl: the pipe keeps its default size
 
 from cfgwatch.errors import StoreError
 from cfgwatch.flows.backends.base import (
-    ZERO,
     BaselineRemotes,
     Counters,
     CoverageRow,
@@ -753,6 +752,8 @@ class NfdumpBackend:
 
     def _classes(self, version: int, addresses: set[int]) -> tuple[int, str, str]:
         """Per-field maximum of the enrichment of `addresses` (the SQL backends take max() per group)."""
+        if self.enrich is None:
+            return (0, "", "")
         found = [self._lookup(version, address) for address in addresses]
         if not found:
             return (0, "", "")
@@ -776,7 +777,6 @@ class NfdumpBackend:
             sum(counts.get(name, 0) for name in selector.exporters) if selector.exporters else sum(counts.values())
         )
         rows: list[RemoteRow] = []
-        out_total, ret_total = ZERO, ZERO
         destinations = 0
         for key, acc in remotes.items():
             version = key[0]
@@ -794,9 +794,14 @@ class NfdumpBackend:
                     sample_address=_address_text(version, sample),
                 )
             )
-            out_total += acc.out.counters()
-            ret_total += acc.ret.counters()
             destinations += len(acc.destinations)
+        accs = remotes.values()
+        out_total = Counters(
+            sum(a.out.packets for a in accs), sum(a.out.bytes for a in accs), sum(a.out.flows for a in accs)
+        )
+        ret_total = Counters(
+            sum(a.ret.packets for a in accs), sum(a.ret.bytes for a in accs), sum(a.ret.flows for a in accs)
+        )
         rows.sort(key=lambda row: (-row.out.bytes, row.prefix))
         return OutboundSummary(
             window=window,
