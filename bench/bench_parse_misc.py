@@ -109,13 +109,15 @@ def gen_linux_nftables(lines: int) -> str:
             "\t\ttype filter hook forward priority filter; policy drop;"]  # fmt: skip
     for index in range(ACL_ENTRIES):
         out.append(f"\t\tip saddr {_ip(index)} ip daddr {_ip(index, 172)}/24 tcp dport {{ 80, 443 }} accept")
-    out += ["\t}", "\tchain filler {"]
+    # filler as the issue specifies it (not more rules): a large blocklist set, one element per line as
+    # `nft -f` files keep it, and comments
+    out += ["\t}", "\tset filler_blocklist {", "\t\ttype ipv4_addr", "\t\telements = {"]
     index = 0
-    while len(out) < lines - 2:
-        out.append(f"\t\tip saddr {_ip(index, 100)} counter packets 0 bytes 0 accept")
+    while len(out) < lines - 4:
+        out.append(f"\t\t\t{_ip(index, 100)}," if index % 2 else f"\t\t\t# filler comment {index}")
         index += 1
-    out += ["\t}", "}"]
-    return "\n".join(out[:lines]) + "\n"
+    out += [f"\t\t\t{_ip(index, 100)}", "\t\t}", "\t}", "}"]
+    return "\n".join(out) + "\n"
 
 
 def gen_mikrotik_routeros(lines: int) -> str:

@@ -193,3 +193,25 @@ def test_property_nft_filter_round_trips(saddr: str, ports: list[int], verdict: 
 def test_property_random_lines_never_crash(lines: list[str]) -> None:
     for head in ("*filter\n", "table inet x {\n chain y {\n"):
         assert isinstance(parse(head + "\n".join(lines) + "\n"), RuleSet)
+
+
+def test_nft_large_set_one_element_per_line_keeps_every_element() -> None:
+    """Big blocklists are written one element per line; every element (and nothing else) ends up in the set."""
+    from cfgwatch.vendors.registry import get_parser
+
+    elements = [f"100.{index // 250}.{index % 250}.1" for index in range(5000)]
+    text = (
+        "table inet filter {\n\tset blocklist {\n\t\ttype ipv4_addr\n\t\telements = {\n"
+        + "".join(
+            f"\t\t\t{element},\n" if i % 7 else f"\t\t\t# note {i}\n\t\t\t{element},\n"
+            for i, element in enumerate(elements)
+        )
+        + "\t\t\t198.51.100.1\n\t\t}\n\t}\n\tchain forward {\n"
+        "\t\ttype filter hook forward priority filter; policy accept;\n"
+        "\t\tip saddr @blocklist drop\n\t}\n}\n"
+    )
+    rules = get_parser("linux").parse(text)
+    (blocklist,) = [obj for obj in rules.objects if obj.name.endswith("blocklist")]
+    assert blocklist.addresses is not None and blocklist.addresses.count() == 5001
+    (drop,) = [rule for rule in rules.filters if rule.action.value == "deny"]
+    assert drop.match.src.contains_ip("100.19.249.1") and drop.match.src.contains_ip("198.51.100.1")

@@ -628,15 +628,18 @@ class _NftParser:
         set_type = ""
         set_buffer: list[str] = []
         set_line = 0
+        set_depth = 0
         depth_extra = 0  # braces of blocks we skip (flowtables, maps, ...)
         for number, raw in enumerate(lines, start=1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
             if set_name is not None and table is not None:
+                # brace balance kept incrementally: re-joining the buffer per line was quadratic on big sets
                 set_buffer.append(line)
-                joined = " ".join(set_buffer)
-                if joined.count("{") <= joined.count("}"):
+                set_depth += line.count("{") - line.count("}")
+                if set_depth <= 0:
+                    joined = " ".join(set_buffer)
                     table.sets[set_name] = self._set_value(set_type, joined, set_line)
                     table.set_spans[set_name] = (set_line, number)
                     set_name, set_buffer = None, []
@@ -669,6 +672,7 @@ class _NftParser:
                         chain = None
                 elif words[0] in ("set", "map") and len(words) >= 2:
                     set_name, set_line, set_buffer = words[1], number, [line]
+                    set_depth = line.count("{") - line.count("}")
                     set_type = "map" if words[0] == "map" else ""
                     if line.count("{") == line.count("}"):
                         table.sets[set_name] = self._set_value(set_type, line, number)
