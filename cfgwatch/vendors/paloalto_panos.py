@@ -17,9 +17,8 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -52,11 +51,13 @@ from cfgwatch.vendors.base import ParserInfo
 PLATFORM = "paloalto_panos"
 DEFAULT_VSYS = "vsys1"
 Path = tuple[str, ...]
+RawStmt = tuple[Path, int]  # a leaf path from the config root and its line, before scoping
 
 PREDEFINED_SERVICES: dict[str, tuple[Service, ...]] = {
     "service-http": (Service(6, ANY_PORTS, PortSet.of(80, 8080)),),
     "service-https": (Service(6, ANY_PORTS, PortSet.of(443)),),
 }
+_ZONE_KINDS = frozenset({"layer3", "layer2", "virtual-wire", "tap", "tunnel"})
 _RULEBASES = {"rulebase": "", "pre-rulebase": "pre-", "post-rulebase": "post-"}
 _LIST_FIELDS = frozenset(
     {
@@ -123,24 +124,27 @@ _ACTIONS = {
 }
 
 
-class _Stmt(NamedTuple):
-    """One statement inside a scope (a tuple: built once per config line, so construction cost counts)."""
+@dataclass(slots=True)
+class _Fields:
+    """A rule's settings: list fields accumulate members (first occurrence kept), single fields keep the last."""
 
-    scope: str
-    path: Path
-    line: int
-    raw_prefix: Path  # raw tokens stripped before `path`, to find brace/XML spans
+    lists: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    single: dict[Path, tuple[str, int]] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)  # (list, member) already listed: no rescans
 
 
 @dataclass(slots=True)
 class _Rule:
+    """One rule's statements, grouped as they are collected (first/last line give the span of set forms)."""
+
     scope: str
     rulebase: str  # security | nat | default-security-rules
     section: str  # "", "pre-", "post-"
     name: str
     raw_key: Path
-    items: list[tuple[Path, int]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    first_line: int
+    last_line: int
+    fields: _Fields = field(default_factory=_Fields)
 
 
 @dataclass(slots=True)
@@ -205,6 +209,25 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
     return out, spans, None
 
 
+# First tokens _normalise treats specially; a path starting with anything else is vsys1's, unchanged.
+_SCOPE_HEADS = frozenset(
+    {
+        "config",
+        "devices",
+        "vsys",
+        "device-group",
+        "shared",
+        "network",
+        "mgt-config",
+        "deviceconfig",
+        "policy",
+        "readonly",
+        "template",
+        "template-stack",
+    }
+)
+
+
 def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
     """Raw path -> (scope, path inside the scope, stripped prefix); device-level paths get scope ''."""
     index = 0
@@ -224,19 +247,13 @@ def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
     return DEFAULT_VSYS, raw[index:], raw[:index]
 
 
-def _statements(text: str, state_lines: list[str]) -> tuple[list[_Stmt], dict[Path, tuple[int, int]], str | None]:
+def _statements(text: str, state_lines: list[str]) -> tuple[Sequence[RawStmt], dict[Path, tuple[int, int]], str | None]:
+    """Any form -> raw (path, line) leaves in file order, element/brace spans, XML error text."""
     first = next((char for char in text if not char.isspace()), "")  # no lstrip copy of a big config
     if first == "<":
-        raw, spans, error = _xml_statements(text)
-    else:
-        flat, _ = flatten(text, state_lines)
-        raw, spans, error = [(s.path, s.line) for s in flat.statements], flat.spans, None
-    out: list[_Stmt] = []
-    for path, line in raw:
-        normal = _normalise(path)
-        if normal is not None:
-            out.append(_Stmt(normal[0], normal[1], line, normal[2]))
-    return out, spans, error
+        return _xml_statements(text)
+    flat, _ = flatten(text, state_lines)
+    return flat.statements, flat.spans, None  # Stmt is a (path, line) tuple
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,38 +261,56 @@ def _statements(text: str, state_lines: list[str]) -> tuple[list[_Stmt], dict[Pa
 # ---------------------------------------------------------------------------------------------
 
 
-def _collect(state: _State, statements: list[_Stmt]) -> None:
-    for stmt in statements:
-        path, scope = stmt.path, stmt.scope
+def _collect(state: _State, statements: Iterable[RawStmt]) -> None:
+    """One pass: scope each raw statement and file it under its object, zone, interface or rule."""
+    for raw, line in statements:
+        if not raw:
+            continue
+        if raw[0] in _SCOPE_HEADS:
+            normal = _normalise(raw)
+            if normal is None:
+                continue
+            scope, path, raw_prefix = normal
+        else:  # the common firewall set line: vsys1, nothing to strip
+            scope, path, raw_prefix = DEFAULT_VSYS, raw, ()
         if len(path) < 2:
             continue
         head = path[0]
-        if scope == "":
-            _collect_network(state, path, stmt.line)
+        if head in _RULEBASES:  # never a device-level ('' scope) path: those start with "network"
+            if len(path) >= 4 and path[2] == "rules":
+                _collect_rule(state, scope, path, line, raw_prefix)
+        elif scope == "":
+            _collect_network(state, path, line)
         elif head == "address" and len(path) >= 3:
-            state.addresses.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+            state.addresses.setdefault((scope, path[1]), ([], line))[0].append(path[2:])
         elif head == "address-group" and len(path) >= 3:
-            state.address_groups.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+            state.address_groups.setdefault((scope, path[1]), ([], line))[0].append(path[2:])
         elif head == "service" and len(path) >= 3:
-            state.services.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[2:])
+            state.services.setdefault((scope, path[1]), ([], line))[0].append(path[2:])
         elif head == "service-group" and len(path) >= 4 and path[2] == "members":
-            state.service_groups.setdefault((scope, path[1]), ([], stmt.line))[0].append(path[3])
+            state.service_groups.setdefault((scope, path[1]), ([], line))[0].append(path[3])
         elif head == "external-list":
-            state.edls.setdefault((scope, path[1]), stmt.line)
-        elif head == "zone" and len(path) >= 5 and path[2] == "network":
-            if path[3] in ("layer3", "layer2", "virtual-wire", "tap", "tunnel") and len(path) >= 5:
-                state.zones.append((scope, path[1], path[4], stmt.line))
-        elif head in _RULEBASES and len(path) >= 4 and path[2] == "rules":
-            rulebase, section, name = path[1], _RULEBASES[head], path[3]
-            if rulebase not in ("security", "nat", "default-security-rules"):
-                continue  # decryption, qos, pbf, application-override ...: not NAT/ACL
-            key = (scope, section, rulebase, name)
-            rule = state.rules.get(key)
-            if rule is None:
-                rule = state.rules[key] = _Rule(scope, rulebase, section, name, stmt.raw_prefix + path[:4])
-            rule.lines.append(stmt.line)
-            if len(path) > 4:
-                rule.items.append((path[4:], stmt.line))
+            state.edls.setdefault((scope, path[1]), line)
+        elif head == "zone" and len(path) >= 5 and path[2] == "network" and path[3] in _ZONE_KINDS:
+            state.zones.append((scope, path[1], path[4], line))
+
+
+def _collect_rule(state: _State, scope: str, path: Path, line: int, raw_prefix: Path) -> None:
+    """One `<rulebase> <security|nat|...> rules NAME ...` statement into its rule."""
+    rulebase = path[1]
+    if rulebase not in ("security", "nat", "default-security-rules"):
+        return  # decryption, qos, pbf, application-override ...: not NAT/ACL
+    section, name = _RULEBASES[path[0]], path[3]
+    key = (scope, section, rulebase, name)
+    rule = state.rules.get(key)
+    if rule is None:
+        rule = state.rules[key] = _Rule(scope, rulebase, section, name, raw_prefix + path[:4], line, line)
+    elif line < rule.first_line:
+        rule.first_line = line
+    elif line > rule.last_line:
+        rule.last_line = line
+    if len(path) > 4:
+        _add_item(rule, path[4:], line)
 
 
 def _collect_network(state: _State, path: Path, line: int) -> None:
@@ -320,8 +355,18 @@ def _literal(text: str) -> AddressSet | None:
 
 
 class _Resolver:
+    """Names -> addresses/services in a scope, each distinct name resolved once.
+
+    Resolution is deterministic and only adds diagnostics, so a result that added none is cached by
+    (name, scope) and shared by every rule naming it; a result that did add some (an unknown name,
+    reported at the referencing line) is recomputed each time, exactly as without the cache.
+    """
+
     def __init__(self, state: _State) -> None:
         self.state = state
+        self._addresses: dict[tuple[str, str], AddressSet] = {}
+        self._services: dict[tuple[str, str], tuple[Service, ...]] = {}
+        self._objects: dict[tuple[str, str], AddressSet] = {}
 
     def _lookup(self, table: Mapping[tuple[str, str], object], scope: str, name: str) -> str | None:
         for candidate in (scope, "shared", DEFAULT_VSYS):
@@ -332,6 +377,18 @@ class _Resolver:
     def address(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> AddressSet:
         if name == "any":
             return ANY_ADDRESS
+        if seen:  # inside a group walk: the result depends on the groups already entered
+            return self._resolve_address(name, scope, line, seen)
+        cached = self._addresses.get((name, scope))
+        if cached is not None:
+            return cached
+        before = len(self.state.diagnostics)
+        result = self._resolve_address(name, scope, line, seen)
+        if len(self.state.diagnostics) == before:
+            self._addresses[(name, scope)] = result
+        return result
+
+    def _resolve_address(self, name: str, scope: str, line: int, seen: tuple[str, ...]) -> AddressSet:
         found = self._lookup(self.state.addresses, scope, name)
         if found is not None:
             return self._address_object(found, name).named(name)
@@ -349,6 +406,13 @@ class _Resolver:
         return _opaque("unresolved", name)
 
     def _address_object(self, scope: str, name: str) -> AddressSet:
+        """An address object's value, computed once (its diagnostics name the object's own line)."""
+        cached = self._objects.get((scope, name))
+        if cached is None:
+            cached = self._objects[(scope, name)] = self._compute_address_object(scope, name)
+        return cached
+
+    def _compute_address_object(self, scope: str, name: str) -> AddressSet:
         specs, line = self.state.addresses[(scope, name)]
         result = AddressSet.empty()
         for spec in specs:
@@ -385,6 +449,18 @@ class _Resolver:
     def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
         if name in ("any", "application-default"):
             return (ANY_SERVICE,)
+        if seen:  # inside a group walk: the result depends on the groups already entered
+            return self._resolve_service(name, scope, line, seen)
+        cached = self._services.get((name, scope))
+        if cached is not None:
+            return cached
+        before = len(self.state.diagnostics)
+        result = self._resolve_service(name, scope, line, seen)
+        if len(self.state.diagnostics) == before:
+            self._services[(name, scope)] = result
+        return result
+
+    def _resolve_service(self, name: str, scope: str, line: int, seen: tuple[str, ...]) -> tuple[Service, ...]:
         found = self._lookup(self.state.services, scope, name)
         if found is not None:
             return tuple(s.named(name) for s in self._service_object(found, name))
@@ -424,41 +500,36 @@ class _Resolver:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Fields:
-    lists: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    single: dict[Path, tuple[str, int]] = field(default_factory=dict)
+def _add_item(rule: _Rule, rest: Path, line: int) -> None:
+    """One setting of a rule (the path after `rules NAME`) into its list or single fields."""
+    fields = rule.fields
+    key = rest[0]
+    if len(rest) >= 2:
+        if key in _LIST_FIELDS:
+            _add_member(fields, key, rest[1], line)
+            return
+        if key == "source-translation" and len(rest) >= 4 and rest[2] == "translated-address":
+            _add_member(fields, f"{key} {rest[1]}", rest[3], line)
+            return
+        if key == "service" and rule.rulebase == "security":
+            _add_member(fields, key, rest[1], line)
+            return
+        fields.single[rest[:-1]] = (rest[-1], line)
+    else:
+        fields.single[rest] = ("", line)
 
 
-def _fields(rule: _Rule) -> _Fields:
-    out = _Fields()
-    seen: set[tuple[str, str]] = set()  # (list, member) already listed: first occurrence wins, no rescans
-
-    def add(list_key: str, value: str, line: int) -> None:
-        if (list_key, value) not in seen:
-            seen.add((list_key, value))
-            out.lists.setdefault(list_key, []).append((value, line))
-
-    for rest, line in rule.items:
-        key = rest[0]
-        if key in _LIST_FIELDS and len(rest) >= 2:
-            add(key, rest[1], line)
-        elif key == "source-translation" and len(rest) >= 4 and rest[2] == "translated-address":
-            add(f"{key} {rest[1]}", rest[3], line)
-        elif key == "service" and rule.rulebase == "security" and len(rest) >= 2:
-            add(key, rest[1], line)
-        elif len(rest) >= 2:
-            out.single[rest[:-1]] = (rest[-1], line)
-        else:
-            out.single[rest] = ("", line)
-    return out
+def _add_member(fields: _Fields, list_key: str, value: str, line: int) -> None:
+    if (list_key, value) not in fields.seen:
+        fields.seen.add((list_key, value))
+        fields.lists.setdefault(list_key, []).append((value, line))
 
 
 def _span(state: _State, rule: _Rule) -> SourceRef:
     span = state.spans.get(rule.raw_key)
     if span is not None:
         return SourceRef(span[0], span[1])
-    return SourceRef(min(rule.lines), max(rule.lines))
+    return SourceRef(rule.first_line, rule.last_line)
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
@@ -504,7 +575,7 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
         options.add(f"schedule:{schedule[0]}")
     if fields.single.get(("log-start",), ("no", 0))[0] == "yes":
         options.add("log")
-    action_text, action_line = fields.single.get(("action",), ("", min(rule.lines)))
+    action_text, action_line = fields.single.get(("action",), ("", rule.first_line))
     action = _ACTIONS.get(action_text)
     if action is None:
         if rule.rulebase != "default-security-rules" or action_text:
@@ -530,7 +601,7 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
     )
 
 
-def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> NatRule:
+def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields, sequence: int) -> NatRule:
     scope = rule.scope
     src = _addresses(resolver, fields.lists.get("source"), scope)
     dst = _addresses(resolver, fields.lists.get("destination"), scope)
@@ -615,6 +686,7 @@ def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> Na
         enabled=fields.single.get(("disabled",), ("no", 0))[0] != "yes",
         options=frozenset(options),
         comment=description[0] if description else None,
+        sequence=sequence,
         source=_span(state, rule),
     )
 
@@ -696,43 +768,35 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
     lines = text.splitlines()
-    statements, spans, error = _statements(text, lines)
+    raw, spans, error = _statements(text, lines)
     state = _State(lines, spans)
     if error is not None:
         state.diag("PANOS-XML-UNREADABLE", f"XML could not be read: {error}", 1)
-    _collect(state, statements)
+    _collect(state, raw)
     resolver = _Resolver(state)
     filters: list[FilterRule] = []
     nats: list[NatRule] = []
     order = {"pre-": 0, "": 1, "post-": 2}
+    sequences: dict[tuple[str, str], int] = {}  # NAT rule number per (scope, section)
     for rule in sorted(state.rules.values(), key=lambda r: order[r.section]):  # stable: file order inside
-        fields = _fields(rule)
         if rule.rulebase == "nat":
-            nats.append(_nat(state, resolver, rule, fields))
+            key = (rule.scope, rule.section)
+            sequences[key] = sequences.get(key, 0) + 1
+            nats.append(_nat(state, resolver, rule, rule.fields, sequences[key]))
         else:
-            filters.append(_security(state, resolver, rule, fields))
-    sequences: dict[tuple[str | None, str | None], int] = {}
-    numbered: list[NatRule] = []
-    for nat in nats:
-        key = (nat.context, nat.section)
-        sequences[key] = sequences.get(key, 0) + 1
-        numbered.append(_with_sequence(nat, sequences[key]))
+            filters.append(_security(state, resolver, rule, rule.fields))
     interfaces, bindings = _interfaces(state)
     objects = _objects(state, resolver)
     diagnostics = list(dict.fromkeys(state.diagnostics))
     return RuleSet(
         platform=PLATFORM,
         filters=tuple(filters),
-        nats=tuple(numbered),
+        nats=tuple(nats),
         bindings=tuple(bindings),
         interfaces=tuple(interfaces),
         objects=tuple(objects),
         diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.line, d.code))),
     )
-
-
-def _with_sequence(rule: NatRule, sequence: int) -> NatRule:
-    return replace(rule, sequence=sequence)
 
 
 _DETECT = re.compile(
