@@ -57,6 +57,7 @@ PREDEFINED_SERVICES: dict[str, tuple[Service, ...]] = {
     "service-http": (Service(6, ANY_PORTS, PortSet.of(80, 8080)),),
     "service-https": (Service(6, ANY_PORTS, PortSet.of(443)),),
 }
+_OPTION_LISTS = ("application", "source-user", "category", "source-hip", "destination-hip")  # kept as options
 _ZONE_KINDS = frozenset({"layer3", "layer2", "virtual-wire", "tap", "tunnel"})
 _RULEBASES = {"rulebase": "", "pre-rulebase": "pre-", "post-rulebase": "post-"}
 _LIST_FIELDS = frozenset(
@@ -447,6 +448,7 @@ class _Resolver:
         return union_all(parts)  # one merge for big groups
 
     def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
+        """The services a name stands for, without duplicates (empty for an empty group)."""
         if name in ("any", "application-default"):
             return (ANY_SERVICE,)
         if seen:  # inside a group walk: the result depends on the groups already entered
@@ -537,13 +539,31 @@ def _union(sets: Iterable[AddressSet]) -> AddressSet:
 
 
 def _addresses(resolver: _Resolver, values: list[tuple[str, int]] | None, scope: str) -> AddressSet:
-    if not values or any(value == "any" for value, _line in values):
+    if not values:
+        return ANY_ADDRESS
+    if len(values) == 1:  # the usual rule: one member, nothing to merge
+        value, line = values[0]
+        return ANY_ADDRESS if value == "any" else resolver.address(value, scope, line)
+    if any(value == "any" for value, _line in values):
         return ANY_ADDRESS
     return _union(resolver.address(value, scope, line) for value, line in values)
 
 
 def _zones(values: list[tuple[str, int]] | None) -> tuple[str, ...]:
-    return tuple(value for value, _line in values or [])
+    if not values:
+        return ()
+    return tuple(value for value, _line in values)
+
+
+def _rule_services(resolver: _Resolver, values: list[tuple[str, int]], scope: str) -> tuple[Service, ...]:
+    """A security rule's services: members resolved and de-duplicated in order, any when none are listed."""
+    if len(values) == 1:  # resolver.service already returns a duplicate-free tuple
+        name, line = values[0]
+        return resolver.service(name, scope, line) or (ANY_SERVICE,)  # an empty group: any, as below
+    services: list[Service] = []
+    for name, line in values:
+        services.extend(resolver.service(name, scope, line))
+    return tuple(dict.fromkeys(services)) or (ANY_SERVICE,)
 
 
 def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) -> FilterRule:
@@ -558,13 +578,12 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
         src = ANY_ADDRESS.difference(src).named(*(f"!{n}" for n in src.names))
     if fields.single.get(("negate-destination",), ("no", 0))[0] == "yes":
         dst = ANY_ADDRESS.difference(dst).named(*(f"!{n}" for n in dst.names))
-    services: list[Service] = []
-    for name, line in fields.lists.get("service", []):
-        if name == "application-default":
-            options.add("application-default")
-        services.extend(resolver.service(name, scope, line))
-    for key in ("application", "source-user", "category", "source-hip", "destination-hip"):
-        for value, _line in fields.lists.get(key, []):
+    service_values = fields.lists.get("service")
+    services = _rule_services(resolver, service_values, scope) if service_values else (ANY_SERVICE,)
+    if ("service", "application-default") in fields.seen:
+        options.add("application-default")
+    for key in _OPTION_LISTS:
+        for value, _line in fields.lists.get(key, ()):
             if value != "any":
                 options.add(f"{key}:{value}")
     rule_type = fields.single.get(("rule-type",))
@@ -590,7 +609,7 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
     return FilterRule(
         list_name=list_name,
         action=action,
-        match=Match(src, dst, tuple(dict.fromkeys(services)) or (ANY_SERVICE,)),
+        match=Match(src, dst, services),
         name=rule.name,
         from_zones=_zones(fields.lists.get("from")) or any_zone,
         to_zones=_zones(fields.lists.get("to")) or any_zone,
