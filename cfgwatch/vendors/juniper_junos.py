@@ -22,7 +22,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 from cfgwatch.model import (
     ANY_ADDRESS,
@@ -318,12 +319,18 @@ def _address_spec(spec: Path) -> AddressSet | None:
 
 
 class _Resolver:
-    """Name -> resolved value, with per-zone address books, predefined applications and cycle guards."""
+    """Name -> resolved value, with per-zone address books, predefined applications and cycle guards.
+
+    A policy's address or application name is resolved once: a resolution that found the name (and so
+    added no diagnostic) is cached, an unknown name is reported again at each line that uses it.
+    """
 
     def __init__(self, state: _State) -> None:
         self.state = state
         self._addr_cache: dict[tuple[str, str], AddressSet | None] = {}
         self._app_cache: dict[str, tuple[Service, ...] | None] = {}
+        self._named_addresses: dict[tuple[str, str | None], AddressSet] = {}
+        self._named_applications: dict[str, tuple[Service, ...]] = {}
 
     def books_for(self, zone: str | None) -> list[str]:
         books = list(self.state.zone_books.get(zone, [])) if zone else []
@@ -333,12 +340,17 @@ class _Resolver:
     def address(self, name: str, zone: str | None, line: int) -> AddressSet:
         if name in ("any", "any-ipv4", "any-ipv6"):
             return {"any": ANY_ADDRESS, "any-ipv4": AddressSet.any_v4(), "any-ipv6": _V6_ANY}[name]
+        cached = self._named_addresses.get((name, zone))
+        if cached is not None:
+            return cached
         for book in self.books_for(zone):
             found = self._book_address(book, name, ())
             if found is not None:
-                return found.named(name)
+                result = self._named_addresses[(name, zone)] = found.named(name)
+                return result
         try:
-            return parse_address(name)
+            result = self._named_addresses[(name, zone)] = parse_address(name)
+            return result
         except ValueError:
             pass
         where = f"zone {zone} or global" if zone else "the global address book"
@@ -367,13 +379,18 @@ class _Resolver:
         return result
 
     def application(self, name: str, line: int) -> tuple[Service, ...]:
+        """The services an application name stands for, without duplicates (callers de-duplicate anyway)."""
         if name == "any":
             return (ANY_SERVICE,)
+        cached = self._named_applications.get(name)
+        if cached is not None:
+            return cached
         services = self._application(name, ())
         if services is None:
             self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"application '{name}' is not defined (or not known)", line)
             return (ANY_SERVICE.named(name),)
-        return tuple(service.named(name) for service in services)
+        result = self._named_applications[name] = tuple(dict.fromkeys(service.named(name) for service in services))
+        return result
 
     def _application(self, name: str, seen: tuple[str, ...]) -> tuple[Service, ...] | None:
         if name in self._app_cache:
@@ -563,15 +580,12 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
                 state.diag("JUNOS-POLICY-UNSUPPORTED", f"policy {name}: {key} is not modelled", line)
         src_zone = from_zones[0] if len(from_zones) == 1 else None
         dst_zone = to_zones[0] if len(to_zones) == 1 else None
-        src = _union(resolver.address(n, src_zone, ln) for n, ln in src_names) if src_names else ANY_ADDRESS
-        dst = _union(resolver.address(n, dst_zone, ln) for n, ln in dst_names) if dst_names else ANY_ADDRESS
+        src = _policy_addresses(resolver, src_names, src_zone)
+        dst = _policy_addresses(resolver, dst_names, dst_zone)
         if negate_src:
             src = ANY_ADDRESS.difference(src).named(*(f"!{n}" for n in src.names))
         if negate_dst:
             dst = ANY_ADDRESS.difference(dst).named(*(f"!{n}" for n in dst.names))
-        services: list[Service] = []
-        for app, line in apps:
-            services.extend(resolver.application(app, line))
         if action is None:
             state.diag("JUNOS-POLICY-NO-ACTION", f"policy {name} has no permit/deny/reject", min(block.lines))
             action = Action.DENY
@@ -579,7 +593,7 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
             FilterRule(
                 list_name=list_name,
                 action=action,
-                match=Match(src, dst, tuple(dict.fromkeys(services)) or (ANY_SERVICE,)),
+                match=Match(src, dst, _policy_services(resolver, apps)),
                 name=name,
                 from_zones=tuple(from_zones),
                 to_zones=tuple(to_zones),
@@ -590,6 +604,27 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
             )
         )
     return out
+
+
+def _policy_addresses(resolver: _Resolver, names: list[tuple[str, int]], zone: str | None) -> AddressSet:
+    """A policy's source or destination: the union of its named members, any when none are listed."""
+    if not names:
+        return ANY_ADDRESS
+    if len(names) == 1:  # the usual policy: one member, nothing to merge
+        name, line = names[0]
+        return resolver.address(name, zone, line)
+    return _union(resolver.address(name, zone, line) for name, line in names)
+
+
+def _policy_services(resolver: _Resolver, apps: list[tuple[str, int]]) -> tuple[Service, ...]:
+    """A policy's applications resolved and de-duplicated in order, any when none are listed."""
+    if len(apps) == 1:  # resolver.application already returns a duplicate-free tuple
+        app, line = apps[0]
+        return resolver.application(app, line) or (ANY_SERVICE,)
+    services: list[Service] = []
+    for app, line in apps:
+        services.extend(resolver.application(app, line))
+    return tuple(dict.fromkeys(services)) or (ANY_SERVICE,)
 
 
 def _union(sets: Iterable[AddressSet]) -> AddressSet:
@@ -882,11 +917,10 @@ def _nat(state: _State, resolver: _Resolver) -> tuple[list[NatRule], list[Bindin
         info = set_info.get(set_path, {"from": [], "to": [], "description": []})
         set_block = state.rule_sets.get(set_path)
         positions[set_path] = positions.get(set_path, 0) + 1
-        rule = _nat_rule(state, resolver, pools, path, block, info)
-        if rule is None:
-            continue
-        enabled = rule.enabled and not (set_block is not None and set_block.disabled)
-        rules.append(replace(rule, enabled=enabled, sequence=positions[set_path]))
+        set_disabled = set_block is not None and set_block.disabled
+        rule = _nat_rule(state, resolver, pools, path, block, info, set_disabled, positions[set_path])
+        if rule is not None:
+            rules.append(rule)
     return rules, bindings
 
 
@@ -897,6 +931,8 @@ def _nat_rule(
     path: Path,
     block: _Block,
     info: dict[str, list[tuple[str, str]]],
+    set_disabled: bool,
+    sequence: int,
 ) -> NatRule | None:
     section, rule_set, rule_name = path[2], path[4], path[6]
     label = f"{rule_set}/{rule_name}"
@@ -958,18 +994,19 @@ def _nat_rule(
     egress = tuple(v for k, v in info["to"] if k in ("zone", "interface"))
     instances = [v for k, v in info["from"] if k == "routing-instance"]
     context = ",".join(instances) or None
-    base = NatRule(
-        kind=NatKind.SOURCE,
-        match=match,
-        ingress=ingress,
-        egress=egress,
-        name=label,
-        section=section,
-        context=context,
-        enabled=not block.disabled,
-        comment=description if description is not None else state.flat.annotations.get(block.path),
-        source=_span(state, block),
-    )
+    base: dict[str, Any] = {  # NatRule fields common to every outcome; each return adds its own
+        "kind": NatKind.SOURCE,
+        "match": match,
+        "ingress": ingress,
+        "egress": egress,
+        "name": label,
+        "section": section,
+        "context": context,
+        "enabled": not block.disabled and not set_disabled,
+        "comment": description if description is not None else state.flat.annotations.get(block.path),
+        "sequence": sequence,
+        "source": _span(state, block),
+    }
     first_line = min(block.lines)
     if not then:
         state.diag("JUNOS-NAT-NO-ACTION", f"NAT rule {label} has no 'then'", first_line)
@@ -983,20 +1020,20 @@ def _nat_rule(
     arg = tail[1] if len(tail) > 1 else ""
     if verb == "source-nat":
         if arg == "off":
-            return replace(base, kind=NatKind.SOURCE, options=frozenset({"no-translate"}))
+            return _built(base, kind=NatKind.SOURCE, options=frozenset({"no-translate"}))
         if arg == "interface":
-            return replace(base, kind=NatKind.PAT, translate_to_interface=_egress_interface(state, info))
+            return _built(base, kind=NatKind.PAT, translate_to_interface=_egress_interface(state, info))
         if arg == "pool":
             pool_name = _first_name(then, "source-nat", "pool")
             pool = pools.get(("source", pool_name or ""))
             if pool is None:
                 state.diag("JUNOS-NAT-UNKNOWN-POOL", f"NAT rule {label}: source pool {pool_name!r} not defined", line)
-                return replace(base, kind=NatKind.PAT, translated_src=unresolved(pool_name or "?"))
+                return _built(base, kind=NatKind.PAT, translated_src=unresolved(pool_name or "?"))
             kind = NatKind.DYNAMIC if pool.no_port_translation else NatKind.PAT
-            return replace(base, kind=kind, translated_src=pool.addresses, translated_src_ports=pool.port)
+            return _built(base, kind=kind, translated_src=pool.addresses, translated_src_ports=pool.port)
     elif verb == "destination-nat":
         if arg == "off":
-            return replace(base, kind=NatKind.DESTINATION, options=frozenset({"no-translate"}))
+            return _built(base, kind=NatKind.DESTINATION, options=frozenset({"no-translate"}))
         if arg == "pool":
             pool_name = _first_name(then, "destination-nat", "pool")
             pool = pools.get(("destination", pool_name or ""))
@@ -1004,9 +1041,9 @@ def _nat_rule(
                 state.diag(
                     "JUNOS-NAT-UNKNOWN-POOL", f"NAT rule {label}: destination pool {pool_name!r} not defined", line
                 )
-                return replace(base, kind=NatKind.DESTINATION, translated_dst=unresolved(pool_name or "?"))
+                return _built(base, kind=NatKind.DESTINATION, translated_dst=unresolved(pool_name or "?"))
             options = frozenset({f"routing-instance:{pool.routing_instance}"}) if pool.routing_instance else frozenset()
-            return replace(
+            return _built(
                 base,
                 kind=NatKind.DESTINATION,
                 translated_dst=pool.addresses,
@@ -1039,7 +1076,7 @@ def _nat_rule(
         if target is None:
             state.diag("JUNOS-NAT-NO-ACTION", f"NAT rule {label}: static-nat without a prefix", line)
             return None
-        return replace(
+        return _built(
             base,
             kind=NatKind.STATIC,
             translated_dst=target,
@@ -1049,6 +1086,11 @@ def _nat_rule(
         )
     state.diag("JUNOS-NAT-THEN-UNSUPPORTED", f"NAT rule {label}: then {' '.join(tail)}", line)
     return None
+
+
+def _built(base: dict[str, Any], **changes: Any) -> NatRule:
+    """The NAT rule `base` describes with `changes` applied: one construction, no copy per step."""
+    return NatRule(**{**base, **changes})
 
 
 _NAT_SUBOPTIONS = frozenset(
