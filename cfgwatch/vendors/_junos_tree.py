@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from cfgwatch.model import AddressSet, PortSet
+from cfgwatch.model.ports import PORT_MAX
 from cfgwatch.vendors._misc_common import v4_interval
 
 Path = tuple[str, ...]
@@ -360,5 +361,12 @@ def parse_address(text: str) -> AddressSet:
 
 @lru_cache(maxsize=16_384)
 def parse_ports(text: str) -> PortSet:
-    """PortSet.parse cached by text (raises ValueError on junk; errors are not cached)."""
+    """PortSet.parse cached by text (raises ValueError on junk; errors are not cached).
+
+    A plain port number (most specs) is built directly: the same one-port set PortSet.parse makes.
+    """
+    if text.isascii() and text.isdigit():
+        value = int(text)
+        if value <= PORT_MAX:
+            return PortSet(((value, value),))
     return PortSet.parse(text)

@@ -664,11 +664,15 @@ _FILTER_MODIFIERS = frozenset(
 )
 
 
-def _lpm(entries: list[tuple[AddressSet, bool, int]]) -> AddressSet:
-    """Junos address lists are longest-prefix match: a more specific `except` carves out, and back in."""
+def _lpm(entries: list[tuple[AddressSet, bool, str]]) -> AddressSet:
+    """Junos address lists are longest-prefix match: a more specific `except` carves out, and back in.
+
+    Entries are (value, except, prefix text; "" for a prefix list, which sorts first). The prefix
+    lengths are only worked out when there is more than one entry to order.
+    """
     if len(entries) == 1 and not entries[0][1]:
         return entries[0][0]
-    ordered = sorted(entries, key=lambda item: item[2])
+    ordered = sorted(entries, key=lambda item: _prefix_length(item[2]) if item[2] else 0)
     result = AddressSet.empty()
     names: list[str] = []
     for value, excluded, _length in ordered:
@@ -704,7 +708,7 @@ def _terms(state: _State, resolver: _Resolver) -> list[FilterRule]:
             )
             continue
         v6 = family == "inet6"
-        addr: dict[str, list[tuple[AddressSet, bool, int]]] = {"src": [], "dst": [], "either": []}
+        addr: dict[str, list[tuple[AddressSet, bool, str]]] = {"src": [], "dst": [], "either": []}
         protocols: list[int] = []
         ports: dict[str, list[str]] = {"source-port": [], "destination-port": [], "port": []}
         icmp_types: list[int] = []
@@ -720,15 +724,15 @@ def _terms(state: _State, resolver: _Resolver) -> list[FilterRule]:
                     excluded = len(values) > 1 and values[1] == "except"
                     if cond.endswith("prefix-list"):
                         value = resolver.prefix_list(values[0], line)
-                        length = 0
+                        prefix_text = ""
                     else:
                         try:
                             value = parse_address(values[0])
                         except ValueError:
                             state.diag("JUNOS-FILTER-BAD-ADDRESS", f"bad address {values[0]!r}", line)
                             continue
-                        length = _prefix_length(values[0])
-                    addr[target].append((value, excluded, length))
+                        prefix_text = values[0]
+                    addr[target].append((value, excluded, prefix_text))
                 elif cond in ("protocol", "next-header") and values:
                     try:
                         protocols.append(protocol_number(_PROTO_ALIASES.get(values[0], values[0])))
