@@ -184,11 +184,11 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
     spans: dict[Path, tuple[int, int]] = {}
 
     def walk(element: etree._Element, path: Path) -> int:
+        """Record the leaves under `element`; returns the last line of its subtree."""
         tag = element.tag
-        if not isinstance(tag, str):
-            return 0
-        if tag == "entry" and element.get("name") is not None:
-            token = str(element.get("name"))
+        if tag == "entry":
+            name = element.get("name")
+            token = tag if name is None else name
         elif tag == "member":
             token = (element.text or "").strip()
         else:
@@ -196,17 +196,21 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
         here = (*path, token)
         line = element.sourceline or 1
         last = line
-        children = [child for child in element if isinstance(child.tag, str)]
-        if children:
-            for child in children:
-                last = max(last, walk(child, here))
+        has_children = False
+        for child in element.iterchildren(etree.Element):  # elements only: no processing instructions
+            has_children = True
+            child_last = walk(child, here)
+            if child_last > last:
+                last = child_last
+        if has_children:
             spans[here] = (line, last)
         else:
             value = (element.text or "").strip()
             out.append(((*here, value) if value and tag != "member" else here, line))
         return last
 
-    walk(root, ())
+    if isinstance(root.tag, str):
+        walk(root, ())
     return out, spans, None
 
 
@@ -231,12 +235,11 @@ _SCOPE_HEADS = frozenset(
 
 def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
     """Raw path -> (scope, path inside the scope, stripped prefix); device-level paths get scope ''."""
-    index = 0
-    if raw[:1] == ("config",):
-        index = 1
-    if raw[index : index + 1] == ("devices",) and len(raw) > index + 2:
+    size = len(raw)
+    index = 1 if size and raw[0] == "config" else 0
+    if size > index + 2 and raw[index] == "devices":
         index += 2
-    head = raw[index] if len(raw) > index else ""
+    head = raw[index] if size > index else ""
     if head in ("vsys", "device-group") and len(raw) > index + 2:
         return raw[index + 1], raw[index + 2 :], raw[: index + 2]
     if head == "shared":
