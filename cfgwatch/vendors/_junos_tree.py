@@ -30,6 +30,7 @@ Path = tuple[str, ...]
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
 _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
+_SPECIAL_MARKS = ('"', "#", "{", "}", ";", "[", "]", "/*")  # what makes a line more than whitespace-split words
 
 
 class Stmt(NamedTuple):
@@ -52,6 +53,7 @@ class FlatConfig:
     annotations: dict[Path, str] = field(default_factory=dict)
     unsupported: list[tuple[int, str]] = field(default_factory=list)  # (line, verb) of set verbs not modelled
     set_form: bool = False
+    mentions_groups: bool = True  # False when the text has no "groups" at all: nothing for expand_groups
 
     def inactive_depth(self, path: Path) -> int | None:
         """Length of the shortest inactive prefix of `path` (None when the path is fully active)."""
@@ -130,7 +132,9 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
     """
     if lines is None:
         lines = text.splitlines()
-    flat = FlatConfig()
+    flat = FlatConfig(mentions_groups="groups" in text)
+    # No quote, comment, brace, `;` or list bracket anywhere: every `set` line is plain, no per-line checks.
+    plain_text = not any(mark in text for mark in _SPECIAL_MARKS)
     stack: list[tuple[Path, int, list[bool]]] = []  # (path, start line, [has children])
     base: Path = ()
     pending: list[str] = []  # tokens of the statement being read (may span lines)
@@ -154,14 +158,19 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
         if not stack and not pending:
             if (  # a plain `set a b c` (nothing tokenize_line treats beyond whitespace): what _set_command makes
                 stripped.startswith("set ")
-                and '"' not in stripped
-                and "#" not in stripped
-                and "{" not in stripped
-                and "}" not in stripped
-                and ";" not in stripped
-                and "[" not in stripped
-                and "]" not in stripped
-                and "/*" not in stripped
+                and (
+                    plain_text  # spelled out below, not any(...): this runs once per line of a big config
+                    or (
+                        '"' not in stripped
+                        and "#" not in stripped
+                        and "{" not in stripped
+                        and "}" not in stripped
+                        and ";" not in stripped
+                        and "[" not in stripped
+                        and "]" not in stripped
+                        and "/*" not in stripped
+                    )
+                )
             ):
                 flat.set_form = True
                 flat.statements.append(Stmt(tuple(stripped.split()[1:]), number))
@@ -269,6 +278,8 @@ def expand_groups(flat: FlatConfig, wanted: frozenset[str]) -> None:
     Group statements are copied to where the group is applied; `<*>`-style wildcards match names the
     configuration already has at that position.
     """
+    if not flat.mentions_groups:  # no `groups`, `apply-groups` or `apply-groups-except` statement anywhere
+        return
     groups: dict[str, list[Stmt]] = {}
     applies: list[tuple[Path, str]] = []
     excepts: set[tuple[Path, str]] = set()
