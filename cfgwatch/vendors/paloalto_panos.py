@@ -418,22 +418,22 @@ class _Resolver:
 
     def _compute_address_object(self, scope: str, name: str) -> AddressSet:
         specs, line = self.state.addresses[(scope, name)]
-        result = AddressSet.empty()
+        parts: list[AddressSet] = []
         for spec in specs:
             if len(spec) < 2:
                 continue
             kind, value = spec[0], spec[1]
             try:
                 if kind in ("ip-netmask", "ip-range"):
-                    result = result.union(parse_address(value))
+                    parts.append(parse_address(value))
                 elif kind == "fqdn":
-                    result = result.union(AddressSet.fqdn(value))
+                    parts.append(AddressSet.fqdn(value))
                 elif kind == "ip-wildcard":
                     address, _, mask = value.partition("/")
-                    result = result.union(AddressSet.from_mask(address, mask, wildcard=True))
+                    parts.append(AddressSet.from_mask(address, mask, wildcard=True))
             except ValueError:
                 self.state.diag("PANOS-BAD-ADDRESS", f"address {name}: bad {kind} {value!r}", line)
-        return result
+        return union_all(parts)  # the value itself for the usual one-spec object
 
     def _group(self, scope: str, name: str, line: int, seen: tuple[str, ...]) -> AddressSet:
         specs, group_line = self.state.address_groups[(scope, name)]
@@ -525,9 +525,15 @@ def _add_item(rule: _Rule, rest: Path, line: int) -> None:
 
 
 def _add_member(fields: _Fields, list_key: str, value: str, line: int) -> None:
-    if (list_key, value) not in fields.seen:
-        fields.seen.add((list_key, value))
-        fields.lists.setdefault(list_key, []).append((value, line))
+    member = (list_key, value)
+    if member in fields.seen:
+        return
+    fields.seen.add(member)
+    values = fields.lists.get(list_key)
+    if values is None:
+        fields.lists[list_key] = [(value, line)]
+    else:
+        values.append((value, line))
 
 
 def _span(state: _State, rule: _Rule) -> SourceRef:
