@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -30,6 +31,7 @@ Path = tuple[str, ...]
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
 _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
+_CONTROL_TOKENS = frozenset({";", "{", "}", "inactive:"}) | _PREFIX_MARKS  # tokens flatten acts on
 _SPECIAL_MARKS = ('"', "#", "{", "}", ";", "[", "]", "/*")  # what makes a line more than whitespace-split words
 
 
@@ -72,8 +74,8 @@ def _unquote(text: str) -> str:
 def tokenize_line(line: str) -> tuple[list[str], bool]:
     """Tokens of one line; the flag says an unterminated `/*` comment starts on this line."""
     if '"' not in line and "#" not in line and "/*" not in line:
-        if "{" in line or "}" in line or ";" in line or "[" in line or "]" in line:
-            for mark in "{};[]":
+        for mark in "{};[]":
+            if mark in line:  # a search is cheaper than a replace that finds nothing
                 line = line.replace(mark, f" {mark} ")
         return line.split(), False
     out: list[str] = []
@@ -181,21 +183,28 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 continue
         tokens, opens_comment = tokenize_line(raw)
         for index, token in enumerate(tokens):
-            if token.startswith("/*"):
-                if opens_comment and index == len(tokens) - 1:
-                    in_comment = [token[2:]]
-                else:
-                    note = _clean_comment(token[2:])
+            if token not in _CONTROL_TOKENS:  # most tokens: a word of the statement being read
+                if token.startswith("/*"):
+                    if opens_comment and index == len(tokens) - 1:
+                        in_comment = [token[2:]]
+                    else:
+                        note = _clean_comment(token[2:])
+                    continue
+                if not pending:
+                    pending_line = number
+                pending.append(token)
                 continue
             if token == "inactive:":
                 inactive_next = True
                 continue
-            if token in _PREFIX_MARKS and not pending:
+            if token in _PREFIX_MARKS:
+                if pending:  # a word like any other once a statement has started
+                    pending.append(token)
                 continue
             if token == ";":
                 if pending:
                     for path in _expand(pending):
-                        full = base + tuple(_strip_quote(t) for t in path)
+                        full = base + _unquoted(path)
                         flat.statements.append(Stmt(full, pending_line))
                         if inactive_next:
                             flat.inactive.add(full)
@@ -206,7 +215,9 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 pending, inactive_next, note = [], False, None
                 continue
             if token == "{":
-                head = base + tuple(_strip_quote(t) for t in pending if t not in ("[", "]"))
+                if "[" in pending or "]" in pending:
+                    pending = [t for t in pending if t not in ("[", "]")]
+                head = base + _unquoted(pending)
                 if inactive_next:
                     flat.inactive.add(head)
                 if note is not None:
@@ -217,30 +228,36 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 base = head
                 pending, inactive_next, note = [], False, None
                 continue
-            if token == "}":
-                if pending:  # a statement without its `;` before the brace
-                    for path in _expand(pending):
-                        flat.statements.append(Stmt(base + tuple(_strip_quote(t) for t in path), pending_line))
-                    pending = []
-                    if stack:
-                        stack[-1][2][0] = True
-                if not stack:
-                    continue
-                parent, start, has_children = stack.pop()
-                flat.spans[base] = (start, number)
-                if not has_children[0] and base:
-                    flat.statements.append(Stmt(base, start))
-                base = parent
-                inactive_next, note = False, None
+            # token == "}"
+            if pending:  # a statement without its `;` before the brace
+                for path in _expand(pending):
+                    flat.statements.append(Stmt(base + _unquoted(path), pending_line))
+                pending = []
+                if stack:
+                    stack[-1][2][0] = True
+            if not stack:
                 continue
-            if not pending:
-                pending_line = number
-            pending.append(token)
+            parent, start, has_children = stack.pop()
+            flat.spans[base] = (start, number)
+            if not has_children[0] and base:
+                flat.statements.append(Stmt(base, start))
+            base = parent
+            inactive_next, note = False, None
     return flat, lines
 
 
 def _strip_quote(token: str) -> str:
     return token[1:] if token.startswith('"') else token
+
+
+def _unquoted(tokens: Sequence[str]) -> Path:
+    """Tokens as path words: a quoted token (kept as '"' + text) loses its mark.
+
+    Only quoted tokens contain '"' at all, so one search of the joined words skips the per-token work.
+    """
+    if '"' not in "".join(tokens):
+        return tuple(tokens)
+    return tuple(_strip_quote(t) for t in tokens)
 
 
 def _set_command(flat: FlatConfig, line: str, number: int) -> None:
