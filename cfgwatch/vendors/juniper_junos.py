@@ -159,7 +159,7 @@ def _collect(state: _State) -> None:
                     stmt.line,
                 )
             continue
-        depth = flat.inactive_depth(path)
+        depth = flat.inactive_depth(path) if flat.inactive else None  # most configs: nothing inactive
         if head == "security":
             _collect_security(state, stmt, depth)
         elif head == "firewall":
@@ -496,6 +496,8 @@ def _services(protocols: list[int], sports: PortSet, dports: PortSet, either: Po
                 out.append(Service(proto, sports, dports.intersection(either)))
         else:
             out.append(Service(proto))
+    if len(out) == 1:  # the usual single protocol: nothing to de-duplicate (and no hashing of port sets)
+        return (out[0],)
     return tuple(dict.fromkeys(out))
 
 
