@@ -181,7 +181,6 @@ def test_upkeep_adds_settings_to_an_old_repo_and_respects_the_lock(tmp_path: Pat
     store.write_run([snap("r1", "a\n")], collector="import", started=T0)
     assert git(path, "config", "commitGraph.readChangedPaths").strip() == "true"
     assert git(path, "config", "gc.autoDetach").strip() == "false"
-    assert git(path, "config", "pack.depth").strip() == "10"
     assert git(path, "config", "gc.writeCommitGraph").strip() == "false"
     other = SnapshotStore(path)
     with store.lock(), pytest.raises(LockedError):

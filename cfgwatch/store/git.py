@@ -70,10 +70,6 @@ REPO_SETTINGS: dict[tuple[str, str], str] = {
     ("core", "commitGraph"): "true",
     ("commitGraph", "readChangedPaths"): "true",
     ("gc", "writeCommitGraph"): "true",
-    # Short delta chains: a history lookup that skips commits reads trees scattered through the pack, and
-    # rebuilding each from a 50-deep chain dominated it (bench_history, 37k runs: hot device 1.2 s at
-    # git's default depth 50, 0.45 s at 10; the pack grows ~6%).
-    ("pack", "depth"): "10",
 }
 
 # Progress callback: (device name, status) with status one of "added", "changed", "unchanged".
