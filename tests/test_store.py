@@ -169,3 +169,22 @@ def test_init_is_idempotent(tmp_path: Path) -> None:
     first.write_run([snap("r1", "a")], collector="import", started=T0)
     again = SnapshotStore.init(tmp_path / "s")
     assert again.devices() == ["r1"]
+
+
+def test_read_many_matches_single_reads(tmp_path: Path) -> None:
+    """The batched reader the diff uses returns exactly what read() and platform() return, one by one."""
+    from datetime import UTC, datetime
+
+    from cfgwatch.store import DeviceSnapshot, SnapshotStore
+
+    store = SnapshotStore.init(tmp_path / "snapshots")
+    started = datetime(2026, 11, 1, tzinfo=UTC)
+    store.write_run(
+        [DeviceSnapshot(f"r{i}", "cisco_ios" if i % 2 else None, f"hostname r{i}\nend\n") for i in range(5)],
+        collector="test",
+        started=started,
+    )
+    batch = store.read_many(["r0", "r3", "missing"], "HEAD")
+    assert set(batch) == {"r0", "r3"}
+    for name in ("r0", "r3"):
+        assert batch[name] == (store.read(name), store.platform(name))
