@@ -8,7 +8,7 @@ lists the first-match packet space decides whether a change (or a reorder) alter
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -20,16 +20,28 @@ from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet
 T = TypeVar("T", bound=Item)
 
 
-def _keyed(items: Sequence[T], key_of: Callable[[T], str]) -> dict[str, T]:
-    """Key every item; repeated keys get an occurrence suffix so duplicates stay distinct."""
-    seen: dict[str, int] = defaultdict(int)
-    result: dict[str, T] = {}
+def _keyed(items: Sequence[T], key_of: Callable[[T], Hashable]) -> dict[Hashable, T]:
+    """Key every item; repeated keys get an occurrence number so duplicates stay distinct."""
+    seen: dict[Hashable, int] = defaultdict(int)
+    result: dict[Hashable, T] = {}
     for item in items:
         base = key_of(item)
         count = seen[base]
         seen[base] += 1
-        result[base if count == 0 else f"{base}#{count}"] = item
+        result[base if count == 0 else (base, "#", count)] = item
     return result
+
+
+def _key_text(key: Hashable, base_text: Callable[[], str]) -> str:
+    """The recorded text of a key: the base's text, with `#N` for the Nth duplicate."""
+    if isinstance(key, tuple) and len(key) == 3 and key[1] == "#":
+        return f"{base_text()}#{key[2]}"
+    return base_text()
+
+
+def _nat_text(key: Hashable) -> str:
+    """Text of a NAT/binding key (already text, or a duplicate's (text, '#', n))."""
+    return _key_text(key, lambda: str(key[0] if isinstance(key, tuple) else key))
 
 
 def _lines(item: Item | None, text_lines: Sequence[str] | None) -> SourceLines | None:
@@ -118,17 +130,17 @@ class _Differ:
 
     def _diff_list(self, list_name: str, old_rules: Sequence[FilterRule], new_rules: Sequence[FilterRule]) -> None:
         if tuple(old_rules) == tuple(new_rules) and all(
-            keys.filter_key(a) == keys.filter_key(b) for a, b in zip(old_rules, new_rules, strict=True)
+            keys.filter_identity(a) == keys.filter_identity(b) for a, b in zip(old_rules, new_rules, strict=True)
         ):
             return
-        old_keyed = _keyed(old_rules, keys.filter_key)
-        new_keyed = _keyed(new_rules, keys.filter_key)
+        old_keyed = _keyed(old_rules, keys.filter_identity)
+        new_keyed = _keyed(new_rules, keys.filter_identity)
         removed = [key for key in old_keyed if key not in new_keyed]
         added = [key for key in new_keyed if key not in old_keyed]
         # same meaning under other object names: not a change (re-key the old entry, keep its order)
         # (bucketed by meaning, so renaming every term of a large filter stays linear)
-        renamed: dict[str, str] = {}
-        candidates: dict[FilterRule, list[str]] = defaultdict(list)
+        renamed: dict[Hashable, Hashable] = {}
+        candidates: dict[FilterRule, list[Hashable]] = defaultdict(list)
         for new_key in added:
             candidates[replace(new_keyed[new_key], name=None)].append(new_key)
         for old_key in removed:
@@ -144,10 +156,16 @@ class _Differ:
         modified = [key for key in common if not _same_meaning(old_keyed[key], new_keyed[key])]
         old_order = [key for key in old_keyed if key in new_keyed]
         new_order = [key for key in new_keyed if key in old_keyed]
+
         # the LIS tie-break picks a different member of a swapped pair in each direction: choose between
         # both answers by a direction-independent rule so diff(b, a) stays the inverse of diff(a, b)
+        def text_of(key: Hashable, rules: dict[Hashable, FilterRule] = new_keyed) -> str:
+            return _key_text(key, lambda: keys.filter_key(rules[key]))
+
         moved = min(
-            _moved_keys(old_order, new_order), _moved_keys(new_order, old_order), key=lambda m: (len(m), sorted(m))
+            _moved_keys(old_order, new_order),
+            _moved_keys(new_order, old_order),
+            key=lambda m: (len(m), sorted(text_of(key) for key in m)),
         )
 
         zones = ZoneIndex()
@@ -161,14 +179,14 @@ class _Differ:
 
         for key in removed:
             rule = old_keyed[key]
-            self.record(ChangeType.REMOVED, "filter", key, rule, None, delta=delta_for(rule, None))
+            self.record(ChangeType.REMOVED, "filter", text_of(key, old_keyed), rule, None, delta=delta_for(rule, None))
         for key in added:
             rule = new_keyed[key]
-            self.record(ChangeType.ADDED, "filter", key, None, rule, delta=delta_for(None, rule))
+            self.record(ChangeType.ADDED, "filter", text_of(key), None, rule, delta=delta_for(None, rule))
         for key in modified:
             old, new = old_keyed[key], new_keyed[key]
             reasons = self._object_reasons(old, new)
-            self.record(ChangeType.MODIFIED, "filter", key, old, new, reasons, delta_for(old, new))
+            self.record(ChangeType.MODIFIED, "filter", text_of(key), old, new, reasons, delta_for(old, new))
         for key in moved:
             if key in modified:
                 continue
@@ -176,7 +194,7 @@ class _Differ:
             delta = delta_for(old, new)
             if delta.widened or delta.narrowed:
                 reasons = ("moved within the list, which changes what it permits",)
-                self.record(ChangeType.MODIFIED, "filter", key, old, new, reasons, delta)
+                self.record(ChangeType.MODIFIED, "filter", text_of(key), old, new, reasons, delta)
 
     # -- NAT ----------------------------------------------------------------------------------
     def diff_nats(self) -> None:
@@ -195,25 +213,27 @@ class _Differ:
                 if keys.nat_origin_key(old) == keys.nat_origin_key(new):
                     removed.remove(old_key)
                     added.remove(new_key)
-                    self.record(ChangeType.MODIFIED, "nat", new_key, old, new, self._object_reasons(old, new))
+                    self.record(
+                        ChangeType.MODIFIED, "nat", _nat_text(new_key), old, new, self._object_reasons(old, new)
+                    )
                     break
         for key in removed:
-            self.record(ChangeType.REMOVED, "nat", key, old_keyed[key], None)
+            self.record(ChangeType.REMOVED, "nat", _nat_text(key), old_keyed[key], None)
         for key in added:
-            self.record(ChangeType.ADDED, "nat", key, None, new_keyed[key])
+            self.record(ChangeType.ADDED, "nat", _nat_text(key), None, new_keyed[key])
         for key in old_keyed.keys() & new_keyed.keys():
             old, new = old_keyed[key], new_keyed[key]
             if old != new:
-                self.record(ChangeType.MODIFIED, "nat", key, old, new, self._object_reasons(old, new))
+                self.record(ChangeType.MODIFIED, "nat", _nat_text(key), old, new, self._object_reasons(old, new))
 
     # -- bindings -----------------------------------------------------------------------------
     def diff_bindings(self) -> None:
         old_keyed = _keyed(self.before.bindings, keys.binding_key)
         new_keyed = _keyed(self.after.bindings, keys.binding_key)
         for key in old_keyed.keys() - new_keyed.keys():
-            self.record(ChangeType.REMOVED, "binding", key, old_keyed[key], None)
+            self.record(ChangeType.REMOVED, "binding", _nat_text(key), old_keyed[key], None)
         for key in new_keyed.keys() - old_keyed.keys():
-            self.record(ChangeType.ADDED, "binding", key, None, new_keyed[key])
+            self.record(ChangeType.ADDED, "binding", _nat_text(key), None, new_keyed[key])
 
 
 def _same_meaning(old: FilterRule, new: FilterRule) -> bool:
@@ -222,7 +242,7 @@ def _same_meaning(old: FilterRule, new: FilterRule) -> bool:
     return old == new or (old.name != new.name and replace(old, name=None) == replace(new, name=None))
 
 
-def _moved_keys(old_order: Sequence[str], new_order: Sequence[str]) -> list[str]:
+def _moved_keys(old_order: Sequence[Hashable], new_order: Sequence[Hashable]) -> list[Hashable]:
     """Keys outside the longest common subsequence: the entries whose relative order changed."""
     if list(old_order) == list(new_order):
         return []

@@ -9,6 +9,7 @@ meaning show up as "modified" on every rule that uses it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from typing import Any
 
 from cfgwatch.model import AddressSet, Binding, FilterRule, Match, NatRule, ObjectDef, PortSet, Service
@@ -40,7 +41,30 @@ def match_key(match: Match) -> Any:
     return [address_key(match.src), address_key(match.dst), services]
 
 
+def _address_identity(addresses: AddressSet) -> Hashable:
+    if addresses.names:
+        return ("names", tuple(sorted(addresses.names)))
+    return ("values", addresses.v4, addresses.v6, addresses.fqdns)
+
+
+def _service_identity(service: Service) -> Hashable:
+    if service.names:
+        return ("names", tuple(sorted(service.names)))
+    return (service.protocol, service.src_ports.ranges, service.dst_ports.ranges, service.icmp_type, service.icmp_code)
+
+
+def filter_identity(rule: FilterRule) -> Hashable:
+    """The same identity as `filter_key`, as a hashable tuple: matching 10,000-entry lists needs no text."""
+    if rule.name:
+        return ("filter", rule.list_name, "named", rule.name)
+    match = rule.match
+    services = frozenset(_service_identity(service) for service in match.services)
+    identity = (_address_identity(match.src), _address_identity(match.dst), services)
+    return ("filter", rule.list_name, identity, rule.from_zones, rule.to_zones)
+
+
 def filter_key(rule: FilterRule) -> str:
+    """Deterministic text of a filter rule's identity (recorded on changes and hashed into finding ids)."""
     if rule.name:
         body: Any = ["filter", rule.list_name, "named", rule.name]
     else:
