@@ -74,12 +74,22 @@ def unresolved(name: str) -> AddressSet:
 
 @dataclass(slots=True)
 class _Block:
-    """A rule/term/policy being gathered: its own statements (relative paths) and lines."""
+    """A rule/term/policy being gathered: its own statements (relative paths) and their line range."""
 
     path: Path
+    opened: int  # line of the first statement seen, kept or not: the range when every statement was dropped
     items: list[tuple[Path, int]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    first: int = 0  # lowest / highest line of the kept statements (0: none kept)
+    last: int = 0
     disabled: bool = False
+
+    @property
+    def first_line(self) -> int:
+        return self.first or self.opened
+
+    @property
+    def last_line(self) -> int:
+        return self.last or self.opened
 
 
 @dataclass(slots=True)
@@ -127,15 +137,19 @@ class _State:
 
 def _block(store: dict[Path, _Block], key: Path, stmt: Stmt, depth: int | None) -> None:
     """Add a statement to the block at `key`; inactive at/above the block disables it, below drops it."""
+    line = stmt.line
     block = store.get(key)
     if block is None:
-        block = store[key] = _Block(key)
+        block = store[key] = _Block(key, line)
     if depth is not None and depth > len(key):
         return
     if depth is not None:
         block.disabled = True
-    block.items.append((stmt.path[len(key) :], stmt.line))
-    block.lines.append(stmt.line)
+    block.items.append((stmt.path[len(key) :], line))
+    if block.first == 0 or line < block.first:  # group statements come last with earlier lines
+        block.first = line
+    if line > block.last:
+        block.last = line
 
 
 def _collect(state: _State) -> None:
@@ -510,7 +524,7 @@ def _span(state: _State, block: _Block) -> SourceRef:
     span = state.flat.spans.get(block.path)
     if span is not None:
         return SourceRef(span[0], span[1])
-    return SourceRef(min(block.lines), max(block.lines))
+    return SourceRef(block.first_line, block.last_line)
 
 
 def _note(state: _State, block: _Block, description: str | None) -> str | None:
@@ -589,7 +603,7 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
         if negate_dst:
             dst = ANY_ADDRESS.difference(dst).named(*(f"!{n}" for n in dst.names))
         if action is None:
-            state.diag("JUNOS-POLICY-NO-ACTION", f"policy {name} has no permit/deny/reject", min(block.lines))
+            state.diag("JUNOS-POLICY-NO-ACTION", f"policy {name} has no permit/deny/reject", block.first_line)
             action = Action.DENY
         out.append(
             FilterRule(
@@ -706,7 +720,7 @@ def _terms(state: _State, resolver: _Resolver) -> list[FilterRule]:
             state.diag(
                 "JUNOS-FILTER-FAMILY-UNSUPPORTED",
                 f"filter {list_name} term {term}: family {family} is not an IP filter",
-                min(block.lines),
+                block.first_line,
             )
             continue
         v6 = family == "inet6"
@@ -780,7 +794,7 @@ def _terms(state: _State, resolver: _Resolver) -> list[FilterRule]:
             dports = _ports(ports["destination-port"]) if ports["destination-port"] else ANY_PORTS
             either = _ports(ports["port"]) if ports["port"] else None
         except ValueError as exc:
-            state.diag("JUNOS-FILTER-BAD-PORT", f"filter {list_name} term {term}: {exc}", min(block.lines))
+            state.diag("JUNOS-FILTER-BAD-PORT", f"filter {list_name} term {term}: {exc}", block.first_line)
             continue
         if icmp_types or icmp_codes:
             icmp = _ICMP6 if v6 else _ICMP
@@ -1013,7 +1027,7 @@ def _nat_rule(
         "sequence": sequence,
         "source": _span(state, block),
     }
-    first_line = min(block.lines)
+    first_line = block.first_line
     if not then:
         state.diag("JUNOS-NAT-NO-ACTION", f"NAT rule {label} has no 'then'", first_line)
         return None
