@@ -6,19 +6,31 @@ Printed beside two baselines measured in the same run: a plain line scan (split 
 the floor for any parser) and, for Junos, ciscoconfparse2's bare parse (syntax="junos").
 Target: <= 0.5 s median and < 300 MB peak per 50k-line config.
 
-Usage: .venv/bin/python bench/bench_parse_junos_panos.py [--repeat N] [--skip-ccp]
+`--against REV` also times the parsers of an older git revision (its cfgwatch/ tree unpacked to a
+temporary directory) and this checkout, each in fresh child processes taking turns, and prints a
+before/after table: both sides see the same machine load, which on a shared machine moves either
+figure by a third from one minute to the next.
+
+Usage: .venv/bin/python bench/bench_parse_junos_panos.py [--repeat N] [--skip-ccp] [--against REV [--rounds N]]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 
-from cfgwatch.vendors import _junos_tree, juniper_junos, paloalto_panos
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_LINES = 50_000
 NAT_RULES = 2_000
@@ -183,9 +195,16 @@ def ccp_junos(text: str) -> object:
     return CiscoConfParse(text.splitlines(), syntax="junos")
 
 
+def _vendors() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """The parser modules, imported late so a child process can put another cfgwatch tree first."""
+    from cfgwatch.vendors import _junos_tree, juniper_junos, paloalto_panos
+
+    return _junos_tree, juniper_junos, paloalto_panos
+
+
 def _cold() -> None:
     """Empty the parsers' address/port caches so every timed parse starts cold."""
-    for value in vars(_junos_tree).values():  # every lru_cache the shared helpers have
+    for value in vars(_vendors()[0]).values():  # every lru_cache the shared helpers have
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()
 
@@ -215,19 +234,62 @@ def peak_mb(func: Callable[[str], object], text: str) -> float:
     return peak / 1e6
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--skip-ccp", action="store_true", help="skip the slow ciscoconfparse2 baseline")
-    args = parser.parse_args()
-    jset = junos_set()
-    cases: list[tuple[str, Callable[[str], object], str]] = [
-        ("juniper_junos set", juniper_junos.parse, jset),
+def _cases() -> list[tuple[str, Callable[[str], object], str]]:
+    _tree, juniper_junos, paloalto_panos = _vendors()
+    return [
+        ("juniper_junos set", juniper_junos.parse, junos_set()),
         # curly text spends ~3 lines per set statement on braces: same rule mix at a third of the size
         ("juniper_junos curly", juniper_junos.parse, junos_curly(junos_set(NAT_RULES // 3, ACL_ENTRIES // 3, 14_000))),
         ("paloalto_panos set", paloalto_panos.parse, panos_set()),
         ("paloalto_panos xml", paloalto_panos.parse, panos_xml()),
     ]
+
+
+def _child(root: str, repeat: int) -> int:
+    """Child process of --against: median wall/CPU per case with the cfgwatch tree at `root`, as JSON."""
+    sys.path.insert(0, root)
+    import cfgwatch
+
+    if not str(Path(cfgwatch.__file__).resolve()).startswith(str(Path(root).resolve())):
+        raise SystemExit(f"cfgwatch imported from {cfgwatch.__file__}, not from {root}")
+    result = {label: median_times(func, text, repeat) for label, func, text in _cases()}
+    print(json.dumps(result))
+    return 0
+
+
+def _against(revision: str, repeat: int, rounds: int) -> None:
+    """Before (`revision`) / after (this checkout) table, child processes taking turns."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "cfgwatch"], capture_output=True, check=True
+    ).stdout
+    runs: dict[str, list[dict[str, list[float]]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as before_root:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(before_root, filter="data")
+        for _ in range(rounds):
+            for side, root in (("before", before_root), ("after", str(ROOT))):
+                command = [sys.executable, __file__, "--child-root", root, "--repeat", str(repeat)]
+                output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                runs[side].append(json.loads(output))
+    print(f"\nbefore = {revision}, after = this checkout; medians of {rounds} alternating child runs x {repeat}")
+    print(f"{'case':24} {'before s':>9} {'after s':>8} {'before cpu':>10} {'after cpu':>9} {'after/before':>12}")
+    for label in runs["before"][0]:
+        wall = [statistics.median(run[label][0] for run in runs[side]) for side in ("before", "after")]
+        cpu = [statistics.median(run[label][1] for run in runs[side]) for side in ("before", "after")]
+        print(f"{label:24} {wall[0]:9.3f} {wall[1]:8.3f} {cpu[0]:10.3f} {cpu[1]:9.3f} {wall[1] / wall[0]:12.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-ccp", action="store_true", help="skip the slow ciscoconfparse2 baseline")
+    parser.add_argument("--against", metavar="REV", help="also print a before/after table against git revision REV")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
+    parser.add_argument("--child-root", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_root:
+        return _child(args.child_root, args.repeat)
+    cases = _cases()
     ok = True
     print(
         f"{'case':24} {'lines':>7} {'rules':>7} {'median s':>9} {'cpu s':>6} {'peak MB':>8} {'scan s':>7} {'x scan':>7}"
@@ -246,10 +308,12 @@ def main() -> int:
     if not args.skip_ccp:
         text = cases[1][2]
         ccp = median_time(ccp_junos, text, 1)
-        ours = median_time(juniper_junos.parse, text, args.repeat)
+        ours = median_time(cases[1][1], text, args.repeat)
         print(f"ciscoconfparse2 junos bare parse (curly, 1 run): {ccp:.2f} s; cfgwatch is {ccp / ours:.1f}x faster")
     print("target <= 0.5 s (wall) and < 300 MB per 50k lines:", "met" if ok else "NOT met")
     print("cpu s = process time of the parse: what it costs when the machine is shared with other work")
+    if args.against:
+        _against(args.against, args.repeat, args.rounds)
     return 0 if ok else 1
 
 
