@@ -136,3 +136,23 @@ def test_empty_hosts_file_is_an_empty_inventory(tmp_path: Path) -> None:
     assert inv.hosts == {} and inv.groups == {}
     with pytest.raises(ConfigError, match="not in the inventory: ghost"):
         inv.select(names=["ghost"])
+
+
+def test_example_inventory_is_the_lab_served_on_port_base_2201() -> None:
+    """inventory/ is what `cfgwatch lab serve --port-base 2201` serves: same devices, platforms, ports."""
+    from cfgwatch.lab.state import load_fixture_devices
+
+    lab = load_fixture_devices()
+    inv = load_inventory(REPO_INVENTORY)
+    assert list(inv.hosts) == list(lab)
+    for offset, (name, platform) in enumerate(lab.items()):
+        device = inv.hosts[name]
+        assert (device.hostname, device.port, device.platform) == ("127.0.0.1", 2201 + offset, platform)
+    from cfgwatch.classify.networks import load_networks
+    from cfgwatch.policy.approved import load_approved
+    from cfgwatch.policy.tickets import load_tickets
+
+    assert load_networks(REPO_INVENTORY / "networks.yaml").org_public.ranges()
+    assert load_approved(REPO_INVENTORY / "approved.yaml")
+    tickets, problems = load_tickets(REPO_INVENTORY / "tickets.yaml")
+    assert tickets and problems == []
