@@ -285,3 +285,17 @@ def test_filter_terms_round_trip(src: ipaddress.IPv4Network, low: int, span: int
 )
 def test_random_token_soup_never_crashes(tokens: list[str]) -> None:
     assert isinstance(parse(" ".join(tokens)), RuleSet)
+
+
+def test_policy_whose_statements_are_all_deactivated_does_not_crash() -> None:
+    """A policy/term with every statement deactivated used to crash the parse (min() of nothing)."""
+    from cfgwatch.vendors.registry import get_parser
+
+    text = (
+        "set security policies from-zone trust to-zone untrust policy p match source-address any\n"
+        "deactivate security policies from-zone trust to-zone untrust policy p match\n"
+        "set firewall family inet filter F term t from source-address 10.0.0.0/8\n"
+        "deactivate firewall family inet filter F term t from\n"
+    )
+    rules = get_parser("juniper_junos").parse(text)
+    assert all(rule.source is None or rule.source.start_line >= 1 for rule in rules.filters)
