@@ -32,8 +32,9 @@ def register(app: typer.Typer) -> None:
                 f"{', '.join(finding.categories + finding.tags)}; flags {', '.join(finding.flags)}; "
                 f"flow {flow.verdict}",
                 markup=False,
+                soft_wrap=True,
             )
-        approved = sum(1 for review in audit.reviews if review.finding_id is None) if hasattr(audit, "reviews") else 0
+        approved = sum(1 for review in audit.reviews if review.finding_id is None)
         console.print(
             f"  {approved} change(s) without a finding (approved, or no effect on traffic)",
             markup=False,
@@ -46,5 +47,7 @@ def register(app: typer.Typer) -> None:
             soft_wrap=True,
         )
         console.print(
-            f"project:  {result.directory} (try: cfgwatch -c {result.directory}/cfgwatch.yaml audit)", markup=False
+            f"project:  {result.directory} (try: cfgwatch -c {result.directory}/cfgwatch.yaml audit)",
+            markup=False,
+            soft_wrap=True,
         )
