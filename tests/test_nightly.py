@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from test_audit import IOS_BASE, IOS_EVIL
 
 from cfgwatch import api
 from cfgwatch.cli import main
@@ -28,32 +29,7 @@ from cfgwatch.nightly import STATE_NAME, coverage_gaps, read_state, run_nightly
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, JournalEntry
 
-IOS_BASE = """\
-hostname edge1
-!
-interface GigabitEthernet0/0
- ip address 10.0.0.1 255.255.255.0
- ip nat inside
- ip access-group LAN_OUT in
-!
-interface GigabitEthernet0/1
- ip address 192.0.2.1 255.255.255.0
- ip nat outside
-!
-ip access-list extended LAN_OUT
- 10 permit tcp 10.0.0.0 0.0.0.255 any eq 443
- 20 deny ip any any
-!
-ip nat inside source list 1 interface GigabitEthernet0/1 overload
-access-list 1 permit 10.0.0.0 0.0.0.255
-end
-"""
-# inside clients sent to an Internet proxy on 3128: the malicious change
-IOS_EVIL = IOS_BASE.replace(
-    "ip nat inside source list 1 interface GigabitEthernet0/1 overload\n",
-    "ip nat inside source list 1 interface GigabitEthernet0/1 overload\n"
-    "ip nat outside source static 45.77.1.2 10.0.2.1\n",
-).replace(" 20 deny ip any any\n", " 15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128\n 20 deny ip any any\n")
+# the audit scenario's configs: a base IOS router and the malicious proxy forward on it
 CORE_PLAIN = "hostname core9\n!\nend\n"
 
 NOW = datetime.now(UTC).replace(microsecond=0)
