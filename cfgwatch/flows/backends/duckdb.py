@@ -56,7 +56,30 @@ PARQUET_COMPRESSION = "lz4_raw"
 CHECK_BATCH = 100
 # A request whose sources span at most this many /24s is prefiltered with a hash join on the source and
 # destination /24 (only candidate records reach its exact predicate); wider ones test every record.
-PREFILTER_BLOCKS = 1 << 16  # requests per check_summaries statement (bounds the SQL text and the planner's work)
+PREFILTER_BLOCKS = 1 << 16
+# Up to this many exporters the scan filter names them (DuckDB keeps a short IN list as comparisons);
+# more become a min..max range.
+EXPORTER_IN_LIST = 8
+# The columns `check_summaries` reads: a narrower scan than SELECT * (no ports of the source side, interfaces,
+# flags, end time).
+_CHECK_COLUMNS = ", ".join(
+    (
+        "exporter",
+        "time_start",
+        "ip_version",
+        *(f"{side}_{part}" for side in ("src", "dst", "nat_src", "nat_dst") for part in ("v4", "v6_hi", "v6_lo")),
+        "dst_port",
+        "nat_dst_port",
+        "action",
+        "packets",
+        "bytes",
+        "rev_packets",
+        "rev_bytes",
+        "dst_asn",
+        "dst_org",
+        "dst_class",
+    )
+)  # requests per check_summaries statement (bounds the SQL text and the planner's work)
 
 
 def _sql_text(value: str) -> str:
@@ -685,7 +708,13 @@ class DuckDBBackend:
             f" AND time_start >= {_naive_sql(start)} AND time_start < {_naive_sql(end)}"
         )
         if not any_rows:
-            scan += " AND exporter IN (" + ", ".join(_sql_text(name) for name in sorted(names)) + ")"
+            # A range, not an IN list: the join to `chk` matches exporters exactly, this only has to prune row
+            # groups (files are sorted by exporter) and a comparison costs far less than an IN list's hash join.
+            ordered = sorted(names)
+            if len(ordered) <= EXPORTER_IN_LIST:
+                scan += " AND exporter IN (" + ", ".join(_sql_text(name) for name in ordered) + ")"
+            else:
+                scan += f" AND exporter BETWEEN {_sql_text(ordered[0])} AND {_sql_text(ordered[-1])}"
         ctes = ["chk(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(chk_rows or any_rows) + ")"]
         if blocks:
             ctes.append("rng(q, a, b, lo, hi) AS (VALUES " + ", ".join(blocks) + ")")
@@ -698,28 +727,36 @@ class DuckDBBackend:
             "keys AS (SELECT q, k, greatest(lo, k * 256) AS lo, least(hi, k * 256 + 255) AS hi"
             " FROM (SELECT q, lo, hi, unnest(range(a, b + 1)) AS k FROM rng))"
         )
-        joins = []
-        if chk_rows:
-            joins.append(
-                "SELECT c.q, c.w, c.g, f.* FROM {f} f JOIN chk c ON f.exporter = c.exporter"
-                " AND f.time_start >= c.lo AND f.time_start < c.hi"
-            )
-        if any_rows:
-            if chk_rows:
-                ctes.append("chk_any(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(any_rows) + ")")
-            table = "chk_any" if chk_rows else "chk"
-            joins.append(
-                f"SELECT c.q, c.w, c.g, f.* FROM {{f}} f JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi"
-            )
         nat = nat_present_sql("nat_dst")
         remote_id = (
             f"CASE WHEN {nat} THEN hash(nat_dst_v4, nat_dst_v6_hi, nat_dst_v6_lo)"
             " ELSE hash(dst_v4, dst_v6_hi, dst_v6_lo) END"
         )
-        flows_sel = f"(SELECT * FROM flows WHERE {scan})"
+        # Rows reach the join only through a scan whose filters DuckDB evaluates while reading: the literal
+        # day/time/exporter hull prunes row groups, and for keyed requests a semi-join on the source or
+        # destination /24 drops every record no keyed request can select before the wide columns are joined.
+        flows_all = f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan})"
+        flows_keyed = (
+            f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan}"
+            " AND ((src_v4 >> 8) IN (SELECT k FROM keys) OR (dst_v4 >> 8) IN (SELECT k FROM keys)))"
+        )
         flows_cnt = f"(SELECT exporter, time_start FROM flows WHERE {scan})"
-        joined = " UNION ALL ".join(join.format(f=flows_sel) for join in joins)
-        counted = " UNION ALL ".join(join.format(f=flows_cnt) for join in joins)
+        joins: list[str] = []
+        if chk_rows:
+            joins.append("JOIN chk c ON f.exporter = c.exporter AND f.time_start >= c.lo AND f.time_start < c.hi")
+        if any_rows:
+            if chk_rows:
+                ctes.append("chk_any(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(any_rows) + ")")
+            table = "chk_any" if chk_rows else "chk"
+            joins.append(f"JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi")
+        parts: list[str] = []
+        for join in joins:
+            if groups:
+                parts.append(f"SELECT c.q, c.w, c.g, f.* FROM {flows_keyed} f {join} AND c.g >= 0")
+            if out_arms:
+                parts.append(f"SELECT c.q, c.w, c.g, f.* FROM {flows_all} f {join} AND c.g < 0")
+        joined = " UNION ALL ".join(parts)
+        counted = " UNION ALL ".join(f"SELECT c.q, c.w FROM {flows_cnt} f {join}" for join in joins)
         group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
         group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
         other_out = f"CASE q {' '.join(out_arms)} END" if out_arms else "FALSE"
@@ -728,8 +765,11 @@ class DuckDBBackend:
             group_out = group_ret = "FALSE"
         sql = f"""
             WITH {", ".join(ctes)},
-            cand AS MATERIALIZED (
-                SELECT * FROM (
+            m AS MATERIALIZED (
+                SELECT *,
+                    CASE WHEN g >= 0 THEN action <> 2 AND _sm AND ({group_out}) ELSE ({other_out}) END AS _out,
+                    CASE WHEN g >= 0 THEN action <> 2 AND _dm AND ({group_ret}) ELSE ({other_ret}) END AS _ret
+                FROM (
                     SELECT j.*,
                         coalesce(j.ip_version = 4 AND j.src_v4 BETWEEN ks.lo AND ks.hi, FALSE) AS _sm,
                         coalesce(j.ip_version = 4 AND j.dst_v4 BETWEEN kd.lo AND kd.hi, FALSE) AS _dm
@@ -737,10 +777,6 @@ class DuckDBBackend:
                     LEFT JOIN keys ks ON ks.q = j.q AND ks.k = (j.src_v4 >> 8)
                     LEFT JOIN keys kd ON kd.q = j.q AND kd.k = (j.dst_v4 >> 8))
                 WHERE _sm OR _dm OR g < 0),
-            m AS (SELECT *,
-                    CASE WHEN g >= 0 THEN action <> 2 AND _sm AND ({group_out}) ELSE ({other_out}) END AS _out,
-                    CASE WHEN g >= 0 THEN action <> 2 AND _dm AND ({group_ret}) ELSE ({other_ret}) END AS _ret
-                  FROM cand),
             sel AS MATERIALIZED (
                 SELECT q, w, ip_version, packets, bytes, rev_packets, rev_bytes,
                     dst_asn, dst_org, dst_class, _out, {remote_id} AS rid,
