@@ -38,6 +38,7 @@ from cfgwatch.model import AddressSet, PortSet
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "flows"
 RFC1918 = AddressSet.parse("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 CHANGE = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
+MIDNIGHT = datetime(2024, 5, 10, tzinfo=UTC)
 
 
 def rows_of(name: str, fmt: str, **kwargs: object) -> tuple[list[dict[str, object]], ReadStats]:
@@ -429,6 +430,8 @@ def batch_checks() -> list[FlowCheck]:
         {"device": EXPORTER, "internal": AddressSet.parse("10.9.9.9"), "translated": AddressSet.parse(SPIKE_HOST)},
         {"device": EXPORTER, "internal": AddressSet.parse("2001:db8::/64")},
         {"device": EXPORTER, "internal": AddressSet.parse("0.0.0.0/0")},
+        # windows starting and ending exactly at midnight (whole days are counted from per-day aggregates)
+        {"device": EXPORTER, "internal": AddressSet.parse("10.1.1.0/24"), "change_time": MIDNIGHT},
         {"device": "branch-fw", "internal": AddressSet.parse(SPIKE_HOST)},
         {"device": EXPORTER, "internal": AddressSet.parse("10.1.1.20"), "change_time": CHANGE - timedelta(hours=30)},
     ]

@@ -740,7 +740,14 @@ class DuckDBBackend:
             f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan}"
             " AND ((src_v4 >> 8) IN (SELECT k FROM keys) OR (dst_v4 >> 8) IN (SELECT k FROM keys)))"
         )
-        flows_cnt = f"(SELECT exporter, time_start FROM flows WHERE {scan})"
+        # Records per window (coverage): a day lying wholly inside a window is counted from a per (exporter,
+        # day) aggregate of the exporter column alone; only the days a window starts or ends in (a handful of
+        # partitions, pruned by the literal day list) go through the exact time-range join.
+        edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
+        edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
+        flows_days = f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} GROUP BY exporter, day)"
+        flows_edge = f"(SELECT exporter, day, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
+        whole_day = "(CAST({f}.day AS TIMESTAMP) >= c.lo AND CAST({f}.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
         joins: list[str] = []
         if chk_rows:
             joins.append("JOIN chk c ON f.exporter = c.exporter AND f.time_start >= c.lo AND f.time_start < c.hi")
@@ -756,7 +763,19 @@ class DuckDBBackend:
             if out_arms:
                 parts.append(f"SELECT c.q, c.w, c.g, f.* FROM {flows_all} f {join} AND c.g < 0")
         joined = " UNION ALL ".join(parts)
-        counted = " UNION ALL ".join(f"SELECT c.q, c.w FROM {flows_cnt} f {join}" for join in joins)
+        counted_parts: list[str] = []
+        for join in joins:
+            day_join = (
+                join.replace("f.time_start >= c.lo AND f.time_start < c.hi", whole_day.format(f="f"))
+                if "f.time_start >= c.lo AND f.time_start < c.hi" in join
+                else join
+            )
+            counted_parts.append(f"SELECT c.q, c.w, f.n FROM {flows_days} f {day_join}")
+            counted_parts.append(
+                f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} AND NOT {whole_day.format(f='f')}"
+                " GROUP BY c.q, c.w"
+            )
+        counted = " UNION ALL ".join(counted_parts)
         group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
         group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
         other_out = f"CASE q {' '.join(out_arms)} END" if out_arms else "FALSE"
@@ -833,7 +852,7 @@ class DuckDBBackend:
                    NULL, NULL, NULL, NULL, NULL
             FROM sel WHERE _out GROUP BY q, w
             UNION ALL
-            SELECT 4, q, w, NULL, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            SELECT 4, q, w, NULL, NULL, NULL, NULL, sum(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM ({counted}) GROUP BY q, w
         """
         size = len(requests)
