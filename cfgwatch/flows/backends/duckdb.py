@@ -742,12 +742,15 @@ class DuckDBBackend:
             f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan}"
             " AND ((src_v4 >> 8) IN (SELECT k FROM keys) OR (dst_v4 >> 8) IN (SELECT k FROM keys)))"
         )
-        # Records per window (coverage): a day lying wholly inside a window is counted from a per (exporter,
-        # day) aggregate of the exporter column alone; only the days a window starts or ends in (a handful of
-        # partitions, pruned by the literal day list) go through the exact time-range join.
+        # Records per window (coverage): a day no window starts or ends in lies wholly inside every window it
+        # overlaps, so it is counted from a per (exporter, day) aggregate of the exporter column alone; records
+        # of the edge days go through the exact time-range join. Each day partition is read by one of the two.
         edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
         edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
-        flows_days = f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} GROUP BY exporter, day)"
+        flows_days = (
+            f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} AND day NOT IN ({edge_list})"
+            " GROUP BY exporter, day)"
+        )
         flows_edge = f"(SELECT exporter, day, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
         whole_day = "(CAST({f}.day AS TIMESTAMP) >= c.lo AND CAST({f}.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
         joins: list[str] = []
@@ -773,10 +776,7 @@ class DuckDBBackend:
                 else join
             )
             counted_parts.append(f"SELECT c.q, c.w, f.n FROM {flows_days} f {day_join}")
-            counted_parts.append(
-                f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} AND NOT {whole_day.format(f='f')}"
-                " GROUP BY c.q, c.w"
-            )
+            counted_parts.append(f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} GROUP BY c.q, c.w")
         counted = " UNION ALL ".join(counted_parts)
         group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
         group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
