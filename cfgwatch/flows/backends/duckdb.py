@@ -56,30 +56,32 @@ PARQUET_COMPRESSION = "lz4_raw"
 CHECK_BATCH = 100
 # A request whose sources span at most this many /24s is prefiltered with a hash join on the source and
 # destination /24 (only candidate records reach its exact predicate); wider ones test every record.
-PREFILTER_BLOCKS = 1 << 16
+PREFILTER_BLOCKS = 1 << 16  # requests per check_summaries statement (bounds the SQL text and the planner's work)
 # Up to this many exporters the scan filter names them (DuckDB keeps a short IN list as comparisons);
 # more become a min..max range.
 EXPORTER_IN_LIST = 8
 # The columns `check_summaries` reads: a narrower scan than SELECT * (no ports of the source side, interfaces,
 # flags, end time).
-_CHECK_COLUMNS = ", ".join(
-    (
-        "exporter",
-        "time_start",
-        "ip_version",
-        *(f"{side}_{part}" for side in ("src", "dst", "nat_src", "nat_dst") for part in ("v4", "v6_hi", "v6_lo")),
-        "dst_port",
-        "nat_dst_port",
-        "action",
-        "packets",
-        "bytes",
-        "rev_packets",
-        "rev_bytes",
-        "dst_asn",
-        "dst_org",
-        "dst_class",
-    )
-)  # requests per check_summaries statement (bounds the SQL text and the planner's work)
+_CHECK_COLUMNS = (
+    "exporter",
+    "time_start",
+    "ip_version",
+    *(f"{side}_{part}" for side in ("src", "dst", "nat_src", "nat_dst") for part in ("v4", "v6_hi", "v6_lo")),
+    "dst_port",
+    "nat_dst_port",
+    "action",
+    "packets",
+    "bytes",
+    "rev_packets",
+    "rev_bytes",
+    "dst_asn",
+    "dst_org",
+    "dst_class",
+)
+# Of those, the integer columns many stores hold only zeros in (IPv6, NAT, biflow counters): when the Parquet
+# statistics of every row group say so, the scan projects a constant instead of decoding the column.
+_ZERO_CANDIDATES = frozenset(_CHECK_COLUMNS[3:]) - {"dst_org", "dst_class", "action", "packets", "bytes"}
+_COLUMN_TYPES = {column.name: column.duckdb for column in COLUMNS}
 
 
 def _sql_text(value: str) -> str:
@@ -274,6 +276,7 @@ class DuckDBBackend:
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET parquet_metadata_cache = true")
         self._view_ready = False
+        self._zero_columns: frozenset[str] | None = None
 
     # -- store layout ---------------------------------------------------------------------------------
 
@@ -292,6 +295,24 @@ class DuckDBBackend:
             cols = ", ".join(f"NULL::{column.duckdb} AS {column.name}" for column in COLUMNS)
             self.con.execute(f"CREATE OR REPLACE VIEW flows AS SELECT {cols} WHERE FALSE")
         self._view_ready = True
+        self._zero_columns = None
+
+    def _all_zero_columns(self) -> frozenset[str]:
+        """Columns of `_ZERO_CANDIDATES` whose every row group has min = max = 0 and no NULL (footer statistics
+        only, cached until `refresh`)."""
+        if self._zero_columns is None:
+            zeros: frozenset[str] = frozenset()
+            if self._files_exist():
+                glob = _sql_text(str(self.data_dir / "day=*" / "*.parquet"))
+                names = ", ".join(_sql_text(name) for name in sorted(_ZERO_CANDIDATES))
+                rows = self.con.execute(
+                    f"SELECT path_in_schema FROM parquet_metadata({glob}) WHERE path_in_schema IN ({names})"
+                    " GROUP BY path_in_schema HAVING bool_and(coalesce(stats_min_value = '0' AND"
+                    " stats_max_value = '0' AND stats_null_count = 0, FALSE))"
+                ).fetchall()
+                zeros = frozenset(str(row[0]) for row in rows)
+            self._zero_columns = zeros
+        return self._zero_columns
 
     def _view(self) -> None:
         if not self._view_ready:
@@ -737,9 +758,13 @@ class DuckDBBackend:
         # Rows reach the join only through a scan whose filters DuckDB evaluates while reading: the literal
         # day/time/exporter hull prunes row groups, and for keyed requests a semi-join on the source or
         # destination /24 drops every record no keyed request can select before the wide columns are joined.
-        flows_all = f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan})"
+        zeros = self._all_zero_columns()
+        columns = ", ".join(
+            f"CAST(0 AS {_COLUMN_TYPES[name]}) AS {name}" if name in zeros else name for name in _CHECK_COLUMNS
+        )
+        flows_all = f"(SELECT {columns} FROM flows WHERE {scan})"
         flows_keyed = (
-            f"(SELECT {_CHECK_COLUMNS} FROM flows WHERE {scan}"
+            f"(SELECT {columns} FROM flows WHERE {scan}"
             " AND ((src_v4 >> 8) IN (SELECT k FROM keys) OR (dst_v4 >> 8) IN (SELECT k FROM keys)))"
         )
         # Records per window (coverage): a day no window starts or ends in lies wholly inside every window it
