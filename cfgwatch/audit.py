@@ -18,6 +18,7 @@ from cfgwatch.diff.records import RuleChange
 from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
+from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
@@ -30,17 +31,8 @@ from cfgwatch.store import RunInfo, SnapshotStore
 APPROVED_FILE = "approved.yaml"
 TICKETS_FILE = "tickets.yaml"
 NETWORKS_FILE = "networks.yaml"
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 FlowChecker = Callable[[Finding], FlowResult]
-
-
-def parse_duration(text: str) -> timedelta | None:
-    found = _DURATION.match(text.strip().lower())
-    if not found:
-        return None
-    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +79,10 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
     pairs = [RunPair(runs[index - 1], runs[index]) for index in range(1, len(runs))]
     if since is None:
         return pairs[-1:]
-    duration = parse_duration(since)
+    try:  # --since is a duration (7d, 24h) or else a revision
+        duration = parse_duration(since)
+    except InputError:
+        duration = None
     if duration is not None:
         cutoff = datetime.now(UTC) - duration
         return [pair for pair in pairs if pair.after.time >= cutoff]

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
+from cfgwatch.audit import load_networks_for
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.errors import InputError
 from cfgwatch.flows.formats import FORMATS
-from cfgwatch.flows.open import DEFAULT_INTERNAL, open_backend, parse_duration
+from cfgwatch.flows.open import open_backend, parse_duration
 from cfgwatch.model import AddressSet
 
 
@@ -70,7 +71,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         since: Annotated[str | None, typer.Option("--since", help="Window to hunt in, e.g. 24h, 7d.")] = None,
         internal: Annotated[
-            list[str] | None, typer.Option("--internal", help="Internal CIDR (repeatable; default RFC1918/6598/ULA).")
+            list[str] | None,
+            typer.Option(
+                "--internal", help="Internal CIDR (repeatable; default: private ranges + inventory/networks.yaml)."
+            ),
         ] = None,
         exporter: Annotated[list[str] | None, typer.Option("--exporter", "-e", help="Only these exporters.")] = None,
         fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
@@ -81,7 +85,7 @@ def register(app: typer.Typer) -> None:
 
         config = state(ctx).config()
         try:
-            networks = AddressSet.parse(*internal) if internal else DEFAULT_INTERNAL
+            networks = AddressSet.parse(*internal) if internal else load_networks_for(config).internal
         except ValueError as exc:
             raise InputError(f"bad --internal: {exc}") from exc
         store = open_backend(config, backend)

@@ -10,10 +10,7 @@ from cfgwatch.errors import InputError
 from cfgwatch.flows.backends import open_backend as open_selected
 from cfgwatch.flows.backends.base import FlowBackend
 from cfgwatch.flows.enrich import Enricher
-from cfgwatch.model import AddressSet
 
-# RFC 1918, RFC 6598 (CGNAT) and IPv6 ULA: internal unless the inventory says more.
-DEFAULT_INTERNAL = AddressSet.parse("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 BACKENDS = ("duckdb", "nfdump", "clickhouse")
 
 
