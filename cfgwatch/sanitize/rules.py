@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cfgwatch.vendors.registry import canonical_platform as registry_canonical
+
 _I = re.IGNORECASE
 
 # A value: quoted (either quote), or a bare token that stops at ; , and brackets.
@@ -320,29 +322,9 @@ PLATFORM_RULES: dict[str, tuple[Rule, ...]] = {
     "vyos": VYOS,
 }
 
-ALIASES: dict[str, str] = {
-    "cisco_xe": "cisco_ios",
-    "cisco_ios_xe": "cisco_ios",
-    "ios": "cisco_ios",
-    "cisco_xr": "cisco_ios",
-    "asa": "cisco_asa",
-    "nxos": "cisco_nxos",
-    "cisco_nxos_ssh": "cisco_nxos",
-    "eos": "arista_eos",
-    "arista": "arista_eos",
-    "junos": "juniper_junos",
-    "juniper": "juniper_junos",
-    "fortinet_fortios": "fortinet",
-    "fortios": "fortinet",
-    "paloalto": "paloalto_panos",
-    "panos": "paloalto_panos",
-    "linux_iptables": "linux",
-    "linux_nftables": "linux",
-    "iptables": "linux",
-    "nftables": "linux",
-    "mikrotik": "mikrotik_routeros",
-    "routeros": "mikrotik_routeros",
-}
+# Names only the sanitizer folds together (same secret syntax, different parser); every other alias comes
+# from the parser registry's table.
+SANITIZE_ALIASES: dict[str, str] = {"cisco_xr": "cisco_ios"}
 
 # Tight value forms first: a later loose rule sees their marker and leaves it alone.
 ALL_PLATFORM_RULES: tuple[Rule, ...] = JUNOS + PANOS + VYOS + ROUTEROS + FORTINET + CISCO
@@ -353,7 +335,7 @@ def canonical_platform(platform: str | None) -> str | None:
     if not platform:
         return None
     name = platform.strip().lower()
-    name = ALIASES.get(name, name)
+    name = SANITIZE_ALIASES.get(name) or registry_canonical(name)
     return name if name in PLATFORM_RULES else None
 
 

@@ -28,17 +28,26 @@ PLATFORM_MODULES: dict[str, str] = {
 ALIASES: dict[str, str] = {
     "ios": "cisco_ios",
     "cisco_xe": "cisco_ios",
+    "cisco_ios_xe": "cisco_ios",
     "iosxe": "cisco_ios",
     "asa": "cisco_asa",
     "nxos": "cisco_nxos",
     "nxos_ssh": "cisco_nxos",
+    "cisco_nxos_ssh": "cisco_nxos",
     "eos": "arista_eos",
+    "arista": "arista_eos",
     "junos": "juniper_junos",
+    "juniper": "juniper_junos",
     "fortios": "fortinet",
+    "fortinet_fortios": "fortinet",
     "panos": "paloalto_panos",
+    "paloalto": "paloalto_panos",
     "iptables": "linux",
     "nftables": "linux",
+    "linux_iptables": "linux",
+    "linux_nftables": "linux",
     "routeros": "mikrotik_routeros",
+    "mikrotik": "mikrotik_routeros",
 }
 
 
