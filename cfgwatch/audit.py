@@ -26,6 +26,7 @@ from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, rea
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
 
 APPROVED_FILE = "approved.yaml"
@@ -180,9 +181,13 @@ def run_audit(
     flow_checker: FlowChecker | None = None,
     on_progress: Progress | None = None,
     pairs: Sequence[RunPair] | None = None,
+    inputs: PolicyInputs | None = None,
 ) -> AuditResult:
-    """Findings for every run pair in range (last run by default, or exactly `pairs` when given)."""
-    inputs = load_policy_inputs(config)
+    """Findings for every run pair in range (last run by default, or exactly `pairs` when given).
+
+    `inputs` lets a caller that already loaded approvals, tickets and syslog reuse them.
+    """
+    inputs = inputs if inputs is not None else load_policy_inputs(config)
     networks = load_networks_for(config)
     today = today or datetime.now(UTC).date()
     findings: dict[str, Finding] = {}
@@ -193,9 +198,12 @@ def run_audit(
     for pair in pairs:
         result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
         for change in result.changes:
             changes.append(change)
-            metadata = store.metadata(change.device, pair.after.commit)
+            if change.device not in metadata_of:
+                metadata_of[change.device] = store.metadata(change.device, pair.after.commit)
+            metadata = metadata_of[change.device]
             attribution = attribute(
                 change.device,
                 inputs.events,

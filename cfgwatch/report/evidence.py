@@ -322,8 +322,8 @@ def gather(
         raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     today = end.date()
     pairs = run_pairs_between(store, start, end)
-    result = run_audit(store, config, inventory, today=today, flow_checker=flow_checker, pairs=pairs)
     inputs = load_policy_inputs(config)
+    result = run_audit(store, config, inventory, today=today, flow_checker=flow_checker, pairs=pairs, inputs=inputs)
     findings = {finding.id: finding for finding in result.findings}
     decisions: list[dict[str, Any]] = []
     used_approvals: dict[str, dict[str, Any]] = {}
