@@ -297,9 +297,14 @@ def open_flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowB
     if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
         return None, None
     backend = open_backend(config)
+    return flow_checker_for(config, backend), backend
+
+
+def flow_checker_for(config: CfgwatchConfig, backend: FlowBackend) -> FlowChecker:
+    """The checker over an open backend, with its enricher's notes (e.g. "no ASN database") on every verdict."""
     enricher = getattr(backend, "enricher", None)
     notes = tuple(enricher.notes()) if enricher is not None else ()
-    return make_flow_checker(config, backend, notes), backend
+    return make_flow_checker(config, backend, notes)
 
 
 def approve_finding(

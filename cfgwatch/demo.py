@@ -24,15 +24,18 @@ from pathlib import Path
 import yaml
 
 from cfgwatch import api
-from cfgwatch.audit import AuditResult, make_flow_checker, open_flow_checker, run_audit
+from cfgwatch.audit import AuditResult, FlowChecker, flow_checker_for, run_audit
 from cfgwatch.config import CfgwatchConfig, load_config
 from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.open import open_backend
 from cfgwatch.flows.synth import SynthFlow, write_nfdump_csv
+from cfgwatch.inventory import Inventory
 from cfgwatch.lab.process import start_lab_process, stop_lab_process
 from cfgwatch.lab.state import LabState
-from cfgwatch.store import RunJournal, journal_path
+from cfgwatch.report import evidence
+from cfgwatch.report.html import audit_html
+from cfgwatch.store import RunJournal, SnapshotStore, journal_path
 
 MARKER = ".cfgwatch-demo"
 APPROVED_DEVICE = "edge-fw-01"
@@ -236,50 +239,42 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
     tell("lab stopped")
 
     flow_file = write_nfdump_csv(directory / "data" / "demo-flows.csv", demo_flows(clock["evil_change"]))
-    backend = open_backend(config)
+    backend = open_backend(config)  # the demo's cfgwatch.yaml selects the embedded DuckDB store
     try:
-        ingest = (
-            DuckDBBackend.ingest(backend, str(flow_file), "nfdump-csv") if isinstance(backend, DuckDBBackend) else None
-        )
-        if ingest is not None:
-            tell(f"flows: {ingest.records} records ingested into the DuckDB/Parquet store ({ingest.bad} bad)")
-        enricher = getattr(backend, "enricher", None)
-        checker = make_flow_checker(config, backend, tuple(enricher.notes()) if enricher is not None else ())
+        assert isinstance(backend, DuckDBBackend)
+        ingest = backend.ingest(str(flow_file), "nfdump-csv")
+        tell(f"flows: {ingest.records} records ingested into the DuckDB/Parquet store ({ingest.bad} bad)")
+        checker = flow_checker_for(config, backend)
         store = api.open_store(config)
-        result = run_audit(store, config, api.project_inventory(config), flow_checker=checker)
+        inventory = api.project_inventory(config)
+        result = run_audit(store, config, inventory, flow_checker=checker)
+        evidence = _export_evidence(config, store, inventory, checker, directory, clock)
     finally:
         backend.close()
 
     report = directory / "report.html"
-    report.write_text(_render_html(result), encoding="utf-8")
-    evidence = _export_evidence(config, directory, clock)
+    report.write_text(audit_html(result, title="cfgwatch demo: audit report"), encoding="utf-8")
     commits = tuple(pair.after.commit for pair in result.pairs)
     return DemoResult(directory, result, report, evidence, time.monotonic() - began, commits)
 
 
-def _render_html(result: AuditResult) -> str:
-    from cfgwatch.report.html import audit_html
-
-    return audit_html(result, title="cfgwatch demo: audit report")
-
-
-def _export_evidence(config: CfgwatchConfig, directory: Path, clock: dict[str, datetime]) -> Path:
+def _export_evidence(
+    config: CfgwatchConfig,
+    store: SnapshotStore,
+    inventory: Inventory | None,
+    checker: FlowChecker,
+    directory: Path,
+    clock: dict[str, datetime],
+) -> Path:
     """The compliance evidence bundle for the demo night (verify it with `cfgwatch export verify`)."""
-    from cfgwatch.report import evidence
-
-    checker, backend = open_flow_checker(config)
-    try:
-        gathered = evidence.gather(
-            api.open_store(config),
-            config,
-            api.project_inventory(config),
-            clock["first_pull"] - timedelta(hours=1),
-            clock["second_pull"] + timedelta(hours=1),
-            journal=RunJournal(journal_path(config.state_path)).entries(),
-            flow_checker=checker,
-            config_file=directory / "cfgwatch.yaml",
-        )
-    finally:
-        if backend is not None:
-            backend.close()
+    gathered = evidence.gather(
+        store,
+        config,
+        inventory,
+        clock["first_pull"] - timedelta(hours=1),
+        clock["second_pull"] + timedelta(hours=1),
+        journal=RunJournal(journal_path(config.state_path)).entries(),
+        flow_checker=checker,
+        config_file=directory / "cfgwatch.yaml",
+    )
     return evidence.write_bundle(evidence.bundle_files(gathered, None), directory / "evidence.zip")
