@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from cfgwatch.cli.common import console, err_console
-from cfgwatch.demo import run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +19,8 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Replace a previous demo in that folder.")] = False,
     ) -> None:
         """The whole pipeline end to end on the built-in lab: pull, change, pull, flows, audit, report, evidence."""
+        from cfgwatch.demo import run_demo  # the lab, flows and reports load only when the demo runs
+
         result = run_demo(
             directory, force=force, say=lambda message: err_console.print(message, markup=False, soft_wrap=True)
         )
