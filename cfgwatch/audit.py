@@ -21,6 +21,7 @@ from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
+from cfgwatch.model import AddressSet
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
@@ -116,6 +117,7 @@ def diff_range(
     *,
     devices: Sequence[str] | None = None,
     on_progress: Progress | None = None,
+    networks: Networks | None = None,
 ) -> DiffResult:
     """Classified changes between two revisions; by default the last run against the one before it."""
     if rev_a is None and rev_b is None:
@@ -130,7 +132,7 @@ def diff_range(
         store,
         store.resolve(rev_a),
         store.resolve(rev_b),
-        load_networks_for(config),
+        networks if networks is not None else load_networks_for(config),
         devices=devices,
         on_progress=on_progress,
     )
@@ -182,13 +184,14 @@ def run_audit(
     on_progress: Progress | None = None,
     pairs: Sequence[RunPair] | None = None,
     inputs: PolicyInputs | None = None,
+    networks: Networks | None = None,
 ) -> AuditResult:
     """Findings for every run pair in range (last run by default, or exactly `pairs` when given).
 
-    `inputs` lets a caller that already loaded approvals, tickets and syslog reuse them.
+    `inputs` and `networks` let a caller that already loaded them (the Project) reuse them.
     """
     inputs = inputs if inputs is not None else load_policy_inputs(config)
-    networks = load_networks_for(config)
+    networks = networks if networks is not None else load_networks_for(config)
     today = today or datetime.now(UTC).date()
     findings: dict[str, Finding] = {}
     changes: list[RuleChange] = []
@@ -258,9 +261,14 @@ def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, bucke
     return series
 
 
-def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple[str, ...] = ()) -> FlowChecker:
-    """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)."""
-    internal = load_networks_for(config).internal
+def make_flow_checker(
+    config: CfgwatchConfig, backend: FlowBackend, *, internal: AddressSet, notes: tuple[str, ...] = ()
+) -> FlowChecker:
+    """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)
+
+    `internal` is the address plan's internal space; `notes` (the enricher's, e.g. "no ASN database") go on
+    every verdict. `Project.flows()` builds it with the project's enricher and address plan.
+    """
 
     def check(finding: Finding) -> FlowResult:
         if not FLOW_CATEGORIES & set(finding.categories):
@@ -287,24 +295,6 @@ def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check
-
-
-def open_flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBackend | None]:
-    """The configured flow store and its checker (close the backend when done); none when the
-    embedded store was never filled, so an audit without flow data says `not-checked`."""
-    from cfgwatch.flows.open import open_backend
-
-    if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
-        return None, None
-    backend = open_backend(config)
-    return flow_checker_for(config, backend), backend
-
-
-def flow_checker_for(config: CfgwatchConfig, backend: FlowBackend) -> FlowChecker:
-    """The checker over an open backend, with its enricher's notes (e.g. "no ASN database") on every verdict."""
-    enricher = getattr(backend, "enricher", None)
-    notes = tuple(enricher.notes()) if enricher is not None else ()
-    return make_flow_checker(config, backend, notes)
 
 
 def approve_finding(

@@ -23,19 +23,14 @@ from pathlib import Path
 
 import yaml
 
-from cfgwatch import api
-from cfgwatch.audit import AuditResult, FlowChecker, flow_checker_for, run_audit
-from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.audit import AuditResult, FlowChecker
 from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
-from cfgwatch.flows.open import open_backend
 from cfgwatch.flows.synth import SynthFlow, write_nfdump_csv
-from cfgwatch.inventory import Inventory
 from cfgwatch.lab.process import start_lab_process, stop_lab_process
 from cfgwatch.lab.state import LabState
-from cfgwatch.report import evidence
+from cfgwatch.project import Project, init_project
 from cfgwatch.report.html import audit_html
-from cfgwatch.store import RunJournal, SnapshotStore, journal_path
 
 MARKER = ".cfgwatch-demo"
 APPROVED_DEVICE = "edge-fw-01"
@@ -193,9 +188,10 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
     directory = directory.resolve()
     _prepare_directory(directory, force)
     clock = demo_clock(datetime.now(UTC))
-    api.init_project(directory)
+    init_project(directory)
     _write_project_files(directory, clock)
-    config = load_config(directory / "cfgwatch.yaml")
+    project = Project.open(directory / "cfgwatch.yaml")  # one session: store, inventory, flows, evidence
+    config = project.config
     build_demo_asn_db(directory / "data" / "demo-asn.mmdb")
 
     lab_root = config.state_path / "lab"
@@ -209,7 +205,7 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
         known_hosts = lab.write_known_hosts()
         os.environ.update(lab.credentials().env())
 
-        first = api.pull(config=config, known_hosts=known_hosts, started=clock["first_pull"])
+        first = project.pull(known_hosts=known_hosts, started=clock["first_pull"])
         tell(f"pull 1 ({clock['first_pull']:%a %H:%M} UTC): {len(first.run.added)} devices snapshotted")
 
         asa = lab.read_config(APPROVED_DEVICE)
@@ -227,7 +223,7 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
         )
         tell(f"mallory adds a NAT to a VPS proxy on {EVIL_DEVICE} at {clock['evil_change']:%a %H:%M}")
 
-        second = api.pull(config=config, known_hosts=known_hosts, started=clock["second_pull"])
+        second = project.pull(known_hosts=known_hosts, started=clock["second_pull"])
         tell(f"pull 2 ({clock['second_pull']:%a %H:%M} UTC): changed {', '.join(second.run.changed) or 'nothing'}")
     finally:
         stop_lab_process(process)
@@ -239,18 +235,13 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
     tell("lab stopped")
 
     flow_file = write_nfdump_csv(directory / "data" / "demo-flows.csv", demo_flows(clock["evil_change"]))
-    backend = open_backend(config)  # the demo's cfgwatch.yaml selects the embedded DuckDB store
-    try:
-        assert isinstance(backend, DuckDBBackend)
-        ingest = backend.ingest(str(flow_file), "nfdump-csv")
+    with project.flows() as flows:  # the demo's cfgwatch.yaml selects the embedded DuckDB store
+        assert isinstance(flows.backend, DuckDBBackend)
+        ingest = flows.backend.ingest(str(flow_file), "nfdump-csv")
         tell(f"flows: {ingest.records} records ingested into the DuckDB/Parquet store ({ingest.bad} bad)")
-        checker = flow_checker_for(config, backend)
-        store = api.open_store(config)
-        inventory = api.project_inventory(config)
-        result = run_audit(store, config, inventory, flow_checker=checker)
-        evidence = _export_evidence(config, store, inventory, checker, directory, clock)
-    finally:
-        backend.close()
+        checker = flows.checker
+        result = project.audit(flow_checker=checker)
+        evidence = _export_evidence(project, checker, directory, clock)
 
     report = directory / "report.html"
     report.write_text(audit_html(result, title="cfgwatch demo: audit report"), encoding="utf-8")
@@ -258,23 +249,8 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
     return DemoResult(directory, result, report, evidence, time.monotonic() - began, commits)
 
 
-def _export_evidence(
-    config: CfgwatchConfig,
-    store: SnapshotStore,
-    inventory: Inventory | None,
-    checker: FlowChecker,
-    directory: Path,
-    clock: dict[str, datetime],
-) -> Path:
+def _export_evidence(project: Project, checker: FlowChecker, directory: Path, clock: dict[str, datetime]) -> Path:
     """The compliance evidence bundle for the demo night (verify it with `cfgwatch export verify`)."""
-    gathered = evidence.gather(
-        store,
-        config,
-        inventory,
-        clock["first_pull"] - timedelta(hours=1),
-        clock["second_pull"] + timedelta(hours=1),
-        journal=RunJournal(journal_path(config.state_path)).entries(),
-        flow_checker=checker,
-        config_file=directory / "cfgwatch.yaml",
-    )
-    return evidence.write_bundle(evidence.bundle_files(gathered, None), directory / "evidence.zip")
+    start = clock["first_pull"] - timedelta(hours=1)
+    end = clock["second_pull"] + timedelta(hours=1)
+    return project.export(start, end, directory / "evidence.zip", flow_checker=checker).path

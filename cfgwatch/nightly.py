@@ -14,19 +14,20 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, LockedError, StoreError
 from cfgwatch.notify import Notice, NotifyOutcome, notify
 from cfgwatch.notify.message import AlertItem
 from cfgwatch.policy.settings import SEVERITIES
-from cfgwatch.store import DeviceFailure, JournalEntry, RunJournal, journal_path
+from cfgwatch.project import Project
+from cfgwatch.store import DeviceFailure, JournalEntry
 
 if TYPE_CHECKING:
     from cfgwatch.audit import AuditResult, FlowChecker
@@ -359,35 +360,21 @@ def build_notice(result: NightlyResult) -> Notice:
 # --- the job ------------------------------------------------------------------------------------------------------
 
 
-def _export(cfg: CfgwatchConfig, start: datetime, end: datetime, out: Path, flow_checker: FlowChecker | None) -> Path:
+def _export(project: Project, start: datetime, end: datetime, out: Path, flow_checker: FlowChecker | None) -> Path:
     """Write the evidence bundle for [start, end] to `out` (a .zip), as `cfgwatch export` does."""
-    from cfgwatch import api
-    from cfgwatch.config import DEFAULT_CONFIG_NAME
-    from cfgwatch.report import evidence
+    from cfgwatch.report.evidence import load_private_key
 
-    config_file = cfg.base_dir / DEFAULT_CONFIG_NAME
-    gathered = evidence.gather(
-        api.open_store(cfg),
-        cfg,
-        api.project_inventory(cfg),
-        start,
-        end,
-        journal=RunJournal(journal_path(cfg.state_path)).entries(),
-        flow_checker=flow_checker,
-        config_file=config_file if config_file.exists() else None,
-    )
-    key = evidence.load_private_key(cfg.resolve(cfg.nightly.sign_key)) if cfg.nightly.sign_key is not None else None
-    return evidence.write_bundle(evidence.bundle_files(gathered, key), out)
+    cfg = project.config
+    key = load_private_key(cfg.resolve(cfg.nightly.sign_key)) if cfg.nightly.sign_key is not None else None
+    return project.export(start, end, out, signing_key=key, flow_checker=flow_checker).path
 
 
-def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
-    """api.pull, waiting up to `wait` seconds for an ad-hoc / hourly pull that holds the store lock."""
-    from cfgwatch import api
-
+def _pull_with_wait(project: Project, wait: float) -> PullResult:
+    """Project.pull, waiting up to `wait` seconds for an ad-hoc / hourly pull that holds the store lock."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            return api.pull(config=cfg)
+            return project.pull()
         except LockedError:
             if time.monotonic() >= deadline:
                 raise
@@ -395,7 +382,7 @@ def _pull_with_wait(cfg: CfgwatchConfig, wait: float) -> PullResult:
 
 
 def run_nightly(
-    config: CfgwatchConfig | None = None,
+    project: Project | CfgwatchConfig | None = None,
     *,
     pull: bool = True,
     export_dir: Path | None = None,
@@ -409,11 +396,10 @@ def run_nightly(
     export_dir: evidence bundle root (default nightly.export_dir; none: no export).
     send: deliver notifications (False computes everything but contacts nobody).
     lock_wait: seconds to wait for a pull that holds the snapshot store lock.
+    `project` is an open Project, a loaded config, or None for ./cfgwatch.yaml ($CFGWATCH_CONFIG).
     """
-    from cfgwatch import api
-    from cfgwatch.audit import run_audit
-
-    cfg = config if config is not None else load_config()
+    project = project if isinstance(project, Project) else Project.open(project)
+    cfg = project.config
     say = progress or (lambda stage, message: None)
     state_dir = cfg.state_path
     with nightly_lock(state_dir):
@@ -426,25 +412,22 @@ def run_nightly(
         if pull:
             say("pull", "pulling configs")
             try:
-                pull_result = _pull_with_wait(cfg, lock_wait)
+                pull_result = _pull_with_wait(project, lock_wait)
             except CfgwatchError as exc:
                 errors.append(StageError("pull", str(exc)))
 
         audit: AuditResult | None = None
         audited_to: str | None = None
         say("audit", "auditing runs since the previous nightly")
-        backend: Any = None
+        flows = ExitStack()  # one flow checker for the audit and the export, closed after both
         checker: FlowChecker | None = None
-        if cfg.nightly.flows:
-            from cfgwatch.audit import open_flow_checker
-
-            try:
-                checker, backend = open_flow_checker(cfg)
-            except CfgwatchError as exc:
-                notes.append(f"flow check skipped: {exc}")
         try:
-            store = api.open_store(cfg)
-            inventory = api.project_inventory(cfg)
+            checker = flows.enter_context(project.flow_checker(cfg.nightly.flows))
+        except CfgwatchError as exc:
+            notes.append(f"flow check skipped: {exc}")
+        try:
+            store = project.store
+            project.inventory  # noqa: B018 -- an unreadable inventory fails the audit stage, as the audit needs it
             runs = store.runs()
             audited_to = runs[0].commit if runs else None
             since: str | None = None
@@ -454,7 +437,7 @@ def run_nightly(
                 notes.append(f"previous nightly commit {previous.last_commit[:12]} is gone: audited the last run")
             else:
                 since = previous.last_commit
-            audit = run_audit(store, cfg, inventory, since=since, flow_checker=checker)
+            audit = project.audit(since=since, flow_checker=checker)
         except CfgwatchError as exc:
             errors.append(StageError("audit", str(exc)))
 
@@ -462,12 +445,12 @@ def run_nightly(
         try:
             inventory_hosts: set[str] | None = None
             try:
-                inv = api.project_inventory(cfg)
+                inv = project.inventory
                 inventory_hosts = set(inv.hosts) if inv is not None else None
             except CfgwatchError:
                 inventory_hosts = None
             gaps = coverage_gaps(
-                RunJournal(journal_path(state_dir)).entries(),
+                project.journal_entries(),
                 nights=cfg.nightly.coverage_gap_nights,
                 severity=cfg.nightly.coverage_gap_severity,
                 devices=inventory_hosts,
@@ -484,14 +467,13 @@ def run_nightly(
                 frm = previous.finished or (started - timedelta(days=1))
                 target = cfg.resolve(root) / f"cfgwatch-evidence-{cut.strftime('%Y%m%dT%H%M%SZ')}.zip"
                 try:
-                    exported = _export(cfg, frm, cut, target, checker)
+                    exported = _export(project, frm, cut, target, checker)
                 except CfgwatchError as exc:
                     errors.append(StageError("export", str(exc)))
                 except OSError as exc:  # a full or read-only disk must not cost the night its notification
                     errors.append(StageError("export", f"{target}: {exc.strerror or exc}"))
         finally:
-            if backend is not None:
-                backend.close()
+            flows.close()
 
         result = NightlyResult(
             pulled=len(pull_result.run.ok) if pull_result is not None else None,

@@ -1,4 +1,6 @@
-"""The command line: a thin typer layer over cfgwatch.api. Exit codes: 0 clean, 1 findings, 2 error.
+"""The command line: a thin typer layer over one `cfgwatch.project.Project` per invocation (see cli.common).
+
+Exit codes: 0 clean, 1 findings, 2 error.
 
 Each area registers its commands from its own module (`register(app)`), listed in `_AREAS`.
 """

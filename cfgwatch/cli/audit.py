@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cfgwatch import api
-from cfgwatch.audit import AuditResult, approve_finding, diff_range, open_flow_checker, run_audit
+from cfgwatch.audit import AuditResult
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.report.changes import changes_json, changes_markdown, changes_text
 from cfgwatch.report.console import audit_renderable
@@ -64,9 +63,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     ) -> None:
         """Rule-level changes between two snapshots (NAT, ACL, bindings), classified by what they enable."""
-        config = state(ctx).config()
-        store = api.open_store(config)
-        result = diff_range(store, config, rev_a, rev_b, devices=device or None)
+        result = state(ctx).project().diff(rev_a, rev_b, devices=device or None)
         renderers = {
             DiffFormat.text: changes_text,
             DiffFormat.json: changes_json,
@@ -93,20 +90,14 @@ def register(app: typer.Typer) -> None:
 
         Exit code 1 when a finding is at or above `policy.fail_on` (default high).
         """
-        config = state(ctx).config()
-        store = api.open_store(config)
-        inventory = api.project_inventory(config)
-        checker, backend = open_flow_checker(config) if flows else (None, None)
-        try:
-            result = run_audit(store, config, inventory, since=since, flow_checker=checker)
-        finally:
-            if backend is not None:
-                backend.close()
+        project = state(ctx).project()
+        with project.flow_checker(flows) as checker:
+            result = project.audit(since=since, flow_checker=checker)
         if fmt is AuditFormat.text and output is None and console.is_terminal:
             console.print(audit_renderable(result))
         else:
             _emit(_AUDIT_RENDERERS[fmt](result), output)
-        if result.fails(config.policy.fail_on):
+        if result.fails(project.config.policy.fail_on):
             raise typer.Exit(1)
 
     @app.command("approve")
@@ -119,12 +110,12 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[str, typer.Option("--reason", help="Why it is approved.")] = "",
     ) -> None:
         """Approve one finding: appends it to inventory/approved.yaml so the next audit treats it as expected."""
-        config = state(ctx).config()
+        project = state(ctx).project()
         expiry = None
         if expires is not None:
             try:
                 expiry = date.fromisoformat(expires)
             except ValueError as exc:
                 raise typer.BadParameter(f"--expires {expires!r} is not a date like 2027-01-31") from exc
-        path = approve_finding(config, finding_id, ticket=ticket, owner=owner, expires=expiry, reason=reason)
+        path = project.approve(finding_id, ticket=ticket, owner=owner, expires=expiry, reason=reason)
         console.print(f"approved {finding_id} with {ticket} in {path}")

@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: the per-invocation state and the consoles (stdout for results, stderr for the rest)."""
+"""Shared CLI plumbing: the per-invocation state (one Project) and the consoles (stdout for results, stderr for
+the rest)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import dataclass, field
 import typer
 from rich.console import Console
 
-from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.config import CfgwatchConfig
+from cfgwatch.project import Project
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -16,12 +18,16 @@ err_console = Console(stderr=True, highlight=False)
 @dataclass
 class State:
     config_arg: str | None = None
-    _config: CfgwatchConfig | None = field(default=None, repr=False)
+    _project: Project | None = field(default=None, repr=False)
+
+    def project(self) -> Project:
+        """The project --config names, opened on first use (commands that need none never read it)."""
+        if self._project is None:
+            self._project = Project.open(self.config_arg)
+        return self._project
 
     def config(self) -> CfgwatchConfig:
-        if self._config is None:
-            self._config = load_config(self.config_arg)
-        return self._config
+        return self.project().config
 
 
 def state(ctx: typer.Context) -> State:

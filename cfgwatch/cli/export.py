@@ -8,23 +8,16 @@ from typing import Annotated
 
 import typer
 
-from cfgwatch import api
-from cfgwatch.audit import open_flow_checker
 from cfgwatch.cli.common import err_console, state
-from cfgwatch.config import config_path
 from cfgwatch.errors import InputError
 from cfgwatch.report.evidence import (
     SIGN_PASSPHRASE_ENV,
-    bundle_files,
-    gather,
     generate_key,
     key_fingerprint,
     load_private_key,
     load_public_key,
     verify_bundle,
-    write_bundle,
 )
-from cfgwatch.store import RunJournal, journal_path
 
 
 def parse_when(text: str, option: str, *, end_of_day: bool) -> datetime:
@@ -81,31 +74,14 @@ def register(app: typer.Typer) -> None:
         start = parse_when(date_from, "--from", end_of_day=False)
         end = parse_when(date_to, "--to", end_of_day=True)
         key = load_private_key(sign_key) if sign_key is not None else None
-        config = state(ctx).config()
-        store = api.open_store(config)
-        inventory = api.project_inventory(config)
-        journal = RunJournal(journal_path(config.state_path)).entries()
-        checker, backend = open_flow_checker(config) if flows else (None, None)
-        try:
-            evidence = gather(
-                store,
-                config,
-                inventory,
-                start,
-                end,
-                journal=journal,
-                flow_checker=checker,
-                config_file=config_path(state(ctx).config_arg),
-            )
-        finally:
-            if backend is not None:
-                backend.close()
-        files = bundle_files(evidence, key)
-        written = write_bundle(files, out)
+        project = state(ctx).project()
+        with project.flow_checker(flows) as checker:
+            written = project.export(start, end, out, signing_key=key, flow_checker=checker)
+        evidence = written.evidence
         signed = f", signed by {key_fingerprint(key.public_key())}" if key is not None else ", unsigned"
         typer.echo(
             f"evidence {start.isoformat()} .. {end.isoformat()}: {len(evidence.decisions)} change(s), "
-            f"{len(evidence.audit.findings)} finding(s), {len(files)} file(s){signed} -> {written}"
+            f"{len(evidence.audit.findings)} finding(s), {len(written.files)} file(s){signed} -> {written.path}"
         )
 
     @export_app.command("verify")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cfgwatch.audit import load_networks_for
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.errors import InputError
 from cfgwatch.flows.formats import FORMATS
-from cfgwatch.flows.open import open_backend, parse_duration
+from cfgwatch.flows.open import parse_duration
 from cfgwatch.model import AddressSet
+
+if TYPE_CHECKING:
+    from cfgwatch.flows.backends.base import IngestReport
 
 
 class OutputFormat(StrEnum):
@@ -40,29 +42,28 @@ def register(app: typer.Typer) -> None:
         backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
     ) -> None:
         """Store flow files in the flow store. The same file twice adds nothing."""
-        if fmt not in FORMATS:
-            raise InputError(f"unknown flow format {fmt!r} (known: {', '.join(FORMATS)})")
-        config = state(ctx).config()
-        store = open_backend(config, backend)
-        ingest = getattr(store, "ingest", None)
-        if ingest is None:
-            raise InputError(f"flow backend {store.name!r} is read-only (it queries flows where they are)")
         bad_total = 0
-        try:
-            for file in files:
-                kwargs = {"aws_fields": aws_fields.split()} if aws_fields else {}
-                report = ingest(file, fmt, exporter=exporter, **kwargs)
-                if report.skipped:
-                    console.print(f"{file}: already ingested (sha256 {report.sha256[:12]}), skipped", soft_wrap=True)
-                    continue
-                console.print(
-                    f"{file}: {report.records} records, {report.bad} bad, days {', '.join(report.days)}", soft_wrap=True
-                )
-                for sample in report.bad_samples:
-                    err_console.print(f"  bad record: {sample}", markup=False, soft_wrap=True)
-                bad_total += report.bad
-        finally:
-            store.close()
+
+        def show(file: Path, report: IngestReport) -> None:
+            nonlocal bad_total
+            if report.skipped:
+                console.print(f"{file}: already ingested (sha256 {report.sha256[:12]}), skipped", soft_wrap=True)
+                return
+            console.print(
+                f"{file}: {report.records} records, {report.bad} bad, days {', '.join(report.days)}", soft_wrap=True
+            )
+            for sample in report.bad_samples:
+                err_console.print(f"  bad record: {sample}", markup=False, soft_wrap=True)
+            bad_total += report.bad
+
+        state(ctx).project().ingest_flows(
+            files,
+            fmt,
+            exporter=exporter,
+            aws_fields=aws_fields.split() if aws_fields else None,
+            backend=backend,
+            progress=show,
+        )
         if bad_total:
             err_console.print(f"{bad_total} bad records skipped")
 
@@ -81,29 +82,17 @@ def register(app: typer.Typer) -> None:
         backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
     ) -> None:
         """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few return packets."""
-        from cfgwatch.flows.verify import hunt
-
-        config = state(ctx).config()
+        project = state(ctx).project()
         try:
-            networks = AddressSet.parse(*internal) if internal else load_networks_for(config).internal
+            networks = AddressSet.parse(*internal) if internal else project.networks.internal
         except ValueError as exc:
             raise InputError(f"bad --internal: {exc}") from exc
-        store = open_backend(config, backend)
-        enricher = getattr(store, "enricher", None)
-        has_db = bool(getattr(enricher, "has_asn_db", False))
-        notes = enricher.notes() if enricher is not None else ()
-        try:
-            result = hunt(
-                store,
-                networks,
-                config.flows,
-                since=parse_duration(since) if since else None,
-                exporters=tuple(exporter or ()),
-                has_asn_db=has_db,
-                notes=notes,
-            )
-        finally:
-            store.close()
+        result = project.hunt(
+            since=parse_duration(since) if since else None,
+            internal=networks,
+            exporters=exporter or (),
+            backend=backend,
+        )
         if fmt is OutputFormat.json:
             typer.echo(
                 json.dumps(

@@ -43,14 +43,14 @@ def nightly_cmd(
     Devices that failed to pull on nightly.coverage_gap_nights nights in a row (default 3) become
     coverage-gap findings. Exit 0 clean, 1 findings at or above policy.fail_on, 2 error or already running.
     """
-    cfg = state(ctx).config()
+    project = state(ctx).project()
 
     def progress(stage: str, message: str) -> None:
         if not quiet and err_console.is_terminal:
             err_console.print(f"[dim]{stage}: {message}[/dim]")
 
     result = run_nightly(
-        cfg,
+        project,
         pull=not no_pull,
         export_dir=export_dir.resolve() if export_dir is not None else None,
         send=not no_notify,

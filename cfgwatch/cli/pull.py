@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cfgwatch import api
 from cfgwatch.cli.common import console, err_console, state
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def pull_cmd(
     command). Failed devices keep their last good snapshot and are listed in the run. Exit code 1 when
     any device failed, 0 when all were collected.
     """
-    cfg = state(ctx).config()
+    project = state(ctx).project()
     kwargs = dict(
         devices=device or (),
         groups=group or (),
@@ -97,10 +96,9 @@ def pull_cmd(
         known_hosts=known_hosts.resolve() if known_hosts is not None else None,
         trust_on_first_use=True if tofu else None,
         allow_shrink=allow_shrink,
-        config=cfg,
     )
     if quiet or not err_console.is_terminal:
-        result = api.pull(**kwargs)  # type: ignore[arg-type]
+        result = project.pull(**kwargs)  # type: ignore[arg-type]
     else:
         lock = threading.Lock()
         failed = [0]
@@ -122,7 +120,7 @@ def pull_cmd(
                     rate = done / max(time.monotonic() - started, 1e-6)
                     bar.update(task, completed=done, total=total, failed=failed[0], rate=rate)
 
-            result = api.pull(progress=progress, **kwargs)  # type: ignore[arg-type]
+            result = project.pull(progress=progress, **kwargs)  # type: ignore[arg-type]
     failures = [o.failure for o in result.outcomes if o.failure is not None]
     if quiet:
         for f in failures:

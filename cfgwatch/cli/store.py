@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from cfgwatch import api
 from cfgwatch.cli.common import err_console, state
 from cfgwatch.errors import InputError
+from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
 
 
@@ -25,7 +25,7 @@ def init_cmd(
 
     Existing files are never overwritten, so running it again is safe.
     """
-    result = api.init_project(directory)
+    result = init_project(directory)
     for path in result.created:
         typer.echo(f"created  {path}")
     for path in result.kept:
@@ -59,9 +59,9 @@ def import_cmd(
     Secrets are replaced by fingerprints before anything is stored. Devices not in the folder keep their
     last snapshot.
     """
-    cfg = state(ctx).config()
+    project = state(ctx).project()
     if not err_console.is_terminal:  # no progress bar in logs and pipes
-        result = api.import_dir(directory, platform=platform, config=cfg)
+        result = project.import_dir(directory, platform=platform)
     else:
         with Progress(
             TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
@@ -71,7 +71,7 @@ def import_cmd(
             def progress(name: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = api.import_dir(directory, platform=platform, config=cfg, progress=progress)
+            result = project.import_dir(directory, platform=platform, progress=progress)
 
     for d in result.devices:
         if d.status == "unchanged":
@@ -109,20 +109,20 @@ def log_cmd(
     ] = None,
 ) -> None:
     """List collection runs, newest first: when, which collector, devices changed/added/failed."""
-    cfg = state(ctx).config()
+    project = state(ctx).project()
     if device is not None:
         if all_runs:
             raise InputError("--all lists every run; it cannot be combined with --device")
-        _device_log(api.history(device, limit=limit, config=cfg))
+        _device_log(project.history(device, limit))
         return
     rows: list[tuple[datetime, str, str, int, int, list[str], str]] = []
     if all_runs:
-        for e in api.journal(limit=limit, config=cfg):
+        for e in project.journal(limit):
             failed = [f.name for f in e.failed]
             commit = e.commit[:12] if e.commit else "no-change"
             rows.append((e.started, e.run_id, e.collector, len(e.changed), len(e.added), failed, commit))
     else:
-        for r in api.runs(limit=limit, config=cfg):
+        for r in project.runs(limit):
             failed = [f.name for f in r.failed]
             rows.append((r.time, r.run_id, r.collector, len(r.changed), len(r.added), failed, r.commit[:12]))
     if not rows:
@@ -165,7 +165,7 @@ def show_cmd(
     ] = "HEAD",
 ) -> None:
     """Print a device's stored (sanitized) config at a revision. Details about it go to stderr."""
-    view = api.show(device, rev=rev, config=state(ctx).config())
+    view = state(ctx).project().show(device, rev)
     about = f"# {view.name} at {view.commit[:12]}, platform {view.platform or 'unknown'}"
     if view.metadata is not None and (view.metadata.user or view.metadata.time):
         when = view.metadata.time.isoformat() if view.metadata.time else "unknown time"

@@ -23,8 +23,11 @@ def make_enricher(config: CfgwatchConfig) -> Enricher:
     )
 
 
-def open_backend(config: CfgwatchConfig, name: str | None = None) -> FlowBackend:
-    """The backend named (default: flows.backend), built from cfgwatch.yaml by `backends.open_backend`."""
+def open_backend(config: CfgwatchConfig, name: str | None = None, *, enricher: Enricher | None = None) -> FlowBackend:
+    """The backend named (default: flows.backend), built from cfgwatch.yaml by `backends.open_backend`.
+
+    `enricher` is the caller's (the Project passes the one it owns, so both look destinations up alike);
+    without one the backend gets its own from cfgwatch.yaml."""
     chosen = name or config.flows.backend
     if chosen not in BACKENDS:
         raise InputError(f"unknown flow backend {chosen!r} (known: {', '.join(BACKENDS)})", key="flows.backend")
@@ -33,7 +36,7 @@ def open_backend(config: CfgwatchConfig, name: str | None = None) -> FlowBackend
         settings,
         store=config.resolve(settings.store_path(config.snapshots)),
         base_dir=config.base_dir,
-        enricher=make_enricher(config),
+        enricher=enricher if enricher is not None else make_enricher(config),
     )
 
 

@@ -1,0 +1,531 @@
+"""One cfgwatch project, opened once: the session every command, the nightly, the demo and the export use.
+
+`Project.open()` reads cfgwatch.yaml once; the snapshot store, the inventory, the address plan
+(inventory/networks.yaml) and the policy inputs (approvals, tickets, syslog) are loaded the first time
+something needs them and then reused, so a nightly that pulls, audits and exports reads each file once.
+The flow store is the one resource with a lifetime: `Project.flows()` opens the configured backend with
+the project's enricher and a flow checker over them, and closes it on exit. Nothing here renders or
+prints; progress goes to callbacks (the CLI draws them with rich).
+
+Heavy modules (git, the diff engine, DuckDB, NAPALM) load only when a method needs them, so importing
+this module stays cheap for `cfgwatch --version`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, config_path, load_config
+from cfgwatch.errors import StoreError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cfgwatch.audit import AuditResult, FlowChecker, PolicyInputs, RunPair
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.collect.importdir import ImportProgress, ImportResult
+    from cfgwatch.collect.runner import PullProgress, PullResult
+    from cfgwatch.diff.revisions import DiffResult, Progress
+    from cfgwatch.flows.backends.base import FlowBackend, IngestReport
+    from cfgwatch.flows.enrich import Enricher
+    from cfgwatch.flows.verify import HuntResult
+    from cfgwatch.inventory import Inventory
+    from cfgwatch.model import AddressSet
+    from cfgwatch.report.evidence import Evidence
+    from cfgwatch.sanitize import ChangeMetadata
+    from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, SnapshotStore
+
+CONFIG_TEMPLATE = """\
+# cfgwatch settings. Relative paths are relative to the folder holding this file.
+snapshots: snapshots   # git repository of sanitized device configs, one commit per collection run
+inventory: inventory   # hosts.yaml, groups.yaml, defaults.yaml (Nornir SimpleInventory format)
+state_dir: .cfgwatch   # secret-fingerprint key, run journal, caches (never inside snapshots/)
+"""
+
+
+# --- init ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    directory: Path
+    created: tuple[Path, ...]  # files and folders made now
+    kept: tuple[Path, ...]  # already there, left untouched
+
+
+def init_project(directory: str | Path = ".") -> InitResult:
+    """Scaffold a project: cfgwatch.yaml, inventory/, snapshots/ (a git repo), state dir. Never overwrites.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> sorted(path.name for path in init_project(folder).created)  # doctest: +NORMALIZE_WHITESPACE
+    ['.cfgwatch', 'cfgwatch.yaml', 'defaults.yaml', 'groups.yaml', 'hosts.yaml', 'snapshots']
+    >>> init_project(folder).created  # a second run keeps everything
+    ()
+    """
+    from cfgwatch.inventory.templates import FILES as INVENTORY_TEMPLATES
+    from cfgwatch.store import SnapshotStore
+
+    base = Path(directory).resolve()
+    created: list[Path] = []
+    kept: list[Path] = []
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the project folder: {exc.strerror}", path=base) from exc
+    config_file = base / DEFAULT_CONFIG_NAME
+    if config_file.exists():
+        kept.append(config_file)
+    else:
+        config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        created.append(config_file)
+    cfg = load_config(config_file)  # an existing file may move the paths below
+
+    inventory = cfg.inventory_path
+    inventory.mkdir(parents=True, exist_ok=True)
+    for name, text in INVENTORY_TEMPLATES.items():
+        target = inventory / name
+        if target.exists():
+            kept.append(target)
+        else:
+            target.write_text(text, encoding="utf-8")
+            created.append(target)
+
+    state = cfg.state_path
+    if state.exists():
+        kept.append(state)
+    else:
+        state.mkdir(parents=True, mode=0o700)
+        created.append(state)
+
+    snapshots = cfg.snapshots_path
+    existed = (snapshots / "HEAD").exists() or (snapshots / ".git").exists()
+    SnapshotStore.init(snapshots)
+    (kept if existed else created).append(snapshots)
+    return InitResult(base, tuple(created), tuple(kept))
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    name: str
+    rev: str
+    commit: str
+    platform: str | None
+    metadata: ChangeMetadata | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """A written evidence bundle: what it records, its files (with manifest) and where it went."""
+
+    evidence: Evidence
+    files: Mapping[str, bytes]
+    path: Path
+
+
+IngestProgress = Callable[[Path, "IngestReport"], None]  # after each file: the file and what it gave
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSession:
+    """An open flow store with the enricher it looks destinations up with (the Project's, passed in, never
+    read back off the backend) and the project's address plan and settings for the flow checker."""
+
+    backend: FlowBackend
+    enricher: Enricher
+    config: CfgwatchConfig
+    internal: AddressSet
+
+    @property
+    def checker(self) -> FlowChecker:
+        """Per finding: did the new outbound path carry traffic? The enricher's notes go on every verdict."""
+        from cfgwatch.audit import make_flow_checker
+
+        return make_flow_checker(self.config, self.backend, internal=self.internal, notes=self.enricher.notes())
+
+
+# --- the session ---------------------------------------------------------------------------------------
+
+
+class Project:
+    """A cfgwatch project: its config and, loaded on first use and then kept, store, inventory, address
+    plan and policy inputs.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder)
+    >>> project = Project.open(folder / "cfgwatch.yaml")
+    >>> project.store is project.store  # opened once
+    True
+    >>> project.runs(), project.inventory.hosts
+    ([], {})
+    """
+
+    def __init__(self, config: CfgwatchConfig, *, config_file: Path | None = None) -> None:
+        self.config = config
+        # the file the config came from (recorded, redacted, in evidence bundles); None: built-in defaults
+        self.config_file = config_file
+
+    @classmethod
+    def open(cls, config: CfgwatchConfig | str | Path | None = None) -> Project:
+        """The project of a cfgwatch.yaml path, of an already loaded config, or (None) of --config's
+        default: $CFGWATCH_CONFIG, else ./cfgwatch.yaml (a missing default file gives the built-in settings).
+
+        >>> Project.open(CfgwatchConfig(base_dir=Path("/srv/cfgwatch"))).config.snapshots_path
+        PosixPath('/srv/cfgwatch/snapshots')
+        """
+        if isinstance(config, CfgwatchConfig):
+            default_file = config.base_dir / DEFAULT_CONFIG_NAME
+            return cls(config, config_file=default_file if default_file.exists() else None)
+        return cls(load_config(config), config_file=config_path(config))
+
+    # --- what the project is made of (each loaded once) -------------------------------------------
+
+    @cached_property
+    def store(self) -> SnapshotStore:
+        """The snapshot store, with its run journal in the state directory (StoreError before `init`)."""
+        from cfgwatch.store import SnapshotStore, journal_path
+
+        return SnapshotStore(self.config.snapshots_path, journal=journal_path(self.config.state_path))
+
+    @cached_property
+    def inventory(self) -> Inventory | None:
+        """The inventory, or None when it has no hosts.yaml yet (an import needs none)."""
+        from cfgwatch.inventory import HOSTS_FILE, load_inventory
+
+        if not (self.config.inventory_path / HOSTS_FILE).exists():
+            return None
+        return load_inventory(self.config.inventory_path)
+
+    def required_inventory(self) -> Inventory:
+        """The inventory for a pull: without hosts.yaml this is the inventory loader's error."""
+        from cfgwatch.inventory import load_inventory
+
+        inventory = self.inventory
+        return inventory if inventory is not None else load_inventory(self.config.inventory_path)
+
+    @cached_property
+    def networks(self) -> Networks:
+        """The address plan (private ranges plus inventory/networks.yaml) every change is classed with."""
+        from cfgwatch.audit import load_networks_for
+
+        return load_networks_for(self.config)
+
+    @cached_property
+    def policy_inputs(self) -> PolicyInputs:
+        """Approvals, tickets and syslog events (unreadable records are problems, not aborts)."""
+        from cfgwatch.audit import load_policy_inputs
+
+        return load_policy_inputs(self.config)
+
+    def journal_entries(self) -> list[JournalEntry]:
+        """Every collection run in the run journal, oldest first (read afresh: a pull appends to it)."""
+        from cfgwatch.store import RunJournal, journal_path
+
+        return RunJournal(journal_path(self.config.state_path)).entries()
+
+    # --- snapshots ------------------------------------------------------------------------------------
+
+    def import_dir(
+        self, directory: str | Path, *, platform: str | None = None, progress: ImportProgress | None = None
+    ) -> ImportResult:
+        """Snapshot every config file in `directory` as one run (see cfgwatch.collect.importdir).
+
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = init_project(folder)
+        >>> configs = folder / "saved"
+        >>> configs.mkdir()
+        >>> _ = (configs / "edge1.cfg").write_text("hostname edge1\\nip nat inside source static 10.0.0.5 192.0.2.5\\n")
+        >>> project = Project.open(folder / "cfgwatch.yaml")
+        >>> project.import_dir(configs, platform="cisco_ios").run.added
+        ('edge1',)
+        >>> [run.added for run in project.runs()]
+        [('edge1',)]
+        """
+        from cfgwatch.collect.importdir import import_dir as run_import
+        from cfgwatch.sanitize import load_or_create_key
+
+        store = self.store  # a missing / non-git snapshot path fails before anything is read
+        inventory = self.inventory
+        with store.lock():
+            key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
+            return run_import(
+                store, Path(directory), key=key, platform=platform, inventory=inventory, progress=progress
+            )
+
+    def pull(
+        self,
+        *,
+        devices: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        workers: int | None = None,
+        processes: int | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        known_hosts: Path | None = None,
+        trust_on_first_use: bool | None = None,
+        allow_shrink: bool = False,
+        progress: PullProgress | None = None,
+        started: datetime | None = None,
+    ) -> PullResult:
+        """Pull the running config of the selected inventory devices (all by default) and commit one run.
+
+        `started` stamps the run (default now); the demo uses it to replay a night on a simulated clock.
+        Options left None come from the `pull:` section of cfgwatch.yaml. The store lock is held for the
+        whole pull, so an overlapping cron run fails fast with LockedError instead of racing.
+        """
+        from cfgwatch.collect.runner import pull as run_pull
+        from cfgwatch.sanitize import load_or_create_key
+
+        cfg = self.config
+        store = self.store
+        selected = self.required_inventory().select(devices, groups)
+        options = cfg.pull.options(
+            cfg.base_dir,
+            workers=workers,
+            processes=processes,
+            timeout=timeout,
+            retries=retries,
+            known_hosts=cfg.resolve(known_hosts) if known_hosts is not None else None,
+            trust_on_first_use=trust_on_first_use,
+        )
+        with store.lock():
+            key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
+            return run_pull(
+                store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress, started=started
+            )
+
+    def runs(self, limit: int | None = None) -> list[RunInfo]:
+        """Runs that committed a change, newest first."""
+        return self.store.runs(limit)
+
+    def history(self, device: str, limit: int | None = None) -> list[DeviceRevision]:
+        """The runs that changed one device, newest first (InputError naming it if it was never snapshotted)."""
+        return self.store.history(device, limit)
+
+    def journal(self, limit: int | None = None) -> list[JournalEntry]:
+        """Every run, including those that changed nothing, newest first (from the run journal)."""
+        entries = self.journal_entries()
+        entries.reverse()
+        return entries[:limit] if limit is not None else entries
+
+    def show(self, device: str, rev: str = "HEAD") -> DeviceView:
+        """A device's sanitized config, platform and last-change metadata at a revision."""
+        store = self.store
+        text = store.read(device, rev)
+        commit = store.resolve(rev)
+        return DeviceView(device, rev, commit, store.platform(device, rev), store.metadata(device, rev), text)
+
+    # --- review ----------------------------------------------------------------------------------------
+
+    def diff(
+        self,
+        rev_a: str | None = None,
+        rev_b: str | None = None,
+        *,
+        devices: Sequence[str] | None = None,
+        on_progress: Progress | None = None,
+    ) -> DiffResult:
+        """Classified rule changes between two revisions; by default the last run against the one before it."""
+        from cfgwatch.audit import diff_range
+
+        return diff_range(
+            self.store, self.config, rev_a, rev_b, devices=devices, on_progress=on_progress, networks=self.networks
+        )
+
+    def audit(
+        self,
+        *,
+        since: str | None = None,
+        pairs: Sequence[RunPair] | None = None,
+        today: date | None = None,
+        flow_checker: FlowChecker | None = None,
+        on_progress: Progress | None = None,
+    ) -> AuditResult:
+        """Findings for the last run (or every run since REV/DURATION, or exactly `pairs`), with flow
+        verdicts from `flow_checker` (see `flow_checker()`).
+
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = init_project(folder)
+        >>> Project.open(folder / "cfgwatch.yaml").audit().findings  # fewer than two runs: nothing to audit
+        ()
+        """
+        from cfgwatch.audit import run_audit
+
+        return run_audit(
+            self.store,
+            self.config,
+            self.inventory,
+            since=since,
+            today=today,
+            flow_checker=flow_checker,
+            on_progress=on_progress,
+            pairs=pairs,
+            inputs=self.policy_inputs,
+            networks=self.networks,
+        )
+
+    def approve(
+        self, finding_id: str, *, ticket: str, owner: str, expires: date | None = None, reason: str = ""
+    ) -> Path:
+        """Record an approval for one finding in approved.yaml; the next `audit()` of this project sees it."""
+        from cfgwatch.audit import approve_finding
+
+        path = approve_finding(self.config, finding_id, ticket=ticket, owner=owner, expires=expires, reason=reason)
+        self.__dict__.pop("policy_inputs", None)  # approvals changed on disk
+        return path
+
+    # --- flows -----------------------------------------------------------------------------------------
+
+    def has_flow_data(self) -> bool:
+        """False when the embedded store was never filled (an audit then says `not-checked`, opening nothing)."""
+        flows = self.config.flows
+        return flows.backend != "duckdb" or self.config.resolve(flows.store_path(self.config.snapshots)).exists()
+
+    @contextmanager
+    def flows(self, backend: str | None = None) -> Iterator[FlowSession]:
+        """The flow backend named (default flows.backend) with the project's enricher; closed on exit.
+
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> project = Project.open(CfgwatchConfig(base_dir=folder))
+        >>> with project.flows() as flows:
+        ...     flows.backend.name, flows.enricher.has_asn_db
+        ('duckdb', False)
+        """
+        from cfgwatch.flows.open import make_enricher, open_backend
+
+        enricher = make_enricher(self.config)
+        try:
+            opened = open_backend(self.config, backend, enricher=enricher)
+        except BaseException:
+            enricher.close()
+            raise
+        try:
+            yield FlowSession(opened, enricher, self.config, self.networks.internal)
+        finally:
+            opened.close()
+            enricher.close()  # the project's; a backend that closed it already makes this a no-op
+
+    @contextmanager
+    def flow_checker(self, enabled: bool = True) -> Iterator[FlowChecker | None]:
+        """A flow checker over the configured store for the duration of the block; None when disabled or
+        when the embedded store was never filled (verdicts are then `not-checked`)."""
+        if not enabled or not self.has_flow_data():
+            yield None
+            return
+        with self.flows() as session:
+            yield session.checker
+
+    def ingest_flows(
+        self,
+        files: Iterable[Path],
+        format_name: str,
+        *,
+        exporter: str | None = None,
+        aws_fields: Sequence[str] | None = None,
+        backend: str | None = None,
+        progress: IngestProgress | None = None,
+    ) -> list[IngestReport]:
+        """Store flow export files in the flow store (the same file twice adds nothing)."""
+        from cfgwatch.errors import InputError
+        from cfgwatch.flows.formats import FORMATS
+
+        if format_name not in FORMATS:
+            raise InputError(f"unknown flow format {format_name!r} (known: {', '.join(FORMATS)})")
+        reports: list[IngestReport] = []
+        with self.flows(backend) as session:
+            ingest = getattr(session.backend, "ingest", None)
+            if ingest is None:
+                raise InputError(
+                    f"flow backend {session.backend.name!r} is read-only (it queries flows where they are)"
+                )
+            for file in files:
+                kwargs = {"aws_fields": list(aws_fields)} if aws_fields else {}
+                report: IngestReport = ingest(file, format_name, exporter=exporter, **kwargs)
+                reports.append(report)
+                if progress is not None:
+                    progress(file, report)
+        return reports
+
+    def hunt(
+        self,
+        *,
+        since: timedelta | None = None,
+        internal: AddressSet | None = None,
+        exporters: Sequence[str] = (),
+        backend: str | None = None,
+    ) -> HuntResult:
+        """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few returns
+        (`internal` defaults to the private ranges plus inventory/networks.yaml)."""
+        from cfgwatch.flows.verify import hunt
+
+        networks = internal if internal is not None else self.networks.internal
+        with self.flows(backend) as session:
+            return hunt(
+                session.backend,
+                networks,
+                self.config.flows,
+                since=since,
+                exporters=tuple(exporters),
+                has_asn_db=session.enricher.has_asn_db,
+                notes=session.enricher.notes(),
+            )
+
+    # --- evidence ---------------------------------------------------------------------------------------
+
+    def evidence(self, start: datetime, end: datetime, *, flow_checker: FlowChecker | None = None) -> Evidence:
+        """Audit the runs whose time lies in [start, end] and collect what an evidence bundle records."""
+        from cfgwatch.report.evidence import gather
+
+        return gather(
+            self.store,
+            self.config,
+            self.inventory,
+            start,
+            end,
+            journal=self.journal_entries(),
+            flow_checker=flow_checker,
+            config_file=self.config_file,
+            inputs=self.policy_inputs,
+            networks=self.networks,
+        )
+
+    def export(
+        self,
+        start: datetime,
+        end: datetime,
+        out: Path,
+        *,
+        signing_key: Ed25519PrivateKey | None = None,
+        flow_checker: FlowChecker | None = None,
+    ) -> ExportResult:
+        """Write the evidence bundle for [start, end] to the folder or .zip `out` (signed when a key is given).
+
+        >>> import tempfile
+        >>> from datetime import UTC
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = init_project(folder)
+        >>> project = Project.open(folder / "cfgwatch.yaml")
+        >>> day = datetime(2026, 11, 1, tzinfo=UTC)
+        >>> written = project.export(day, day + timedelta(days=1), folder / "evidence.zip")
+        >>> written.path.name, len(written.evidence.decisions), "manifest.json" in written.files
+        ('evidence.zip', 0, True)
+        """
+        from cfgwatch.report.evidence import bundle_files, write_bundle
+
+        gathered = self.evidence(start, end, flow_checker=flow_checker)
+        files = bundle_files(gathered, signing_key)
+        return ExportResult(gathered, files, write_bundle(files, out))
