@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -138,20 +138,24 @@ IngestProgress = Callable[[Path, "IngestReport"], None]  # after each file: the 
 
 @dataclass(frozen=True, slots=True)
 class FlowSession:
-    """An open flow store with the enricher it looks destinations up with (the Project's, passed in, never
-    read back off the backend) and the project's address plan and settings for the flow checker."""
+    """An open flow store and the enricher it looks destinations up with: the Project's, passed in, never
+    read back off the backend."""
 
     backend: FlowBackend
     enricher: Enricher
-    config: CfgwatchConfig
-    internal: AddressSet
+    project: Project = field(repr=False)
 
     @property
     def checker(self) -> FlowChecker:
-        """Per finding: did the new outbound path carry traffic? The enricher's notes go on every verdict."""
+        """Per finding: did the new outbound path carry traffic? The enricher's notes go on every verdict.
+
+        The address plan is read here, not when the store opens, so `flows ingest` never needs networks.yaml.
+        """
         from cfgwatch.audit import make_flow_checker
 
-        return make_flow_checker(self.config, self.backend, internal=self.internal, notes=self.enricher.notes())
+        config = self.project.config
+        internal = self.project.networks.internal
+        return make_flow_checker(config, self.backend, internal=internal, notes=self.enricher.notes())
 
 
 # --- the session ---------------------------------------------------------------------------------------
@@ -252,6 +256,9 @@ class Project:
         ('edge1',)
         >>> [run.added for run in project.runs()]
         [('edge1',)]
+        >>> view = project.show("edge1")
+        >>> view.platform, view.text.splitlines()[0]
+        ('cisco_ios', 'hostname edge1')
         """
         from cfgwatch.collect.importdir import import_dir as run_import
         from cfgwatch.sanitize import load_or_create_key
@@ -337,7 +344,16 @@ class Project:
         devices: Sequence[str] | None = None,
         on_progress: Progress | None = None,
     ) -> DiffResult:
-        """Classified rule changes between two revisions; by default the last run against the one before it."""
+        """Classified rule changes between two revisions; by default the last run against the one before it.
+
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = init_project(folder)
+        >>> Project.open(folder / "cfgwatch.yaml").diff()
+        Traceback (most recent call last):
+        ...
+        cfgwatch.errors.InputError: the snapshot repository has fewer than two runs: nothing to compare yet
+        """
         from cfgwatch.audit import diff_range
 
         return diff_range(
@@ -359,8 +375,19 @@ class Project:
         >>> import tempfile
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = init_project(folder)
-        >>> Project.open(folder / "cfgwatch.yaml").audit().findings  # fewer than two runs: nothing to audit
+        >>> project = Project.open(folder / "cfgwatch.yaml")
+        >>> project.audit().findings  # fewer than two runs: nothing to audit
         ()
+        >>> saved = folder / "saved"
+        >>> saved.mkdir()
+        >>> config = saved / "edge1.cfg"
+        >>> _ = config.write_text("hostname edge1\\n")
+        >>> _ = project.import_dir(saved, platform="cisco_ios")
+        >>> proxy_nat = "ip nat outside source static tcp 45.77.10.5 3128 10.10.0.200 8080"
+        >>> _ = config.write_text(f"hostname edge1\\n{proxy_nat}\\n")
+        >>> _ = project.import_dir(saved, platform="cisco_ios")
+        >>> [(f.severity, f.device, f.categories, f.flags) for f in project.audit().findings]
+        [('critical', 'edge1', ('egress-forward', 'nat-added'), ('unapproved', 'unticketed'))]
         """
         from cfgwatch.audit import run_audit
 
@@ -414,7 +441,7 @@ class Project:
             enricher.close()
             raise
         try:
-            yield FlowSession(opened, enricher, self.config, self.networks.internal)
+            yield FlowSession(opened, enricher, self)
         finally:
             opened.close()
             enricher.close()  # the project's; a backend that closed it already makes this a no-op

@@ -91,3 +91,23 @@ def test_nfdump_hunt_knows_there_is_no_asn_database(project_dir: Path) -> None:
         assert getattr(flows.backend, "enrich", None) is flows.enricher
     result = project.hunt()
     assert NO_ASN_DB_NOTE in result.notes
+
+
+def test_ingest_needs_no_address_plan_but_the_checker_does(project_dir: Path) -> None:
+    """Storing flows never reads networks.yaml; judging a finding does (and names the broken file)."""
+    from datetime import UTC, datetime
+
+    from cfgwatch.errors import ConfigError
+    from cfgwatch.flows.synth import SynthFlow, write_nfdump_csv
+
+    (project_dir / "inventory" / "networks.yaml").write_text("internal: [not-a-network]\n", encoding="utf-8")
+    flow = SynthFlow(datetime(2026, 11, 3, 4, 0, tzinfo=UTC), "10.0.0.5", "45.77.10.5", 40000, 3128, 6, 10, 900)
+    file = write_nfdump_csv(project_dir / "flows.csv", [flow])
+    project = Project.open(project_dir / "cfgwatch.yaml")
+    seen: list[tuple[Path, int]] = []
+    reports = project.ingest_flows(
+        [file], "nfdump-csv", progress=lambda path, report: seen.append((path, report.records))
+    )
+    assert [report.records for report in reports] == [1] and seen == [(file, 1)]
+    with project.flows() as flows, pytest.raises(ConfigError, match=r"networks\.yaml"):
+        _ = flows.checker

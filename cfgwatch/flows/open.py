@@ -1,4 +1,4 @@
-"""Open the configured flow backend and enricher from cfgwatch.yaml (shared by the CLI and the audit)."""
+"""Open the configured flow backend and make the flow enricher from cfgwatch.yaml (for `Project.flows`)."""
 
 from __future__ import annotations
 
