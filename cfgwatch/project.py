@@ -63,11 +63,13 @@ def init_project(directory: str | Path = ".") -> InitResult:
     """Scaffold a project: cfgwatch.yaml, inventory/, snapshots/ (a git repo), state dir. Never overwrites.
 
     >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> folder = Path(scratch.name)
     >>> sorted(path.name for path in init_project(folder).created)  # doctest: +NORMALIZE_WHITESPACE
     ['.cfgwatch', 'cfgwatch.yaml', 'defaults.yaml', 'groups.yaml', 'hosts.yaml', 'snapshots']
     >>> init_project(folder).created  # a second run keeps everything
     ()
+    >>> scratch.cleanup()
     """
     from cfgwatch.inventory.templates import FILES as INVENTORY_TEMPLATES
     from cfgwatch.store import SnapshotStore
@@ -166,13 +168,15 @@ class Project:
     plan and policy inputs.
 
     >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> folder = Path(scratch.name)
     >>> _ = init_project(folder)
     >>> project = Project.open(folder / "cfgwatch.yaml")
     >>> project.store is project.store  # opened once
     True
     >>> project.runs(), project.inventory.hosts
     ([], {})
+    >>> scratch.cleanup()
     """
 
     def __init__(self, config: CfgwatchConfig, *, config_file: Path | None = None) -> None:
@@ -246,7 +250,8 @@ class Project:
         """Snapshot every config file in `directory` as one run (see cfgwatch.collect.importdir).
 
         >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> folder = Path(scratch.name)
         >>> _ = init_project(folder)
         >>> configs = folder / "saved"
         >>> configs.mkdir()
@@ -259,6 +264,7 @@ class Project:
         >>> view = project.show("edge1")
         >>> view.platform, view.text.splitlines()[0]
         ('cisco_ios', 'hostname edge1')
+        >>> scratch.cleanup()
         """
         from cfgwatch.collect.importdir import import_dir as run_import
         from cfgwatch.sanitize import load_or_create_key
@@ -347,12 +353,14 @@ class Project:
         """Classified rule changes between two revisions; by default the last run against the one before it.
 
         >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> folder = Path(scratch.name)
         >>> _ = init_project(folder)
         >>> Project.open(folder / "cfgwatch.yaml").diff()
         Traceback (most recent call last):
         ...
         cfgwatch.errors.InputError: the snapshot repository has fewer than two runs: nothing to compare yet
+        >>> scratch.cleanup()
         """
         from cfgwatch.audit import diff_range
 
@@ -373,7 +381,8 @@ class Project:
         verdicts from `flow_checker` (see `flow_checker()`).
 
         >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> folder = Path(scratch.name)
         >>> _ = init_project(folder)
         >>> project = Project.open(folder / "cfgwatch.yaml")
         >>> project.audit().findings  # fewer than two runs: nothing to audit
@@ -388,6 +397,7 @@ class Project:
         >>> _ = project.import_dir(saved, platform="cisco_ios")
         >>> [(f.severity, f.device, f.categories, f.flags) for f in project.audit().findings]
         [('critical', 'edge1', ('egress-forward', 'nat-added'), ('unapproved', 'unticketed'))]
+        >>> scratch.cleanup()
         """
         from cfgwatch.audit import run_audit
 
@@ -426,11 +436,13 @@ class Project:
         """The flow backend named (default flows.backend) with the project's enricher; closed on exit.
 
         >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> folder = Path(scratch.name)
         >>> project = Project.open(CfgwatchConfig(base_dir=folder))
         >>> with project.flows() as flows:
         ...     flows.backend.name, flows.enricher.has_asn_db
         ('duckdb', False)
+        >>> scratch.cleanup()
         """
         from cfgwatch.flows.open import make_enricher, open_backend
 
@@ -543,13 +555,15 @@ class Project:
 
         >>> import tempfile
         >>> from datetime import UTC
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> folder = Path(scratch.name)
         >>> _ = init_project(folder)
         >>> project = Project.open(folder / "cfgwatch.yaml")
         >>> day = datetime(2026, 11, 1, tzinfo=UTC)
         >>> written = project.export(day, day + timedelta(days=1), folder / "evidence.zip")
         >>> written.path.name, len(written.evidence.decisions), "manifest.json" in written.files
         ('evidence.zip', 0, True)
+        >>> scratch.cleanup()
         """
         from cfgwatch.report.evidence import bundle_files, write_bundle
 
