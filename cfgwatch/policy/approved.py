@@ -16,9 +16,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from cfgwatch.diff.records import RuleChange
 from cfgwatch.errors import ConfigError
 from cfgwatch.model import AddressSet, FilterRule, NatRule, PortSet
+from cfgwatch.model.changes import RuleChange
 
 
 class _Strict(BaseModel):

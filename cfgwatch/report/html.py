@@ -24,7 +24,7 @@ from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
-from cfgwatch.diff.records import SourceLines
+from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.report.changes import describe
