@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from cfgwatch.collect.settings import PullSettings
@@ -20,6 +19,7 @@ from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.section import Section
+from cfgwatch.yamlio import load_yaml
 
 DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
 CONFIG_ENV = "CFGWATCH_CONFIG"
@@ -78,17 +78,7 @@ def load_config(path: str | Path | None = None, *, required: bool = False) -> Cf
         if required or path is not None:
             raise ConfigError("config file not found (run `cfgwatch init` to create one)", path=resolved)
         return CfgwatchConfig(base_dir=resolved.parent.resolve())
-    try:
-        raw: Any = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ConfigError(
-            f"malformed YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}",
-            path=resolved,
-            line=(line + 1) if line is not None else None,
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", path=resolved) from exc
+    raw: Any = load_yaml(resolved, what="config")
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

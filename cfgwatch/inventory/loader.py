@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cfgwatch.errors import ConfigError, UnknownPlatformError
 from cfgwatch.inventory.credentials import CredentialRef, Credentials, resolve
 from cfgwatch.inventory.platforms import canonical
+from cfgwatch.yamlio import load_yaml
 
 HOSTS_FILE = "hosts.yaml"
 GROUPS_FILE = "groups.yaml"
@@ -183,36 +183,12 @@ def resolve_credentials(device: Device) -> Credentials:
 # --- loading --------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (YAML would silently keep the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
     if not path.exists():
         if required:
             raise ConfigError("inventory file not found", path=path)
         return {}
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read inventory file: {exc}", path=path) from exc
+    raw = load_yaml(path, what="inventory file")
     if raw is None:
         return {}
     if not isinstance(raw, dict):
