@@ -5,6 +5,9 @@ Every input goes through here so that every one gets the same two guarantees:
 - a key given twice in one mapping is an error naming the key and both lines. Plain YAML loaders keep
   the last value silently, so a second `r1:` host or a second `window:` in a ticket would quietly win.
 
+load_yaml_document also keeps the line of every key and list item, so that errors found later by
+pydantic validation name file:line and the key path too (YamlDocument.error_at).
+
 Only reading lives here: `cfgwatch approve` rewrites approved.yaml with ruamel (policy.approved) to keep
 its comments and order.
 
@@ -18,7 +21,8 @@ cfgwatch.errors.ConfigError: example.yaml:3: malformed YAML: duplicate key 'a' (
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +72,80 @@ def _describe(exc: yaml.YAMLError) -> tuple[str, int | None]:
     return message, mark.line + 1 if mark is not None else None
 
 
-def parse_yaml(text: str, source: str | Path, *, error: type[InputError] = ConfigError) -> Any:
-    """The document in text (None when empty); `error` naming source:line for bad YAML or a duplicate key."""
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """A parsed input file with the line of every key and list item, for errors found after parsing.
+
+    >>> doc = parse_yaml_document("r1:\\n  data:\\n    collector: telnet\\n", "hosts.yaml")
+    >>> doc.line_of(("r1", "data", "collector")), doc.line_of(("r1", "port")), doc.line_of(())
+    (3, 1, None)
+    """
+
+    source: str
+    data: Any
+    lines: Mapping[tuple[str, ...], int]
+
+    def line_of(self, location: Iterable[object]) -> int | None:
+        """Line of the deepest part of a key path (such as a pydantic error's loc) that the file has."""
+        parts = tuple(str(part) for part in location)
+        while parts:
+            line = self.lines.get(parts)
+            if line is not None:
+                return line
+            parts = parts[:-1]
+        return None
+
+    def error_at(self, message: str, location: Sequence[object] = ()) -> ConfigError:
+        """ConfigError naming file, line and dotted key path, for a problem found after parsing (validation)."""
+        key = ".".join(str(part) for part in location)
+        return ConfigError(message, path=self.source, line=self.line_of(location), key=key or None)
+
+
+def _key_lines(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
+    """path -> 1-based line of each mapping key and sequence item (merge keys already flattened)."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...], open_nodes: frozenset[int]) -> None:
+        if id(node) in open_nodes:  # an alias of an enclosing node: a recursive structure
+            return
+        inside = open_nodes | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    child = (*path, str(key_node.value))
+                    lines.setdefault(child, key_node.start_mark.line + 1)
+                    walk(value_node, child, inside)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*path, str(index))
+                lines.setdefault(child, item.start_mark.line + 1)
+                walk(item, child, inside)
+
+    if node is not None:
+        walk(node, (), frozenset())
+    return lines
+
+
+def parse_yaml_document(text: str, source: str | Path, *, error: type[InputError] = ConfigError) -> YamlDocument:
+    """The document in text with its key lines; `error` naming source:line for bad YAML or a duplicate key."""
+    loader = UniqueKeyLoader(text)  # a SafeLoader subclass: no arbitrary objects
     try:
-        return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         message, line = _describe(exc)
         raise error(f"malformed YAML: {message}", path=source, line=line) from exc
+    finally:
+        loader.dispose()
+    return YamlDocument(str(source), data, _key_lines(node))
 
 
-def load_yaml(path: Path, *, what: str = "file", error: type[InputError] = ConfigError) -> Any:
+def parse_yaml(text: str, source: str | Path, *, error: type[InputError] = ConfigError) -> Any:
+    """The document in text (None when empty); `error` naming source:line for bad YAML or a duplicate key."""
+    return parse_yaml_document(text, source, error=error).data
+
+
+def load_yaml_document(path: Path, *, what: str = "file", error: type[InputError] = ConfigError) -> YamlDocument:
     """Read and parse one YAML input file; `what` names it in the error when it cannot be read at all."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -85,4 +153,9 @@ def load_yaml(path: Path, *, what: str = "file", error: type[InputError] = Confi
         raise error(f"cannot read {what}: {exc.strerror or exc}", path=path) from exc
     except UnicodeDecodeError as exc:
         raise error(f"cannot read {what}: not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from exc
-    return parse_yaml(text, path, error=error)
+    return parse_yaml_document(text, path, error=error)
+
+
+def load_yaml(path: Path, *, what: str = "file", error: type[InputError] = ConfigError) -> Any:
+    """The data of one YAML input file (see load_yaml_document)."""
+    return load_yaml_document(path, what=what, error=error).data

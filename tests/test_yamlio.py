@@ -6,16 +6,22 @@ input file the CLI reads is checked end to end: exit code 2, one line on stderr,
 
 from __future__ import annotations
 
+import doctest
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import cfgwatch.yamlio
+from cfgwatch.classify.networks import load_networks
+from cfgwatch.config import load_config
 from cfgwatch.errors import ConfigError, InputError
 from cfgwatch.flows.enrich import provider_asns
+from cfgwatch.inventory import load_inventory
 from cfgwatch.lab.state import load_fixture_devices
+from cfgwatch.policy.approved import load_approved
 from cfgwatch.policy.tickets import load_tickets
-from cfgwatch.yamlio import load_yaml, parse_yaml
+from cfgwatch.yamlio import load_yaml, parse_yaml, parse_yaml_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 Cli = Callable[..., tuple[int, str, str]]
@@ -57,6 +63,51 @@ def test_what_is_not_a_duplicate() -> None:
     assert parse_yaml("", "in.yaml") is None
     with pytest.raises(ConfigError, match="could not determine a constructor"):
         parse_yaml("x: !!python/object/apply:os.system [true]\n", "in.yaml")  # still a safe loader
+
+
+def test_key_lines_for_errors_found_after_parsing() -> None:
+    doc = parse_yaml_document(
+        "base: &b {port: 22}\nhosts:\n  r1:\n    <<: *b\n    groups:\n      - dc\n      - lab\nloop: &l [*l]\n",
+        "f.yaml",
+    )
+    assert doc.line_of(["hosts", "r1"]) == 3
+    assert doc.line_of(["hosts", "r1", "groups", 1]) == 7  # list items by index, as pydantic locates them
+    assert doc.line_of(["hosts", "r1", "port"]) == 1  # a merged key: where its value is written
+    assert doc.line_of(["hosts", "r1", "nope", "deeper"]) == 3  # the deepest part the file has
+    assert doc.line_of(["elsewhere"]) is None and doc.line_of(["loop", 0]) == 8
+    error = doc.error_at("bad", ["hosts", "r1", "groups", 0])
+    assert str(error) == "f.yaml:6: key 'hosts.r1.groups.0': bad"
+
+
+def test_validation_errors_name_file_line_and_key(tmp_path: Path) -> None:
+    """Errors pydantic finds after parsing keep the file and key path, and gain the line."""
+    (tmp_path / "cfgwatch.yaml").write_text("snapshots: s\npolicy:\n  fail_on: severe\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "cfgwatch.yaml")
+    assert info.value.line == 3 and info.value.key == "policy.fail_on"
+
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yaml").write_text("r1: {}\nr2:\n  data:\n    collector: telnet\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_inventory(inventory)
+    assert (info.value.path, info.value.line, info.value.key) == (str(inventory / "hosts.yaml"), 4, "r2.data.collector")
+
+    (inventory / "approved.yaml").write_text(
+        "approvals:\n  - match: {devices: [r1]}\n    ticket: CHG1\n    owner: me\n    colour: red\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_approved(inventory / "approved.yaml")
+    assert info.value.line == 5 and info.value.key == "approvals.0.colour"
+
+    (inventory / "networks.yaml").write_text("internal:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_networks(inventory / "networks.yaml")
+    assert info.value.line == 1 and info.value.key == "internal"  # the list is checked as a whole
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(cfgwatch.yamlio).failed == 0
 
 
 def test_unreadable_file_names_what_it_is(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cfgwatch.errors import ConfigError, UnknownPlatformError
 from cfgwatch.inventory.credentials import CredentialRef, Credentials, resolve
 from cfgwatch.inventory.platforms import canonical
-from cfgwatch.yamlio import load_yaml
+from cfgwatch.yamlio import YamlDocument, load_yaml_document
 
 HOSTS_FILE = "hosts.yaml"
 GROUPS_FILE = "groups.yaml"
@@ -183,27 +183,27 @@ def resolve_credentials(device: Device) -> Credentials:
 # --- loading --------------------------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
+def _read_yaml(path: Path, *, required: bool) -> YamlDocument:
+    """The file's mapping (empty when it is absent and optional), with its key lines for later errors."""
     if not path.exists():
         if required:
             raise ConfigError("inventory file not found", path=path)
-        return {}
-    raw = load_yaml(path, what="inventory file")
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
+        return YamlDocument(str(path), {}, {})
+    document = load_yaml_document(path, what="inventory file")
+    if document.data is None:
+        return YamlDocument(str(path), {}, {})
+    if not isinstance(document.data, dict):
         raise ConfigError("expected a mapping of names to settings", path=path)
-    return raw
+    return document
 
 
-def _validate(model: type[BaseModel], value: Any, path: Path, prefix: str) -> Any:
+def _validate(model: type[BaseModel], value: Any, document: YamlDocument, prefix: str) -> Any:
     try:
         return model.model_validate(value if value is not None else {})
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(message, path=path, key=key or None) from exc
+        location = [p for p in (prefix, *first["loc"]) if p != ""]
+        raise document.error_at(str(first["msg"]).removeprefix("Value error, "), location) from exc
 
 
 def _group_closure(start: Iterable[str], groups: Mapping[str, Group]) -> list[str]:
@@ -316,13 +316,15 @@ def load_inventory(directory: Path) -> Inventory:
     if not directory.is_dir():
         raise ConfigError("inventory directory not found", path=directory)
     hosts_path, groups_path, defaults_path = (directory / n for n in (HOSTS_FILE, GROUPS_FILE, DEFAULTS_FILE))
-    hosts_raw = _read_yaml(hosts_path, required=True)
-    groups_raw = _read_yaml(groups_path, required=False)
-    defaults_raw = _read_yaml(defaults_path, required=False)
+    hosts_file = _read_yaml(hosts_path, required=True)
+    groups_file = _read_yaml(groups_path, required=False)
+    defaults_file = _read_yaml(defaults_path, required=False)
 
-    defaults: DefaultsIn = _validate(DefaultsIn, defaults_raw, defaults_path, "")
-    groups_in: dict[str, GroupIn] = {str(n): _validate(GroupIn, v, groups_path, str(n)) for n, v in groups_raw.items()}
-    hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_path, str(n)) for n, v in hosts_raw.items()}
+    defaults: DefaultsIn = _validate(DefaultsIn, defaults_file.data, defaults_file, "")
+    groups_in: dict[str, GroupIn] = {
+        str(n): _validate(GroupIn, v, groups_file, str(n)) for n, v in groups_file.data.items()
+    }
+    hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_file, str(n)) for n, v in hosts_file.data.items()}
 
     for name, group in groups_in.items():
         for parent in group.groups:

@@ -18,7 +18,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from cfgwatch.errors import ConfigError
 from cfgwatch.model import AddressSet, FilterRule, NatRule, PortSet
 from cfgwatch.model.changes import RuleChange
-from cfgwatch.yamlio import load_yaml, parse_yaml
+from cfgwatch.yamlio import load_yaml_document, parse_yaml
 
 
 class _Strict(BaseModel):
@@ -82,13 +82,13 @@ class ApprovalHit:
 def load_approved(path: Path) -> list[Approval]:
     if not path.exists():
         return []
-    raw = load_yaml(path, what="approvals file") or {}
+    document = load_yaml_document(path, what="approvals file")
     try:
-        return ApprovedFile(**raw).approvals
+        return ApprovedFile(**(document.data or {})).approvals
     except (ValidationError, TypeError) as exc:
         if isinstance(exc, ValidationError):
             first = exc.errors()[0]
-            raise ConfigError(first["msg"], path=path, key=".".join(str(p) for p in first["loc"])) from exc
+            raise document.error_at(first["msg"], first["loc"]) from exc
         raise ConfigError("expected a mapping with an 'approvals' list", path=path) from exc
 
 
