@@ -20,7 +20,6 @@ import git
 from cfgwatch.errors import InputError, LockedError, StoreError
 from cfgwatch.store.journal import RunJournal
 from cfgwatch.store.message import one_line
-from cfgwatch.store.types import UpkeepReport
 
 CONFIG_DIR = "configs"
 META_DIR = "meta"
@@ -55,8 +54,6 @@ class GitRepo:
         self.git_dir = Path(self.repo.git_dir)
         self.journal = RunJournal(journal) if journal is not None else None
         self._locked = False
-        self._settings_checked = False
-        self.last_upkeep: UpkeepReport | None = None  # set by upkeep(), also when a run triggered it
         self._hash_name = "sha1"
         try:
             fmt = self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1")

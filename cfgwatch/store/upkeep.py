@@ -20,6 +20,9 @@ from cfgwatch.store.types import UpkeepReport
 class RepoUpkeep(GitRepo):
     """gc, geometric repack and commit-graph upkeep of the snapshot repo, plus the numbers it reports."""
 
+    last_upkeep: UpkeepReport | None = None  # set by upkeep(), also when a run triggered it
+    _settings_checked = False  # REPO_SETTINGS looked at once per open store
+
     def upkeep(self, *, full: bool = False) -> UpkeepReport:
         """Keep the repo small and history lookups fast; runs after every committed run (under the lock).
 
