@@ -101,7 +101,7 @@ class Registry(Generic[T]):
             return self._loaded[name]
         source = self._sources.get(name)
         if source is None or source.entry_point is None:
-            raise PluginError(self._unknown_message(name), key=self.group)
+            raise PluginError(self.unknown_message(name), key=self.group)
         try:
             obj = source.entry_point.load()
         except Exception as exc:  # an entry point's import failing is that plugin's fault, said by name
@@ -131,19 +131,22 @@ class Registry(Generic[T]):
         self._discover()
         source = self._sources.get(name)
         if source is None:
-            raise PluginError(self._unknown_message(name), key=self.group)
+            raise PluginError(self.unknown_message(name), key=self.group)
         return source.distribution
 
     def closest(self, name: str) -> str | None:
         matches = difflib.get_close_matches(name, self.names(), n=1)
         return matches[0] if matches else None
 
-    # -- internals ------------------------------------------------------------------------------------
-    def _unknown_message(self, name: str) -> str:
+    def unknown_message(self, name: str) -> str:
+        """What to say about a name nothing answers to: the known names and the closest one (settings
+        validators and CLI options raise it with their own key)."""
         known = ", ".join(self.names()) or "none"
         hint = self.closest(name)
         did_you_mean = f"; did you mean {hint!r}?" if hint else ""
         return f"unknown {self.kind} {name!r} (known: {known}){did_you_mean}"
+
+    # -- internals ------------------------------------------------------------------------------------
 
     def _checked(self, name: str, obj: object) -> T:
         if self._validate is None:
@@ -164,3 +167,14 @@ class Registry(Generic[T]):
                 others.append(entry_point)
         for entry_point in own + others:  # later wins: a site's plugin replaces a built-in of the same name
             self._sources[entry_point.name] = _Source(entry_point, _distribution_of(entry_point))
+
+
+def instance_of(cls: type[T]) -> Callable[[str, object], T]:
+    """A `validate` for registries whose plugins are instances of one class (a spec dataclass)."""
+
+    def check(name: str, obj: object) -> T:
+        if not isinstance(obj, cls):
+            raise PluginError(f"plugin {name!r} is a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
+
+    return check
