@@ -1,0 +1,217 @@
+"""Extension points as registries: a third-party package installed with pip is picked up by its entry
+points (a new report format, and a report format and flow backend that replace built-ins), and unknown
+names in cfgwatch.yaml or on the command line are errors that list what is registered."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from _report_fixtures import build_project
+
+from cfgwatch.cli import main
+from cfgwatch.config import load_config
+from cfgwatch.flows.backends import FLOW_BACKENDS
+from cfgwatch.flows.formats import FLOW_FORMATS
+from cfgwatch.flows.open import open_backend
+from cfgwatch.notify import NOTIFIERS
+from cfgwatch.plugins import PluginError
+from cfgwatch.report.formats import REPORT_FORMATS, ReportFormat
+
+PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin_pkg"
+PLUGIN_DIST = "cfgwatch-site-plugin"
+PLUGIN_MODULE = "cfgwatch_site_plugin"
+REGISTRIES = (FLOW_BACKENDS, FLOW_FORMATS, REPORT_FORMATS, NOTIFIERS)
+FLOWS_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "flows" / "nfdump_replayed.csv"
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def _reset() -> None:
+    for registry in REGISTRIES:
+        registry.reset()
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin package installed by pip into a directory of its own (a copy is built: setuptools
+    writes build/ and *.egg-info next to the sources)."""
+    source = tmp_path_factory.mktemp("plugin-src") / "pkg"
+    shutil.copytree(PLUGIN_SOURCE, source)
+    site = tmp_path_factory.mktemp("plugin-site")
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index"]
+    done = subprocess.run(
+        [*command, "--disable-pip-version-check", "--target", str(site), str(source)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert any(site.glob("cfgwatch_site_plugin-*.dist-info/entry_points.txt"))
+    return site
+
+
+@pytest.fixture
+def installed(plugin_site: Path) -> Iterator[Path]:
+    """The plugin's directory on sys.path and the registries read afresh; all undone afterwards."""
+    sys.path.insert(0, str(plugin_site))
+    _reset()
+    try:
+        yield plugin_site
+    finally:
+        sys.path.remove(str(plugin_site))
+        sys.modules.pop(PLUGIN_MODULE, None)
+        _reset()
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The real console entry point in-process: (exit code, stdout, stderr)."""
+    monkeypatch.delenv("CFGWATCH_CONFIG", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["cfgwatch", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _first_run(config_file: Path) -> str:
+    config = load_config(config_file)
+    done = subprocess.run(
+        ["git", "--git-dir", str(config.snapshots_path), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    build_project(tmp_path)
+    return tmp_path / "cfgwatch.yaml"
+
+
+def test_a_plugin_report_format_is_used_by_audit(installed: Path, project: Path, cli: Cli) -> None:
+    since = _first_run(project)
+    code, out, err = cli("-c", str(project), "audit", "--since", since, "--no-flows", "--format", "plugin-demo")
+    assert code == 1, err  # the project has findings at or above policy.fail_on
+    assert REPORT_FORMATS.origin("plugin-demo") == PLUGIN_DIST
+    lines = out.splitlines()
+    assert lines[0] == "plugin-demo report"
+    code, document, _ = cli("-c", str(project), "audit", "--since", since, "--no-flows", "--format", "json")
+    findings = yaml.safe_load(document)["findings"]
+    assert findings and lines[1:] == [f"{item['id']}\t{item['severity']}\t{item['device']}" for item in findings]
+
+
+def test_a_plugin_replaces_a_builtin_report_format_of_the_same_name(project: Path, cli: Cli, plugin_site: Path) -> None:
+    since = _first_run(project)
+    args = ("-c", str(project), "audit", "--since", since, "--no-flows", "--format", "csv")
+    _reset()
+    _, builtin, _ = cli(*args)
+    assert REPORT_FORMATS.origin("csv") == "cfgwatch"
+    sys.path.insert(0, str(plugin_site))
+    _reset()
+    try:
+        _, site, _ = cli(*args)
+        assert REPORT_FORMATS.origin("csv") == PLUGIN_DIST
+    finally:
+        sys.path.remove(str(plugin_site))
+        sys.modules.pop(PLUGIN_MODULE, None)
+        _reset()
+    assert builtin.startswith("id,") and site.startswith("id;")
+    assert len(site.splitlines()) == len(builtin.splitlines()) > 1
+    assert site.splitlines()[0] == builtin.splitlines()[0].replace(",", ";")
+
+
+def test_a_plugin_replaces_the_builtin_flow_backend(installed: Path, tmp_path: Path, cli: Cli) -> None:
+    config_file = tmp_path / "cfgwatch.yaml"
+    config_file.write_text(yaml.safe_dump({"flows": {"store": "flows"}}), encoding="utf-8")
+    code, out, err = cli("-c", str(config_file), "flows", "ingest", "--format", "nfdump-csv", str(FLOWS_CSV))
+    assert code == 0, err
+    assert "117 records, 0 bad" in out
+    assert FLOW_BACKENDS.origin("duckdb") == PLUGIN_DIST
+    backend = open_backend(load_config(config_file))
+    try:
+        assert type(backend).__name__ == "DuckDBBackend" and backend.enricher is not None
+        query = "SELECT current_setting('threads'), current_setting('memory_limit')"
+        settings = backend.con.execute(query).fetchone()
+        assert settings[0] == 1 and settings[1].startswith("244")  # 256 MB, shown in MiB
+        assert backend.time_range() is not None  # the CLI's ingest went into this store
+    finally:
+        backend.close()
+
+
+def test_without_the_plugin_the_builtins_answer(plugin_site: Path) -> None:
+    _reset()
+    assert PLUGIN_DIST not in {REPORT_FORMATS.origin(name) for name in REPORT_FORMATS.names()}
+    assert "plugin-demo" not in REPORT_FORMATS
+    assert REPORT_FORMATS.origin("csv") == FLOW_BACKENDS.origin("duckdb") == "cfgwatch"
+    assert set(REPORT_FORMATS.names()) == {"text", "json", "jsonl", "csv", "markdown", "html"}
+    assert set(FLOW_BACKENDS.names()) == {"duckdb", "nfdump", "clickhouse"}
+    assert set(NOTIFIERS.names()) == {"webhooks", "email", "syslog"}
+    assert "nfdump-csv" in FLOW_FORMATS and "aws-vpc" in FLOW_FORMATS
+    assert all(isinstance(fmt, ReportFormat) for _, fmt in REPORT_FORMATS.items())
+
+
+def test_a_registered_object_of_the_wrong_kind_is_refused() -> None:
+    try:
+        with pytest.raises(PluginError, match="not a ReportFormat"):
+            REPORT_FORMATS.register("broken", "not a format")  # type: ignore[arg-type]
+    finally:
+        _reset()
+
+
+# -- unknown names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "message"),
+    [
+        ({"flows": {"backend": "duckbd"}}, "flows.backend", "unknown flow backend 'duckbd' (known: "),
+        ({"notify": {"webhook": [{"url": "http://127.0.0.1:9/"}]}}, "notify.webhook", "unknown notifier 'webhook'"),
+        ({"notify": {"teams": []}}, "notify.teams", "unknown notifier 'teams' (known: email, syslog, webhooks)"),
+    ],
+)
+def test_unknown_names_in_cfgwatch_yaml_name_the_key_and_the_registered_ones(
+    tmp_path: Path, cli: Cli, section: dict[str, object], key: str, message: str
+) -> None:
+    config_file = tmp_path / "cfgwatch.yaml"
+    config_file.write_text(yaml.safe_dump(section), encoding="utf-8")
+    code, out, err = cli("-c", str(config_file), "flows", "hunt")
+    assert code == 2 and out == ""
+    assert f"key '{key}'" in err and message in err and len(err.strip().splitlines()) == 1
+    if key != "notify.teams":
+        assert "did you mean" in err  # duckdb, webhooks
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("audit", "--format", "jsn"), "unknown report format 'jsn' (known: csv, html, json, jsonl, markdown, text)"),
+        (("flows", "ingest", "x.csv", "--format", "nfdump"), "unknown flow format 'nfdump'"),
+        (("flows", "hunt", "--backend", "clickhose"), "did you mean 'clickhouse'?"),
+    ],
+)
+def test_unknown_names_on_the_command_line_are_usage_errors(
+    tmp_path: Path, cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = cli("-c", str(tmp_path / "none.yaml"), *args)
+    assert code == 2 and out == ""
+    assert "Invalid value for" in err and message in " ".join(err.split())
+
+
+def test_diff_refuses_a_format_that_renders_audits_only(project: Path, cli: Cli) -> None:
+    code, out, err = cli("-c", str(project), "diff", "--format", "csv")
+    assert code == 2 and out == ""
+    assert "renders audits only (use one of: json, markdown, text)" in " ".join(err.split())
+    code, out, _ = cli("-c", str(project), "diff", "--format", "markdown")
+    assert code == 0 and out.strip()
