@@ -5,6 +5,7 @@ names in cfgwatch.yaml or on the command line are errors that list what is regis
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,14 +13,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _flow_fixtures import free_port
 from _report_fixtures import build_project
+from pydantic import ValidationError
 
 from cfgwatch.cli import main
 from cfgwatch.config import load_config
 from cfgwatch.flows.backends import FLOW_BACKENDS
 from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import open_backend
-from cfgwatch.notify import NOTIFIERS
+from cfgwatch.notify import NOTIFIERS, AlertItem, Notice, Notifier, NotifyOutcome, NotifySettings, Sender, notify
+from cfgwatch.notify.settings import Target
 from cfgwatch.plugins import PluginError
 from cfgwatch.report.formats import REPORT_FORMATS, ReportFormat
 
@@ -166,6 +170,7 @@ def test_a_registered_object_of_the_wrong_kind_is_refused() -> None:
     try:
         with pytest.raises(PluginError, match="not a ReportFormat"):
             REPORT_FORMATS.register("broken", "not a format")  # type: ignore[arg-type]
+        assert "broken" not in REPORT_FORMATS
     finally:
         _reset()
 
@@ -215,3 +220,53 @@ def test_diff_refuses_a_format_that_renders_audits_only(project: Path, cli: Cli)
     assert "renders audits only (use one of: json, markdown, text)" in " ".join(err.split())
     code, out, _ = cli("-c", str(project), "diff", "--format", "markdown")
     assert code == 0 and out.strip()
+
+
+# -- a notifier is a key under notify: -------------------------------------------------------------------
+
+
+class PagerTarget(Target):
+    """A site's pager gateway: one number per target."""
+
+    number: str
+
+
+def test_a_registered_notifier_gets_its_own_key_under_notify(tmp_path: Path) -> None:
+    paged: list[tuple[str, int]] = []
+
+    def page(target: PagerTarget, notice: Notice) -> NotifyOutcome:
+        paged.append((target.number, len(notice.items)))
+        return NotifyOutcome("pager", target.number, True, sent=len(notice.items))
+
+    def sender(target: PagerTarget, base_dir: Path) -> Sender:
+        return Sender("pager", target.number, lambda notice: page(target, notice))
+
+    NOTIFIERS.register("pager", Notifier(PagerTarget, sender, order=5))
+    try:
+        with pytest.raises(ValidationError) as refused:
+            NotifySettings.model_validate({"pager": [{"numbr": "+100"}]})
+        assert {error["loc"] for error in refused.value.errors()} == {("pager", 0, "number"), ("pager", 0, "numbr")}
+        port = free_port(socket.SOCK_DGRAM)
+        settings = NotifySettings.model_validate(
+            {
+                "syslog": [{"host": "127.0.0.1", "port": port}],
+                "pager": [{"number": "+100"}, {"number": "+200", "min_severity": "critical"}],
+            }
+        )
+        assert list(settings.targets) == ["pager", "syslog"]  # order 5 goes before syslog's 30
+        assert settings.model_dump()["pager"][1] == {
+            "name": None,
+            "min_severity": "critical",
+            "timeout": 10.0,
+            "number": "+200",
+        }
+        item = AlertItem("CW-aaaaaaaaaaaa", "high", "edge1", ("egress-forward",), (), "[HIGH] CW-aaaaaaaaaaaa edge1")
+        outcomes = notify(Notice("t", "s", items=(item,)), settings, tmp_path)
+        assert [(o.channel, o.target, o.ok, o.skipped) for o in outcomes] == [
+            ("pager", "+100", True, False),
+            ("pager", "+200", True, True),  # nothing at or above critical
+            ("syslog", f"syslog+udp://127.0.0.1:{port}", True, False),
+        ]
+        assert paged == [("+100", 1)]
+    finally:
+        _reset()

@@ -74,6 +74,7 @@ def send(notice: Notice, target: EmailTarget, base_dir: Path) -> NotifyOutcome:
 
 
 def sender(target: EmailTarget, base_dir: Path) -> Sender:
+    """The target as a Sender: the password is read at send time, never here."""
     return Sender("email", target_name(target), partial(send, target=target, base_dir=base_dir))
 
 

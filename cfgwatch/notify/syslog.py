@@ -125,6 +125,7 @@ def send(notice: Notice, target: SyslogTarget) -> NotifyOutcome:
 
 
 def sender(target: SyslogTarget, _base_dir: Path) -> Sender:
+    """The target as a Sender (syslog reads no secret files, so the project directory is unused)."""
     return Sender("syslog", target_name(target), partial(send, target=target))
 
 

@@ -121,6 +121,7 @@ def send(notice: Notice, target: WebhookTarget, base_dir: Path) -> NotifyOutcome
 
 
 def sender(target: WebhookTarget, base_dir: Path) -> Sender:
+    """The target as a Sender: a URL or token secret is read at send time, never here."""
     return Sender("webhook", target_name(target), partial(send, target=target, base_dir=base_dir))
 
 
