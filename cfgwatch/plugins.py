@@ -61,8 +61,10 @@ class Registry(Generic[T]):
     """Named plugins of one kind, fed by an entry-point group and by `register()` calls.
 
     `validate` checks (and may convert) a loaded object; it raises `PluginError` when the object is not a
-    plugin of this kind. Order of `names()` is registration order: built-ins in the order pyproject.toml
-    lists them, which the platform registry uses as its default detection order.
+    plugin of this kind. Order of `names()` is discovery order, then `register()` order. Discovery order
+    is NOT the order pyproject.toml lists the entry points in: setuptools writes each group's names
+    sorted (entry_points.txt), so an order that matters (detection priority, send order) must be a field
+    of the plugin object, never its position.
     """
 
     def __init__(self, group: str, kind: str, *, validate: Callable[[str, object], T] | None = None) -> None:

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
                 "--format",
                 "-f",
                 parser=registered(REPORT_FORMATS),
-                help=f"Output format: a report format that renders changes ({one_of(REPORT_FORMATS)}).",
+                help=f"Output format: a report format that renders changes (registered: {one_of(REPORT_FORMATS)}).",
             ),
         ] = "text",
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _backend_option() -> object:
+def _backend_option() -> Any:  # typer's OptionInfo, typed Any by typer itself
     return typer.Option(
         "--backend",
         parser=registered(FLOW_BACKENDS),
