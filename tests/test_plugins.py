@@ -270,3 +270,39 @@ def test_a_registered_notifier_gets_its_own_key_under_notify(tmp_path: Path) -> 
         assert paged == [("+100", 1)]
     finally:
         _reset()
+
+
+# -- nothing loads before it is used ---------------------------------------------------------------------
+
+HEAVY = (
+    "duckdb",
+    "clickhouse_driver",
+    "cfgwatch.flows.backends.duckdb",
+    "cfgwatch.flows.backends.nfdump",
+    "cfgwatch.flows.backends.clickhouse",
+    "cfgwatch.flows.formats.readers",
+    "cfgwatch.notify.email",
+    "cfgwatch.notify.webhook",
+    "cfgwatch.notify.syslog",
+    "cfgwatch.report.console",
+    "cfgwatch.report.siem",
+)
+PROBE = """
+import sys
+sys.argv = ["cfgwatch", *sys.argv[1:]]
+from cfgwatch.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(" ".join(name for name in {heavy!r} if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args", [("--help",), ("audit", "--help"), ("flows", "ingest", "--help")])
+def test_help_imports_no_plugin_module(args: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, check=True
+    )
+    assert "Usage" in done.stdout
+    assert done.stdout.splitlines()[-1] == ""  # none of HEAVY was imported
