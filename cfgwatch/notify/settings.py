@@ -149,9 +149,6 @@ class SyslogTarget(Target):
     max_udp_bytes: int = Field(default=2048, ge=480, le=65000)
 
 
-_OWN_KEYS = ("min_severity", "on_error")
-
-
 class NotifySettings(Section):
     """`notify:` in cfgwatch.yaml: who hears about the nightly's findings, and from what severity on.
 
@@ -176,8 +173,9 @@ class NotifySettings(Section):
             return data
         from cfgwatch.notify import NOTIFIERS  # here: that package imports this module
 
-        own = {key: value for key, value in data.items() if key in _OWN_KEYS}
-        lists = {key: value for key, value in data.items() if key not in _OWN_KEYS}
+        own_keys = set(cls.model_fields) - {"targets"}  # `targets` is built here, never written
+        own = {key: value for key, value in data.items() if key in own_keys}
+        lists = {key: value for key, value in data.items() if key not in own_keys}
         if lists:
             kinds = tuple((key, NOTIFIERS.get(key).settings if key in NOTIFIERS else None) for key in lists)
             validated = _targets_model(kinds).model_validate(lists)
