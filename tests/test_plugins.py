@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from cfgwatch.cli import main
 from cfgwatch.config import load_config
 from cfgwatch.flows.backends import FLOW_BACKENDS
+from cfgwatch.flows.backends.base import TimeWindow
 from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import open_backend
 from cfgwatch.notify import NOTIFIERS, AlertItem, Notice, Notifier, NotifyOutcome, NotifySettings, Sender, notify
@@ -136,20 +138,38 @@ def test_a_plugin_replaces_a_builtin_report_format_of_the_same_name(project: Pat
     assert site.splitlines()[0] == builtin.splitlines()[0].replace(",", ";")
 
 
-def test_a_plugin_replaces_the_builtin_flow_backend(installed: Path, tmp_path: Path, cli: Cli) -> None:
+def test_a_plugin_replaces_the_builtin_flow_backend_and_adds_a_flow_format(
+    installed: Path, tmp_path: Path, cli: Cli
+) -> None:
     config_file = tmp_path / "cfgwatch.yaml"
     config_file.write_text(yaml.safe_dump({"flows": {"store": "flows"}}), encoding="utf-8")
     code, out, err = cli("-c", str(config_file), "flows", "ingest", "--format", "nfdump-csv", str(FLOWS_CSV))
     assert code == 0, err
     assert "117 records, 0 bad" in out
     assert FLOW_BACKENDS.origin("duckdb") == PLUGIN_DIST
+    proxy_log = tmp_path / "proxy.log"
+    proxy_log.write_text(
+        "2026-11-25T04:00:00|10.0.0.5|45.77.1.2|3128|50|40000\n"
+        "2026-11-25T04:10:00|10.0.0.5|45.77.1.2|3128|60|48000\n"
+        "garbage\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli(
+        "-c", str(config_file), "flows", "ingest", "-f", "site-proxy-log", "-e", "proxy1", str(proxy_log)
+    )
+    assert code == 0, err
+    assert "2 records, 1 bad, days 2026-11-25" in out and f"{proxy_log}:3:" in err
     backend = open_backend(load_config(config_file))
     try:
         assert type(backend).__name__ == "DuckDBBackend" and backend.enricher is not None
         query = "SELECT current_setting('threads'), current_setting('memory_limit')"
         settings = backend.con.execute(query).fetchone()
         assert settings[0] == 1 and settings[1].startswith("244")  # 256 MB, shown in MiB
-        assert backend.time_range() is not None  # the CLI's ingest went into this store
+        coverage = backend.coverage(
+            ("proxy1",), TimeWindow(datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC))
+        )
+        assert [(row.exporter, row.records) for row in coverage] == [("proxy1", 2)]  # both ingests went here
+        assert backend.time_range() is not None
     finally:
         backend.close()
 
