@@ -32,6 +32,7 @@ from cfgwatch.report.formats import REPORT_FORMATS, ReportFormat
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin_pkg"
 PLUGIN_DIST = "cfgwatch-site-plugin"
 PLUGIN_MODULE = "cfgwatch_site_plugin"
+# Every registry the plugin package may feed (the platform registry joins here with its cfgwatch.platforms entry).
 REGISTRIES = (FLOW_BACKENDS, FLOW_FORMATS, REPORT_FORMATS, NOTIFIERS)
 FLOWS_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "flows" / "nfdump_replayed.csv"
 Cli = Callable[..., tuple[int, str, str]]
