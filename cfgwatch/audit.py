@@ -14,19 +14,19 @@ from pathlib import Path
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
-from cfgwatch.diff.records import RuleChange
-from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.model import AddressSet
+from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
 

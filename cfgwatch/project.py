@@ -428,8 +428,12 @@ class Project:
 
     def has_flow_data(self) -> bool:
         """False when the embedded store was never filled (an audit then says `not-checked`, opening nothing)."""
+        from cfgwatch.flows.backends import FLOW_BACKENDS
+
         flows = self.config.flows
-        return flows.backend != "duckdb" or self.config.resolve(flows.store_path(self.config.snapshots)).exists()
+        if not FLOW_BACKENDS.get(flows.backend).embedded_store:
+            return True
+        return self.config.resolve(flows.store_path(self.config.snapshots)).exists()
 
     @contextmanager
     def flows(self, backend: str | None = None) -> Iterator[FlowSession]:
@@ -480,20 +484,18 @@ class Project:
     ) -> list[IngestReport]:
         """Store flow export files in the flow store (the same file twice adds nothing)."""
         from cfgwatch.errors import InputError
-        from cfgwatch.flows.formats import FORMATS
+        from cfgwatch.flows.backends.base import IngestingBackend
+        from cfgwatch.flows.formats import FLOW_FORMATS
 
-        if format_name not in FORMATS:
-            raise InputError(f"unknown flow format {format_name!r} (known: {', '.join(FORMATS)})")
+        if format_name not in FLOW_FORMATS:  # before a store is opened (or created) for nothing
+            raise InputError(FLOW_FORMATS.unknown_message(format_name))
         reports: list[IngestReport] = []
         with self.flows(backend) as session:
-            ingest = getattr(session.backend, "ingest", None)
-            if ingest is None:
-                raise InputError(
-                    f"flow backend {session.backend.name!r} is read-only (it queries flows where they are)"
-                )
+            store = session.backend
+            if not isinstance(store, IngestingBackend):
+                raise InputError(f"flow backend {store.name!r} is read-only (it queries flows where they are)")
             for file in files:
-                kwargs = {"aws_fields": list(aws_fields)} if aws_fields else {}
-                report: IngestReport = ingest(file, format_name, exporter=exporter, **kwargs)
+                report = store.ingest(file, format_name, exporter=exporter, aws_fields=aws_fields)
                 reports.append(report)
                 if progress is not None:
                     progress(file, report)

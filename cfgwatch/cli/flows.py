@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cfgwatch.cli.common import console, err_console, state
+from cfgwatch.cli.common import console, err_console, one_of, registered, state
 from cfgwatch.errors import InputError
-from cfgwatch.flows.formats import FORMATS
+from cfgwatch.flows.backends import FLOW_BACKENDS
+from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.model import AddressSet
 
@@ -24,6 +25,14 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+def _backend_option() -> Any:  # typer's OptionInfo, typed Any by typer itself
+    return typer.Option(
+        "--backend",
+        parser=registered(FLOW_BACKENDS),
+        help=f"Flow backend: {one_of(FLOW_BACKENDS)} (default flows.backend).",
+    )
+
+
 def register(app: typer.Typer) -> None:
     flows = typer.Typer(help="Flow telemetry: ingest exports and hunt for outbound spikes with few returns.")
     app.add_typer(flows, name="flows")
@@ -32,14 +41,17 @@ def register(app: typer.Typer) -> None:
     def ingest_command(
         ctx: typer.Context,
         files: Annotated[list[Path], typer.Argument(help="Flow export files.")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")],
+        fmt: Annotated[
+            str,
+            typer.Option("--format", "-f", parser=registered(FLOW_FORMATS), help=f"One of: {one_of(FLOW_FORMATS)}."),
+        ],
         exporter: Annotated[
             str | None, typer.Option("--exporter", "-e", help="Device name for sources that carry none.")
         ] = None,
         aws_fields: Annotated[
             str | None, typer.Option("--aws-fields", help="Custom AWS field order, space separated (no header).")
         ] = None,
-        backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
+        backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
         """Store flow files in the flow store. The same file twice adds nothing."""
         bad_total = 0
@@ -79,7 +91,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         exporter: Annotated[list[str] | None, typer.Option("--exporter", "-e", help="Only these exporters.")] = None,
         fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
-        backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
+        backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
         """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few return packets."""
         project = state(ctx).project()
