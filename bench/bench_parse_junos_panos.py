@@ -197,7 +197,9 @@ def ccp_junos(text: str) -> object:
 
 def _vendors() -> tuple[ModuleType, ModuleType, ModuleType]:
     """The parser modules, imported late so a child process can put another cfgwatch tree first."""
-    from cfgwatch.vendors import _junos_tree, juniper_junos, paloalto_panos
+    from cfgwatch.vendors import _junos_tree
+    from cfgwatch.vendors.juniper_junos import parser as juniper_junos
+    from cfgwatch.vendors.paloalto_panos import parser as paloalto_panos
 
     return _junos_tree, juniper_junos, paloalto_panos
 
