@@ -79,8 +79,9 @@ class Registry(Generic[T]):
         self._discover()
         if name in self._sources and not replace:
             raise PluginError(f"{self.kind} {name!r} is already registered (pass replace=True to override)")
+        checked = self._checked(name, plugin)  # an object that is not a plugin of this kind is not registered
         self._sources[name] = _Source(None, "")
-        self._loaded[name] = self._checked(name, plugin)
+        self._loaded[name] = checked
 
     def deregister(self, name: str) -> None:
         self._discover()
