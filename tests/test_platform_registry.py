@@ -197,3 +197,49 @@ def test_a_broken_platform_package_leaves_the_others_working(monkeypatch: pytest
         with pytest.raises(UnknownPlatformError, match="'half_done' is not available"):
             get_spec("half_done")
         assert sanitize("password hunter2\n", "cisco_ios", b"k" * 32).redactions == 1
+
+
+# -- the orders the engines derive from the specs (output depends on them) ----------------------------------------
+
+
+def test_volatile_rules_are_tried_in_the_documented_order() -> None:
+    from cfgwatch.sanitize.volatile import tables
+
+    assert [rule.name for rule in tables().rules] == [
+        *("ios-building", "ios-current-size", "ios-no-change", "ntp-clock-period"),  # cisco_ios volatile (10)
+        *("ios-last-change", "ios-nvram"),  # cisco_ios change_header (11)
+        *("uptime", "restarted-at"),  # generic (15)
+        *("asa-cryptochecksum", "asa-written-by", "nxos-time", "nxos-last-done", "eos-startup-modified"),
+        *("junos-last-commit", "junos-last-changed", "fortios-conf-file-ver"),
+        *("routeros-export-time", "routeros-history-flags", "routeros-history-columns", "routeros-history-head"),
+        *("routeros-history-wrap", "routeros-history-row"),
+        *("iptables-generated", "iptables-completed", "iptables-chain-counters", "iptables-rule-counters"),
+        *("nft-counter", "nft-expires", "panos-dirty-id"),
+    ]
+
+
+def test_an_unknown_platform_gets_the_tight_value_forms_first() -> None:
+    from cfgwatch.sanitize.rules import GENERIC, tables
+
+    names = [rule.name for rule in rules_for(None)]
+    groups = [name.split("-")[0] for name in names[: -len(GENERIC)]]
+    assert list(dict.fromkeys(groups)) == ["junos", "panos", "vyos", "routeros", "fortios", "cisco", "asa"]
+    assert len(names) == len(set(names)) == len(tables().everything) + len(GENERIC)  # the Cisco family once
+
+
+def test_syslog_patterns_are_tried_in_the_documented_order() -> None:
+    from cfgwatch.policy.attribution import syslog_tables
+
+    assert [pattern.kind for pattern in syslog_tables().patterns] == [
+        "panos-config",
+        "ios-config",
+        "ios-archive",
+        "asa-111008",
+        "asa-111010",
+        "junos-commit",
+        "junos-audit-set",
+        "fortios-config",
+        "nxos-config",
+        "routeros-config",
+        "routeros-login",
+    ]

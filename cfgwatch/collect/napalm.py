@@ -1,9 +1,9 @@
 """NAPALM collector: get_config(retrieve="running") through nornir-napalm.
 
-NAPALM's ios and nxos_ssh drivers talk SSH CLI; eos talks eAPI (HTTPS) and junos NETCONF. The lab
-serves SSH CLI only, so the lab runs NAPALM for cisco_ios and netmiko elsewhere. NAPALM's ios driver
-drops the `! Last configuration change ... by USER` header from get_config, so for IOS the header is
-fetched with one extra `show running-config | include` and put back on top: it is the change
+The driver is the platform spec's `collect.napalm_driver`. NAPALM's ios and nxos_ssh drivers talk SSH
+CLI; eos talks eAPI (HTTPS) and junos NETCONF, which the lab does not serve. Where a driver drops the
+change header from get_config (ios drops `! Last configuration change ... by USER`), the spec's
+`collect.header_command` fetches it with one extra command and it is put back on top: it is the change
 metadata (who, when) the audit attributes changes with.
 """
 

@@ -1,7 +1,9 @@
 """Volatile lines: text that changes between two reads of an unchanged device.
 
 Each rule either drops the line or rewrites it to a stable form; rules that carry change
-metadata (who/when) hand it to the caller before the line disappears.
+metadata (who/when) hand it to the caller before the line disappears. The rules are platform
+knowledge: each platform spec declares its `volatile` and `change_header` groups (`LineRules`);
+this module keeps the rule types, the generic group and the one ordered table built from the specs.
 """
 
 from __future__ import annotations
@@ -32,10 +34,6 @@ class VolatileRule:
     need: str = ""  # text every match contains (case as written): the regex is skipped without it
 
 
-def _c(regex: str, flags: int = 0) -> re.Pattern[str]:
-    return re.compile(regex, flags)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineRules:
     """One platform's volatile (or change-header) rules, and where they sit among every platform's.
@@ -58,8 +56,8 @@ class LineRules:
 # metadata; before every other platform's.
 GENERIC = LineRules(
     rules=(
-        VolatileRule("uptime", _c(r"^[!#;]+.*\buptime is\b.*$", re.IGNORECASE)),
-        VolatileRule("restarted-at", _c(r"^[!#]\s*System (?:restarted|returned to ROM)\b.*$", re.IGNORECASE)),
+        VolatileRule("uptime", re.compile(r"^[!#;]+.*\buptime is\b.*$", re.IGNORECASE)),
+        VolatileRule("restarted-at", re.compile(r"^[!#]\s*System (?:restarted|returned to ROM)\b.*$", re.IGNORECASE)),
     ),
     order=15,
     line_start=(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
@@ -50,20 +51,13 @@ _ADDR_IN_UI = re.compile(r"\(([0-9a-fA-F:.]+)\)")
 
 def _config_event(kind: str, found: re.Match[str], at: SyslogLine) -> ConfigEvent:
     """FortiOS names the device in `devname=` and the client in `ui="ssh(10.0.0.1)"`."""
-    event = event_from_groups(kind, found, at)
     device = _DEVNAME.search(at.rest)
     ui = found.group("ui") or ""
     address = _ADDR_IN_UI.search(ui)
-    return ConfigEvent(
+    return dataclasses.replace(
+        event_from_groups(kind, found, at),
         device=device.group(1) if device else at.host,
-        time=event.time,
-        user=event.user,
         origin=address.group(1) if address else ui or None,
-        kind=event.kind,
-        comment=event.comment,
-        line=event.line,
-        path=event.path,
-        line_number=event.line_number,
     )
 
 
