@@ -243,3 +243,33 @@ def test_syslog_patterns_are_tried_in_the_documented_order() -> None:
         "routeros-config",
         "routeros-login",
     ]
+
+
+def test_first_use_from_several_threads_sees_every_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector's worker threads may each be first to ask a fresh registry (in a worker process)."""
+    import threading
+    import time
+    from importlib.metadata import EntryPoint, EntryPoints
+
+    from cfgwatch import plugins
+
+    registry: plugins.Registry[object] = plugins.Registry("cfgwatch.test_threads", "thing")
+    entered = threading.Event()
+    seen: list[tuple[str, ...]] = []
+
+    def other_thread() -> None:
+        entered.set()
+        seen.append(registry.names())
+
+    def slow_entry_points(*, group: str) -> EntryPoints:
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        entered.wait(5)
+        time.sleep(0.05)  # the other thread is now inside names() while this one is still listing
+        slow_entry_points.worker = worker  # type: ignore[attr-defined]
+        return EntryPoints([EntryPoint("a", "x:A", group), EntryPoint("b", "x:B", group)])
+
+    monkeypatch.setattr(plugins, "entry_points", slow_entry_points)
+    assert registry.names() == ("a", "b")
+    slow_entry_points.worker.join(5)  # type: ignore[attr-defined]
+    assert seen == [("a", "b")]
