@@ -34,9 +34,7 @@ class VendorRow:
 
 def vendor_rows() -> list[VendorRow]:
     """Every registered platform; a package that does not load (yet) is listed with the reason."""
-    return [
-        VendorRow(row.name, None if row.spec is None else row.spec.parser, row.problem) for row in spec_rows()
-    ]
+    return [VendorRow(row.name, None if row.spec is None else row.spec.parser, row.problem) for row in spec_rows()]
 
 
 def vendors_cmd() -> None:

@@ -37,6 +37,8 @@ USERNAME_ENV = "CFGWATCH_LAB_USERNAME"
 PASSWORD_ENV = "CFGWATCH_LAB_PASSWORD"
 SECRET_ENV = "CFGWATCH_LAB_SECRET"
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lab"
+
+
 @dataclass(frozen=True, slots=True)
 class LabDevice:
     """One emulated device: its name (also its hostname), platform and TCP port on the loopback."""

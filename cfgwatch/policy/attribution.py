@@ -59,6 +59,7 @@ class ConfigEvent:
 _ISO = re.compile(r"^(?:<\d+>\d?\s*)?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(\S+)")
 _BSD = re.compile(r"^(?:<\d+>)?([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{2}):(\d{2}):(\d{2})\s+(\S+)")
 
+
 def _line_time(line: str, year: int) -> tuple[datetime | None, str | None, str]:
     found = _ISO.match(line)
     if found:

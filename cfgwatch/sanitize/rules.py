@@ -117,6 +117,7 @@ GENERIC: tuple[Rule, ...] = (
     secret_rule("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK, need=("key",)),
 )
 
+
 @dataclass(frozen=True, slots=True)
 class SecretTables:
     """The registered platforms' secret rules, read from their specs."""

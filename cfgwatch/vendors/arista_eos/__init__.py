@@ -27,7 +27,7 @@ SPEC = PlatformSpec(
         napalm_driver="eos",  # eAPI (HTTPS): the lab serves SSH CLI only, so the lab collects with netmiko
         needs_enable=True,
         quick_exit=NotApplicable("netmiko's own disconnect is fast on EOS"),
-        header_command=NotApplicable("NAPALM's eos get_config keeps the header"),
+        header_command=NotApplicable("only NAPALM's ios driver is known to drop the change header"),
     ),
     completeness=family.ends_with_end,
     secrets=family.secrets(),

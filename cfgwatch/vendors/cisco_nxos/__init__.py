@@ -28,7 +28,7 @@ SPEC = PlatformSpec(
         napalm_driver="nxos_ssh",
         needs_enable=True,
         quick_exit=NotApplicable("netmiko's own disconnect is fast on NX-OS"),
-        header_command=NotApplicable("NAPALM's nxos_ssh get_config keeps the header"),
+        header_command=NotApplicable("only NAPALM's ios driver is known to drop the change header"),
     ),
     completeness=NotApplicable("an NX-OS running config has no closing line"),
     secrets=family.secrets(),

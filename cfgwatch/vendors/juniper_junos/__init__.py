@@ -66,7 +66,7 @@ SPEC = PlatformSpec(
         napalm_driver="junos",  # NETCONF: the lab serves SSH CLI only, so the lab collects with netmiko
         needs_enable=False,
         quick_exit=NotApplicable("netmiko's own disconnect is fast on Junos"),
-        header_command=NotApplicable("NAPALM's junos get_config keeps the header"),
+        header_command=NotApplicable("only NAPALM's ios driver is known to drop the change header"),
     ),
     completeness=closed_xml_or_braces,
     secrets=SecretRules(rules=_SECRET_RULES, order=10, also_for=()),

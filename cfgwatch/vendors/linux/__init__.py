@@ -20,7 +20,7 @@ SPEC = PlatformSpec(
         quick_exit=NotApplicable("netmiko's own disconnect is fast on Linux"),
         header_command=NotApplicable("no NAPALM driver"),
     ),
-    completeness=NotApplicable("iptables-save's `# Completed` footer is optional and nft prints none"),
+    completeness=NotApplicable("a rules file (iptables-save, nft) has no reliable closing line"),
     secrets=GenericOnly("netfilter rules hold no secrets of their own syntax"),
     continuation=NotApplicable("iptables-save and nft print one rule per line"),
     volatile=LineRules(
