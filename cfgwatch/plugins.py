@@ -81,7 +81,7 @@ class Registry(Generic[T]):
         self._discover()
         if name in self._sources and not replace:
             raise PluginError(f"{self.kind} {name!r} is already registered (pass replace=True to override)")
-        checked = self._checked(name, plugin)  # an object that is not a plugin of this kind is not registered
+        checked = self._checked(name, plugin)  # a refused object must not leave its name behind
         self._sources[name] = _Source(None, "")
         self._loaded[name] = checked
 
