@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service, tcp, udp
-from cfgwatch.vendors.cisco_ios.parser import PARSER, parse
+from cfgwatch.vendors.cisco_ios import PARSER
+from cfgwatch.vendors.cisco_ios.parser import parse
 
 CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "cisco_ios"
 

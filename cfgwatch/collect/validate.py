@@ -10,8 +10,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cfgwatch.collect.settings import DEFAULT_MIN_RATIO
-
 # Lines a CLI prints instead of a config (anchored at a line start so config text quoting them is rare).
 _CLI_ERRORS = re.compile(
     r"^\s*(?:"
@@ -37,6 +35,9 @@ _CLI_ERRORS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+# Smallest size ratio (new / last good snapshot) accepted without --allow-shrink. Defined here, not in
+# collect.settings (which imports it): platform specs import this module, and it stays free of pydantic.
+DEFAULT_MIN_RATIO = 0.5
 # Below this many bytes of last-good text the shrink check is meaningless.
 _MIN_BASE = 200
 

@@ -9,12 +9,34 @@ from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
 from cfgwatch.sanitize.metadata import ChangeMetadata, ctime
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
 from cfgwatch.vendors import _cisco_family as family
-from cfgwatch.vendors.arista_eos.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec
 
 
 def _startup_modified(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(m.group("user"), ctime(m.group("when")), "eos-header", line.strip())
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="arista_eos",
+    description="Arista EOS: ip access-list (seq, prefixes), interface ip nat source/destination static/dynamic, pools",
+    forms=("cli",),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.ports",
+            "filter.acl",
+            "binding.interface",
+            "objects.network",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.arista_eos.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.arista_eos.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

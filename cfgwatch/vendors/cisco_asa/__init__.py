@@ -9,12 +9,36 @@ from cfgwatch.policy.attribution import SyslogPattern, SyslogPatterns, event_fro
 from cfgwatch.sanitize.metadata import ChangeMetadata, cisco_time
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
 from cfgwatch.vendors import _cisco_family as family
-from cfgwatch.vendors.cisco_asa.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec
 
 
 def _written_by(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(m.group("user"), cisco_time(m.group("when")), "asa-header", line.strip())
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="cisco_asa",
+    description="Cisco ASA: objects/groups, object and twice NAT (sections, order), access-lists, access-groups",
+    forms=("cli",),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.twice",
+            "nat.ports",
+            "filter.acl",
+            "binding.interface",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.cisco_asa.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.cisco_asa.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

@@ -9,7 +9,7 @@ from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
 from cfgwatch.sanitize.metadata import ChangeMetadata, cisco_time
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
 from cfgwatch.vendors import _cisco_family as family
-from cfgwatch.vendors.cisco_ios.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, HeaderCommand, LabProfile, NotApplicable, PlatformSpec
 
 
@@ -19,6 +19,30 @@ def _last_change(m: re.Match[str], line: str) -> ChangeMetadata:
 
 def _nvram(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(m.group("user"), cisco_time(m.group("when")), "ios-nvram-header", line.strip())
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="cisco_ios",
+    description="Cisco IOS / IOS-XE: ACLs, object-groups, ip nat, interface and zone-pair bindings",
+    forms=("cli",),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.ports",
+            "filter.acl",
+            "binding.interface",
+            "binding.zone",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.cisco_ios.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.cisco_ios.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

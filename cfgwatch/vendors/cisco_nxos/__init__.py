@@ -10,12 +10,25 @@ from cfgwatch.policy.attribution import SyslogPattern, SyslogPatterns, event_fro
 from cfgwatch.sanitize.metadata import ChangeMetadata, ctime
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
 from cfgwatch.vendors import _cisco_family as family
-from cfgwatch.vendors.cisco_nxos.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec
 
 
 def _last_done(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(None, ctime(m.group("when")), "nxos-header", line.strip())
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="cisco_nxos",
+    description="Cisco NX-OS: ip access-list (sequence semantics), addrgroup/portgroup, access-group bindings, ip nat",
+    forms=("cli",),
+    features=frozenset(
+        {"nat.static", "nat.pat", "nat.ports", "filter.acl", "binding.interface", "objects.network", "objects.service"}
+    ),
+    parse=Deferred("cfgwatch.vendors.cisco_nxos.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.cisco_nxos.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

@@ -11,7 +11,7 @@ from cfgwatch.collect.validate import OK, Verdict
 from cfgwatch.policy.attribution import ConfigEvent, SyslogLine, SyslogPattern, SyslogPatterns, event_from_groups
 from cfgwatch.sanitize.rules import Rule, secret_rule
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
-from cfgwatch.vendors.fortinet.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec, SecretRules
 
 _SECRET_RULES: tuple[Rule, ...] = (
@@ -59,6 +59,28 @@ def _config_event(kind: str, found: re.Match[str], at: SyslogLine) -> ConfigEven
         device=device.group(1) if device else at.host,
         origin=address.group(1) if address else ui or None,
     )
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="fortinet",
+    description="FortiOS: VIPs (port forwards), IP pools, policies with NAT, addresses/services, zones, VDOMs",
+    forms=("cli",),
+    features=frozenset(
+        {
+            "nat.destination",
+            "nat.pat",
+            "nat.dynamic",
+            "nat.ports",
+            "filter.policy",
+            "binding.zone",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.fortinet.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.fortinet.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

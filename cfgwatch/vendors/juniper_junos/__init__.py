@@ -9,7 +9,7 @@ from cfgwatch.policy.attribution import SyslogPattern, SyslogPatterns, event_fro
 from cfgwatch.sanitize.metadata import ChangeMetadata, iso_time
 from cfgwatch.sanitize.rules import NOT_ID, NOT_VALUE, QTOK, Rule, secret_rule
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
-from cfgwatch.vendors.juniper_junos.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec, SecretRules
 
 _JUNOS_KEYWORDS = (
@@ -52,6 +52,31 @@ def _header(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(
         m.groupdict().get("user"), iso_time(m.group("when"), m.group("zone")), "junos-header", line.strip()
     )
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="juniper_junos",
+    description="Juniper Junos (SRX/MX/EX): security NAT, security policies, firewall filters, bindings",
+    forms=("curly", "set"),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.ports",
+            "filter.acl",
+            "filter.policy",
+            "binding.interface",
+            "binding.zone",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.juniper_junos.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.juniper_junos.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

@@ -5,8 +5,19 @@ from __future__ import annotations
 import re
 
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
-from cfgwatch.vendors.linux.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, GenericOnly, NotApplicable, PlatformSpec
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="linux",
+    description="Linux netfilter: iptables-save (filter/nat/mangle) and nft list ruleset; chains inlined",
+    forms=("iptables-save", "nftables"),
+    features=frozenset({"nat.destination", "nat.pat", "nat.ports", "filter.acl", "objects.network"}),
+    parse=Deferred("cfgwatch.vendors.linux.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.linux.parser", "detect"),
+)
+
 
 SPEC = PlatformSpec(
     name="linux",

@@ -26,7 +26,6 @@ from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     Diagnostics,
 )
-from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.linux.iptables import parse_iptables
 from cfgwatch.vendors.linux.nftables import NftParser
 
@@ -54,13 +53,3 @@ def parse(text: str) -> RuleSet:
 
 def detect(text: str) -> bool:
     return _DETECT_NFT.search(text) is not None or _DETECT_IPT.search(text) is not None
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Linux netfilter: iptables-save (filter/nat/mangle) and nft list ruleset; chains inlined",
-    forms=("iptables-save", "nftables"),
-    features=frozenset({"nat.destination", "nat.pat", "nat.ports", "filter.acl", "objects.network"}),
-    parse=parse,
-    detect=detect,
-)

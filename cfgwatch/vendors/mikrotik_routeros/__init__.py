@@ -10,7 +10,7 @@ from cfgwatch.policy.attribution import SyslogPattern, SyslogPatterns, event_fro
 from cfgwatch.sanitize.metadata import ChangeMetadata, iso_time
 from cfgwatch.sanitize.rules import Rule, secret_rule
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
-from cfgwatch.vendors.mikrotik_routeros.parser import PARSER
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, LabProfile, LineContinuation, NotApplicable, PlatformSpec, SecretRules
 
 _SECRET_RULES: tuple[Rule, ...] = (
@@ -33,6 +33,17 @@ _SECRET_RULES: tuple[Rule, ...] = (
 
 def _history_row(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(m.group("user"), iso_time(m.group("when")), "routeros-history", line.strip())
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="mikrotik_routeros",
+    description="MikroTik RouterOS export: /ip(v6) firewall nat, filter, raw, address-lists; interface lists as zones",
+    forms=("export",),
+    features=frozenset({"nat.destination", "nat.pat", "nat.ports", "filter.acl", "binding.zone", "objects.network"}),
+    parse=Deferred("cfgwatch.vendors.mikrotik_routeros.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.mikrotik_routeros.parser", "detect"),
+)
 
 
 SPEC = PlatformSpec(

@@ -32,7 +32,6 @@ from cfgwatch.vendors._misc_common import (
     port_set,
     union_all,
 )
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "mikrotik_routeros"
 
@@ -468,13 +467,3 @@ def parse(text: str) -> RuleSet:
 
 def detect(text: str) -> bool:
     return _DETECT.search(text) is not None
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="MikroTik RouterOS export: /ip(v6) firewall nat, filter, raw, address-lists; interface lists as zones",
-    forms=("export",),
-    features=frozenset({"nat.destination", "nat.pat", "nat.ports", "filter.acl", "binding.zone", "objects.network"}),
-    parse=parse,
-    detect=detect,
-)

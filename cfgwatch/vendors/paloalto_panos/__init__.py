@@ -8,8 +8,8 @@ from cfgwatch.collect.validate import closed_xml_or_braces
 from cfgwatch.policy.attribution import ExportReader, SyslogPattern, SyslogPatterns
 from cfgwatch.sanitize.rules import NOT_VALUE, Rule, secret_rule
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.paloalto_panos import syslog
-from cfgwatch.vendors.paloalto_panos.parser import PARSER
 from cfgwatch.vendors.spec import Collect, LabProfile, NotApplicable, PlatformSpec, SecretRules
 
 _PANOS_TAGS = (
@@ -35,6 +35,30 @@ _SECRET_RULES: tuple[Rule, ...] = (
     secret_rule(
         "panos-psk-block", r'^\s*key\s+(?P<v>"[^"]*"|[^\s;"{}]+)\s*;', guard=("path", r"pre-shared-key$"), need=("key",)
     ),
+)
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="paloalto_panos",
+    description="Palo Alto PAN-OS / Panorama: NAT and security rulebases, objects, zones, vsys/device groups",
+    forms=("set", "brace", "xml"),
+    features=frozenset(
+        {
+            "nat.static",
+            "nat.dynamic",
+            "nat.pat",
+            "nat.destination",
+            "nat.twice",
+            "nat.ports",
+            "filter.policy",
+            "binding.zone",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.paloalto_panos.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.paloalto_panos.parser", "detect"),
 )
 
 

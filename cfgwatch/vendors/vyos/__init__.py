@@ -5,8 +5,8 @@ from __future__ import annotations
 from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
 
 from cfgwatch.sanitize.rules import NOT_ID, NOT_VALUE, Rule, secret_rule
+from cfgwatch.vendors.base import Deferred, ParserInfo
 from cfgwatch.vendors.spec import Collect, NotApplicable, PlatformSpec, SecretRules
-from cfgwatch.vendors.vyos.parser import PARSER
 
 _SECRET_RULES: tuple[Rule, ...] = (
     secret_rule(
@@ -25,6 +25,27 @@ _SECRET_RULES: tuple[Rule, ...] = (
         guard=("pathline", r"\bsnmp\b"),
         need=("community",),
     ),
+)
+
+
+# The parser module is imported on the first parse or detect (see Deferred).
+PARSER = ParserInfo(
+    platform="vyos",
+    description="VyOS 1.3/1.4: nat destination/source rules, firewall rulesets, bindings, groups (set or curly)",
+    forms=("set", "curly"),
+    features=frozenset(
+        {
+            "nat.destination",
+            "nat.pat",
+            "nat.ports",
+            "filter.acl",
+            "binding.interface",
+            "objects.network",
+            "objects.service",
+        }
+    ),
+    parse=Deferred("cfgwatch.vendors.vyos.parser", "parse"),
+    detect=Deferred("cfgwatch.vendors.vyos.parser", "detect"),
 )
 
 

@@ -47,7 +47,6 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "vyos"
 
@@ -537,23 +536,3 @@ def detect(text: str) -> bool:
     return _DETECT.search(text) is not None or (
         _DETECT_CURLY.search(text) is not None and re.search(r"^\s*(?:nat|firewall) \{", text, re.M) is not None
     )
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="VyOS 1.3/1.4: nat destination/source rules, firewall rulesets, bindings, groups (set or curly)",
-    forms=("set", "curly"),
-    features=frozenset(
-        {
-            "nat.destination",
-            "nat.pat",
-            "nat.ports",
-            "filter.acl",
-            "binding.interface",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)
