@@ -144,7 +144,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FlowB
         duck.ingest(path, "nfdump-json", exporter=name)
     backends["duckdb"] = duck
     backends["nfdump"] = NfdumpBackend(
-        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enrich=_enricher(root)
+        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enricher=_enricher(root)
     )
     with clickhouse_server() as server:
         house = ClickHouseBackend(port=server.tcp_port, table="flows", enricher=_enricher(root))
@@ -270,7 +270,7 @@ def test_softflowd_pcap_through_nfcapd_gives_the_verdict(tmp_path: Path) -> None
     with Nfcapd(tmp_path / "nfcapd") as collector:
         run_softflowd(pcap, collector.port)
     backend = NfdumpBackend(
-        tmp_path / "nfcapd", exporters=[NfdumpExporter("fw1", "127.0.0.1")], enrich=_enricher(tmp_path)
+        tmp_path / "nfcapd", exporters=[NfdumpExporter("fw1", "127.0.0.1")], enricher=_enricher(tmp_path)
     )
     settings = FlowSettings(baseline_hours=6, post_window_hours=6, min_packets=10)
     verdict = verify(backend, _check("10.1.0.5"), settings)
@@ -410,7 +410,7 @@ def rotated(tmp_path_factory: pytest.TempPathFactory) -> NfdumpBackend:
     flowdir = _rotated_nfcapd(scenario_rows(), root / "nfcapd")
     assert len(list(flowdir.iterdir())) >= 6
     return NfdumpBackend(
-        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enrich=_enricher(root)
+        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enricher=_enricher(root)
     )
 
 

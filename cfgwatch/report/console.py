@@ -15,7 +15,9 @@ from rich.text import Text
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import Finding
-from cfgwatch.report.changes import describe
+from cfgwatch.report.changes import changes_text, describe
+from cfgwatch.report.findings import audit_text
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.rows import affected_text
 
 SEVERITY_STYLE = {
@@ -109,3 +111,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
             problems.append(f"  {problem}\n")
         parts.append(problems)
     return Group(*parts)
+
+
+# Registered as report format "text" in pyproject.toml: plain text, with the rich view on a terminal.
+TEXT = ReportFormat(audit_text, tty=audit_renderable, render_changes=changes_text)

@@ -8,7 +8,8 @@ from typing import Any
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
-from cfgwatch.report.changes import change_text
+from cfgwatch.report.changes import change_text, changes_json
+from cfgwatch.report.formats import ReportFormat
 
 
 def audit_document(result: AuditResult) -> dict[str, Any]:
@@ -70,3 +71,7 @@ def audit_text(result: AuditResult) -> str:
         out.append("problems:")
         out.extend(f"  {problem}" for problem in result.problems)
     return "\n".join(out) + "\n"
+
+
+# Registered as report format "json" in pyproject.toml.
+JSON = ReportFormat(lambda result: audit_json(result) + "\n", render_changes=changes_json)

@@ -24,10 +24,11 @@ from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
-from cfgwatch.diff.records import SourceLines
+from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.report.changes import describe
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.rows import ATTACK_URL, affected_text
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -399,3 +400,7 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{''.join(body)}{script}</body></html>\n"
     )
+
+
+# Registered as report format "html" in pyproject.toml (audits only).
+HTML = ReportFormat(audit_html)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cfgwatch.diff.records import SourceLines
+from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import describe
 

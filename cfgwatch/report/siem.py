@@ -29,6 +29,7 @@ from cfgwatch.model import AddressSet
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.report.changes import describe
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.rows import ATTACK_URL, TACTIC_NAME, numbered
 
 ECS_VERSION = "8.11.0"
@@ -178,3 +179,7 @@ def audit_jsonl(result: AuditResult) -> str:
         for finding in result.findings
     ]
     return "".join(line + "\n" for line in lines)
+
+
+# Registered as report format "jsonl" in pyproject.toml (audits only).
+JSONL = ReportFormat(audit_jsonl)
