@@ -144,7 +144,9 @@ def _block(store: dict[Path, _Block], key: Path, stmt: Stmt, depth: int | None) 
         return
     if depth is not None:
         block.disabled = True
-    block.items.append((stmt.path[len(key) :], line))
+    rest = stmt.path[len(key) :]
+    if rest:  # `policy p1 { }` / `term t1;` name the block and say nothing more: no item
+        block.items.append((rest, line))
     if block.first == 0 or line < block.first:  # group statements come last with earlier lines
         block.first = line
     if line > block.last:

@@ -1,0 +1,192 @@
+"""Hostile-input regressions (issue 20): one device's odd config never crashes or blinds the audit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from test_audit import ASA_BASE, IOS_BASE, IOS_EVIL, POLICY, _project, _run
+
+from cfgwatch.audit import diff_range, run_audit
+from cfgwatch.classify.networks import Networks
+from cfgwatch.config import load_config
+from cfgwatch.model import RuleSet
+from cfgwatch.revisions import diff_device
+from cfgwatch.store import SnapshotStore
+from cfgwatch.vendors.registry import PLATFORMS, get_parser, get_spec
+
+NETWORKS = Networks.default()
+
+# -- item 1: a rule over an empty set or group ---------------------------------------------------------
+
+# (platform, config without the rule, config with a rule over an empty group); the group names EMPTY
+EMPTY_GROUP_CASES: dict[str, tuple[str, str]] = {
+    "cisco_ios": (
+        "hostname r1\nip access-list extended OUT\n permit tcp any host 10.0.0.1 eq 22\n",
+        "hostname r1\nobject-group network EMPTY\nip access-list extended OUT\n"
+        " permit tcp any host 10.0.0.1 eq 22\n permit ip object-group EMPTY any\n",
+    ),
+    "cisco_asa": (
+        "ASA Version 9.8(4)\nhostname fw1\naccess-list OUT extended permit tcp any host 10.0.0.1 eq 22\n",
+        "ASA Version 9.8(4)\nhostname fw1\nobject-group network EMPTY\n"
+        "access-list OUT extended permit tcp any host 10.0.0.1 eq 22\n"
+        "access-list OUT extended permit ip object-group EMPTY any\n",
+    ),
+    "cisco_nxos": (
+        "hostname n1\nfeature bgp\nip access-list OUT\n  10 permit tcp any 10.0.0.1/32 eq 22\n",
+        "hostname n1\nfeature bgp\nobject-group ip address EMPTY\nip access-list OUT\n"
+        "  10 permit tcp any 10.0.0.1/32 eq 22\n  20 permit ip addrgroup EMPTY any\n",
+    ),
+    "arista_eos": (  # EOS object-groups are not modelled: the entry is a diagnostic, not a crash
+        "hostname e1\nip access-list OUT\n   10 permit tcp any host 10.0.0.1 eq 22\n",
+        "hostname e1\nobject-group network EMPTY\nip access-list OUT\n"
+        "   10 permit tcp any host 10.0.0.1 eq 22\n   20 permit ip object-group EMPTY any\n",
+    ),
+    "juniper_junos": (
+        "security { policies { from-zone untrust to-zone trust { policy p0 { match { source-address any;"
+        " destination-address any; application junos-ssh; } then { permit; } } } } }\n",
+        "security { address-book { global { address-set EMPTY { } } }\n"
+        " policies { from-zone untrust to-zone trust {"
+        " policy p0 { match { source-address any; destination-address any; application junos-ssh; }"
+        " then { permit; } }"
+        " policy p1 { match { source-address EMPTY; destination-address any; application any; }"
+        " then { permit; } } } } }\n",
+    ),
+    "paloalto_panos": (
+        "<config><devices><entry name='localhost.localdomain'><vsys><entry name='vsys1'>"
+        "<rulebase><security><rules/></security></rulebase></entry></vsys></entry></devices></config>\n",
+        "<config><devices><entry name='localhost.localdomain'><vsys><entry name='vsys1'>"
+        "<address-group><entry name='EMPTY'><static/></entry></address-group>"
+        "<rulebase><security><rules><entry name='r1'>"
+        "<from><member>untrust</member></from><to><member>trust</member></to>"
+        "<source><member>EMPTY</member></source><destination><member>any</member></destination>"
+        "<application><member>any</member></application><service><member>any</member></service>"
+        "<action>allow</action></entry></rules></security></rulebase>"
+        "</entry></vsys></entry></devices></config>\n",
+    ),
+    "fortinet": (
+        'config firewall address\n    edit "all"\n        set subnet 0.0.0.0 0.0.0.0\n    next\nend\n',
+        'config firewall address\n    edit "all"\n        set subnet 0.0.0.0 0.0.0.0\n    next\nend\n'
+        'config firewall addrgrp\n    edit "EMPTY"\n    next\nend\n'
+        'config firewall policy\n    edit 1\n        set srcintf "wan1"\n        set dstintf "lan"\n'
+        '        set srcaddr "EMPTY"\n        set dstaddr "all"\n        set action accept\n'
+        '        set service "ALL"\n    next\nend\n',
+    ),
+    "mikrotik_routeros": (
+        "/ip firewall filter\nadd chain=forward action=drop\n",
+        "/ip firewall address-list\n/ip firewall filter\nadd chain=forward action=accept src-address-list=EMPTY\n"
+        "add chain=forward action=drop\n",
+    ),
+    "vyos": (
+        "firewall {\n    name OUT {\n        default-action drop\n    }\n}\n",
+        "firewall {\n    group {\n        address-group EMPTY {\n        }\n    }\n    name OUT {\n"
+        "        default-action drop\n        rule 10 {\n            action accept\n            source {\n"
+        "                group {\n                    address-group EMPTY\n                }\n"
+        "            }\n        }\n    }\n}\n",
+    ),
+    "linux": (
+        "table inet filter {\n  set blocklist {\n    type ipv4_addr\n  }\n  chain input {\n"
+        "    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n",
+        "table inet filter {\n  set blocklist {\n    type ipv4_addr\n  }\n  chain input {\n"
+        "    type filter hook input priority 0; policy drop;\n    ip saddr @blocklist drop\n"
+        "    tcp dport 22 accept\n  }\n}\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(EMPTY_GROUP_CASES))
+def test_a_rule_over_an_empty_group_matches_nothing(platform: str) -> None:
+    before, after = EMPTY_GROUP_CASES[platform]
+    for old, new in ((before, after), (after, before)):  # added and removed
+        result = diff_device("r1", platform, old, new, NETWORKS)
+        assert result.error is None
+        for change in result.changes:
+            if change.family == "filter":  # the rule over the empty group opens and closes nothing
+                assert change.affected.public.is_empty and change.affected.internal.is_empty, change
+                assert "acl-widened" not in change.categories and "acl-narrowed" not in change.categories
+
+
+def test_empty_group_rule_changes_no_traffic_when_moved_above_a_deny() -> None:
+    head = "hostname r1\nobject-group network EMPTY\nip access-list extended OUT\n"
+    before = head + " deny ip any any\n permit ip object-group EMPTY any\n"
+    after = head + " permit ip object-group EMPTY any\n deny ip any any\n"
+    result = diff_device("r1", "cisco_ios", before, after, NETWORKS)
+    assert result.error is None
+    assert not [c for c in result.changes if "acl-widened" in c.categories]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "security { policies { from-zone a to-zone b { policy p1 { } } } }\n",
+        "security { policies { from-zone a to-zone b { policy p1; } } }\n",
+        "security { policies { global { policy g1 { } } } }\n",
+        "set security policies from-zone a to-zone b policy p1\nset security policies global policy g1\n",
+    ],
+)
+def test_junos_policy_without_body_is_a_diagnostic(text: str) -> None:
+    rules = get_parser("juniper_junos").parse(text)
+    assert [d.code for d in rules.diagnostics] and all(d.code == "JUNOS-POLICY-NO-ACTION" for d in rules.diagnostics)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "firewall { family inet { filter F { term t1 { } } } }\n",
+        "firewall { filter F { term t1; } }\n",
+        "set firewall family inet filter F term t1\n",
+    ],
+)
+def test_junos_term_without_body_accepts_everything(text: str) -> None:
+    # Junos: a term without `from` matches every packet, and without `then` its action is accept
+    (rule,) = get_parser("juniper_junos").parse(text).filters
+    assert rule.action.allows and rule.match.is_any
+
+
+# -- item 1: one device's crash is data on that device ----------------------------------------------
+
+
+@pytest.fixture
+def crashing_asa() -> Iterator[None]:
+    """Replace the ASA parser with one that crashes, as a buggy site plugin or an unforeseen line would."""
+
+    def boom(text: str) -> RuleSet:
+        raise IndexError("tuple index out of range")
+
+    spec = get_spec("cisco_asa")
+    PLATFORMS.register(
+        "cisco_asa", dataclasses.replace(spec, parser=dataclasses.replace(spec.parser, parse=boom)), replace=True
+    )
+    try:
+        yield
+    finally:
+        PLATFORMS.reset()
+
+
+def test_one_crashing_parser_does_not_stop_the_audit(tmp_path: Path, crashing_asa: None) -> None:
+    config = load_config(_project(tmp_path, POLICY))
+    store = SnapshotStore(config.snapshots_path)
+    asa_changed = ASA_BASE + "access-list OUT extended permit tcp any any eq 22\n"
+    _run(
+        store,
+        {"edge1": ("cisco_ios", IOS_BASE), "fw1": ("cisco_asa", ASA_BASE)},
+        datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+    )
+    _run(
+        store,
+        {"edge1": ("cisco_ios", IOS_EVIL), "fw1": ("cisco_asa", asa_changed)},
+        datetime(2026, 11, 25, 3, 0, tzinfo=UTC),
+        user="mallory",
+    )
+    diff = diff_range(store, config)
+    by_device = {device.device: device for device in diff.devices}
+    assert by_device["edge1"].error is None and by_device["edge1"].changes
+    assert by_device["fw1"].error is not None and "IndexError" in by_device["fw1"].error
+    assert not by_device["fw1"].changes
+
+    result = run_audit(store, config, None, today=date(2026, 11, 28))
+    assert result.findings and {f.device for f in result.findings} == {"edge1"}
+    assert any(problem.startswith("fw1: not compared: internal error (IndexError") for problem in result.problems)
