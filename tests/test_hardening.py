@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from test_audit import ASA_BASE, IOS_BASE, IOS_EVIL, POLICY, _project, _run
 
+from cfgwatch import api
 from cfgwatch.audit import diff_range, run_audit
 from cfgwatch.classify.networks import Networks
+from cfgwatch.collect.importdir import import_dir
 from cfgwatch.config import load_config
 from cfgwatch.model import RuleSet
 from cfgwatch.revisions import diff_device
+from cfgwatch.sanitize import sanitize
 from cfgwatch.store import SnapshotStore
 from cfgwatch.vendors.registry import PLATFORMS, get_parser, get_spec
 
@@ -190,3 +193,107 @@ def test_one_crashing_parser_does_not_stop_the_audit(tmp_path: Path, crashing_as
     result = run_audit(store, config, None, today=date(2026, 11, 28))
     assert result.findings and {f.device for f in result.findings} == {"edge1"}
     assert any(problem.startswith("fw1: not compared: internal error (IndexError") for problem in result.problems)
+
+
+# -- item 4: lines end at newlines only; a BOM is not part of the config ------------------------------
+
+# every character str.splitlines() breaks at that is not a newline to a router, the sanitizer or the store
+NOT_NEWLINES = ("\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+# (platform, config whose <SEP> sits inside a remark/comment/description that precedes more rules)
+REMARK_CASES: dict[str, str] = {
+    "cisco_ios": "hostname r1\nip access-list extended OUT\n remark proxy<SEP>change\n"
+    " permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128\n deny ip any any\n"
+    "ip access-list extended IN\n permit tcp any any eq 22\n",
+    "cisco_asa": "ASA Version 9.8(4)\nhostname fw1\naccess-list OUT remark proxy<SEP>change\n"
+    "access-list OUT extended permit tcp 10.0.0.0 255.255.255.0 host 45.77.1.2 eq 3128\n"
+    "access-list OUT extended deny ip any any\n",
+    "cisco_nxos": "hostname n1\nfeature bgp\nip access-list OUT\n  5 remark proxy<SEP>change\n"
+    "  10 permit tcp 10.0.0.0/24 45.77.1.2/32 eq 3128\n  20 deny ip any any\n",
+    "juniper_junos": "firewall {\n    filter F {\n        /* proxy<SEP>change */\n        term t1 {\n"
+    "            from {\n                destination-address {\n                    45.77.1.2/32;\n"
+    "                }\n            }\n            then accept;\n        }\n        term t2 {\n"
+    "            then discard;\n        }\n    }\n}\n",
+    "fortinet": 'config firewall policy\n    edit 1\n        set comments "proxy<SEP>change"\n'
+    '        set srcintf "lan"\n        set dstintf "wan1"\n        set srcaddr "all"\n'
+    '        set dstaddr "all"\n        set action accept\n        set service "ALL"\n    next\n'
+    '    edit 2\n        set srcintf "wan1"\n        set dstintf "lan"\n        set srcaddr "all"\n'
+    '        set dstaddr "all"\n        set action deny\n        set service "ALL"\n    next\nend\n',
+    "vyos": "set firewall name OUT rule 10 description 'proxy<SEP>change'\n"
+    "set firewall name OUT rule 10 action accept\n"
+    "set firewall name OUT rule 20 action drop\n",
+    "mikrotik_routeros": '/ip firewall filter\nadd chain=forward action=accept comment="proxy<SEP>change"'
+    " dst-address=45.77.1.2 protocol=tcp dst-port=3128\nadd chain=forward action=drop\n",
+    "linux": "table inet filter {\n  chain forward {\n    type filter hook forward priority 0; policy drop;\n"
+    '    ip daddr 45.77.1.2 tcp dport 3128 accept comment "proxy<SEP>change"\n    tcp dport 22 accept\n  }\n}\n',
+}
+
+
+@pytest.mark.parametrize("separator", NOT_NEWLINES, ids=[f"U+{ord(c):04X}" for c in NOT_NEWLINES])
+@pytest.mark.parametrize("platform", sorted(REMARK_CASES))
+def test_a_line_separator_in_a_remark_keeps_every_later_entry(platform: str, separator: str) -> None:
+    parse = get_parser(platform).parse
+    plain = parse(REMARK_CASES[platform].replace("<SEP>", " "))
+    odd = parse(REMARK_CASES[platform].replace("<SEP>", separator))
+    assert len(plain.filters) >= 2
+    assert [(r.list_name, r.action, r.match) for r in odd.filters] == [
+        (r.list_name, r.action, r.match) for r in plain.filters
+    ]
+    assert [(r.source.start_line, r.source.end_line) for r in odd.filters if r.source] == [
+        (r.source.start_line, r.source.end_line) for r in plain.filters if r.source
+    ]
+    assert len(odd.diagnostics) == len(plain.diagnostics)
+
+
+def test_proxy_permit_after_a_u2028_remark_is_still_a_change(tmp_path: Path) -> None:
+    """Through sanitize, store and diff: the permit after the remark is seen, with its own source line."""
+    config = load_config(_project(tmp_path, POLICY))
+    store = SnapshotStore(config.snapshots_path)
+    permit = " permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128\n"
+    before = REMARK_CASES["cisco_ios"].replace("<SEP>", " ").replace(permit, "")
+    after = REMARK_CASES["cisco_ios"].replace("<SEP>", "\u2028")
+    _run(store, {"edge1": ("cisco_ios", before)}, datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    _run(store, {"edge1": ("cisco_ios", after)}, datetime(2026, 11, 25, tzinfo=UTC))
+    (device,) = diff_range(store, config).devices
+    (change,) = device.changes
+    assert change.change == "added" and change.after is not None
+    assert change.lines_after is not None and change.lines_after.lines == (
+        " permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128",
+    )
+    assert "45.77.1.2" in change.affected.public.ranges()
+
+
+@pytest.mark.parametrize("platform", sorted(EMPTY_GROUP_CASES))
+def test_a_bom_does_not_hide_the_config(platform: str, tmp_path: Path) -> None:
+    text = EMPTY_GROUP_CASES[platform][1]
+    plain = get_parser(platform).parse(text)
+    file = tmp_path / "r1.cfg"
+    file.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    from_file = api.parse_file(file, platform if platform in ("arista_eos", "paloalto_panos") else "auto")
+    assert from_file.filters == plain.filters and from_file.diagnostics == plain.diagnostics
+    # the sanitizer drops it from str input as utf-8-sig does from bytes, so the store never holds one
+    assert not sanitize("\ufeff" + text, platform, b"k" * 32).text.startswith("\ufeff")
+
+
+def test_a_bom_stored_earlier_is_not_read_back(tmp_path: Path) -> None:
+    config = load_config(_project(tmp_path, POLICY))
+    store = SnapshotStore(config.snapshots_path)
+    junos_before, junos_after = EMPTY_GROUP_CASES["juniper_junos"]
+    # an older cfgwatch stored the BOM a file came with: write it past the sanitizer
+    _run(store, {"r1": ("juniper_junos", "\ufeff" + junos_before)}, datetime(2026, 11, 20, tzinfo=UTC))
+    _run(store, {"r1": ("juniper_junos", "\ufeff" + junos_after)}, datetime(2026, 11, 21, tzinfo=UTC))
+    assert not store.read("r1").startswith("\ufeff")
+    assert store.read_many(["r1"])["r1"][0] == junos_after
+    (device,) = diff_range(store, config).devices
+    assert device.error is None and [c.after.name for c in device.changes if c.after is not None] == ["p1"]
+
+
+def test_import_detects_a_platform_behind_a_bom(tmp_path: Path) -> None:
+    config = load_config(_project(tmp_path, POLICY))
+    store = SnapshotStore(config.snapshots_path)
+    folder = tmp_path / "cfgs"
+    folder.mkdir()
+    (folder / "r1.conf").write_bytes(b"\xef\xbb\xbf" + EMPTY_GROUP_CASES["vyos"][1].encode())
+    result = import_dir(store, folder, key=b"k" * 32)
+    assert [(d.name, d.platform) for d in result.devices] == [("r1", "vyos")]
+    assert not store.read("r1").startswith("\ufeff")

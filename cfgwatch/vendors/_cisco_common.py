@@ -41,6 +41,7 @@ from cfgwatch.model import (
     protocol_number,
 )
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.text import config_lines
 
 TCP, UDP, SCTP, ICMP, ICMP6, IGMP = 6, 17, 132, 1, 58, 2
 PORT_PROTOCOLS = frozenset({TCP, UDP, SCTP})
@@ -102,7 +103,7 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
     stanzas: list[Stanza] = []
     head: Line | None = None
     children: list[Line] = []
-    lines = text.splitlines()
+    lines = config_lines(text)
     count = len(lines)
     index = 0
     brk = False

@@ -38,6 +38,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     Diagnostics,
@@ -256,7 +257,7 @@ class _Collector:
         self.entries: dict[tuple[str | None, str, str], _Entry] = {}
         self.order: list[_Entry] = []
         self.unmodelled: list[tuple[int, str, str]] = []
-        lines = text.splitlines()
+        lines = config_lines(text)
         self.by_indent = not any(line.strip() == "end" for line in lines)
         self._scan(lines)
 

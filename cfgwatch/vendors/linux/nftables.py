@@ -11,6 +11,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.addresses import ANY_ADDRESS
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import TOP, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._misc_common import (
     V4_ALL,
@@ -72,7 +73,7 @@ class NftParser:
     def __init__(self, text: str, diags: Diagnostics) -> None:
         self.diags = diags
         self.tables: list[Table] = []
-        self._scan(text.splitlines())
+        self._scan(config_lines(text))
 
     def _scan(self, lines: list[str]) -> None:
         table: Table | None = None

@@ -43,6 +43,7 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
 from cfgwatch.vendors._misc_common import union_all
@@ -794,7 +795,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 @paused_gc
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
-    lines = text.splitlines()
+    lines = config_lines(text)
     raw, spans, error = _statements(text, lines)
     state = _State(lines, spans)
     if error is not None:
