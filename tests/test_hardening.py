@@ -15,7 +15,7 @@ from cfgwatch.audit import diff_range, run_audit
 from cfgwatch.classify.networks import Networks
 from cfgwatch.collect.importdir import import_dir
 from cfgwatch.config import load_config
-from cfgwatch.model import RuleSet
+from cfgwatch.model import AddressSet, RuleSet
 from cfgwatch.revisions import diff_device
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import SnapshotStore
@@ -297,3 +297,126 @@ def test_import_detects_a_platform_behind_a_bom(tmp_path: Path) -> None:
     result = import_dir(store, folder, key=b"k" * 32)
     assert [(d.name, d.platform) for d in result.devices] == [("r1", "vyos")]
     assert not store.read("r1").startswith("\ufeff")
+
+
+# -- item 12: parser tracebacks become diagnostics ----------------------------------------------------
+
+
+def _codes(platform: str, text: str) -> list[str]:
+    return [d.code for d in get_parser(platform).parse(text).diagnostics]
+
+
+@pytest.mark.parametrize("operator", ["foo", "eqq", "80", "destination"])
+def test_asa_service_source_with_a_bad_operator_is_a_diagnostic(operator: str) -> None:
+    text = (
+        "ASA Version 9.8(4)\nhostname fw1\nobject service S1\n"
+        f" service tcp source {operator} 80\naccess-list OUT extended permit object S1 any any\n"
+    )
+    assert "ASA-BAD-PORT" in _codes("cisco_asa", text) or "ASA-OBJECT-UNSUPPORTED" in _codes("cisco_asa", text)
+
+
+@pytest.mark.parametrize("ports", ["99999", "1-99999", "70000-80000"])
+def test_junos_application_port_out_of_range_is_a_diagnostic(ports: str) -> None:
+    text = (
+        f"applications {{ application A {{ protocol tcp; destination-port {ports}; }} }}\n"
+        "security { policies { from-zone a to-zone b { policy p { match { source-address any;"
+        " destination-address any; application A; } then { permit; } } } } }\n"
+    )
+    rules = get_parser("juniper_junos").parse(text)
+    assert "JUNOS-BAD-APPLICATION" in [d.code for d in rules.diagnostics]
+    (rule,) = rules.filters
+    assert rule.match.services[0].is_any  # conservative: an application that cannot be read is any
+
+
+def test_junos_filter_port_out_of_range_is_a_diagnostic() -> None:
+    text = "firewall { filter F { term t1 { from { destination-port 99999; } then accept; } } }\n"
+    assert "JUNOS-FILTER-BAD-PORT" in _codes("juniper_junos", text)
+
+
+def _junos_address_set_chain(length: int) -> str:
+    lines = [f"set security address-book global address-set S{i} address-set S{i + 1}\n" for i in range(length)]
+    lines.append(f"set security address-book global address-set S{length} address A\n")
+    lines.append("set security address-book global address A 10.0.0.0/24\n")
+    lines.append(
+        "set security policies from-zone a to-zone b policy p match source-address S0 destination-address any"
+        " application any\nset security policies from-zone a to-zone b policy p then permit\n"
+    )
+    return "".join(lines)
+
+
+def test_junos_address_set_chain_of_1000_is_a_diagnostic_not_a_recursion_error() -> None:
+    rules = get_parser("juniper_junos").parse(_junos_address_set_chain(1000))
+    assert "JUNOS-SET-TOO-DEEP" in [d.code for d in rules.diagnostics]
+    (rule,) = rules.filters
+    assert rule.match.src.v4 == () and rule.match.src.fqdns == {"unresolved:S0"}  # opaque, neither any nor none
+
+
+def test_junos_address_set_chain_within_the_limit_resolves() -> None:
+    rules = get_parser("juniper_junos").parse(_junos_address_set_chain(20))
+    assert rules.diagnostics == ()
+    (rule,) = rules.filters
+    assert rule.match.src == AddressSet.parse("10.0.0.0/24")
+
+
+def test_junos_application_set_chain_and_cycles_are_diagnostics() -> None:
+    chain = "".join(f"set applications application-set A{i} application-set A{i + 1}\n" for i in range(1000))
+    chain += "set applications application-set A1000 application junos-ssh\n"
+    chain += (
+        "set security policies from-zone a to-zone b policy p match source-address any destination-address any"
+        " application A0\nset security policies from-zone a to-zone b policy p then permit\n"
+    )
+    assert "JUNOS-SET-TOO-DEEP" in _codes("juniper_junos", chain)
+    cycle = (
+        "set security address-book global address-set S1 address-set S2\n"
+        "set security address-book global address-set S2 address-set S1\n"
+        "set security policies from-zone a to-zone b policy p match source-address S1 destination-address any"
+        " application any\nset security policies from-zone a to-zone b policy p then permit\n"
+    )
+    assert "JUNOS-SET-CYCLE" in _codes("juniper_junos", cycle)  # was silently an empty set
+
+
+def _panos_group_chain(length: int) -> str:
+    groups = "".join(f"<entry name='G{i}'><static><member>G{i + 1}</member></static></entry>" for i in range(length))
+    groups += f"<entry name='G{length}'><static><member>A</member></static></entry>"
+    return (
+        EMPTY_GROUP_CASES["paloalto_panos"][1]
+        .replace(
+            "<address-group>",
+            "<address><entry name='A'><ip-netmask>10.0.0.0/24</ip-netmask></entry></address><address-group>" + groups,
+        )
+        .replace("<source><member>EMPTY</member></source>", "<source><member>G0</member></source>")
+    )
+
+
+def test_panos_address_group_chain_of_400_is_a_diagnostic_not_a_recursion_error() -> None:
+    rules = get_parser("paloalto_panos").parse(_panos_group_chain(400))
+    assert "PANOS-GROUP-TOO-DEEP" in [d.code for d in rules.diagnostics]
+    (rule,) = rules.filters
+    assert rule.match.src.v4 == () and rule.match.src.fqdns == {"unresolved:G64"}  # cut where it got too deep
+
+
+def test_panos_address_group_chain_within_the_limit_resolves() -> None:
+    rules = get_parser("paloalto_panos").parse(_panos_group_chain(20))
+    assert rules.diagnostics == ()
+    (rule,) = rules.filters
+    assert rule.match.src == AddressSet.parse("10.0.0.0/24")
+
+
+def test_panos_group_cycle_is_named_as_a_cycle() -> None:
+    text = (
+        "set address-group G1 static G2\nset address-group G2 static G1\n"
+        "set service-group V1 members V2\nset service-group V2 members V1\n"
+        "set rulebase security rules r1 from any to any source G1 destination any application any service V1\n"
+        "set rulebase security rules r1 action allow\n"
+    )
+    assert "PANOS-GROUP-CYCLE" in _codes("paloalto_panos", text)
+
+
+def test_panos_xml_nested_1000_deep_parses() -> None:
+    deep = "<config>" + "<a>" * 1000 + "x" + "</a>" * 1000 + "</config>"
+    assert get_parser("paloalto_panos").parse(deep).filters == ()
+    # and the walk is unchanged for a real config: a rule inside a deep-but-valid document still parses
+    rule = EMPTY_GROUP_CASES["paloalto_panos"][1].replace(
+        "<action>allow</action>", "<action>allow</action>" + deep[8:-9]
+    )
+    assert len(get_parser("paloalto_panos").parse(rule).filters) == 1

@@ -388,7 +388,9 @@ def is_port_token(token: str) -> bool:
 
 def parse_port_op(tokens: Sequence[str], index: int) -> tuple[PortSet, int]:
     """`eq P [P...]`, `neq P`, `lt P`, `gt P`, `range A B` starting at tokens[index]."""
-    op = tokens[index]
+    op = _need(tokens, index, "port operator")
+    if op not in PORT_OPERATORS:  # e.g. ASA `service tcp source <junk>`: a diagnostic, not a ValueError
+        raise SyntaxProblem("BAD-PORT", f"unknown port operator '{op}'")
     if op == "range":
         first = port(_need(tokens, index + 1, "range start"))
         last = port(_need(tokens, index + 2, "range end"))
