@@ -61,6 +61,7 @@ class AuditResult:
     problems: tuple[str, ...] = ()  # unreadable ticket records, syslog lines, devices not compared
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
+    uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -194,10 +195,12 @@ def run_audit(
     changes: list[RuleChange] = []
     problems = list(inputs.problems)
     reviews: list[ChangeReview] = []
+    uncompared: list[str] = []
     pairs = list(pairs) if pairs is not None else run_pairs(store, since)
     for pair in pairs:
         result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
         for change in result.changes:
             changes.append(change)
@@ -234,7 +237,14 @@ def run_audit(
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
-    return AuditResult(tuple(ordered), tuple(changes), tuple(pairs), tuple(problems), reviews=tuple(reviews))
+    return AuditResult(
+        tuple(ordered),
+        tuple(changes),
+        tuple(pairs),
+        tuple(problems),
+        reviews=tuple(reviews),
+        uncompared=tuple(dict.fromkeys(uncompared)),
+    )
 
 
 FLOW_CATEGORIES = frozenset({"egress-forward"})

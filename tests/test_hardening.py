@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 from test_audit import ASA_BASE, IOS_BASE, IOS_EVIL, POLICY, _project, _run
+from test_nightly import NOW
+from test_nightly import _project as nightly_project
+from test_nightly import _run as nightly_run
 
 from cfgwatch import api
 from cfgwatch.audit import diff_range, run_audit
 from cfgwatch.classify.networks import Networks
 from cfgwatch.collect.importdir import import_dir
 from cfgwatch.config import load_config
+from cfgwatch.errors import EXIT_INTERNAL
 from cfgwatch.model import AddressSet, RuleSet
 from cfgwatch.revisions import diff_device
 from cfgwatch.sanitize import sanitize
@@ -420,3 +427,72 @@ def test_panos_xml_nested_1000_deep_parses() -> None:
         "<action>allow</action>", "<action>allow</action>" + deep[8:-9]
     )
     assert len(get_parser("paloalto_panos").parse(rule).filters) == 1
+
+
+# -- item 2: a crash is never mistaken for a night with findings ----------------------------------------
+
+
+@pytest.fixture
+def ios_crashes_on_marker() -> Iterator[None]:
+    """The IOS parser crashes on configs holding CRASH-ME (a parser bug one device's config triggers)."""
+    spec = get_spec("cisco_ios")
+    real = spec.parser.parse
+
+    def parse(text: str) -> RuleSet:
+        if "CRASH-ME" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(text)
+
+    PLATFORMS.register(
+        "cisco_ios", dataclasses.replace(spec, parser=dataclasses.replace(spec.parser, parse=parse)), replace=True
+    )
+    try:
+        yield
+    finally:
+        PLATFORMS.reset()
+
+
+def test_nightly_reports_a_device_it_could_not_compare_and_exits_1(
+    tmp_path: Path, cli: Cli, ios_crashes_on_marker: None
+) -> None:
+    root = nightly_project(tmp_path / "p", None)
+    nightly_run(root, {"edge1": IOS_BASE, "core9": IOS_BASE}, NOW - timedelta(days=1))
+    nightly_run(root, {"edge1": IOS_BASE + "! tidy\n", "core9": IOS_BASE + "! CRASH-ME\n"}, NOW)
+    code, out, err = cli("nightly", "--no-pull", cwd=root)
+    assert code == 1, (out, err)  # nothing at or above fail_on, but a device was not compared: not clean
+    assert out.splitlines()[0] == "cfgwatch nightly: pull skipped, 0 findings, 1 device NOT COMPARED"
+    assert "core9: not compared: internal error (RecursionError" in out
+    assert "edge1" not in out  # compared, unchanged in meaning
+
+
+def test_a_crash_exits_70_not_1(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = nightly_project(tmp_path / "p", None)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr("cfgwatch.cli.nightly.run_nightly", crash)
+    code, out, err = cli("nightly", "--no-pull", cwd=root)
+    assert code == EXIT_INTERNAL == 70
+    assert "Traceback" in err and "internal error: KeyError: 'bug'" in err and out == ""
+
+
+def test_a_crash_while_importing_the_cli_exits_70() -> None:
+    # sys.modules[name] = None makes `import name` raise ImportError, as a broken install would
+    program = "import sys; sys.modules['cfgwatch.cli'] = None; from cfgwatch.entry import main; main()"
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
+    assert done.returncode == EXIT_INTERNAL
+    assert "internal error: cannot load cfgwatch: ModuleNotFoundError" in done.stderr
+
+
+def test_the_nightly_unit_counts_only_findings_as_success() -> None:
+    unit = (Path(__file__).resolve().parent.parent / "contrib" / "cfgwatch-nightly.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("SuccessExitStatus=")]
+    assert line.split("=", 1)[1].split() == ["1"]
+    assert "70 internal error" in unit
+    entry = [
+        line
+        for line in (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text().splitlines()
+        if line.startswith("cfgwatch = ")
+    ]
+    assert 'cfgwatch = "cfgwatch.entry:main"' in entry  # the guarded entry point
