@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -159,6 +160,19 @@ def test_junos_term_without_body_accepts_everything(text: str) -> None:
 # -- item 1: one device's crash is data on that device ----------------------------------------------
 
 
+@contextmanager
+def planted_parser(platform: str, parse: Callable[[str], RuleSet]) -> Iterator[None]:
+    """The platform's spec with another parse function, through the platform registry (as a site plugin)."""
+    spec = get_spec(platform)
+    PLATFORMS.register(
+        platform, dataclasses.replace(spec, parser=dataclasses.replace(spec.parser, parse=parse)), replace=True
+    )
+    try:
+        yield
+    finally:
+        PLATFORMS.reset()
+
+
 @pytest.fixture
 def crashing_asa() -> Iterator[None]:
     """Replace the ASA parser with one that crashes, as a buggy site plugin or an unforeseen line would."""
@@ -166,14 +180,8 @@ def crashing_asa() -> Iterator[None]:
     def boom(text: str) -> RuleSet:
         raise IndexError("tuple index out of range")
 
-    spec = get_spec("cisco_asa")
-    PLATFORMS.register(
-        "cisco_asa", dataclasses.replace(spec, parser=dataclasses.replace(spec.parser, parse=boom)), replace=True
-    )
-    try:
+    with planted_parser("cisco_asa", boom):
         yield
-    finally:
-        PLATFORMS.reset()
 
 
 def test_one_crashing_parser_does_not_stop_the_audit(tmp_path: Path, crashing_asa: None) -> None:
@@ -435,21 +443,15 @@ def test_panos_xml_nested_1000_deep_parses() -> None:
 @pytest.fixture
 def ios_crashes_on_marker() -> Iterator[None]:
     """The IOS parser crashes on configs holding CRASH-ME (a parser bug one device's config triggers)."""
-    spec = get_spec("cisco_ios")
-    real = spec.parser.parse
+    real = get_spec("cisco_ios").parser.parse
 
     def parse(text: str) -> RuleSet:
         if "CRASH-ME" in text:
             raise RecursionError("maximum recursion depth exceeded")
         return real(text)
 
-    PLATFORMS.register(
-        "cisco_ios", dataclasses.replace(spec, parser=dataclasses.replace(spec.parser, parse=parse)), replace=True
-    )
-    try:
+    with planted_parser("cisco_ios", parse):
         yield
-    finally:
-        PLATFORMS.reset()
 
 
 def test_nightly_reports_a_device_it_could_not_compare_and_exits_1(
