@@ -21,6 +21,7 @@ from cfgwatch import api
 from cfgwatch.audit import diff_range, run_audit
 from cfgwatch.classify.networks import Networks
 from cfgwatch.collect.importdir import import_dir
+from cfgwatch.collect.validate import check_output
 from cfgwatch.config import load_config
 from cfgwatch.errors import EXIT_INTERNAL
 from cfgwatch.model import AddressSet, RuleSet
@@ -498,3 +499,10 @@ def test_the_nightly_unit_counts_only_findings_as_success() -> None:
         if line.startswith("cfgwatch = ")
     ]
     assert 'cfgwatch = "cfgwatch.entry:main"' in entry  # the guarded entry point
+
+
+def test_a_line_separator_does_not_fake_the_end_of_a_truncated_config() -> None:
+    cut = "hostname r1\nip access-list extended OUT\n remark cut here\u2028end\n"
+    verdict = check_output(cut, "cisco_ios")
+    assert not verdict.ok and verdict.reason == "incomplete"
+    assert check_output(cut.replace("\u2028", "\n"), "cisco_ios").ok
