@@ -506,3 +506,17 @@ def test_a_line_separator_does_not_fake_the_end_of_a_truncated_config() -> None:
     verdict = check_output(cut, "cisco_ios")
     assert not verdict.ok and verdict.reason == "incomplete"
     assert check_output(cut.replace("\u2028", "\n"), "cisco_ios").ok
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("linux", "table inet f {\n  chain c {\n    type filter hook\n    policy\n    tcp dport 22 accept\n  }\n}\n"),
+        ("linux", "*filter\n:INPUT ACCEPT [0:0]\n[0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"),
+        ("fortinet", 'config firewall address\n    edit "a"\n        set subnet\n    next\nend\n'),
+        ("cisco_asa", "ASA Version 9.8(4)\nobject-group service G MIXED\n port-object eq 80\n"),
+    ],
+    ids=["nft-cut-chain-header", "iptables-bare-counter", "fortinet-empty-subnet", "asa-bad-group-protocol"],
+)
+def test_cut_lines_found_by_mutation_parse(platform: str, text: str) -> None:
+    get_parser(platform).parse(text)  # raised IndexError / SyntaxProblem before

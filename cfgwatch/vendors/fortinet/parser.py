@@ -432,7 +432,7 @@ class _Resolver:
         kind = entry.first("type", "ipmask").lower()
         six = entry.section.endswith("6")
         if kind == "ipmask" or (six and kind == "ipprefix"):
-            values = entry.values.get("ip6" if six else "subnet", ["::/0" if six else "0.0.0.0/0"])
+            values = entry.values.get("ip6" if six else "subnet") or ["::/0" if six else "0.0.0.0/0"]
             spec = values[0] if len(values) == 1 or "/" in values[0] else None
             if spec is None and len(values) >= 2:
                 try:

@@ -369,6 +369,8 @@ def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
             continue
         if line.startswith("[") and "]" in line:  # iptables-save -c counters
             line = line.split("]", 1)[1].strip()
+            if not line:
+                continue
         head = line[0]
         if head == "*":
             table = Table("iptables", line[1:].strip())
