@@ -16,6 +16,9 @@ from test_audit import ASA_BASE, ASA_TICKETED, IOS_BASE, IOS_EVIL, POLICY, _proj
 
 from cfgwatch.audit import AuditResult, run_audit, run_pairs_between
 from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.flows.backends.base import TimeWindow
+from cfgwatch.flows.verify import Destination as FlowDestination
+from cfgwatch.flows.verify import FlowFigures
 from cfgwatch.policy.findings import Finding, FlowResult
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, SnapshotStore, journal_path
@@ -96,33 +99,47 @@ def series_around(change: datetime, *, hours: int = 6) -> list[dict[str, Any]]:
     return points
 
 
+def _figures(change: datetime, packets: int, returned: int, top: list[FlowDestination]) -> dict[str, Any]:
+    """Figures shaped like the real checker's: 24 h after the change against a week before it."""
+    post = TimeWindow.starting(change, timedelta(hours=24))
+    baseline = TimeWindow.ending(change, timedelta(days=7))
+    figures = FlowFigures(
+        post_window=post,
+        baseline_window=baseline,
+        exporter_records=310,
+        packets=packets,
+        bytes=packets * 1300,
+        flows=packets // 40,
+        baseline_packets=72,
+        baseline_bytes=72 * 90,
+        baseline_flows=6,
+        spike_ratio=75.0 if packets else 0.0,
+        return_packets=returned,
+        return_ratio=round(returned / packets, 4) if packets else None,
+        distinct_sources=2 if packets else 0,
+        distinct_destinations=len(top),
+        new_destinations=sum(1 for item in top if item.new),
+        top_destinations=tuple(top),
+    )
+    document = figures.to_json()
+    document.update({"spike": bool(packets), "few_returns": bool(packets), "suspicious": bool(packets)})
+    return document
+
+
 def flow_checker(finding: Finding) -> FlowResult:
     """edge1's egress findings carried proxy traffic (figures + chart series); fw1's partner rule none."""
     if "egress-forward" not in finding.categories or finding.change_time is None:
         return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
     if finding.device != "edge1":
-        return FlowResult("no-traffic", figures={"packets": 0, "exporter_records": 310}, notes=())
+        return FlowResult("no-traffic", figures=_figures(finding.change_time, 0, 0, []), notes=())
     series = series_around(finding.change_time)
     outbound = sum(point["outbound_packets"] for point in series[len(series) // 2 :])
     returned = sum(point["return_packets"] for point in series[len(series) // 2 :])
-    figures = {
-        "packets": outbound,
-        "return_packets": returned,
-        "return_ratio": round(returned / outbound, 4),
-        "spike_ratio": 75.0,
-        "top_destinations": [
-            {
-                "prefix": "45.77.0.0/16",
-                "asn": 20473,
-                "org": "AS-CHOOPA",
-                "provider_class": "hosting",
-                "packets": outbound,
-                "return_packets": returned,
-                "new": True,
-            }
-        ],
-        "series": series,
-    }
+    proxy = FlowDestination(
+        "45.77.0.0/16", "45.77.1.2", 20473, "AS-CHOOPA", "hosting", outbound, outbound * 1300, 12, returned, True
+    )
+    figures = _figures(finding.change_time, outbound, returned, [proxy])
+    figures["series"] = series
     return FlowResult("traffic-confirmed", figures=figures, notes=("spike with few returns toward hosting",))
 
 
