@@ -7,9 +7,9 @@ ticketed partner rule inside its window. A store with a journal, so coverage has
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import yaml
 from test_audit import ASA_BASE, ASA_TICKETED, IOS_BASE, IOS_EVIL, POLICY, _project
@@ -17,8 +17,7 @@ from test_audit import ASA_BASE, ASA_TICKETED, IOS_BASE, IOS_EVIL, POLICY, _proj
 from cfgwatch.audit import AuditResult, run_audit, run_pairs_between
 from cfgwatch.config import CfgwatchConfig, load_config
 from cfgwatch.flows.backends.base import TimeWindow
-from cfgwatch.flows.verify import Destination as FlowDestination
-from cfgwatch.flows.verify import FlowFigures
+from cfgwatch.flows.figures import Destination, FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.policy.findings import Finding, FlowResult
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, SnapshotStore, journal_path
@@ -89,23 +88,20 @@ def open_store(config: CfgwatchConfig) -> SnapshotStore:
     return SnapshotStore(config.snapshots_path, journal=journal_path(config.state_path))
 
 
-def series_around(change: datetime, *, hours: int = 6) -> list[dict[str, Any]]:
+def series_around(change: datetime, *, hours: int = 6) -> tuple[SeriesPoint, ...]:
     """Hourly outbound/return packet counts: quiet before the change, a spike with few returns after."""
-    points: list[dict[str, Any]] = []
+    points: list[SeriesPoint] = []
     for offset in range(-hours, hours + 1):
-        when = change + timedelta(hours=offset)
         outbound = 12 if offset < 0 else 900 + 40 * offset
-        points.append({"t": when.isoformat(), "outbound_packets": outbound, "return_packets": outbound // 30})
-    return points
+        points.append(SeriesPoint(change + timedelta(hours=offset), outbound, outbound // 30))
+    return tuple(points)
 
 
-def _figures(change: datetime, packets: int, returned: int, top: list[FlowDestination]) -> dict[str, Any]:
+def _figures(change: datetime, packets: int, returned: int, top: tuple[Destination, ...]) -> FlowFigures:
     """Figures shaped like the real checker's: 24 h after the change against a week before it."""
-    post = TimeWindow.starting(change, timedelta(hours=24))
-    baseline = TimeWindow.ending(change, timedelta(days=7))
-    figures = FlowFigures(
-        post_window=post,
-        baseline_window=baseline,
+    return FlowFigures(
+        post_window=TimeWindow.starting(change, timedelta(hours=24)),
+        baseline_window=TimeWindow.ending(change, timedelta(days=7)),
         exporter_records=310,
         packets=packets,
         bytes=packets * 1300,
@@ -119,11 +115,9 @@ def _figures(change: datetime, packets: int, returned: int, top: list[FlowDestin
         distinct_sources=2 if packets else 0,
         distinct_destinations=len(top),
         new_destinations=sum(1 for item in top if item.new),
-        top_destinations=tuple(top),
+        top_destinations=top,
+        flags=FlowFlags(spike=True, few_returns=True, suspicious=True) if packets else FlowFlags(),
     )
-    document = figures.to_json()
-    document.update({"spike": bool(packets), "few_returns": bool(packets), "suspicious": bool(packets)})
-    return document
 
 
 def flow_checker(finding: Finding) -> FlowResult:
@@ -131,15 +125,14 @@ def flow_checker(finding: Finding) -> FlowResult:
     if "egress-forward" not in finding.categories or finding.change_time is None:
         return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
     if finding.device != "edge1":
-        return FlowResult("no-traffic", figures=_figures(finding.change_time, 0, 0, []), notes=())
+        return FlowResult("no-traffic", figures=_figures(finding.change_time, 0, 0, ()), notes=())
     series = series_around(finding.change_time)
-    outbound = sum(point["outbound_packets"] for point in series[len(series) // 2 :])
-    returned = sum(point["return_packets"] for point in series[len(series) // 2 :])
-    proxy = FlowDestination(
+    outbound = sum(point.outbound_packets for point in series[len(series) // 2 :])
+    returned = sum(point.return_packets for point in series[len(series) // 2 :])
+    proxy = Destination(
         "45.77.0.0/16", "45.77.1.2", 20473, "AS-CHOOPA", "hosting", outbound, outbound * 1300, 12, returned, True
     )
-    figures = _figures(finding.change_time, outbound, returned, [proxy])
-    figures["series"] = series
+    figures = replace(_figures(finding.change_time, outbound, returned, (proxy,)), series=series)
     return FlowResult("traffic-confirmed", figures=figures, notes=("spike with few returns toward hosting",))
 
 

@@ -34,6 +34,7 @@ from cfgwatch.flows.backends.base import (
     TimeWindow,
 )
 from cfgwatch.flows.enrich import Enricher
+from cfgwatch.flows.figures import Destination
 from cfgwatch.flows.formats import get_reader
 from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats
 from cfgwatch.flows.schema import (
@@ -46,7 +47,7 @@ from cfgwatch.flows.schema import (
     prefix_key_sql,
     prefix_key_text,
 )
-from cfgwatch.flows.verify import CheckSummary, Destination, WindowTotals
+from cfgwatch.flows.verify import CheckSummary, WindowTotals
 
 BATCH_ROWS = 100_000
 # Small row groups keep per-exporter min/max statistics tight, so time/exporter filters skip most of a day.
