@@ -24,7 +24,7 @@ from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.html import CSP, audit_html, flow_chart_svg, series_points
 from cfgwatch.report.siem import audit_jsonl
 from cfgwatch.report.tabular import audit_csv, audit_markdown
-from cfgwatch.report.view import CSV_COLUMNS
+from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views
 
 HOSTILE_LINE = 'set description "<img src=x onerror=alert(1)>" & </pre><script>bad()</script>'
 
@@ -56,6 +56,16 @@ def test_csv_parses_back_one_row_per_finding(result: AuditResult) -> None:
     # the remark starts with '<', not a formula character: kept verbatim
     assert edge["comment"] == HOSTILE_REMARK.split("remark ", 1)[1].strip()
     assert next(row for row in rows if row["device"] == "fw1")["ticket"] == "CHG0042"
+
+
+def test_one_view_per_finding_carries_what_the_formats_show(result: AuditResult) -> None:
+    for finding, view in zip(result.findings, finding_views(result.findings), strict=True):
+        assert tuple(view.row()) == CSV_COLUMNS
+        assert view.to_json() == finding.to_json()  # the JSON contract stays the finding's own
+        assert view.enables == finding.categories + finding.tags and view.flow is finding.flow
+    edge = FindingView.of(result.findings[0])
+    assert edge.series and edge.top_destinations[0].asn == 20473
+    assert "series" in edge.figures_json and "series" not in edge.inline_figures_json
 
 
 def test_csv_neutralises_formulas(result: AuditResult) -> None:

@@ -76,7 +76,7 @@ def finding_panel(view: FindingView) -> Panel:
         f"internal {affected.internal or '-'}; public {affected.public or '-'}; ports {affected.ports or '-'}\n"
     )
     body.append("flow: ", style="bold")
-    figures = view.figures_without_series
+    figures = view.inline_figures_json
     body.append(view.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
     for note in view.flow.notes:
         body.append(f"  {note}\n", style="dim")

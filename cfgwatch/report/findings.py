@@ -42,6 +42,7 @@ def audit_json(result: AuditResult) -> str:
 
 def finding_text(view: FindingView) -> list[str]:
     attributed = view.attributed_time.isoformat() if view.attributed_time else "unknown time"
+    figures = view.figures_json
     lines = [
         f"[{view.severity.upper()}] {view.id} {view.device}: {', '.join(view.enables)}",
         f"    flags: {', '.join(view.flags) or '-'}",
@@ -49,7 +50,7 @@ def finding_text(view: FindingView) -> list[str]:
         f"    ticket: {view.ticket.matched or '-'} ({view.ticket.how}"
         f"{', approved' if view.ticket.approved else ''})"
         + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else ""),
-        f"    flow: {view.flow.verdict}" + (f" {json.dumps(view.figures, sort_keys=True)}" if view.figures else ""),
+        f"    flow: {view.flow.verdict}" + (f" {json.dumps(figures, sort_keys=True)}" if figures else ""),
     ]
     lines.extend("    " + line for line in view.change_block)
     return lines

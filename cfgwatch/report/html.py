@@ -199,7 +199,7 @@ def _lines_html(lines: SourceLines | None, css: str, marker: str) -> str:
 
 def _figures_table(view: FindingView) -> str:
     rows = []
-    figures = view.figures
+    figures = view.figures_json
     for key in sorted(figures):
         if key in ("series", "top_destinations"):
             continue

@@ -70,8 +70,8 @@ def finding_markdown(view: FindingView) -> list[str]:
         f" ports {_md(row['ports'] or '-')}",
         f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
-    if view.figures:
-        out.append(f"- **Flow figures:** {_md(json.dumps(view.figures_without_series, sort_keys=True))}")
+    if view.figures_json:
+        out.append(f"- **Flow figures:** {_md(json.dumps(view.inline_figures_json, sort_keys=True))}")
     diff = [f"- {line}" for line in numbered(view.lines_before)]
     diff += [f"+ {line}" for line in numbered(view.lines_after)]
     if diff:

@@ -2,7 +2,7 @@
 
 `FindingView.of(finding)` works out once what a reader sees: the rule text, the attribution, the ticket, the
 affected addresses as text, the config lines and the typed flow result; renderers only phrase it. The flat
-CSV row (`FindingView.row`) is the shared shape behind the CSV, markdown and HTML renderers.
+row (`FindingView.row`) is the shared shape behind the CSV and markdown renderers.
 
 Column names and order are a contract (spreadsheets and ticket templates depend on them): add new
 columns at the end, never rename or reorder.
@@ -178,14 +178,14 @@ class FindingView:
         return self.change_time.isoformat() if self.change_time else ""
 
     @property
-    def figures(self) -> dict[str, Any]:
+    def figures_json(self) -> dict[str, Any]:
         """The flow figures as their JSON object ({} when the store was not asked)."""
         return self.flow.figures_json()
 
     @property
-    def figures_without_series(self) -> dict[str, Any]:
+    def inline_figures_json(self) -> dict[str, Any]:
         """The figures a text report prints inline (the series is drawn, not listed)."""
-        return {key: value for key, value in self.figures.items() if key != "series"}
+        return {key: value for key, value in self.figures_json.items() if key != "series"}
 
     @property
     def series(self) -> tuple[SeriesPoint, ...]:
