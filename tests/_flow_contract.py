@@ -170,6 +170,9 @@ def as_json(verdict: FlowVerdict) -> str:
 class FlowBackendContract:
     """Every FlowBackend answers the scenario exactly like the reference store. Subclasses provide `backend`."""
 
+    def test_is_a_flow_backend(self, backend: FlowBackend) -> None:
+        assert isinstance(backend, FlowBackend) and backend.name
+
     def test_confirms_the_planted_proxy_traffic(self, backend: FlowBackend, reference: FlowBackend) -> None:
         verdict = verdict_of(backend, check("10.1.0.5"))
         assert verdict.verdict == "traffic-confirmed"

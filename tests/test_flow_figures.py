@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from _report_fixtures import audit_all, build_project
 
+import cfgwatch.flows.figures as figures_module
 from cfgwatch.flows.backends.base import TimeWindow
 from cfgwatch.flows.figures import Destination, FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.policy.findings import FlowResult
@@ -37,6 +39,11 @@ FIGURES = FlowFigures(
     flags=FlowFlags(spike=True, few_returns=True, suspicious=True),
     series=(SeriesPoint(CHANGE - timedelta(hours=1), 12, 0), SeriesPoint(CHANGE, 900, 30)),
 )
+
+
+def test_the_module_examples_run() -> None:
+    result = doctest.testmod(figures_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_figures_json_has_the_contract_keys_in_order() -> None:

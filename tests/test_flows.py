@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, TimeWindow
+from cfgwatch.flows.backends.base import FlowSelector, TimeWindow
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.enrich import NO_ASN_DB_NOTE, Enricher, RangeTable, provider_asns
 from cfgwatch.flows.formats import ROW_FIELDS, get_reader, read
@@ -336,10 +336,6 @@ def check(host: str, device: str = EXPORTER, **kwargs: object) -> FlowCheck:
         change_time=CHANGE,
         internal_networks=RFC1918,
     )
-
-
-def test_backend_satisfies_protocol(planted: DuckDBBackend) -> None:
-    assert isinstance(planted, FlowBackend)
 
 
 def test_spike_to_vps_with_few_returns_is_confirmed(planted: DuckDBBackend) -> None:
