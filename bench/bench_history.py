@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cfgwatch.store import DeviceSnapshot, SnapshotStore
-from cfgwatch.store.git import format_message
+from cfgwatch.store.message import format_message
 from cfgwatch.store.meta import encode_meta
 
 T0 = datetime(2022, 1, 1, tzinfo=UTC)

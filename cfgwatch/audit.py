@@ -14,19 +14,19 @@ from pathlib import Path
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
-from cfgwatch.diff.records import RuleChange
-from cfgwatch.diff.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
 from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
+from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.revisions import DiffResult, Progress, diff_revisions
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
 
@@ -286,9 +286,11 @@ def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple
 def open_flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowBackend | None]:
     """The configured flow store and its checker (close the backend when done); none when the
     embedded store was never filled, so an audit without flow data says `not-checked`."""
+    from cfgwatch.flows.backends import FLOW_BACKENDS
     from cfgwatch.flows.open import open_backend
 
-    if config.flows.backend == "duckdb" and not config.resolve(config.flows.store_path(config.snapshots)).exists():
+    embedded = FLOW_BACKENDS.get(config.flows.backend).embedded_store
+    if embedded and not config.resolve(config.flows.store_path(config.snapshots)).exists():
         return None, None
     backend = open_backend(config)
     return flow_checker_for(config, backend), backend
@@ -296,9 +298,7 @@ def open_flow_checker(config: CfgwatchConfig) -> tuple[FlowChecker | None, FlowB
 
 def flow_checker_for(config: CfgwatchConfig, backend: FlowBackend) -> FlowChecker:
     """The checker over an open backend, with its enricher's notes (e.g. "no ASN database") on every verdict."""
-    enricher = getattr(backend, "enricher", None)
-    notes = tuple(enricher.notes()) if enricher is not None else ()
-    return make_flow_checker(config, backend, notes)
+    return make_flow_checker(config, backend, backend.enricher.notes())
 
 
 def approve_finding(

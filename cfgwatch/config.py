@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from cfgwatch.collect.settings import PullSettings
@@ -20,6 +19,7 @@ from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.section import Section
+from cfgwatch.yamlio import load_yaml_document
 
 DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
 CONFIG_ENV = "CFGWATCH_CONFIG"
@@ -65,12 +65,6 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path.cwd() / DEFAULT_CONFIG_NAME
 
 
-def _format_validation_error(path: Path, error: ValidationError) -> ConfigError:
-    first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
-    return ConfigError(first["msg"], path=path, key=key)
-
-
 def load_config(path: str | Path | None = None, *, required: bool = False) -> CfgwatchConfig:
     """Read cfgwatch.yaml. A missing file gives defaults rooted at its directory unless required."""
     resolved = config_path(path)
@@ -78,24 +72,16 @@ def load_config(path: str | Path | None = None, *, required: bool = False) -> Cf
         if required or path is not None:
             raise ConfigError("config file not found (run `cfgwatch init` to create one)", path=resolved)
         return CfgwatchConfig(base_dir=resolved.parent.resolve())
-    try:
-        raw: Any = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ConfigError(
-            f"malformed YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}",
-            path=resolved,
-            line=(line + 1) if line is not None else None,
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", path=resolved) from exc
+    document = load_yaml_document(resolved, what="config")
+    raw: Any = document.data
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError("config must be a mapping of keys", path=resolved)
     if "base_dir" in raw:
-        raise ConfigError("base_dir is derived from the file location and cannot be set", path=resolved, key="base_dir")
+        raise document.error_at("base_dir is derived from the file location and cannot be set", ["base_dir"])
     try:
         return CfgwatchConfig(**raw, base_dir=resolved.parent.resolve())
     except ValidationError as exc:
-        raise _format_validation_error(resolved, exc) from exc
+        first = exc.errors()[0]
+        raise document.error_at(first["msg"], first["loc"]) from exc

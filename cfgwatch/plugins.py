@@ -61,8 +61,10 @@ class Registry(Generic[T]):
     """Named plugins of one kind, fed by an entry-point group and by `register()` calls.
 
     `validate` checks (and may convert) a loaded object; it raises `PluginError` when the object is not a
-    plugin of this kind. Order of `names()` is registration order: built-ins in the order pyproject.toml
-    lists them, which the platform registry uses as its default detection order.
+    plugin of this kind. Order of `names()` is discovery order, then `register()` order. Discovery order
+    is NOT the order pyproject.toml lists the entry points in: setuptools writes each group's names
+    sorted (entry_points.txt), so an order that matters (detection priority, send order) must be a field
+    of the plugin object, never its position.
     """
 
     def __init__(self, group: str, kind: str, *, validate: Callable[[str, object], T] | None = None) -> None:
@@ -79,8 +81,9 @@ class Registry(Generic[T]):
         self._discover()
         if name in self._sources and not replace:
             raise PluginError(f"{self.kind} {name!r} is already registered (pass replace=True to override)")
+        checked = self._checked(name, plugin)  # a refused object must not leave its name behind
         self._sources[name] = _Source(None, "")
-        self._loaded[name] = self._checked(name, plugin)
+        self._loaded[name] = checked
 
     def deregister(self, name: str) -> None:
         self._discover()
@@ -101,7 +104,7 @@ class Registry(Generic[T]):
             return self._loaded[name]
         source = self._sources.get(name)
         if source is None or source.entry_point is None:
-            raise PluginError(self._unknown_message(name), key=self.group)
+            raise PluginError(self.unknown_message(name), key=self.group)
         try:
             obj = source.entry_point.load()
         except Exception as exc:  # an entry point's import failing is that plugin's fault, said by name
@@ -131,19 +134,22 @@ class Registry(Generic[T]):
         self._discover()
         source = self._sources.get(name)
         if source is None:
-            raise PluginError(self._unknown_message(name), key=self.group)
+            raise PluginError(self.unknown_message(name), key=self.group)
         return source.distribution
 
     def closest(self, name: str) -> str | None:
         matches = difflib.get_close_matches(name, self.names(), n=1)
         return matches[0] if matches else None
 
-    # -- internals ------------------------------------------------------------------------------------
-    def _unknown_message(self, name: str) -> str:
+    def unknown_message(self, name: str) -> str:
+        """What to say about a name nothing answers to: the known names and the closest one (settings
+        validators and CLI options raise it with their own key)."""
         known = ", ".join(self.names()) or "none"
         hint = self.closest(name)
         did_you_mean = f"; did you mean {hint!r}?" if hint else ""
         return f"unknown {self.kind} {name!r} (known: {known}){did_you_mean}"
+
+    # -- internals ------------------------------------------------------------------------------------
 
     def _checked(self, name: str, obj: object) -> T:
         if self._validate is None:
@@ -164,3 +170,14 @@ class Registry(Generic[T]):
                 others.append(entry_point)
         for entry_point in own + others:  # later wins: a site's plugin replaces a built-in of the same name
             self._sources[entry_point.name] = _Source(entry_point, _distribution_of(entry_point))
+
+
+def instance_of(cls: type[T]) -> Callable[[str, object], T]:
+    """A `validate` for registries whose plugins are instances of one class (a spec dataclass)."""
+
+    def check(name: str, obj: object) -> T:
+        if not isinstance(obj, cls):
+            raise PluginError(f"plugin {name!r} is a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
+
+    return check

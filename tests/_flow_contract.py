@@ -200,7 +200,7 @@ class FlowBackendContract:
     def test_verdict_notes_come_from_the_backends_enricher(self, backend: FlowBackend, reference: FlowBackend) -> None:
         """No ASN database is configured: the audit takes the notes from the backend's enricher, so every
         verdict says so, whichever backend answered."""
-        notes = tuple(backend.enricher.notes())  # type: ignore[attr-defined]
+        notes = tuple(backend.enricher.notes())
         assert notes == (NO_ASN_DB_NOTE,)
         verdict = verdict_of(backend, check("10.1.0.5"), notes)
         assert as_json(verdict) == as_json(verdict_of(reference, check("10.1.0.5"), notes))

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from cfgwatch.classify.categories import classify_changes
 from cfgwatch.classify.networks import Networks
 from cfgwatch.diff.engine import diff_rulesets
-from cfgwatch.diff.records import RuleChange
 from cfgwatch.model import (
     Action,
     AddressSet,
@@ -27,6 +26,7 @@ from cfgwatch.model import (
     Service,
     tcp,
 )
+from cfgwatch.model.changes import RuleChange
 
 NETWORKS = Networks.build(org_public=("203.0.113.0/24",))
 A = AddressSet.parse

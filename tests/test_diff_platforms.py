@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cfgwatch.classify.networks import BUILTIN_INTERNAL, Networks
-from cfgwatch.diff.records import RuleChange
-from cfgwatch.diff.revisions import DeviceDiff, diff_device
 from cfgwatch.model import AddressSet
+from cfgwatch.model.changes import RuleChange
+from cfgwatch.revisions import DeviceDiff, diff_device
 from cfgwatch.vendors.registry import all_parsers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "diff"

@@ -84,18 +84,10 @@ class TestNfdump(FlowBackendContract):
         store = NfdumpBackend(
             flow_data.nfcapd,
             exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()],
-            enrich=make_enricher(flow_data.root),
+            enricher=make_enricher(flow_data.root),
         )
         yield store
         store.close()
-
-    @pytest.mark.xfail(
-        raises=AttributeError,
-        strict=True,
-        reason="NfdumpBackend keeps its enricher as `enrich`: the issue 14 registry branch types FlowBackend.enricher",
-    )
-    def test_verdict_notes_come_from_the_backends_enricher(self, backend: FlowBackend, reference: FlowBackend) -> None:
-        super().test_verdict_notes_come_from_the_backends_enricher(backend, reference)
 
 
 class TestClickHouse(FlowBackendContract):
@@ -141,7 +133,7 @@ def test_softflowd_pcap_through_nfcapd_gives_the_verdict(tmp_path: Path) -> None
     with Nfcapd(tmp_path / "nfcapd") as collector:
         run_softflowd(pcap, collector.port)
     backend = NfdumpBackend(
-        tmp_path / "nfcapd", exporters=[NfdumpExporter("fw1", "127.0.0.1")], enrich=make_enricher(tmp_path)
+        tmp_path / "nfcapd", exporters=[NfdumpExporter("fw1", "127.0.0.1")], enricher=make_enricher(tmp_path)
     )
     settings = FlowSettings(baseline_hours=6, post_window_hours=6, min_packets=10)
     verdict = verify(backend, check("10.1.0.5"), settings)
@@ -273,7 +265,7 @@ def rotated(tmp_path_factory: pytest.TempPathFactory) -> NfdumpBackend:
     flowdir = _rotated_nfcapd(scenario_rows(), root / "nfcapd")
     assert len(list(flowdir.iterdir())) >= 6
     return NfdumpBackend(
-        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enrich=make_enricher(root)
+        flowdir, exporters=[NfdumpExporter(name, ip) for name, ip in EXPORTERS.items()], enricher=make_enricher(root)
     )
 
 

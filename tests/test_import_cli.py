@@ -12,32 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from cfgwatch.cli import main
 from cfgwatch.collect import importdir
 from cfgwatch.store import RunJournal, SnapshotStore
 from cfgwatch.vendors.base import ParserInfo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run the real console entry point in-process: returns (exit code, stdout, stderr)."""
-    monkeypatch.delenv("CFGWATCH_CONFIG", raising=False)
-
-    def run(*args: str, cwd: Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["cfgwatch", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

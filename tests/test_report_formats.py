@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.cli import app
-from cfgwatch.diff.records import SourceLines
 from cfgwatch.flows.figures import SeriesPoint
+from cfgwatch.model.changes import SourceLines
 from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.html import CSP, audit_html, flow_chart_svg, series_points
 from cfgwatch.report.siem import audit_jsonl

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from cfgwatch.cli import main
 from cfgwatch.errors import InputError, LockedError
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceSnapshot, SnapshotStore
@@ -188,25 +186,6 @@ def test_upkeep_adds_settings_to_an_old_repo_and_respects_the_lock(tmp_path: Pat
 
 
 # --- CLI ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run the real console entry point in-process: returns (exit code, stdout, stderr)."""
-    monkeypatch.delenv("CFGWATCH_CONFIG", raising=False)
-
-    def run(*args: str, cwd: Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["cfgwatch", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_log_device_lists_its_runs_and_names_a_bad_device(tmp_path: Path, cli: Cli) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cfgwatch.classify.networks import Networks
-from cfgwatch.diff import records as r
-from cfgwatch.diff.records import Affected, ChangeType, RuleChange
 from cfgwatch.model import ANY_ADDRESS, ANY_PORTS, EMPTY_ADDRESS, AddressSet, NatRule, PortSet
+from cfgwatch.model import changes as r
+from cfgwatch.model.changes import Affected, ChangeType, RuleChange
 
 
 @dataclass(frozen=True, slots=True)

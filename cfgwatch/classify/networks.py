@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from cfgwatch.errors import ConfigError
 from cfgwatch.model import AddressSet, PortSet
+from cfgwatch.yamlio import load_yaml_document
 
 # RFC 1918, RFC 6598 (CGNAT), loopback, link-local, ULA, IPv6 link-local / loopback.
 BUILTIN_INTERNAL = (
@@ -107,16 +107,13 @@ def load_networks(path: Path) -> Networks:
     """Read networks.yaml; a missing file means the built-in private ranges only."""
     if not path.exists():
         return Networks.default()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"malformed YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
+    document = load_yaml_document(path, what="networks file")
+    raw = document.data or {}
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping with internal / org_public / proxy_ports", path=path)
     try:
         parsed = NetworksFile(**raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(first["msg"], path=path, key=".".join(str(p) for p in first["loc"])) from exc
+        raise document.error_at(first["msg"], first["loc"]) from exc
     return Networks.build(tuple(parsed.internal), tuple(parsed.org_public), tuple(parsed.proxy_ports))

@@ -2,55 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cfgwatch import api
-from cfgwatch.audit import AuditResult, approve_finding, diff_range, open_flow_checker, run_audit
-from cfgwatch.cli.common import console, err_console, state
-from cfgwatch.report.changes import changes_json, changes_markdown, changes_text
-from cfgwatch.report.console import audit_renderable
-from cfgwatch.report.findings import audit_json, audit_text
-from cfgwatch.report.html import audit_html
-from cfgwatch.report.siem import audit_jsonl
-from cfgwatch.report.tabular import audit_csv, audit_markdown
+from cfgwatch.audit import approve_finding, diff_range, open_flow_checker, run_audit
+from cfgwatch.cli.common import console, err_console, one_of, registered, state
+from cfgwatch.report.formats import REPORT_FORMATS
 
 
-class DiffFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-class AuditFormat(StrEnum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    markdown = "markdown"
-    html = "html"
-
-
-_AUDIT_RENDERERS: dict[AuditFormat, Callable[[AuditResult], str]] = {
-    AuditFormat.text: audit_text,
-    AuditFormat.json: lambda result: audit_json(result) + "\n",
-    AuditFormat.jsonl: audit_jsonl,
-    AuditFormat.csv: audit_csv,
-    AuditFormat.markdown: audit_markdown,
-    AuditFormat.html: audit_html,
-}
-
-
-def _emit(text: str, output: Path | None) -> None:
+def _emit(report: str | bytes, output: Path | None) -> None:
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(report, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        if isinstance(report, bytes):
+            output.write_bytes(report)
+        else:
+            output.write_text(report, encoding="utf-8")
         err_console.print(f"wrote {output}")
 
 
@@ -61,18 +32,27 @@ def register(app: typer.Typer) -> None:
         rev_a: Annotated[str | None, typer.Argument(help="Older revision (default: the run before the last).")] = None,
         rev_b: Annotated[str | None, typer.Argument(help="Newer revision (default: the last run, or HEAD).")] = None,
         device: Annotated[list[str] | None, typer.Option("--device", "-d", help="Only these devices.")] = None,
-        fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                "-f",
+                parser=registered(REPORT_FORMATS),
+                help=f"Output format: a report format that renders changes (registered: {one_of(REPORT_FORMATS)}).",
+            ),
+        ] = "text",
     ) -> None:
         """Rule-level changes between two snapshots (NAT, ACL, bindings), classified by what they enable."""
+        render = REPORT_FORMATS.get(fmt).render_changes
+        if render is None:
+            able = ", ".join(name for name, report in REPORT_FORMATS.items() if report.render_changes is not None)
+            raise typer.BadParameter(
+                f"report format {fmt!r} renders audits only (use one of: {able})", param_hint="--format"
+            )
         config = state(ctx).config()
         store = api.open_store(config)
         result = diff_range(store, config, rev_a, rev_b, devices=device or None)
-        renderers = {
-            DiffFormat.text: changes_text,
-            DiffFormat.json: changes_json,
-            DiffFormat.markdown: changes_markdown,
-        }
-        typer.echo(renderers[fmt](result), nl=False)
+        typer.echo(render(result), nl=False)
 
     @app.command("audit")
     def audit_command(
@@ -81,7 +61,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--since", help="Audit every run since REV or DURATION (7d, 24h); default: last run."),
         ] = None,
-        fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.text,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format", "-f", parser=registered(REPORT_FORMATS), help=f"Output format: {one_of(REPORT_FORMATS)}."
+            ),
+        ] = "text",
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
         ] = None,
@@ -93,6 +78,7 @@ def register(app: typer.Typer) -> None:
 
         Exit code 1 when a finding is at or above `policy.fail_on` (default high).
         """
+        report = REPORT_FORMATS.get(fmt)
         config = state(ctx).config()
         store = api.open_store(config)
         inventory = api.project_inventory(config)
@@ -102,10 +88,10 @@ def register(app: typer.Typer) -> None:
         finally:
             if backend is not None:
                 backend.close()
-        if fmt is AuditFormat.text and output is None and console.is_terminal:
-            console.print(audit_renderable(result))
+        if report.tty is not None and output is None and console.is_terminal:
+            console.print(report.tty(result))
         else:
-            _emit(_AUDIT_RENDERERS[fmt](result), output)
+            _emit(report.render(result), output)
         if result.fails(config.policy.fail_on):
             raise typer.Exit(1)
 

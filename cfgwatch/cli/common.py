@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.plugins import Registry
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -31,3 +34,20 @@ def state(ctx: typer.Context) -> State:
         obj = State()
         ctx.find_root().obj = obj
     return obj
+
+
+def registered(registry: Registry[Any]) -> Callable[[str], str]:
+    """A typer `parser` for an option that names a plugin: an unknown name is a usage error (exit 2) that
+    names the option, the registered names and the closest one. Only names are checked: nothing loads."""
+
+    def parse(value: str) -> str:
+        if value not in registry:
+            raise typer.BadParameter(registry.unknown_message(value))
+        return value
+
+    return parse
+
+
+def one_of(registry: Registry[Any]) -> str:
+    """The registered names, for an option's help text."""
+    return ", ".join(registry.names())

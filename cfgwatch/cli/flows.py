@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cfgwatch.audit import load_networks_for
-from cfgwatch.cli.common import console, err_console, state
+from cfgwatch.cli.common import console, err_console, one_of, registered, state
 from cfgwatch.errors import InputError
-from cfgwatch.flows.formats import FORMATS
+from cfgwatch.flows.backends import FLOW_BACKENDS
+from cfgwatch.flows.backends.base import IngestingBackend
+from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import open_backend, parse_duration
 from cfgwatch.model import AddressSet
 
@@ -20,6 +22,14 @@ from cfgwatch.model import AddressSet
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+def _backend_option() -> Any:  # typer's OptionInfo, typed Any by typer itself
+    return typer.Option(
+        "--backend",
+        parser=registered(FLOW_BACKENDS),
+        help=f"Flow backend: {one_of(FLOW_BACKENDS)} (default flows.backend).",
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -30,28 +40,30 @@ def register(app: typer.Typer) -> None:
     def ingest_command(
         ctx: typer.Context,
         files: Annotated[list[Path], typer.Argument(help="Flow export files.")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")],
+        fmt: Annotated[
+            str,
+            typer.Option("--format", "-f", parser=registered(FLOW_FORMATS), help=f"One of: {one_of(FLOW_FORMATS)}."),
+        ],
         exporter: Annotated[
             str | None, typer.Option("--exporter", "-e", help="Device name for sources that carry none.")
         ] = None,
         aws_fields: Annotated[
             str | None, typer.Option("--aws-fields", help="Custom AWS field order, space separated (no header).")
         ] = None,
-        backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
+        backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
         """Store flow files in the flow store. The same file twice adds nothing."""
-        if fmt not in FORMATS:
-            raise InputError(f"unknown flow format {fmt!r} (known: {', '.join(FORMATS)})")
         config = state(ctx).config()
         store = open_backend(config, backend)
-        ingest = getattr(store, "ingest", None)
-        if ingest is None:
+        if not isinstance(store, IngestingBackend):
+            store.close()
             raise InputError(f"flow backend {store.name!r} is read-only (it queries flows where they are)")
         bad_total = 0
         try:
             for file in files:
-                kwargs = {"aws_fields": aws_fields.split()} if aws_fields else {}
-                report = ingest(file, fmt, exporter=exporter, **kwargs)
+                report = store.ingest(
+                    file, fmt, exporter=exporter, aws_fields=aws_fields.split() if aws_fields else None
+                )
                 if report.skipped:
                     console.print(f"{file}: already ingested (sha256 {report.sha256[:12]}), skipped", soft_wrap=True)
                     continue
@@ -78,7 +90,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         exporter: Annotated[list[str] | None, typer.Option("--exporter", "-e", help="Only these exporters.")] = None,
         fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
-        backend: Annotated[str | None, typer.Option("--backend", help="Flow backend (default flows.backend).")] = None,
+        backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
         """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few return packets."""
         from cfgwatch.flows.verify import hunt
@@ -89,9 +101,8 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise InputError(f"bad --internal: {exc}") from exc
         store = open_backend(config, backend)
-        enricher = getattr(store, "enricher", None)
-        has_db = bool(getattr(enricher, "has_asn_db", False))
-        notes = enricher.notes() if enricher is not None else ()
+        has_db = store.enricher.has_asn_db
+        notes = store.enricher.notes()
         try:
             result = hunt(
                 store,

@@ -12,10 +12,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from cfgwatch.classify.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
 from cfgwatch.diff import keys
-from cfgwatch.diff.records import ChangeType, Item, RuleChange, SourceLines
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet
+from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
+from cfgwatch.model.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
 
 T = TypeVar("T", bound=Item)
 

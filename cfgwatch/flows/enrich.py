@@ -18,9 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cfgwatch.errors import InputError
+from cfgwatch.yamlio import parse_yaml
 
 NO_ASN_DB_NOTE = "no ASN database configured (flows.asn_db): AS numbers unknown, provider class from range files only"
 
@@ -35,8 +34,8 @@ class Enrichment:
 @lru_cache(maxsize=1)
 def provider_asns() -> dict[int, tuple[str, str]]:
     """The shipped ASN -> (org, class) table."""
-    text = resources.files("cfgwatch.data").joinpath("provider_asns.yaml").read_text(encoding="utf-8")
-    raw: dict[Any, Any] = yaml.safe_load(text) or {}
+    table = resources.files("cfgwatch.data").joinpath("provider_asns.yaml")
+    raw: dict[Any, Any] = parse_yaml(table.read_text(encoding="utf-8"), str(table)) or {}
     return {int(asn): (str(entry["org"]), str(entry["class"])) for asn, entry in raw.items()}
 
 

@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import InputError
+from cfgwatch.flows.backends import FLOW_BACKENDS
 from cfgwatch.flows.backends import open_backend as open_selected
 from cfgwatch.flows.backends.base import FlowBackend
 from cfgwatch.flows.enrich import Enricher
-
-BACKENDS = ("duckdb", "nfdump", "clickhouse")
 
 
 def make_enricher(config: CfgwatchConfig) -> Enricher:
@@ -24,10 +23,10 @@ def make_enricher(config: CfgwatchConfig) -> Enricher:
 
 
 def open_backend(config: CfgwatchConfig, name: str | None = None) -> FlowBackend:
-    """The backend named (default: flows.backend), built from cfgwatch.yaml by `backends.open_backend`."""
+    """The backend named (default: flows.backend), built from cfgwatch.yaml by its registered factory."""
     chosen = name or config.flows.backend
-    if chosen not in BACKENDS:
-        raise InputError(f"unknown flow backend {chosen!r} (known: {', '.join(BACKENDS)})", key="flows.backend")
+    if chosen not in FLOW_BACKENDS:
+        raise InputError(FLOW_BACKENDS.unknown_message(chosen), key="flows.backend")
     settings = config.flows if chosen == config.flows.backend else config.flows.model_copy(update={"backend": chosen})
     return open_selected(
         settings,

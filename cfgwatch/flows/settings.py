@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cfgwatch.section import Section
 
@@ -42,7 +41,7 @@ class ClickHouseSettings(Section):
 
 
 class FlowSettings(Section):
-    backend: Literal["duckdb", "nfdump", "clickhouse"] = "duckdb"
+    backend: str = "duckdb"  # a registered flow backend: duckdb, nfdump, clickhouse or a plugin's
     nfdump: NfdumpSettings | None = None  # required when backend is nfdump
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     store: Path | None = None  # Parquet store directory; default: "flows" next to the snapshot repo
@@ -57,6 +56,15 @@ class FlowSettings(Section):
     top_destinations: int = Field(default=5, ge=1)
     hunt_min_packets: int = Field(default=100, ge=1)  # a hunt pair needs this many outbound packets
     hunt_since_hours: float = Field(default=24.0, gt=0)
+
+    @field_validator("backend")
+    @classmethod
+    def _registered_backend(cls, value: str) -> str:
+        from cfgwatch.flows.backends import FLOW_BACKENDS  # here: that package imports this module
+
+        if value not in FLOW_BACKENDS:
+            raise ValueError(FLOW_BACKENDS.unknown_message(value))
+        return value
 
     def store_path(self, snapshots: Path) -> Path:
         """The store directory: configured, else `<parent of snapshots>/flows`."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cfgwatch.errors import ConfigError, UnknownPlatformError
 from cfgwatch.inventory.credentials import CredentialRef, Credentials, resolve
 from cfgwatch.inventory.platforms import canonical
+from cfgwatch.yamlio import YamlDocument, load_yaml_document
 
 HOSTS_FILE = "hosts.yaml"
 GROUPS_FILE = "groups.yaml"
@@ -183,51 +183,27 @@ def resolve_credentials(device: Device) -> Credentials:
 # --- loading --------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (YAML would silently keep the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
+def _read_yaml(path: Path, *, required: bool) -> YamlDocument:
+    """The file's mapping (empty when it is absent and optional), with its key lines for later errors."""
     if not path.exists():
         if required:
             raise ConfigError("inventory file not found", path=path)
-        return {}
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read inventory file: {exc}", path=path) from exc
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
+        return YamlDocument(str(path), {}, {})
+    document = load_yaml_document(path, what="inventory file")
+    if document.data is None:
+        return YamlDocument(str(path), {}, {})
+    if not isinstance(document.data, dict):
         raise ConfigError("expected a mapping of names to settings", path=path)
-    return raw
+    return document
 
 
-def _validate(model: type[BaseModel], value: Any, path: Path, prefix: str) -> Any:
+def _validate(model: type[BaseModel], value: Any, document: YamlDocument, prefix: str) -> Any:
     try:
         return model.model_validate(value if value is not None else {})
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(message, path=path, key=key or None) from exc
+        location = [p for p in (prefix, *first["loc"]) if p != ""]
+        raise document.error_at(str(first["msg"]).removeprefix("Value error, "), location) from exc
 
 
 def _group_closure(start: Iterable[str], groups: Mapping[str, Group]) -> list[str]:
@@ -340,13 +316,15 @@ def load_inventory(directory: Path) -> Inventory:
     if not directory.is_dir():
         raise ConfigError("inventory directory not found", path=directory)
     hosts_path, groups_path, defaults_path = (directory / n for n in (HOSTS_FILE, GROUPS_FILE, DEFAULTS_FILE))
-    hosts_raw = _read_yaml(hosts_path, required=True)
-    groups_raw = _read_yaml(groups_path, required=False)
-    defaults_raw = _read_yaml(defaults_path, required=False)
+    hosts_file = _read_yaml(hosts_path, required=True)
+    groups_file = _read_yaml(groups_path, required=False)
+    defaults_file = _read_yaml(defaults_path, required=False)
 
-    defaults: DefaultsIn = _validate(DefaultsIn, defaults_raw, defaults_path, "")
-    groups_in: dict[str, GroupIn] = {str(n): _validate(GroupIn, v, groups_path, str(n)) for n, v in groups_raw.items()}
-    hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_path, str(n)) for n, v in hosts_raw.items()}
+    defaults: DefaultsIn = _validate(DefaultsIn, defaults_file.data, defaults_file, "")
+    groups_in: dict[str, GroupIn] = {
+        str(n): _validate(GroupIn, v, groups_file, str(n)) for n, v in groups_file.data.items()
+    }
+    hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_file, str(n)) for n, v in hosts_file.data.items()}
 
     for name, group in groups_in.items():
         for parent in group.groups:

@@ -30,6 +30,7 @@ import yaml
 
 from cfgwatch.errors import InputError
 from cfgwatch.lab.platforms import PLATFORMS
+from cfgwatch.yamlio import load_yaml
 
 # Failure modes a lab device can be put in, for tests of the collection layer.
 FAULTS = ("auth", "hang", "truncated", "hostkey")
@@ -91,10 +92,7 @@ def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
 def load_fixture_devices(fixtures: Path = DEFAULT_FIXTURES) -> dict[str, str]:
     """The base device set (name -> platform) shipped in fixtures/lab/devices.yaml."""
     path = fixtures / "devices.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read lab device list: {exc.strerror}", path=path) from exc
+    raw = load_yaml(path, what="lab device list", error=InputError)
     if not isinstance(raw, dict):
         raise InputError("must map device name to platform", path=path)
     for name, platform in raw.items():

@@ -1,4 +1,8 @@
-"""Vendor-neutral rule model. Imports nothing else from cfgwatch."""
+"""Vendor-neutral rule model. Imports nothing else from cfgwatch.
+
+Submodules `space` (packet-space algebra) and `changes` (change records) are the shared ground of
+diff/ and classify/; they are not re-exported here, so importing the rule model stays light.
+"""
 
 from cfgwatch.model.addresses import ANY_ADDRESS, EMPTY_ADDRESS, AddressSet
 from cfgwatch.model.codec import from_json, to_json

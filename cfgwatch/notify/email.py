@@ -8,9 +8,10 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 from pathlib import Path
 
-from cfgwatch.notify.message import Notice, NotifyOutcome, describe_error
+from cfgwatch.notify.message import Notice, Notifier, NotifyOutcome, Sender, describe_error
 from cfgwatch.notify.settings import EmailTarget
 
 
@@ -70,3 +71,12 @@ def send(notice: Notice, target: EmailTarget, base_dir: Path) -> NotifyOutcome:
             "email", name, False, sent=len(notice.items), error=f"recipients refused: {', '.join(sorted(refused))}"
         )
     return NotifyOutcome("email", name, True, sent=len(notice.items))
+
+
+def sender(target: EmailTarget, base_dir: Path) -> Sender:
+    """The target as a Sender: the password is read at send time, never here."""
+    return Sender("email", target_name(target), partial(send, target=target, base_dir=base_dir))
+
+
+# Registered as notifier "email" (the key under notify: in cfgwatch.yaml) in pyproject.toml.
+PLUGIN = Notifier(EmailTarget, sender, order=20)

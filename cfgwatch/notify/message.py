@@ -6,11 +6,15 @@ same findings. Items carry the finding's JSON document for channels that forward
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from cfgwatch.notify.settings import SEVERITIES
+from cfgwatch.notify.settings import SEVERITIES, Target
+
+TargetT = TypeVar("TargetT", bound=Target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,30 @@ class NotifyOutcome:
             "error": self.error,
             "skipped": self.skipped,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """One configured target, ready to send: its channel, its secret-free name and the send call."""
+
+    channel: str  # webhook | email | syslog | a plugin's channel
+    name: str
+    send: Callable[[Notice], NotifyOutcome]  # never raises for a failed delivery: the outcome says so
+
+
+@dataclass(frozen=True, slots=True)
+class Notifier(Generic[TargetT]):
+    """A notification channel as registered under `cfgwatch.notifiers`.
+
+    Its registered name is its key under `notify:` in cfgwatch.yaml, holding a list of targets that
+    `settings` validates; `sender` turns one validated target (and the directory of cfgwatch.yaml, for
+    secret files) into a Sender. `order` places its targets in the send order (and so in the nightly's
+    list of outcomes): the built-ins are webhooks 10, email 20, syslog 30.
+    """
+
+    settings: type[TargetT]
+    sender: Callable[[TargetT, Path], Sender]
+    order: int = 100
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:

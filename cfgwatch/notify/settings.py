@@ -7,10 +7,22 @@ is read from an environment variable or a file named here, at send time.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    create_model,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from cfgwatch.section import Section
 
@@ -138,15 +150,67 @@ class SyslogTarget(Target):
 
 
 class NotifySettings(Section):
-    """`notify:` in cfgwatch.yaml: who hears about the nightly's findings, and from what severity on."""
+    """`notify:` in cfgwatch.yaml: who hears about the nightly's findings, and from what severity on.
+
+    Every other key names a registered notifier (`webhooks`, `email`, `syslog` or a plugin's) and lists its
+    targets, validated by that notifier's settings model; an unknown key is an error naming the known ones.
+    """
 
     min_severity: str = "high"  # only findings at or above this are sent
     on_error: bool = True  # also notify when a nightly stage failed (pull, audit, export)
-    webhooks: list[WebhookTarget] = []
-    email: list[EmailTarget] = []
-    syslog: list[SyslogTarget] = []
+    # notifier name -> its targets, in the notifiers' `order` (the order they are sent in); built from the keys
+    targets: dict[str, tuple[SerializeAsAny[Target], ...]] = Field(default_factory=dict)
 
     @field_validator("min_severity")
     @classmethod
     def _valid_severity(cls, value: str | None) -> str | None:
         return _severity(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _targets_per_notifier(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        from cfgwatch.notify import NOTIFIERS  # here: that package imports this module
+
+        own_keys = set(cls.model_fields) - {"targets"}  # `targets` is built here, never written
+        own = {key: value for key, value in data.items() if key in own_keys}
+        lists = {key: value for key, value in data.items() if key not in own_keys}
+        if lists:
+            kinds = tuple((key, NOTIFIERS.get(key).settings if key in NOTIFIERS else None) for key in lists)
+            validated = _targets_model(kinds).model_validate(lists)
+            by_key = {key: tuple(getattr(validated, f"n{index}")) for index, key in enumerate(lists)}
+            send_order = sorted(by_key, key=lambda key: (NOTIFIERS.get(key).order, key))
+            own["targets"] = {key: by_key[key] for key in send_order if by_key[key]}
+        return own
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dump in cfgwatch.yaml's shape, one list per notifier (an evidence bundle records the defaults)."""
+        from cfgwatch.notify import NOTIFIERS
+
+        data: dict[str, Any] = handler(self)
+        targets = data.pop("targets", {})
+        for name in NOTIFIERS.names():
+            data[name] = list(targets.get(name, ()))
+        return data
+
+
+def _unknown_notifier(key: str, value: object) -> object:
+    from cfgwatch.notify import NOTIFIERS
+
+    raise ValueError(NOTIFIERS.unknown_message(key))
+
+
+@lru_cache(maxsize=64)
+def _targets_model(kinds: tuple[tuple[str, type[Target] | None], ...]) -> type[BaseModel]:
+    """A model with one list field per notifier key present (aliased to the key, so errors name
+    `notify.<key>.<index>.<field>`); a key no notifier answers to fails with the registry's message."""
+    fields: dict[str, Any] = {}
+    for index, (key, settings) in enumerate(kinds):
+        if settings is None:
+            kind: Any = Annotated[Any, BeforeValidator(lambda value, key=key: _unknown_notifier(key, value))]
+        else:
+            kind = list[settings]  # type: ignore[valid-type]
+        fields[f"n{index}"] = (kind, Field(alias=key))
+    return create_model("NotifyTargets", __base__=Section, **fields)

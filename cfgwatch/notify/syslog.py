@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 
-from cfgwatch.notify.message import AlertItem, Notice, NotifyOutcome, describe_error
+from cfgwatch.notify.message import AlertItem, Notice, Notifier, NotifyOutcome, Sender, describe_error
 from cfgwatch.notify.settings import SyslogTarget
 
 # finding severity -> syslog severity (RFC 5424 table 2)
@@ -120,3 +122,12 @@ def send(notice: Notice, target: SyslogTarget) -> NotifyOutcome:
     except OSError as exc:
         return NotifyOutcome("syslog", name, False, error=describe_error(exc))
     return NotifyOutcome("syslog", name, True, sent=len(notice.items))
+
+
+def sender(target: SyslogTarget, _base_dir: Path) -> Sender:
+    """The target as a Sender (syslog reads no secret files, so the project directory is unused)."""
+    return Sender("syslog", target_name(target), partial(send, target=target))
+
+
+# Registered as notifier "syslog" (the key under notify: in cfgwatch.yaml) in pyproject.toml.
+PLUGIN = Notifier(SyslogTarget, sender, order=30)

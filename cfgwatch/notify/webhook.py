@@ -10,11 +10,12 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cfgwatch import __version__
-from cfgwatch.notify.message import Notice, NotifyOutcome, describe_error
+from cfgwatch.notify.message import Notice, Notifier, NotifyOutcome, Sender, describe_error
 from cfgwatch.notify.settings import WebhookTarget
 
 _MAX_ITEMS_IN_TEXT = 50  # chat messages stay readable; the JSON style always carries every item
@@ -117,3 +118,12 @@ def send(notice: Notice, target: WebhookTarget, base_dir: Path) -> NotifyOutcome
     if not 200 <= status < 300:
         return NotifyOutcome("webhook", name, False, error=f"HTTP {status}")
     return NotifyOutcome("webhook", name, True, sent=len(notice.items))
+
+
+def sender(target: WebhookTarget, base_dir: Path) -> Sender:
+    """The target as a Sender: a URL or token secret is read at send time, never here."""
+    return Sender("webhook", target_name(target), partial(send, target=target, base_dir=base_dir))
+
+
+# Registered as notifier "webhooks" (the key under notify: in cfgwatch.yaml) in pyproject.toml.
+PLUGIN = Notifier(WebhookTarget, sender, order=10)

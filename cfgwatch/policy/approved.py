@@ -10,15 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from cfgwatch.diff.records import RuleChange
 from cfgwatch.errors import ConfigError
 from cfgwatch.model import AddressSet, FilterRule, NatRule, PortSet
+from cfgwatch.model.changes import RuleChange
+from cfgwatch.yamlio import load_yaml_document, parse_yaml
 
 
 class _Strict(BaseModel):
@@ -82,17 +82,13 @@ class ApprovalHit:
 def load_approved(path: Path) -> list[Approval]:
     if not path.exists():
         return []
+    document = load_yaml_document(path, what="approvals file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"malformed YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
-    try:
-        return ApprovedFile(**raw).approvals
+        return ApprovedFile(**(document.data or {})).approvals
     except (ValidationError, TypeError) as exc:
         if isinstance(exc, ValidationError):
             first = exc.errors()[0]
-            raise ConfigError(first["msg"], path=path, key=".".join(str(p) for p in first["loc"])) from exc
+            raise document.error_at(first["msg"], first["loc"]) from exc
         raise ConfigError("expected a mapping with an 'approvals' list", path=path) from exc
 
 
@@ -162,6 +158,9 @@ def append_approval(path: Path, entry: dict[str, Any]) -> None:
     document = CommentedMap()
     if path.exists():
         text = path.read_text(encoding="utf-8")
+        # Checked by the one input loader first (file:line errors, duplicate keys); ruamel's round-trip
+        # load is kept only because it carries the comments and order that the rewrite must keep.
+        parse_yaml(text, path)
         # keep the file's own indentation style (`  - item` or `- item`): the diff is just the new entry
         _, sequence_indent, offset = load_yaml_guess_indent(text)
         sequence_indent, offset = sequence_indent or 2, offset or 0

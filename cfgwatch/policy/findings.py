@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from cfgwatch.diff import records as r
 from cfgwatch.diff.keys import short_id
-from cfgwatch.diff.records import RuleChange
 from cfgwatch.flows.figures import FlowFigures, FlowFlags
 from cfgwatch.model import NatRule, to_json
+from cfgwatch.model import changes as r
+from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, find_approval
 from cfgwatch.policy.attribution import Attribution
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy, in_window

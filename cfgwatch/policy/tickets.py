@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cfgwatch.errors import ConfigError
+from cfgwatch.yamlio import load_yaml
 
 APPROVED_STATES = {"approved", "scheduled", "implement", "implementing", "review", "closed", "complete", "completed"}
 APPROVED_APPROVALS = {"approved", "yes", "true", ""}
@@ -115,12 +114,14 @@ def load_tickets(path: Path) -> tuple[list[Ticket], list[TicketProblem]]:
             items = data.get("records", data.get("result", [])) if isinstance(data, dict) else data
             records = [(None, item) for item in (items or []) if isinstance(item, dict)]
         else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml(path, what="ticket file") or {}
             items = data.get("tickets", []) if isinstance(data, dict) else data
             records = [(None, item) for item in (items or [])]
-    except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError, csv.Error) as exc:
-        line = getattr(exc, "lineno", None) or (getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None)
-        problems.append(TicketProblem(str(path), line, f"unreadable: {exc}"))
+    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(TicketProblem(str(path), getattr(exc, "lineno", None), f"unreadable: {exc}"))
+        return tickets, problems
+    except ConfigError as exc:  # YAML: malformed, a duplicate key, or not readable
+        problems.append(TicketProblem(str(path), exc.line, f"unreadable: {exc.message}"))
         return tickets, problems
     for index, (line, record) in enumerate(records):
         if not isinstance(record, dict):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cfgwatch.diff.records import RuleChange, SourceLines
-from cfgwatch.diff.revisions import DiffResult
 from cfgwatch.model import Binding, FilterRule, NatRule, ObjectDef
+from cfgwatch.model.changes import RuleChange, SourceLines
+from cfgwatch.revisions import DiffResult
 
 
 def describe(item: FilterRule | NatRule | Binding | ObjectDef | None) -> str:

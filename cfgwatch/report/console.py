@@ -14,6 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cfgwatch.audit import AuditResult
+from cfgwatch.report.changes import changes_text
+from cfgwatch.report.findings import audit_text
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
 
 SEVERITY_STYLE = {
@@ -107,3 +110,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
             problems.append(f"  {problem}\n")
         parts.append(problems)
     return Group(*parts)
+
+
+# Registered as report format "text" in pyproject.toml: plain text, with the rich view on a terminal.
+TEXT = ReportFormat(audit_text, tty=audit_renderable, render_changes=changes_text)

@@ -64,6 +64,7 @@ from cfgwatch.report.html import esc
 from cfgwatch.report.tabular import findings_csv
 from cfgwatch.report.view import finding_views
 from cfgwatch.store import JournalEntry, RunInfo, SnapshotStore
+from cfgwatch.yamlio import load_yaml
 
 FORMAT = "cfgwatch-evidence/1"
 MANIFEST = "manifest.json"
@@ -259,10 +260,7 @@ def redacted_config(config: CfgwatchConfig, path: Path | None = None) -> str:
     """cfgwatch.yaml with secrets removed (comments dropped, keys sorted); the defaults when there is none."""
     source = path or config_path()
     if source.exists():
-        try:
-            raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(f"cannot read the config for the evidence bundle: {exc}", path=source) from exc
+        raw = load_yaml(source, what="the config for the evidence bundle", error=InputError) or {}
         header = "# cfgwatch.yaml as used (secret-looking values replaced by <redacted>)\n"
     else:
         raw = config.model_dump(mode="json", exclude={"base_dir"})

@@ -8,6 +8,8 @@ from typing import Any
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK
+from cfgwatch.report.changes import changes_json
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
 
 
@@ -69,3 +71,7 @@ def audit_text(result: AuditResult) -> str:
         out.append("problems:")
         out.extend(f"  {problem}" for problem in result.problems)
     return "\n".join(out) + "\n"
+
+
+# Registered as report format "json" in pyproject.toml.
+JSON = ReportFormat(lambda result: audit_json(result) + "\n", render_changes=changes_json)

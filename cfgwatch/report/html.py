@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
-from cfgwatch.diff.records import SourceLines
 from cfgwatch.flows.figures import SeriesPoint
+from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -349,3 +350,7 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{''.join(body)}{script}</body></html>\n"
     )
+
+
+# Registered as report format "html" in pyproject.toml (audits only).
+HTML = ReportFormat(audit_html)

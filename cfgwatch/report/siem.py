@@ -28,6 +28,7 @@ from cfgwatch.audit import AuditResult
 from cfgwatch.model import AddressSet
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import ATTACK_URL, TACTIC_NAME, FindingView, finding_views, numbered
 
 ECS_VERSION = "8.11.0"
@@ -175,3 +176,7 @@ def audit_jsonl(result: AuditResult) -> str:
         for view in finding_views(result.findings)
     ]
     return "".join(line + "\n" for line in lines)
+
+
+# Registered as report format "jsonl" in pyproject.toml (audits only).
+JSONL = ReportFormat(audit_jsonl)

@@ -9,6 +9,8 @@ import re
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
+from cfgwatch.report.changes import changes_markdown
+from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
@@ -114,3 +116,8 @@ def audit_markdown(result: AuditResult) -> str:
         out += ["", "**Problems:**", ""]
         out += [f"- {_md(problem)}" for problem in result.problems]
     return "\n".join(out) + "\n"
+
+
+# Registered as report formats "csv" (audits only) and "markdown" in pyproject.toml.
+CSV = ReportFormat(audit_csv)
+MARKDOWN = ReportFormat(audit_markdown, render_changes=changes_markdown)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cfgwatch.diff.records import Affected, SourceLines
 from cfgwatch.flows.figures import Destination, SeriesPoint
+from cfgwatch.model.changes import Affected, SourceLines
 from cfgwatch.policy.findings import ATTACK, Finding, FlowResult, TicketStatus
 from cfgwatch.report.changes import change_text, describe
 

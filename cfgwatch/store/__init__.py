@@ -1,6 +1,6 @@
 """The git snapshot store: one commit per collection run, plus the run journal of every run."""
 
-from cfgwatch.store.git import SnapshotStore, new_run_id
+from cfgwatch.store.git import SnapshotStore
 from cfgwatch.store.journal import JOURNAL_NAME, JournalEntry, RunJournal, journal_path
 from cfgwatch.store.types import (
     FAILURE_REASONS,
@@ -13,6 +13,7 @@ from cfgwatch.store.types import (
     UpkeepReport,
     check_device_name,
 )
+from cfgwatch.store.writer import new_run_id
 
 __all__ = [
     "FAILURE_REASONS",

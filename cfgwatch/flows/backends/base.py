@@ -28,9 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from cfgwatch.model import AddressSet, PortSet
+
+if TYPE_CHECKING:
+    from cfgwatch.flows.enrich import Enricher
+    from cfgwatch.flows.settings import FlowSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +207,14 @@ class IngestReport:
 
 @runtime_checkable
 class FlowBackend(Protocol):
-    """A store that answers the verification and hunt queries. Implementations: duckdb, nfdump, clickhouse."""
+    """A store that answers the verification and hunt queries. Implementations: duckdb, nfdump, clickhouse.
+
+    `enricher` is the destination enrichment the backend applies (at ingest or at query time); verdicts
+    and the hunt read its state (`has_asn_db`, `notes()`) from here, so every backend must expose it.
+    """
 
     name: str
+    enricher: Enricher
 
     def coverage(self, exporters: Sequence[str], window: TimeWindow) -> tuple[CoverageRow, ...]:
         """Records per exporter in the window; every requested exporter appears (0 when silent).
@@ -240,9 +250,38 @@ class FlowBackend(Protocol):
 class IngestingBackend(FlowBackend, Protocol):
     """A backend that cfgwatch writes into (the embedded store; ClickHouse may implement it too)."""
 
-    def ingest(self, path: str, format_name: str, *, exporter: str | None = None) -> IngestReport:
-        """Read one file with a `cfgwatch.flows.formats` reader and store it; same content twice is a no-op."""
+    def ingest(
+        self,
+        path: str | Path,
+        format_name: str,
+        *,
+        exporter: str | None = None,
+        aws_fields: Sequence[str] | None = None,
+    ) -> IngestReport:
+        """Read one file with a `cfgwatch.flows.formats` reader and store it; same content twice is a no-op.
+
+        `aws_fields` is the field order of a headerless file, for formats that take one (AWS VPC logs).
+        """
         ...
+
+
+class BackendFactory(Protocol):
+    """Opens a backend from the `flows:` section: `store` is the resolved flows.store directory and
+    `base_dir` the directory of cfgwatch.yaml (for the backend's own relative paths)."""
+
+    def __call__(self, settings: FlowSettings, *, store: Path, base_dir: Path, enricher: Enricher) -> FlowBackend: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BackendPlugin:
+    """A flow backend as registered under the `cfgwatch.flow_backends` entry-point group.
+
+    `embedded_store`: the backend keeps its flows in the store directory, so a missing directory means
+    nothing was ever ingested and an audit says `not-checked` instead of opening (and creating) it.
+    """
+
+    open: BackendFactory
+    embedded_store: bool = False
 
 
 def merge_counters(rows: Iterable[Counters]) -> Counters:

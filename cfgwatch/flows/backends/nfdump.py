@@ -43,7 +43,7 @@ import struct
 import subprocess
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -379,7 +379,7 @@ class NfdumpBackend:
         binary: str = "nfdump",
         max_flow_seconds: int = 86_400,
         file_slack_seconds: int = 900,
-        enrich: Enricher | None = None,
+        enricher: Enricher | None = None,
         check: bool = True,
     ) -> None:
         self.directory = Path(directory)
@@ -391,7 +391,7 @@ class NfdumpBackend:
         self.by_address = {exporter.address: exporter.name for exporter in exporters}
         self.max_flow = timedelta(seconds=max_flow_seconds)
         self.file_slack = timedelta(seconds=file_slack_seconds)
-        self.enrich = enrich
+        self.enricher = enricher or Enricher()
         self._enriched: dict[tuple[int, int], tuple[int, str, str]] = {}
 
     # -- files and processes --------------------------------------------------------------------------
@@ -507,12 +507,12 @@ class NfdumpBackend:
     # -- enrichment -------------------------------------------------------------------------------------
 
     def _lookup(self, version: int, value: int) -> tuple[int, str, str]:
-        if self.enrich is None:
+        if self.enricher.is_empty:
             return (0, "", "")
         key = (version, value)
         known = self._enriched.get(key)
         if known is None:
-            found = self.enrich.lookup(_address_text(version, value))
+            found = self.enricher.lookup(_address_text(version, value))
             known = self._enriched[key] = (found.asn, found.org, found.provider_class)
         return known
 
@@ -751,7 +751,7 @@ class NfdumpBackend:
 
     def _classes(self, version: int, addresses: set[int]) -> tuple[int, str, str]:
         """Per-field maximum of the enrichment of `addresses` (the SQL backends take max() per group)."""
-        if self.enrich is None:
+        if self.enricher.is_empty:
             return (0, "", "")
         found = [self._lookup(version, address) for address in addresses]
         if not found:
@@ -862,27 +862,8 @@ class NfdumpBackend:
         )
 
     def close(self) -> None:
-        """Nothing is held open between queries."""
-
-
-def backend_from_settings(
-    directory: Path,
-    exporters: Mapping[str, tuple[str, str | None]],
-    *,
-    binary: str = "nfdump",
-    max_flow_seconds: int = 86_400,
-    file_slack_seconds: int = 900,
-    enrich: Enricher | None = None,
-) -> NfdumpBackend:
-    """Build from configuration values: exporters maps a device name to (address, subdirectory or None)."""
-    return NfdumpBackend(
-        directory,
-        exporters=[NfdumpExporter(name, address, subdir) for name, (address, subdir) in exporters.items()],
-        binary=binary,
-        max_flow_seconds=max_flow_seconds,
-        file_slack_seconds=file_slack_seconds,
-        enrich=enrich,
-    )
+        """Only the enricher's ASN database is held open: nfdump runs once per query."""
+        self.enricher.close()
 
 
 __all__ = [
@@ -890,6 +871,5 @@ __all__ = [
     "NfdumpBackend",
     "NfdumpError",
     "NfdumpExporter",
-    "backend_from_settings",
     "check_nfdump",
 ]

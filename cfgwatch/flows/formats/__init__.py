@@ -1,44 +1,29 @@
-"""Flow export readers by format name: `read(path, format, exporter=...)` streams rows."""
+"""Flow export readers by format name (the `cfgwatch.flow_formats` registry): `read(path, format, exporter=...)`.
+
+The built-in formats are declared in cfgwatch's pyproject.toml and point at `readers`; a site package adds
+a format, or replaces a built-in one, with an entry point of its own under the same group.
+"""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cfgwatch.errors import InputError
-from cfgwatch.flows.formats.base import ROW_FIELDS, Reader, ReadStats, Row
-from cfgwatch.flows.formats.readers import (
-    read_aws_vpc,
-    read_azure_nsg,
-    read_gcp_vpc,
-    read_goflow2_json,
-    read_nfdump_csv,
-    read_nfdump_json,
-    read_zeek_conn,
-)
+from cfgwatch.flows.formats.base import ROW_FIELDS, FlowFormat, Reader, ReadStats, Row
+from cfgwatch.plugins import FLOW_FORMATS_GROUP, Registry, instance_of
 
-READERS: dict[str, Reader] = {
-    "nfdump-csv": read_nfdump_csv,
-    "nfdump-json": read_nfdump_json,
-    "aws-vpc": read_aws_vpc,
-    "gcp-vpc": read_gcp_vpc,
-    "azure-nsg": read_azure_nsg,
-    "zeek-conn": read_zeek_conn,
-    "goflow2-json": read_goflow2_json,
-}
-FORMATS: tuple[str, ...] = tuple(READERS)
+FLOW_FORMATS: Registry[FlowFormat] = Registry(FLOW_FORMATS_GROUP, "flow format", validate=instance_of(FlowFormat))
 
 
 def get_reader(format_name: str, *, aws_fields: Sequence[str] | None = None) -> Reader:
-    """The reader for a format name; `aws_fields` sets a custom AWS field order (no header)."""
-    try:
-        reader = READERS[format_name]
-    except KeyError:
-        raise InputError(f"unknown flow format {format_name!r} (known: {', '.join(FORMATS)})") from None
-    if format_name == "aws-vpc" and aws_fields:
-        return functools.partial(read_aws_vpc, fields=tuple(aws_fields))
-    return reader
+    """The reader for a format name; `aws_fields` sets a custom field order (no header) where the format takes one."""
+    if format_name not in FLOW_FORMATS:
+        raise InputError(FLOW_FORMATS.unknown_message(format_name))
+    flow_format = FLOW_FORMATS.get(format_name)
+    if aws_fields and flow_format.with_fields is not None:
+        return flow_format.with_fields(tuple(aws_fields))
+    return flow_format.read
 
 
 def read(path: str | Path, format_name: str, *, exporter: str | None = None) -> tuple[Iterator[Row], ReadStats]:
@@ -50,4 +35,4 @@ def read(path: str | Path, format_name: str, *, exporter: str | None = None) -> 
     return get_reader(format_name)(file, stats, exporter), stats
 
 
-__all__ = ["FORMATS", "READERS", "ROW_FIELDS", "ReadStats", "Reader", "Row", "get_reader", "read"]
+__all__ = ["FLOW_FORMATS", "ROW_FIELDS", "FlowFormat", "ReadStats", "Reader", "Row", "get_reader", "read"]

@@ -1,4 +1,5 @@
-"""What every flow reader shares: the row layout, bad-record accounting and the reader registry.
+"""What every flow reader shares: the row layout, bad-record accounting and the `FlowFormat` a reader is
+registered as (entry-point group `cfgwatch.flow_formats`).
 
 A reader is a generator of rows (tuples in `ROW_FIELDS` order, times as integer microseconds since the
 epoch, UTC) that never holds more than one input record (or one JSON document) in memory. Bad records
@@ -39,6 +40,15 @@ class ReadStats:
 
 
 Reader = Callable[[Path, ReadStats, str | None], Iterator[Row]]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFormat:
+    """A flow export format as registered under `cfgwatch.flow_formats`: its reader, and for formats whose
+    files may come without a header (AWS VPC custom formats), the reader for a given field order."""
+
+    read: Reader
+    with_fields: Callable[[tuple[str, ...]], Reader] | None = None
 
 
 class RecordError(ValueError):

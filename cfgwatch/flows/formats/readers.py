@@ -7,6 +7,7 @@ a CloudWatch envelope) holds one document, which those services bound (one blob 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cfgwatch.flows.formats.base import (
+    FlowFormat,
+    Reader,
     ReadStats,
     RecordError,
     Row,
@@ -572,3 +575,17 @@ def read_goflow2_json(path: Path, stats: ReadStats, exporter: str | None) -> Ite
                 stats.records += 1
             except (RecordError, ValueError) as exc:
                 stats.reject(number, str(exc))
+
+
+def _aws_vpc_with_fields(fields: tuple[str, ...]) -> Reader:
+    return functools.partial(read_aws_vpc, fields=fields)
+
+
+# The built-in formats, registered by name in pyproject.toml ([project.entry-points."cfgwatch.flow_formats"]).
+NFDUMP_CSV = FlowFormat(read_nfdump_csv)
+NFDUMP_JSON = FlowFormat(read_nfdump_json)
+AWS_VPC = FlowFormat(read_aws_vpc, with_fields=_aws_vpc_with_fields)
+GCP_VPC = FlowFormat(read_gcp_vpc)
+AZURE_NSG = FlowFormat(read_azure_nsg)
+ZEEK_CONN = FlowFormat(read_zeek_conn)
+GOFLOW2_JSON = FlowFormat(read_goflow2_json)

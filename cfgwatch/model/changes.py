@@ -1,4 +1,8 @@
-"""Change records: one added, removed or modified rule, binding or object, with what it enables."""
+"""Change records: one added, removed or modified rule, binding or object, with what it enables.
+
+They live in the model layer because both diff/ (which makes them) and classify/ (which fills in
+categories and affected addresses) work on them, and neither of those imports the other.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from cfgwatch.classify.space import SpaceDelta
 from cfgwatch.model import EMPTY_ADDRESS, EMPTY_PORTS, AddressSet, Binding, FilterRule, NatRule, ObjectDef, PortSet
 from cfgwatch.model import to_json as model_to_json
+from cfgwatch.model.space import SpaceDelta
 
 Item = FilterRule | NatRule | Binding | ObjectDef
 

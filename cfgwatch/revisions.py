@@ -1,4 +1,8 @@
-"""Diff two snapshot revisions: only devices git reports as changed are read, parsed and compared."""
+"""Diff two snapshot revisions: only devices git reports as changed are read, parsed and compared.
+
+This is the pipeline step above diff/ and classify/ (parse, diff, then classify), so it lives beside
+them rather than in either.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from typing import Protocol
 from cfgwatch.classify.categories import classify_changes
 from cfgwatch.classify.networks import Networks
 from cfgwatch.diff.engine import diff_rulesets
-from cfgwatch.diff.records import RuleChange
 from cfgwatch.errors import CfgwatchError
 from cfgwatch.model import RuleSet
+from cfgwatch.model.changes import RuleChange
 from cfgwatch.vendors.registry import canonical_platform, detect_platform, get_parser
 
 
