@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cfgwatch.vendors.registry import PLATFORM_MODULES, get_parser
+from cfgwatch.vendors.registry import get_parser, platform_names
 
 NAT_RULES = 2_000
 ACL_ENTRIES = 10_000
@@ -115,7 +115,7 @@ def _plugins() -> None:
     for path in sorted(Path(__file__).parent.glob("parse_gen_*.py")):
         platform = path.stem.removeprefix("parse_gen_")
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        if spec is None or spec.loader is None or platform not in PLATFORM_MODULES:
+        if spec is None or spec.loader is None or platform not in platform_names():
             continue
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

@@ -197,7 +197,13 @@ def ccp_junos(text: str) -> object:
 
 def _vendors() -> tuple[ModuleType, ModuleType, ModuleType]:
     """The parser modules, imported late so a child process can put another cfgwatch tree first."""
-    from cfgwatch.vendors import _junos_tree, juniper_junos, paloalto_panos
+    from cfgwatch.vendors import _junos_tree
+
+    try:
+        from cfgwatch.vendors.juniper_junos import parser as juniper_junos
+        from cfgwatch.vendors.paloalto_panos import parser as paloalto_panos
+    except ImportError:  # a revision from before platforms were packages (--against)
+        from cfgwatch.vendors import juniper_junos, paloalto_panos  # type: ignore[no-redef]
 
     return _junos_tree, juniper_junos, paloalto_panos
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from netmiko import ConnectHandler
 
-from cfgwatch.collect.netmiko import NEEDS_ENABLE, config_command
+from cfgwatch.collect.netmiko import config_command, needs_enable
 from cfgwatch.collect.runner import processes_for, pull
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.inventory import Device, load_inventory
@@ -134,7 +134,7 @@ def sequential_loop(devices: list[Device], state: LabState) -> tuple[int, float]
             password=creds.password, secret=creds.secret, ssh_strict=True, system_host_keys=False,
             alt_host_keys=True, alt_key_file=str(state.known_hosts_path), fast_cli=True,
         )  # fmt: skip
-        if dev.platform in NEEDS_ENABLE:
+        if needs_enable(dev.platform):
             conn.enable()
         ok += bool(str(conn.send_command(config_command(dev.platform))).strip())
         conn.disconnect()

@@ -216,10 +216,8 @@ def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
     Raises InputError for an unreadable file or an undetectable platform, UnknownPlatformError for a
     platform no parser is registered for.
     """
-    import importlib
-
     from cfgwatch.errors import InputError
-    from cfgwatch.vendors.registry import PLATFORM_MODULES, get_parser
+    from cfgwatch.vendors.registry import all_parsers, get_parser
 
     file = Path(path)
     try:
@@ -232,15 +230,8 @@ def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
         except (ImportError, AttributeError) as exc:
             raise InputError(f"the parser for '{platform}' is not available: {exc}", path=file) from exc
     else:
-        found = None
-        for module_name in PLATFORM_MODULES.values():
-            try:
-                candidate = importlib.import_module(module_name).PARSER
-            except (ImportError, AttributeError):
-                continue  # a parser still being written: skip it for detection
-            if candidate.detect(text):
-                found = candidate
-                break
+        # a platform package still being written is skipped for detection
+        found = next((candidate for candidate in all_parsers() if candidate.detect(text)), None)
         if found is None:
             raise InputError("cannot detect the platform; pass --platform", path=file)
         info = found

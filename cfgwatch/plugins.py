@@ -18,6 +18,7 @@ import every backend to print `--help`.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -74,6 +75,7 @@ class Registry(Generic[T]):
         self._loaded: dict[str, T] = {}
         self._sources: dict[str, _Source] = {}
         self._discovered = False
+        self._lock = threading.Lock()
 
     # -- registration -------------------------------------------------------------------------------
     def register(self, name: str, plugin: T, *, replace: bool = False) -> None:
@@ -157,19 +159,26 @@ class Registry(Generic[T]):
         return self._validate(name, obj)
 
     def _discover(self) -> None:
-        """List the group's entry points once; a non-cfgwatch distribution overrides a built-in name."""
+        """List the group's entry points once; a non-cfgwatch distribution overrides a built-in name.
+
+        Under a lock, and marked done only once every entry point is listed: the first use may come from
+        several threads at once (the collector's worker threads each ask for their platform).
+        """
         if self._discovered:
             return
-        self._discovered = True
-        own: list[EntryPoint] = []
-        others: list[EntryPoint] = []
-        for entry_point in entry_points(group=self.group):
-            if _distribution_of(entry_point) == OWN_DISTRIBUTION:
-                own.append(entry_point)
-            else:
-                others.append(entry_point)
-        for entry_point in own + others:  # later wins: a site's plugin replaces a built-in of the same name
-            self._sources[entry_point.name] = _Source(entry_point, _distribution_of(entry_point))
+        with self._lock:
+            if self._discovered:
+                return
+            own: list[EntryPoint] = []
+            others: list[EntryPoint] = []
+            for entry_point in entry_points(group=self.group):
+                if _distribution_of(entry_point) == OWN_DISTRIBUTION:
+                    own.append(entry_point)
+                else:
+                    others.append(entry_point)
+            for entry_point in own + others:  # later wins: a site's plugin replaces a built-in of the same name
+                self._sources[entry_point.name] = _Source(entry_point, _distribution_of(entry_point))
+            self._discovered = True
 
 
 def instance_of(cls: type[T]) -> Callable[[str, object], T]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -11,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _platform_fixtures import extra_platforms
 
-from cfgwatch.collect import importdir
 from cfgwatch.store import RunJournal, SnapshotStore
 from cfgwatch.vendors.base import ParserInfo
+from cfgwatch.vendors.registry import get_spec
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 Cli = Callable[..., tuple[int, str, str]]
@@ -85,26 +87,31 @@ def test_platform_from_inventory_then_detection(
 ) -> None:
     (project / "inventory" / "hosts.yaml").write_text("r1:\n  data: {platform: junos}\n", encoding="utf-8")
     fake = types.ModuleType("cfgwatch_test_fake_parser")
-    fake.PARSER = ParserInfo(  # type: ignore[attr-defined]
-        platform="vyos",
-        description="test detector",
-        forms=("cli",),
-        features=frozenset(),
-        parse=lambda text: None,  # type: ignore[arg-type,return-value]
-        detect=lambda text: text.startswith("FAKE-VYOS"),
+    fake.SPEC = dataclasses.replace(  # type: ignore[attr-defined]
+        get_spec("vyos"),
+        parser=ParserInfo(
+            platform="vyos",
+            description="test detector",
+            forms=("cli",),
+            features=frozenset(),
+            parse=lambda text: None,  # type: ignore[arg-type,return-value]
+            detect=lambda text: text.startswith("FAKE-VYOS"),
+        ),
     )
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
-    # One platform module that cannot be imported yet (still being written) must not break detection.
-    monkeypatch.setattr(
-        importdir, "PLATFORM_MODULES", {"cisco_asa": "cfgwatch.vendors.not_written_yet", "vyos": fake.__name__}
-    )
+    # One platform package that cannot be imported yet (still being written) must not break detection.
+    with extra_platforms(monkeypatch, cisco_asa="cfgwatch.vendors.not_written_yet:SPEC", vyos=f"{fake.__name__}:SPEC"):
+        _import_and_check(project, cli, tmp_path)
+
+
+def _import_and_check(project: Path, cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "cfgs"
     folder.mkdir()
     (folder / "r1.cfg").write_text("FAKE-VYOS but inventory says junos\n", encoding="utf-8")
     (folder / "r2.conf").write_text("FAKE-VYOS config\n", encoding="utf-8")
     (folder / "r3.example.net").write_text("nothing recognisable\n", encoding="utf-8")
-    code, out, _ = cli("import", str(folder), cwd=project)
-    assert code == 0
+    code, out, err = cli("import", str(folder), cwd=project)
+    assert code == 0, err
     lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("added")}
     assert "juniper_junos (inventory)" in lines["r1"]
     assert "vyos (detected)" in lines["r2"]

@@ -15,7 +15,7 @@ from netmiko.exceptions import NetmikoAuthenticationException
 from cfgwatch.collect.netmiko import config_command
 from cfgwatch.errors import InputError
 from cfgwatch.lab import LabServer, LabState, running_lab, start_lab_process, stop_lab_process
-from cfgwatch.lab.platforms import PLATFORMS
+from cfgwatch.lab.platforms import lab_platforms
 
 AT = datetime(2025, 3, 4, 14, 2, 11, tzinfo=UTC)
 # platform -> (header line the change leaves in the config, or None; syslog line pattern)
@@ -55,7 +55,7 @@ def lab(tmp_path: Path) -> LabState:
 
 
 def test_fixture_set_covers_every_platform(lab: LabState) -> None:
-    assert {d.platform for d in lab.devices()} == set(PLATFORMS) == set(EXPECTED)
+    assert {d.platform for d in lab.devices()} == set(lab_platforms()) == set(EXPECTED)
 
 
 def test_more_devices_than_fixtures_get_their_own_hostnames(tmp_path: Path) -> None:
@@ -83,8 +83,9 @@ def test_apply_moves_the_header_and_writes_syslog(lab: LabState, platform: str) 
     # applying twice keeps exactly one change header
     lab.apply(dev.name, after, user="bob", at=AT)
     again = lab.read_config(dev.name)
-    if header is not None and PLATFORMS[platform].header_re is not None:
-        heads = [ln for ln in again.splitlines() if PLATFORMS[platform].header_re.match(ln)]  # type: ignore[union-attr]
+    header_re = lab_platforms()[platform].header_re
+    if header is not None and header_re is not None:
+        heads = [ln for ln in again.splitlines() if header_re.match(ln)]
         assert len(heads) == 1
 
 

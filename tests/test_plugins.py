@@ -28,12 +28,13 @@ from cfgwatch.notify import NOTIFIERS, AlertItem, Notice, Notifier, NotifyOutcom
 from cfgwatch.notify.settings import Target
 from cfgwatch.plugins import PluginError
 from cfgwatch.report.formats import REPORT_FORMATS, ReportFormat
+from cfgwatch.vendors.registry import PLATFORMS
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin_pkg"
 PLUGIN_DIST = "cfgwatch-site-plugin"
 PLUGIN_MODULE = "cfgwatch_site_plugin"
-# Every registry the plugin package may feed (the platform registry joins here with its cfgwatch.platforms entry).
-REGISTRIES = (FLOW_BACKENDS, FLOW_FORMATS, REPORT_FORMATS, NOTIFIERS)
+# Every registry the plugin package feeds.
+REGISTRIES = (FLOW_BACKENDS, FLOW_FORMATS, REPORT_FORMATS, NOTIFIERS, PLATFORMS)
 FLOWS_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "flows" / "nfdump_replayed.csv"
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -175,6 +176,31 @@ def test_a_plugin_replaces_the_builtin_flow_backend_and_adds_a_flow_format(
         backend.close()
 
 
+def test_a_plugin_platform_is_parsed_detected_sanitized_and_collected(
+    installed: Path, tmp_path: Path, cli: Cli
+) -> None:
+    from cfgwatch.collect.netmiko import config_command
+    from cfgwatch.collect.validate import check_output
+    from cfgwatch.sanitize import sanitize
+    from cfgwatch.vendors.registry import canonical_platform, get_spec
+
+    text = (
+        "site-os 2.1\n# saved 2026-11-25 04:00:00 by alice\nadmin-secret hunter2\nrule 10 permit 10.0.0.0/8 any\nend\n"
+    )
+    config = tmp_path / "fw1.cfg"
+    config.write_text(text, encoding="utf-8")
+    code, out, err = cli("parse", str(config), "--platform", "auto", "--format", "json")
+    assert code == 0, err
+    parsed = yaml.safe_load(out)
+    assert parsed["platform"] == "site_os" and len(parsed["filters"]) == 1
+    assert PLATFORMS.origin("site_os") == PLUGIN_DIST and canonical_platform("SiteOS") == "site_os"
+    clean = sanitize(text, "site_os", b"k" * 32)
+    assert "hunter2" not in clean.text and "# saved" not in clean.text
+    assert clean.metadata is not None and clean.metadata.user == "alice"
+    assert config_command("site_os") == "show config" and get_spec("site_os").lab.reason  # type: ignore[union-attr]
+    assert check_output(text.replace("end\n", ""), "site_os").reason == "incomplete"
+
+
 def test_without_the_plugin_the_builtins_answer(plugin_site: Path) -> None:
     _reset()
     assert PLUGIN_DIST not in {REPORT_FORMATS.origin(name) for name in REPORT_FORMATS.names()}
@@ -183,6 +209,7 @@ def test_without_the_plugin_the_builtins_answer(plugin_site: Path) -> None:
     assert set(REPORT_FORMATS.names()) == {"text", "json", "jsonl", "csv", "markdown", "html"}
     assert set(FLOW_BACKENDS.names()) == {"duckdb", "nfdump", "clickhouse"}
     assert set(NOTIFIERS.names()) == {"webhooks", "email", "syslog"}
+    assert "site_os" not in PLATFORMS
     assert "nfdump-csv" in FLOW_FORMATS and "aws-vpc" in FLOW_FORMATS
     assert all(isinstance(fmt, ReportFormat) for _, fmt in REPORT_FORMATS.items())
 

@@ -186,16 +186,16 @@ def test_cli_approve_rejects_bad_ids_and_dates(tmp_path: Path) -> None:
     assert approval.expires == date(2027, 1, 31) and approval.match.finding == "CW-0123456789ab"
 
 
-@pytest.mark.parametrize("platform", sorted(__import__("cfgwatch.lab.platforms", fromlist=["PLATFORMS"]).PLATFORMS))
+@pytest.mark.parametrize("platform", sorted(__import__("cfgwatch.lab.platforms", fromlist=["x"]).lab_platforms()))
 def test_every_lab_platform_syslog_line_is_attributed(platform: str, tmp_path: Path) -> None:
     """The lab writes each platform's real change-log format; the audit must attribute every one."""
-    from cfgwatch.lab.platforms import PLATFORMS
+    from cfgwatch.lab.platforms import lab_platforms
     from cfgwatch.policy.attribution import attribute, read_syslog
 
     device = f"dev-{platform.replace('_', '-')}"
     at = datetime(2026, 11, 25, 3, 12, tzinfo=UTC)
     log = tmp_path / "syslog.log"
-    log.write_text("\n".join(PLATFORMS[platform].syslog(device, "mallory", at, "185.220.101.4")) + "\n")
+    log.write_text("\n".join(lab_platforms()[platform].syslog(device, "mallory", at, "185.220.101.4")) + "\n")
     scan = read_syslog([log], year=2026)
     assert scan.skipped == ()
     who = attribute(

@@ -18,7 +18,7 @@ from cfgwatch.sanitize.metadata import ChangeMetadata
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sanitize"
 KEY = b"fast-path-test-key-0123456789abc"
-PLATFORMS: list[str | None] = [None, "no-such-os", *R.PLATFORM_RULES]
+PLATFORMS: list[str | None] = [None, "no-such-os", *R.tables().by_platform]
 
 
 def reference(raw: str | bytes, platform: str | None, key: bytes) -> E.Sanitized:
@@ -31,10 +31,10 @@ def reference(raw: str | bytes, platform: str | None, key: bytes) -> E.Sanitized
             notes.append(f"platform unknown ({platform!r}): every platform's rules and the generic pass applied")
         else:
             notes.append("no platform given: every platform's rules and the generic pass applied")
-    if canonical == "mikrotik_routeros" or (canonical is None and "\\\n" in text):
-        joined = E._ROS_CONTINUATION.sub("", text)
+    for continuation in R.continuations(canonical):
+        joined = continuation.pattern.sub("", text)
         if joined != text:
-            notes.append("RouterOS line continuations joined")
+            notes.append(continuation.note)
             text = joined
     rules = R.rules_for(canonical)
     redactor = E._Redactor(rules, key)  # used for _replace / pem only, never for its prechecks
@@ -60,8 +60,8 @@ def reference(raw: str | bytes, platform: str | None, key: bytes) -> E.Sanitized
             out.append(marker("oversize", fingerprint(key, "oversize", line)))
             continue
         kept: str | None = line
-        if V.HINT.search(line) is not None:
-            for vrule in V.RULES:
+        if V.tables().hint.search(line) is not None:
+            for vrule in V.tables().rules:
                 m = vrule.pattern.search(kept or "")
                 if m is None:
                     continue
@@ -204,7 +204,7 @@ def _same(raw: str | bytes, platform: str | None) -> None:
 @pytest.mark.parametrize(("name", "text"), TEXTS, ids=[name for name, _ in TEXTS])
 def test_fast_path_matches_reference_on_fixtures(name: str, text: str) -> None:
     own = name.split("/")[0]
-    for platform in {own if own in R.PLATFORM_RULES else None, None, "cisco_ios"}:
+    for platform in {own if own in R.tables().by_platform else None, None, "cisco_ios"}:
         _same(text, platform)
 
 
@@ -238,7 +238,7 @@ def _test_lines() -> list[str]:
 
 def test_every_rule_match_holds_one_of_its_words() -> None:
     """The prechecks skip a rule when its words are absent: that is only right if every match has one."""
-    for rule in R.ALL_PLATFORM_RULES + R.GENERIC:
+    for rule in R.tables().everything + R.GENERIC:
         assert rule.need, rule.name
         for line in _test_lines():
             if not line.isascii() or rule.pattern.search(line) is None:
@@ -249,7 +249,7 @@ def test_every_rule_match_holds_one_of_its_words() -> None:
 
 
 def test_every_volatile_match_holds_its_text() -> None:
-    for rule in V.RULES:
+    for rule in V.tables().rules:
         for line in _test_lines():
             if rule.pattern.search(line) is not None:
                 assert rule.need in line, (rule.name, line)
@@ -259,7 +259,7 @@ def test_no_rule_matches_the_empty_string() -> None:
     """The redactor replaces finditer's matches by hand; that equals re.sub only without empty matches."""
     from re import _parser  # type: ignore[attr-defined]
 
-    for rule in R.ALL_PLATFORM_RULES + R.GENERIC:
+    for rule in R.tables().everything + R.GENERIC:
         assert _parser.parse(rule.pattern.pattern, rule.pattern.flags).getwidth()[0] > 0, rule.name
 
 
@@ -278,10 +278,10 @@ def test_prefilter_finds_every_line_that_needs_work() -> None:
     lines = text.split("\n")
     for platform in (None, "cisco_ios", "juniper_junos"):
         rules = R.rules_for(platform)
-        index = E._LineIndex(text, lines)
+        index = E._LineIndex(text, lines, V.tables())
         special = set(index.special(R.gate_words(rules)))
         for i, line in enumerate(lines):
-            if V.HINT.search(line):
+            if V.tables().hint.search(line):
                 assert i in index.volatile and i in special, line
             if E._PEM_BEGIN.search(line):
                 assert i in special, line
@@ -316,7 +316,7 @@ def test_lazy_block_trackers_equal_the_eager_ones() -> None:
         "top two",
     ]
     text = "\n".join(lines)
-    index = E._LineIndex(text, lines)
+    index = E._LineIndex(text, lines, V.tables())
     lazy = E._LazyCtx(lines, {}, index)
     lazy.rewritten.extend([3, 9])  # as if rewritten to the same text: replayed once, like the rest
     eager = E._Ctx()

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfgwatch.model import AddressSet, BindingKind, NatKind, NatRule, PortSet, RuleSet, Service, tcp
-from cfgwatch.vendors.arista_eos import PARSER, parse
+from cfgwatch.vendors.arista_eos import PARSER
+from cfgwatch.vendors.arista_eos.parser import parse
 
 CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "arista_eos"
 

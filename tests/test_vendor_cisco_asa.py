@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfgwatch.model import AddressSet, BindingKind, NatKind, NatRule, PortSet, RuleSet, Service, tcp
-from cfgwatch.vendors.cisco_asa import PARSER, parse
+from cfgwatch.vendors.cisco_asa import PARSER
+from cfgwatch.vendors.cisco_asa.parser import parse
 
 CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "cisco_asa"
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _platform_fixtures import extra_platforms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service, tcp, udp
-from cfgwatch.vendors.cisco_ios import PARSER, parse
+from cfgwatch.vendors.cisco_ios import PARSER
+from cfgwatch.vendors.cisco_ios.parser import parse
 
 CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "cisco_ios"
 
@@ -340,9 +342,7 @@ def test_cli_parse_json_text_and_errors(tmp_path: Path) -> None:
 def test_cli_vendors_lists_unimportable_module(monkeypatch: pytest.MonkeyPatch) -> None:
     from cfgwatch.cli import vendors
 
-    table = dict(vendors.PLATFORM_MODULES)
-    table["not_yet"] = "cfgwatch.vendors.not_yet_written"
-    monkeypatch.setattr(vendors, "PLATFORM_MODULES", table)
-    rows = {row.platform: row for row in vendors.vendor_rows()}
+    with extra_platforms(monkeypatch, not_yet="cfgwatch.vendors.not_yet_written:SPEC"):
+        rows = {row.platform: row for row in vendors.vendor_rows()}
     assert rows["not_yet"].info is None and "ModuleNotFoundError" in (rows["not_yet"].problem or "")
     assert rows["cisco_ios"].info is PARSER

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service
-from cfgwatch.vendors.fortinet import PARSER, detect, parse
+from cfgwatch.vendors.fortinet import PARSER
+from cfgwatch.vendors.fortinet.parser import detect, parse
 from cfgwatch.vendors.golden import CONFIGS
 
 FIXTURES = CONFIGS / "fortinet"

@@ -21,7 +21,8 @@ from cfgwatch.model import (
     tcp,
     udp,
 )
-from cfgwatch.vendors.juniper_junos import PARSER, detect, parse
+from cfgwatch.vendors.juniper_junos import PARSER
+from cfgwatch.vendors.juniper_junos.parser import detect, parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "juniper_junos"
 

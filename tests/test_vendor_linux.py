@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cfgwatch.model import Action, AddressSet, NatKind, PortSet, RuleSet, Service
 from cfgwatch.vendors.golden import CONFIGS
-from cfgwatch.vendors.linux import detect, parse
+from cfgwatch.vendors.linux.parser import detect, parse
 
 FIXTURES = CONFIGS / "linux"
 

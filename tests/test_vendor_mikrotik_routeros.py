@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cfgwatch.model import Action, AddressSet, BindingKind, NatKind, PortSet, RuleSet, Service
 from cfgwatch.vendors.golden import CONFIGS
-from cfgwatch.vendors.mikrotik_routeros import detect, parse
+from cfgwatch.vendors.mikrotik_routeros.parser import detect, parse
 
 FIXTURES = CONFIGS / "mikrotik_routeros"
 

@@ -22,7 +22,8 @@ from cfgwatch.model import (
     tcp,
     udp,
 )
-from cfgwatch.vendors.paloalto_panos import PARSER, detect, parse
+from cfgwatch.vendors.paloalto_panos import PARSER
+from cfgwatch.vendors.paloalto_panos.parser import detect, parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "paloalto_panos"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +15,7 @@ from cfgwatch import api
 from cfgwatch.cli.common import console
 from cfgwatch.model import RuleSet, to_json
 from cfgwatch.vendors.base import ParserInfo
-from cfgwatch.vendors.registry import PLATFORM_MODULES
+from cfgwatch.vendors.registry import spec_rows
 
 
 class ParseFormat(StrEnum):
@@ -34,16 +33,8 @@ class VendorRow:
 
 
 def vendor_rows() -> list[VendorRow]:
-    """Every registered platform; a module that does not import (yet) is listed with the reason."""
-    rows: list[VendorRow] = []
-    for platform, module_name in PLATFORM_MODULES.items():
-        try:
-            info = importlib.import_module(module_name).PARSER
-        except Exception as exc:  # an unfinished or broken parser must not hide the others
-            rows.append(VendorRow(platform, None, f"{type(exc).__name__}: {exc}"))
-            continue
-        rows.append(VendorRow(platform, info))
-    return rows
+    """Every registered platform; a package that does not load (yet) is listed with the reason."""
+    return [VendorRow(row.name, None if row.spec is None else row.spec.parser, row.problem) for row in spec_rows()]
 
 
 def vendors_cmd() -> None:

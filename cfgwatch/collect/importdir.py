@@ -10,7 +10,6 @@ run before anything is committed.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,8 +20,7 @@ from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.inventory import Inventory, canonical
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore, check_device_name
-from cfgwatch.vendors.base import ParserInfo
-from cfgwatch.vendors.registry import PLATFORM_MODULES
+from cfgwatch.vendors.registry import detect_platform
 
 COLLECTOR = "import"
 # Extensions that are dropped from the file name to form the device name.
@@ -86,26 +84,6 @@ def list_device_files(directory: Path) -> list[tuple[str, Path]]:
             raise InputError(f"two files for device '{name}': {seen[name].name} and {file.name}", path=directory)
         seen[name] = file
     return sorted(seen.items())
-
-
-def _loaded_parsers() -> Iterator[ParserInfo]:
-    """Registered parsers that import cleanly; a platform module still being written is skipped."""
-    for module_name in PLATFORM_MODULES.values():
-        try:
-            module = importlib.import_module(module_name)
-            info = module.PARSER
-        except (ImportError, AttributeError):
-            continue
-        if isinstance(info, ParserInfo):
-            yield info
-
-
-def detect_platform(text: str) -> str | None:
-    """First registered parser (in detection order) whose detector accepts the text."""
-    for info in _loaded_parsers():
-        if info.detect(text):
-            return info.platform
-    return None
 
 
 def _read(file: Path) -> bytes:

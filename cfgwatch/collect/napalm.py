@@ -1,9 +1,9 @@
 """NAPALM collector: get_config(retrieve="running") through nornir-napalm.
 
-NAPALM's ios and nxos_ssh drivers talk SSH CLI; eos talks eAPI (HTTPS) and junos NETCONF. The lab
-serves SSH CLI only, so the lab runs NAPALM for cisco_ios and netmiko elsewhere. NAPALM's ios driver
-drops the `! Last configuration change ... by USER` header from get_config, so for IOS the header is
-fetched with one extra `show running-config | include` and put back on top: it is the change
+The driver is the platform spec's `collect.napalm_driver`. NAPALM's ios and nxos_ssh drivers talk SSH
+CLI; eos talks eAPI (HTTPS) and junos NETCONF, which the lab does not serve. Where a driver drops the
+change header from get_config (ios drops `! Last configuration change ... by USER`), the spec's
+`collect.header_command` fetches it with one extra command and it is put back on top: it is the change
 metadata (who, when) the audit attributes changes with.
 """
 
@@ -15,23 +15,28 @@ from nornir.core.task import Result, Task
 from nornir_napalm.plugins.tasks import napalm_cli, napalm_get
 
 from cfgwatch.errors import UnknownPlatformError
+from cfgwatch.vendors.registry import registered_spec
+from cfgwatch.vendors.spec import HeaderCommand, NotApplicable
 
 COLLECTOR = "napalm"
-# canonical platform -> NAPALM driver
-DRIVERS: dict[str, str] = {
-    "cisco_ios": "ios",
-    "cisco_nxos": "nxos_ssh",
-    "arista_eos": "eos",
-    "juniper_junos": "junos",
-}
 
 
 def driver(platform: str | None) -> str:
-    if platform is None or platform not in DRIVERS:
+    """The NAPALM driver of the platform's spec."""
+    spec = registered_spec(platform)
+    if spec is None or isinstance(spec.collect.napalm_driver, NotApplicable):
         raise UnknownPlatformError(
             f"no NAPALM driver for platform {platform!r} (use collector: netmiko)", key="collector"
         )
-    return DRIVERS[platform]
+    return spec.collect.napalm_driver
+
+
+def header_command(platform: str | None) -> HeaderCommand | None:
+    """The command that shows the last-change header NAPALM's get_config drops, if the platform has one."""
+    spec = registered_spec(platform)
+    if spec is None or isinstance(spec.collect.header_command, NotApplicable):
+        return None
+    return spec.collect.header_command
 
 
 def connection_extras(
@@ -61,12 +66,6 @@ def connection_extras(
     return {"timeout": timeout, "optional_args": optional}
 
 
-# platform -> (command that shows the last-change header NAPALM strips, the header's first words)
-HEADER_COMMANDS: dict[str, tuple[str, str]] = {
-    "cisco_ios": ("show running-config | include Last configuration change", "! Last configuration change"),
-}
-
-
 def collect_running(task: Task, platform: str | None = None) -> Result:
     """Nornir task: NAPALM get_config(retrieve="running"); result is the raw running config text."""
     multi = task.run(
@@ -76,9 +75,9 @@ def collect_running(task: Task, platform: str | None = None) -> Result:
         name="napalm get_config",
     )
     text = str(multi[0].result["config"]["running"])
-    header = HEADER_COMMANDS.get(platform or "")
+    header = header_command(platform)
     if header is not None:
-        command, prefix = header
+        command, prefix = header.command, header.prefix
         answer = task.run(task=napalm_cli, commands=[command], name="napalm last-change header")
         found = [
             line.strip()

@@ -1,8 +1,7 @@
 """Netmiko collector: the platform's show command for its running config, through nornir-netmiko.
 
-The command per platform comes from netutils' RUNNING_CONFIG_MAPPER, with overrides where cfgwatch
-wants a different form: Junos in curly-brace form (it keeps the `## Last commit` header, which the
-set form drops), ASA and PAN-OS which netutils does not list.
+A platform with a spec uses its spec's `collect` settings (command, enable, quick exit); any other
+netmiko platform (backup only) uses netutils' RUNNING_CONFIG_MAPPER command.
 """
 
 from __future__ import annotations
@@ -15,27 +14,38 @@ from nornir.core.task import Result, Task
 from nornir_netmiko.tasks import netmiko_send_command
 
 from cfgwatch.errors import UnknownPlatformError
+from cfgwatch.vendors.registry import registered_spec
+from cfgwatch.vendors.spec import NotApplicable
 
 COLLECTOR = "netmiko"
-CONFIG_COMMANDS: dict[str, str] = {
-    **RUNNING_CONFIG_MAPPER,
-    "cisco_asa": "show running-config",
-    "juniper_junos": "show configuration",
-    "paloalto_panos": "show config running",
-    "linux": "cat /etc/iptables/rules.v4",
-}
-# Platforms whose netmiko disconnect() first probes for configuration mode by timing (PAN-OS waits 2 s for
-# output to stop): a read-only session never entered it, so it just says the exit command and closes.
-QUICK_EXIT: dict[str, str] = {"paloalto_panos": "exit"}
-# Platforms whose CLI starts unprivileged and needs `enable` (with the inventory's secret) to show config.
-NEEDS_ENABLE = frozenset({"cisco_ios", "cisco_asa", "arista_eos", "cisco_nxos"})
 
 
 def config_command(platform: str | None) -> str:
     """The show command netmiko sends for `platform`'s running config."""
-    if platform is None or platform not in CONFIG_COMMANDS:
+    spec = registered_spec(platform)
+    if spec is not None:
+        return spec.collect.command
+    if platform is None or platform not in RUNNING_CONFIG_MAPPER:
         raise UnknownPlatformError(f"no netmiko config command known for platform {platform!r}", key="platform")
-    return CONFIG_COMMANDS[platform]
+    return RUNNING_CONFIG_MAPPER[platform]
+
+
+def needs_enable(platform: str | None) -> bool:
+    """The platform's CLI starts unprivileged and needs `enable` (with the inventory's secret) to show config."""
+    spec = registered_spec(platform)
+    return spec is not None and spec.collect.needs_enable
+
+
+def quick_exit(platform: str | None) -> str | None:
+    """The exit command that closes a read-only session without netmiko's config-mode probe, if any.
+
+    Some platforms' netmiko disconnect() first probes for configuration mode by timing (PAN-OS waits 2 s
+    for output to stop): a read-only session never entered it, so it can just say exit and close.
+    """
+    spec = registered_spec(platform)
+    if spec is None or isinstance(spec.collect.quick_exit, NotApplicable):
+        return None
+    return spec.collect.quick_exit
 
 
 def connection_extras(
@@ -80,13 +90,13 @@ def collect_running(task: Task, *, platform: str, enable: bool) -> Result:
 
 
 def quick_close(task: Task, conn_name: str, platform: str | None) -> None:
-    """Close a read-only session of a QUICK_EXIT platform without netmiko's config-mode probe.
+    """Close a read-only session of a quick-exit platform without netmiko's config-mode probe.
 
     Sends the platform's exit command, closes the SSH client and takes the connection off the Nornir
     host, so close_connections() does not run the slow disconnect() on it. Other platforms keep
     netmiko's own disconnect (it is fast for them, and FortiOS's restores the console output mode).
     """
-    command = QUICK_EXIT.get(platform or "")
+    command = quick_exit(platform)
     conn = task.host.connections.get(conn_name)
     if command is None or conn is None:
         return

@@ -261,7 +261,7 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
             result = netmiko_collector.collect_running(
                 task,
                 platform=str(dev.platform),
-                enable=bool(job.creds.secret) and dev.platform in netmiko_collector.NEEDS_ENABLE,
+                enable=bool(job.creds.secret) and netmiko_collector.needs_enable(dev.platform),
             )
         if expired.is_set():
             return None, "timeout", f"no complete answer within {opts.timeout:g}s"

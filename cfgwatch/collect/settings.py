@@ -8,10 +8,8 @@ from typing import Any
 
 from pydantic import Field
 
+from cfgwatch.collect.validate import DEFAULT_MIN_RATIO
 from cfgwatch.section import Section
-
-# Smallest size ratio (new / last good snapshot) accepted without --allow-shrink (see collect.validate).
-DEFAULT_MIN_RATIO = 0.5
 
 
 class PullSettings(Section):

@@ -7,9 +7,8 @@ by a dropped session. Each check here names what it found, so the failed device'
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from cfgwatch.collect.settings import DEFAULT_MIN_RATIO
 
 # Lines a CLI prints instead of a config (anchored at a line start so config text quoting them is rare).
 _CLI_ERRORS = re.compile(
@@ -36,6 +35,9 @@ _CLI_ERRORS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+# Smallest size ratio (new / last good snapshot) accepted without --allow-shrink. Defined here, not in
+# collect.settings (which imports it): platform specs import this module, and it stays free of pydantic.
+DEFAULT_MIN_RATIO = 0.5
 # Below this many bytes of last-good text the shrink check is meaningless.
 _MIN_BASE = 200
 
@@ -70,41 +72,48 @@ def _brace_balance(text: str) -> tuple[int, int]:
     return depth, lowest
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
+    """The last non-blank line, stripped."""
     for line in reversed(text.splitlines()):
         if line.strip():
             return line.strip()
     return ""
 
 
-def _check_structure(text: str, platform: str | None) -> Verdict:
-    last = _last_line(text)
-    if platform in ("cisco_ios", "arista_eos"):
-        if last != "end":
-            return Verdict(False, "incomplete", f"config does not end with 'end' (last line: {last[:60]!r})")
-    elif platform == "cisco_asa":
-        if last not in (": end", "end"):
-            return Verdict(False, "incomplete", f"config does not end with ': end' (last line: {last[:60]!r})")
-    elif platform in ("juniper_junos", "paloalto_panos"):
-        stripped = text.lstrip()
-        if stripped.startswith("<"):
-            if not re.search(r"</(?:config|configuration|rpc-reply)>\s*$", text):
-                return Verdict(False, "incomplete", "XML config is not closed")
-        elif "{" in text or "}" in text:
-            depth, lowest = _brace_balance(text)
-            if depth != 0 or lowest < 0:
-                return Verdict(False, "incomplete", f"unbalanced braces (depth {depth} at end of output)")
-    elif platform == "fortinet":
-        depth = 0
-        for line in text.splitlines():
-            word = line.strip().split(" ", 1)[0]
-            if word == "config":
-                depth += 1
-            elif word == "end":
-                depth -= 1
-        if depth != 0:
-            return Verdict(False, "incomplete", f"{depth} 'config' block(s) without 'end'")
+def last_line_is(accepted: tuple[str, ...], shown: str) -> Callable[[str], Verdict]:
+    """A completeness check: the last non-blank line is one of `accepted` (`shown` names it in the detail)."""
+
+    def check(text: str) -> Verdict:
+        last = last_line(text)
+        if last not in accepted:
+            return Verdict(False, "incomplete", f"config does not end with {shown} (last line: {last[:60]!r})")
+        return OK
+
+    return check
+
+
+def closed_xml_or_braces(text: str) -> Verdict:
+    """A completeness check for XML or curly-brace configs: the XML document is closed, the braces balance."""
+    stripped = text.lstrip()
+    if stripped.startswith("<"):
+        if not re.search(r"</(?:config|configuration|rpc-reply)>\s*$", text):
+            return Verdict(False, "incomplete", "XML config is not closed")
+    elif "{" in text or "}" in text:
+        depth, lowest = _brace_balance(text)
+        if depth != 0 or lowest < 0:
+            return Verdict(False, "incomplete", f"unbalanced braces (depth {depth} at end of output)")
     return OK
+
+
+def _check_structure(text: str, platform: str | None) -> Verdict:
+    """The platform's own completeness check (its spec's); a platform without one, or unknown, passes."""
+    from cfgwatch.vendors.registry import registered_spec
+    from cfgwatch.vendors.spec import NotApplicable
+
+    spec = registered_spec(platform)
+    if spec is None or isinstance(spec.completeness, NotApplicable):
+        return OK
+    return spec.completeness(text)
 
 
 def check_output(text: str, platform: str | None) -> Verdict:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from netutils.lib_mapper import NAPALM_LIB_MAPPER, NETMIKO_LIB_MAPPER
 
 from cfgwatch.errors import UnknownPlatformError
-from cfgwatch.vendors.registry import PLATFORM_MODULES, canonical_platform
+from cfgwatch.vendors.registry import canonical_platform, platform_names
 
 
 def known_platforms() -> frozenset[str]:
     """Platforms cfgwatch can parse plus every platform netmiko can collect from (backup-only)."""
-    return frozenset(PLATFORM_MODULES) | frozenset(NETMIKO_LIB_MAPPER)
+    return frozenset(platform_names()) | frozenset(NETMIKO_LIB_MAPPER)
 
 
 def canonical(name: str) -> str:
@@ -18,10 +18,10 @@ def canonical(name: str) -> str:
     key = canonical_platform(name)
     key = NAPALM_LIB_MAPPER.get(key, key)
     if key not in known_platforms():
-        parsers = ", ".join(sorted(PLATFORM_MODULES))
+        parsers = ", ".join(sorted(platform_names()))
         raise UnknownPlatformError(f"unknown platform '{name}' (parsed platforms: {parsers}; or any netmiko name)")
     return key
 
 
 def has_parser(platform: str) -> bool:
-    return platform in PLATFORM_MODULES
+    return platform in platform_names()

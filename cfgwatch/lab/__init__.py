@@ -10,19 +10,19 @@ Use from tests and the demo:
     stop_lab_process(proc)
 """
 
-from cfgwatch.lab.platforms import PLATFORMS
+from cfgwatch.lab.platforms import lab_platforms
 from cfgwatch.lab.process import LabProcess, start_lab_process, stop_lab_process
 from cfgwatch.lab.server import LabServer, running_lab
 from cfgwatch.lab.state import FAULTS, LabCredentials, LabDevice, LabState
 
 __all__ = [
     "FAULTS",
-    "PLATFORMS",
     "LabCredentials",
     "LabDevice",
     "LabProcess",
     "LabServer",
     "LabState",
+    "lab_platforms",
     "running_lab",
     "start_lab_process",
     "stop_lab_process",

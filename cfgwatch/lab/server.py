@@ -26,7 +26,7 @@ from paramiko.common import (
 from paramiko.server import InteractiveQuery
 
 from cfgwatch.errors import InputError
-from cfgwatch.lab.platforms import CRLF, PLATFORMS, Session
+from cfgwatch.lab.platforms import CRLF, Session, lab_platforms
 from cfgwatch.lab.state import LabDevice, LabState
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def _wire(text: str) -> bytes:
 
 def run_cli(chan: paramiko.Channel, session: Session, platform_name: str) -> None:
     """Drive one emulated CLI session: echo typed characters, run each line, print the prompt."""
-    platform = PLATFORMS[platform_name]
+    platform = lab_platforms()[platform_name]
     chan.sendall(_wire(platform.banner(session) + platform.prompt(session)))
     line: list[str] = []
     last_cr = False
@@ -242,7 +242,7 @@ class LabServer:
                 config=lambda: self.state.read_config(dev.name),
                 secret=creds.secret,
                 truncated=fault == "truncated",
-                mode=PLATFORMS[dev.platform].start_mode,
+                mode=lab_platforms()[dev.platform].start_mode,
             )
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 run_cli(chan, session, dev.platform)

@@ -29,7 +29,7 @@ import paramiko
 import yaml
 
 from cfgwatch.errors import InputError
-from cfgwatch.lab.platforms import PLATFORMS
+from cfgwatch.lab.platforms import lab_platforms, lab_profiles
 from cfgwatch.yamlio import load_yaml
 
 # Failure modes a lab device can be put in, for tests of the collection layer.
@@ -38,19 +38,6 @@ USERNAME_ENV = "CFGWATCH_LAB_USERNAME"
 PASSWORD_ENV = "CFGWATCH_LAB_PASSWORD"
 SECRET_ENV = "CFGWATCH_LAB_SECRET"
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lab"
-# Collector per platform in the generated inventory: NAPALM where its driver speaks SSH CLI and the lab serves
-# what it needs (ios); netmiko elsewhere (NAPALM eos/junos need eAPI/NETCONF, which the lab does not serve).
-LAB_COLLECTOR = {"cisco_ios": "napalm"}
-ROLE = {
-    "cisco_ios": "router",
-    "cisco_asa": "firewall",
-    "cisco_nxos": "switch",
-    "arista_eos": "router",
-    "juniper_junos": "firewall",
-    "fortinet": "firewall",
-    "paloalto_panos": "firewall",
-    "mikrotik_routeros": "router",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +83,7 @@ def load_fixture_devices(fixtures: Path = DEFAULT_FIXTURES) -> dict[str, str]:
     if not isinstance(raw, dict):
         raise InputError("must map device name to platform", path=path)
     for name, platform in raw.items():
-        if platform not in PLATFORMS:
+        if platform not in lab_platforms():
             raise InputError(f"unknown lab platform {platform!r}", path=path, key=str(name))
     return {str(k): str(v) for k, v in raw.items()}
 
@@ -273,7 +260,7 @@ class LabState:
         """
         dev = self.device(name)
         when = (at or datetime.now(UTC)).astimezone(UTC)
-        platform = PLATFORMS[dev.platform]
+        platform = lab_platforms()[dev.platform]
         text = text.replace("\r\n", "\n")
         new = platform.apply_header(text, name, user, when)
         if not new.endswith("\n"):
@@ -298,6 +285,7 @@ class LabState:
     def write_inventory(self, directory: Path, host: str = "127.0.0.1") -> Path:
         """A Nornir SimpleInventory (hosts/groups/defaults.yaml) for the lab; credentials by env var name."""
         hosts: dict[str, object] = {}
+        profiles = lab_profiles()
         for dev in self.devices():
             hosts[dev.name] = {
                 "hostname": host,
@@ -306,8 +294,8 @@ class LabState:
                 "groups": ["lab", dev.platform],
                 "data": {
                     "site": "lab",
-                    "role": ROLE.get(dev.platform, "router"),
-                    "collector": LAB_COLLECTOR.get(dev.platform, "netmiko"),
+                    "role": profiles[dev.platform].role if dev.platform in profiles else "router",
+                    "collector": profiles[dev.platform].collector if dev.platform in profiles else "netmiko",
                 },
             }
         groups = {"lab": {"data": {"site": "lab"}}, **{p: {} for p in sorted({d.platform for d in self.devices()})}}

@@ -1,13 +1,21 @@
-"""Who changed a device, when, from where, and how we know: syslog lines and config-header metadata."""
+"""Who changed a device, when, from where, and how we know: syslog lines and config-header metadata.
+
+The config-change messages themselves are platform knowledge: each platform's spec declares its
+`SyslogPatterns` (and any export format of its own); this module reads syslog files with all of them.
+"""
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cfgwatch.vendors.spec import PlatformSpec
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: index for index, name in enumerate(MONTH_NAMES, 1)}
@@ -51,44 +59,6 @@ class ConfigEvent:
 _ISO = re.compile(r"^(?:<\d+>\d?\s*)?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(\S+)")
 _BSD = re.compile(r"^(?:<\d+>)?([A-Z][a-z]{2})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{2}):(\d{2}):(\d{2})\s+(\S+)")
 
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "ios-config",
-        re.compile(
-            r"%SYS-5-CONFIG_I: Configured from (?P<origin>\S+(?: \S+)?) by (?P<user>[^\s(]+)"
-            r"(?: on \S+)?(?: \((?P<addr>[^)]+)\))?"
-        ),
-    ),
-    ("ios-archive", re.compile(r"%PARSER-5-CFGLOG_LOGGEDCMD: User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)")),
-    ("asa-111008", re.compile(r"%ASA-5-111008: User '(?P<user>[^']+)' executed the '(?P<cmd>[^']*)' command")),
-    (
-        "asa-111010",
-        re.compile(
-            r"%ASA-5-111010: User '(?P<user>[^']+)', running '[^']*' from IP (?P<addr>\S+?), executed '(?P<cmd>[^']*)'"
-        ),
-    ),
-    (
-        "junos-commit",
-        re.compile(
-            r"UI_COMMIT: User '(?P<user>[^']+)' requested '[^']*' operation(?: \(comment: (?P<comment>[^)]*)\))?"
-        ),
-    ),
-    ("junos-audit-set", re.compile(r"UI_CFG_AUDIT_SET: User '(?P<user>[^']+)' set: \[(?P<cmd>[^\]]*)\]")),
-    ("fortios-config", re.compile(r'logid="?0100044547"?.*?user="(?P<user>[^"]+)"(?:.*?ui="(?P<ui>[^"]*)")?')),
-    (
-        "nxos-config",
-        re.compile(r"%VSHD-5-VSHD_SYSLOG_CONFIG_I: Configured from \S+ by (?P<user>\S+) on (?P<addr>[^@\s]+)"),
-    ),
-    ("routeros-config", re.compile(r"\bconfig changed by (?P<user>\S+)")),
-    ("routeros-login", re.compile(r"\buser (?P<user>\S+) logged in from (?P<addr>\S+)")),
-]
-# PAN-OS config log (syslog CSV): FUTURE_USE, Receive Time, Serial, Type=CONFIG, Subtype, FUTURE_USE,
-# Generated Time, Host, Virtual System, Command, Admin, Client, Result, Configuration Path, ... Device Name
-_PANOS_CONFIG = re.compile(r"^\s*[^,]*,\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2},[^,]*,CONFIG,")
-PANOS_HOST, PANOS_COMMAND, PANOS_ADMIN, PANOS_PATH, PANOS_DEVICE, PANOS_COMMENT = 7, 9, 10, 13, 23, 25
-_FORTI_DEVNAME = re.compile(r'devname="([^"]+)"')
-_ADDR_IN_UI = re.compile(r"\(([0-9a-fA-F:.]+)\)")
-
 
 def _line_time(line: str, year: int) -> tuple[datetime | None, str | None, str]:
     found = _ISO.match(line)
@@ -105,63 +75,115 @@ def _line_time(line: str, year: int) -> tuple[datetime | None, str | None, str]:
     return None, None, line
 
 
-def _panos_config(rest: str, host: str | None, moment: datetime, path: str, number: int, line: str) -> ConfigEvent:
-    fields = next(csv.reader([rest.strip()]))
-
-    def field(index: int) -> str | None:
-        return fields[index].strip() or None if index < len(fields) else None
-
-    command = field(PANOS_COMMAND) or "config"
-    return ConfigEvent(
-        device=field(PANOS_DEVICE) or host,
-        time=moment,
-        user=field(PANOS_ADMIN),
-        origin=field(PANOS_HOST),
-        kind=f"panos-{command}",
-        comment=field(PANOS_COMMENT),
-        line=line.rstrip("\n"),
-        path=path,
-        line_number=number,
-    )
+def parse_syslog_line(line: str, path: str, line_number: int, year: int) -> ConfigEvent | None:
+    moment, host, rest = _line_time(line, year)
+    if moment is None:
+        return None
+    at = SyslogLine(moment, host, rest, line, path, line_number)
+    for pattern in syslog_tables().patterns:
+        found = pattern.pattern.search(rest)
+        if found:
+            return pattern.read(pattern.kind, found, at)
+    return None
 
 
-def _comment(text: str | None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class SyslogLine:
+    """One syslog line split into its time, the sending host and the message after them."""
+
+    moment: datetime
+    host: str | None
+    rest: str  # the message after time and host
+    line: str
+    path: str
+    number: int
+
+
+# Builds the event from a pattern's match: (pattern kind, the match in `rest`, the line).
+EventReader = Callable[[str, "re.Match[str]", SyslogLine], ConfigEvent]
+
+
+def comment_of(text: str | None) -> str | None:
     """Junos writes `(comment: none)` when the commit had no comment."""
     if text is None or text.strip().lower() in ("", "none"):
         return None
     return text.strip()
 
 
-def parse_syslog_line(line: str, path: str, line_number: int, year: int) -> ConfigEvent | None:
-    moment, host, rest = _line_time(line, year)
-    if moment is None:
-        return None
-    if _PANOS_CONFIG.match(rest):
-        return _panos_config(rest, host, moment, path, line_number, line)
-    for kind, pattern in _PATTERNS:
-        found = pattern.search(rest)
-        if not found:
-            continue
-        groups = found.groupdict()
-        origin = groups.get("addr") or groups.get("origin")
-        if kind == "fortios-config":
-            device = _FORTI_DEVNAME.search(rest)
-            host = device.group(1) if device else host
-            ui = groups.get("ui") or ""
-            address = _ADDR_IN_UI.search(ui)
-            origin = address.group(1) if address else ui or None
-        return ConfigEvent(
-            device=host,
-            time=moment,
-            user=groups.get("user"),
-            origin=origin,
-            kind=kind,
-            comment=_comment(groups.get("comment")),
-            line=line.rstrip("\n"),
-            path=path,
-            line_number=line_number,
-        )
-    return None
+def event_from_groups(kind: str, found: re.Match[str], at: SyslogLine) -> ConfigEvent:
+    """The event a pattern's named groups describe: user, addr (or origin), comment; device = the host."""
+    groups = found.groupdict()
+    return ConfigEvent(
+        device=at.host,
+        time=at.moment,
+        user=groups.get("user"),
+        origin=groups.get("addr") or groups.get("origin"),
+        kind=kind,
+        comment=comment_of(groups.get("comment")),
+        line=at.line.rstrip("\n"),
+        path=at.path,
+        line_number=at.number,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogPattern:
+    """A config-change message: searched in the message part of a syslog line, read into an event."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    read: EventReader
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReader:
+    """A file format other than syslog lines that holds config events (e.g. a web UI's CSV export)."""
+
+    accepts: Callable[[Path], bool]
+    read: Callable[[Path], SyslogScan]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyslogPatterns:
+    """A platform's config-change syslog messages.
+
+    Patterns of every platform are tried on every line (a syslog file mixes devices), groups in
+    ascending `order`, the first match wins; platforms that share one pattern (IOS and EOS) list the same
+    object and it is tried once. `markers`: words of a config-event line; a line holding one that no
+    pattern reads is reported as skipped.
+    """
+
+    patterns: tuple[SyslogPattern, ...]
+    order: int
+    markers: tuple[str, ...]
+    exports: tuple[ExportReader, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogTables:
+    patterns: tuple[SyslogPattern, ...]
+    markers: tuple[str, ...]
+    exports: tuple[ExportReader, ...]
+
+
+def syslog_tables() -> SyslogTables:
+    """Every registered platform's syslog patterns (built once per set of specs)."""
+    from cfgwatch.vendors.registry import all_specs
+
+    return _syslog_tables(all_specs())
+
+
+@cache
+def _syslog_tables(specs: tuple[PlatformSpec, ...]) -> SyslogTables:
+    groups = sorted(
+        ((spec.syslog.order, spec.name, spec.syslog) for spec in specs if isinstance(spec.syslog, SyslogPatterns)),
+        key=lambda item: (item[0], item[1]),
+    )
+    return SyslogTables(
+        patterns=tuple(dict.fromkeys(pattern for _, _, group in groups for pattern in group.patterns)),
+        markers=tuple(dict.fromkeys(marker for _, _, group in groups for marker in group.markers)),
+        exports=tuple(dict.fromkeys(export for _, _, group in groups for export in group.exports)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,57 +192,19 @@ class SyslogScan:
     skipped: tuple[str, ...]  # "file:line: reason" for lines that looked like config events but did not parse
 
 
-def read_panos_csv_export(path: Path) -> SyslogScan:
-    """A PAN-OS config log exported as CSV from the web UI (header row). Without a Device Name column
-    the file is taken to hold one device's log, named by the file's stem."""
-    events: list[ConfigEvent] = []
-    skipped: list[str] = []
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            number = reader.line_num
-            try:
-                stamp = (row.get("Generate Time") or row.get("Receive Time") or "").strip()
-                moment = datetime.strptime(stamp, "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
-            except ValueError:
-                skipped.append(f"{path}:{number}: no readable Generate Time / Receive Time")
-                continue
-            command = (row.get("Command") or "config").strip()
-            events.append(
-                ConfigEvent(
-                    device=(row.get("Device Name") or "").strip() or path.stem,
-                    time=moment,
-                    user=(row.get("Admin") or "").strip() or None,
-                    origin=(row.get("Host") or "").strip() or None,
-                    kind=f"panos-{command}",
-                    comment=(row.get("Audit Comment") or "").strip() or None,
-                    line=",".join(f"{key}={value}" for key, value in row.items() if key and value)[:500],
-                    path=str(path),
-                    line_number=number,
-                )
-            )
-    return SyslogScan(tuple(events), tuple(skipped))
-
-
-def _is_panos_csv_export(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
-        return False
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    return "Admin" in header and "Command" in header
-
-
 def read_syslog(paths: Iterable[Path], *, year: int | None = None) -> SyslogScan:
     """Configuration events from syslog files (and PAN-OS config-log CSV exports), oldest first."""
     events: list[ConfigEvent] = []
     skipped: list[str] = []
     default_year = year or datetime.now(UTC).year
+    tables = syslog_tables()
     for path in paths:
         if not path.exists():
             skipped.append(f"{path}: file not found")
             continue
-        if _is_panos_csv_export(path):
-            export = read_panos_csv_export(path)
+        exporter = next((export for export in tables.exports if export.accepts(path)), None)
+        if exporter is not None:
+            export = exporter.read(path)
             events.extend(export.events)
             skipped.extend(export.skipped)
             continue
@@ -235,9 +219,7 @@ def read_syslog(paths: Iterable[Path], *, year: int | None = None) -> SyslogScan
                     continue
                 if event is not None:
                     events.append(event)
-                elif any(
-                    marker in line for marker in ("CONFIG_I", "111008", "111010", "UI_COMMIT", "0100044547", ",CONFIG,")
-                ):
+                elif any(marker in line for marker in tables.markers):
                     skipped.append(f"{path}:{number}: configuration event in an unknown format")
     return SyslogScan(tuple(sorted(events, key=lambda e: e.time)), tuple(skipped))
 

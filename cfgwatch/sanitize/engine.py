@@ -31,7 +31,6 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F
 _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
-_ROS_CONTINUATION = re.compile(r"\\\r?\n\s*")
 _EDGE = frozenset("<>&;")  # a marker's first and last characters, in either form
 _PEM_WORD = "-----BEGIN "  # every _PEM_BEGIN match contains it
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -292,11 +291,11 @@ class _Redactor:
 _Found = tuple[int, V.MetaFn, re.Match[str], str]
 
 
-def _volatile(line: str, found: list[_Found]) -> str | None:
+def _volatile(line: str, found: list[_Found], volatile: V.VolatileTables) -> str | None:
     """The line with volatile parts normalised, or None when the whole line is volatile."""
-    if V.HINT.search(line) is None:
+    if volatile.hint.search(line) is None:
         return line
-    for rule in V.RULES:
+    for rule in volatile.rules:
         if rule.need not in line:
             continue
         m = rule.pattern.search(line)
@@ -326,17 +325,18 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
             notes.append(f"platform unknown ({platform!r}): every platform's rules and the generic pass applied")
         else:
             notes.append("no platform given: every platform's rules and the generic pass applied")
-    if canonical == "mikrotik_routeros" or (canonical is None and "\\\n" in text):
-        joined = _ROS_CONTINUATION.sub("", text)
+    for continuation in R.continuations(canonical):  # the platform's own; every platform's when unknown
+        joined = continuation.pattern.sub("", text)
         if joined != text:
-            notes.append("RouterOS line continuations joined")
+            notes.append(continuation.note)
             text = joined
 
     rules = R.rules_for(canonical)
     redactor = _Redactor(rules, key)
     lines = text.split("\n")
-    index = _LineIndex(text, lines)
-    special = index.special(_gate_words(canonical))
+    volatile_tables = V.tables()
+    index = _LineIndex(text, lines, volatile_tables)
+    special = index.special(_gate_words(rules))
     # Every other line can only lose trailing blanks: it holds no volatile hint, no private key,
     # and none of the words a secret rule needs.
     out: list[str | None] = list(map(str.rstrip, lines))
@@ -357,7 +357,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
             out[i] = marker("oversize", fingerprint(key, "oversize", line))
             eff[i] = None
             continue
-        kept = _volatile(line, found) if i in volatile else line
+        kept = _volatile(line, found, volatile_tables) if i in volatile else line
         if kept is None:
             out[i] = eff[i] = None
             dropped = True
@@ -424,8 +424,8 @@ def _pem_block(
 
 
 @cache
-def _gate_words(canonical: str | None) -> tuple[str, ...] | None:
-    return R.gate_words(R.rules_for(canonical))
+def _gate_words(rules: tuple[R.Rule, ...]) -> tuple[str, ...] | None:
+    return R.gate_words(rules)
 
 
 class _LineIndex:
@@ -435,9 +435,10 @@ class _LineIndex:
     per-line code then decides exactly, so a false hit costs time, never output.
     """
 
-    def __init__(self, text: str, lines: list[str]) -> None:
+    def __init__(self, text: str, lines: list[str], volatile: V.VolatileTables) -> None:
         self.text = text
         self.lines = lines
+        self.volatile_tables = volatile
         self.starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))  # offset of each line
         self.nonascii: frozenset[int] = frozenset()
         self.volatile: Container[int] = ()  # lines that may be volatile (set by special())
@@ -478,8 +479,8 @@ class _LineIndex:
         if gate is None:
             self.volatile = range(len(lines))
             return list(range(len(lines)))
-        volatile = set(self.matching(V.HINT_LINE_START, "\n" + text))
-        for word in V.HINT_WORDS:
+        volatile = set(self.matching(self.volatile_tables.hint_line_start, "\n" + text))
+        for word in self.volatile_tables.hint_words:
             self.containing(word, text, volatile)
         self.volatile = volatile
         hits = volatile | self.nonascii  # non-ASCII lines: no word shortcut, the full rules decide

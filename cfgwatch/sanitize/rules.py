@@ -1,4 +1,6 @@
-"""Secret redaction rules per platform, plus a generic pass applied to every platform.
+"""Secret redaction: the rule type, its regex building blocks, the generic pass applied to every
+platform, and the per-platform tables read from the platform specs (`SecretRules` in each
+`cfgwatch/vendors/<platform>/` package).
 
 A rule is a precompiled regex whose group ``v`` is the secret (group ``t``, when present, is the
 Cisco-style encryption type digit). An optional guard restricts the rule to a block context
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-from cfgwatch.vendors.registry import canonical_platform as registry_canonical
+if TYPE_CHECKING:
+    from cfgwatch.vendors.spec import LineContinuation, PlatformSpec
 
 _I = re.IGNORECASE
 
@@ -34,7 +39,7 @@ NOT_VALUE = (
     r"(?!ENC\s)(?!\S+\s+(?:<|&lt;)redacted:)"  # FortiOS 'ENC <value>'; a token just before a marker
 )
 # A bare small number after "key" is a key id (Cisco "key chain" entries), not a key.
-_NOT_ID = r"(?!\d{1,4}\s*(?:;|$))"
+NOT_ID = r"(?!\d{1,4}\s*(?:;|$))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,7 @@ class Rule:
     also: tuple[str, ...] = ()  # a second such list: when given, a match also holds one of these
 
 
-def _r(
+def secret_rule(
     name: str,
     regex: str,
     flags: int = _I,
@@ -76,275 +81,111 @@ def _r(
 
 _PUBLIC = r"public"
 
-CISCO: tuple[Rule, ...] = (
-    _r(
-        "cisco-ntp-key",
-        r"\bntp\s+authentication-key\s+\d+\s+\S+\s+" + TYPE + "?" + TOK,
-        need=("authentication-key",),
-        also=("ntp",),
-    ),
-    _r(
-        "cisco-password",
-        r"(?<![\w-])(?:password|secret)\s+" + NOT_VALUE + r"(?:(?:level|privilege)\s+\d+\s+)?"
-        r"(?:(?P<t>[0-9]|sha512|sha256|md5|pbkdf2|scrypt)\s+)?" + QTOK,
-        need=("password", "secret"),
-    ),
-    _r("cisco-typed-key", r"(?<![\w-])key\s+(?P<t>[0-9])\s+" + QTOK, need=("key",)),
-    _r("cisco-key-string", r"(?<![\w-])key-string\s+" + TYPE + "?" + TOK, need=("key-string",)),
-    _r(
-        "cisco-aaa-key",
-        r"^\s*(?:tacacs-server|radius-server|tacacs|radius|server-private|aaa-server|ip\s+(?:tacacs|radius))\b"
-        r"[^\n]*?(?<![\w-])key\s+" + TYPE + "?" + QTOK,
-        need=("key",),
-        also=("tacacs", "radius", "server-private", "aaa-server"),
-    ),
-    _r(
-        "cisco-aaa-block-key",
-        r"^\s+key\s+" + TYPE + "?" + QTOK,
-        guard=("top", r"^(?:tacacs|radius|aaa-server|aaa\s+group|crypto\s+(?:keyring|isakmp|ikev2))"),
-        need=("key",),
-    ),
-    _r("cisco-isakmp-key", r"\bisakmp\s+key\s+" + TYPE + "?" + TOK, need=("key",), also=("isakmp",)),
-    _r(
-        "cisco-psk",
-        r"\bpre-shared-key\s+(?:(?:address|hostname)\s+\S+(?:\s+\S+)?\s+key\s+|(?:local|remote)\s+)?"
-        + TYPE
-        + "?"
-        + TOK,
-        need=("pre-shared-key",),
-    ),
-    _r("cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK, need=("message-digest-key",)),
-    _r("cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK, need=("authentication-key",)),
-    _r(
-        "cisco-snmp-community",
-        r"\bsnmp-server\s+community\s+" + TYPE + "?" + TOK,
-        need=("community",),
-        also=("snmp-server",),
-    ),
-    _r(
-        "cisco-snmp-host",
-        r"\bsnmp-server\s+host\s+\S+\s+(?:\S+\s+)*?(?:community\s+|version\s+(?:1|2c)\s+)(?P<v>[^\s]+)",
-        need=("snmp-server",),
-        also=("host",),
-    ),
-    _r(
-        "cisco-snmp-host-v1",
-        r"\bsnmp-server\s+host\s+[\d.:a-f]+\s+(?:(?:traps|informs|vrf\s+\S+)\s+)*"
-        r"(?!version\b|community\b|traps\b|informs\b|vrf\b|\d+\.\d+\.\d+\.\d+\b)(?P<v>[^\s]+)",
-        need=("snmp-server",),
-        also=("host",),
-    ),
-    _r(
-        "cisco-snmp-auth",
-        r"\bsnmp-server\s+user\b.*?\bauth\s+(?:md5|sha\S*)\s+(?P<v>\S+)",
-        need=("snmp-server",),
-        also=("auth",),
-    ),
-    _r(
-        "cisco-snmp-priv",
-        r"\bsnmp-server\s+user\b.*?\bpriv\s+(?:(?:des56|3des|des|aes(?:-?\d+)?(?:\s+\d+)?)\s+)?(?P<v>\S+)",
-        need=("snmp-server",),
-        also=("priv",),
-    ),
-    _r(
-        "cisco-isis-password",
-        r"\b(?:area|domain|hello|lsp|isis)-password\s+(?:(?:hmac-md5|text)\s+)?(?:(?:encrypted|clear)\s+)?" + TOK,
-        need=("-password",),
-    ),
-    _r("cisco-fhrp-text", r"\bauthentication\s+text\s+" + TYPE + "?" + TOK, need=("authentication",), also=("text",)),
-    _r(
-        "cisco-eigrp-hmac",
-        r"\bauthentication\s+mode\s+hmac-sha-256\s+" + TYPE + "?" + TOK,
-        need=("authentication",),
-        also=("hmac-sha-256",),
-    ),
-    _r("cisco-config-key", r"\bpassword-encrypt\s+" + TOK, need=("password-encrypt",)),
-    _r("cisco-wpa-psk", r"\bwpa-psk\s+(?:ascii|hex)\s+" + TYPE + "?" + TOK, need=("wpa-psk",)),
-    _r("cisco-nhrp", r"\bnhrp\s+authentication\s+" + TOK, need=("authentication",), also=("nhrp",)),
-    _r("asa-failover-key", r"^\s*failover\s+key\s+(?:hex\s+)?" + TOK, need=("key",), also=("failover",)),
-    _r("asa-ldap-password", r"\bldap-login-password\s+" + TOK, need=("ldap-login-password",)),
-)
-
-_JUNOS_KEYWORDS = (
-    r"encrypted-password|authentication-key|secret|ascii-text|hexadecimal|simple-password|authentication-password|"
-    r"privacy-password|pre-shared-key|key|password|hello-authentication-key|md5-key|plain-text-password-value"
-)
-JUNOS: tuple[Rule, ...] = (
-    _r("junos-secret-data", r'(?<=\s)(?P<v>"[^"]*"|[^\s;"]+)\s*;\s*##\s*SECRET-DATA', need=("secret-data",)),
-    _r(
-        "junos-keyword",
-        r"(?<![\w-])(?:"
-        + _JUNOS_KEYWORDS
-        + r")\s+"
-        + NOT_VALUE
-        + _NOT_ID
-        + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$|##))',
-        need=("key", "password", "secret", "ascii-text", "hexadecimal"),
-    ),
-    _r(
-        "junos-ntp-key",
-        r'\bauthentication-key\s+\d+\b.*?\bvalue\s+(?P<v>"[^"]*"|[^\s;"{}]+)',
-        need=("authentication-key",),
-        also=("value",),
-    ),
-    _r("junos-snmp-community-set", r"^\s*set\s+snmp\s+community\s+" + QTOK, need=("community",), also=("snmp",)),
-    _r(
-        "junos-snmp-community", r"^\s*community\s+" + QTOK + r"\s*[{;]", guard=("path", r"^snmp\b"), need=("community",)
-    ),
-)
-
-_FORTI_DENY = (
-    r"public|type|life|size|length|policy|expire|strength|usage|mode|(?:^|-)id$|name|file|format|algorithm|"
-    r"index|status|check|chain|interval|inclusion|rollover|timeout|min|max|reset|change|history|ip$"
-)
-FORTINET: tuple[Rule, ...] = (
-    _r(
-        "fortios-set-secret",
-        r"^\s*set\s+(?P<k>[\w-]*?(?:password|passwd|psksecret|secret|passphrase|pwd|key|md5-key|private-key)"
-        r"[\w-]*)\s+(?P<v>.+?)\s*$",
-        need=("pass", "secret", "pwd", "key"),
-    ),
-    _r(
-        "fortios-snmp-community",
-        r"^\s*set\s+name\s+(?P<v>.+?)\s*$",
-        guard=("forti", r"system snmp community"),
-        need=("name",),
-        also=("set",),
-    ),
-)
-
-_PANOS_TAGS = (
-    r"password|phash|secret|key|passwd|pwd|authpwd|privpwd|community|community-string|passphrase|psk|private-key|"
-    r"api-key|password-hash"
-)
-PANOS: tuple[Rule, ...] = (
-    _r(
-        "panos-xml-secret",
-        r"<(?P<tag>(?:[\w-]*-)?(?:" + _PANOS_TAGS + r"))>(?P<v>[^<]+)</(?P=tag)>",
-        reject=r"^<[\w-]*public",
-        xml=True,
-        need=("pass", "phash", "secret", "key", "pwd", "community", "psk"),
-    ),
-    _r(
-        "panos-keyword",
-        r"(?<![\w-])(?:phash|password|secret|authpwd|privpwd|auth-password|priv-password|bind-password|passphrase|"
-        r"snmp-community-string|community-string)\s+" + NOT_VALUE + r'(?P<v>"[^"]*"|[^\s;"{}]+)(?=\s*(?:;|$))',
-        need=("phash", "pass", "secret", "pwd", "community-string"),
-    ),
-    _r("panos-psk", r'\bpre-shared-key\s+key\s+(?P<v>"[^"]*"|[^\s;"{}]+)', need=("pre-shared-key",)),
-    _r(
-        "panos-psk-block", r'^\s*key\s+(?P<v>"[^"]*"|[^\s;"{}]+)\s*;', guard=("path", r"pre-shared-key$"), need=("key",)
-    ),
-)
-
-ROUTEROS: tuple[Rule, ...] = (
-    _r(
-        "routeros-secret",
-        r"(?<![\w-])(?P<k>[\w-]*?(?:password|secret|passphrase|pre-shared-key|psk|private-key|auth-key|"
-        r"authentication-key|community|key))=" + r'(?P<v>"(?:[^"\\]|\\.)*"|\S+)',
-        reject=r"public",
-        need=("pass", "secret", "psk", "key", "community"),
-        also=("=",),
-    ),
-    _r(
-        "routeros-snmp-community",
-        r'(?<![\w-])name=(?P<v>"(?:[^"\\]|\\.)*"|\S+)',
-        guard=("ros", r"^/snmp community"),
-        need=("name=",),
-    ),
-)
-
-VYOS: tuple[Rule, ...] = (
-    _r(
-        "vyos-secret",
-        r"(?<![\w-])(?:password|secret|preshared-key|private-key|private\s+key|pre-shared-secret|shared-secret|"
-        r"plaintext-password|encrypted-password|authentication-key|md5-key|auth-key|key|passphrase)\s+"
-        + NOT_VALUE
-        + _NOT_ID
-        + r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))""",
-        reject=r"public-keys",
-        need=("pass", "secret", "key"),
-    ),
-    _r(
-        "vyos-snmp-community",
-        r"(?<![\w-])community\s+(?!(?:add|set|remove|print|export|edit)\b)(?P<v>'[^']*'|\"[^\"]*\"|[^\s'\"{}]+)",
-        guard=("pathline", r"\bsnmp\b"),
-        need=("community",),
-    ),
-)
-
 _GENERIC_WORDS = (
     r"password|passwd|passphrase|secret|pre-?shared-?key|pre-?shared-?secret|private-?key|key-string|"
     r"authentication-key|auth-?key|password-hash|passwordhash"
 )
 GENERIC: tuple[Rule, ...] = (
-    _r(
+    secret_rule(
         "crypt-hash",
         r"(?<![\w$])(?P<v>\$(?:1|2[abxy]?|5|6|7|8|9|sha1|sha256|sha512|pbkdf2(?:-sha\d+)?|y|gy|md5|"
         r"argon2(?:id|i|d)?|scrypt)\$[^\s\"';<>,]+)",
         need=("$",),
     ),
-    _r("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",), also=("@",)),
-    _r(
+    secret_rule("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",), also=("@",)),
+    secret_rule(
         "keyword-value",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
         r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + r"(?![a-z][a-z0-9+.-]*://)" + VAL,
         reject=_PUBLIC,
         need=("pass", "secret", "key"),
     ),
-    _r(
+    secret_rule(
         "keyword-assign",
         r"(?<![\w-])(?:[\w-]*[-_])?(?:psk|token|api-?key|apikey|key|pass|pwd|community)[\"']?\s*[=:]\s*" + VAL,
         reject=_PUBLIC,
         need=("psk", "token", "key", "pass", "pwd", "community"),
         also=("=", ":"),
     ),
-    _r(
+    secret_rule(
         "snmp-community",
         r"snmp\S*\s.*?(?<![\w-])community(?:-string|-name)?\s+(?!(?:add|set|remove|print|export|edit)\b)" + VAL,
         need=("community",),
         also=("snmp",),
     ),
-    _r("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$", need=("activation key:",)),
-    _r("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK, need=("key",)),
+    secret_rule("license-activation-key", r"Activation Key:\s*(?P<v>\S.*?)\s*$", need=("activation key:",)),
+    secret_rule("typed-key", r"(?<![\w-])key\s+(?P<t>[0-7])\s+" + TOK, need=("key",)),
 )
 
-PLATFORM_RULES: dict[str, tuple[Rule, ...]] = {
-    "cisco_ios": CISCO,
-    "cisco_asa": CISCO,
-    "cisco_nxos": CISCO,
-    "arista_eos": CISCO,
-    "juniper_junos": JUNOS,
-    "fortinet": FORTINET,
-    "paloalto_panos": PANOS,
-    "linux": (),
-    "mikrotik_routeros": ROUTEROS,
-    "vyos": VYOS,
-}
 
-# Names only the sanitizer folds together (same secret syntax, different parser); every other alias comes
-# from the parser registry's table.
-SANITIZE_ALIASES: dict[str, str] = {"cisco_xr": "cisco_ios"}
+@dataclass(frozen=True, slots=True)
+class SecretTables:
+    """The registered platforms' secret rules, read from their specs."""
 
-# Tight value forms first: a later loose rule sees their marker and leaves it alone.
-ALL_PLATFORM_RULES: tuple[Rule, ...] = JUNOS + PANOS + VYOS + ROUTEROS + FORTINET + CISCO
+    by_platform: dict[str, tuple[Rule, ...]]  # platform -> its own rules (() for generic-only platforms)
+    aliases: dict[str, str]  # names folded onto a platform for its secret syntax only (SecretRules.also_for)
+    everything: tuple[Rule, ...]  # what an unknown platform gets (before GENERIC): see SecretRules.order
+    continuations: dict[str, LineContinuation]  # platform -> the line continuation joined before redacting
+
+
+def tables() -> SecretTables:
+    """The tables for the registered platforms (built once per set of specs)."""
+    from cfgwatch.vendors.registry import all_specs
+
+    return _tables(all_specs())
+
+
+@cache
+def _tables(specs: tuple[PlatformSpec, ...]) -> SecretTables:
+    from cfgwatch.vendors.spec import LineContinuation, SecretRules
+
+    by_platform: dict[str, tuple[Rule, ...]] = {}
+    aliases: dict[str, str] = {}
+    ranked: list[tuple[int, str, tuple[Rule, ...]]] = []
+    continuations: dict[str, LineContinuation] = {}
+    for spec in specs:
+        if isinstance(spec.secrets, SecretRules):
+            by_platform[spec.name] = spec.secrets.rules
+            aliases.update(dict.fromkeys(spec.secrets.also_for, spec.name))
+            ranked.append((spec.secrets.order, spec.name, spec.secrets.rules))
+        else:
+            by_platform[spec.name] = ()
+        if isinstance(spec.continuation, LineContinuation):
+            continuations[spec.name] = spec.continuation
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    # Platforms sharing one tuple of rules (the Cisco family) contribute it once, at its first place.
+    everything = tuple(dict.fromkeys(rule for _, _, rules in ranked for rule in rules))
+    return SecretTables(by_platform, aliases, everything, continuations)
 
 
 def canonical_platform(platform: str | None) -> str | None:
     """The canonical name for platform (netutils names plus common aliases), or None if unknown."""
     if not platform:
         return None
+    from cfgwatch.vendors.registry import canonical_platform as registry_canonical
+
     name = platform.strip().lower()
-    name = SANITIZE_ALIASES.get(name) or registry_canonical(name)
-    return name if name in PLATFORM_RULES else None
+    found = tables()
+    name = found.aliases.get(name) or registry_canonical(name)
+    return name if name in found.by_platform else None
 
 
 def rules_for(platform: str | None) -> tuple[Rule, ...]:
     """Platform rules then the generic pass; an unknown platform gets every platform's rules (safety first)."""
     canonical = canonical_platform(platform)
+    found = tables()
     if canonical is None:
-        return ALL_PLATFORM_RULES + GENERIC
-    return PLATFORM_RULES[canonical] + GENERIC
+        return found.everything + GENERIC
+    return found.by_platform[canonical] + GENERIC
+
+
+def continuations(canonical: str | None) -> tuple[LineContinuation, ...]:
+    """Line continuations to join: the platform's own, or every platform's for an unknown platform."""
+    found = tables().continuations
+    if canonical is None:
+        return tuple(found.values())
+    own = found.get(canonical)
+    return () if own is None else (own,)
 
 
 # A line that contains none of these cannot match any rule: skip it without running the rules.

@@ -1,1 +1,1 @@
-"""Platform parsers: one module per platform, registered in `registry.PLATFORM_MODULES`."""
+"""Platforms: one package per platform (`<name>/__init__.py` holds its `SPEC`), found through `registry`."""

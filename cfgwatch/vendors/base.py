@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cfgwatch.model import RuleSet
 
@@ -26,6 +28,21 @@ FEATURES: dict[str, str] = {
 
 Parse = Callable[[str], RuleSet]
 Detect = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """`module.name(text)`, importing the module on the first call.
+
+    A platform's spec names its parser's functions this way, so reading a spec (for its collect, sanitize
+    or lab settings: the lab server, a collector worker process) does not import the parser module.
+    """
+
+    module: str
+    name: str
+
+    def __call__(self, text: str) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,6 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "fortinet"
 
@@ -1102,24 +1101,3 @@ def parse(text: str) -> RuleSet:
 
 def detect(text: str) -> bool:
     return _DETECT.search(text) is not None
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="FortiOS: VIPs (port forwards), IP pools, policies with NAT, addresses/services, zones, VDOMs",
-    forms=("cli",),
-    features=frozenset(
-        {
-            "nat.destination",
-            "nat.pat",
-            "nat.dynamic",
-            "nat.ports",
-            "filter.policy",
-            "binding.zone",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

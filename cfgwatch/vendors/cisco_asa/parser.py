@@ -24,7 +24,6 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.vendors import _cisco_common as cc
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "cisco_asa"
 CODE = "ASA"
@@ -578,26 +577,3 @@ _DETECT = re.compile(
 def detect(text: str) -> bool:
     """ASA banners (`ASA Version`), `nameif`, `object network`, `access-list X extended`."""
     return bool(_DETECT.search(text))
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Cisco ASA: objects/groups, object and twice NAT (sections, order), access-lists, access-groups",
-    forms=("cli",),
-    features=frozenset(
-        {
-            "nat.static",
-            "nat.dynamic",
-            "nat.pat",
-            "nat.destination",
-            "nat.twice",
-            "nat.ports",
-            "filter.acl",
-            "binding.interface",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

@@ -46,7 +46,6 @@ from cfgwatch.model import (
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
 from cfgwatch.vendors._misc_common import union_all
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "paloalto_panos"
 DEFAULT_VSYS = "vsys1"
@@ -838,26 +837,3 @@ _DETECT = re.compile(
 def detect(text: str) -> bool:
     """PAN-OS: set/brace/XML text with PAN-OS-only hierarchies (rulebase, deviceconfig, vsys ...)."""
     return bool(_DETECT.search(text[:400_000]))
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Palo Alto PAN-OS / Panorama: NAT and security rulebases, objects, zones, vsys/device groups",
-    forms=("set", "brace", "xml"),
-    features=frozenset(
-        {
-            "nat.static",
-            "nat.dynamic",
-            "nat.pat",
-            "nat.destination",
-            "nat.twice",
-            "nat.ports",
-            "filter.policy",
-            "binding.zone",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

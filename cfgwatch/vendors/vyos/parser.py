@@ -35,6 +35,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     Diagnostics,
@@ -46,8 +47,6 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
-from cfgwatch.vendors.base import ParserInfo
-from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
 
 PLATFORM = "vyos"
 
@@ -435,9 +434,9 @@ _VERDICTS = {
 
 
 def _filters(state: _VyOS) -> list[FilterRule]:
-    table = _Table("vyos", "firewall")
+    table = Table("vyos", "firewall")
     for name, rules in state.rulesets.items():
-        chain = _Chain(name, state.ruleset_lines.get(name, 1), hook="named")
+        chain = Chain(name, state.ruleset_lines.get(name, 1), hook="named")
         for number in sorted(rules):
             item = rules[number]
             fields = state.fields(item, "FIREWALL")
@@ -454,7 +453,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
                 else:
                     options.add("ctstate:" + ",".join(sorted(lowered)))
             in_if, out_if = fields.get("in_if"), fields.get("out_if")
-            cond = _Cond(
+            cond = Cond(
                 src, dst, services, str(in_if) if in_if else None, str(out_if) if out_if else None, frozenset(options)
             )
             action = str(fields.get("action", "")).lower()
@@ -467,7 +466,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
             target = str(fields.get("jump-target", ""))
             if "/" in name and target and "/" not in target:  # 1.4: jump targets live in the same family
                 target = f"{name.split('/')[0]}/{target}"
-            rule = _Rule(item.first, cond, verdict, target=target, end_line=item.last, text=item.lines[0][2])
+            rule = ChainRule(item.first, cond, verdict, target=target, end_line=item.last, text=item.lines[0][2])
             rule.comment = str(fields["description"]) if fields.get("description") else None
             rule.enabled = not fields.get("disabled", False)
             chain.rules.append(rule)
@@ -476,12 +475,14 @@ def _filters(state: _VyOS) -> list[FilterRule]:
         if default is not None:
             verdict = _VERDICTS.get(default[1].lower())
             if verdict in ("ACCEPT", "DROP", "REJECT"):
-                chain.rules.append(_Rule(default[0], _Cond(), verdict, comment="default-action", end_line=default[0]))
+                chain.rules.append(
+                    ChainRule(default[0], Cond(), verdict, comment="default-action", end_line=default[0])
+                )
         for key, (number, _) in settings.items():
             if key not in ("default-action", "description", "enable-default-log", "default-log", "default-jump-target"):
                 state.diags.add("VYOS-FIREWALL-UNSUPPORTED", f"'{key}' of ruleset {name} is not modelled", number)
         table.chains[name] = chain
-    builder = _Builder([table], state.diags)
+    builder = Builder([table], state.diags)
     if not state.state_policy:
         return builder.filters
     # global state-policy: established/related handled before every ruleset
@@ -535,23 +536,3 @@ def detect(text: str) -> bool:
     return _DETECT.search(text) is not None or (
         _DETECT_CURLY.search(text) is not None and re.search(r"^\s*(?:nat|firewall) \{", text, re.M) is not None
     )
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="VyOS 1.3/1.4: nat destination/source rules, firewall rulesets, bindings, groups (set or curly)",
-    forms=("set", "curly"),
-    features=frozenset(
-        {
-            "nat.destination",
-            "nat.pat",
-            "nat.ports",
-            "filter.acl",
-            "binding.interface",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from cfgwatch.model import AddressSet, Binding, BindingKind, Interface, ObjectDef, PortSet, RuleSet, Service, SourceRef
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     V6_ALL,
@@ -31,8 +32,6 @@ from cfgwatch.vendors._misc_common import (
     port_set,
     union_all,
 )
-from cfgwatch.vendors.base import ParserInfo
-from cfgwatch.vendors.linux import _Builder, _Chain, _Cond, _Rule, _Table
 
 PLATFORM = "mikrotik_routeros"
 
@@ -191,7 +190,7 @@ class _RouterOS:
         # entries read since the list was last merged: one union per look-up instead of one per entry
         self.pending: dict[tuple[str, str], list[AddressSet]] = {}
         self.list_lines: dict[tuple[str, str], tuple[int, int]] = {}
-        self.tables: dict[tuple[str, str], _Table] = {}
+        self.tables: dict[tuple[str, str], Table] = {}
         self.objects: list[ObjectDef] = []
         self.bindings: list[Binding] = []
         self.interfaces: dict[str, Interface] = {}
@@ -262,11 +261,11 @@ class _RouterOS:
         self.interfaces[iface] = Interface(iface, addresses=addresses, source=SourceRef(command.line, command.end))
 
     # -- rules -----------------------------------------------------------------------------------
-    def _table(self, name: str, family: str) -> _Table:
+    def _table(self, name: str, family: str) -> Table:
         key = (name, family)
         if key not in self.tables:
             label = name if not family else (family if name == "filter" else f"{family}/{name}")
-            self.tables[key] = _Table("routeros", label)
+            self.tables[key] = Table("routeros", label)
         return self.tables[key]
 
     def _addresses(self, command: _Command, key: str, list_key: str, family: str) -> AddressSet | None:
@@ -386,8 +385,8 @@ class _RouterOS:
             services = (Service(proto, icmp_type=icmp_type, icmp_code=icmp_code),)
         else:
             services = (Service(),)
-        cond = _Cond(src, dst, services, in_if, out_if, frozenset(options))
-        rule = _Rule(
+        cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
+        rule = ChainRule(
             command.line, cond, "PASS", comment=pairs.get("comment") or None, end_line=command.end, text=command.text
         )
         rule.enabled = pairs.get("disabled", "no") != "yes"
@@ -427,7 +426,7 @@ class _RouterOS:
         chain = table.chains.get(chain_name)
         if chain is None:
             hook = _HOOKS.get(chain_name)
-            chain = table.chains[chain_name] = _Chain(chain_name, command.line, hook=hook)
+            chain = table.chains[chain_name] = Chain(chain_name, command.line, hook=hook)
             chain.kind = "nat" if table_name == "nat" else "filter"
             if hook is not None and table_name == "filter":
                 chain.policy = "ACCEPT"  # RouterOS accepts what no rule drops
@@ -450,7 +449,7 @@ class _RouterOS:
 def parse(text: str) -> RuleSet:
     """RouterOS export text to a RuleSet (never raises on bad input)."""
     state = _RouterOS(text)
-    builder = _Builder(list(state.tables.values()), state.diags)
+    builder = Builder(list(state.tables.values()), state.diags)
     zones = {b.interface: b.name for b in state.bindings}
     interfaces = tuple(
         Interface(i.name, i.addresses, zone=zones.get(i.name), source=i.source) for i in state.interfaces.values()
@@ -468,13 +467,3 @@ def parse(text: str) -> RuleSet:
 
 def detect(text: str) -> bool:
     return _DETECT.search(text) is not None
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="MikroTik RouterOS export: /ip(v6) firewall nat, filter, raw, address-lists; interface lists as zones",
-    forms=("export",),
-    features=frozenset({"nat.destination", "nat.pat", "nat.ports", "filter.acl", "binding.zone", "objects.network"}),
-    parse=parse,
-    detect=detect,
-)

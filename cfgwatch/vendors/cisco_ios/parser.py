@@ -24,7 +24,6 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.vendors import _cisco_common as cc
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "cisco_ios"
 CODE = "IOS"
@@ -333,26 +332,3 @@ _DETECT = re.compile(
 def detect(text: str) -> bool:
     """Generic Cisco IOS look (detection runs last for IOS, after ASA/NX-OS/EOS had their turn)."""
     return bool(_DETECT.search(text))
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Cisco IOS / IOS-XE: ACLs, object-groups, ip nat, interface and zone-pair bindings",
-    forms=("cli",),
-    features=frozenset(
-        {
-            "nat.static",
-            "nat.dynamic",
-            "nat.pat",
-            "nat.destination",
-            "nat.ports",
-            "filter.acl",
-            "binding.interface",
-            "binding.zone",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

@@ -59,7 +59,6 @@ from cfgwatch.vendors._junos_tree import (
     parse_ports,
 )
 from cfgwatch.vendors._misc_common import union_all, v4_interval
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "juniper_junos"
 _RELEVANT = frozenset({"security", "firewall", "interfaces", "applications", "policy-options", "routing-instances"})
@@ -1271,27 +1270,3 @@ def detect(text: str) -> bool:
     if _DETECT_SET.search(sample):
         return True
     return bool(_DETECT_CURLY.search(sample)) and ";" in sample
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Juniper Junos (SRX/MX/EX): security NAT, security policies, firewall filters, bindings",
-    forms=("curly", "set"),
-    features=frozenset(
-        {
-            "nat.static",
-            "nat.dynamic",
-            "nat.pat",
-            "nat.destination",
-            "nat.ports",
-            "filter.acl",
-            "filter.policy",
-            "binding.interface",
-            "binding.zone",
-            "objects.network",
-            "objects.service",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

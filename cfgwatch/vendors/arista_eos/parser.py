@@ -24,7 +24,6 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.vendors import _cisco_common as cc
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "arista_eos"
 CODE = "EOS"
@@ -326,24 +325,3 @@ _DETECT = re.compile(
 def detect(text: str) -> bool:
     """EOS markers: RANCID/device headers, `.swi` images, TerminAttr, EOS-only NAT and ACL forms."""
     return bool(_DETECT.search(text))
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Arista EOS: ip access-list (seq, prefixes), interface ip nat source/destination static/dynamic, pools",
-    forms=("cli",),
-    features=frozenset(
-        {
-            "nat.static",
-            "nat.dynamic",
-            "nat.pat",
-            "nat.destination",
-            "nat.ports",
-            "filter.acl",
-            "binding.interface",
-            "objects.network",
-        }
-    ),
-    parse=parse,
-    detect=detect,
-)

@@ -20,7 +20,6 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.vendors import _cisco_common as cc
-from cfgwatch.vendors.base import ParserInfo
 
 PLATFORM = "cisco_nxos"
 CODE = "NXOS"
@@ -172,15 +171,3 @@ _DETECT = re.compile(
 def detect(text: str) -> bool:
     """NX-OS markers: `feature X`, `vrf context`, NX-OS version strings, addrgroup/portgroup definitions."""
     return bool(_DETECT.search(text))
-
-
-PARSER = ParserInfo(
-    platform=PLATFORM,
-    description="Cisco NX-OS: ip access-list (sequence semantics), addrgroup/portgroup, access-group bindings, ip nat",
-    forms=("cli",),
-    features=frozenset(
-        {"nat.static", "nat.pat", "nat.ports", "filter.acl", "binding.interface", "objects.network", "objects.service"}
-    ),
-    parse=parse,
-    detect=detect,
-)

@@ -1,0 +1,417 @@
+"""iptables-save / ip6tables-save text to chains (the `--to-destination` form and ICMP names are shared
+with the nftables reader)."""
+
+from __future__ import annotations
+
+import re
+
+from cfgwatch.model import (
+    AddressSet,
+    PortSet,
+    Service,
+)
+from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.vendors._chains import Chain, ChainRule, Cond, Table
+from cfgwatch.vendors._misc_common import (
+    Diagnostics,
+    complement,
+    lenient_protocol,
+    narrow,
+    parse_address,
+    port_set,
+)
+
+_IPT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
+
+ICMP_TYPES = {
+    "echo-reply": 0,
+    "destination-unreachable": 3,
+    "source-quench": 4,
+    "redirect": 5,
+    "echo-request": 8,
+    "router-advertisement": 9,
+    "router-solicitation": 10,
+    "time-exceeded": 11,
+    "parameter-problem": 12,
+    "timestamp-request": 13,
+    "timestamp-reply": 14,
+    "packet-too-big": 2,
+    "nd-router-solicit": 133,
+    "nd-router-advert": 134,
+    "nd-neighbor-solicit": 135,
+    "nd-neighbor-advert": 136,
+    "mld-listener-query": 130,
+    "mld-listener-report": 131,
+    "mld-listener-done": 132,
+}
+# non-terminating or non-access targets: they neither permit nor deny
+_PASSIVE_TARGETS = frozenset(
+    {
+        "LOG",
+        "NFLOG",
+        "ULOG",
+        "MARK",
+        "CONNMARK",
+        "TCPMSS",
+        "CT",
+        "NOTRACK",
+        "TRACE",
+        "DSCP",
+        "TOS",
+        "TTL",
+        "HL",
+        "CLASSIFY",
+        "CHECKSUM",
+        "SECMARK",
+        "CONNSECMARK",
+        "AUDIT",
+        "SET",
+        "NFQUEUE",
+        "QUEUE",
+    }
+)
+# match options that narrow or annotate but that the model does not carry (accepted without a diagnostic)
+_IGNORED_OPTS = {
+    "--limit": 1,
+    "--limit-burst": 1,
+    "--log-prefix": 1,
+    "--log-level": 1,
+    "--log-uid": 0,
+    "--log-tcp-options": 0,
+    "--log-ip-options": 0,
+    "--reject-with": 1,
+    "--set-xmark": 1,
+    "--set-mark": 1,
+    "--mark": 1,
+    "--clamp-mss-to-pmtu": 0,
+    "--set-mss": 1,
+    "--random": 0,
+    "--random-fully": 0,
+    "--persistent": 0,
+    "--fragment": 0,
+    "-f": 0,
+    "--nflog-group": 1,
+    "--nflog-prefix": 1,
+    "--queue-num": 1,
+    "--notrack": 0,
+    "--zone": 1,
+    "--on-port": 1,
+    "--on-ip": 1,
+    "--tproxy-mark": 1,
+}
+
+# iptables-save option -> what _parse_ipt_rule does with it (first entry wins, as in an if/elif chain)
+_IPT_KIND: dict[str, str] = {}
+for _kind, _options in (
+    ("chain", ("-A", "--append", "-I", "--insert")),
+    ("addr", ("-s", "--source", "--src", "-d", "--destination", "--dst", "--src-range", "--dst-range")),
+    ("proto", ("-p", "--protocol")),
+    ("iface", ("-i", "--in-interface", "-o", "--out-interface")),
+    (
+        "port",
+        (
+            "--dport",
+            "--destination-port",
+            "--dports",
+            "--destination-ports",
+            "--sport",
+            "--source-port",
+            "--sports",
+            "--source-ports",
+        ),
+    ),
+    ("state", ("--state", "--ctstate")),
+    ("comment", ("--comment",)),
+    ("icmp", ("--icmp-type", "--icmpv6-type")),
+    ("syn", ("--syn",)),
+    ("tcp-flags", ("--tcp-flags",)),
+    ("addrtype", ("--dst-type", "--src-type")),
+    ("match-set", ("--match-set",)),
+    ("match", ("-m", "--match")),
+    ("counters", ("-c", "--set-counters")),
+    ("jump", ("-j", "--jump", "-g", "--goto")),
+    ("to", ("--to-destination", "--to-source", "--to-ports", "--to", "--to-port")),
+    ("ignored", tuple(_IGNORED_OPTS)),
+):
+    for _option in _options:
+        _IPT_KIND.setdefault(_option, _kind)
+
+_BUILTIN = {
+    "INPUT": "input",
+    "FORWARD": "forward",
+    "OUTPUT": "output",
+    "PREROUTING": "prerouting",
+    "POSTROUTING": "postrouting",
+}
+
+
+# -- iptables-save ---------------------------------------------------------------------------------
+def _ipt_tokens(text: str) -> list[str]:
+    if '"' not in text:  # no quoted comment: the regex would only split on whitespace
+        return text.split()
+    return [m.group(1).replace('\\"', '"') if m.group(1) is not None else m.group(2) for m in _IPT_TOKEN.finditer(text)]
+
+
+def _addr_list(value: str) -> AddressSet | None:
+    if "," not in value:
+        return parse_address(value)
+    result = AddressSet.empty()
+    for part in value.split(","):
+        parsed = parse_address(part)
+        if parsed is None:
+            return None
+        result = result | parsed
+    return result
+
+
+def to_spec(value: str) -> tuple[AddressSet | None, PortSet | None, bool]:
+    """`ip[-ip][:port[-port]]`, `[v6]:port`, `:port`; third item False when unreadable."""
+    text = value.strip()
+    addr_text, port_text = text, ""
+    if text.startswith("["):
+        addr_text, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        addr_text, port_text = text.split(":")
+    addr = parse_address(addr_text) if addr_text else None
+    ports = port_set(port_text) if port_text else None
+    ok = (not addr_text or addr is not None) and (not port_text or ports is not None)
+    return addr, ports, ok
+
+
+def _icmp_type(value: str) -> tuple[int | None, int | None]:
+    type_text, _, code_text = value.partition("/")
+    if type_text.isdigit():
+        return int(type_text), int(code_text) if code_text.isdigit() else None
+    return ICMP_TYPES.get(type_text.lower()), None
+
+
+def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) -> tuple[str, ChainRule] | None:
+    chain = ""
+    src: AddressSet = AddressSet.any()
+    dst: AddressSet = AddressSet.any()
+    proto: int | None = None
+    sports: PortSet | None = None
+    dports: PortSet | None = None
+    icmp: tuple[int | None, int | None] = (None, None)
+    in_if: str | None = None
+    out_if: str | None = None
+    options: set[str] = set()
+    comments: list[str] = []
+    target = ""
+    target_args: dict[str, str] = {}
+    neg = False
+    index, count = 0, len(tokens)
+
+    def value() -> str:
+        nonlocal index, neg
+        index += 1
+        if index < count and tokens[index] == "!":  # old `-s ! x` syntax
+            neg = True
+            index += 1
+        return tokens[index] if index < count else ""
+
+    while index < count:
+        token = tokens[index]
+        if token == "!":
+            neg = True
+            index += 1
+            continue
+        kind = _IPT_KIND.get(token)  # one dict look-up instead of a chain of tuple membership tests
+        if kind == "chain":
+            chain = value()
+            if index + 1 < count and tokens[index + 1].isdigit():
+                index += 1
+        elif kind == "addr":
+            text = value()
+            parsed = _addr_list(text)
+            if parsed is None:
+                diags.add("LINUX-IPT-BAD-ADDRESS", f"cannot read address '{text}'", line, raw)
+                return None
+            if neg:
+                parsed = complement(parsed).named(f"!{text}")
+            if token in ("-s", "--source", "--src", "--src-range"):
+                src = narrow(src, parsed)
+            else:
+                dst = narrow(dst, parsed)
+        elif kind == "proto":
+            text = value()
+            if text.lower() in ("all", "0"):
+                proto = None
+            else:
+                proto = lenient_protocol(text)
+                if proto is None or neg:
+                    diags.add("LINUX-IPT-UNSUPPORTED", f"protocol '{'!' if neg else ''}{text}' not modelled", line, raw)
+                    return None
+        elif kind == "iface":
+            text = value()
+            name = f"!{text}" if neg else text
+            if neg:
+                diags.add("LINUX-NEGATED-INTERFACE", f"negated interface '{name}' kept as a label", line, raw)
+            if token in ("-i", "--in-interface"):
+                in_if = name
+            else:
+                out_if = name
+        elif kind == "port":
+            text = value()
+            ports = port_set(text)
+            if ports is None:
+                diags.add("LINUX-IPT-BAD-PORT", f"cannot read ports '{text}'", line, raw)
+                return None
+            if neg:
+                ports = PortSet() - ports
+            if token.startswith("--d"):
+                dports = ports
+            else:
+                sports = ports
+        elif kind == "state":
+            states = frozenset(value().upper().split(","))
+            if neg:
+                options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
+            elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
+                options.add("established")
+            elif states != {"NEW", "ESTABLISHED", "RELATED"}:
+                options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+        elif kind == "comment":
+            comments.append(value())
+        elif kind == "icmp":
+            icmp = _icmp_type(value())
+        elif kind == "syn":
+            options.add("syn")
+        elif kind == "tcp-flags":
+            options.add(f"tcp-flags:{value()}/{value()}")
+        elif kind == "addrtype":
+            options.add(f"{token[2:]}:{value().lower()}")
+        elif kind == "match-set":
+            name = value()
+            direction = value()
+            placeholder = AddressSet.fqdn(f"ipset:{name}", names=(name,))
+            diags.add("LINUX-IPSET", f"ipset '{name}' contents are not in the ruleset; kept by name", line, raw)
+            if direction.startswith("src"):
+                src = placeholder
+            else:
+                dst = placeholder
+        elif kind == "match":
+            value()
+        elif kind == "counters":
+            index += 2
+        elif kind == "jump":
+            target = value()
+            if token in ("-g", "--goto"):
+                target_args["goto"] = "1"
+        elif kind == "to":
+            target_args[token] = value()
+        elif kind == "ignored":
+            index += _IGNORED_OPTS[token]
+        elif token.startswith("-"):
+            diags.add("LINUX-IPT-UNSUPPORTED", f"option '{token}' is not modelled", line, raw)
+            while index + 1 < count and not tokens[index + 1].startswith("-") and tokens[index + 1] != "!":
+                index += 1
+        else:
+            diags.add("LINUX-IPT-UNSUPPORTED", f"unexpected token '{token}'", line, raw)
+        if token != "!":
+            neg = False
+        index += 1
+
+    if not chain:
+        return None
+    services: tuple[Service, ...]
+    if proto is None:
+        if dports is not None or sports is not None:
+            diags.add("LINUX-IPT-UNSUPPORTED", "ports without a protocol", line, raw)
+        services = (Service(),)
+    elif proto in PORT_PROTOCOLS:
+        services = (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
+    else:
+        services = (Service(proto, icmp_type=icmp[0], icmp_code=icmp[1]),)
+    cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
+    comment = " ".join(comments) or None
+    rule = ChainRule(line, cond, "PASS", comment=comment, text=raw)
+    upper = target.upper()
+    if not target:
+        rule.verdict = "PASS"
+    elif upper in ("ACCEPT", "DROP", "REJECT", "RETURN"):
+        rule.verdict = upper
+    elif upper in ("DNAT", "SNAT", "NETMAP"):
+        spec = target_args.get("--to-destination") or target_args.get("--to-source") or target_args.get("--to", "")
+        addr, ports, ok = to_spec(spec)
+        if not ok or (addr is None and ports is None):
+            diags.add("LINUX-IPT-BAD-NAT", f"cannot read {target} target '{spec}'", line, raw)
+            return None
+        rule.verdict, rule.to_addr, rule.to_ports = upper, addr, ports
+    elif upper in ("MASQUERADE", "REDIRECT"):
+        rule.verdict = upper
+        to_ports = target_args.get("--to-ports") or target_args.get("--to-port")
+        if to_ports:
+            spec = to_ports
+            rule.to_ports = port_set(spec)
+            if rule.to_ports is None:
+                diags.add("LINUX-IPT-BAD-NAT", f"cannot read --to-ports '{spec}'", line, raw)
+                return None
+    elif upper in _PASSIVE_TARGETS:
+        rule.verdict = "PASS"
+    elif upper in ("TPROXY",):
+        diags.add("LINUX-TPROXY", "TPROXY (transparent proxy) is not modelled", line, raw)
+        return None
+    else:
+        rule.verdict = "GOTO" if "goto" in target_args else "JUMP"
+        rule.target = target
+    return chain, rule
+
+
+def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
+    tables: list[Table] = []
+    table: Table | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and "]" in line:  # iptables-save -c counters
+            line = line.split("]", 1)[1].strip()
+        head = line[0]
+        if head == "*":
+            table = Table("iptables", line[1:].strip())
+            tables.append(table)
+            continue
+        if line == "COMMIT":
+            table = None
+            continue
+        if table is None:
+            if head in ":-":
+                diags.add("LINUX-IPT-SYNTAX", "rule outside a *table section", number, line)
+            continue
+        if head == ":":
+            parts = line[1:].split()
+            if parts:
+                chain = table.chains.setdefault(parts[0], Chain(parts[0], number))
+                if len(parts) > 1 and parts[1] != "-":
+                    chain.policy = parts[1].upper()
+                chain.hook = _BUILTIN.get(parts[0])
+                chain.kind = "nat" if table.name == "nat" else "filter"
+            continue
+        if line.startswith("-N ") or line.startswith("--new-chain "):
+            name = line.split()[1]
+            table.chains.setdefault(name, Chain(name, number, kind="nat" if table.name == "nat" else "filter"))
+            continue
+        if line.startswith("-P "):
+            parts = line.split()
+            if len(parts) >= 3:
+                chain = table.chains.setdefault(parts[1], Chain(parts[1], number))
+                chain.policy, chain.hook = parts[2].upper(), _BUILTIN.get(parts[1])
+            continue
+        if line.startswith("-A ") or line.startswith("-I ") or line.startswith("--append "):
+            parsed = _parse_ipt_rule(_ipt_tokens(line), number, line, diags)
+            if parsed is None:
+                continue
+            chain_name, rule = parsed
+            found = table.chains.get(chain_name)
+            if found is None:
+                found = table.chains[chain_name] = Chain(
+                    chain_name, number, kind="nat" if table.name == "nat" else "filter"
+                )
+                found.hook = _BUILTIN.get(chain_name)
+            rule.end_line = number
+            found.rules.append(rule)
+            continue
+        diags.add("LINUX-IPT-SYNTAX", "unrecognised iptables-save line", number, line)
+    return tables

@@ -1,0 +1,400 @@
+"""`nft list ruleset` text to chains: tables, base chains with hooks, named sets and rule statements."""
+
+from __future__ import annotations
+
+import re
+
+from cfgwatch.model import (
+    AddressSet,
+    PortSet,
+    Service,
+)
+from cfgwatch.model.addresses import ANY_ADDRESS
+from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
+from cfgwatch.vendors._chains import TOP, Chain, ChainRule, Cond, Table
+from cfgwatch.vendors._misc_common import (
+    V4_ALL,
+    V6_ALL,
+    Diagnostics,
+    complement,
+    lenient_protocol,
+    parse_address,
+    port_set,
+    port_union,
+    union_all,
+)
+from cfgwatch.vendors.linux.iptables import ICMP_TYPES, to_spec
+
+_NFT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([{},;])|([^\s{},;"]+)')
+_NFT_VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "return": "RETURN", "continue": "PASS"}
+_NFT_NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE", "redirect": "REDIRECT"}
+_CHAIN_WORDS = frozenset({"type", "comment", "policy", "devices", "device"})  # chain lines that are not rules
+
+
+def _nft_tokens(text: str) -> list[str]:
+    if '"' not in text:  # no quoted string: punctuation is its own token, the rest splits on whitespace
+        for mark in "{},;":
+            if mark in text:
+                text = text.replace(mark, f" {mark} ")
+        return text.split()
+    out: list[str] = []
+    for match in _NFT_TOKEN.finditer(text):
+        if match.group(1) is not None:
+            out.append('"' + match.group(1) + '"')
+        else:
+            out.append(match.group(2) or match.group(3))
+    return out
+
+
+def _brace_values(tokens: list[str], index: int) -> tuple[list[str], int]:
+    """Values of `{ a, b }` (or a single value) starting at tokens[index]; returns (values, next index)."""
+    if index >= len(tokens):
+        return [], index
+    if tokens[index] != "{":
+        single = [tokens[index]]
+        index += 1
+        while index + 1 < len(tokens) and tokens[index] == ",":  # `established,related`
+            single.append(tokens[index + 1])
+            index += 2
+        return single, index
+    values: list[str] = []
+    index += 1
+    while index < len(tokens) and tokens[index] != "}":
+        if tokens[index] != ",":
+            values.append(tokens[index])
+        index += 1
+    return values, index + 1
+
+
+class NftParser:
+    """Brace-structured `nft list ruleset` text: tables, chains, named sets, rules."""
+
+    def __init__(self, text: str, diags: Diagnostics) -> None:
+        self.diags = diags
+        self.tables: list[Table] = []
+        self._scan(text.splitlines())
+
+    def _scan(self, lines: list[str]) -> None:
+        table: Table | None = None
+        chain: Chain | None = None
+        set_name: str | None = None
+        set_type = ""
+        set_buffer: list[str] = []
+        set_line = 0
+        set_depth = 0
+        depth_extra = 0  # braces of blocks we skip (flowtables, maps, ...)
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if set_name is not None and table is not None:
+                # brace balance kept incrementally: re-joining the buffer per line was quadratic on big sets
+                set_buffer.append(line)
+                set_depth += line.count("{") - line.count("}")
+                if set_depth <= 0:
+                    joined = " ".join(set_buffer)
+                    table.sets[set_name] = self._set_value(set_type, joined, set_line)
+                    table.set_spans[set_name] = (set_line, number)
+                    set_name, set_buffer = None, []
+                continue
+            if depth_extra:
+                depth_extra += line.count("{") - line.count("}")
+                continue
+            first = line.split(None, 1)[0]
+            # a rule line inside a chain (the bulk of a ruleset) needs only its first word here
+            words = line.split() if table is None or chain is None or first in _CHAIN_WORDS else [first]
+            if table is None:
+                if words[0] == "table" and len(words) >= 3:
+                    family, name = (words[1], words[2]) if len(words) >= 4 else ("ip", words[1])
+                    table = Table(family, name.rstrip("{").strip())
+                    self.tables.append(table)
+                elif words[0] in ("flush", "add", "insert", "define", "include"):
+                    self.diags.add(
+                        "LINUX-NFT-UNSUPPORTED",
+                        "nft script commands are not modelled (use `nft list ruleset`)",
+                        number,
+                        line,
+                    )
+                continue
+            if chain is None:
+                if line == "}":
+                    table = None
+                elif words[0] == "chain" and len(words) >= 2:
+                    chain = table.chains.setdefault(words[1], Chain(words[1], number))
+                    if line.endswith("}"):  # empty one-line chain
+                        chain = None
+                elif words[0] in ("set", "map") and len(words) >= 2:
+                    set_name, set_line, set_buffer = words[1], number, [line]
+                    set_depth = line.count("{") - line.count("}")
+                    set_type = "map" if words[0] == "map" else ""
+                    if line.count("{") == line.count("}"):
+                        table.sets[set_name] = self._set_value(set_type, line, number)
+                        table.set_spans[set_name] = (number, number)
+                        set_name, set_buffer = None, []
+                elif line.endswith("{"):
+                    depth_extra = 1
+                continue
+            if line == "}":
+                chain = None
+                continue
+            if words[0] == "type" and "hook" in words:
+                chain.kind = words[1]
+                chain.hook = words[words.index("hook") + 1].rstrip(";")
+                if "policy" in words:
+                    chain.policy = words[words.index("policy") + 1].rstrip(";").upper()
+                continue
+            if words[0] in ("comment", "policy", "devices", "device"):
+                if words[0] == "policy":
+                    chain.policy = words[1].rstrip(";").upper()
+                continue
+            rule = self._rule(line, number, table)
+            if rule is not None:
+                rule.end_line = number
+                chain.rules.append(rule)
+
+    def _set_value(self, kind: str, text: str, line: int) -> AddressSet | PortSet:
+        match = re.search(r"type\s+(\w+)", text)
+        set_type = match.group(1) if match else ""
+        elements_match = re.search(r"elements\s*=\s*\{([^}]*)\}", text)
+        elements = [e.strip() for e in elements_match.group(1).split(",")] if elements_match else []
+        if kind == "map" or set_type not in ("ipv4_addr", "ipv6_addr", "inet_service"):
+            self.diags.add(
+                "LINUX-NFT-UNSUPPORTED", f"set/map of type '{set_type or kind}' not modelled", line, text[:120]
+            )
+            return AddressSet.empty()
+        if set_type == "inet_service":
+            ports = PortSet(ranges=())
+            for element in elements:
+                one_port = port_set(element)
+                if one_port is not None:
+                    ports = ports | one_port
+            return ports
+        parts: list[AddressSet] = []
+        for element in elements:
+            parsed = parse_address(element.replace(" ", ""))
+            if parsed is None:
+                self.diags.add("LINUX-NFT-BAD-ADDRESS", f"cannot read set element '{element}'", line, text[:120])
+            else:
+                parts.append(parsed)
+        return union_all(parts)  # one merge: big blocklist sets would re-sort per element
+
+    def _values(
+        self, table: Table, tokens: list[str], index: int, number: int = 1
+    ) -> tuple[list[str], AddressSet | PortSet | None, int]:
+        if index < len(tokens) and tokens[index].startswith("@"):
+            found = table.sets.get(tokens[index][1:])
+            if found is None:
+                self.diags.add(
+                    "LINUX-NFT-UNKNOWN-SET", f"set '{tokens[index]}' is not defined in this table; kept by name", number
+                )
+                return [tokens[index]], AddressSet.fqdn(f"set:{tokens[index][1:]}"), index + 1
+            return [tokens[index]], found, index + 1
+        if index < len(tokens) and tokens[index] != "{" and (index + 1 == len(tokens) or tokens[index + 1] != ","):
+            return [tokens[index]], None, index + 1  # one plain value: what _brace_values returns, without the call
+        values, index = _brace_values(tokens, index)
+        return values, None, index
+
+    def _rule(self, line: str, number: int, table: Table) -> ChainRule | None:
+        tokens = _nft_tokens(line)
+        src: AddressSet = ANY_ADDRESS
+        dst: AddressSet = ANY_ADDRESS
+        protocols: list[int | None] = [None]
+        sports: PortSet | None = None
+        dports: PortSet | None = None
+        icmp_type: int | None = None
+        in_if: str | None = None
+        out_if: str | None = None
+        options: set[str] = set()
+        comment: str | None = None
+        rule = ChainRule(number, TOP, "PASS", text=line)
+        family_limit: AddressSet | None = None
+        index, count = 0, len(tokens)
+        while index < count:
+            word = tokens[index]
+            # the commonest words first (each branch below tests a different word, so order is free)
+            verdict = _NFT_VERDICTS.get(word)
+            if verdict is not None:
+                rule.verdict = verdict
+                index += 1
+                continue
+            if word == "counter":
+                index += 1
+                while index + 1 < count and tokens[index] in ("packets", "bytes"):
+                    index += 2
+                continue
+            nxt = tokens[index + 1] if index + 1 < count else ""
+            negate = False
+            if word in ("ip", "ip6") and nxt in ("saddr", "daddr"):
+                index += 2
+                if index < count and tokens[index] == "!=":
+                    negate, index = True, index + 1
+                values, named, index = self._values(table, tokens, index, number)
+                parsed: AddressSet | None = named if isinstance(named, AddressSet) else None
+                if parsed is None and len(values) == 1:
+                    parsed = parse_address(values[0])
+                    if parsed is None:
+                        self.diags.add("LINUX-NFT-BAD-ADDRESS", f"cannot read address '{values[0]}'", number, line)
+                        return None
+                elif parsed is None:
+                    parsed = AddressSet.empty()
+                    for value in values:
+                        one = parse_address(value)
+                        if one is None:
+                            self.diags.add("LINUX-NFT-BAD-ADDRESS", f"cannot read address '{value}'", number, line)
+                            return None
+                        parsed = parsed | one
+                elif named is not None:
+                    parsed = parsed.named(values[0][1:])
+                if negate:
+                    parsed = complement(parsed)
+                if nxt == "saddr":
+                    src = parsed if src is ANY_ADDRESS or src.is_any else src & parsed
+                else:
+                    dst = parsed if dst is ANY_ADDRESS or dst.is_any else dst & parsed
+                family_limit = V4_ALL if word == "ip" else V6_ALL
+                continue
+            if (word in ("ip", "ip6") and nxt in ("protocol", "nexthdr")) or (
+                word == "meta" and nxt in ("l4proto", "protocol")
+            ):
+                values, _, index = self._values(table, tokens, index + 2, number)
+                numbers = [lenient_protocol(value) for value in values]
+                if None in numbers:
+                    self.diags.add("LINUX-NFT-UNSUPPORTED", f"protocol {values} not modelled", number, line)
+                    return None
+                protocols = list(numbers)
+                if word in ("ip", "ip6"):
+                    family_limit = V4_ALL if word == "ip" else V6_ALL
+                continue
+            if word in ("tcp", "udp", "sctp", "th") and nxt in ("dport", "sport"):
+                index += 2
+                if index < count and tokens[index] == "!=":
+                    negate, index = True, index + 1
+                values, named, index = self._values(table, tokens, index, number)
+                ports: PortSet | None = named if isinstance(named, PortSet) else None
+                if ports is None:
+                    union = port_set(values[0]) if len(values) == 1 else port_union(tuple(values))
+                    if not isinstance(union, PortSet):
+                        bad = values[0] if len(values) == 1 else union
+                        self.diags.add("LINUX-NFT-BAD-PORT", f"cannot read port '{bad}'", number, line)
+                        return None
+                    ports = union
+                if negate:
+                    ports = PortSet() - ports
+                if word != "th":
+                    protocols = [lenient_protocol(word)]
+                elif protocols == [None]:
+                    protocols = [6, 17]
+                if nxt == "dport":
+                    dports = ports
+                else:
+                    sports = ports
+                continue
+            if word in ("icmp", "icmpv6") and nxt == "type":
+                values, _, index = self._values(table, tokens, index + 2, number)
+                protocols = [1 if word == "icmp" else 58]
+                types = [ICMP_TYPES.get(v, int(v) if v.isdigit() else -1) for v in values]
+                if len(types) == 1 and types[0] >= 0:
+                    icmp_type = types[0]
+                else:
+                    options.add(f"icmp-type:{','.join(values)}")
+                continue
+            if word in ("iifname", "oifname", "iif", "oif"):
+                index += 1
+                if index < count and tokens[index] == "!=":
+                    negate, index = True, index + 1
+                values, _, index = self._values(table, tokens, index, number)
+                names = ",".join(v.strip('"') for v in values)
+                name = f"!{names}" if negate else names
+                if negate:
+                    self.diags.add(
+                        "LINUX-NEGATED-INTERFACE", f"negated interface '{name}' kept as a label", number, line
+                    )
+                if word.startswith("i"):
+                    in_if = name
+                else:
+                    out_if = name
+                continue
+            if word == "ct" and nxt in ("state", "status"):
+                values, _, index = self._values(table, tokens, index + 2, number)
+                states = frozenset(part.upper() for value in values for part in value.split(","))
+                if nxt == "status":
+                    options.add("ctstatus:" + ",".join(sorted(s.lower() for s in states)))
+                elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
+                    options.add("established")
+                elif states != {"NEW", "ESTABLISHED", "RELATED"}:
+                    options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+                continue
+            if word == "log":
+                index += 1
+                while index + 1 < count and tokens[index] in ("prefix", "level", "group", "flags"):
+                    index += 2
+                continue
+            if word == "limit":
+                options.add("limit")
+                index += 1
+                while index < count and tokens[index] not in (
+                    "accept",
+                    "drop",
+                    "reject",
+                    "counter",
+                    "log",
+                    "jump",
+                    "goto",
+                ):
+                    index += 1
+                continue
+            if word == "comment":
+                comment = nxt.strip('"')
+                index += 2
+                continue
+            if word == "reject":
+                rule.verdict = "REJECT"
+                index += 1
+                if index < count and tokens[index] == "with":
+                    index += 3
+                continue
+            if word in ("jump", "goto"):
+                rule.verdict, rule.target = word.upper(), nxt
+                index += 2
+                continue
+            if word in ("dnat", "snat", "masquerade", "redirect"):
+                rule.verdict = _NFT_NAT[word]
+                index += 1
+                if index < count and tokens[index] in ("ip", "ip6"):
+                    index += 1
+                if index < count and tokens[index] == "to":
+                    spec = tokens[index + 1] if index + 1 < count else ""
+                    index += 2
+                    addr, ports, ok = to_spec(spec)
+                    if not ok:
+                        self.diags.add("LINUX-NFT-BAD-NAT", f"cannot read {word} target '{spec}'", number, line)
+                        return None
+                    rule.to_addr, rule.to_ports = addr, ports
+                while index < count and tokens[index] in ("random", "persistent", "fully-random", ","):
+                    index += 1
+                continue
+            self.diags.add("LINUX-NFT-UNSUPPORTED", f"'{word}' is not modelled", number, line)
+            return None
+        if family_limit is not None and table.family == "inet":
+            if src is ANY_ADDRESS or src.is_any:
+                src = family_limit
+            if dst is ANY_ADDRESS or dst.is_any:
+                dst = family_limit
+        if len(protocols) == 1:  # the usual case, without a generator
+            proto = protocols[0]
+            if proto is None:
+                services: tuple[Service, ...] = (ANY_SERVICE,)
+            elif proto in PORT_PROTOCOLS:
+                services = (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
+            else:
+                services = (Service(proto, icmp_type=icmp_type if proto in (1, 58) else None),)
+        else:
+            services = tuple(
+                Service(proto, sports or ANY_PORTS, dports or ANY_PORTS)
+                if proto in PORT_PROTOCOLS
+                else Service(proto, icmp_type=icmp_type if proto in (1, 58) else None)
+                for proto in protocols
+            )
+        rule.cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
+        rule.comment = comment
+        return rule
