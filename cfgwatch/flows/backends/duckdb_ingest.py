@@ -25,9 +25,10 @@ import duckdb
 from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
-from cfgwatch.flows.formats import get_reader
+from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
 from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats
 from cfgwatch.flows.schema import COLUMNS, encode_address, nat_present_sql, prefix_key_text
+from cfgwatch.plugins import OWN_DISTRIBUTION
 
 # Small row groups keep per-exporter min/max statistics tight, so time/exporter filters skip most of a day.
 ROW_GROUP_ROWS = 32_768
@@ -177,7 +178,9 @@ class ParquetIngest:
         stats = ReadStats(str(file))
         batch_id = uuid.uuid4().hex[:12]
         with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
-            if format_name == "nfdump-csv":
+            # DuckDB reads cfgwatch's own nfdump CSV layout directly; a site's replacement format of the
+            # same name goes through its reader like any other format.
+            if format_name == "nfdump-csv" and FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
             else:
                 staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
