@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
+from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
@@ -250,22 +251,16 @@ def run_audit(
 FLOW_CATEGORIES = frozenset({"egress-forward"})
 
 
-def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> list[dict[str, object]]:
+def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> tuple[SeriesPoint, ...]:
     """Outbound vs return packets in equal buckets before and after the change: the report's chart."""
     length = timedelta(hours=post_hours / buckets)
     selector = selector_for(check)
-    series: list[dict[str, object]] = []
+    series: list[SeriesPoint] = []
     for index in range(-buckets, buckets):
         window = TimeWindow.starting(check.change_time + index * length, length)
         summary = backend.outbound_summary(selector, window)
-        series.append(
-            {
-                "t": window.start.isoformat(),
-                "outbound_packets": summary.out.packets,
-                "return_packets": summary.ret.packets,
-            }
-        )
-    return series
+        series.append(SeriesPoint(window.start, summary.out.packets, summary.ret.packets))
+    return tuple(series)
 
 
 def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple[str, ...] = ()) -> FlowChecker:
@@ -290,10 +285,9 @@ def make_flow_checker(config: CfgwatchConfig, backend: FlowBackend, notes: tuple
             translated=None if affected.translated.is_empty else affected.translated,
         )
         verdict = verify(backend, flow_check, config.flows, notes=notes)
-        figures = verdict.figures.to_json() if verdict.figures is not None else {}
-        figures.update({"spike": verdict.spike, "few_returns": verdict.few_returns, "suspicious": verdict.suspicious})
-        if verdict.verdict in ("traffic-confirmed", "no-traffic"):
-            figures["series"] = flow_series(backend, flow_check, config.flows.post_window_hours)
+        figures: FlowFigures | FlowFlags = verdict.figures if verdict.figures is not None else verdict.flags
+        if isinstance(figures, FlowFigures) and verdict.verdict in ("traffic-confirmed", "no-traffic"):
+            figures = replace(figures, series=flow_series(backend, flow_check, config.flows.post_window_hours))
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check

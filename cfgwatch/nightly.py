@@ -311,11 +311,12 @@ class NightlyResult:
     def text(self) -> str:
         """Summary line, then each finding and gap, then problems and notification failures."""
         from cfgwatch.report.findings import finding_text
+        from cfgwatch.report.view import finding_views
 
         out = [self.summary()]
-        for finding in self.findings:
+        for view in finding_views(self.findings):
             out.append("")
-            out.extend(finding_text(finding))
+            out.extend(finding_text(view))
         for gap in self.gaps:
             out.append("")
             out.append(gap.text())
