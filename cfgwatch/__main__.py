@@ -1,3 +1,3 @@
-from cfgwatch.cli import main
+from cfgwatch.entry import main
 
 main()

@@ -124,7 +124,7 @@ def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
 
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = file.read_text(encoding="utf-8-sig", errors="replace")  # -sig: an editor's BOM is no config
     except OSError as exc:
         raise InputError(f"cannot read config: {exc.strerror or exc}", path=file) from exc
     if platform.strip().lower() != "auto":

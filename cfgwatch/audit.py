@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
+from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
@@ -62,6 +63,7 @@ class AuditResult:
     problems: tuple[str, ...] = ()  # unreadable ticket records, syslog lines, devices not compared
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
+    uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -197,10 +199,12 @@ def run_audit(
     changes: list[RuleChange] = []
     problems = list(inputs.problems)
     reviews: list[ChangeReview] = []
+    uncompared: list[str] = []
     pairs = list(pairs) if pairs is not None else run_pairs(store, since)
     for pair in pairs:
         result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
         for change in result.changes:
             changes.append(change)
@@ -237,28 +241,29 @@ def run_audit(
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
-    return AuditResult(tuple(ordered), tuple(changes), tuple(pairs), tuple(problems), reviews=tuple(reviews))
+    return AuditResult(
+        tuple(ordered),
+        tuple(changes),
+        tuple(pairs),
+        tuple(problems),
+        reviews=tuple(reviews),
+        uncompared=tuple(dict.fromkeys(uncompared)),
+    )
 
 
 FLOW_CATEGORIES = frozenset({"egress-forward"})
 
 
-def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> list[dict[str, object]]:
+def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> tuple[SeriesPoint, ...]:
     """Outbound vs return packets in equal buckets before and after the change: the report's chart."""
     length = timedelta(hours=post_hours / buckets)
     selector = selector_for(check)
-    series: list[dict[str, object]] = []
+    series: list[SeriesPoint] = []
     for index in range(-buckets, buckets):
         window = TimeWindow.starting(check.change_time + index * length, length)
         summary = backend.outbound_summary(selector, window)
-        series.append(
-            {
-                "t": window.start.isoformat(),
-                "outbound_packets": summary.out.packets,
-                "return_packets": summary.ret.packets,
-            }
-        )
-    return series
+        series.append(SeriesPoint(window.start, summary.out.packets, summary.ret.packets))
+    return tuple(series)
 
 
 def make_flow_checker(
@@ -288,10 +293,9 @@ def make_flow_checker(
             translated=None if affected.translated.is_empty else affected.translated,
         )
         verdict = verify(backend, flow_check, config.flows, notes=notes)
-        figures = verdict.figures.to_json() if verdict.figures is not None else {}
-        figures.update({"spike": verdict.spike, "few_returns": verdict.few_returns, "suspicious": verdict.suspicious})
-        if verdict.verdict in ("traffic-confirmed", "no-traffic"):
-            figures["series"] = flow_series(backend, flow_check, config.flows.post_window_hours)
+        figures: FlowFigures | FlowFlags = verdict.figures if verdict.figures is not None else verdict.flags
+        if isinstance(figures, FlowFigures) and verdict.verdict in ("traffic-confirmed", "no-traffic"):
+            figures = replace(figures, series=flow_series(backend, flow_check, config.flows.post_window_hours))
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Exit code of a crash (an unexpected exception: a bug), sysexits' EX_SOFTWARE. Distinct from 1 (findings),
+# which the systemd unit counts as success, and from Python's own 1 for an uncaught exception.
+EXIT_INTERNAL = 70
+
 
 class CfgwatchError(Exception):
     """Base of every cfgwatch exception. The CLI turns it into one line on stderr and exit code 2."""

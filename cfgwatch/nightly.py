@@ -250,11 +250,17 @@ class NightlyResult:
         return any(SEVERITIES.index(severity) >= rank for severity in self.severities())
 
     @property
+    def uncompared(self) -> tuple[str, ...]:
+        """Devices whose change the audit could not compare (a parser bug, an unknown platform)."""
+        return self.audit.uncompared if self.audit is not None else ()
+
+    @property
     def exit_code(self) -> int:
-        """2 when a stage failed, 1 when a finding or gap is at or above policy.fail_on, else 0."""
+        """2 when a stage failed; 1 when a finding or gap is at or above policy.fail_on or a device could not be
+        compared (the job ran; someone must look); else 0. A crash is EXIT_INTERNAL (70), never one of these."""
         if self.errors:
             return 2
-        return 1 if self.fails() else 0
+        return 1 if self.fails() or self.uncompared else 0
 
     def summary(self) -> str:
         """The one line for the job log."""
@@ -270,6 +276,8 @@ class NightlyResult:
         parts.append(f"{total} finding{'s' if total != 1 else ''}{counts}")
         if self.gaps:
             parts.append(f"{len(self.gaps)} coverage gap{'s' if len(self.gaps) != 1 else ''}")
+        if self.uncompared:
+            parts.append(f"{len(self.uncompared)} device{'s' if len(self.uncompared) != 1 else ''} NOT COMPARED")
         if self.export is not None:
             parts.append(f"export {self.export}")
         sent = [o for o in self.notifications if o.ok and not o.skipped]
@@ -304,11 +312,12 @@ class NightlyResult:
     def text(self) -> str:
         """Summary line, then each finding and gap, then problems and notification failures."""
         from cfgwatch.report.findings import finding_text
+        from cfgwatch.report.view import finding_views
 
         out = [self.summary()]
-        for finding in self.findings:
+        for view in finding_views(self.findings):
             out.append("")
-            out.extend(finding_text(finding))
+            out.extend(finding_text(view))
         for gap in self.gaps:
             out.append("")
             out.append(gap.text())
@@ -348,6 +357,8 @@ def build_notice(result: NightlyResult) -> Notice:
     headline = f"{len(items)} finding(s)" + (f", worst {SEVERITIES[worst]}" if worst is not None else "")
     if result.errors:
         headline += f", {len(result.errors)} stage error(s)"
+    if result.uncompared:
+        headline += f", {len(result.uncompared)} device(s) not compared"
     return Notice(
         title=f"cfgwatch nightly: {headline}",
         summary=result.summary(),

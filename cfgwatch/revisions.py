@@ -113,15 +113,24 @@ def _diff_one(
     rev_b: str,
     networks: Networks,
 ) -> DeviceDiff:
+    """One device's diff as data: whatever goes wrong in its parse, diff or classify is its `error`.
+
+    Device configs are attacker-controlled text and parsers may come from site plugins, so an unexpected
+    exception here is a bug on this one device, not a reason to stop auditing the others: the device is
+    reported as not compared (never as unchanged) and the run goes on.
+    """
     text_before = before[0] if before else None
     text_after = after[0] if after else None
     declared = (after[1] if after else None) or (before[1] if before else None)
-    platform = canonical_platform(declared) if declared else None
-    if platform is None:
-        platform = detect_platform(text_after or text_before or "")
-    if platform is None:
-        return DeviceDiff(device=name, platform=None, error="platform unknown and not detectable from the config")
+    platform: str | None = None
     try:
+        platform = canonical_platform(declared) if declared else None
+        if platform is None:
+            platform = detect_platform(text_after or text_before or "")
+        if platform is None:
+            return DeviceDiff(device=name, platform=None, error="platform unknown and not detectable from the config")
         return diff_device(name, platform, text_before, text_after, networks, rev_a=rev_a, rev_b=rev_b)
     except CfgwatchError as exc:  # e.g. no parser registered for this platform
         return DeviceDiff(device=name, platform=platform, error=str(exc))
+    except Exception as exc:  # a bug on one device (IndexError, RecursionError...) is data
+        return DeviceDiff(device=name, platform=platform, error=f"internal error ({type(exc).__name__}: {exc})")

@@ -7,15 +7,17 @@ ticketed partner rule inside its window. A store with a journal, so coverage has
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import yaml
 from test_audit import ASA_BASE, ASA_TICKETED, IOS_BASE, IOS_EVIL, POLICY, _project
 
 from cfgwatch.audit import AuditResult, run_audit, run_pairs_between
 from cfgwatch.config import CfgwatchConfig, load_config
+from cfgwatch.flows.backends.base import TimeWindow
+from cfgwatch.flows.figures import Destination, FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.policy.findings import Finding, FlowResult
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, SnapshotStore, journal_path
@@ -86,14 +88,36 @@ def open_store(config: CfgwatchConfig) -> SnapshotStore:
     return SnapshotStore(config.snapshots_path, journal=journal_path(config.state_path))
 
 
-def series_around(change: datetime, *, hours: int = 6) -> list[dict[str, Any]]:
+def series_around(change: datetime, *, hours: int = 6) -> tuple[SeriesPoint, ...]:
     """Hourly outbound/return packet counts: quiet before the change, a spike with few returns after."""
-    points: list[dict[str, Any]] = []
+    points: list[SeriesPoint] = []
     for offset in range(-hours, hours + 1):
-        when = change + timedelta(hours=offset)
         outbound = 12 if offset < 0 else 900 + 40 * offset
-        points.append({"t": when.isoformat(), "outbound_packets": outbound, "return_packets": outbound // 30})
-    return points
+        points.append(SeriesPoint(change + timedelta(hours=offset), outbound, outbound // 30))
+    return tuple(points)
+
+
+def _figures(change: datetime, packets: int, returned: int, top: tuple[Destination, ...]) -> FlowFigures:
+    """Figures shaped like the real checker's: 24 h after the change against a week before it."""
+    return FlowFigures(
+        post_window=TimeWindow.starting(change, timedelta(hours=24)),
+        baseline_window=TimeWindow.ending(change, timedelta(days=7)),
+        exporter_records=310,
+        packets=packets,
+        bytes=packets * 1300,
+        flows=packets // 40,
+        baseline_packets=72,
+        baseline_bytes=72 * 90,
+        baseline_flows=6,
+        spike_ratio=75.0 if packets else 0.0,
+        return_packets=returned,
+        return_ratio=round(returned / packets, 4) if packets else None,
+        distinct_sources=2 if packets else 0,
+        distinct_destinations=len(top),
+        new_destinations=sum(1 for item in top if item.new),
+        top_destinations=top,
+        flags=FlowFlags(spike=True, few_returns=True, suspicious=True) if packets else FlowFlags(),
+    )
 
 
 def flow_checker(finding: Finding) -> FlowResult:
@@ -101,28 +125,14 @@ def flow_checker(finding: Finding) -> FlowResult:
     if "egress-forward" not in finding.categories or finding.change_time is None:
         return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
     if finding.device != "edge1":
-        return FlowResult("no-traffic", figures={"packets": 0, "exporter_records": 310}, notes=())
+        return FlowResult("no-traffic", figures=_figures(finding.change_time, 0, 0, ()), notes=())
     series = series_around(finding.change_time)
-    outbound = sum(point["outbound_packets"] for point in series[len(series) // 2 :])
-    returned = sum(point["return_packets"] for point in series[len(series) // 2 :])
-    figures = {
-        "packets": outbound,
-        "return_packets": returned,
-        "return_ratio": round(returned / outbound, 4),
-        "spike_ratio": 75.0,
-        "top_destinations": [
-            {
-                "prefix": "45.77.0.0/16",
-                "asn": 20473,
-                "org": "AS-CHOOPA",
-                "provider_class": "hosting",
-                "packets": outbound,
-                "return_packets": returned,
-                "new": True,
-            }
-        ],
-        "series": series,
-    }
+    outbound = sum(point.outbound_packets for point in series[len(series) // 2 :])
+    returned = sum(point.return_packets for point in series[len(series) // 2 :])
+    proxy = Destination(
+        "45.77.0.0/16", "45.77.1.2", 20473, "AS-CHOOPA", "hosting", outbound, outbound * 1300, 12, returned, True
+    )
+    figures = replace(_figures(finding.change_time, outbound, returned, (proxy,)), series=series)
     return FlowResult("traffic-confirmed", figures=figures, notes=("spike with few returns toward hosting",))
 
 

@@ -25,8 +25,10 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert set(evil.flags) == {"unapproved", "unticketed", "outside-window", "unexpected-admin"}
     assert evil.attribution.user == "mallory" and evil.attribution.origin == "185.220.101.4"
     assert evil.flow.verdict == "traffic-confirmed"
-    assert evil.flow.figures["return_ratio"] < 0.2 and evil.flow.figures["suspicious"] is True
-    assert evil.flow.figures["top_destinations"][0]["asn"] == 20473
+    figures = evil.flow.measured
+    assert figures is not None and figures.return_ratio is not None
+    assert figures.return_ratio < 0.2 and figures.flags.suspicious is True
+    assert figures.top_destinations[0].asn == 20473
     # the approved, ticketed ASA change was seen but produced no finding
     approved = [r for r in result.audit.reviews if r.change.device == "edge-fw-01"]
     assert approved and all(r.finding_id is None for r in approved)

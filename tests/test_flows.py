@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, TimeWindow
+from cfgwatch.flows.backends.base import FlowSelector, TimeWindow
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.enrich import NO_ASN_DB_NOTE, Enricher, RangeTable, provider_asns
 from cfgwatch.flows.formats import ROW_FIELDS, get_reader, read
@@ -228,20 +228,20 @@ def test_nfdump_csv_fast_path_counts_bad_lines(tmp_path: Path) -> None:
 def test_nfdump_csv_parallel_path_matches_the_line_numbered_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cfgwatch.flows.backends.duckdb as duckdb_backend
+    import cfgwatch.flows.backends.duckdb_ingest as duckdb_ingest
 
     flows = planted_scenario(CHANGE)
     with_summary = write_nfdump_csv(tmp_path / "with-summary.csv", flows)
-    assert duckdb_backend._nfdump_summary_rows(with_summary) == 3
+    assert duckdb_ingest._nfdump_summary_rows(with_summary) == 3
     bare = tmp_path / "bare.csv"
     bare.write_text(with_summary.read_text(encoding="utf-8").split("Summary")[0], encoding="utf-8")
-    assert duckdb_backend._nfdump_summary_rows(bare) == 0
+    assert duckdb_ingest._nfdump_summary_rows(bare) == 0
     trailing = tmp_path / "trailing.csv"  # a record after the Summary block: only the ordered path can tell
     trailing.write_text(
         with_summary.read_text(encoding="utf-8") + bare.read_text(encoding="utf-8").splitlines()[1] + "\n",
         encoding="utf-8",
     )
-    assert duckdb_backend._nfdump_summary_rows(trailing) is None
+    assert duckdb_ingest._nfdump_summary_rows(trailing) is None
 
     def stored(root: Path, path: Path) -> list[tuple[object, ...]]:
         backend = DuckDBBackend(root)
@@ -255,7 +255,7 @@ def test_nfdump_csv_parallel_path_matches_the_line_numbered_path(
     fast = stored(tmp_path / "fast", with_summary)
     assert stored(tmp_path / "bare-store", bare) == fast
     assert stored(tmp_path / "trailing-store", trailing) == fast  # the record after Summary is cut, as before
-    monkeypatch.setattr(duckdb_backend, "_nfdump_summary_rows", lambda _path: None)  # force the ordered path
+    monkeypatch.setattr(duckdb_ingest, "_nfdump_summary_rows", lambda _path: None)  # force the ordered path
     assert stored(tmp_path / "slow", with_summary) == fast
 
 
@@ -336,10 +336,6 @@ def check(host: str, device: str = EXPORTER, **kwargs: object) -> FlowCheck:
         change_time=CHANGE,
         internal_networks=RFC1918,
     )
-
-
-def test_backend_satisfies_protocol(planted: DuckDBBackend) -> None:
-    assert isinstance(planted, FlowBackend)
 
 
 def test_spike_to_vps_with_few_returns_is_confirmed(planted: DuckDBBackend) -> None:

@@ -354,3 +354,32 @@ def test_help_imports_no_plugin_module(args: tuple[str, ...]) -> None:
     )
     assert "Usage" in done.stdout
     assert done.stdout.splitlines()[-1] == ""  # none of HEAVY was imported
+
+
+def test_a_replaced_nfdump_csv_format_is_read_by_its_own_reader_in_duckdb(tmp_path: Path) -> None:
+    """DuckDB's direct CSV fast path is only for cfgwatch's own nfdump-csv: a site's format of that name
+    is read through its reader (here every line of the file is rejected, so nothing may be stored)."""
+    from cfgwatch.flows.backends.duckdb import DuckDBBackend
+    from cfgwatch.flows.enrich import Enricher
+    from cfgwatch.flows.formats.base import FlowFormat, ReadStats, Row
+
+    calls: list[Path] = []
+
+    def refuse_everything(path: Path, stats: ReadStats, exporter: str | None) -> Iterator[Row]:
+        calls.append(Path(path))
+        with Path(path).open(encoding="utf-8") as handle:
+            for number, _line in enumerate(handle, start=1):
+                stats.reject(number, "the site's reader wants another layout")
+        yield from ()
+
+    _reset()
+    FLOW_FORMATS.register("nfdump-csv", FlowFormat(refuse_everything), replace=True)
+    backend = DuckDBBackend(tmp_path / "flows", enricher=Enricher(None, [], None))
+    try:
+        report = backend.ingest(FLOWS_CSV, "nfdump-csv")
+        assert calls == [FLOWS_CSV]
+        assert report.records == 0 and report.bad > 100
+    finally:
+        backend.close()
+        _reset()
+    assert FLOW_FORMATS.origin("nfdump-csv") == "cfgwatch"

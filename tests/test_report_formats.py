@@ -8,6 +8,7 @@ import io
 import json
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ from typer.testing import CliRunner
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.cli import app
+from cfgwatch.flows.figures import SeriesPoint
 from cfgwatch.model.changes import SourceLines
 from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.html import CSP, audit_html, flow_chart_svg, series_points
-from cfgwatch.report.rows import CSV_COLUMNS
 from cfgwatch.report.siem import audit_jsonl
 from cfgwatch.report.tabular import audit_csv, audit_markdown
+from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views
 
 HOSTILE_LINE = 'set description "<img src=x onerror=alert(1)>" & </pre><script>bad()</script>'
 
@@ -54,6 +56,16 @@ def test_csv_parses_back_one_row_per_finding(result: AuditResult) -> None:
     # the remark starts with '<', not a formula character: kept verbatim
     assert edge["comment"] == HOSTILE_REMARK.split("remark ", 1)[1].strip()
     assert next(row for row in rows if row["device"] == "fw1")["ticket"] == "CHG0042"
+
+
+def test_one_view_per_finding_carries_what_the_formats_show(result: AuditResult) -> None:
+    for finding, view in zip(result.findings, finding_views(result.findings), strict=True):
+        assert tuple(view.row()) == CSV_COLUMNS
+        assert view.to_json() == finding.to_json()  # the JSON contract stays the finding's own
+        assert view.enables == finding.categories + finding.tags and view.flow is finding.flow
+    edge = FindingView.of(result.findings[0])
+    assert edge.series and edge.top_destinations[0].asn == 20473
+    assert "series" in edge.figures_json and "series" not in edge.inline_figures_json
 
 
 def test_csv_neutralises_formulas(result: AuditResult) -> None:
@@ -125,22 +137,14 @@ def test_html_is_self_contained_escaped_and_has_findings_and_chart(result: Audit
         assert f'id="{select}"' in page
 
 
-def test_chart_reads_the_series_contract() -> None:
-    points = series_points(
-        {
-            "series": [
-                {"t": "2026-11-25T04:00:00Z", "outbound_packets": 50, "return_packets": 1},
-                {"t": 1764036000, "outbound_packets": 5, "return_packets": 4},  # epoch seconds (02:40Z)
-                {"t": "garbage", "outbound_packets": 1, "return_packets": 1},
-                {"t": "2026-11-25T05:00:00Z", "outbound_packets": "many", "return_packets": 1},
-                "not a point",
-            ]
-        }
-    )
-    assert [(p.outbound, p.returned) for p in points] == [(5, 4), (50, 1)]
-    svg = flow_chart_svg(points, points[0].t)
+def test_chart_draws_the_series_in_time_order() -> None:
+    late = SeriesPoint(datetime(2026, 11, 25, 4, tzinfo=UTC), outbound_packets=50, return_packets=1)
+    early = SeriesPoint(datetime(2026, 11, 25, 2, 40, tzinfo=UTC), outbound_packets=5, return_packets=4)
+    points = series_points((late, early))
+    assert points == [early, late]
+    svg = flow_chart_svg(points, early.t)
     assert svg.startswith("<svg") and 'class="series-outbound"' in svg and 'class="change-marker"' in svg
-    assert series_points({}) == [] and series_points({"series": "x"}) == []
+    assert series_points(()) == []
     assert flow_chart_svg(points[:1], None) == ""  # one point is no chart
 
 

@@ -1,6 +1,6 @@
 """The command line: a thin typer layer over one `cfgwatch.project.Project` per invocation (see cli.common).
 
-Exit codes: 0 clean, 1 findings, 2 error.
+Exit codes: 0 clean, 1 findings, 2 error, 70 internal error (a crash: a bug, traceback on stderr).
 
 Each area registers its commands from its own module (`register(app)`), listed in `_AREAS`.
 """
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Annotated
+import traceback
+from typing import Annotated, NoReturn
 
 import typer
 
 from cfgwatch import __version__
 from cfgwatch.cli.common import State, err_console
-from cfgwatch.errors import CfgwatchError
+from cfgwatch.errors import EXIT_INTERNAL, CfgwatchError
 
 app = typer.Typer(
     name="cfgwatch",
@@ -79,5 +80,16 @@ def main() -> None:
         if callable(show) and isinstance(code, int):
             show()
             sys.exit(code)
-        raise
+        crash(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def crash(exc: BaseException) -> NoReturn:
+    """A bug: the traceback and one `internal error:` line on stderr, exit EXIT_INTERNAL (never 1).
+
+    Python exits 1 on an uncaught exception, the code `nightly` uses for findings (which the systemd unit
+    counts as success): a crash must not look like a night with findings.
+    """
+    traceback.print_exception(exc, file=sys.stderr)
+    print(f"internal error: {type(exc).__name__}: {exc} (a bug in cfgwatch; please report it)", file=sys.stderr)
+    sys.exit(EXIT_INTERNAL)

@@ -141,7 +141,7 @@ def import_dir(
             elif host is not None and host.platform is not None:
                 device_platform, source = host.platform, PlatformSource.INVENTORY
             else:
-                device_platform = detect_platform(raw.decode("utf-8", "replace"))
+                device_platform = detect_platform(raw.decode("utf-8-sig", "replace"))
                 if device_platform is not None:
                     source = PlatformSource.DETECTED
             clean = sanitize(raw, device_platform, key)

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cfgwatch.model.text import config_lines
+
 # Lines a CLI prints instead of a config (anchored at a line start so config text quoting them is rare).
 _CLI_ERRORS = re.compile(
     r"^\s*(?:"
@@ -73,8 +75,8 @@ def _brace_balance(text: str) -> tuple[int, int]:
 
 
 def last_line(text: str) -> str:
-    """The last non-blank line, stripped."""
-    for line in reversed(text.splitlines()):
+    """The last non-blank line, stripped (lines as the parsers see them: `... remark x\u2028end` is no `end`)."""
+    for line in reversed(config_lines(text)):
         if line.strip():
             return line.strip()
     return ""

@@ -16,6 +16,7 @@ from cfgwatch.diff import keys
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
 from cfgwatch.model.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
+from cfgwatch.model.text import config_lines
 
 T = TypeVar("T", bound=Item)
 
@@ -64,8 +65,8 @@ class _Differ:
         self.after = after
         self.device = device
         self.platform = after.platform or before.platform
-        self.lines_before = text_before.splitlines() if text_before is not None else None
-        self.lines_after = text_after.splitlines() if text_after is not None else None
+        self.lines_before = config_lines(text_before) if text_before is not None else None
+        self.lines_after = config_lines(text_after) if text_after is not None else None
         self.changes: list[RuleChange] = []
         self.changed_objects = self._changed_object_names()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from cfgwatch.flows.backends.duckdb import PARQUET_COMPRESSION, ROW_GROUP_ROWS
+from cfgwatch.flows.backends.duckdb_ingest import PARQUET_COMPRESSION, ROW_GROUP_ROWS
 
 NFDUMP_CSV_HEADER = (
     "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,"

@@ -17,7 +17,6 @@ a spike (or brand new traffic) with few returns toward cdn / hosting / cloud / t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from cfgwatch.flows.backends.base import (
     PairRow,
     TimeWindow,
 )
+from cfgwatch.flows.figures import NO_FLAGS, Destination, FlowFigures, FlowFlags, rounded
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.model import AddressSet, PortSet
 
@@ -52,94 +52,33 @@ class FlowCheck:
 
 
 @dataclass(frozen=True, slots=True)
-class Destination:
-    """One top destination prefix with its enrichment."""
-
-    prefix: str
-    sample_address: str
-    asn: int
-    org: str
-    provider_class: str
-    packets: int
-    bytes: int
-    flows: int
-    return_packets: int
-    new: bool  # not seen in the baseline window
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "prefix": self.prefix,
-            "sample_address": self.sample_address,
-            "asn": self.asn or None,
-            "org": self.org or None,
-            "provider_class": self.provider_class or None,
-            "packets": self.packets,
-            "bytes": self.bytes,
-            "flows": self.flows,
-            "return_packets": self.return_packets,
-            "new": self.new,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class FlowFigures:
-    """The numbers behind a verdict."""
-
-    post_window: TimeWindow
-    baseline_window: TimeWindow
-    exporter_records: int
-    packets: int
-    bytes: int
-    flows: int
-    baseline_packets: int
-    baseline_bytes: int
-    baseline_flows: int
-    spike_ratio: float | None  # None when the baseline had no traffic (new traffic)
-    return_packets: int
-    return_ratio: float | None  # None when nothing went out
-    distinct_sources: int
-    distinct_destinations: int
-    new_destinations: int
-    top_destinations: tuple[Destination, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "post_window": [self.post_window.start.isoformat(), self.post_window.end.isoformat()],
-            "baseline_window": [self.baseline_window.start.isoformat(), self.baseline_window.end.isoformat()],
-            "exporter_records": self.exporter_records,
-            "packets": self.packets,
-            "bytes": self.bytes,
-            "flows": self.flows,
-            "baseline_packets": self.baseline_packets,
-            "baseline_bytes": self.baseline_bytes,
-            "baseline_flows": self.baseline_flows,
-            "spike_ratio": _round(self.spike_ratio),
-            "return_packets": self.return_packets,
-            "return_ratio": _round(self.return_ratio),
-            "distinct_sources": self.distinct_sources,
-            "distinct_destinations": self.distinct_destinations,
-            "new_destinations": self.new_destinations,
-            "top_destinations": [item.to_json() for item in self.top_destinations],
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class FlowVerdict:
-    """The flow verdict of one change: data, never an exception."""
+    """The flow verdict of one change: data, never an exception. Its flags travel inside its figures."""
 
     verdict: Verdict
     figures: FlowFigures | None = None
     notes: tuple[str, ...] = ()
-    spike: bool = False  # post rate >= spike_ratio x baseline rate, or traffic where the baseline had none
-    few_returns: bool = False  # return ratio below low_return_ratio
-    suspicious: bool = False  # spike and few returns toward cdn/hosting/cloud/tor-exit or new destinations
+
+    @property
+    def flags(self) -> FlowFlags:
+        return self.figures.flags if self.figures is not None else NO_FLAGS
+
+    @property
+    def spike(self) -> bool:
+        return self.flags.spike
+
+    @property
+    def few_returns(self) -> bool:
+        return self.flags.few_returns
+
+    @property
+    def suspicious(self) -> bool:
+        return self.flags.suspicious
 
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
-            "spike": self.spike,
-            "few_returns": self.few_returns,
-            "suspicious": self.suspicious,
+            **self.flags.to_json(),
             "figures": self.figures.to_json() if self.figures else None,
             "notes": list(self.notes),
         }
@@ -208,12 +147,6 @@ def summarize_check(post: OutboundSummary, baseline: OutboundSummary, top: int) 
         for row in post.remotes[:top]
     )
     return CheckSummary(WindowTotals.of(post), WindowTotals.of(baseline), new, destinations)
-
-
-def _round(value: float | None) -> float | None:
-    if value is None or math.isinf(value):
-        return None
-    return round(value, 4)
 
 
 def windows(change_time: datetime, settings: FlowSettings) -> tuple[TimeWindow, TimeWindow]:
@@ -310,14 +243,8 @@ def _verdict(check: FlowCheck, settings: FlowSettings, notes: tuple[str, ...], s
     spike = figures.spike_ratio is None or figures.spike_ratio >= settings.spike_ratio
     few_returns = figures.return_ratio is not None and figures.return_ratio < settings.low_return_ratio
     risky = any(item.provider_class in SUSPICIOUS_CLASSES or item.new for item in figures.top_destinations)
-    return FlowVerdict(
-        "traffic-confirmed",
-        figures=figures,
-        notes=(*notes, *extra),
-        spike=spike,
-        few_returns=few_returns,
-        suspicious=spike and few_returns and risky,
-    )
+    flags = FlowFlags(spike=spike, few_returns=few_returns, suspicious=spike and few_returns and risky)
+    return FlowVerdict("traffic-confirmed", figures=replace(figures, flags=flags), notes=(*notes, *extra))
 
 
 def _span(window: TimeWindow) -> str:
@@ -395,8 +322,8 @@ class HuntFinding:
             "bytes": self.bytes,
             "flows": self.flows,
             "baseline_packets": self.baseline_packets,
-            "spike_ratio": _round(self.spike_ratio),
-            "return_ratio": _round(self.return_ratio),
+            "spike_ratio": rounded(self.spike_ratio),
+            "return_ratio": rounded(self.return_ratio),
         }
 
 

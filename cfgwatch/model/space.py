@@ -67,7 +67,14 @@ class ZoneIndex:
 
 
 def rule_boxes(rule: FilterRule, zones: ZoneIndex) -> tuple[Box, ...]:
-    """The boxes a filter rule matches (one per service)."""
+    """The boxes a filter rule matches (one per service); none at all when it matches nothing.
+
+    A rule over an empty group (an empty nft set, IOS/ASA/NX-OS/EOS object-group, Junos address-set,
+    PAN-OS address-group, FortiOS addrgrp, RouterOS address-list, VyOS group) matches no packet: the
+    vendors document a group as the union of its members, and the union of none is empty (an empty
+    dynamic set or address-list matches nothing until it is filled). Such a rule therefore has no box, so
+    adding, removing or moving it changes no traffic, and no empty interval reaches the cell cutter.
+    """
     from_axis = zones.axis(rule.from_zones)
     to_axis = zones.axis(rule.to_zones)
     src = address_axis(rule.match.src)
@@ -84,7 +91,9 @@ def rule_boxes(rule: FilterRule, zones: ZoneIndex) -> tuple[Box, ...]:
                 sport, dport = service.src_ports.ranges, service.dst_ports.ranges
             else:
                 sport = dport = ((0, PORT_MAX),)
-        boxes.append((from_axis, to_axis, src, dst, proto, sport, dport))
+        box = (from_axis, to_axis, src, dst, proto, sport, dport)
+        if all(box):
+            boxes.append(box)
     return tuple(boxes)
 
 
@@ -288,6 +297,8 @@ def compare_in_region(
     narrowed: list[Box] = []
     exact = True
     for region in regions:
+        if not all(region):  # an empty dimension holds no packet
+            continue
         cand_before = before.overlapping(region)
         cand_after = after.overlapping(region)
         relevant: list[Box] = []

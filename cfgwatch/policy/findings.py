@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from cfgwatch.diff.keys import short_id
+from cfgwatch.flows.figures import FlowFigures, FlowFlags
 from cfgwatch.model import NatRule, to_json
 from cfgwatch.model import changes as r
 from cfgwatch.model.changes import RuleChange
@@ -62,14 +63,38 @@ _BASE_SEVERITY = {
 
 @dataclass(frozen=True, slots=True)
 class FlowResult:
-    """The flow verdict slot of a finding (filled by the flow check)."""
+    """The flow verdict slot of a finding (filled by the flow check).
+
+    `figures` is None when the store was not asked (JSON `{}`), the bare `FlowFlags` when it was asked but
+    measured nothing (the change affects no internal address), else the full `FlowFigures`.
+    """
 
     verdict: str = "not-checked"  # traffic-confirmed | no-traffic | no-coverage | not-checked
-    figures: dict[str, Any] = field(default_factory=dict)
+    figures: FlowFigures | FlowFlags | None = None
     notes: tuple[str, ...] = ()
 
+    @property
+    def measured(self) -> FlowFigures | None:
+        """The full figures, when the store measured something."""
+        return self.figures if isinstance(self.figures, FlowFigures) else None
+
+    def figures_json(self) -> dict[str, Any]:
+        return self.figures.to_json() if self.figures is not None else {}
+
     def to_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "figures": self.figures, "notes": list(self.notes)}
+        return {"verdict": self.verdict, "figures": self.figures_json(), "notes": list(self.notes)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlowResult:
+        raw = data["figures"]
+        figures: FlowFigures | FlowFlags | None
+        if not raw:
+            figures = None
+        elif tuple(raw) == FlowFlags.KEYS:
+            figures = FlowFlags.from_json(raw)
+        else:
+            figures = FlowFigures.from_json(raw)
+        return cls(data["verdict"], figures, tuple(data["notes"]))
 
 
 @dataclass(frozen=True, slots=True)

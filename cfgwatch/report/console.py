@@ -14,11 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cfgwatch.audit import AuditResult
-from cfgwatch.policy.findings import Finding
-from cfgwatch.report.changes import changes_text, describe
+from cfgwatch.report.changes import changes_text
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
-from cfgwatch.report.rows import affected_text
+from cfgwatch.report.view import FindingView, finding_views
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -29,51 +28,50 @@ SEVERITY_STYLE = {
 }
 
 
-def _severity(finding: Finding) -> Text:
-    return Text(finding.severity.upper(), style=SEVERITY_STYLE.get(finding.severity, ""))
+def _severity(view: FindingView) -> Text:
+    return Text(view.severity.upper(), style=SEVERITY_STYLE.get(view.severity, ""))
 
 
-def findings_table(result: AuditResult) -> Table:
-    table = Table(title=f"{len(result.findings)} finding(s)", show_lines=False, expand=False)
+def findings_table(views: list[FindingView]) -> Table:
+    table = Table(title=f"{len(views)} finding(s)", show_lines=False, expand=False)
     for column in ("severity", "id", "device", "enables", "flags", "who", "ticket", "flow"):
         table.add_column(column, overflow="fold")
-    for finding in result.findings:
+    for view in views:
         table.add_row(
-            _severity(finding),
-            Text(finding.id),
-            Text(finding.device),
-            Text(", ".join(finding.categories + finding.tags)),
-            Text(", ".join(finding.flags) or "-"),
-            Text(finding.attribution.user or "unknown"),
-            Text(finding.ticket.matched or "none"),
-            Text(finding.flow.verdict),
+            _severity(view),
+            Text(view.id),
+            Text(view.device),
+            Text(", ".join(view.enables)),
+            Text(", ".join(view.flags) or "-"),
+            Text(view.user or "unknown"),
+            Text(view.ticket.matched or "none"),
+            Text(view.flow.verdict),
         )
     return table
 
 
-def finding_panel(finding: Finding) -> Panel:
-    change = finding.change
-    who = finding.attribution
-    affected = affected_text(finding)
+def finding_panel(view: FindingView) -> Panel:
+    affected = view.affected_text
     body = Text()
-    body.append(f"{change.change.value} {change.family}: ", style="bold")
-    body.append(describe(change.rule) + "\n")
-    if change.comment:
+    body.append(f"{view.change} {view.family}: ", style="bold")
+    body.append(view.rule + "\n")
+    if view.comment:
         body.append("comment: ", style="bold")
-        body.append(change.comment + "\n")
-    if change.reasons:
+        body.append(view.comment + "\n")
+    if view.reasons:
         body.append("why: ", style="bold")
-        body.append("; ".join(change.reasons) + "\n")
+        body.append("; ".join(view.reasons) + "\n")
     body.append("flags: ", style="bold")
-    body.append((", ".join(finding.flags) or "-") + "\n")
+    body.append((", ".join(view.flags) or "-") + "\n")
     body.append("who: ", style="bold")
-    when = finding.change_time.isoformat() if finding.change_time else "unknown time"
-    body.append(f"{who.user or 'unknown'} at {when} from {who.origin or 'unknown'} ({who.how})\n")
+    body.append(
+        f"{view.user or 'unknown'} at {view.when or 'unknown time'} from {view.origin or 'unknown'} ({view.how})\n"
+    )
     body.append("ticket: ", style="bold")
     body.append(
-        f"{finding.ticket.matched or 'none'} ({finding.ticket.how}"
-        f"{', approved' if finding.ticket.approved else ', not approved'})"
-        + (f"; referenced {', '.join(finding.ticket.referenced)}" if finding.ticket.referenced else "")
+        f"{view.ticket.matched or 'none'} ({view.ticket.how}"
+        f"{', approved' if view.ticket.approved else ', not approved'})"
+        + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else "")
         + "\n"
     )
     body.append("affected: ", style="bold")
@@ -81,17 +79,17 @@ def finding_panel(finding: Finding) -> Panel:
         f"internal {affected.internal or '-'}; public {affected.public or '-'}; ports {affected.ports or '-'}\n"
     )
     body.append("flow: ", style="bold")
-    figures = {key: value for key, value in finding.flow.figures.items() if key != "series"}
-    body.append(finding.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
-    for note in finding.flow.notes:
+    figures = view.inline_figures_json
+    body.append(view.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
+    for note in view.flow.notes:
         body.append(f"  {note}\n", style="dim")
-    for marker, lines, style in (("-", change.lines_before, "red"), ("+", change.lines_after, "green")):
+    for marker, lines, style in (("-", view.lines_before, "red"), ("+", view.lines_after, "green")):
         if lines is None:
             continue
         for offset, line in enumerate(lines.lines):
             body.append(f"{marker} {lines.start + offset:>5} | {line}\n", style=style)
     body.rstrip()
-    title = Text.assemble(_severity(finding), " ", finding.id, " ", finding.device, f" ({change.platform})")
+    title = Text.assemble(_severity(view), " ", view.id, " ", view.device, f" ({view.platform})")
     return Panel(body, title=title, title_align="left")
 
 
@@ -103,8 +101,9 @@ def audit_renderable(result: AuditResult) -> RenderableType:
     )
     parts: list[RenderableType] = [headline]
     if result.findings:
-        parts.append(findings_table(result))
-        parts.extend(finding_panel(finding) for finding in result.findings)
+        views = finding_views(result.findings)
+        parts.append(findings_table(views))
+        parts.extend(finding_panel(view) for view in views)
     if result.problems:
         problems = Text("problems:\n", style="bold yellow")
         for problem in result.problems:

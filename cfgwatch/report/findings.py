@@ -7,9 +7,10 @@ from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
-from cfgwatch.policy.findings import ATTACK, Finding
-from cfgwatch.report.changes import change_text, changes_json
+from cfgwatch.policy.findings import ATTACK
+from cfgwatch.report.changes import changes_json
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.view import FindingView, finding_views
 
 
 def audit_document(result: AuditResult) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
             "changes": len(result.changes),
             "worst": result.worst(),
         },
-        "findings": [finding.to_json() for finding in result.findings],
+        "findings": [view.to_json() for view in finding_views(result.findings)],
         "problems": list(result.problems),
     }
 
@@ -41,20 +42,19 @@ def audit_json(result: AuditResult) -> str:
     return json.dumps(audit_document(result), indent=2)
 
 
-def finding_text(finding: Finding) -> list[str]:
-    who = finding.attribution
+def finding_text(view: FindingView) -> list[str]:
+    attributed = view.attributed_time.isoformat() if view.attributed_time else "unknown time"
+    figures = view.figures_json
     lines = [
-        f"[{finding.severity.upper()}] {finding.id} {finding.device}: {', '.join(finding.categories + finding.tags)}",
-        f"    flags: {', '.join(finding.flags) or '-'}",
-        f"    who: {who.user or 'unknown'} at {who.time.isoformat() if who.time else 'unknown time'}"
-        f" from {who.origin or 'unknown'} ({who.how})",
-        f"    ticket: {finding.ticket.matched or '-'} ({finding.ticket.how}"
-        f"{', approved' if finding.ticket.approved else ''})"
-        + (f"; referenced {', '.join(finding.ticket.referenced)}" if finding.ticket.referenced else ""),
-        f"    flow: {finding.flow.verdict}"
-        + (f" {json.dumps(finding.flow.figures, sort_keys=True)}" if finding.flow.figures else ""),
+        f"[{view.severity.upper()}] {view.id} {view.device}: {', '.join(view.enables)}",
+        f"    flags: {', '.join(view.flags) or '-'}",
+        f"    who: {view.user or 'unknown'} at {attributed} from {view.origin or 'unknown'} ({view.how})",
+        f"    ticket: {view.ticket.matched or '-'} ({view.ticket.how}"
+        f"{', approved' if view.ticket.approved else ''})"
+        + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else ""),
+        f"    flow: {view.flow.verdict}" + (f" {json.dumps(figures, sort_keys=True)}" if figures else ""),
     ]
-    lines.extend("    " + line for line in change_text(finding.change))
+    lines.extend("    " + line for line in view.change_block)
     return lines
 
 
@@ -63,9 +63,9 @@ def audit_text(result: AuditResult) -> str:
         f"cfgwatch audit: {len(result.findings)} finding(s) from {len(result.changes)} change(s) "
         f"in {len(result.pairs)} run pair(s); worst: {result.worst() or 'none'}"
     ]
-    for finding in result.findings:
+    for view in finding_views(result.findings):
         out.append("")
-        out.extend(finding_text(finding))
+        out.extend(finding_text(view))
     if result.problems:
         out.append("")
         out.append("problems:")

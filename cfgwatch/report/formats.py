@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from cfgwatch.audit import AuditResult
-    from cfgwatch.diff.revisions import DiffResult
+    from cfgwatch.revisions import DiffResult
 
 
 @dataclass(frozen=True, slots=True)

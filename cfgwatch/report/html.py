@@ -4,12 +4,11 @@ Contents: a summary, filters by severity / device / category (a few lines of inl
 also come from the URL fragment, e.g. ``report.html#severity=critical&device=edge1``), and per finding
 its before/after rules and config lines, attribution, ticket, flow verdict and figures.
 
-Flow chart contract: when ``FlowResult.figures["series"]`` is a list of points
-``{"t": <ISO-8601 time or epoch seconds>, "outbound_packets": <number>, "return_packets": <number>}``
-the finding gets an inline SVG chart of outbound vs return packets over time with the change time
-marked. Points with an unreadable time or non-numeric counts are skipped; without at least two usable
-points no chart is drawn. Everything from configs, tickets and logs is HTML-escaped, and a
-Content-Security-Policy forbids any network access from the page.
+Flow chart: when the finding's flow figures carry a `series` (typed `SeriesPoint`s: interval start,
+outbound packets, return packets) the finding gets an inline SVG chart of outbound vs return packets over
+time with the change time marked; without at least two points no chart is drawn. Everything from
+configs, tickets and logs is HTML-escaped, and a Content-Security-Policy forbids any network access from
+the page.
 """
 
 from __future__ import annotations
@@ -17,19 +16,17 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
+from cfgwatch.flows.figures import SeriesPoint
 from cfgwatch.model.changes import SourceLines
-from cfgwatch.policy.findings import ATTACK, Finding
+from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
-from cfgwatch.report.changes import describe
 from cfgwatch.report.formats import ReportFormat
-from cfgwatch.report.rows import ATTACK_URL, affected_text
+from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -110,53 +107,9 @@ def esc(value: object) -> str:
 # --- the flow chart --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    t: datetime
-    outbound: float
-    returned: float
-
-
-def _time(value: object) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(float(value), UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if value >= 0 else None
-
-
-def series_points(figures: Mapping[str, Any]) -> list[SeriesPoint]:
-    """The usable points of figures["series"], sorted by time (see the module docstring for the contract)."""
-    raw = figures.get("series")
-    if not isinstance(raw, list):
-        return []
-    points: list[SeriesPoint] = []
-    for item in raw:
-        if not isinstance(item, Mapping):
-            continue
-        when = _time(item.get("t"))
-        outbound = _number(item.get("outbound_packets"))
-        returned = _number(item.get("return_packets"))
-        if when is None or outbound is None or returned is None:
-            continue
-        points.append(SeriesPoint(when, outbound, returned))
-    points.sort(key=lambda point: point.t)
-    return points
+def series_points(series: Iterable[SeriesPoint]) -> list[SeriesPoint]:
+    """The points of a series in time order (the chart draws left to right)."""
+    return sorted(series, key=lambda point: point.t)
 
 
 def _nice_max(value: float) -> float:
@@ -181,7 +134,7 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
     if change_time is not None:
         start, end = min(start, change_time), max(end, change_time)
     span = max((end - start).total_seconds(), 1.0)
-    top_value = _nice_max(max(max(p.outbound, p.returned) for p in points))
+    top_value = _nice_max(max(max(p.outbound_packets, p.return_packets) for p in points))
 
     def x(when: datetime) -> float:
         return left + plot_w * (when - start).total_seconds() / span
@@ -218,9 +171,9 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
         )
     parts.append(
         f'<polyline class="series-outbound" fill="none" stroke="#c0392b" stroke-width="2"'
-        f' points="{line((p.t, p.outbound) for p in points)}"/>'
+        f' points="{line((p.t, p.outbound_packets) for p in points)}"/>'
         f'<polyline class="series-return" fill="none" stroke="#2471a3" stroke-width="2"'
-        f' points="{line((p.t, p.returned) for p in points)}"/>'
+        f' points="{line((p.t, p.return_packets) for p in points)}"/>'
     )
     legend_y = height - 6
     parts.append(
@@ -245,21 +198,20 @@ def _lines_html(lines: SourceLines | None, css: str, marker: str) -> str:
     )
 
 
-def _figures_table(figures: Mapping[str, Any]) -> str:
+def _figures_table(view: FindingView) -> str:
     rows = []
+    figures = view.figures_json
     for key in sorted(figures):
         if key in ("series", "top_destinations"):
             continue
         value = figures[key]
         shown = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
         rows.append(f"<tr><th>{esc(key)}</th><td>{esc(shown)}</td></tr>")
-    top = figures.get("top_destinations")
-    if isinstance(top, list) and top:
+    if view.top_destinations:
         heads = ["prefix", "asn", "org", "provider_class", "packets", "return_packets", "new"]
         body = "".join(
-            "<tr>" + "".join(f"<td>{esc(item.get(h, ''))}</td>" for h in heads) + "</tr>"
-            for item in top
-            if isinstance(item, Mapping)
+            "<tr>" + "".join(f"<td>{esc(shown[h])}</td>" for h in heads) + "</tr>"
+            for shown in (item.to_json() for item in view.top_destinations)
         )
         rows.append(
             "<tr><th>top destinations</th><td><table><tr>"
@@ -269,64 +221,62 @@ def _figures_table(figures: Mapping[str, Any]) -> str:
     return f'<table class="figures">{"".join(rows)}</table>' if rows else ""
 
 
-def _attrs(finding: Finding) -> str:
+def _attrs(view: FindingView) -> str:
     return (
-        f'data-finding="{esc(finding.id)}" data-severity="{esc(finding.severity)}"'
-        f' data-device="{esc(finding.device)}" data-categories="{esc(" ".join(finding.categories))}"'
+        f'data-finding="{esc(view.id)}" data-severity="{esc(view.severity)}"'
+        f' data-device="{esc(view.device)}" data-categories="{esc(" ".join(view.categories))}"'
     )
 
 
-def finding_html(finding: Finding) -> str:
-    change = finding.change
-    who = finding.attribution
-    affected = affected_text(finding)
-    ticket = finding.ticket
+def finding_html(view: FindingView) -> str:
+    affected = view.affected_text
+    ticket = view.ticket
     ticket_text = (
         f"{ticket.matched or 'none'} ({ticket.how}{', approved' if ticket.approved else ', not approved'})"
         + (f"; referenced: {', '.join(ticket.referenced)}" if ticket.referenced else "")
     )
     items = [
-        ("Change", f"{change.change.value} {change.family}: {describe(change.rule)}"),
-        ("Rule comment", change.comment or "-"),
-        ("Enables", ", ".join(finding.categories + finding.tags) or "-"),
-        ("Why", "; ".join(change.reasons) or "-"),
-        ("Flags", ", ".join(finding.flags) or "-"),
-        ("Who", who.user or "unknown"),
-        ("When", finding.change_time.isoformat() if finding.change_time else "unknown"),
-        ("From", who.origin or "unknown"),
-        ("Attribution", who.how + (f": {who.evidence}" if who.evidence else "")),
+        ("Change", f"{view.change} {view.family}: {view.rule}"),
+        ("Rule comment", view.comment or "-"),
+        ("Enables", ", ".join(view.enables) or "-"),
+        ("Why", "; ".join(view.reasons) or "-"),
+        ("Flags", ", ".join(view.flags) or "-"),
+        ("Who", view.user or "unknown"),
+        ("When", view.when or "unknown"),
+        ("From", view.origin or "unknown"),
+        ("Attribution", view.how + (f": {view.evidence}" if view.evidence else "")),
         ("Ticket", ticket_text),
-        ("Approval", finding.approval or "none"),
+        ("Approval", view.approval or "none"),
         (
             "Affected",
             f"internal {affected.internal or '-'}; public {affected.public or '-'}; "
             f"translated {affected.translated or '-'}; ports {affected.ports or '-'}",
         ),
-        ("Revisions", f"{(change.rev_before or '-')[:12]} → {(change.rev_after or '-')[:12]}"),
+        ("Revisions", f"{(view.rev_before or '-')[:12]} → {(view.rev_after or '-')[:12]}"),
     ]
-    if who.comment:
-        items.append(("Commit comment", who.comment))
+    if view.commit_comment:
+        items.append(("Commit comment", view.commit_comment))
     details = "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in items)
-    config = _lines_html(change.lines_before, "del", "-") + _lines_html(change.lines_after, "ins", "+")
+    config = _lines_html(view.lines_before, "del", "-") + _lines_html(view.lines_after, "ins", "+")
     chart = flow_chart_svg(
-        series_points(finding.flow.figures),
-        finding.change_time,
-        title=f"{finding.device}: outbound vs return packets around the change",
+        series_points(view.series),
+        view.change_time,
+        title=f"{view.device}: outbound vs return packets around the change",
     )
-    flow_notes = "".join(f"<li>{esc(note)}</li>" for note in finding.flow.notes)
+    flow_notes = "".join(f"<li>{esc(note)}</li>" for note in view.flow.notes)
     return (
-        f'<section class="finding" id="{esc(finding.id)}" {_attrs(finding)}>'
-        f'<h3><span class="sev sev-{esc(finding.severity)}">{esc(finding.severity)}</span> '
-        f"<code>{esc(finding.id)}</code> {esc(finding.device)} "
-        f'<span class="muted">({esc(change.platform)})</span></h3>'
+        f'<section class="finding" id="{esc(view.id)}" {_attrs(view)}>'
+        f'<h3><span class="sev sev-{esc(view.severity)}">{esc(view.severity)}</span> '
+        f"<code>{esc(view.id)}</code> {esc(view.device)} "
+        f'<span class="muted">({esc(view.platform)})</span></h3>'
         f"<dl>{details}</dl>"
         "<h4>Rules</h4><table><tr><th>before</th><th>after</th></tr>"
-        f"<tr><td><code>{esc(describe(change.before))}</code></td>"
-        f"<td><code>{esc(describe(change.after))}</code></td></tr></table>"
+        f"<tr><td><code>{esc(view.before)}</code></td>"
+        f"<td><code>{esc(view.after)}</code></td></tr></table>"
         + (f"<h4>Config lines</h4><pre>{config}</pre>" if config else "")
-        + f'<h4>Flow verdict: <span class="verdict">{esc(finding.flow.verdict)}</span></h4>'
+        + f'<h4>Flow verdict: <span class="verdict">{esc(view.flow.verdict)}</span></h4>'
         + (f"<ul>{flow_notes}</ul>" if flow_notes else "")
-        + _figures_table(finding.flow.figures)
+        + _figures_table(view)
         + chart
         + "</section>"
     )
@@ -339,11 +289,11 @@ def _options(name: str, values: Iterable[str]) -> str:
 
 def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> str:
     """The whole report as one HTML document (pure function of the audit result)."""
-    findings = result.findings
-    by_severity = Counter(finding.severity for finding in findings)
+    findings = finding_views(result.findings)
+    by_severity = Counter(view.severity for view in findings)
     severities = [name for name in reversed(SEVERITIES) if by_severity[name]]
-    devices = sorted({finding.device for finding in findings})
-    categories = sorted({category for finding in findings for category in finding.categories})
+    devices = sorted({view.device for view in findings})
+    categories = sorted({category for view in findings for category in view.categories})
     runs = "".join(
         f"<tr><td><code>{esc(pair.before.commit[:12])}</code> → <code>{esc(pair.after.commit[:12])}</code></td>"
         f"<td>{esc(pair.before.time.isoformat())}</td><td>{esc(pair.after.time.isoformat())}</td></tr>"
@@ -351,13 +301,13 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
     )
     summary_counts = ", ".join(f"{by_severity[name]} {name}" for name in severities) or "none"
     table_rows = "".join(
-        f"<tr {_attrs(finding)}>"
-        f'<td><a href="#{esc(finding.id)}"><code>{esc(finding.id)}</code></a></td>'
-        f'<td><span class="sev sev-{esc(finding.severity)}">{esc(finding.severity)}</span></td>'
-        f"<td>{esc(finding.device)}</td><td>{esc(', '.join(finding.categories + finding.tags))}</td>"
-        f"<td>{esc(', '.join(finding.flags))}</td><td>{esc(finding.attribution.user or 'unknown')}</td>"
-        f"<td>{esc(finding.ticket.matched or 'none')}</td><td>{esc(finding.flow.verdict)}</td></tr>"
-        for finding in findings
+        f"<tr {_attrs(view)}>"
+        f'<td><a href="#{esc(view.id)}"><code>{esc(view.id)}</code></a></td>'
+        f'<td><span class="sev sev-{esc(view.severity)}">{esc(view.severity)}</span></td>'
+        f"<td>{esc(view.device)}</td><td>{esc(', '.join(view.enables))}</td>"
+        f"<td>{esc(', '.join(view.flags))}</td><td>{esc(view.user or 'unknown')}</td>"
+        f"<td>{esc(view.ticket.matched or 'none')}</td><td>{esc(view.flow.verdict)}</td></tr>"
+        for view in findings
     )
     problems = "".join(f"<li>{esc(problem)}</li>" for problem in result.problems)
     body = [
@@ -384,7 +334,7 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
             "</section>",
             '<table id="findings-table"><tr><th>id</th><th>severity</th><th>device</th><th>enables</th>'
             f"<th>flags</th><th>who</th><th>ticket</th><th>flow</th></tr>{table_rows}</table>",
-            *(finding_html(finding) for finding in findings),
+            *(finding_html(view) for view in findings),
         ]
     else:
         body.append("<p>No findings.</p>")

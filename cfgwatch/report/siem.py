@@ -26,11 +26,10 @@ from typing import Any
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
 from cfgwatch.model import AddressSet
-from cfgwatch.policy.findings import ATTACK, Finding
+from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
-from cfgwatch.report.changes import describe
 from cfgwatch.report.formats import ReportFormat
-from cfgwatch.report.rows import ATTACK_URL, TACTIC_NAME, numbered
+from cfgwatch.report.view import ATTACK_URL, TACTIC_NAME, FindingView, finding_views, numbered
 
 ECS_VERSION = "8.11.0"
 _RISK = {"info": 0, "low": 21, "medium": 47, "high": 73, "critical": 99}
@@ -51,47 +50,45 @@ def _hosts(addresses: AddressSet, limit: int = 16) -> list[str]:
     return hosts[:limit]
 
 
-def _event_types(finding: Finding) -> list[str]:
+def _event_types(view: FindingView) -> list[str]:
     types = ["change"]
-    if finding.change.change.value == "added":
+    if view.change == "added":
         types.append("creation")
-    elif finding.change.change.value == "removed":
+    elif view.change == "removed":
         types.append("deletion")
-    if "acl-widened" in finding.categories or "egress-forward" in finding.categories:
+    if "acl-widened" in view.categories or "egress-forward" in view.categories:
         types.append("allowed")
     return types
 
 
-def finding_event(finding: Finding, *, run_time: str | None = None) -> dict[str, Any]:
+def finding_event(view: FindingView, *, run_time: str | None = None) -> dict[str, Any]:
     """The ECS document of one finding."""
-    change = finding.change
-    affected = change.affected
-    who = finding.attribution
-    seen = finding.observed_between[1].isoformat() if finding.observed_between else None
-    timestamp = finding.change_time.isoformat() if finding.change_time else (seen or run_time)
+    affected = view.affected
+    seen = view.seen.isoformat() if view.seen else None
+    timestamp = view.when or seen or run_time
     event: dict[str, Any] = {
         "@timestamp": timestamp,
         "ecs": {"version": ECS_VERSION},
         "message": (
-            f"{finding.severity} {finding.id} {finding.device}: {change.change.value} {change.family} "
-            f"{describe(change.rule)} ({', '.join(finding.categories + finding.tags)}; "
-            f"{', '.join(finding.flags) or 'no flags'})"
+            f"{view.severity} {view.id} {view.device}: {view.change} {view.family} "
+            f"{view.rule} ({', '.join(view.enables)}; "
+            f"{', '.join(view.flags) or 'no flags'})"
         ),
         "event": {
             "kind": "alert",
             "category": ["configuration", "network"],
-            "type": _event_types(finding),
-            "action": f"{change.family}-{change.change.value}",
-            "id": finding.id,
-            "severity": SEVERITIES.index(finding.severity),
-            "risk_score": _RISK.get(finding.severity, 0),
+            "type": _event_types(view),
+            "action": f"{view.family}-{view.change}",
+            "id": view.id,
+            "severity": SEVERITIES.index(view.severity),
+            "risk_score": _RISK.get(view.severity, 0),
             "module": "cfgwatch",
             "dataset": "cfgwatch.audit",
             "provider": "cfgwatch",
-            "reason": "; ".join(change.reasons) or None,
+            "reason": "; ".join(view.reasons) or None,
         },
-        "log": {"level": finding.severity},
-        "observer": {"name": finding.device, "product": change.platform, "type": "firewall"},
+        "log": {"level": view.severity},
+        "observer": {"name": view.device, "product": view.platform, "type": "firewall"},
         "threat": {
             "framework": "MITRE ATT&CK",
             "technique": {
@@ -105,39 +102,39 @@ def finding_event(finding: Finding, *, run_time: str | None = None) -> dict[str,
             "id": ATTACK["analytic"],
             "ruleset": ATTACK["detection_strategy"],
             "name": "NAT/firewall change enabling forwarding to external proxy",
-            "category": finding.categories[0] if finding.categories else None,
-            "description": describe(change.rule),
+            "category": view.categories[0] if view.categories else None,
+            "description": view.rule,
             "reference": ATTACK_URL,
             "version": __version__,
         },
         "labels": {
-            "flags": ",".join(finding.flags),
-            "categories": ",".join(finding.categories),
-            "flow_verdict": finding.flow.verdict,
-            "ticket": finding.ticket.matched or "",
+            "flags": ",".join(view.flags),
+            "categories": ",".join(view.categories),
+            "flow_verdict": view.flow.verdict,
+            "ticket": view.ticket.matched or "",
         },
-        "tags": [*finding.categories, *finding.tags, *finding.flags],
+        "tags": [*view.categories, *view.tags, *view.flags],
         "cfgwatch": {
-            "finding_id": finding.id,
-            "severity": finding.severity,
-            "flags": list(finding.flags),
-            "categories": list(finding.categories),
-            "tags": list(finding.tags),
+            "finding_id": view.id,
+            "severity": view.severity,
+            "flags": list(view.flags),
+            "categories": list(view.categories),
+            "tags": list(view.tags),
             "change": {
-                "type": change.change.value,
-                "family": change.family,
-                "key": change.key,
-                "comment": change.comment,
-                "rev_before": change.rev_before,
-                "rev_after": change.rev_after,
-                "lines_before": numbered(change.lines_before),
-                "lines_after": numbered(change.lines_after),
+                "type": view.change,
+                "family": view.family,
+                "key": view.key,
+                "comment": view.comment,
+                "rev_before": view.rev_before,
+                "rev_after": view.rev_after,
+                "lines_before": numbered(view.lines_before),
+                "lines_after": numbered(view.lines_after),
             },
             "affected": affected.to_json(),
-            "attribution": {"how": who.how, "comment": who.comment},
-            "ticket": finding.ticket.to_json(),
-            "approval": finding.approval,
-            "flow": finding.flow.to_json(),
+            "attribution": {"how": view.how, "comment": view.commit_comment},
+            "ticket": view.ticket.to_json(),
+            "approval": view.approval,
+            "flow": view.flow.to_json(),
             "attack": dict(ATTACK),
         },
     }
@@ -156,11 +153,11 @@ def finding_event(finding: Finding, *, run_time: str | None = None) -> dict[str,
     related = sorted(set(sources + destinations))
     if related:
         event["related"] = {"ip": related}
-    if who.user:
-        event["user"] = {"name": who.user}
-        event["related"] = {**event.get("related", {}), "user": [who.user]}
-    if who.origin:
-        event["client"] = {"address": who.origin}
+    if view.user:
+        event["user"] = {"name": view.user}
+        event["related"] = {**event.get("related", {}), "user": [view.user]}
+    if view.origin:
+        event["client"] = {"address": view.origin}
     return _drop_none(event)
 
 
@@ -175,8 +172,8 @@ def audit_jsonl(result: AuditResult) -> str:
     """One compact JSON document per line, one line per finding (empty output when there are none)."""
     run_time = result.pairs[-1].after.time.isoformat() if result.pairs else result.generated.isoformat()
     lines = [
-        json.dumps(finding_event(finding, run_time=run_time), sort_keys=True, separators=(",", ":"))
-        for finding in result.findings
+        json.dumps(finding_event(view, run_time=run_time), sort_keys=True, separators=(",", ":"))
+        for view in finding_views(result.findings)
     ]
     return "".join(line + "\n" for line in lines)
 

@@ -11,7 +11,7 @@ from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import changes_markdown
 from cfgwatch.report.formats import ReportFormat
-from cfgwatch.report.rows import CSV_COLUMNS, finding_row, numbered
+from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,8 +30,8 @@ def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for finding in findings:
-        row = finding_row(finding)
+    for view in finding_views(findings):
+        row = view.row()
         writer.writerow([_cell(column, row[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
@@ -54,29 +54,28 @@ def _fence(lines: list[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def finding_markdown(finding: Finding) -> list[str]:
-    row = finding_row(finding)
+def finding_markdown(view: FindingView) -> list[str]:
+    row = view.row()
     out = [
-        f"#### {finding.severity.upper()} {finding.id} on {_md(finding.device)}",
+        f"#### {view.severity.upper()} {view.id} on {_md(view.device)}",
         "",
         f"- **Change:** {_md(row['change'])} {_md(row['family'])}: {_md(row['rule'])}",
         *([f"- **Rule comment:** {_md(row['comment'])}"] if row["comment"] else []),
-        f"- **Enables:** {_md(', '.join(finding.categories + finding.tags))}",
-        f"- **Flags:** {_md(', '.join(finding.flags) or 'none')}",
+        f"- **Enables:** {_md(', '.join(view.enables))}",
+        f"- **Flags:** {_md(', '.join(view.flags) or 'none')}",
         f"- **Who / when:** {_md(row['user'] or 'unknown')} at {_md(row['change_time'] or 'unknown time')}"
         f" from {_md(row['origin'] or 'unknown')} ({_md(row['attribution'])})",
         f"- **Ticket:** {_md(row['ticket'] or 'none')} ({_md(row['ticket_how'])}"
-        f"{', approved' if finding.ticket.approved else ', not approved'})"
+        f"{', approved' if view.ticket.approved else ', not approved'})"
         + (f"; referenced: {_md(row['tickets_referenced'])}" if row["tickets_referenced"] else ""),
         f"- **Affected:** internal {_md(row['internal'] or '-')}; public {_md(row['public'] or '-')};"
         f" ports {_md(row['ports'] or '-')}",
-        f"- **Flow verdict:** {_md(finding.flow.verdict)}",
+        f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
-    if finding.flow.figures:
-        figures = {key: value for key, value in finding.flow.figures.items() if key != "series"}
-        out.append(f"- **Flow figures:** {_md(json.dumps(figures, sort_keys=True))}")
-    diff = [f"- {line}" for line in numbered(finding.change.lines_before)]
-    diff += [f"+ {line}" for line in numbered(finding.change.lines_after)]
+    if view.figures_json:
+        out.append(f"- **Flow figures:** {_md(json.dumps(view.inline_figures_json, sort_keys=True))}")
+    diff = [f"- {line}" for line in numbered(view.lines_before)]
+    diff += [f"+ {line}" for line in numbered(view.lines_after)]
     if diff:
         fence = _fence(diff)
         out += ["", f"{fence}diff", *diff, fence]
@@ -94,24 +93,25 @@ def audit_markdown(result: AuditResult) -> str:
         "",
     ]
     if result.findings:
+        views = finding_views(result.findings)
         out += ["| id | severity | device | change | enables | flags | who | ticket | flow |", "|---" * 9 + "|"]
-        for finding in result.findings:
-            row = finding_row(finding)
+        for view in views:
+            row = view.row()
             cells = [
                 row["id"],
                 row["severity"],
                 row["device"],
                 f"{row['change']} {row['family']}",
-                ", ".join(finding.categories + finding.tags),
-                ", ".join(finding.flags),
+                ", ".join(view.enables),
+                ", ".join(view.flags),
                 row["user"] or "unknown",
                 row["ticket"] or "none",
                 row["flow_verdict"],
             ]
             out.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
-        for finding in result.findings:
+        for view in views:
             out.append("")
-            out.extend(finding_markdown(finding))
+            out.extend(finding_markdown(view))
     if result.problems:
         out += ["", "**Problems:**", ""]
         out += [f"- {_md(problem)}" for problem in result.problems]

@@ -18,6 +18,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Protocol, cast
 
+from cfgwatch.model.text import strip_bom
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
@@ -99,6 +100,7 @@ def _decode(raw: str | bytes, notes: list[str]) -> str:
             notes.append(f"non-UTF-8 bytes replaced by U+FFFD ({text.count(chr(0xFFFD))} characters)")
     else:
         text = raw.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogates(raw) else raw
+        text = strip_bom(text)  # as utf-8-sig does for bytes: a BOM would hide the first line from a parser
     controls = len(_CONTROL.findall(text)) if _may_have_controls(text) else 0
     if controls:
         if text.count("\x00") * 20 > max(len(text), 1):

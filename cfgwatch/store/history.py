@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cfgwatch.errors import InputError, StoreError
+from cfgwatch.model.text import strip_bom
 from cfgwatch.store.message import TRAILER_COLLECTOR, TRAILER_RUN, parse_message
 from cfgwatch.store.meta import decode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR, GitRepo
@@ -57,7 +58,7 @@ class HistoryReader(GitRepo):
                 platform = decode_meta(meta)[0] if meta is not None else None
             except ValueError as exc:
                 raise StoreError(f"malformed meta file for '{name}' at {rev}: {exc}", path=self.path) from exc
-            result[name] = (text.decode("utf-8", "replace"), platform)
+            result[name] = (strip_bom(text.decode("utf-8", "replace")), platform)
         return result
 
     def read(self, name: str, rev: str = "HEAD") -> str:
@@ -66,14 +67,14 @@ class HistoryReader(GitRepo):
         data = self._blob_at(rev, f"{CONFIG_DIR}/{name}")
         if data is None:
             raise InputError(f"device '{name}' is not in the snapshot at {rev}")
-        return data.decode("utf-8", "replace")
+        return strip_bom(data.decode("utf-8", "replace"))
 
     def last_good(self, name: str) -> str | None:
         """The text at HEAD, or None if the device was never collected (or the repo has no run yet)."""
         if self._head() is None:
             return None
         data = self._blob_at("HEAD", f"{CONFIG_DIR}/{check_device_name(name)}")
-        return data.decode("utf-8", "replace") if data is not None else None
+        return strip_bom(data.decode("utf-8", "replace")) if data is not None else None
 
     def _meta(self, name: str, rev: str) -> tuple[str | None, ChangeMetadata | None]:
         check_device_name(name)

@@ -41,6 +41,7 @@ from cfgwatch.model import (
     protocol_number,
 )
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.text import config_lines
 
 TCP, UDP, SCTP, ICMP, ICMP6, IGMP = 6, 17, 132, 1, 58, 2
 PORT_PROTOCOLS = frozenset({TCP, UDP, SCTP})
@@ -102,7 +103,7 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
     stanzas: list[Stanza] = []
     head: Line | None = None
     children: list[Line] = []
-    lines = text.splitlines()
+    lines = config_lines(text)
     count = len(lines)
     index = 0
     brk = False
@@ -387,7 +388,9 @@ def is_port_token(token: str) -> bool:
 
 def parse_port_op(tokens: Sequence[str], index: int) -> tuple[PortSet, int]:
     """`eq P [P...]`, `neq P`, `lt P`, `gt P`, `range A B` starting at tokens[index]."""
-    op = tokens[index]
+    op = _need(tokens, index, "port operator")
+    if op not in PORT_OPERATORS:  # e.g. ASA `service tcp source <junk>`: a diagnostic, not a ValueError
+        raise SyntaxProblem("BAD-PORT", f"unknown port operator '{op}'")
     if op == "range":
         first = port(_need(tokens, index + 1, "range start"))
         last = port(_need(tokens, index + 2, "range end"))

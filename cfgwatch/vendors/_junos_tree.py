@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from cfgwatch.model import AddressSet, PortSet
 from cfgwatch.model.ports import PORT_MAX
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._misc_common import v4_interval
 
 Path = tuple[str, ...]
@@ -105,7 +106,7 @@ def tokenize_line(line: str) -> tuple[list[str], bool]:
 
 
 def _clean_comment(raw: str) -> str:
-    lines = [part.strip().lstrip("*").strip() for part in raw.splitlines()]
+    lines = [part.strip().lstrip("*").strip() for part in config_lines(raw)]
     return "\n".join(part for part in lines if part)
 
 
@@ -130,10 +131,10 @@ def _expand(tokens: list[str]) -> list[Path]:
 def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list[str]]:
     """Flatten curly-brace and/or set-command text (both may appear in one file) into statements.
 
-    `lines` is `text.splitlines()` when the caller already has it (saves a second split of a big config).
+    `lines` is `config_lines(text)` when the caller already has it (saves a second split of a big config).
     """
     if lines is None:
-        lines = text.splitlines()
+        lines = config_lines(text)
     flat = FlatConfig(mentions_groups="groups" in text)
     # No quote, comment, brace, `;` or list bracket anywhere: every `set` line is plain, no per-line checks.
     plain_text = not any(mark in text for mark in _SPECIAL_MARKS)

@@ -11,6 +11,7 @@ from cfgwatch import __version__
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.evidence.collect import Evidence
 from cfgwatch.report.html import esc
+from cfgwatch.report.view import finding_views
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +120,15 @@ def summary_markdown(evidence: Evidence) -> str:
     lines += ["", "## Findings (exceptions)", ""]
     if evidence.audit.findings:
         lines += ["| id | severity | device | enables | flags | who | ticket |", "|---|---|---|---|---|---|---|"]
-        for finding in evidence.audit.findings:
+        for view in finding_views(evidence.audit.findings):
             cells = [
-                finding.id,
-                finding.severity,
-                finding.device,
-                ", ".join(finding.categories + finding.tags),
-                ", ".join(finding.flags),
-                finding.attribution.user or "unknown",
-                finding.ticket.matched or "none",
+                view.id,
+                view.severity,
+                view.device,
+                ", ".join(view.enables),
+                ", ".join(view.flags),
+                view.user or "unknown",
+                view.ticket.matched or "none",
             ]
             lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("`", "'") for cell in cells) + " |")
     else:
@@ -144,10 +145,10 @@ def summary_html(evidence: Evidence) -> str:
         for c in CONTROLS
     )
     findings = "".join(
-        f"<tr><td><code>{esc(f.id)}</code></td><td>{esc(f.severity)}</td><td>{esc(f.device)}</td>"
-        f"<td>{esc(', '.join(f.categories + f.tags))}</td><td>{esc(', '.join(f.flags))}</td>"
-        f"<td>{esc(f.attribution.user or 'unknown')}</td><td>{esc(f.ticket.matched or 'none')}</td></tr>"
-        for f in evidence.audit.findings
+        f"<tr><td><code>{esc(v.id)}</code></td><td>{esc(v.severity)}</td><td>{esc(v.device)}</td>"
+        f"<td>{esc(', '.join(v.enables))}</td><td>{esc(', '.join(v.flags))}</td>"
+        f"<td>{esc(v.user or 'unknown')}</td><td>{esc(v.ticket.matched or 'none')}</td></tr>"
+        for v in finding_views(evidence.audit.findings)
     )
     table = (
         "<table><tr><th>id</th><th>severity</th><th>device</th><th>enables</th><th>flags</th><th>who</th>"

@@ -239,7 +239,11 @@ def _group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
     elif kind == "service" and typed:
         named_ports = PortSet(ports.ranges, (name,))
         state.table.ports[name] = named_ports
-        typed_protos = cc.protocols(typed, cc.ASA_SYNTAX)
+        try:
+            typed_protos = cc.protocols(typed, cc.ASA_SYNTAX)
+        except cc.SyntaxProblem as problem:  # `object-group service NAME <junk>`: the ports stay usable
+            state.diags.append(cc.diagnostic(CODE, problem, stanza.head))
+            typed_protos = ()
         group = tuple(Service(proto, dst_ports=named_ports).named(name) for proto in typed_protos)
         state.objects.append(cc.object_def(name, "service-group", stanza, services=group, members=tuple(members)))
     elif kind == "service":

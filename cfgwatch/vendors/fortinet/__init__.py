@@ -8,6 +8,7 @@ import re
 from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
 
 from cfgwatch.collect.validate import OK, Verdict
+from cfgwatch.model.text import config_lines
 from cfgwatch.policy.attribution import ConfigEvent, SyslogLine, SyslogPattern, SyslogPatterns, event_from_groups
 from cfgwatch.sanitize.rules import Rule, secret_rule
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
@@ -34,7 +35,7 @@ _SECRET_RULES: tuple[Rule, ...] = (
 def _complete(text: str) -> Verdict:
     """Every `config` block is closed by its `end`."""
     depth = 0
-    for line in text.splitlines():
+    for line in config_lines(text):
         word = line.strip().split(" ", 1)[0]
         if word == "config":
             depth += 1

@@ -38,6 +38,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
     Diagnostics,
@@ -256,7 +257,7 @@ class _Collector:
         self.entries: dict[tuple[str | None, str, str], _Entry] = {}
         self.order: list[_Entry] = []
         self.unmodelled: list[tuple[int, str, str]] = []
-        lines = text.splitlines()
+        lines = config_lines(text)
         self.by_indent = not any(line.strip() == "end" for line in lines)
         self._scan(lines)
 
@@ -431,7 +432,7 @@ class _Resolver:
         kind = entry.first("type", "ipmask").lower()
         six = entry.section.endswith("6")
         if kind == "ipmask" or (six and kind == "ipprefix"):
-            values = entry.values.get("ip6" if six else "subnet", ["::/0" if six else "0.0.0.0/0"])
+            values = entry.values.get("ip6" if six else "subnet") or ["::/0" if six else "0.0.0.0/0"]
             spec = values[0] if len(values) == 1 or "/" in values[0] else None
             if spec is None and len(values) >= 2:
                 try:

@@ -144,7 +144,9 @@ def _block(store: dict[Path, _Block], key: Path, stmt: Stmt, depth: int | None) 
         return
     if depth is not None:
         block.disabled = True
-    block.items.append((stmt.path[len(key) :], line))
+    rest = stmt.path[len(key) :]
+    if rest:  # `policy p1 { }` / `term t1;` name the block and say nothing more: no item
+        block.items.append((rest, line))
     if block.first == 0 or line < block.first:  # group statements come last with earlier lines
         block.first = line
     if line > block.last:
@@ -331,6 +333,30 @@ def _address_spec(spec: Path) -> AddressSet | None:
         return None
 
 
+# Sets nest far less deeply on any real device; a chain deeper than this is hostile input, and resolving it
+# recursively would end in RecursionError (one bad config must not stop the audit of the others).
+MAX_SET_DEPTH = 64
+
+
+class _BadNesting(Exception):
+    """A set that contains itself or nests past MAX_SET_DEPTH: unwinds the walk without caching its parts."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_BAD: tuple[Service, ...] = (ANY_SERVICE,)  # identity-compared: an application that could not be resolved
+
+
+def _check_nesting(name: str, seen: tuple[str, ...]) -> None:
+    if name in seen:
+        chain = " -> ".join((*seen[seen.index(name) :], name))
+        raise _BadNesting("JUNOS-SET-CYCLE", f"{seen[0]} contains itself ({chain})")
+    if len(seen) >= MAX_SET_DEPTH:
+        raise _BadNesting("JUNOS-SET-TOO-DEEP", f"{seen[0]} nests deeper than {MAX_SET_DEPTH} sets")
+
+
 class _Resolver:
     """Name -> resolved value, with per-zone address books, predefined applications and cycle guards.
 
@@ -357,7 +383,11 @@ class _Resolver:
         if cached is not None:
             return cached
         for book in self.books_for(zone):
-            found = self._book_address(book, name, ())
+            try:
+                found = self._book_address(book, name, ())
+            except _BadNesting as problem:
+                self.state.diag(problem.code, f"address-set {problem}: resolved as unknown", line)
+                return unresolved(name)
             if found is not None:
                 result = self._named_addresses[(name, zone)] = found.named(name)
                 return result
@@ -380,7 +410,8 @@ class _Resolver:
             values = [v for v in map(_address_spec, entry[0]) if v is not None]
             result = _union(values)
         group = self.state.address_sets.get(book, {}).get(name)
-        if group is not None and name not in seen:
+        if group is not None:
+            _check_nesting(name, seen)
             parts = [result or AddressSet.empty()]
             for _kind, member in group[0]:
                 value = self._book_address(book, member, (*seen, name))
@@ -398,12 +429,32 @@ class _Resolver:
         cached = self._named_applications.get(name)
         if cached is not None:
             return cached
-        services = self._application(name, ())
+        services = self.checked_application(name, line)
+        if services is _BAD:
+            return (ANY_SERVICE.named(name),)
         if services is None:
             self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"application '{name}' is not defined (or not known)", line)
             return (ANY_SERVICE.named(name),)
         result = self._named_applications[name] = tuple(dict.fromkeys(service.named(name) for service in services))
         return result
+
+    def checked_book_address(self, book: str, name: str, line: int) -> AddressSet | None:
+        """`_book_address` for a caller outside a walk: a cycle or too-deep chain is a diagnostic at `line`."""
+        try:
+            return self._book_address(book, name, ())
+        except _BadNesting as problem:
+            self.state.diag(problem.code, f"address-set {problem}: resolved as unknown", line)
+            return None
+
+    def checked_application(self, name: str, line: int) -> tuple[Service, ...] | None:
+        """`_application` for a caller outside a walk; `_BAD` (after a diagnostic at `line`) when unusable."""
+        try:
+            return self._application(name, ())
+        except _BadNesting as problem:
+            self.state.diag(problem.code, f"application-set {problem}: resolved as any application", line)
+        except ValueError as exc:  # a port or icmp type no device accepts (destination-port 99999)
+            self.state.diag("JUNOS-BAD-APPLICATION", f"application '{name}': {exc}: resolved as any application", line)
+        return _BAD
 
     def _application(self, name: str, seen: tuple[str, ...]) -> tuple[Service, ...] | None:
         if name in self._app_cache:
@@ -411,7 +462,8 @@ class _Resolver:
         result: tuple[Service, ...] | None = None
         if name in self.state.applications:
             result = _application_services(self.state.applications[name][0])
-        elif name in self.state.application_sets and name not in seen:
+        elif name in self.state.application_sets:
+            _check_nesting(name, seen)
             collected: list[Service] = []
             for member in self.state.application_sets[name][0]:
                 services = self._application(member, (*seen, name))
@@ -1144,12 +1196,12 @@ def _objects(state: _State, resolver: _Resolver, pools: dict[tuple[str, str], _P
     for book, entries in state.addresses.items():
         context = None if book == "global" else book
         for name, (_specs, line) in entries.items():
-            value = resolver._book_address(book, name, ())
+            value = resolver.checked_book_address(book, name, line)
             out.append(ObjectDef(name, "network", value, context=context, source=SourceRef(line, line)))
     for book, groups in state.address_sets.items():
         context = None if book == "global" else book
         for name, (members, line) in groups.items():
-            value = resolver._book_address(book, name, ())
+            value = resolver.checked_book_address(book, name, line)
             out.append(
                 ObjectDef(
                     name,
@@ -1161,10 +1213,10 @@ def _objects(state: _State, resolver: _Resolver, pools: dict[tuple[str, str], _P
                 )
             )
     for name, (_terms_map, line) in state.applications.items():
-        services = resolver._application(name, ()) or ()
+        services = resolver.checked_application(name, line) or ()
         out.append(ObjectDef(name, "service", services=services, source=SourceRef(line, line)))
     for name, (app_members, line) in state.application_sets.items():
-        services = resolver._application(name, ()) or ()
+        services = resolver.checked_application(name, line) or ()
         out.append(
             ObjectDef(
                 name, "service-group", services=services, members=tuple(app_members), source=SourceRef(line, line)

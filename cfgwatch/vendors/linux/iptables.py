@@ -11,6 +11,7 @@ from cfgwatch.model import (
     Service,
 )
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._misc_common import (
     Diagnostics,
@@ -362,12 +363,14 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
 def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
     tables: list[Table] = []
     table: Table | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(config_lines(text), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and "]" in line:  # iptables-save -c counters
             line = line.split("]", 1)[1].strip()
+            if not line:
+                continue
         head = line[0]
         if head == "*":
             table = Table("iptables", line[1:].strip())

@@ -11,6 +11,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.addresses import ANY_ADDRESS
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import TOP, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._misc_common import (
     V4_ALL,
@@ -72,7 +73,7 @@ class NftParser:
     def __init__(self, text: str, diags: Diagnostics) -> None:
         self.diags = diags
         self.tables: list[Table] = []
-        self._scan(text.splitlines())
+        self._scan(config_lines(text))
 
     def _scan(self, lines: list[str]) -> None:
         table: Table | None = None
@@ -138,13 +139,13 @@ class NftParser:
                 chain = None
                 continue
             if words[0] == "type" and "hook" in words:
-                chain.kind = words[1]
-                chain.hook = words[words.index("hook") + 1].rstrip(";")
+                chain.kind = _word_after(words, "type") or chain.kind
+                chain.hook = (_word_after(words, "hook") or "").rstrip(";") or chain.hook
                 if "policy" in words:
-                    chain.policy = words[words.index("policy") + 1].rstrip(";").upper()
+                    chain.policy = (_word_after(words, "policy") or "").rstrip(";").upper() or chain.policy
                 continue
             if words[0] in ("comment", "policy", "devices", "device"):
-                if words[0] == "policy":
+                if words[0] == "policy" and len(words) > 1:
                     chain.policy = words[1].rstrip(";").upper()
                 continue
             rule = self._rule(line, number, table)
@@ -398,3 +399,9 @@ class NftParser:
         rule.cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
         rule.comment = comment
         return rule
+
+
+def _word_after(words: list[str], keyword: str) -> str | None:
+    """The word after `keyword` (None when the line ends there: a cut or hand-edited chain header)."""
+    index = words.index(keyword) + 1
+    return words[index] if index < len(words) else None

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from cfgwatch.model import AddressSet, Binding, BindingKind, Interface, ObjectDef, PortSet, RuleSet, Service, SourceRef
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
@@ -144,7 +145,7 @@ def _commands(text: str, diags: Diagnostics) -> list[_Command]:
     path = ""
     pending: list[str] = []
     start = 0
-    lines = text.splitlines()
+    lines = config_lines(text)
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if not pending:

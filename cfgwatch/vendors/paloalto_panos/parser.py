@@ -17,7 +17,7 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -43,6 +43,7 @@ from cfgwatch.model import (
     SourceRef,
     protocol_number,
 )
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
 from cfgwatch.vendors._misc_common import union_all
@@ -172,6 +173,20 @@ class _State:
 # ---------------------------------------------------------------------------------------------
 
 
+class _XmlFrame:
+    """One open element of the XML walk: its path, first line, last line so far and remaining children."""
+
+    __slots__ = ("children", "element", "has_children", "here", "last", "line")
+
+    def __init__(self, element: etree._Element, here: Path) -> None:
+        self.element = element
+        self.here = here
+        self.line: int = element.sourceline or 1
+        self.last = self.line
+        self.has_children = False
+        self.children: Iterator[etree._Element] = element.iterchildren(etree.Element)
+
+
 def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple[int, int]], str | None]:
     """XML config -> (raw path, line) leaves and element spans; error text when the XML is unreadable."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
@@ -182,34 +197,37 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
     out: list[tuple[Path, int]] = []
     spans: dict[Path, tuple[int, int]] = {}
 
-    def walk(element: etree._Element, path: Path) -> int:
-        """Record the leaves under `element`; returns the last line of its subtree."""
+    def token(element: etree._Element) -> str:
         tag = element.tag
         if tag == "entry":
             name = element.get("name")
-            token = tag if name is None else name
-        elif tag == "member":
-            token = (element.text or "").strip()
-        else:
-            token = tag
-        here = (*path, token)
-        line = element.sourceline or 1
-        last = line
-        has_children = False
-        for child in element.iterchildren(etree.Element):  # elements only: no processing instructions
-            has_children = True
-            child_last = walk(child, here)
-            if child_last > last:
-                last = child_last
-        if has_children:
-            spans[here] = (line, last)
-        else:
-            value = (element.text or "").strip()
-            out.append(((*here, value) if value and tag != "member" else here, line))
-        return last
+            return tag if name is None else name
+        if tag == "member":
+            return (element.text or "").strip()
+        return tag
 
+    def leave(frame: _XmlFrame) -> None:
+        if frame.has_children:
+            spans[frame.here] = (frame.line, frame.last)
+        else:
+            value = (frame.element.text or "").strip()
+            out.append(((*frame.here, value) if value and frame.element.tag != "member" else frame.here, frame.line))
+
+    # An explicit stack, not recursion: XML nested 1,000 deep is valid XML and must not be a RecursionError.
+    # Leaves come out in document order; an element's span is known when its last child is done.
     if isinstance(root.tag, str):
-        walk(root, ())
+        stack = [_XmlFrame(root, (token(root),))]
+        while stack:
+            frame = stack[-1]
+            child = next(frame.children, None)
+            if child is not None:  # elements only (iterchildren(etree.Element)): no processing instructions
+                frame.has_children = True
+                stack.append(_XmlFrame(child, (*frame.here, token(child))))
+                continue
+            stack.pop()
+            leave(frame)
+            if stack and frame.last > stack[-1].last:
+                stack[-1].last = frame.last
     return out, spans, None
 
 
@@ -346,6 +364,11 @@ def _collect_network(state: _State, path: Path, line: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# Groups nest far less deeply on any real device; a chain deeper than this is hostile input, and walking
+# it recursively would end in RecursionError (one bad config must not stop the audit of the others).
+MAX_GROUP_DEPTH = 64
+
+
 def _opaque(kind: str, name: str) -> AddressSet:
     return AddressSet(fqdns=frozenset({f"{kind}:{name}"}), names=(name,))
 
@@ -355,6 +378,19 @@ def _literal(text: str) -> AddressSet | None:
         return parse_address(text)
     except ValueError:
         return None
+
+
+def _nesting_problem(kind: str, name: str, seen: tuple[str, ...]) -> tuple[str, str] | None:
+    """(code, message) when entering group `name` would loop or nest past MAX_GROUP_DEPTH, else None."""
+    if name in seen:
+        chain = " -> ".join((*seen[seen.index(name) :], name))
+        return "PANOS-GROUP-CYCLE", f"{kind} {name} contains itself ({chain}): resolved as unknown"
+    if len(seen) >= MAX_GROUP_DEPTH:
+        return (
+            "PANOS-GROUP-TOO-DEEP",
+            f"{kind} {name} is nested deeper than {MAX_GROUP_DEPTH} groups: resolved as unknown",
+        )
+    return None
 
 
 class _Resolver:
@@ -396,8 +432,12 @@ class _Resolver:
         if found is not None:
             return self._address_object(found, name).named(name)
         found = self._lookup(self.state.address_groups, scope, name)
-        if found is not None and name not in seen:
-            return self._group(found, name, line, (*seen, name)).named(name)
+        if found is not None:
+            problem = _nesting_problem("address-group", name, seen)
+            if problem is None:
+                return self._group(found, name, line, (*seen, name)).named(name)
+            self.state.diag(*problem, line)
+            return _opaque("unresolved", name)
         literal = _literal(name)
         if literal is not None:
             return literal
@@ -469,7 +509,11 @@ class _Resolver:
         if found is not None:
             return tuple(s.named(name) for s in self._service_object(found, name))
         found = self._lookup(self.state.service_groups, scope, name)
-        if found is not None and name not in seen:
+        problem = _nesting_problem("service-group", name, seen) if found is not None else None
+        if problem is not None:
+            self.state.diag(*problem, line)
+            return (ANY_SERVICE.named(name),)
+        if found is not None:
             out: list[Service] = []
             for member in self.state.service_groups[(found, name)][0]:
                 out.extend(self.service(member, found, line, (*seen, name)))
@@ -794,7 +838,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 @paused_gc
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
-    lines = text.splitlines()
+    lines = config_lines(text)
     raw, spans, error = _statements(text, lines)
     state = _State(lines, spans)
     if error is not None:

@@ -35,6 +35,7 @@ from cfgwatch.model import (
     SourceRef,
 )
 from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
@@ -84,7 +85,7 @@ def _flatten_curly(text: str) -> list[tuple[int, list[str], str]]:
     """`show configuration` braces to set-command token lists (path + leaf + value)."""
     out: list[tuple[int, list[str], str]] = []
     stack: list[list[str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(config_lines(text), start=1):
         line = raw.strip()
         if not line or line.startswith(("/*", "//", "#")):
             continue
@@ -105,7 +106,7 @@ def _set_lines(text: str) -> list[tuple[int, list[str], str]]:
     if not _DETECT.search(text) and _DETECT_CURLY.search(text):
         return _flatten_curly(text)
     out: list[tuple[int, list[str], str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(config_lines(text), start=1):
         line = raw.strip()
         if line.startswith("set "):
             out.append((number, _tokens(line)[1:], line))
