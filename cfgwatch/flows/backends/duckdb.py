@@ -162,19 +162,27 @@ class DuckDBBackend:
         self.con.execute("SET parquet_metadata_cache = true")
         self._ingest = ParquetIngest(self.con, self.root, self.enricher)
         self._view_ready = False
+        self._source: str | None = None
         self._zero_columns: frozenset[str] | None = None
 
     # -- store layout ---------------------------------------------------------------------------------
 
-    def _files_exist(self) -> bool:
-        return any(self.data_dir.glob("day=*/*.parquet"))
+    def _parquet_source(self) -> str | None:
+        """SQL for the committed Parquet files (see `ParquetIngest.committed_files`): the day glob when that is
+        every file, else the list; None when there is none."""
+        files, every = self._ingest.committed_files()
+        if not files:
+            return None
+        if every:
+            return sql_text(str(self.data_dir / "day=*" / "*.parquet"))
+        return "[" + ", ".join(sql_text(str(path)) for path in files) + "]"
 
     def refresh(self) -> None:
-        """(Re)create the `flows` view over every Parquet file (call after files change on disk)."""
-        if self._files_exist():
-            glob = sql_text(str(self.data_dir / "day=*" / "*.parquet"))
+        """(Re)create the `flows` view over every committed Parquet file (call after files change on disk)."""
+        self._source = self._parquet_source()
+        if self._source is not None:
             self.con.execute(
-                f"CREATE OR REPLACE VIEW flows AS SELECT * FROM read_parquet({glob}, hive_partitioning = true,"
+                f"CREATE OR REPLACE VIEW flows AS SELECT * FROM read_parquet({self._source}, hive_partitioning = true,"
                 " hive_types = {'day': DATE})"
             )
         else:
@@ -188,11 +196,11 @@ class DuckDBBackend:
         only, cached until `refresh`)."""
         if self._zero_columns is None:
             zeros: frozenset[str] = frozenset()
-            if self._files_exist():
-                glob = sql_text(str(self.data_dir / "day=*" / "*.parquet"))
+            self._view()
+            if self._source is not None:
                 names = ", ".join(sql_text(name) for name in sorted(_ZERO_CANDIDATES))
                 rows = self.con.execute(
-                    f"SELECT path_in_schema FROM parquet_metadata({glob}) WHERE path_in_schema IN ({names})"
+                    f"SELECT path_in_schema FROM parquet_metadata({self._source}) WHERE path_in_schema IN ({names})"
                     " GROUP BY path_in_schema HAVING bool_and(coalesce(stats_min_value = '0' AND"
                     " stats_max_value = '0' AND stats_null_count = 0, FALSE))"
                 ).fetchall()

@@ -5,17 +5,27 @@ ingested before is skipped. Rows are staged through DuckDB's own CSV reader (the
 reads the export directly; other formats stream through a Python reader into a temporary TSV), enriched
 per distinct destination, and written with COPY ... PARTITION_BY (day) under `<root>/data/day=YYYY-MM-DD/`.
 The queries over those files live in `cfgwatch.flows.backends.duckdb`.
+
+A kill -9 at any point must not leave a file a reader chokes on, nor a batch counted twice. So a batch is
+written into `<root>/data/.staging-<batch>/` (same filesystem, invisible to the `day=*/*.parquet` glob),
+each file is fsynced and renamed into its day directory, and only then is the ledger line appended (and
+fsynced): the ledger is the commit point. The next ingest (under `<root>/ingest.lock`) removes staging
+directories and the files of batches the ledger does not name -- a killed batch is redone whole.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
+import os
 import re
+import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +44,9 @@ from cfgwatch.plugins import OWN_DISTRIBUTION
 ROW_GROUP_ROWS = 32_768
 # LZ4 decodes about twice as fast as zstd for ~1.5x the bytes: scans are CPU-bound here, not disk-bound.
 PARQUET_COMPRESSION = "lz4_raw"
+# A batch is written here first; the readers' glob `day=*/*.parquet` never matches it.
+STAGING_PREFIX = ".staging-"
+_PART_BATCH = re.compile(r"part-([0-9a-f]{12})-")
 
 
 def sql_text(value: str) -> str:
@@ -147,13 +160,67 @@ class ParquetIngest:
         self.enricher = enricher
 
     def ledger(self) -> dict[str, dict[str, Any]]:
+        """Ledger entries by file SHA-256; a line cut short by a kill during its append is not an entry."""
         entries: dict[str, dict[str, Any]] = {}
         if self.ledger_path.exists():
             for line in self.ledger_path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
-                    entry = json.loads(line)
-                    entries[entry["sha256"]] = entry
+                    try:
+                        entry = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(entry, dict) and "sha256" in entry:
+                        entries[entry["sha256"]] = entry
         return entries
+
+    def committed_files(self) -> tuple[list[Path], bool]:
+        """The Parquet files a reader may see, and whether that is every file in the day directories.
+
+        A `part-<batch>-` file is seen once the ledger names its batch (a killed or in-flight batch is not),
+        and only when it is whole (PAR1 at both ends; a file cut short by an older version is skipped)."""
+        files = sorted(self.data_dir.glob("day=*/*.parquet"))
+        if not files:
+            return [], True
+        batches = {str(entry.get("batch")) for entry in self.ledger().values()}
+        kept = []
+        for part in files:
+            match = _PART_BATCH.match(part.name)
+            if (match is None or match.group(1) in batches) and _whole_parquet(part):
+                kept.append(part)
+        return kept, len(kept) == len(files)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One ingest per store at a time: the sweep below must not take another process's staging files."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir.parent / "ingest.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _sweep(self, ledger: dict[str, dict[str, Any]]) -> None:
+        """Remove what a killed ingest left: staging directories, and landed files of an unledgered batch."""
+        for staging in self.data_dir.glob(STAGING_PREFIX + "*"):
+            shutil.rmtree(staging, ignore_errors=True)
+        batches = {str(entry.get("batch")) for entry in ledger.values()}
+        for part in self.data_dir.glob("day=*/*.parquet"):
+            match = _PART_BATCH.match(part.name)
+            if match and match.group(1) not in batches:
+                part.unlink(missing_ok=True)
+
+    def _append_ledger(self, entry: dict[str, Any]) -> None:
+        """Append one ledger line durably (after a line a kill cut short, on a fresh line)."""
+        with self.ledger_path.open("a+b") as handle:
+            handle.seek(0, os.SEEK_END)
+            prefix = b""
+            if handle.tell():
+                handle.seek(-1, os.SEEK_END)
+                prefix = b"" if handle.read(1) == b"\n" else b"\n"
+            handle.write(prefix + json.dumps(entry).encode("utf-8") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def ingest(
         self,
@@ -167,8 +234,15 @@ class ParquetIngest:
         file = Path(path)
         if not file.is_file():
             raise InputError("flow file not found", path=file)
+        with self._locked():
+            return self._ingest(file, format_name, exporter, aws_fields)
+
+    def _ingest(
+        self, file: Path, format_name: str, exporter: str | None, aws_fields: Sequence[str] | None
+    ) -> IngestReport:
         digest = _sha256(file)
         ledger = self.ledger()
+        self._sweep(ledger)
         if digest in ledger:
             previous = ledger[digest]
             return IngestReport(
@@ -197,8 +271,7 @@ class ParquetIngest:
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if stats.records:  # a file nothing could be read from is not ledgered: retry with the right format
-            with self.ledger_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(entry) + "\n")
+            self._append_ledger(entry)
         return IngestReport(
             str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=tuple(days)
         )
@@ -380,7 +453,8 @@ class ParquetIngest:
             "tor", {"ip_version": "UTINYINT", "hi": "UBIGINT", "hi6": "UBIGINT", "lo": "UBIGINT"}, tor_rows
         )
         select = ", ".join(f"s.{name}" for name in ROW_FIELDS)
-        target = sql_text(str(self.data_dir))
+        staging = self.data_dir / f"{STAGING_PREFIX}{batch_id}"
+        target = sql_text(str(staging))
         self.con.execute(
             f"""COPY (SELECT {select},
                     coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
@@ -392,7 +466,7 @@ class ParquetIngest:
                   AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
                   AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END
                 ORDER BY s.exporter, s.time_start)
-              TO {target} (FORMAT parquet, PARTITION_BY (day), APPEND true, ROW_GROUP_SIZE {ROW_GROUP_ROWS},
+              TO {target} (FORMAT parquet, PARTITION_BY (day), ROW_GROUP_SIZE {ROW_GROUP_ROWS},
                 FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"""
         )
         days = tuple(
@@ -401,7 +475,40 @@ class ParquetIngest:
         )
         for table in ("staged", "enrich", "tor"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        self._land(staging)
         return days
+
+    def _land(self, staging: Path) -> None:
+        """Move a written batch into the day directories: fsync each file, rename it (atomic on one
+        filesystem), fsync the directories, so a reader sees a whole file or none."""
+        directories: set[Path] = set()
+        for part in sorted(staging.glob("day=*/*.parquet")):
+            with part.open("rb") as handle:
+                os.fsync(handle.fileno())
+            day_dir = self.data_dir / part.parent.name
+            day_dir.mkdir(exist_ok=True)
+            os.replace(part, day_dir / part.name)
+            directories.add(day_dir)
+        for directory in (*sorted(directories), self.data_dir):
+            descriptor = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _whole_parquet(path: Path) -> bool:
+    """The file starts and ends with the Parquet magic (a write cut short lacks the footer)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            if handle.seek(0, os.SEEK_END) < 12:
+                return False
+            handle.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and handle.read(4) == b"PAR1"
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:
