@@ -1,9 +1,11 @@
 """Ingest for the embedded flow store: flow files (CSV, JSON, records) -> Parquet partitioned by day.
 
 Ingest is idempotent through a content-hash ledger (`<root>/ledger.jsonl`): a file whose SHA-256 was
-ingested before is skipped. Rows are staged through DuckDB's own CSV reader (the nfdump CSV fast path
-reads the export directly; other formats stream through a Python reader into a temporary TSV), enriched
-per distinct destination, and written with COPY ... PARTITION_BY (day) under `<root>/data/day=YYYY-MM-DD/`.
+ingested before is skipped, and a record already stored from another file of the same exporter (a CRLF or
+grown re-export) is dropped before the write (`ParquetIngest._drop_stored`). Rows are staged through
+DuckDB's own CSV reader (the nfdump CSV fast path reads the export directly; other formats stream through
+a Python reader into a temporary TSV), enriched per distinct destination, and written with COPY ...
+PARTITION_BY (day) under `<root>/data/day=YYYY-MM-DD/`.
 The queries over those files live in `cfgwatch.flows.backends.duckdb`.
 
 A kill -9 at any point must not leave a file a reader chokes on, nor a batch counted twice. So a batch is
@@ -36,7 +38,7 @@ from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
-from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats
+from cfgwatch.flows.formats.base import MAX_TIME_US, MIN_TIME_US, ROW_FIELDS, ReadStats
 from cfgwatch.flows.schema import COLUMNS, encode_address, nat_present_sql, prefix_key_text
 from cfgwatch.plugins import OWN_DISTRIBUTION
 
@@ -79,6 +81,10 @@ def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
     def col(name: str, default: str = "'0'") -> str:
         return f'"{name}"' if name in columns else default
 
+    def optional_counter(name: str) -> str:
+        """0 when absent or empty; NULL (a rejected record, as in the Python reader) when not a UBIGINT."""
+        return f"CASE WHEN coalesce(trim({col(name)}), '') = '' THEN 0 ELSE TRY_CAST(trim({col(name)}) AS UBIGINT) END"
+
     def v4(name: str) -> str:
         octets = " + ".join(
             f"CAST(TRY_CAST(split_part({name}, '.', {index + 1}) AS UTINYINT) AS UBIGINT) * {256 ** (3 - index)}"
@@ -105,8 +111,8 @@ def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
         TRY_CAST(split_part({col("dp")}, '.', 1) AS USMALLINT) AS dst_port,
         {proto} AS proto, 0 AS tcp_flags,
         TRY_CAST(ipkt AS UBIGINT) AS packets, TRY_CAST(ibyt AS UBIGINT) AS bytes,
-        coalesce(TRY_CAST({col("opkt")} AS UBIGINT), 0) AS rev_packets,
-        coalesce(TRY_CAST({col("obyt")} AS UBIGINT), 0) AS rev_bytes,
+        {optional_counter("opkt")} AS rev_packets,
+        {optional_counter("obyt")} AS rev_bytes,
         coalesce(TRY_CAST({col("dir")} AS UTINYINT) + 1, 0) AS direction, 0 AS action,
         0 AS nat_src_v4, 0 AS nat_src_v6_hi, 0 AS nat_src_v6_lo,
         0 AS nat_dst_v4, 0 AS nat_dst_v6_hi, 0 AS nat_dst_v6_lo, 0 AS nat_src_port, 0 AS nat_dst_port"""
@@ -118,7 +124,14 @@ def _nfdump_good_sql() -> str:
         f"{name} IS NOT NULL"
         for name in ("time_start", "time_end", "src_v4", "dst_v4", "src_port", "dst_port", "proto")
     )
-    return good + " AND packets IS NOT NULL AND bytes IS NOT NULL"
+    # Counters >= 2^64 fail TRY_CAST (NULL): the record is rejected with its line, as the Python readers do
+    # (a clamp would invent exabytes that dominate every volume figure). Times as in `formats.base`.
+    return (
+        good
+        + " AND packets IS NOT NULL AND bytes IS NOT NULL AND rev_packets IS NOT NULL AND rev_bytes IS NOT NULL"
+        + f" AND time_start >= make_timestamp({MIN_TIME_US}) AND time_start < make_timestamp({MAX_TIME_US})"
+        + f" AND time_end < make_timestamp({MAX_TIME_US})"
+    )
 
 
 SUMMARY_TAIL_BYTES = 1 << 16
@@ -258,22 +271,31 @@ class ParquetIngest:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
             else:
                 staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
-            days = self._enrich_and_write(staged, batch_id) if staged else ()
+            days, repeated = self._enrich_and_write(batch_id) if staged else ((), 0)
         entry = {
             "sha256": digest,
             "path": str(file),
             "format": format_name,
             "exporter": exporter,
-            "records": stats.records,
+            "records": stats.records - repeated,
+            "repeated": repeated,
             "bad": stats.bad,
             "days": list(days),
             "batch": batch_id,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        if stats.records:  # a file nothing could be read from is not ledgered: retry with the right format
+        # A file nothing could be read from is not ledgered (retry with the right format); a re-export whose
+        # records were all stored before is, so the next look at it is a hash.
+        if stats.records:
             self._append_ledger(entry)
         return IngestReport(
-            str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=tuple(days)
+            str(file),
+            format_name,
+            stats.records - repeated,
+            stats.bad,
+            tuple(stats.samples),
+            sha256=digest,
+            days=tuple(days),
         )
 
     def _stage_rows(self, rows: Any, tmp: Path, stats: ReadStats) -> bool:
@@ -415,10 +437,11 @@ class ParquetIngest:
         finally:
             Path(name).unlink(missing_ok=True)
 
-    def _enrich_and_write(self, staged: bool, batch_id: str) -> tuple[str, ...]:
-        """Enrich per remote /24 (/48) -- the smallest routed prefix, so one AS lookup covers it -- plus an
-        exact-address Tor exit join, then write Parquet by day."""
-        del staged
+    def _enrich_and_write(self, batch_id: str) -> tuple[tuple[str, ...], int]:
+        """Drop records stored before (see `_drop_stored`), enrich per remote /24 (/48) -- the smallest routed
+        prefix, so one AS lookup covers it -- plus an exact-address Tor exit join, then write Parquet by day.
+        Returns the days written and how many records were already stored."""
+        repeated = self._drop_stored()
         nat = nat_present_sql("s.nat_dst")
         remote = {
             part: f"CASE WHEN {nat} THEN s.nat_dst_{part} ELSE s.dst_{part} END" for part in ("v4", "v6_hi", "v6_lo")
@@ -476,7 +499,43 @@ class ParquetIngest:
         for table in ("staged", "enrich", "tor"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
         self._land(staging)
-        return days
+        return days, repeated
+
+    def _drop_stored(self) -> int:
+        """Drop staged records an earlier file already stored, and say how many.
+
+        The ledger skips a byte-identical file; a re-export with CRLF line endings, or a file that grew (the
+        same records plus new ones), has another SHA-256. A record is the same when every stored field is:
+        the key is the whole record, compared only against committed files of the batch's days and
+        exporters and within its time span, so the footer min/max statistics of the exporter/time-sorted
+        row groups skip all but the overlapping ones (a steady stream of new files reads little). Equal
+        records inside one file are all kept, as before: only a repeat across files is a re-export."""
+        files, _every = self.committed_files()
+        span = self.con.execute(
+            "SELECT min(time_start), max(time_start), list(DISTINCT exporter),"
+            " list(DISTINCT strftime(CAST(time_start AS DATE), '%Y-%m-%d')) FROM staged"
+        ).fetchone()
+        if not files or span is None or span[0] is None:
+            return 0
+        first, last, exporters, days = span
+        wanted = {f"day={day}" for day in days}
+        stored = [path for path in files if path.parent.name in wanted]
+        if not stored:
+            return 0
+        fields = ", ".join(ROW_FIELDS)
+        source = "[" + ", ".join(sql_text(str(path)) for path in stored) + "]"
+        names = ", ".join(sql_text(str(name)) for name in exporters)
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM staged ANTI JOIN (
+                    SELECT {fields} FROM read_parquet({source}) WHERE exporter IN ({names})
+                        AND time_start BETWEEN ? AND ?) stored USING ({fields})""",
+            [first, last],
+        )
+        counts = self.con.execute("SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM fresh)").fetchone()
+        before, after = (int(value) for value in counts) if counts else (0, 0)
+        self.con.execute("DROP TABLE staged")
+        self.con.execute("ALTER TABLE fresh RENAME TO staged")
+        return before - after
 
     def _land(self, staging: Path) -> None:
         """Move a written batch into the day directories: fsync each file, rename it (atomic on one

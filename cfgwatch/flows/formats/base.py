@@ -8,10 +8,12 @@ are counted in `ReadStats` with "file:line: reason" and skipped; a reader never 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cfgwatch.flows.schema import RECORD_COLUMNS, Action, Direction, encode_address
 
@@ -20,6 +22,12 @@ ENRICHMENT_FIELDS = ("dst_asn", "dst_org", "dst_class")
 ROW_FIELDS: tuple[str, ...] = tuple(name for name in RECORD_COLUMNS if name not in ENRICHMENT_FIELDS)
 Row = tuple[int | str, ...]
 MAX_BAD_SAMPLES = 20
+# Counters are stored as UBIGINT (IPFIX octetDeltaCount is unsigned64): a bigger one is a corrupt record.
+MAX_COUNTER = (1 << 64) - 1
+# Flow times outside [1970-01-01, 2100-01-01) UTC are corrupt (a flipped bit gives `day=33658-09-27`):
+# the record is rejected. 1970-01-01 stays in: exporters without a clock stamp epoch 0, and that is shown.
+MIN_TIME_US = 0
+MAX_TIME_US = 4_102_444_800 * 1_000_000
 
 
 @dataclass
@@ -55,6 +63,22 @@ class RecordError(ValueError):
     """One record cannot be used; the reader counts it and moves on."""
 
 
+def _time_text(value: int) -> str:
+    try:
+        return datetime.fromtimestamp(value / 1_000_000, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"{value} us since the epoch"
+
+
+def load_json(text: str) -> Any:
+    """json.loads, where nesting deeper than the interpreter's recursion limit is a JSONDecodeError (which
+    every reader reports with file:line) instead of a RecursionError that would abort the file."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("JSON nested too deeply", text, 0) from None
+
+
 def micros(moment: datetime) -> int:
     """A datetime (naive = UTC) as integer microseconds since the epoch."""
     if moment.tzinfo is None:
@@ -66,7 +90,7 @@ def epoch_micros(value: float | int | str) -> int:
     """Seconds (int/float/text) since the epoch -> microseconds; raises RecordError on junk."""
     try:
         return round(float(value) * 1_000_000)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise RecordError(f"bad timestamp {value!r}") from exc
 
 
@@ -103,7 +127,7 @@ def to_int(value: object, what: str, default: int | None = None) -> int:
     except (TypeError, ValueError):
         try:
             return int(float(str(value)))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise RecordError(f"bad {what} {value!r}") from exc
 
 
@@ -168,8 +192,20 @@ def make_row(
     ):
         if not 0 <= value <= limit:
             raise RecordError(f"{what} {value} out of range")
-    if packets < 0 or bytes_ < 0 or rev_packets < 0 or rev_bytes < 0:
-        raise RecordError("negative counter")
+    for value, what in (
+        (packets, "packets"),
+        (bytes_, "bytes"),
+        (rev_packets, "reverse packets"),
+        (rev_bytes, "reverse bytes"),
+    ):
+        if value < 0:
+            raise RecordError("negative counter")
+        if value > MAX_COUNTER:
+            raise RecordError(f"{what} counter {value} exceeds 2^64-1")
+    if not MIN_TIME_US <= time_start < MAX_TIME_US:
+        raise RecordError(f"start time {_time_text(time_start)} outside 1970-01-01..2099-12-31")
+    if time_end >= MAX_TIME_US:
+        raise RecordError(f"end time {_time_text(time_end)} outside 1970-01-01..2099-12-31")
     if time_end < time_start:
         time_end = time_start
     nat_src_v4, nat_src_hi, nat_src_lo = opt_addr(nat_src)

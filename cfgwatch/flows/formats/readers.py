@@ -22,6 +22,7 @@ from cfgwatch.flows.formats.base import (
     Row,
     epoch_micros,
     iso_micros,
+    load_json,
     make_row,
     proto_number,
     to_int,
@@ -124,7 +125,7 @@ def _nfdump_json_objects(path: Path, stats: ReadStats) -> Iterator[tuple[int, di
             candidate = stripped.lstrip("[").rstrip(",").rstrip("]").rstrip(",")
             if candidate.startswith("{") and candidate.endswith("}"):
                 try:
-                    yield number, json.loads(candidate)
+                    yield number, load_json(candidate)
                 except json.JSONDecodeError as exc:
                     stats.reject(number, f"bad JSON: {exc.msg}")
                 continue
@@ -139,7 +140,7 @@ def _nfdump_json_objects(path: Path, stats: ReadStats) -> Iterator[tuple[int, di
             text = "\n".join(buffer).rstrip(",").rstrip("]").rstrip(",")
             buffer = []
             try:
-                yield start, json.loads(text)
+                yield start, load_json(text)
             except json.JSONDecodeError as exc:
                 stats.reject(start, f"bad JSON object: {exc.msg}")
     if buffer:
@@ -327,7 +328,7 @@ def _json_documents(path: Path, stats: ReadStats) -> Iterator[tuple[int, Any]]:
     with path.open("r", encoding="utf-8", errors="replace") as handle:
         first = handle.readline()
     try:
-        json.loads(first)
+        load_json(first)
         ndjson = True
     except json.JSONDecodeError:
         ndjson = False
@@ -336,18 +337,18 @@ def _json_documents(path: Path, stats: ReadStats) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                yield number, load_json(line)
             except json.JSONDecodeError as exc:
                 stats.reject(number, f"bad JSON: {exc.msg}")
         return
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except json.JSONDecodeError as exc:
         # Hand-edited and test exports often carry trailing commas ("...",\n]); repair those only.
         repaired = _TRAILING_COMMA.sub(r"\1", text)
         try:
-            document = json.loads(repaired)
+            document = load_json(repaired)
         except json.JSONDecodeError:
             stats.reject(exc.lineno, f"bad JSON: {exc.msg}")
             return
@@ -510,7 +511,7 @@ def read_zeek_conn(path: Path, stats: ReadStats, exporter: str | None) -> Iterat
             continue
         if line.startswith("{"):
             try:
-                obj = json.loads(line)
+                obj = load_json(line)
                 yield _zeek_row(obj, exporter, "\0")
                 stats.records += 1
             except json.JSONDecodeError as exc:
