@@ -315,3 +315,10 @@ def test_verify_refuses_symlinks_in_a_folder_bundle(config: CfgwatchConfig, tmp_
     target.symlink_to(outside / "findings.json")
     result = verify_bundle(clean)
     assert not result.ok and any("findings.json is a symlink" in p for p in result.problems)
+
+
+def test_verify_output_shows_control_characters_in_entry_names(config: CfgwatchConfig, tmp_path: Path) -> None:
+    path = _zip_with(tmp_path / "esc.zip", [*_files(config).items(), ("x\x9b2J\x1b]0;t\x07.txt", b"planted")])
+    done = CliRunner().invoke(app, ["export", "verify", str(path)])
+    assert done.exit_code == 1 and "EXTRA    x\\x9b2J\\x1b]0;t\\x07.txt" in done.output, done.output
+    assert "\x1b" not in done.output and "\x9b" not in done.output
