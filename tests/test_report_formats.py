@@ -205,6 +205,7 @@ def test_terminal_outputs_show_control_characters_json_keeps_them(result: AuditR
     screen.print(audit_renderable(hostile))
     shown = screen.file.getvalue()  # type: ignore[attr-defined]
     assert not any(char in shown for char in raw) and "\\x9b2J" in shown and "p\\x1b[8m" in shown
+
     # JSON is data: the exact text survives
     def strings(value: object) -> list[str]:
         if isinstance(value, dict):
