@@ -1,5 +1,5 @@
 """The public API: typed functions over `cfgwatch.project.Project`, returning data and reporting progress
-via callbacks. Each takes an optional CfgwatchConfig; without one it reads ./cfgwatch.yaml (or
+to a `cfgwatch.events.Events` receiver. Each takes an optional CfgwatchConfig; without one it reads ./cfgwatch.yaml (or
 $CFGWATCH_CONFIG). A caller that does several things with one project opens a `Project` itself and keeps it.
 """
 
@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cfgwatch.config import CfgwatchConfig
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.project import CONFIG_TEMPLATE, DeviceView, InitResult, Project, init_project
 
 if TYPE_CHECKING:
-    from cfgwatch.collect.importdir import ImportProgress, ImportResult
-    from cfgwatch.collect.runner import PullProgress, PullResult
+    from cfgwatch.collect.importdir import ImportResult
+    from cfgwatch.collect.runner import PullResult
     from cfgwatch.model import RuleSet
     from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, SnapshotStore
 
@@ -49,10 +50,10 @@ def import_dir(
     *,
     platform: str | None = None,
     config: CfgwatchConfig | None = None,
-    progress: ImportProgress | None = None,
+    events: Events = NO_EVENTS,
 ) -> ImportResult:
     """Snapshot every config file in `directory` as one run (see cfgwatch.collect.importdir)."""
-    return Project.open(config).import_dir(directory, platform=platform, progress=progress)
+    return Project.open(config).import_dir(directory, platform=platform, events=events)
 
 
 def runs(*, limit: int | None = None, config: CfgwatchConfig | None = None) -> list[RunInfo]:
@@ -90,7 +91,7 @@ def pull(
     trust_on_first_use: bool | None = None,
     allow_shrink: bool = False,
     config: CfgwatchConfig | None = None,
-    progress: PullProgress | None = None,
+    events: Events = NO_EVENTS,
     started: datetime | None = None,
 ) -> PullResult:
     """Pull the running config of the selected inventory devices (all by default) and commit one run
@@ -105,7 +106,7 @@ def pull(
         known_hosts=known_hosts,
         trust_on_first_use=trust_on_first_use,
         allow_shrink=allow_shrink,
-        progress=progress,
+        events=events,
         started=started,
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, InputError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
 from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
@@ -27,7 +28,7 @@ from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, rea
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
-from cfgwatch.revisions import DiffResult, Progress, diff_revisions
+from cfgwatch.revisions import DiffResult, diff_revisions
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
 
@@ -118,7 +119,7 @@ def diff_range(
     rev_b: str | None = None,
     *,
     devices: Sequence[str] | None = None,
-    on_progress: Progress | None = None,
+    events: Events = NO_EVENTS,
     networks: Networks | None = None,
 ) -> DiffResult:
     """Classified changes between two revisions; by default the last run against the one before it."""
@@ -136,7 +137,7 @@ def diff_range(
         store.resolve(rev_b),
         networks if networks is not None else load_networks_for(config),
         devices=devices,
-        on_progress=on_progress,
+        events=events,
     )
 
 
@@ -183,7 +184,7 @@ def run_audit(
     since: str | None = None,
     today: date | None = None,
     flow_checker: FlowChecker | None = None,
-    on_progress: Progress | None = None,
+    events: Events = NO_EVENTS,
     pairs: Sequence[RunPair] | None = None,
     inputs: PolicyInputs | None = None,
     networks: Networks | None = None,
@@ -202,7 +203,7 @@ def run_audit(
     uncompared: list[str] = []
     pairs = list(pairs) if pairs is not None else run_pairs(store, since)
     for pair in pairs:
-        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, on_progress=on_progress)
+        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, events=events)
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
         uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change

@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, LockedError, StoreError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.notify import Notice, NotifyOutcome, notify
 from cfgwatch.notify.message import AlertItem
 from cfgwatch.policy.settings import SEVERITIES
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 LOCK_NAME = "nightly.lock"
 STATE_NAME = "nightly.json"
 COVERAGE_GAP = "coverage-gap"
-
-# Progress of the stages, for a CLI that wants to show them: (stage, message).
-NightlyProgress = Callable[[str, str], None]
 
 
 # --- lock and state -------------------------------------------------------------------------------------
@@ -399,7 +397,7 @@ def run_nightly(
     export_dir: Path | None = None,
     send: bool = True,
     lock_wait: float = 600.0,
-    progress: NightlyProgress | None = None,
+    events: Events = NO_EVENTS,
 ) -> NightlyResult:
     """Run the nightly once. Raises LockedError when another nightly runs; every other failure is data.
 
@@ -411,7 +409,7 @@ def run_nightly(
     """
     project = project if isinstance(project, Project) else Project.open(project)
     cfg = project.config
-    say = progress or (lambda stage, message: None)
+    say = events.message
     state_dir = cfg.state_path
     with nightly_lock(state_dir):
         started = datetime.now(UTC)

@@ -5,7 +5,7 @@
 something needs them and then reused, so a nightly that pulls, audits and exports reads each file once.
 The flow store is the one resource with a lifetime: `Project.flows()` opens the configured backend with
 the project's enricher and a flow checker over them, and closes it on exit. Nothing here renders or
-prints; progress goes to callbacks (the CLI draws them with rich).
+prints; progress goes to a `cfgwatch.events.Events` receiver (the CLI draws it with rich).
 
 Heavy modules (git, the diff engine, DuckDB, NAPALM) load only when a method needs them, so importing
 this module stays cheap for `cfgwatch --version`.
@@ -13,7 +13,7 @@ this module stays cheap for `cfgwatch --version`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,21 +23,22 @@ from typing import TYPE_CHECKING
 
 from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, config_path, load_config
 from cfgwatch.errors import StoreError
+from cfgwatch.events import NO_EVENTS, Events
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from cfgwatch.audit import AuditResult, FlowChecker, PolicyInputs, RunPair
     from cfgwatch.classify.networks import Networks
-    from cfgwatch.collect.importdir import ImportProgress, ImportResult
-    from cfgwatch.collect.runner import PullProgress, PullResult
-    from cfgwatch.diff.revisions import DiffResult, Progress
+    from cfgwatch.collect.importdir import ImportResult
+    from cfgwatch.collect.runner import PullResult
     from cfgwatch.flows.backends.base import FlowBackend, IngestReport
     from cfgwatch.flows.enrich import Enricher
     from cfgwatch.flows.verify import HuntResult
     from cfgwatch.inventory import Inventory
     from cfgwatch.model import AddressSet
     from cfgwatch.report.evidence import Evidence
+    from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
     from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, SnapshotStore
 
@@ -133,9 +134,6 @@ class ExportResult:
     evidence: Evidence
     files: Mapping[str, bytes]
     path: Path
-
-
-IngestProgress = Callable[[Path, "IngestReport"], None]  # after each file: the file and what it gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +243,7 @@ class Project:
     # --- snapshots ------------------------------------------------------------------------------------
 
     def import_dir(
-        self, directory: str | Path, *, platform: str | None = None, progress: ImportProgress | None = None
+        self, directory: str | Path, *, platform: str | None = None, events: Events = NO_EVENTS
     ) -> ImportResult:
         """Snapshot every config file in `directory` as one run (see cfgwatch.collect.importdir).
 
@@ -273,9 +271,7 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            return run_import(
-                store, Path(directory), key=key, platform=platform, inventory=inventory, progress=progress
-            )
+            return run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
 
     def pull(
         self,
@@ -289,7 +285,7 @@ class Project:
         known_hosts: Path | None = None,
         trust_on_first_use: bool | None = None,
         allow_shrink: bool = False,
-        progress: PullProgress | None = None,
+        events: Events = NO_EVENTS,
         started: datetime | None = None,
     ) -> PullResult:
         """Pull the running config of the selected inventory devices (all by default) and commit one run.
@@ -316,7 +312,7 @@ class Project:
         with store.lock():
             key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
             return run_pull(
-                store, selected, key=key, options=options, allow_shrink=allow_shrink, progress=progress, started=started
+                store, selected, key=key, options=options, allow_shrink=allow_shrink, events=events, started=started
             )
 
     def runs(self, limit: int | None = None) -> list[RunInfo]:
@@ -348,7 +344,7 @@ class Project:
         rev_b: str | None = None,
         *,
         devices: Sequence[str] | None = None,
-        on_progress: Progress | None = None,
+        events: Events = NO_EVENTS,
     ) -> DiffResult:
         """Classified rule changes between two revisions; by default the last run against the one before it.
 
@@ -364,9 +360,7 @@ class Project:
         """
         from cfgwatch.audit import diff_range
 
-        return diff_range(
-            self.store, self.config, rev_a, rev_b, devices=devices, on_progress=on_progress, networks=self.networks
-        )
+        return diff_range(self.store, self.config, rev_a, rev_b, devices=devices, events=events, networks=self.networks)
 
     def audit(
         self,
@@ -375,7 +369,7 @@ class Project:
         pairs: Sequence[RunPair] | None = None,
         today: date | None = None,
         flow_checker: FlowChecker | None = None,
-        on_progress: Progress | None = None,
+        events: Events = NO_EVENTS,
     ) -> AuditResult:
         """Findings for the last run (or every run since REV/DURATION, or exactly `pairs`), with flow
         verdicts from `flow_checker` (see `flow_checker()`).
@@ -408,7 +402,7 @@ class Project:
             since=since,
             today=today,
             flow_checker=flow_checker,
-            on_progress=on_progress,
+            events=events,
             pairs=pairs,
             inputs=self.policy_inputs,
             networks=self.networks,
@@ -480,7 +474,7 @@ class Project:
         exporter: str | None = None,
         aws_fields: Sequence[str] | None = None,
         backend: str | None = None,
-        progress: IngestProgress | None = None,
+        events: Events = NO_EVENTS,
     ) -> list[IngestReport]:
         """Store flow export files in the flow store (the same file twice adds nothing)."""
         from cfgwatch.errors import InputError
@@ -490,15 +484,17 @@ class Project:
         if format_name not in FLOW_FORMATS:  # before a store is opened (or created) for nothing
             raise InputError(FLOW_FORMATS.unknown_message(format_name))
         reports: list[IngestReport] = []
+        paths = list(files)
         with self.flows(backend) as session:
             store = session.backend
             if not isinstance(store, IngestingBackend):
                 raise InputError(f"flow backend {store.name!r} is read-only (it queries flows where they are)")
-            for file in files:
+            events.stage_started("ingest", len(paths))
+            for done, file in enumerate(paths, start=1):
                 report = store.ingest(file, format_name, exporter=exporter, aws_fields=aws_fields)
                 reports.append(report)
-                if progress is not None:
-                    progress(file, report)
+                events.item_done("ingest", report, done, len(paths))
+            events.stage_finished("ingest")
         return reports
 
     def hunt(

@@ -6,7 +6,7 @@ them rather than in either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from cfgwatch.classify.categories import classify_changes
 from cfgwatch.classify.networks import Networks
 from cfgwatch.diff.engine import diff_rulesets
 from cfgwatch.errors import CfgwatchError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.model import RuleSet
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.vendors.registry import canonical_platform, detect_platform, get_parser
@@ -47,9 +48,6 @@ class DiffResult:
     @property
     def changes(self) -> list[RuleChange]:
         return [change for device in self.devices for change in device.changes]
-
-
-Progress = Callable[[str, int, int], None]  # (device, done, total)
 
 
 def _parse(platform: str, text: str | None, device: str, rev: str) -> RuleSet:
@@ -87,7 +85,7 @@ def diff_revisions(
     networks: Networks,
     *,
     devices: Sequence[str] | None = None,
-    on_progress: Progress | None = None,
+    events: Events = NO_EVENTS,
 ) -> DiffResult:
     """Classified changes between two revisions for the devices git says changed (optionally filtered)."""
     changed = store.changed_devices(rev_a, rev_b)
@@ -98,10 +96,11 @@ def diff_revisions(
     before = store.read_many(changed, rev_a) if changed else {}
     after = store.read_many(changed, rev_b) if changed else {}
     results: list[DeviceDiff] = []
+    events.stage_started("diff", len(changed))
     for index, name in enumerate(changed, start=1):
         results.append(_diff_one(name, before.get(name), after.get(name), rev_a, rev_b, networks))
-        if on_progress is not None:
-            on_progress(name, index, len(changed))
+        events.item_done("diff", name, index, len(changed))
+    events.stage_finished("diff")
     return DiffResult(rev_a=rev_a, rev_b=rev_b, devices=tuple(results))
 
 

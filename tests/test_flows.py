@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_events import Recorder
 
 from cfgwatch.flows.backends.base import FlowSelector, TimeWindow
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
@@ -440,11 +441,16 @@ def batch_checks() -> list[FlowCheck]:
 def test_batched_verification_equals_the_per_check_path(planted: DuckDBBackend, baseline_hours: int) -> None:
     settings = FlowSettings(baseline_hours=baseline_hours, top_destinations=2)
     checks = batch_checks()
-    seen: list[int] = []
-    batched = verify_many(planted, checks, settings, progress=lambda index, _check: seen.append(index))
+    recorder = Recorder()
+    batched = verify_many(planted, checks, settings, events=recorder)
     reference = verify_many(PerCheckOnly(planted), checks, settings)
     assert batched == reference
-    assert seen == list(range(len(checks) - 1))  # the change without internal addresses is not queried
+    queried = len(checks) - 1  # the change without internal addresses is not queried
+    assert recorder.events == [
+        ("stage_started", "verify", queried),
+        *(("item_done", "verify", checks[index], index + 1, queried) for index in range(queried)),
+        ("stage_finished", "verify"),
+    ]
     assert [item.verdict for item in batched[:3]] == ["traffic-confirmed"] * 3
     assert batched[-3].verdict == "no-coverage" and batched[-1].verdict == "not-checked"
     assert batched[6].verdict == "traffic-confirmed"  # found through the translated address

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_events import Recorder
 
 import cfgwatch.project
 from cfgwatch.flows.enrich import NO_ASN_DB_NOTE
@@ -104,10 +105,13 @@ def test_ingest_needs_no_address_plan_but_the_checker_does(project_dir: Path) ->
     flow = SynthFlow(datetime(2026, 11, 3, 4, 0, tzinfo=UTC), "10.0.0.5", "45.77.10.5", 40000, 3128, 6, 10, 900)
     file = write_nfdump_csv(project_dir / "flows.csv", [flow])
     project = Project.open(project_dir / "cfgwatch.yaml")
-    seen: list[tuple[Path, int]] = []
-    reports = project.ingest_flows(
-        [file], "nfdump-csv", progress=lambda path, report: seen.append((path, report.records))
-    )
-    assert [report.records for report in reports] == [1] and seen == [(file, 1)]
+    recorder = Recorder()
+    reports = project.ingest_flows([file], "nfdump-csv", events=recorder)
+    assert [report.records for report in reports] == [1]
+    assert recorder.events == [
+        ("stage_started", "ingest", 1),
+        ("item_done", "ingest", reports[0], 1, 1),
+        ("stage_finished", "ingest"),
+    ]
     with project.flows() as flows, pytest.raises(ConfigError, match=r"networks\.yaml"):
         _ = flows.checker

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_events import Recorder
 from test_pull import FAST, KEY, Lab, lab_env
 
-from cfgwatch.collect.runner import DEVICES_PER_PROCESS, DeviceOutcome, processes_for, pull
+from cfgwatch.collect.runner import DEVICES_PER_PROCESS, processes_for, pull
 from cfgwatch.store import SnapshotStore
 
 STARTED = datetime(2025, 3, 4, 2, 0, tzinfo=UTC)
@@ -42,13 +43,9 @@ def test_multi_process_pull_commits_exactly_what_a_single_process_pull_does(lab:
     devices = lab.devices()
     single_store = SnapshotStore.init(tmp_path / "single")
     multi_store = SnapshotStore.init(tmp_path / "multi")
-    seen: list[tuple[str, int, int]] = []
-
-    def progress(outcome: DeviceOutcome, done: int, total: int) -> None:
-        seen.append((outcome.name, done, total))
-
+    recorder = Recorder()
     single = pull(single_store, devices, key=KEY, options=replace(FAST, processes=1), started=STARTED)
-    multi = pull(multi_store, devices, key=KEY, options=replace(FAST, processes=3), started=STARTED, progress=progress)
+    multi = pull(multi_store, devices, key=KEY, options=replace(FAST, processes=3), started=STARTED, events=recorder)
 
     assert single.run.commit is not None and multi.run.commit is not None
     assert _tree(multi_store) == _tree(single_store)
@@ -63,6 +60,7 @@ def test_multi_process_pull_commits_exactly_what_a_single_process_pull_does(lab:
     assert [o.name for o in multi.outcomes] == [d.name for d in devices]
     assert [(o.name, o.ok, o.attempts) for o in multi.outcomes] == [(o.name, o.ok, o.attempts) for o in single.outcomes]
     # progress is relayed from the workers: once per device, counting up to the total
+    seen = [event[2:] for event in recorder.events if event[0] == "item_done"]
     assert sorted(name for name, _, _ in seen) == sorted(d.name for d in devices)
     assert [done for _, done, _ in seen] == list(range(1, len(devices) + 1))
     assert {total for _, _, total in seen} == {len(devices)}

@@ -5,24 +5,38 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from cfgwatch.cli.common import console, err_console, one_of, registered, state
 from cfgwatch.errors import InputError
+from cfgwatch.events import NoEvents
 from cfgwatch.flows.backends import FLOW_BACKENDS
+from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.model import AddressSet
-
-if TYPE_CHECKING:
-    from cfgwatch.flows.backends.base import IngestReport
 
 
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class _IngestLines(NoEvents):
+    """Prints what each flow file gave as soon as it is stored (a long ingest shows its files one by one)."""
+
+    def item_done(self, stage: str, item: object, done: int, total: int | None) -> None:
+        assert isinstance(item, IngestReport)
+        if item.skipped:
+            console.print(f"{item.path}: already ingested (sha256 {item.sha256[:12]}), skipped", soft_wrap=True)
+            return
+        console.print(
+            f"{item.path}: {item.records} records, {item.bad} bad, days {', '.join(item.days)}", soft_wrap=True
+        )
+        for sample in item.bad_samples:
+            err_console.print(f"  bad record: {sample}", markup=False, soft_wrap=True)
 
 
 def _backend_option() -> Any:  # typer's OptionInfo, typed Any by typer itself
@@ -54,28 +68,16 @@ def register(app: typer.Typer) -> None:
         backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
         """Store flow files in the flow store. The same file twice adds nothing."""
-        bad_total = 0
-
-        def show(file: Path, report: IngestReport) -> None:
-            nonlocal bad_total
-            if report.skipped:
-                console.print(f"{file}: already ingested (sha256 {report.sha256[:12]}), skipped", soft_wrap=True)
-                return
-            console.print(
-                f"{file}: {report.records} records, {report.bad} bad, days {', '.join(report.days)}", soft_wrap=True
-            )
-            for sample in report.bad_samples:
-                err_console.print(f"  bad record: {sample}", markup=False, soft_wrap=True)
-            bad_total += report.bad
-
-        state(ctx).project().ingest_flows(
+        project = state(ctx).project()
+        reports = project.ingest_flows(
             files,
             fmt,
             exporter=exporter,
             aws_fields=aws_fields.split() if aws_fields else None,
             backend=backend,
-            progress=show,
+            events=_IngestLines(),
         )
+        bad_total = sum(report.bad for report in reports)  # a skipped file reports none
         if bad_total:
             err_console.print(f"{bad_total} bad records skipped")
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from cfgwatch.cli.common import err_console, state
+from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.nightly import run_nightly
 
 
@@ -45,17 +46,13 @@ def nightly_cmd(
     """
     project = state(ctx).project()
 
-    def progress(stage: str, message: str) -> None:
-        if not quiet and err_console.is_terminal:
-            err_console.print(f"[dim]{stage}: {message}[/dim]")
-
     result = run_nightly(
         project,
         pull=not no_pull,
         export_dir=export_dir.resolve() if export_dir is not None else None,
         send=not no_notify,
         lock_wait=lock_wait,
-        progress=progress,
+        events=ProgressBars(err_console, quiet=quiet),
     )
     if quiet:
         typer.echo(result.summary())

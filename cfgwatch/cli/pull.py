@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cfgwatch.cli.common import console, err_console, state
+from cfgwatch.cli.progress import ProgressBars
 
 if TYPE_CHECKING:
-    from cfgwatch.collect.runner import DeviceOutcome, PullResult
+    from cfgwatch.collect.runner import PullResult
 
 
 def _summary(result: PullResult) -> Table:
@@ -97,30 +95,8 @@ def pull_cmd(
         trust_on_first_use=True if tofu else None,
         allow_shrink=allow_shrink,
     )
-    if quiet or not err_console.is_terminal:
-        result = project.pull(**kwargs)  # type: ignore[arg-type]
-    else:
-        lock = threading.Lock()
-        failed = [0]
-        started = time.monotonic()
-        with Progress(
-            TextColumn("pulling"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]} failed  {task.fields[rate]:.1f} dev/s"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("pull", total=None, failed=0, rate=0.0)
-
-            def progress(outcome: DeviceOutcome, done: int, total: int) -> None:
-                with lock:
-                    failed[0] += 0 if outcome.ok else 1
-                    rate = done / max(time.monotonic() - started, 1e-6)
-                    bar.update(task, completed=done, total=total, failed=failed[0], rate=rate)
-
-            result = project.pull(progress=progress, **kwargs)  # type: ignore[arg-type]
+    with ProgressBars(err_console, quiet=quiet) as events:
+        result = project.pull(events=events, **kwargs)  # type: ignore[arg-type]
     failures = [o.failure for o in result.outcomes if o.failure is not None]
     if quiet:
         for f in failures:

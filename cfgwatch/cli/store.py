@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cfgwatch.cli.common import err_console, state
+from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.errors import InputError
 from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
@@ -60,18 +60,8 @@ def import_cmd(
     last snapshot.
     """
     project = state(ctx).project()
-    if not err_console.is_terminal:  # no progress bar in logs and pipes
-        result = project.import_dir(directory, platform=platform)
-    else:
-        with Progress(
-            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
-        ) as bar:
-            task = bar.add_task("import", total=None)
-
-            def progress(name: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = project.import_dir(directory, platform=platform, progress=progress)
+    with ProgressBars(err_console) as events:
+        result = project.import_dir(directory, platform=platform, events=events)
 
     for d in result.devices:
         if d.status == "unchanged":

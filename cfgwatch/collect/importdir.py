@@ -10,13 +10,14 @@ run before anything is committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from cfgwatch.errors import InputError, UnknownPlatformError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Inventory, canonical
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore, check_device_name
@@ -52,10 +53,6 @@ class ImportedDevice:
 class ImportResult:
     run: RunResult
     devices: tuple[ImportedDevice, ...]
-
-
-# Progress callback: called once per file with (device name, files done, files total).
-ImportProgress = Callable[[str, int, int], None]
 
 
 def device_name(file: Path) -> str:
@@ -104,7 +101,7 @@ def import_dir(
     platform: str | None = None,
     inventory: Inventory | None = None,
     started: datetime | None = None,
-    progress: ImportProgress | None = None,
+    events: Events = NO_EVENTS,
 ) -> ImportResult:
     """Snapshot every config file of `directory` into `store` as one run (one commit, or none if unchanged)."""
     directory = Path(directory)
@@ -149,17 +146,12 @@ def import_dir(
                 name, file, device_platform, source, "pending", clean.redactions, tuple(clean.notes)
             )
             yield DeviceSnapshot(name=name, platform=device_platform, text=clean.text, metadata=clean.metadata)
-            if progress is not None:
-                progress(name, done, len(readable))
+            events.item_done("import", name, done, len(readable))
 
-    statuses: dict[str, str] = {}
-    run = store.write_run(
-        snapshots(),
-        failures,
-        collector=COLLECTOR,
-        started=started,
-        progress=lambda name, status: statuses.__setitem__(name, status),
-    )
+    events.stage_started("import", len(readable))
+    run = store.write_run(snapshots(), failures, collector=COLLECTOR, started=started)
+    events.stage_finished("import")
+    statuses = {name: "added" for name in run.added} | {name: "changed" for name in run.changed}
     devices = [replace(d, status=statuses.get(d.name, "unchanged")) for d in details.values()]
     for name, file in entries:
         if name not in details:

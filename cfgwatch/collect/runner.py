@@ -42,6 +42,7 @@ from cfgwatch.collect import netmiko as netmiko_collector
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
 from cfgwatch.errors import ConfigError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
@@ -77,10 +78,6 @@ class PullResult:
 
     run: RunResult
     outcomes: tuple[DeviceOutcome, ...]
-
-
-# Called from worker threads, once per finished device: (outcome, devices done, devices total).
-PullProgress = Callable[[DeviceOutcome, int, int], None]
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -470,13 +467,13 @@ def collect(
     devices: Sequence[Device],
     options: PullOptions | None = None,
     *,
-    progress: PullProgress | None = None,
+    events: Events = NO_EVENTS,
 ) -> list[DeviceOutcome]:
     """Collect every device's running config in parallel; outcomes in input order.
 
     Nornir's ThreadedRunner runs the sessions (`options.workers` in all); with more than one process
     (`options.processes`, 0 = processes_for's choice) the devices are sharded across worker processes
-    and `progress` is called from a relay thread, with outcomes whose `text` is left out.
+    and `events` hears from a relay thread, with outcomes whose `text` is left out.
 
     Raises ConfigError before connecting anywhere if a device has no usable platform/collector or its
     credentials cannot be resolved (an unset environment variable, an unreadable file).
@@ -495,8 +492,7 @@ def collect(
         with lock:
             done[0] += 1
             count = done[0]
-        if progress is not None:
-            progress(outcome, count, len(resolved))
+            events.item_done("pull", outcome, count, len(resolved))  # under the lock: one at a time, in order
 
     with tempfile.TemporaryDirectory(prefix="cfgwatch-known-hosts-") as tmp:
         pinned = pin_host_keys([(dev, known) for dev, _, known in resolved], Path(tmp))
@@ -514,13 +510,15 @@ def pull(
     key: bytes,
     options: PullOptions | None = None,
     allow_shrink: bool = False,
-    progress: PullProgress | None = None,
+    events: Events = NO_EVENTS,
     started: datetime | None = None,
 ) -> PullResult:
     """Collect, check, sanitize and store one run (one commit, none when nothing changed)."""
     opts = options or PullOptions()
     started = started or datetime.now(UTC)
-    outcomes = collect(devices, opts, progress=progress)
+    events.stage_started("pull", len(devices))
+    outcomes = collect(devices, opts, events=events)
+    events.stage_finished("pull")
     collectors = sorted({o.collector for o in outcomes}) or ["netmiko"]
     snapshots: list[DeviceSnapshot] = []
     failures: list[DeviceFailure] = []

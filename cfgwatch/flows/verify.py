@@ -17,11 +17,12 @@ a spike (or brand new traffic) with few returns toward cdn / hosting / cloud / t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import (
     Counters,
     FlowBackend,
@@ -179,9 +180,9 @@ def verify_many(
     settings: FlowSettings,
     *,
     notes: Iterable[str] = (),
-    progress: Callable[[int, FlowCheck], None] | None = None,
+    events: Events = NO_EVENTS,
 ) -> list[FlowVerdict]:
-    """Verify each change in order; `progress(index, check)` is called before each one is queried.
+    """Verify each change in order; `events` hears of each queried change (stage "verify") before its query.
 
     A `BatchVerifier` backend answers every change in one query; other backends get two
     `outbound_summary` calls per change (one when the exporter was silent after the change)."""
@@ -194,21 +195,21 @@ def verify_many(
             results[index] = FlowVerdict("not-checked", notes=(*fixed, "change affects no internal addresses"))
         else:
             pending.append(index)
+    events.stage_started("verify", len(pending))
     if isinstance(backend, BatchVerifier):
         requests = []
-        for index in pending:
-            if progress is not None:
-                progress(index, items[index])
+        for done, index in enumerate(pending, start=1):
+            events.item_done("verify", items[index], done, len(pending))
             requests.append((selector_for(items[index]), *windows(items[index].change_time, settings)))
         for index, summary in zip(
             pending, backend.check_summaries(requests, top=settings.top_destinations), strict=True
         ):
             results[index] = _verdict(items[index], settings, fixed, summary)
     else:
-        for index in pending:
-            if progress is not None:
-                progress(index, items[index])
+        for done, index in enumerate(pending, start=1):
+            events.item_done("verify", items[index], done, len(pending))
             results[index] = _verify_one(backend, items[index], settings, fixed)
+    events.stage_finished("verify")
     return [item for item in results if item is not None]
 
 

@@ -9,11 +9,12 @@ write it* — the report itself never repeats the secret.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cfgwatch.errors import StoreError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.sanitize import engine as E
 from cfgwatch.sanitize import rules as R
 
@@ -121,7 +122,7 @@ def _read_blobs(repo: Path, ids: list[str]) -> Iterator[tuple[str, bytes]]:
         pos += size + 1
 
 
-def audit_history(repo: Path, progress: Callable[[int, int], None] | None = None) -> AuditResult:
+def audit_history(repo: Path, events: Events = NO_EVENTS) -> AuditResult:
     """Scan the whole history of the git repository at repo; StoreError if it is not one."""
     repo = Path(repo)
     if not repo.is_dir():
@@ -133,13 +134,14 @@ def audit_history(repo: Path, progress: Callable[[int, int], None] | None = None
     blobs, commits = _introduced_blobs(repo)
     findings: list[SecretFinding] = []
     ids = sorted(blobs)
+    events.stage_started("secrets", len(ids))
     for done, (blob_id, data) in enumerate(_read_blobs(repo, ids), start=1):
         commit, path = blobs[blob_id]
         text = data.decode("utf-8", "replace")
         for number, names, excerpt in scan_text(text):
             findings.append(SecretFinding(commit, path, number, names, excerpt))
-        if progress is not None:
-            progress(done, len(ids))
+        events.item_done("secrets", blob_id, done, len(ids))
+    events.stage_finished("secrets")
     messages = _git(repo, "log", "--all", "--format=%x00%H%x01%B").decode("utf-8", "replace")
     for record in messages.split("\x00")[1:]:
         commit, _, body = record.partition("\x01")

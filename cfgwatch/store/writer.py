@@ -16,7 +16,7 @@ import hashlib
 import os
 import secrets
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import IO
@@ -32,9 +32,6 @@ from cfgwatch.store.types import DeviceFailure, DeviceSnapshot, RunResult, check
 from cfgwatch.store.upkeep import RepoUpkeep
 
 PENDING_REF = "refs/cfgwatch/pending"
-
-# Progress callback: (device name, status) with status one of "added", "changed", "unchanged".
-WriteProgress = Callable[[str, str], None]
 
 
 def new_run_id(started: datetime) -> str:
@@ -147,7 +144,6 @@ class RunWriter(RepoUpkeep):
         collector: str,
         started: datetime,
         run_id: str | None = None,
-        progress: WriteProgress | None = None,
     ) -> RunResult:
         """Commit one run: every added/changed device in one commit, no commit if nothing changed.
 
@@ -161,8 +157,7 @@ class RunWriter(RepoUpkeep):
         for failure in failed:
             check_device_name(failure.name)
         with self.lock():
-            result = self._write_locked(snapshots, failed, collector=collector, started=started, run_id=run_id,
-                                        progress=progress)  # fmt: skip
+            result = self._write_locked(snapshots, failed, collector=collector, started=started, run_id=run_id)
             if self.journal is not None:
                 self.journal.append(
                     JournalEntry.from_result(result, collector=collector, started=started, finished=datetime.now(UTC))
@@ -177,7 +172,6 @@ class RunWriter(RepoUpkeep):
         collector: str,
         started: datetime,
         run_id: str,
-        progress: WriteProgress | None,
     ) -> RunResult:
         head = self._head()
         branch = self._branch_ref()
@@ -212,8 +206,6 @@ class RunWriter(RepoUpkeep):
                         write_meta = old_platform != snap.platform
                 if not write_cfg and not write_meta:
                     unchanged.append(name)
-                    if progress:
-                        progress(name, "unchanged")
                     continue
                 if importer is None:
                     self._drop_pending()
@@ -221,10 +213,7 @@ class RunWriter(RepoUpkeep):
                 if write_cfg:
                     files.append((cfg_path, importer.blob(data)))
                 files.append((meta_path, importer.blob(meta)))
-                status = "added" if old_cfg is None else "changed"
                 (added if old_cfg is None else changed).append(name)
-                if progress:
-                    progress(name, status)
             if importer is None:
                 return RunResult(run_id, None, (), (), tuple(sorted(unchanged)), failed)
             changed.sort()

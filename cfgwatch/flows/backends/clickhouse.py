@@ -19,12 +19,13 @@ clause for clause, so verdicts and figures agree across backends.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from cfgwatch.errors import InputError, StoreError
+from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import (
     BaselineRemotes,
     Counters,
@@ -259,7 +260,7 @@ class ClickHouseBackend:
         *,
         exporter: str | None = None,
         aws_fields: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
+        events: Events = NO_EVENTS,
     ) -> IngestReport:
         """Read one file with its reader, enrich, batch-insert; the same content twice is a no-op."""
         if self.mapping:
@@ -273,7 +274,7 @@ class ClickHouseBackend:
             return IngestReport(str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(known[0][0]))
         reader = get_reader(format_name, aws_fields=aws_fields)
         stats = ReadStats(str(file))
-        days = self.insert_rows(reader(file, stats, exporter), progress=progress)
+        days = self.insert_rows(reader(file, stats, exporter), events=events)
         self._execute(
             f"INSERT INTO {self.ledger} (sha256, path, format, exporter, records, bad, days, at) VALUES",
             [
@@ -293,13 +294,14 @@ class ClickHouseBackend:
             str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=days
         )
 
-    def insert_rows(self, rows: Iterable[Row], *, progress: Callable[[int], None] | None = None) -> tuple[str, ...]:
+    def insert_rows(self, rows: Iterable[Row], *, events: Events = NO_EVENTS) -> tuple[str, ...]:
         """Enrich reader rows (times in microseconds) and insert them in batches; returns the days written."""
         names = [*ROW_FIELDS, "dst_asn", "dst_org", "dst_class", "day"]
         insert = f"INSERT INTO {self.table} ({', '.join(names)}) VALUES"
         days: set[date] = set()
         batch: list[tuple[Any, ...]] = []
         total = 0
+        events.stage_started("insert", None)
         ts, te = _INDEX["time_start"], _INDEX["time_end"]
         version_at = _INDEX["ip_version"]
         nat_at = (_INDEX["nat_dst_v4"], _INDEX["nat_dst_v6_hi"], _INDEX["nat_dst_v6_lo"])
@@ -320,14 +322,13 @@ class ClickHouseBackend:
             if len(batch) >= BATCH_ROWS:
                 self._execute(insert, batch)
                 total += len(batch)
+                events.item_done("insert", len(batch), total, None)
                 batch = []
-                if progress is not None:
-                    progress(total)
         if batch:
             self._execute(insert, batch)
             total += len(batch)
-            if progress is not None:
-                progress(total)
+            events.item_done("insert", len(batch), total, None)
+        events.stage_finished("insert")
         return tuple(sorted(day.isoformat() for day in days))
 
     # -- queries -------------------------------------------------------------------------------------------
