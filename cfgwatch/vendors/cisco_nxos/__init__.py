@@ -45,10 +45,11 @@ SPEC = PlatformSpec(
         header_command=NotApplicable("only NAPALM's ios driver is known to drop the change header"),
     ),
     # No closing line, but a fixed order: `version` first, then features, VLANs, VRFs, interfaces (mgmt0
-    # last), and the always-printed `line console` / `line vty` near the very end (then only `boot` and a
-    # few globals). An output cut anywhere before them lacks them.
+    # last), then the always-printed `line console` / `line vty` and the `boot` image lines at the very
+    # end (only a few globals may follow). An output cut anywhere before them lacks one of them.
     completeness=has_top_level(
-        ("version", "line console", "line vty"), "an NX-OS running config prints them at its start and end"
+        ("version", "line console", "line vty", "boot"),
+        "an NX-OS running config prints them at its start and end",
     ),
     secrets=family.secrets(),
     continuation=NotApplicable("NX-OS prints one command per line"),
