@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +159,7 @@ def test_signature_good_bad_and_stripped(config: CfgwatchConfig, tmp_path: Path)
     for entry in manifest["files"]:
         if entry["path"] == "findings.csv":
             entry["sha256"] = hashlib.sha256(altered).hexdigest()
+            entry["bytes"] = len(altered)
     forged = {**files, "findings.csv": altered, MANIFEST: json.dumps(manifest).encode()}
     result = verify_bundle(write_bundle(forged, tmp_path / "forged.zip"), key.public_key())
     assert not result.ok and result.signature == "invalid" and result.altered == ()
@@ -223,3 +226,99 @@ def test_cli_export_and_verify(config: CfgwatchConfig, tmp_path: Path) -> None:
             [sys.executable, "-m", "cfgwatch", *base, "export", *extra], capture_output=True, text=True, check=False
         )
         assert done.returncode == 2 and message in " ".join(done.stderr.split()), done.stderr
+
+
+def _zip_with(path: Path, entries: list[tuple[str, bytes]]) -> Path:
+    """A zip written entry by entry, duplicates allowed (as a forger's tool would write it)."""
+    duplicates = len({name for name, _ in entries}) < len(entries)
+    warned = pytest.warns(UserWarning) if duplicates else contextlib.nullcontext()
+    with warned, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return path
+
+
+def test_verify_refuses_duplicate_and_colliding_names(config: CfgwatchConfig, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    files = _files(config, key)
+    forged = b'{"findings": []}\n'
+    # a tampered findings.json first, the signed one after it: readers disagree on which one is "the" file
+    duplicate = _zip_with(tmp_path / "dup.zip", [("findings.json", forged), *files.items()])
+    result = verify_bundle(duplicate, key.public_key())
+    assert not result.ok and any("findings.json appears twice" in p for p in result.problems), result
+    for alias in ("./findings.json", "FINDINGS.json", "x/../findings.json", "sub\\..\\findings.json"):
+        colliding = _zip_with(tmp_path / "alias.zip", [*files.items(), (alias, forged)])
+        result = verify_bundle(colliding, key.public_key())
+        assert not result.ok and any("name the same file" in p for p in result.problems), alias
+    runner = CliRunner()
+    done = runner.invoke(app, ["export", "verify", str(duplicate), "--public-key", str(_public_pem(tmp_path, key))])
+    assert done.exit_code == 1 and "TAMPERED" in done.output and "appears twice" in done.output, done.output
+
+
+def _public_pem(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
+    path = tmp_path / "signer.pub"
+    path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return path
+
+
+def test_verify_streams_entries_and_refuses_oversized_ones_unread(config: CfgwatchConfig, tmp_path: Path) -> None:
+    files = _files(config)
+    bomb = b"\0" * (48 << 20)  # compresses to ~50 KB; must not be inflated into memory
+    path = _zip_with(tmp_path / "bomb.zip", [(n, bomb if n == "findings.json" else d) for n, d in files.items()])
+    assert path.stat().st_size < 2 << 20
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: str | zipfile.ZipInfo, *args: object, **kwargs: object) -> object:
+        opened.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return real_open(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    tracemalloc.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(zipfile.ZipFile, "open", spy)
+            result = verify_bundle(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.altered == ("findings.json",) and not result.ok
+    assert "findings.json" not in opened and peak < 8 << 20, (opened, peak)
+    # an extra entry is named, never read
+    extra = _zip_with(tmp_path / "extra.zip", [*files.items(), ("big.bin", bomb)])
+    assert verify_bundle(extra).extra == ("big.bin",)
+    # a manifest declaring an absurd size is refused, not streamed
+    manifest = json.loads(files[MANIFEST])
+    manifest["files"][0]["bytes"] = 1 << 40
+    huge = {**files, MANIFEST: json.dumps(manifest).encode()}
+    result = verify_bundle(write_bundle(huge, tmp_path / "huge.zip"))
+    assert not result.ok and any("declares" in p for p in result.problems)
+
+
+def test_verify_refuses_symlinks_in_a_folder_bundle(config: CfgwatchConfig, tmp_path: Path) -> None:
+    files = {**_files(config), "notes/readme.txt": b"hello\n"}
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "readme.txt").write_bytes(b"hello\n")
+    folder = write_bundle(files, tmp_path / "linked")
+    assert verify_bundle(folder).ok is False  # notes/ is not in the manifest: extra
+    clean = write_bundle(_files(config), tmp_path / "clean")
+    assert verify_bundle(clean).ok
+    (clean / "notes").symlink_to(outside, target_is_directory=True)
+    result = verify_bundle(clean)
+    assert not result.ok and result.extra == () and any("notes is a symlink" in p for p in result.problems)
+    (clean / "notes").unlink()
+    target = clean / "findings.json"
+    (outside / "findings.json").write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(outside / "findings.json")
+    result = verify_bundle(clean)
+    assert not result.ok and any("findings.json is a symlink" in p for p in result.problems)
+
+
+def test_verify_output_shows_control_characters_in_entry_names(config: CfgwatchConfig, tmp_path: Path) -> None:
+    path = _zip_with(tmp_path / "esc.zip", [*_files(config).items(), ("x\x9b2J\x1b]0;t\x07.txt", b"planted")])
+    done = CliRunner().invoke(app, ["export", "verify", str(path)])
+    assert done.exit_code == 1 and "EXTRA    x\\x9b2J\\x1b]0;t\\x07.txt" in done.output, done.output
+    assert "\x1b" not in done.output and "\x9b" not in done.output

@@ -520,3 +520,27 @@ def test_a_line_separator_does_not_fake_the_end_of_a_truncated_config() -> None:
 )
 def test_cut_lines_found_by_mutation_parse(platform: str, text: str) -> None:
     get_parser(platform).parse(text)  # raised IndexError / SyntaxProblem before
+
+
+_NXOS_CONFIGS = (
+    "fixtures/lab/dc-nx-01.cfg",
+    "fixtures/configs/cisco_nxos/netutils_nxos_full.txt",
+    "fixtures/configs/cisco_nxos/napalm_nxos_initial.conf",
+    "fixtures/configs/cisco_nxos/napalm_nxos_new_good.conf",
+)
+
+
+@pytest.mark.parametrize("name", _NXOS_CONFIGS)
+def test_a_truncated_nxos_running_config_is_incomplete(name: str) -> None:
+    text = (Path(__file__).resolve().parent.parent / name).read_text()
+    assert check_output(text, "cisco_nxos").ok
+    assert check_output(text.replace("\n", "\r\n"), "cisco_nxos").ok
+    tail = text.index("\nboot ")
+    cuts = [int(len(text) * ratio) for ratio in (0.1, 0.3, 0.5, 0.7, 0.8)]
+    cuts += [tail, tail + 3, text.index("\nline "), text.index("\nline vty")]
+    for cut in (c for c in cuts if c <= tail + 3):
+        verdict = check_output(text[:cut], "cisco_nxos")
+        assert not verdict.ok and verdict.reason == "incomplete", (cut, verdict)
+    # a remark cannot stand in for the sections: they count only as top-level commands
+    cut = text[: int(len(text) * 0.7)] + "\n  remark line vty\n version\n boot x\n"
+    assert not check_output(cut, "cisco_nxos").ok

@@ -122,6 +122,15 @@ def test_malformed_yaml_and_duplicate_keys_name_the_line(tmp_path: Path) -> None
     assert info.value.line == 3
 
 
+@pytest.mark.parametrize("second", ["r1", "\uff32\uff11"])  # fullwidth R1 folds to r1 too
+def test_device_names_differing_only_in_case_are_refused_with_file_and_line(tmp_path: Path, second: str) -> None:
+    hosts = f"R1: {{}}\nr2: {{}}\n'{second}': {{port: 23}}\n"
+    with pytest.raises(ConfigError, match="clashes with 'R1' \\(line 1\\)") as info:
+        load_inventory(write(tmp_path, hosts=hosts))
+    assert info.value.path == str(tmp_path / "hosts.yaml") and info.value.line == 3
+    assert str(info.value).startswith(f"{tmp_path / 'hosts.yaml'}:3: ")
+
+
 def test_missing_inventory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="inventory directory not found"):
         load_inventory(tmp_path / "absent")

@@ -411,3 +411,49 @@ def test_syslog_header_fields_are_clamped() -> None:
     assert match is not None
     assert match["host"] == "host_name" and len(match["app"]) == 48 and len(match["msgid"]) == 32
     assert match["sd"] == "-" and match["msg"] == "hi"
+
+
+HOSTILE = Notice(
+    title="cfgwatch nightly: 1 finding(s) on <!channel>",
+    summary="changed by <!here> & <https://evil.example|the change ticket>",
+    items=(
+        _item("CW-dddddddddddd", "critical", "edge1<!everyone>"),
+        AlertItem(
+            "CW-eeeeeeeeeeee",
+            "high",
+            "fw1",
+            ("egress-forward",),
+            (),
+            "- [HIGH] by <@U024BE7LH> **admin** [ticket](https://evil.example) _x_ `y` "
+            "{{DATE(2017-02-14T06:08:00Z)}}\n# heading",
+        ),
+    ),
+    errors=("pull fw9: user <!subteam^S123> said <https://evil.example|hi>",),
+    generated=WHEN,
+)
+
+
+def test_slack_payload_escapes_mentions_and_links_from_configs() -> None:
+    from cfgwatch.notify.webhook import payload
+
+    text = payload(HOSTILE, "slack")["text"]
+    for live in ("<!channel>", "<!here>", "<!everyone>", "<@U024BE7LH>", "<!subteam", "<https://"):
+        assert live not in text, live
+    assert "<" not in text and ">" not in text
+    assert "&lt;!channel&gt;" in text and "&lt;https://evil.example|the change ticket&gt;" in text
+    assert "changed by &lt;!here&gt; &amp; " in text
+
+
+def test_teams_payload_escapes_markdown_from_configs() -> None:
+    from cfgwatch.notify.webhook import payload
+
+    card = payload(HOSTILE, "teams")["attachments"][0]["content"]
+    texts = [block["text"] for block in card["body"]]
+    joined = "\n".join(texts)
+    assert "[ticket](https" not in joined and "\\[ticket\\](https://evil.example)" in joined
+    assert "**admin**" not in joined and "\\*\\*admin\\*\\*" in joined
+    assert "{{DATE(" not in joined and "\\_x\\_" in joined and "\\`y\\`" in joined
+    assert all("\n" not in text and "\r" not in text for text in texts)  # a line break cannot start a heading
+    hostile_item = texts[-1]
+    assert hostile_item.startswith("- \\- \\[HIGH\\]"), hostile_item  # the item's own "- " is no second list
+    assert texts[0] == "cfgwatch nightly: 1 finding(s) on \\<!channel\\>"

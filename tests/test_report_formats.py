@@ -186,3 +186,45 @@ def test_empty_audit_renders_in_every_format(result: AuditResult) -> None:
     assert "No findings." in page and "<script>" not in page and "<select" not in page
     assert audit_csv(empty).splitlines() == [",".join(CSV_COLUMNS)]
     assert "0 finding(s)" in audit_markdown(empty) and "| id |" not in audit_markdown(empty)
+
+
+CONTROL_LINE = "remark ok\x9b2J\x1b]0;owned\x07 \u2028 permit ip any any\x85\u202eevil\x00"
+
+
+def test_terminal_outputs_show_control_characters_json_keeps_them(result: AuditResult) -> None:
+    from cfgwatch.report.findings import audit_json, audit_text
+
+    finding = result.findings[0]
+    change = replace(finding.change, lines_after=SourceLines(7, 7, (CONTROL_LINE,)))
+    hostile = replace(result, findings=(replace(finding, change=change), *result.findings[1:]), problems=("p\x1b[8m",))
+    raw = ("\x9b", "\x1b", "\x07", "\u2028", "\x85", "\u202e", "\x00")
+    text = audit_text(hostile)
+    assert not any(char in text for char in raw) and "ok\\x9b2J\\x1b]0;owned\\x07 \\u2028" in text
+    assert "p\\x1b[8m" in text
+    screen = Console(file=io.StringIO(), width=400, color_system=None, force_terminal=False)
+    screen.print(audit_renderable(hostile))
+    shown = screen.file.getvalue()  # type: ignore[attr-defined]
+    assert not any(char in shown for char in raw) and "\\x9b2J" in shown and "p\\x1b[8m" in shown
+
+    # JSON is data: the exact text survives
+    def strings(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in strings(item)]
+        if isinstance(value, list):
+            return [s for item in value for s in strings(item)]
+        return [value] if isinstance(value, str) else []
+
+    assert CONTROL_LINE in strings(json.loads(audit_json(hostile)))
+
+
+def test_cli_error_line_shows_control_characters(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    hostile = tmp_path / "cfg\x9b2J\x1b[31m.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "cfgwatch", "--config", str(hostile), "audit"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "error:" in done.stderr, done.stderr
+    assert "\x1b" not in done.stderr and "\x9b" not in done.stderr and "cfg\\x9b2J\\x1b[31m.yaml" in done.stderr

@@ -17,6 +17,7 @@ import typer
 from cfgwatch import __version__
 from cfgwatch.cli.common import State, err_console
 from cfgwatch.errors import EXIT_INTERNAL, CfgwatchError
+from cfgwatch.terminal import printable
 
 app = typer.Typer(
     name="cfgwatch",
@@ -63,7 +64,7 @@ def main() -> None:
         # without standalone mode click returns a command's typer.Exit code instead of exiting
         code = app(standalone_mode=False)
     except CfgwatchError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(f"error: {printable(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -91,5 +92,6 @@ def crash(exc: BaseException) -> NoReturn:
     counts as success): a crash must not look like a night with findings.
     """
     traceback.print_exception(exc, file=sys.stderr)
-    print(f"internal error: {type(exc).__name__}: {exc} (a bug in cfgwatch; please report it)", file=sys.stderr)
+    message = printable(str(exc))
+    print(f"internal error: {type(exc).__name__}: {message} (a bug in cfgwatch; please report it)", file=sys.stderr)
     sys.exit(EXIT_INTERNAL)

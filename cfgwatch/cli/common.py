@@ -13,9 +13,19 @@ from rich.console import Console
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.plugins import Registry
 from cfgwatch.project import Project
+from cfgwatch.terminal import printable
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class PlainConsole(Console):
+    """The CLI's consoles: every string printed is made printable (device names, remarks and error texts
+    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(printable(item) if isinstance(item, str) else item for item in objects), **kwargs)
+
+
+console = PlainConsole(highlight=False)
+err_console = PlainConsole(stderr=True, highlight=False)
 
 
 @dataclass

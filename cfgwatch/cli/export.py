@@ -18,6 +18,7 @@ from cfgwatch.report.evidence import (
     load_public_key,
     verify_bundle,
 )
+from cfgwatch.terminal import printable
 
 
 def parse_when(text: str, option: str, *, end_of_day: bool) -> datetime:
@@ -96,13 +97,13 @@ def register(app: typer.Typer) -> None:
         key = load_public_key(public_key) if public_key is not None else None
         result = verify_bundle(bundle, key)
         for name in result.altered:
-            typer.echo(f"ALTERED  {name}")
+            typer.echo(f"ALTERED  {printable(name)}")
         for name in result.missing:
-            typer.echo(f"MISSING  {name}")
+            typer.echo(f"MISSING  {printable(name)}")
         for name in result.extra:
-            typer.echo(f"EXTRA    {name}")
+            typer.echo(f"EXTRA    {printable(name)}")
         for problem in result.problems:
-            typer.echo(f"PROBLEM  {problem}")
+            typer.echo(f"PROBLEM  {printable(problem)}")
         signature = {
             "valid": f"signature valid ({result.key_source} key {result.key})",
             "invalid": "signature INVALID: manifest.json or manifest.sig was altered, or another key signed it",

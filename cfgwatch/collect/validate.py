@@ -94,6 +94,27 @@ def last_line_is(accepted: tuple[str, ...], shown: str) -> Callable[[str], Verdi
     return check
 
 
+def has_top_level(required: tuple[str, ...], why: str) -> Callable[[str], Verdict]:
+    """A completeness check for a config with no closing line but a fixed section order: every `required`
+    top-level command (at column 0, matched whole or as its first words) appears. Naming sections that
+    the device always prints near the end makes a cut-off output fail; `why` says where they come from."""
+
+    def check(text: str) -> Verdict:
+        present = {
+            word
+            for line in config_lines(text)
+            if line[:1].strip()
+            for word in required
+            if line.rstrip() == word or line.startswith(word + " ")
+        }
+        missing = [word for word in required if word not in present]
+        if missing:
+            return Verdict(False, "incomplete", f"no top-level {', '.join(map(repr, missing))} ({why})")
+        return OK
+
+    return check
+
+
 def closed_xml_or_braces(text: str) -> Verdict:
     """A completeness check for XML or curly-brace configs: the XML document is closed, the braces balance."""
     stripped = text.lstrip()

@@ -9,6 +9,7 @@ Errors name the file and the key (e.g. `hosts.yaml: key 'rtr1.data.collector'`).
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,6 +311,25 @@ def _resolve_device(
     )
 
 
+def _check_name_clashes(hosts: Mapping[str, Any], document: YamlDocument) -> None:
+    """Refuse two devices whose names differ only in case or Unicode form (`R1` and `r1`).
+
+    Device names become file names in the snapshot repository: on a case-insensitive file system (or a
+    checkout on one) the two would overwrite each other's snapshots, and reports could not tell them apart.
+    """
+    seen: dict[str, str] = {}
+    for name in hosts:
+        first = seen.setdefault(unicodedata.normalize("NFKC", name).casefold(), name)
+        if first != name:
+            line = document.line_of((first,))
+            where = f" (line {line})" if line is not None else ""
+            raise document.error_at(
+                f"device '{name}' clashes with '{first}'{where}: names that differ only in case are one "
+                "file in the snapshot repository",
+                (name,),
+            )
+
+
 def load_inventory(directory: Path) -> Inventory:
     """Read and validate hosts.yaml (required), groups.yaml and defaults.yaml (optional) from directory."""
     directory = Path(directory)
@@ -325,6 +345,7 @@ def load_inventory(directory: Path) -> Inventory:
         str(n): _validate(GroupIn, v, groups_file, str(n)) for n, v in groups_file.data.items()
     }
     hosts_in: dict[str, HostIn] = {str(n): _validate(HostIn, v, hosts_file, str(n)) for n, v in hosts_file.data.items()}
+    _check_name_clashes(hosts_in, hosts_file)
 
     for name, group in groups_in.items():
         for parent in group.groups:

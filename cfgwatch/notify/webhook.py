@@ -7,6 +7,7 @@ file (url_secret) and is never written to a log or an error: targets are named b
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,12 +33,33 @@ def target_name(target: WebhookTarget) -> str:
     return "webhook"
 
 
+# Adaptive Card markdown (a CommonMark subset, plus {{DATE()}} functions): what makes links, emphasis, code
+# or entities anywhere, and what makes a heading or list at the start of a block; all backslash-escaped
+_TEAMS_INLINE = re.compile(r"([\\`*_{}\[\]<>&~|])")
+_TEAMS_LEADING = re.compile(r"^(\s*)([#+\-]|\d+\.)")
+
+
+def slack_escape(text: str) -> str:
+    """Text for Slack mrkdwn: `&`, `<`, `>` as entities, so `<!channel>` or `<url|label>` from a config
+    (a user name in a header, a remark) is shown, never turned into a mention or a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def teams_escape(text: str) -> str:
+    """Text for an Adaptive Card TextBlock (a CommonMark subset): markdown punctuation backslash-escaped
+    and line breaks flattened, so device-derived text cannot make links, emphasis, lists or headings."""
+    flat = " ".join(text.splitlines())
+    inline = _TEAMS_INLINE.sub(r"\\\1", flat)
+    return _TEAMS_LEADING.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], inline)
+
+
 def _text(notice: Notice, markdown_bold: str) -> str:
-    lines = [f"{markdown_bold}{notice.title}{markdown_bold}", notice.summary]
+    """Slack's message text; every piece of it that may come from a device is escaped for mrkdwn."""
+    lines = [f"{markdown_bold}{slack_escape(notice.title)}{markdown_bold}", slack_escape(notice.summary)]
     if notice.errors:
-        lines.append("errors: " + "; ".join(notice.errors))
+        lines.append(slack_escape("errors: " + "; ".join(notice.errors)))
     for item in notice.items[:_MAX_ITEMS_IN_TEXT]:
-        lines.append(f"- {item.text}")
+        lines.append(f"- {slack_escape(item.text)}")
     if len(notice.items) > _MAX_ITEMS_IN_TEXT:
         lines.append(f"... and {len(notice.items) - _MAX_ITEMS_IN_TEXT} more (see the nightly report)")
     return "\n".join(lines)
@@ -51,13 +73,21 @@ def payload(notice: Notice, style: str) -> dict[str, Any]:
     if style == "teams":
         # Teams Workflows / incoming webhooks accept a message with one Adaptive Card attachment.
         body: list[dict[str, Any]] = [
-            {"type": "TextBlock", "text": notice.title, "weight": "Bolder", "size": "Medium", "wrap": True},
-            {"type": "TextBlock", "text": notice.summary, "wrap": True},
+            {
+                "type": "TextBlock",
+                "text": teams_escape(notice.title),
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            {"type": "TextBlock", "text": teams_escape(notice.summary), "wrap": True},
         ]
         if notice.errors:
-            body.append({"type": "TextBlock", "text": "errors: " + "; ".join(notice.errors), "wrap": True})
+            body.append(
+                {"type": "TextBlock", "text": teams_escape("errors: " + "; ".join(notice.errors)), "wrap": True}
+            )
         for item in notice.items[:_MAX_ITEMS_IN_TEXT]:
-            body.append({"type": "TextBlock", "text": f"- {item.text}", "wrap": True, "spacing": "Small"})
+            body.append({"type": "TextBlock", "text": f"- {teams_escape(item.text)}", "wrap": True, "spacing": "Small"})
         if len(notice.items) > _MAX_ITEMS_IN_TEXT:
             body.append({"type": "TextBlock", "text": f"... and {len(notice.items) - _MAX_ITEMS_IN_TEXT} more"})
         return {

@@ -8,6 +8,7 @@ from typing import Any
 from cfgwatch.model import Binding, FilterRule, NatRule, ObjectDef
 from cfgwatch.model.changes import RuleChange, SourceLines
 from cfgwatch.revisions import DiffResult
+from cfgwatch.terminal import printable
 
 
 def describe(item: FilterRule | NatRule | Binding | ObjectDef | None) -> str:
@@ -103,7 +104,7 @@ def changes_text(result: DiffResult) -> str:
     for change in result.changes:
         lines.append("")
         lines.extend(change_text(change))
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def changes_markdown(result: DiffResult) -> str:

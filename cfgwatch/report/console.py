@@ -18,6 +18,7 @@ from cfgwatch.report.changes import changes_text
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
+from cfgwatch.terminal import printable
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -32,6 +33,19 @@ def _severity(view: FindingView) -> Text:
     return Text(view.severity.upper(), style=SEVERITY_STYLE.get(view.severity, ""))
 
 
+def _text(text: str) -> Text:
+    """A cell from device-derived text: no control character reaches the terminal (cfgwatch.terminal)."""
+    return Text(printable(text))
+
+
+class _SafeText(Text):
+    """A Text whose appended strings are made printable: the panel body mixes styles and device text."""
+
+    def append(self, text: str | Text, style: str | None = None) -> _SafeText:  # type: ignore[override]
+        super().append(printable(text) if isinstance(text, str) else text, style)
+        return self
+
+
 def findings_table(views: list[FindingView]) -> Table:
     table = Table(title=f"{len(views)} finding(s)", show_lines=False, expand=False)
     for column in ("severity", "id", "device", "enables", "flags", "who", "ticket", "flow"):
@@ -39,20 +53,20 @@ def findings_table(views: list[FindingView]) -> Table:
     for view in views:
         table.add_row(
             _severity(view),
-            Text(view.id),
-            Text(view.device),
-            Text(", ".join(view.enables)),
-            Text(", ".join(view.flags) or "-"),
-            Text(view.user or "unknown"),
-            Text(view.ticket.matched or "none"),
-            Text(view.flow.verdict),
+            _text(view.id),
+            _text(view.device),
+            _text(", ".join(view.enables)),
+            _text(", ".join(view.flags) or "-"),
+            _text(view.user or "unknown"),
+            _text(view.ticket.matched or "none"),
+            _text(view.flow.verdict),
         )
     return table
 
 
 def finding_panel(view: FindingView) -> Panel:
     affected = view.affected_text
-    body = Text()
+    body = _SafeText()
     body.append(f"{view.change} {view.family}: ", style="bold")
     body.append(view.rule + "\n")
     if view.comment:
@@ -89,7 +103,7 @@ def finding_panel(view: FindingView) -> Panel:
         for offset, line in enumerate(lines.lines):
             body.append(f"{marker} {lines.start + offset:>5} | {line}\n", style=style)
     body.rstrip()
-    title = Text.assemble(_severity(view), " ", view.id, " ", view.device, f" ({view.platform})")
+    title = Text.assemble(_severity(view), " ", printable(f"{view.id} {view.device} ({view.platform})"))
     return Panel(body, title=title, title_align="left")
 
 
@@ -105,7 +119,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
         parts.append(findings_table(views))
         parts.extend(finding_panel(view) for view in views)
     if result.problems:
-        problems = Text("problems:\n", style="bold yellow")
+        problems = _SafeText("problems:\n", style="bold yellow")
         for problem in result.problems:
             problems.append(f"  {problem}\n")
         parts.append(problems)

@@ -11,6 +11,7 @@ from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.changes import changes_json
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
+from cfgwatch.terminal import printable
 
 
 def audit_document(result: AuditResult) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def audit_text(result: AuditResult) -> str:
         out.append("")
         out.append("problems:")
         out.extend(f"  {problem}" for problem in result.problems)
-    return "\n".join(out) + "\n"
+    return printable("\n".join(out) + "\n")
 
 
 # Registered as report format "json" in pyproject.toml.

@@ -4,14 +4,19 @@ signature over it, the signing keys, and `verify_bundle`, which recomputes it al
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
+import posixpath
+import stat
+import unicodedata
 import zipfile
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -128,6 +133,10 @@ def signed(files: Mapping[str, bytes], manifest: bytes, signing_key: Ed25519Priv
 
 # --- verification ----------------------------------------------------------------------------------------
 
+MAX_ENTRY_BYTES = 1 << 30  # no honest bundle file comes near; a declared size above it is refused unread
+_CONTROL_LIMIT = 64 << 20  # manifest.json, manifest.sig, manifest.pub are read whole, so they are capped
+_CHUNK = 1 << 16
+
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
@@ -151,83 +160,190 @@ class VerifyResult:
         )
 
 
-def read_bundle(path: Path) -> dict[str, bytes]:
-    """The files of a bundle folder or zip, keyed by their bundle path."""
-    if path.is_dir():
-        files: dict[str, bytes] = {}
-        for item in sorted(path.rglob("*")):
-            if item.is_file():
-                files[item.relative_to(path).as_posix()] = item.read_bytes()
-        return files
-    if path.is_file():
+def _normalised(name: str) -> str:
+    """The path two archive names collide on when extracted (separators, `.`/`..`, Unicode form, case)."""
+    return unicodedata.normalize("NFC", posixpath.normpath(name.replace("\\", "/")).lstrip("/")).casefold()
+
+
+class _Bundle:
+    """The files of a bundle folder or zip, opened one at a time: nothing is read before its size is known.
+
+    `problems` names what no exporter writes and a verifier must not trust: two entries that extract to
+    the same path (which copy a reader sees depends on the tool), symlinks and other non-regular files.
+    """
+
+    def __init__(self, path: Path, stack: contextlib.ExitStack) -> None:
+        self.path = path
+        self.sizes: dict[str, int] = {}
+        self.problems: list[str] = []
+        self._zip: zipfile.ZipFile | None = None
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        if path.is_dir():
+            self._scan_folder(path)
+        elif path.is_file():
+            try:
+                self._zip = stack.enter_context(zipfile.ZipFile(path))
+                infos = [info for info in self._zip.infolist() if not info.is_dir()]
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise InputError(f"not an evidence bundle (a folder or zip): {exc}", path=path) from exc
+            for info in infos:
+                if info.filename in self._infos:
+                    self.problems.append(f"{info.filename} appears twice in the zip")
+                    continue
+                self._infos[info.filename] = info
+                self.sizes[info.filename] = info.file_size
+        else:
+            raise InputError("evidence bundle not found", path=path)
+        seen: dict[str, str] = {}
+        for name in self.sizes:
+            other = seen.setdefault(_normalised(name), name)
+            if other != name:
+                self.problems.append(f"{name} and {other} name the same file")
+
+    def _scan_folder(self, root: Path) -> None:
+        for folder, dirs, names in os.walk(root):
+            for name in sorted(dirs + names):
+                item = Path(folder, name)
+                relative = item.relative_to(root).as_posix()
+                mode = item.lstat().st_mode
+                if stat.S_ISLNK(mode):
+                    self.problems.append(f"{relative} is a symlink (refused, not followed)")
+                elif stat.S_ISREG(mode):
+                    self.sizes[relative] = item.lstat().st_size
+                elif not stat.S_ISDIR(mode):
+                    self.problems.append(f"{relative} is not a regular file")
+            dirs.sort()
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """The entry's bytes in chunks; an unreadable or corrupt entry raises OSError."""
         try:
-            with zipfile.ZipFile(path) as archive:
-                return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"not an evidence bundle (a folder or zip): {exc}", path=path) from exc
-    raise InputError("evidence bundle not found", path=path)
+            opened: IO[bytes] = (
+                self._zip.open(self._infos[name]) if self._zip is not None else (self.path / name).open("rb")
+            )
+            with opened:
+                while chunk := opened.read(_CHUNK):
+                    yield chunk
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
+            raise OSError(str(exc)) from exc
+
+    def digest(self, name: str, limit: int) -> str | None:
+        """SHA-256 of the entry, or None when it is (or turns out) larger than `limit` or is corrupt."""
+        if self.sizes[name] > limit:
+            return None
+        hasher, size = hashlib.sha256(), 0
+        try:
+            for chunk in self.chunks(name):
+                size += len(chunk)
+                if size > limit:
+                    return None
+                hasher.update(chunk)
+        except OSError:
+            return None
+        return hasher.hexdigest()
+
+    def read(self, name: str) -> bytes:
+        """A control file (manifest, signature, key), whole; capped, as it is read before anything is trusted."""
+        if self.sizes[name] > _CONTROL_LIMIT:
+            raise InputError(f"{name} is larger than {_CONTROL_LIMIT} bytes", path=self.path)
+        data = bytearray()
+        try:
+            for chunk in self.chunks(name):
+                data += chunk
+                if len(data) > _CONTROL_LIMIT:
+                    raise InputError(f"{name} is larger than {_CONTROL_LIMIT} bytes", path=self.path)
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc}", path=self.path) from exc
+        return bytes(data)
+
+
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """The files of a bundle folder or zip, keyed by their bundle path (each capped like a control file)."""
+    with contextlib.ExitStack() as stack:
+        bundle = _Bundle(path, stack)
+        if bundle.problems:
+            raise InputError(f"not a clean evidence bundle: {'; '.join(bundle.problems)}", path=path)
+        return {name: bundle.read(name) for name in sorted(bundle.sizes)}
 
 
 def verify_bundle(path: Path, public_key: Ed25519PublicKey | None = None) -> VerifyResult:
     """Recompute every hash in manifest.json, check the signature, and name altered/missing/extra files.
 
     With `public_key` the signature must be present and made by that key; without it an embedded
-    manifest.pub is used (which proves integrity only against accidents, not against a forger).
+    manifest.pub is used (which proves integrity only against accidents, not against a forger). Files are
+    hashed as streams capped at the size the manifest declares, so a small zip inflating to gigabytes costs
+    nothing; duplicate or colliding names and symlinks make the bundle fail.
     """
-    files = read_bundle(path)
-    if MANIFEST not in files:
+    with contextlib.ExitStack() as stack:
+        bundle = _Bundle(path, stack)
+        return _verify(bundle, public_key)
+
+
+def _verify(bundle: _Bundle, public_key: Ed25519PublicKey | None) -> VerifyResult:
+    path = bundle.path
+    if MANIFEST not in bundle.sizes:
         raise InputError(f"not an evidence bundle: no {MANIFEST}", path=path)
+    manifest_data = bundle.read(MANIFEST)
     try:
-        manifest = json.loads(files[MANIFEST])
+        manifest = json.loads(manifest_data)
         entries = manifest["files"]
         if manifest.get("format") != FORMAT or not isinstance(entries, list):
             raise ValueError(f"format is not {FORMAT}")
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{MANIFEST} is not a cfgwatch evidence manifest: {exc}", path=path) from exc
-    problems: list[str] = []
-    listed: dict[str, str] = {}
+    problems: list[str] = list(bundle.problems)
+    listed: dict[str, tuple[str, int]] = {}
     for entry in entries:
         name = entry.get("path") if isinstance(entry, dict) else None
         digest = entry.get("sha256") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not isinstance(digest, str):
+        size = entry.get("bytes") if isinstance(entry, dict) else None
+        if (
+            not isinstance(name, str)
+            or not isinstance(digest, str)
+            or not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+        ):
             problems.append(f"{MANIFEST}: malformed entry {entry!r}")
             continue
         pure = PurePosixPath(name)
         if pure.is_absolute() or ".." in pure.parts or name in _CONTROL_FILES:
             problems.append(f"{MANIFEST}: unsafe path {name!r}")
             continue
+        if size > MAX_ENTRY_BYTES:
+            problems.append(f"{MANIFEST}: {name} declares {size} bytes (limit {MAX_ENTRY_BYTES})")
+            continue
         if name in listed:
             problems.append(f"{MANIFEST}: {name} listed twice")
-        listed[name] = digest
-    missing = tuple(sorted(name for name in listed if name not in files))
+        listed[name] = (digest, size)
+    missing = tuple(sorted(name for name in listed if name not in bundle.sizes))
     altered = tuple(
         sorted(
             name
-            for name, digest in listed.items()
-            if name in files and hashlib.sha256(files[name]).hexdigest() != digest
+            for name, (digest, size) in listed.items()
+            if name in bundle.sizes and bundle.digest(name, size) != digest
         )
     )
-    extra = tuple(sorted(name for name in files if name not in listed and name not in _CONTROL_FILES))
+    extra = tuple(sorted(name for name in bundle.sizes if name not in listed and name not in _CONTROL_FILES))
 
     key = public_key
     key_source = "given" if public_key is not None else "none"
-    if key is None and PUBLIC_KEY in files:
+    if key is None and PUBLIC_KEY in bundle.sizes:
         try:
-            embedded = serialization.load_pem_public_key(files[PUBLIC_KEY])
+            embedded = serialization.load_pem_public_key(bundle.read(PUBLIC_KEY))
         except (ValueError, UnsupportedAlgorithm):
             embedded = None
         if isinstance(embedded, Ed25519PublicKey):
             key, key_source = embedded, "embedded"
         else:
             problems.append(f"{PUBLIC_KEY} is not an Ed25519 public key")
-    if SIGNATURE not in files:
-        signature = "missing" if public_key is not None or PUBLIC_KEY in files else "absent"
+    if SIGNATURE not in bundle.sizes:
+        signature = "missing" if public_key is not None or PUBLIC_KEY in bundle.sizes else "absent"
     elif key is None:
         signature = "invalid"
         problems.append(f"{SIGNATURE} present but no public key to check it (pass --public-key)")
     else:
         try:
-            key.verify(base64.b64decode(files[SIGNATURE].strip(), validate=True), files[MANIFEST])
+            key.verify(base64.b64decode(bundle.read(SIGNATURE).strip(), validate=True), manifest_data)
             signature = "valid"
         except (InvalidSignature, ValueError):
             signature = "invalid"

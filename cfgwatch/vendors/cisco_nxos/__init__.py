@@ -6,6 +6,7 @@ import re
 
 from netutils.lib_mapper import RUNNING_CONFIG_MAPPER
 
+from cfgwatch.collect.validate import has_top_level
 from cfgwatch.policy.attribution import SyslogPattern, SyslogPatterns, event_from_groups
 from cfgwatch.sanitize.metadata import ChangeMetadata, ctime
 from cfgwatch.sanitize.volatile import LineRules, VolatileRule
@@ -43,7 +44,13 @@ SPEC = PlatformSpec(
         quick_exit=NotApplicable("netmiko's own disconnect is fast on NX-OS"),
         header_command=NotApplicable("only NAPALM's ios driver is known to drop the change header"),
     ),
-    completeness=NotApplicable("an NX-OS running config has no closing line"),
+    # No closing line, but a fixed order: `version` first, then features, VLANs, VRFs, interfaces (mgmt0
+    # last), then the always-printed `line console` / `line vty` and the `boot` image lines at the very
+    # end (only a few globals may follow). An output cut anywhere before them lacks one of them.
+    completeness=has_top_level(
+        ("version", "line console", "line vty", "boot"),
+        "an NX-OS running config prints them at its start and end",
+    ),
     secrets=family.secrets(),
     continuation=NotApplicable("NX-OS prints one command per line"),
     volatile=LineRules(
