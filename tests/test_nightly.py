@@ -23,7 +23,6 @@ import yaml
 from test_audit import IOS_BASE, IOS_EVIL
 
 from cfgwatch import api
-from cfgwatch.cli import main
 from cfgwatch.config import load_config
 from cfgwatch.nightly import STATE_NAME, coverage_gaps, read_state, run_nightly
 from cfgwatch.sanitize import ChangeMetadata
@@ -64,25 +63,6 @@ def hook() -> Iterator[tuple[_Hook, int]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The real console entry point in-process: (exit code, stdout, stderr)."""
-    monkeypatch.delenv("CFGWATCH_CONFIG", raising=False)
-
-    def run(*args: str, cwd: Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["cfgwatch", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _dead_port() -> int:
