@@ -21,8 +21,8 @@ import difflib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
-from typing import Generic, TypeVar
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
+from typing import Generic, Protocol, TypeVar
 
 from cfgwatch.errors import CfgwatchError
 
@@ -48,6 +48,29 @@ class _Source:
 
     entry_point: EntryPoint | None
     distribution: str  # "" for objects registered in code
+
+
+class _Selectable(Protocol):
+    def select(self, *, group: str) -> EntryPoints: ...
+
+
+# One listing of every installed entry point, shared by all registries: each `entry_points(group=...)` call
+# reads every distribution's metadata again (~10 ms here), and the CLI consults several registries at start.
+# (Python 3.11 answers `entry_points()` with SelectableGroups, 3.12 with EntryPoints: both `select(group=)`.)
+_listing_lock = threading.Lock()
+_listing: list[_Selectable] = []
+
+
+def _entry_points_of(group: str) -> EntryPoints:
+    with _listing_lock:
+        if not _listing:
+            _listing.append(entry_points())
+        return _listing[0].select(group=group)
+
+
+def _forget_listing() -> None:
+    with _listing_lock:
+        _listing.clear()
 
 
 def _distribution_of(entry_point: EntryPoint) -> str:
@@ -94,6 +117,7 @@ class Registry(Generic[T]):
 
     def reset(self) -> None:
         """Forget everything and read the entry points again on next use (tests that install plugins)."""
+        _forget_listing()
         self._loaded.clear()
         self._sources.clear()
         self._discovered = False
@@ -171,7 +195,7 @@ class Registry(Generic[T]):
                 return
             own: list[EntryPoint] = []
             others: list[EntryPoint] = []
-            for entry_point in entry_points(group=self.group):
+            for entry_point in _entry_points_of(self.group):
                 if _distribution_of(entry_point) == OWN_DISTRIBUTION:
                     own.append(entry_point)
                 else:

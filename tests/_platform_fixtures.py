@@ -16,17 +16,17 @@ from cfgwatch.vendors.registry import PLATFORMS
 def extra_platforms(monkeypatch: pytest.MonkeyPatch, **targets: str) -> Iterator[None]:
     """Entry points `name = "module:attr"` in the `cfgwatch.platforms` group from a package that is not
     cfgwatch (so they override built-ins of the same name); the registry is re-read on entry and exit."""
-    real = plugins.entry_points
+    real = plugins._entry_points_of
     extra = [EntryPoint(name, value, PLATFORMS.group) for name, value in targets.items()]
 
-    def fake(*, group: str) -> EntryPoints:
-        found = list(real(group=group))
+    def fake(group: str) -> EntryPoints:
+        found = list(real(group))
         return EntryPoints(found + extra if group == PLATFORMS.group else found)
 
-    monkeypatch.setattr(plugins, "entry_points", fake)
+    monkeypatch.setattr(plugins, "_entry_points_of", fake)
     PLATFORMS.reset()
     try:
         yield
     finally:
-        monkeypatch.setattr(plugins, "entry_points", real)
+        monkeypatch.setattr(plugins, "_entry_points_of", real)
         PLATFORMS.reset()

@@ -261,7 +261,7 @@ def test_first_use_from_several_threads_sees_every_entry_point(monkeypatch: pyte
         entered.set()
         seen.append(registry.names())
 
-    def slow_entry_points(*, group: str) -> EntryPoints:
+    def slow_entry_points(group: str) -> EntryPoints:
         worker = threading.Thread(target=other_thread)
         worker.start()
         entered.wait(5)
@@ -269,7 +269,7 @@ def test_first_use_from_several_threads_sees_every_entry_point(monkeypatch: pyte
         slow_entry_points.worker = worker  # type: ignore[attr-defined]
         return EntryPoints([EntryPoint("a", "x:A", group), EntryPoint("b", "x:B", group)])
 
-    monkeypatch.setattr(plugins, "entry_points", slow_entry_points)
+    monkeypatch.setattr(plugins, "_entry_points_of", slow_entry_points)
     assert registry.names() == ("a", "b")
     slow_entry_points.worker.join(5)  # type: ignore[attr-defined]
     assert seen == [("a", "b")]
