@@ -47,3 +47,39 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
         [sys.executable, "-m", "cfgwatch", "demo", "--dir", str(tmp_path)], capture_output=True, text=True
     )
     assert completed.returncode == 2 and "not a cfgwatch demo folder" in completed.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_from_a_built_wheel_without_the_repository(tmp_path: Path) -> None:
+    """A non-editable install has no fixtures/ beside it: everything the demo and the lab serve must be
+    package data in the wheel (the wheel is installed with --target; its dependencies come from this venv)."""
+    repo = Path(__file__).resolve().parents[1]
+    source = tmp_path / "src"  # a copy, so building writes no build/ or egg-info into the checkout
+    tracked = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"], capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        if name and (repo / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((repo / name).read_bytes())
+    wheels = tmp_path / "wheels"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels), str(source)]
+    subprocess.run(build, capture_output=True, text=True, check=True)
+    (wheel,) = wheels.glob("cfgwatch-*.whl")
+    site = tmp_path / "site"
+    install = [*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)]
+    subprocess.run(install, capture_output=True, text=True, check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "cfgwatch", "demo", "--dir", str(elsewhere / "demo-out")],
+        cwd=elsewhere,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), "HOME": str(tmp_path), "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[CRITICAL]" in done.stdout and EVIL_DEVICE in done.stdout
+    import_check = [sys.executable, "-c", "import cfgwatch; print(cfgwatch.__file__)"]
+    where = subprocess.run(import_check, cwd=elsewhere, env={"PYTHONPATH": str(site)}, capture_output=True, text=True)
+    assert where.stdout.strip().startswith(str(site))

@@ -523,7 +523,7 @@ def test_cut_lines_found_by_mutation_parse(platform: str, text: str) -> None:
 
 
 _NXOS_CONFIGS = (
-    "fixtures/lab/dc-nx-01.cfg",
+    "cfgwatch/data/lab/dc-nx-01.cfg",
     "fixtures/configs/cisco_nxos/netutils_nxos_full.txt",
     "fixtures/configs/cisco_nxos/napalm_nxos_initial.conf",
     "fixtures/configs/cisco_nxos/napalm_nxos_new_good.conf",

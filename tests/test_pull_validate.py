@@ -10,7 +10,7 @@ import yaml
 from cfgwatch.collect.validate import check_output, check_size
 from cfgwatch.lab.platforms import truncate
 
-LAB = Path(__file__).resolve().parents[1] / "fixtures" / "lab"
+LAB = Path(__file__).resolve().parents[1] / "cfgwatch" / "data" / "lab"
 DEVICES = yaml.safe_load((LAB / "devices.yaml").read_text())
 
 

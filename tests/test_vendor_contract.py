@@ -40,7 +40,7 @@ from cfgwatch.vendors.spec import (
 )
 
 PLATFORMS = list(platform_names())
-LAB_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lab"
+LAB_FIXTURES = Path(__file__).resolve().parents[1] / "cfgwatch" / "data" / "lab"
 
 
 def _has_ports(rules: RuleSet) -> bool:
@@ -173,7 +173,7 @@ class TestPlatformContract:
         if isinstance(spec.completeness, NotApplicable):
             return
         texts = _lab_fixtures(spec.name)
-        assert texts, f"{spec.name}: a completeness check needs a lab fixture (fixtures/lab) to be tested on"
+        assert texts, f"{spec.name}: a completeness check needs a lab fixture (cfgwatch/data/lab) to be tested on"
         for text in texts:
             whole = spec.completeness(text)
             assert isinstance(whole, Verdict) and whole.ok, f"{spec.name}: whole config rejected: {whole}"
@@ -244,7 +244,7 @@ class TestPlatformContract:
         assert spec.lab.collector in ("netmiko", "napalm"), f"{spec.name}: lab collector {spec.lab.collector!r}"
         if spec.lab.collector == "napalm":
             assert isinstance(spec.collect.napalm_driver, str), f"{spec.name}: lab collects with NAPALM, no driver"
-        assert _lab_fixtures(spec.name), f"{spec.name}: no lab device in fixtures/lab/devices.yaml"
+        assert _lab_fixtures(spec.name), f"{spec.name}: no lab device in cfgwatch/data/lab/devices.yaml"
         command = spec.collect.command.lower()
         served = command in emulator.config_commands or emulator.is_config_alias(command)
         assert served, f"{spec.name}: the lab does not answer collect.command {spec.collect.command!r}"

@@ -37,7 +37,7 @@ FAULTS = ("auth", "hang", "truncated", "hostkey")
 USERNAME_ENV = "CFGWATCH_LAB_USERNAME"
 PASSWORD_ENV = "CFGWATCH_LAB_PASSWORD"
 SECRET_ENV = "CFGWATCH_LAB_SECRET"
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lab"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "lab"  # package data: works from a wheel
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
 
 
 def load_fixture_devices(fixtures: Path = DEFAULT_FIXTURES) -> dict[str, str]:
-    """The base device set (name -> platform) shipped in fixtures/lab/devices.yaml."""
+    """The base device set (name -> platform) shipped in cfgwatch/data/lab/devices.yaml."""
     path = fixtures / "devices.yaml"
     raw = load_yaml(path, what="lab device list", error=InputError)
     if not isinstance(raw, dict):
