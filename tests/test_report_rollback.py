@@ -1,0 +1,241 @@
+"""Rollback commands per finding, checked by applying them: the rolled-back config must differ from the older
+config in every change except this finding's, and from the newer one in this finding only.
+
+Cisco-style platforms apply the remediation with hier_config (`HConfig.future`); set-path platforms, iptables
+and RouterOS apply it textually with the small appliers below; FortiOS and nft are checked command by command.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cfgwatch.classify.networks import Networks
+from cfgwatch.model.changes import RuleChange
+from cfgwatch.model.text import config_lines
+from cfgwatch.report.rollback import (
+    HIER_CONFIG,
+    NOTHING,
+    SOURCE_LINES,
+    UNSUPPORTED,
+    Rollback,
+    rollback_for,
+    set_statements,
+)
+from cfgwatch.revisions import diff_device
+
+DIFF = Path(__file__).parent.parent / "fixtures" / "diff"
+
+
+def _pair(platform: str, name: str) -> tuple[str, str]:
+    return (DIFF / platform / f"{name}.before").read_text(), (DIFF / platform / f"{name}.after").read_text()
+
+
+def _changes(platform: str, before: str, after: str) -> list[RuleChange]:
+    result = diff_device("edge1", platform, before, after, Networks.default())
+    assert result.error is None
+    return list(result.changes)
+
+
+def _identities(changes: list[RuleChange]) -> set[tuple[str, str]]:
+    return {(change.family, change.key) for change in changes}
+
+
+def _check_exact(platform: str, before: str, after: str, apply: Callable[[str, Rollback], str]) -> int:
+    """Apply each finding's rollback to `after`; only that finding's change may be undone. Returns how many."""
+    changes = _changes(platform, before, after)
+    checked = 0
+    for change in changes:
+        rollback = rollback_for(change, before, after)
+        if rollback.method == NOTHING:  # same statements on both sides: the meaning changed through an object
+            assert change.before is not None and change.after is not None and not rollback.commands
+            assert "object" in rollback.note
+            continue
+        assert rollback.method in (HIER_CONFIG, SOURCE_LINES), (change.key, rollback)
+        if "no longer defines" in rollback.note:  # the old rule's object went too: restoring the rule is not enough
+            continue
+        rolled = apply(after, rollback)
+        others = _identities(changes) - {(change.family, change.key)}
+        remaining = _identities(_changes(platform, before, rolled))
+        assert (change.family, change.key) not in remaining, (change.key, rollback.commands)
+        undone = _changes(platform, after, rolled)  # the finding, seen backwards
+        assert (change.after, change.before) in [(c.before, c.after) for c in undone], (change.key, rollback)
+        if change.family in ("object", "binding"):
+            # an object or a rule-set binding carries the meaning of the rules that use it: those changes are
+            # undone with it, but nothing that did not change between the two configs is touched
+            assert remaining <= others, (change.key, rollback.commands, remaining - others)
+        else:
+            assert remaining == others, (change.key, rollback.commands)
+            assert len(undone) == 1, (change.key, rollback.commands, undone)
+        checked += 1
+    return checked
+
+
+def _apply_hier(driver: str) -> Callable[[str, Rollback], str]:
+    def apply(after: str, rollback: Rollback) -> str:
+        from hier_config import Host
+
+        host = Host("t", driver, {})
+        host.load_running_config(after)
+        remediation = Host("t", driver, {})
+        remediation.load_running_config("\n".join(rollback.commands))
+        return str(host.running_config.future(remediation.running_config))
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("platform", "driver", "syntax"),
+    [
+        ("cisco_ios", "ios", "ios"),
+        ("cisco_nxos", "nxos", "nxos"),
+        ("cisco_asa", "ios", "asa"),  # ciscoconfparse2 runs ASA on hier_config's ios driver
+        ("arista_eos", "eos", "eos"),
+    ],
+)
+def test_cisco_style_rollback_undoes_exactly_the_finding(platform: str, driver: str, syntax: str) -> None:
+    before, after = _pair(platform, "categories")
+    assert _check_exact(platform, before, after, _apply_hier(driver)) >= 5
+    rollbacks = [rollback_for(change, before, after) for change in _changes(platform, before, after)]
+    assert {rb.syntax for rb in rollbacks if rb.method == HIER_CONFIG} == {syntax}
+
+
+def _apply_set_paths(after: str, rollback: Rollback) -> str:
+    statements = [tuple(path) for path in set_statements(config_lines(after))]
+    for command in rollback.commands:
+        verb, _, rest = command.partition(" ")
+        path = tuple(shlex.split(rest, posix=False))
+        if verb == "delete":
+            statements = [stmt for stmt in statements if stmt[: len(path)] != path]
+        elif verb in ("insert", "move"):  # insert NODE before KIND NEXT (Junos) / move NODE before NEXT (PAN-OS)
+            at = path.index("before")
+            node, sibling = path[:at], path[-1]
+            moving = [stmt for stmt in statements if stmt[: len(node)] == node]
+            statements = [stmt for stmt in statements if stmt[: len(node)] != node]
+            target = (*node[:-1], sibling)
+            first = next(i for i, stmt in enumerate(statements) if stmt[: len(target)] == target)
+            statements[first:first] = moving
+        else:
+            assert verb == "set", command
+            statements.append(path)
+    return "".join("set " + " ".join(stmt) + "\n" for stmt in statements)
+
+
+def _as_set_form(text: str) -> str:
+    return "".join("set " + " ".join(path) + "\n" for path in set_statements(config_lines(text)))
+
+
+@pytest.mark.parametrize(
+    ("platform", "name"),
+    [
+        ("juniper_junos", "categories_set"),
+        ("juniper_junos", "categories_curly"),
+        ("vyos", "categories"),
+        ("vyos", "bjw-s_nat"),
+        ("paloalto_panos", "categories"),
+    ],
+)
+def test_set_path_rollback_undoes_exactly_the_finding(platform: str, name: str) -> None:
+    before, after = _pair(platform, name)
+    # brace text is compared in its set form (same statements; the applier speaks set paths)
+    assert _check_exact(platform, _as_set_form(before), after, _apply_set_paths) >= 1
+    for change in _changes(platform, before, after):
+        rollback = rollback_for(change, before, after)
+        assert all(line.startswith(("delete ", "set ", "insert ", "move ")) for line in rollback.commands)
+        assert not any(line.startswith("no ") for line in rollback.commands)  # never IOS syntax on Junos
+
+
+def test_panos_list_member_binding_deletes_only_the_new_member() -> None:
+    before, after = _pair("paloalto_panos", "categories")
+    binding = next(c for c in _changes("paloalto_panos", before, after) if c.family == "binding")
+    assert rollback_for(binding, before, after).commands == ("delete zone trust network layer3 ethernet1/3",)
+
+
+def _apply_iptables(after: str, rollback: Rollback) -> str:
+    lines = config_lines(after)
+    for command in rollback.commands:
+        words = command.split(None, 5)
+        _, _, table, op, chain = words[:5]
+        start = lines.index(f"*{table}")
+        end = lines.index("COMMIT", start)
+        if op == "-D":
+            lines.remove(f"-A {chain} {words[5]}")
+        else:
+            position, rest = words[5].split(None, 1)
+            rules = [i for i in range(start, end) if lines[i].startswith(f"-A {chain} ")]
+            at = rules[int(position) - 1] if int(position) <= len(rules) else (rules[-1] + 1 if rules else end)
+            lines.insert(at, f"-A {chain} {rest}")
+    return "\n".join(lines) + "\n"
+
+
+def test_iptables_rollback_undoes_exactly_the_finding() -> None:
+    before, after = _pair("linux", "iptables")
+    assert _check_exact("linux", before, after, _apply_iptables) == 5
+
+
+def _apply_routeros(after: str, rollback: Rollback) -> str:
+    lines = config_lines(after)
+    for command in rollback.commands:
+        match = re.fullmatch(r"(/[^\[]+?) (remove \[find (.*)\]|add (.*))", command)
+        assert match is not None, command
+        menu, _, found, added = match.groups()
+        placed = re.fullmatch(r"(.*) place-before=\[find (.*)\]", added or "")
+        if found is not None:
+            lines.remove(f"add {found}")
+        elif placed is not None:
+            lines.insert(lines.index(f"add {placed.group(2)}"), f"add {placed.group(1)}")
+        else:
+            at = lines.index(menu) + 1
+            while at < len(lines) and not lines[at].startswith("/"):
+                at += 1
+            lines.insert(at, f"add {added}")
+    return "\n".join(lines) + "\n"
+
+
+def test_routeros_rollback_undoes_exactly_the_finding() -> None:
+    before, after = _pair("mikrotik_routeros", "categories")
+    assert _check_exact("mikrotik_routeros", before, after, _apply_routeros) >= 6
+
+
+def test_fortios_rollback_commands() -> None:
+    before, after = _pair("fortinet", "categories")
+    by_key = {(c.change.value, c.family): rollback_for(c, before, after) for c in _changes("fortinet", before, after)}
+    assert by_key[("added", "filter")].commands == ("config firewall policy", "    delete 15", "end")
+    assert by_key[("added", "nat")].commands == ("config firewall vip", '    delete "vip-proxy"', "end")
+    modified = by_key[("modified", "nat")].commands
+    assert modified == ("config firewall vip", '    edit "vip-web"', "        set mappedport 443", "    next", "end")
+    removed = by_key[("removed", "filter")].commands
+    assert removed[:2] == ("config firewall policy", "    edit 20") and removed[-2:] == ("    next", "end")
+
+
+def test_nft_rollback_commands_and_unsupported_set() -> None:
+    before, after = _pair("linux", "nftables")
+    rollbacks = {(c.change.value, c.family): rollback_for(c, before, after) for c in _changes("linux", before, after)}
+    added = rollbacks[("added", "nat")]
+    assert added.commands[0].startswith(
+        "nft delete rule ip nat prerouting handle $(nft -a list chain ip nat prerouting"
+    )
+    assert "dnat to 198.51.100.80:3128" in added.commands[0]
+    removed = rollbacks[("removed", "filter")]
+    rule = 'iifname "lab0" oifname "wan0" ip saddr 10.2.0.0/16 tcp dport 80 accept'
+    assert removed.commands == (f"nft add rule inet filter forward index 0 {rule}",)
+    set_change = rollbacks[("modified", "object")]
+    assert set_change.method == UNSUPPORTED and "nft set" in set_change.note and not set_change.commands
+
+
+def test_rollback_says_why_when_it_cannot_serve() -> None:
+    before, after = _pair("cisco_ios", "categories")
+    change = next(c for c in _changes("cisco_ios", before, after) if c.change.value == "added" and c.family == "nat")
+    missing = rollback_for(change, before, None)
+    assert missing.method == UNSUPPORTED and "not available" in missing.note and not missing.commands
+    xml = rollback_for(
+        RuleChange("fw", "paloalto_panos", change.change, "nat", "k", None, None, lines_after=change.lines_after),
+        "<config/>",
+        "<config>\n" * 40,
+    )
+    assert xml.method == UNSUPPORTED and "XML" in xml.note
+    assert Rollback.from_json(missing.to_json()) == missing
