@@ -28,6 +28,7 @@ from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, rea
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.report.rollback import Rollback, rollback_for
 from cfgwatch.revisions import DiffResult, diff_revisions
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
@@ -65,6 +66,7 @@ class AuditResult:
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
     uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
+    rollbacks: dict[str, Rollback] = field(default_factory=dict)  # by finding id: how to undo it (never applied)
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -249,7 +251,26 @@ def run_audit(
         tuple(problems),
         reviews=tuple(reviews),
         uncompared=tuple(dict.fromkeys(uncompared)),
+        rollbacks=finding_rollbacks(store, ordered),
     )
+
+
+def finding_rollbacks(store: SnapshotStore, findings: Sequence[Finding]) -> dict[str, Rollback]:
+    """Rollback commands per finding from both configs of its change (one read per device and revision)."""
+    texts: dict[tuple[str, str], str | None] = {}
+
+    def text(device: str, rev: str | None) -> str | None:
+        if not rev:
+            return None
+        if (device, rev) not in texts:
+            found = store.read_many([device], rev)
+            texts[device, rev] = found[device][0] if device in found else None
+        return texts[device, rev]
+
+    return {
+        f.id: rollback_for(f.change, text(f.device, f.change.rev_before), text(f.device, f.change.rev_after))
+        for f in findings
+    }
 
 
 FLOW_CATEGORIES = frozenset({"egress-forward"})

@@ -59,9 +59,12 @@ def test_csv_parses_back_one_row_per_finding(result: AuditResult) -> None:
 
 
 def test_one_view_per_finding_carries_what_the_formats_show(result: AuditResult) -> None:
-    for finding, view in zip(result.findings, finding_views(result.findings), strict=True):
+    for finding, view in zip(result.findings, finding_views(result.findings, result.rollbacks), strict=True):
         assert tuple(view.row()) == CSV_COLUMNS
-        assert view.to_json() == finding.to_json()  # the JSON contract stays the finding's own
+        # the finding's own JSON contract, plus the story and rollback the report adds
+        added = {"story": view.story.to_json(), "rollback": view.rollback.to_json()}
+        assert view.to_json() == {**finding.to_json(), **added}
+        assert view.rollback is result.rollbacks[finding.id]
         assert view.enables == finding.categories + finding.tags and view.flow is finding.flow
     edge = FindingView.of(result.findings[0])
     assert edge.series and edge.top_destinations[0].asn == 20473

@@ -26,7 +26,7 @@ from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.report.formats import ReportFormat
-from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
+from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views, numbered
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -221,6 +221,18 @@ def _figures_table(view: FindingView) -> str:
     return f'<table class="figures">{"".join(rows)}</table>' if rows else ""
 
 
+def _rollback_html(view: FindingView) -> str:
+    rollback = view.rollback
+    how = f"{rollback.method} {rollback.syntax}".strip()
+    note = f" <span class=\"muted\">{esc(rollback.note)}</span>" if rollback.note else ""
+    commands = (
+        f'<pre class="rollback" data-rollback="{esc(view.id)}">{esc(chr(10).join(rollback.commands))}</pre>'
+        if rollback.commands
+        else ""
+    )
+    return f"<h4>Rollback ({esc(how)}; not applied by cfgwatch)</h4><p>{note}</p>{commands}"
+
+
 def _attrs(view: FindingView) -> str:
     return (
         f'data-finding="{esc(view.id)}" data-severity="{esc(view.severity)}"'
@@ -239,7 +251,6 @@ def finding_html(view: FindingView) -> str:
         ("Change", f"{view.change} {view.family}: {view.rule}"),
         ("Rule comment", view.comment or "-"),
         ("Enables", ", ".join(view.enables) or "-"),
-        ("Why", "; ".join(view.reasons) or "-"),
         ("Flags", ", ".join(view.flags) or "-"),
         ("Who", view.user or "unknown"),
         ("When", view.when or "unknown"),
@@ -269,10 +280,18 @@ def finding_html(view: FindingView) -> str:
         f'<h3><span class="sev sev-{esc(view.severity)}">{esc(view.severity)}</span> '
         f"<code>{esc(view.id)}</code> {esc(view.device)} "
         f'<span class="muted">({esc(view.platform)})</span></h3>'
-        f"<dl>{details}</dl>"
+        f'<p class="story">{esc(view.story.sentence)}</p>'
+        + '<h4>Why this severity</h4><ul class="why">'
+        + "".join(f"<li>{esc(line)}</li>" for line in view.story.why)
+        + "</ul>"
+        + f"<dl>{details}</dl>"
         "<h4>Rules</h4><table><tr><th>before</th><th>after</th></tr>"
         f"<tr><td><code>{esc(view.before)}</code></td>"
-        f"<td><code>{esc(view.after)}</code></td></tr></table>"
+        f"<td><code>{esc(view.after)}</code></td></tr>"
+        '<tr><th colspan="2">device syntax</th></tr>'
+        f'<tr><td><pre class="device-rule">{esc(chr(10).join(numbered(view.lines_before)) or "-")}</pre></td>'
+        f'<td><pre class="device-rule">{esc(chr(10).join(numbered(view.lines_after)) or "-")}</pre></td></tr></table>'
+        + _rollback_html(view)
         + (f"<h4>Config lines</h4><pre>{config}</pre>" if config else "")
         + f'<h4>Flow verdict: <span class="verdict">{esc(view.flow.verdict)}</span></h4>'
         + (f"<ul>{flow_notes}</ul>" if flow_notes else "")
@@ -289,7 +308,7 @@ def _options(name: str, values: Iterable[str]) -> str:
 
 def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> str:
     """The whole report as one HTML document (pure function of the audit result)."""
-    findings = finding_views(result.findings)
+    findings = finding_views(result.findings, result.rollbacks)
     by_severity = Counter(view.severity for view in findings)
     severities = [name for name in reversed(SEVERITIES) if by_severity[name]]
     devices = sorted({view.device for view in findings})

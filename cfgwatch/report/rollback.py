@@ -78,7 +78,11 @@ def rollback_for(change: RuleChange, text_before: str | None, text_after: str | 
     before = config_lines(text_before) if text_before is not None else None
     if (new is not None and after is None) or (old is not None and before is None):
         return NOT_KNOWN
-    return _with_missing_objects(_by_platform(change, before, after), change, after)
+    try:
+        rollback = _by_platform(change, before, after)
+    except Exception as exc:  # hier_config or a tokenizer choking on odd text must not stop the whole report
+        return Rollback(UNSUPPORTED, "", note=f"no rollback could be derived: {type(exc).__name__}: {exc}")
+    return _with_missing_objects(rollback, change, after)
 
 
 def _by_platform(change: RuleChange, before: list[str] | None, after: list[str] | None) -> Rollback:

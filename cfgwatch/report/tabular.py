@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
+from collections.abc import Mapping
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import changes_markdown
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.rollback import Rollback
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
@@ -25,19 +26,21 @@ def _cell(column: str, value: str) -> str:
     return value
 
 
-def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
+def findings_csv(
+    findings: tuple[Finding, ...] | list[Finding], rollbacks: Mapping[str, Rollback] | None = None
+) -> str:
     """RFC 4180 CSV with a header row; columns in CSV_COLUMNS order, formula-like cells quoted with '."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for view in finding_views(findings):
+    for view in finding_views(findings, rollbacks):
         row = view.row()
         writer.writerow([_cell(column, row[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
 
 def audit_csv(result: AuditResult) -> str:
-    return findings_csv(result.findings)
+    return findings_csv(result.findings, result.rollbacks)
 
 
 def _md(text: str) -> str:
@@ -59,6 +62,12 @@ def finding_markdown(view: FindingView) -> list[str]:
     out = [
         f"#### {view.severity.upper()} {view.id} on {_md(view.device)}",
         "",
+        _md(view.story.sentence),
+        "",
+        "**Why this severity:**",
+        "",
+        *(f"- {_md(line)}" for line in view.story.why),
+        "",
         f"- **Change:** {_md(row['change'])} {_md(row['family'])}: {_md(row['rule'])}",
         *([f"- **Rule comment:** {_md(row['comment'])}"] if row["comment"] else []),
         f"- **Enables:** {_md(', '.join(view.enables))}",
@@ -72,13 +81,21 @@ def finding_markdown(view: FindingView) -> list[str]:
         f" ports {_md(row['ports'] or '-')}",
         f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
-    if view.figures_json:
-        out.append(f"- **Flow figures:** {_md(json.dumps(view.inline_figures_json, sort_keys=True))}")
+    if view.figures_text:
+        out.append(f"- **Flow figures:** {_md(view.figures_text)}")
+    out.append(f"- **Rule (model):** {_md(view.rule)}")
     diff = [f"- {line}" for line in numbered(view.lines_before)]
     diff += [f"+ {line}" for line in numbered(view.lines_after)]
     if diff:
         fence = _fence(diff)
-        out += ["", f"{fence}diff", *diff, fence]
+        out += ["", "**Rule (device syntax):**", "", f"{fence}diff", *diff, fence]
+    rollback = view.rollback
+    how = f"{rollback.method} {rollback.syntax}".strip()
+    note = f": {_md(rollback.note)}" if rollback.note else ""
+    out += ["", f"**Rollback** ({_md(how)}; not applied by cfgwatch){note}"]
+    if rollback.commands:
+        fence = _fence(list(rollback.commands))
+        out += ["", f"{fence}text", *rollback.commands, fence]
     return out
 
 
@@ -93,7 +110,7 @@ def audit_markdown(result: AuditResult) -> str:
         "",
     ]
     if result.findings:
-        views = finding_views(result.findings)
+        views = finding_views(result.findings, result.rollbacks)
         out += ["| id | severity | device | change | enables | flags | who | ticket | flow |", "|---" * 9 + "|"]
         for view in views:
             row = view.row()
