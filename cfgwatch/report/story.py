@@ -11,14 +11,14 @@ Every report format prints the same `Story.sentence` and `Story.why` lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cfgwatch.flows.figures import Destination, FlowFigures
 from cfgwatch.model import AddressSet, Binding, FilterRule, NatRule, ObjectDef, PortSet
 from cfgwatch.model import changes as r
 from cfgwatch.policy.findings import Finding, severity_for
-from cfgwatch.report.changes import describe
 
 # flag -> what it means, as the "why" lines say it
 FLAG_MEANING = {
@@ -57,7 +57,7 @@ class Story:
 def _hosts(addresses: AddressSet | None, fallback: str = "any address") -> str:
     if addresses is None or addresses.is_empty:
         return fallback
-    if addresses.is_any:
+    if addresses.is_any or (not addresses.v6 and addresses.v4 == ((0, 2**32 - 1),)):
         return "any address"
     shown = addresses.ranges() + sorted(addresses.fqdns)
     text = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
@@ -92,52 +92,83 @@ def _src_ports(rule: NatRule) -> PortSet | None:
     return specific[0] if len(specific) == 1 else None
 
 
+def _inbound(rule: NatRule, finding: Finding) -> bool:
+    """Does the translation lead from outside to an inside host? Categories say so; for a removal (no category
+    says it any more) an inside (private) translated destination does."""
+    if r.INBOUND_EXPOSURE in finding.categories:
+        return True
+    if r.EGRESS_FORWARD in finding.categories or rule.translated_dst is None:
+        return False
+    first = rule.translated_dst.ranges()[:1]
+    try:
+        return bool(first) and ipaddress.ip_network(first[0].split("-")[0], strict=False).is_private
+    except ValueError:
+        return False
+
+
 def _nat_sentence(rule: NatRule, finding: Finding, lead: Destination | None) -> str:
-    affected = finding.change.affected
-    verb = "are now" if finding.change.change is not r.ChangeType.REMOVED else "are no longer"
+    removed = finding.change.change is r.ChangeType.REMOVED
+    are = "are no longer" if removed else "are now"
+    is_ = "is no longer" if removed else "is now"
     match_ports = _ports(rule.match.dst_ports())
-    outside_static = rule.translated_dst is None and rule.bidirectional and rule.translated_src is not None
-    if r.EGRESS_FORWARD in finding.categories and outside_static:
-        # `outside source static`: inside clients reach the outside host through its inside-facing address
-        src_ports = _ports(_src_ports(rule))
-        original = _at(_hosts(rule.translated_src), _ports(rule.translated_src_ports) or src_ports)
-        target = _at(_hosts(rule.match.src), src_ports)
-        return f"Inside clients connecting to {original} {verb} relayed to {target}{_who(lead)}"
+    src_ports = _ports(_src_ports(rule))
+    if rule.translated_dst is None and rule.bidirectional and rule.translated_src is not None:
+        inside_facing = _at(_hosts(rule.translated_src), _ports(rule.translated_src_ports) or src_ports)
+        real = _at(_hosts(rule.match.src), src_ports)
+        if r.EGRESS_FORWARD in finding.categories:
+            # `outside source static`: inside clients reach the outside host through its inside-facing address
+            return f"Inside clients connecting to {inside_facing} {are} relayed to {real}{_who(lead)}"
+        # `inside source static` (1:1 both ways): the inside host answers on its outside address
+        return f"Inside host {real} {is_} reachable from outside as {inside_facing}"
     if rule.translated_dst is not None:
         target = _at(_hosts(rule.translated_dst), _ports(rule.translated_dst_ports) or match_ports)
         original = _at(_hosts(rule.match.dst), match_ports)
-        if r.INBOUND_EXPOSURE in finding.categories:
-            return f"Outside clients connecting to {original} {verb} forwarded to inside host {target}"
-        clients = "Inside clients" if not affected.internal.is_empty else "Clients"
-        return f"{clients} connecting to {original} {verb} relayed to {target}{_who(lead)}"
+        if _inbound(rule, finding):
+            return f"Outside clients connecting to {original} {are} forwarded to inside host {target}"
+        return f"Inside clients connecting to {original} {are} relayed to {target}{_who(lead)}"
     if rule.translated_src is not None or rule.translate_to_interface:
-        to = f"interface {rule.translate_to_interface}"
+        to = f"interface {rule.translate_to_interface}'s address"
         if rule.translated_src is not None:
             to = _hosts(rule.translated_src)
-        if r.INBOUND_EXPOSURE in finding.categories and rule.bidirectional:
-            return f"Inside host {_hosts(rule.match.src)} {verb} reachable from outside as {to}"
-        return f"Traffic from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)} {verb} translated to come from {to}"
-    return f"A {rule.kind.value} translation for {_hosts(rule.match.src)} -> {_hosts(rule.match.dst)} {verb} in place"
+        return f"Traffic from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)} {is_} sent out as {to}"
+    return f"A {rule.kind.value} translation of {_hosts(rule.match.src)} -> {_hosts(rule.match.dst)} {is_} in place"
 
 
 def _filter_sentence(rule: FilterRule, finding: Finding) -> str:
     change = finding.change
     services = ", ".join(str(service) for service in rule.match.services)
-    where = f"{rule.list_name}{' ' + rule.name if rule.name else ''}"
+    where = f"rule {rule.name} of {rule.list_name}" if rule.name else f"list {rule.list_name}"
     if rule.from_zones or rule.to_zones:
         where += f" ({','.join(rule.from_zones) or 'any'} -> {','.join(rule.to_zones) or 'any'})"
     affected = change.affected
+    action = "permitted" if rule.action.allows else f"{rule.action.value}-listed"
     if r.EGRESS_FORWARD in finding.categories or r.INBOUND_EXPOSURE in finding.categories:
-        source = _hosts(affected.internal if r.EGRESS_FORWARD in finding.categories else rule.match.src)
-        target = _hosts(affected.public if r.EGRESS_FORWARD in finding.categories else affected.internal)
-        return f"{source} can now reach {_at(target, _ports(affected.ports))} through {where} ({rule.action.value})"
+        egress = r.EGRESS_FORWARD in finding.categories
+        source = _hosts(affected.internal if egress else rule.match.src)
+        target = _hosts(affected.public if egress else affected.internal)
+        return f"{source} can now reach {_at(target, _ports(affected.ports))} through {where}"
+    between = f"{services} from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)}"
     if change.change is r.ChangeType.REMOVED:
-        between = f"from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)}"
-        return f"{where} no longer has its {rule.action.value} of {services} {between}"
-    verb = "now permits" if r.ACL_WIDENED in finding.categories else f"now has a {rule.action.value} of"
-    if r.ACL_NARROWED in finding.categories and r.ACL_WIDENED not in finding.categories:
-        verb = "now permits less:"
-    return f"{where} {verb} {services} from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)}"
+        entry = where if rule.name else f"the entry of {where}"
+        return f"{_first_up(entry)} that {action} {between} was removed"
+    if r.ACL_WIDENED in finding.categories:
+        return f"{_first_up(where)} now lets through {between}"
+    if r.ACL_NARROWED in finding.categories:
+        return f"{_first_up(where)} now lets less through: {rule.action.value} {between}"
+    return f"{_first_up(where)} now has a {rule.action.value} of {between}"
+
+
+def _first_up(text: str) -> str:
+    """Only the first letter raised: names and addresses keep their case."""
+    return text[:1].upper() + text[1:]
+
+
+def _plain(obj: ObjectDef) -> str:
+    if obj.addresses is not None:
+        return _hosts(replace(obj.addresses, names=()))
+    if obj.services:
+        return ", ".join(str(service) for service in obj.services)
+    return ", ".join(obj.members) or "nothing"
 
 
 def _what(finding: Finding, lead: Destination | None) -> str:
@@ -150,11 +181,10 @@ def _what(finding: Finding, lead: Destination | None) -> str:
     if isinstance(rule, Binding):
         verb = {"added": "now applies", "removed": "no longer applies", "modified": "changed"}[change.change.value]
         direction = f" {rule.direction}" if rule.direction else ""
-        return f"{rule.kind.value} {rule.name} {verb} on {rule.interface}{direction}"
+        return f"{_first_up(rule.kind.value)} {rule.name} {verb} on {rule.interface}{direction}"
     assert isinstance(rule, ObjectDef)
     if isinstance(change.before, ObjectDef) and change.change is r.ChangeType.MODIFIED:
-        now, was = (describe(item).split(" = ", 1)[-1] for item in (rule, change.before))
-        return f"Object {rule.name} now means {now} (was {was})"
+        return f"Object {rule.name} now means {_plain(rule)} (was {_plain(change.before)})"
     return f"Object {rule.name} was {change.change.value}"
 
 
@@ -228,6 +258,5 @@ def why(finding: Finding) -> tuple[str, ...]:
 def story(finding: Finding) -> Story:
     """The finding's sentence and why-lines."""
     lead = _lead(finding.flow.measured)
-    what = _what(finding, lead).rstrip(".")
-    what = what[:1].upper() + what[1:]
+    what = _first_up(_what(finding, lead).rstrip("."))
     return Story(f"{what}. {_traffic(finding, lead)}", why(finding))
