@@ -10,6 +10,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,3 +186,41 @@ def test_sarif_is_a_registered_report_format(result: AuditResult) -> None:
     assert not list(_validator().iter_errors(document))
     notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert notes == [{"level": "warning", "message": {"text": "fw1: not compared: timeout"}}]
+
+
+def test_sarif_from_a_plain_clone_points_at_the_files_of_that_clone(
+    tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    """The README's CI flow: a clone of the snapshot repository, a one-line cfgwatch.yaml, `--format sarif`."""
+    (tmp_path / "project").mkdir()
+    config = build_project(tmp_path / "project")
+    clone = tmp_path / "network-as-code"
+    subprocess.run(["git", "clone", "-q", str(config.snapshots_path), str(clone)], check=True)
+    work = tmp_path / "ci"
+    work.mkdir()
+    (work / "cfgwatch.yaml").write_text(f"snapshots: {clone}\n")
+    code, _, err = cli(
+        "-c",
+        "cfgwatch.yaml",
+        "audit",
+        "--since",
+        "3650d",
+        "--no-flows",
+        "-f",
+        "sarif",
+        "-o",
+        str(work / "out.sarif"),
+        cwd=work,
+    )
+    assert code in (0, 1), err  # 1: findings at policy.fail_on
+    document = json.loads((work / "out.sarif").read_text())
+    assert not list(_validator().iter_errors(document))
+    results = document["runs"][0]["results"]
+    assert results
+    for sarif in results:
+        physical = sarif["locations"][0]["physicalLocation"]
+        if "region" not in physical:
+            continue
+        lines = (clone / physical["artifactLocation"]["uri"]).read_text().splitlines()
+        region = physical["region"]
+        assert "\n".join(lines[region["startLine"] - 1 : region["endLine"]]) == region["snippet"]["text"]
