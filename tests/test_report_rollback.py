@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cfgwatch.classify.networks import Networks
-from cfgwatch.model.changes import RuleChange
+from cfgwatch.model.changes import ChangeType, RuleChange, SourceLines
 from cfgwatch.model.text import config_lines
 from cfgwatch.report.rollback import (
     HIER_CONFIG,
@@ -239,3 +239,30 @@ def test_rollback_says_why_when_it_cannot_serve() -> None:
     )
     assert xml.method == UNSUPPORTED and "XML" in xml.note
     assert Rollback.from_json(missing.to_json()) == missing
+
+
+XR_BEFORE = """hostname xr1
+ipv4 access-list EDGE-OUT
+ 10 permit tcp 10.1.0.0 0.0.255.255 any eq 443
+ 20 deny ipv4 any any
+!
+interface GigabitEthernet0/0/0/1
+ ipv4 access-group EDGE-OUT egress
+!
+"""
+XR_ADDED = " 15 permit tcp 10.1.0.0 0.0.255.255 host 198.51.100.7 eq 3128"
+
+
+def test_ios_xr_rollback_through_diff_iosxr() -> None:
+    """IOS-XR (platform cisco_xr) goes through Diff(syntax='iosxr'); applied back it gives the older text."""
+    lines = XR_BEFORE.splitlines()
+    after = "\n".join([*lines[:3], XR_ADDED, *lines[3:]]) + "\n"
+    added = RuleChange(
+        "xr1", "cisco_xr", ChangeType.ADDED, "filter", "k", None, None, lines_after=SourceLines(4, 4, (XR_ADDED,))
+    )
+    rollback = rollback_for(added, XR_BEFORE, after)
+    assert (rollback.method, rollback.syntax) == (HIER_CONFIG, "iosxr")
+    assert rollback.commands == ("ipv4 access-list EDGE-OUT", "  no" + XR_ADDED)
+    rolled = _apply_hier("iosxr")(after, rollback)
+    assert [line for line in rolled.splitlines() if "198.51.100.7" in line] == []
+    assert "10 permit tcp 10.1.0.0 0.0.255.255 any eq 443" in rolled and "20 deny ipv4 any any" in rolled

@@ -50,6 +50,7 @@ pre{background:#f6f8fa;padding:8px;overflow-x:auto;margin:4px 0}
 .filters label{margin-right:14px}.muted{color:#666}
 .chart{max-width:100%;height:auto;background:#fff}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.story{font-size:15px;font-weight:600;margin:6px 0 10px}
 """
 
 _SCRIPT = """
