@@ -163,7 +163,7 @@ def test_rich_text_shows_table_and_each_finding(result: AuditResult) -> None:
     assert "flow: traffic-confirmed" in text and '"return_ratio": 0.0331' in text
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html"])
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html", "sarif"])
 def test_cli_formats(tmp_path: Path, fmt: str) -> None:
     config = build_project(tmp_path)
     output = tmp_path / f"report.{fmt}"
@@ -181,6 +181,9 @@ def test_cli_formats(tmp_path: Path, fmt: str) -> None:
         assert len(list(csv.DictReader(io.StringIO(text)))) == 1
     elif fmt == "html":
         assert text.startswith("<!DOCTYPE html>") and 'data-device="fw1"' in text
+    elif fmt == "sarif":
+        results = json.loads(text)["runs"][0]["results"]
+        assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == ["configs/fw1"]
 
 
 def test_empty_audit_renders_in_every_format(result: AuditResult) -> None:

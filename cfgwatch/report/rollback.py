@@ -192,8 +192,37 @@ def hier_target(change: RuleChange, after: Sequence[str], before: Sequence[str] 
     return target
 
 
+def _top_level(lines: Sequence[str], start: int) -> str:
+    """The top-level line of the stanza holding 1-based line `start` (the line itself at the top level)."""
+    enclosing = parents(lines, start)
+    return (enclosing[0] if enclosing else lines[start - 1]).rstrip()
+
+
+def only_stanzas(lines: Sequence[str], headers: set[str]) -> list[str]:
+    """The top-level stanzas (a line at indent 0 and the indented lines under it) whose first line is in `headers`.
+
+    hier_config remediates each top-level stanza on its own, so the stanzas a change touches give the same
+    commands as the whole config, and a 50k-line config is not parsed twice per finding."""
+    out: list[str] = []
+    keep = False
+    for line in lines:
+        if _BANG.match(line):
+            continue
+        if _indent(line) == 0:
+            keep = line.rstrip() in headers
+        if keep:
+            out.append(line)
+    return out
+
+
 def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] | None) -> Rollback:
-    target = hier_target(change, after, before)
+    headers = set()
+    if change.lines_after is not None:
+        headers.add(_top_level(after, change.lines_after.start))
+    if change.lines_before is not None and before is not None:
+        headers.add(_top_level(before, change.lines_before.start))
+    target = only_stanzas(hier_target(change, after, before), headers)
+    after = only_stanzas(after, headers)
     if syntax == "eos":
         commands = _hier_config_remediation("eos", after, target)
         note = "hier_config's eos driver (ciscoconfparse2's Diff accepts no eos syntax)"
