@@ -62,7 +62,11 @@ def test_one_view_per_finding_carries_what_the_formats_show(result: AuditResult)
     for finding, view in zip(result.findings, finding_views(result.findings, result.rollbacks), strict=True):
         assert tuple(view.row()) == CSV_COLUMNS
         # the finding's own JSON contract, plus the story and rollback the report adds
-        added = {"story": view.story.to_json(), "rollback": view.rollback.to_json()}
+        added = {
+            "story": view.story.to_json(),
+            "rule_device_syntax": list(view.device_lines),
+            "rollback": view.rollback.to_json(),
+        }
         assert view.to_json() == {**finding.to_json(), **added}
         assert view.rollback is result.rollbacks[finding.id]
         assert view.enables == finding.categories + finding.tags and view.flow is finding.flow

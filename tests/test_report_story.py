@@ -131,6 +131,7 @@ def test_every_format_shows_story_why_device_rule_and_rollback(result: AuditResu
         assert escaped.replace('"', "&quot;").replace("'", "&#x27;") in page
         assert 'class="rollback"' in page and 'class="device-rule"' in page
         assert document["findings"][index]["story"] == view.story.to_json()
+        assert document["findings"][index]["rule_device_syntax"] == list(view.device_lines) != []
         assert document["findings"][index]["rollback"]["commands"] == list(rollback.commands)
         event = next(e for e in events if e["event"]["id"] == view.id)
         assert view.story.sentence in event["message"] and event["cfgwatch"]["rollback"] == rollback.to_json()

@@ -244,7 +244,8 @@ def why(finding: Finding) -> tuple[str, ...]:
         lines.append(f"raised to {with_tags}: {', '.join(tags)} ({port} is a proxy port)")
     with_flags = severity_for(categories, tags, flags, "not-checked")
     if with_flags != with_tags:
-        lines.append(f"raised to {with_flags}: several process flags at once")
+        process = [flag for flag in flags if flag not in ("unapproved", "expired-approval")]
+        lines.append(f"raised to {with_flags}: {len(process)} process flags at once ({', '.join(process)})")
     final = severity_for(categories, tags, flags, finding.flow.verdict)
     if final != with_flags:
         lines.append(f"raised to {final}: flow check {finding.flow.verdict}")

@@ -175,7 +175,12 @@ class FindingView:
 
     def to_json(self) -> dict[str, Any]:
         """The finding's JSON contract (`cfgwatch audit --format json`, evidence bundles, notifications)."""
-        return {**self.finding.to_json(), "story": self.story.to_json(), "rollback": self.rollback.to_json()}
+        return {
+            **self.finding.to_json(),
+            "story": self.story.to_json(),
+            "rule_device_syntax": list(self.device_lines),
+            "rollback": self.rollback.to_json(),
+        }
 
     @property
     def device_lines(self) -> tuple[str, ...]:
