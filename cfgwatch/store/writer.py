@@ -225,6 +225,7 @@ class RunWriter(RepoUpkeep):
             staging = _Staging(self, self._tree_entries(head))
             planned: list[tuple[PlannedRun, _Staged]] = []
             parent: str | None = head
+            ident = self._ident()
             try:
                 for run in runs:
                     staged = staging.stage(run.snapshots, ())
@@ -243,7 +244,7 @@ class RunWriter(RepoUpkeep):
                     )
                     mark = staging.importer.commit(
                         ref=PENDING_REF,
-                        ident=self._ident(),
+                        ident=ident,
                         author=run.author,
                         author_time=run.started,
                         message=message,
