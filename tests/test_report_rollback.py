@@ -212,7 +212,7 @@ def test_fortios_rollback_commands() -> None:
     assert removed[:2] == ("config firewall policy", "    edit 20") and removed[-2:] == ("    next", "end")
 
 
-def test_nft_rollback_commands_and_unsupported_set() -> None:
+def test_nft_rollback_commands_rules_and_set_elements() -> None:
     before, after = _pair("linux", "nftables")
     rollbacks = {(c.change.value, c.family): rollback_for(c, before, after) for c in _changes("linux", before, after)}
     added = rollbacks[("added", "nat")]
@@ -224,7 +224,10 @@ def test_nft_rollback_commands_and_unsupported_set() -> None:
     rule = 'iifname "lab0" oifname "wan0" ip saddr 10.2.0.0/16 tcp dport 80 accept'
     assert removed.commands == (f"nft add rule inet filter forward index 0 {rule}",)
     set_change = rollbacks[("modified", "object")]
-    assert set_change.method == UNSUPPORTED and "nft set" in set_change.note and not set_change.commands
+    assert set_change.commands == (
+        "nft delete element inet filter proxies { 198.51.100.9 }",
+        "nft add element inet filter proxies { 10.9.9.9 }",
+    )
 
 
 def test_rollback_says_why_when_it_cannot_serve() -> None:

@@ -7,12 +7,13 @@ cfgwatch never applies them; reports show them so a reviewer can act. Two ways, 
   finding's lines taken out and the older lines put back (under their parent stanza); the remediation from
   the newer config to that target removes exactly this finding, and nothing else differs.
 * Everything else from the parsed source lines: iptables `-D`/`-I`, nft `delete rule ... handle` (looked up by
-  the rule's text) / `add|insert rule`, RouterOS `remove [find ...]` / `add`, `delete`/`set` paths for Junos,
-  VyOS and PAN-OS (set or brace form), FortiOS `delete`/`unset`/`set` inside the `config` / `edit` context.
-  ciscoconfparse2's `Diff(syntax="junos")` runs the IOS driver and answers `no set ...`, which is not Junos, so
+  the rule's text) / `add|insert rule`, nft set `delete|add element`, RouterOS `remove [find ...]` / `add`,
+  `delete`/`set` paths for Junos, VyOS and PAN-OS (set or brace form), FortiOS `delete`/`unset`/`set` inside
+  the `config` / `edit` context. ciscoconfparse2's `Diff(syntax="junos")` runs the IOS driver and answers
+  `no set ...`, which is not Junos, so
   Junos takes this way too.
 
-When neither way can serve a change (no config lines, PAN-OS XML, an nft set, ...) the rollback says so in
+When neither way can serve a change (no config lines, PAN-OS XML, an nft map, ...) the rollback says so in
 `note` and has no commands: a guessed command is worse than none.
 """
 
@@ -531,7 +532,7 @@ def _iptables(
     return Rollback(SOURCE_LINES, tool, tuple(commands), "-D the rule by its spec / -I it back at its position")
 
 
-def _nft_context(lines: Sequence[str], start: int) -> tuple[str, str, str]:
+def _nft_context(lines: Sequence[str], start: int, *, chain_needed: bool = True) -> tuple[str, str, str]:
     """(family, table, chain) of the rule at 1-based line `start` in `nft list ruleset` text."""
     family = table = chain = ""
     depth_stack: list[str] = []
@@ -548,9 +549,47 @@ def _nft_context(lines: Sequence[str], start: int) -> tuple[str, str, str]:
             kind = depth_stack.pop()
             if kind == "chain":
                 chain = ""
-    if not (table and chain):
-        raise _Unsupported(f"line {start}: not a rule inside a table and chain (an nft set or map is not undone)")
+    if not table or (chain_needed and not chain):
+        raise _Unsupported(f"line {start}: not a rule inside a table and chain")
     return family, table, chain
+
+
+_ELEMENTS = re.compile(r"elements\s*=\s*\{([^}]*)\}")
+
+
+def _nft_elements(span: Sequence[str]) -> list[str]:
+    found = _ELEMENTS.search(" ".join(line.strip() for line in span))
+    return [item.strip() for item in found.group(1).split(",") if item.strip()] if found else []
+
+
+def _nft_set(
+    old: SourceLines | None, new: SourceLines | None, before: list[str] | None, after: list[str] | None
+) -> Rollback:
+    """A named set's elements back to the older ones: delete the new-only elements, add the old-only ones."""
+    lines, part = (after, new) if new is not None and after is not None else (before, old)
+    assert lines is not None and part is not None
+    family, table, _ = _nft_context(lines, part.start, chain_needed=False)
+    words = lines[part.start - 1].split()
+    if words[0] == "map":
+        raise _Unsupported(f"line {part.start}: an nft map is not undone element by element")
+    name = words[1]
+    now = _nft_elements(_span(after, new)) if new is not None and after is not None else []
+    was = _nft_elements(_span(before, old)) if old is not None and before is not None else []
+    commands = []
+    gone = [item for item in now if item not in was]
+    back = [item for item in was if item not in now]
+    if new is not None and old is None:
+        commands.append(f"nft delete set {family} {table} {name}")
+    elif gone:
+        commands.append(f"nft delete element {family} {table} {name} {{ {', '.join(gone)} }}")
+    if old is not None and new is None:
+        body = "; ".join(line.strip() for line in _span(before or [], old)[1:-1] if line.strip())
+        commands.append(f"nft add set {family} {table} {name} {{ {body}; }}")
+    elif back:
+        commands.append(f"nft add element {family} {table} {name} {{ {', '.join(back)} }}")
+    if not commands:
+        raise _Nothing("the set's elements are the same on both sides")
+    return Rollback(SOURCE_LINES, "nft", tuple(commands), "nft set elements: delete the new ones, add the old ones")
 
 
 def _nft_index(lines: Sequence[str], start: int) -> int:
@@ -568,6 +607,9 @@ def _nft_index(lines: Sequence[str], start: int) -> int:
 def _nft(
     old: SourceLines | None, new: SourceLines | None, before: list[str] | None, after: list[str] | None
 ) -> Rollback:
+    lines, part = (after, new) if new is not None and after is not None else (before, old)
+    if lines is not None and part is not None and lines[part.start - 1].split()[:1] in (["set"], ["map"]):
+        return _nft_set(old, new, before, after)
     commands: list[str] = []
     index: int | None = None
     if new is not None and after is not None:
