@@ -10,8 +10,7 @@ cfgwatch never applies them; reports show them so a reviewer can act. Two ways, 
   the rule's text) / `add|insert rule`, nft set `delete|add element`, RouterOS `remove [find ...]` / `add`,
   `delete`/`set` paths for Junos, VyOS and PAN-OS (set or brace form), FortiOS `delete`/`unset`/`set` inside
   the `config` / `edit` context. ciscoconfparse2's `Diff(syntax="junos")` runs the IOS driver and answers
-  `no set ...`, which is not Junos, so
-  Junos takes this way too.
+  `no set ...`, which is not Junos, so Junos takes this way too.
 
 When neither way can serve a change (no config lines, PAN-OS XML, an nft map, ...) the rollback says so in
 `note` and has no commands: a guessed command is worse than none.
