@@ -269,3 +269,40 @@ def test_ios_xr_rollback_through_diff_iosxr() -> None:
     rolled = _apply_hier("iosxr")(after, rollback)
     assert [line for line in rolled.splitlines() if "198.51.100.7" in line] == []
     assert "10 permit tcp 10.1.0.0 0.0.255.255 any eq 443" in rolled and "20 deny ipv4 any any" in rolled
+
+
+def test_vyos_brace_config_rollback() -> None:
+    """VyOS `show configuration` braces (a leaf ends at its line's end, no `;`) become set paths per leaf."""
+    before = (DIFF.parent / "configs" / "vyos" / "forms_curly.conf").read_text()
+    added = (
+        "        rule 20 {\n"
+        '            description "proxy"\n'
+        "            destination {\n                port 8080\n            }\n"
+        "            inbound-interface {\n                name eth1\n            }\n"
+        "            protocol tcp\n"
+        "            translation {\n                address 198.51.100.80\n                port 3128\n            }\n"
+        "        }\n"
+    )
+    after = before.replace("                port 8443\n", "                port 9443\n")
+    lines = after.splitlines(keepends=True)
+    close = lines.index("    source {\n") - 1  # the `}` closing `destination`
+    after = "".join([*lines[:close], added, *lines[close:]])
+    changes = _changes("vyos", before, after)
+    assert {(c.change.value, c.family) for c in changes} == {("added", "nat"), ("modified", "nat")}
+
+    def apply(text: str, rollback: Rollback) -> str:
+        statements = [tuple(path) for path in set_statements(config_lines(text), vyos=True)]
+        for command in rollback.commands:
+            verb, _, rest = command.partition(" ")
+            path = tuple(shlex.split(rest, posix=False))
+            statements = [s for s in statements if s[: len(path)] != path] if verb == "delete" else [*statements, path]
+        return "".join("set " + " ".join(stmt) + "\n" for stmt in statements)
+
+    set_before = "".join("set " + " ".join(p) + "\n" for p in set_statements(config_lines(before), vyos=True))
+    assert _check_exact("vyos", set_before, after, apply) == 2
+    by_kind = {c.change.value: rollback_for(c, before, after).commands for c in changes}
+    assert by_kind["added"] == ("delete nat destination rule 20",)
+    assert by_kind["modified"] == (
+        "delete nat destination rule 10 translation port 9443",
+        "set nat destination rule 10 translation port 8443",
+    )

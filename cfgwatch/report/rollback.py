@@ -271,8 +271,35 @@ def _expand_list(tokens: list[str]) -> list[list[str]]:
     return [path for member in members for path in _expand_list([*head, member, *tail])] or [head + tail]
 
 
-def set_statements(lines: Sequence[str], first: int = 1, last: int | None = None) -> list[list[str]]:
-    """The leaf statements of lines `first`..`last` as token paths (without `set`), from set or brace text."""
+def _newline_leaves(lines: Sequence[str], first: int, last: int) -> list[list[str]]:
+    """VyOS `show configuration` braces, where a leaf ends at the end of its line (no `;`), to set paths."""
+    out: list[list[str]] = []
+    stack: list[list[str]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith(("/*", "//", "#")):
+            continue
+        if line == "}":
+            if stack:
+                stack.pop()
+            continue
+        try:
+            tokens = shlex.split(line, posix=False)
+        except ValueError as exc:
+            raise _Unsupported(f"line {number}: cannot split {line!r}: {exc}") from exc
+        if tokens[-1] == "{":
+            stack.append(tokens[:-1])
+        elif first <= number <= last:
+            out.append([token for part in stack for token in part] + tokens)
+    return out
+
+
+def set_statements(
+    lines: Sequence[str], first: int = 1, last: int | None = None, *, vyos: bool = False
+) -> list[list[str]]:
+    """The leaf statements of lines `first`..`last` as token paths (without `set`), from set or brace text.
+
+    Brace text is Junos/PAN-OS style (`;` ends a leaf) unless `vyos`, whose leaves end at the line's end."""
     last = len(lines) if last is None else last
     span = lines[first - 1 : last]
     if all(not line.strip() or line.lstrip().startswith(("set ", "#")) for line in span):
@@ -285,6 +312,8 @@ def set_statements(lines: Sequence[str], first: int = 1, last: int | None = None
                 except ValueError as exc:
                     raise _Unsupported(f"line {number}: cannot split {text!r}: {exc}") from exc
         return out
+    if vyos:
+        return _newline_leaves(lines, first, last)
     from cfgwatch.vendors._junos_tree import flatten
 
     flat, _ = flatten("\n".join(lines))
@@ -304,14 +333,15 @@ def _common_prefix(paths: Sequence[Sequence[str]]) -> list[str]:
 def _set_paths(change: RuleChange, before: list[str] | None, after: list[str] | None) -> Rollback:
     """Delete the statements only the newer config has, set those only the older one had (for this span)."""
     syntax = {"juniper_junos": "junos", "vyos": "vyos", "paloalto_panos": "panos"}[change.platform]
+    vyos = syntax == "vyos"
     sample = "\n".join(after or before or [])
     if sample.lstrip().startswith("<"):
         raise _Unsupported(f"{syntax} XML config: cfgwatch derives CLI commands from set or brace text only")
-    old_all = {tuple(path) for path in set_statements(before)} if before is not None else set()
-    new_all = {tuple(path) for path in set_statements(after)} if after is not None else set()
+    old_all = {tuple(path) for path in set_statements(before, vyos=vyos)} if before is not None else set()
+    new_all = {tuple(path) for path in set_statements(after, vyos=vyos)} if after is not None else set()
     commands: list[str] = []
     if change.lines_after is not None and after is not None:
-        paths = set_statements(after, change.lines_after.start, change.lines_after.end)
+        paths = set_statements(after, change.lines_after.start, change.lines_after.end, vyos=vyos)
         gone = [path for path in paths if tuple(path) not in old_all]
         node = _common_prefix(paths) if len(paths) > 1 else []
         if node and len(gone) == len(paths) and not any(path[: len(node)] == tuple(node) for path in old_all):
@@ -320,11 +350,11 @@ def _set_paths(change: RuleChange, before: list[str] | None, after: list[str] | 
             commands.extend("delete " + " ".join(path) for path in gone)
     note = "delete/set paths from the config lines"
     if change.lines_before is not None and before is not None:
-        paths = set_statements(before, change.lines_before.start, change.lines_before.end)
+        paths = set_statements(before, change.lines_before.start, change.lines_before.end, vyos=vyos)
         commands.extend("set " + " ".join(path) for path in paths if tuple(path) not in new_all)
         node = _common_prefix(paths) if len(paths) > 1 else []
         if node and not any(path[: len(node)] == tuple(node) for path in new_all):
-            place = _place_before(syntax, node, set_statements(before), new_all)
+            place = _place_before(syntax, node, set_statements(before, vyos=vyos), new_all)
             if place:
                 commands.append(place)
     if not commands:
