@@ -201,6 +201,70 @@ def test_routeros_rollback_undoes_exactly_the_finding() -> None:
     assert _check_exact("mikrotik_routeros", before, after, _apply_routeros) >= 6
 
 
+Node = tuple[str, list["Node | str"]]
+
+
+def _forti_tree(text: str) -> list[Node | str]:
+    """FortiOS text as nested (`config X` / `edit N`, children) nodes; `set`/`unset`/`delete` lines as strings."""
+    root: list[Node | str] = []
+    stack = [root]
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("config ", "edit ")):
+            node: Node = (line, [])
+            stack[-1].append(node)
+            stack.append(node[1])
+        elif line in ("next", "end"):
+            stack.pop()
+        else:
+            stack[-1].append(line)
+    return root
+
+
+def _forti_merge(tree: list[Node | str], script: list[Node | str]) -> None:
+    for item in script:
+        if isinstance(item, str):
+            verb, _, rest = item.partition(" ")
+            key = rest.split(" ", 1)[0]
+            if verb == "delete":
+                tree[:] = [n for n in tree if not (isinstance(n, tuple) and n[0] == f"edit {rest}")]
+                continue
+            tree[:] = [n for n in tree if not (isinstance(n, str) and n.split(" ")[:2] == ["set", key])]
+            if verb == "set":
+                tree.append(item)
+            continue
+        found = next((n for n in tree if isinstance(n, tuple) and n[0] == item[0]), None)
+        if found is None:
+            tree.append(item)
+        else:
+            _forti_merge(found[1], item[1])
+
+
+def _forti_text(tree: list[Node | str], depth: int = 0) -> list[str]:
+    out: list[str] = []
+    for item in tree:
+        if isinstance(item, str):
+            out.append("    " * depth + item)
+        else:
+            out.append("    " * depth + item[0])
+            out += _forti_text(item[1], depth + 1)
+            out.append("    " * depth + ("next" if item[0].startswith("edit ") else "end"))
+    return out
+
+
+def _apply_fortios(after: str, rollback: Rollback) -> str:
+    tree = _forti_tree(after)
+    _forti_merge(tree, _forti_tree("\n".join(rollback.commands)))
+    return "\n".join(_forti_text(tree)) + "\n"
+
+
+def test_fortios_rollback_undoes_exactly_the_finding() -> None:
+    before, after = _pair("fortinet", "categories")
+    assert _check_exact("fortinet", before, after, _apply_fortios) >= 5
+
+
 def test_fortios_rollback_commands() -> None:
     before, after = _pair("fortinet", "categories")
     by_key = {(c.change.value, c.family): rollback_for(c, before, after) for c in _changes("fortinet", before, after)}

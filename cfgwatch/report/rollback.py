@@ -422,6 +422,23 @@ def _forti_sets(span: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def _forti_block(lines: Sequence[str] | None, context: Sequence[str], head: str) -> list[str]:
+    """The `edit` entry `head` inside `context` (the same `config` path) of a config, [] when it has none."""
+    stack: list[str] = []
+    start: int | None = None
+    for index, line in enumerate(lines or ()):
+        text = line.strip()
+        if start is None and text == head and stack == list(context):
+            start = index
+        if text.startswith(("config ", "edit ")):
+            stack.append(text)
+        elif text in ("end", "next") and stack:
+            stack.pop()
+            if start is not None and len(stack) == len(context):
+                return list((lines or [])[start : index + 1])
+    return []
+
+
 def _fortios(
     old: SourceLines | None, new: SourceLines | None, before: list[str] | None, after: list[str] | None
 ) -> Rollback:
@@ -434,6 +451,13 @@ def _fortios(
         context = _forti_context(after, new.start)
     elif old is not None and before is not None:
         context = _forti_context(before, old.start)
+    if head.startswith("edit ") and not (old_span and new_span):
+        # a binding or object inside an entry that both configs have (a zone's interface list): compare entries
+        other = _forti_block(before if not old_span else after, context, head)
+        if not old_span:
+            old_span = other
+        else:
+            new_span = other
     if head.startswith("edit "):
         if not old_span:
             body = ["delete " + head.split(None, 1)[1]]
