@@ -82,7 +82,7 @@ def rollback_for(change: RuleChange, text_before: str | None, text_after: str | 
         rollback = _by_platform(change, before, after)
     except Exception as exc:  # hier_config or a tokenizer choking on odd text must not stop the whole report
         return Rollback(UNSUPPORTED, "", note=f"no rollback could be derived: {type(exc).__name__}: {exc}")
-    return _with_missing_objects(rollback, change, after)
+    return _with_missing_objects(rollback, change, before, after)
 
 
 def _by_platform(change: RuleChange, before: list[str] | None, after: list[str] | None) -> Rollback:
@@ -107,23 +107,26 @@ def _by_platform(change: RuleChange, before: list[str] | None, after: list[str] 
     return Rollback(UNSUPPORTED, "", note=f"cfgwatch derives no rollback commands for platform {platform}")
 
 
-def _with_missing_objects(rollback: Rollback, change: RuleChange, after: Sequence[str] | None) -> Rollback:
-    """Say so when the restored rule names objects the newer config no longer defines (restore them first)."""
-    if change.before is None or rollback.method not in (HIER_CONFIG, SOURCE_LINES):
+_WORD = re.compile(r"[^\s\"'{};\[\]]+")
+
+
+def _with_missing_objects(
+    rollback: Rollback, change: RuleChange, before: Sequence[str] | None, after: Sequence[str] | None
+) -> Rollback:
+    """Say so when the restored rule names objects the older config defined and the newer one no longer has.
+
+    Defined = named in the older config outside the rule's own lines; names only the rule itself mentions are
+    the platform's own (Junos `junos-http`, FortiOS `HTTP`, PAN-OS `application-default`)."""
+    old = change.lines_before
+    if change.before is None or old is None or before is None or rollback.method not in (HIER_CONFIG, SOURCE_LINES):
         return rollback
-    words = set(re.findall(r"[^\s\"'{};\[\]]+", "\n".join(after or [])))
-    missing = sorted(
-        name for name in _names(to_json(change.before)) if name not in words and not _predefined(change.platform, name)
-    )
+    elsewhere = set(_WORD.findall("\n".join([*before[: old.start - 1], *before[old.end :]])))
+    now = set(_WORD.findall("\n".join(after or [])))
+    missing = sorted(name for name in _names(to_json(change.before)) if name in elsewhere and name not in now)
     if not missing:
         return rollback
     text = f"re-create {', '.join(missing)} first: the newer config no longer defines them"
     return replace(rollback, note=f"{rollback.note}; {text}" if rollback.note else text)
-
-
-def _predefined(platform: str, name: str) -> bool:
-    """Names the platform defines itself (Junos `junos-*` applications, PAN-OS `any` / `service-http*`)."""
-    return name.startswith("junos-") or name in ("any", "application-default", "service-http", "service-https")
 
 
 def _names(data: Any) -> set[str]:
