@@ -231,6 +231,14 @@ def _forti_merge(tree: list[Node | str], script: list[Node | str]) -> None:
             if verb == "delete":
                 tree[:] = [n for n in tree if not (isinstance(n, tuple) and n[0] == f"edit {rest}")]
                 continue
+            if verb == "move":  # move ID before OTHER
+                moved, _, other = rest.partition(" before ")
+                entry = next(n for n in tree if isinstance(n, tuple) and n[0] == f"edit {moved}")
+                tree.remove(entry)
+                tree.insert(
+                    next(i for i, n in enumerate(tree) if isinstance(n, tuple) and n[0] == f"edit {other}"), entry
+                )
+                continue
             tree[:] = [n for n in tree if not (isinstance(n, str) and n.split(" ")[:2] == ["set", key])]
             if verb == "set":
                 tree.append(item)
@@ -273,7 +281,11 @@ def test_fortios_rollback_commands() -> None:
     modified = by_key[("modified", "nat")].commands
     assert modified == ("config firewall vip", '    edit "vip-web"', "        set mappedport 443", "    next", "end")
     removed = by_key[("removed", "filter")].commands
-    assert removed[:2] == ("config firewall policy", "    edit 20") and removed[-2:] == ("    next", "end")
+    assert removed[:2] == ("config firewall policy", "    edit 20") and removed[-3:] == (
+        "    next",
+        "    move 20 before 30",
+        "end",
+    )
 
 
 def test_nft_rollback_commands_rules_and_set_elements() -> None:

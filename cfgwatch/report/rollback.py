@@ -442,6 +442,24 @@ def _forti_block(lines: Sequence[str] | None, context: Sequence[str], head: str)
     return []
 
 
+def _forti_follower(
+    before: Sequence[str], old: SourceLines, after: Sequence[str], context: Sequence[str]
+) -> str | None:
+    """The id of the entry that followed the old one in its section and is still there (None: it was last)."""
+    depth = 0
+    for line in before[old.end :]:
+        text = line.strip()
+        if depth == 0 and text == "end":
+            return None
+        if depth == 0 and text.startswith("edit ") and _forti_block(after, context, text):
+            return text.split(None, 1)[1]
+        if text.startswith(("config ", "edit ")):
+            depth += 1
+        elif text in ("end", "next"):
+            depth -= 1
+    return None
+
+
 def _fortios(
     old: SourceLines | None, new: SourceLines | None, before: list[str] | None, after: list[str] | None
 ) -> Rollback:
@@ -467,6 +485,10 @@ def _fortios(
         elif not new_span:
             margin = min(_indent(line) for line in old_span if line.strip())
             body = [line[margin:].rstrip() for line in old_span]
+            assert old is not None and before is not None
+            follower = _forti_follower(before, old, after or [], context)
+            if follower is not None:  # FortiOS policies match in list order: put it back where it was
+                body.append(f"move {head.split(None, 1)[1]} before {follower}")
         else:
             old_sets, new_sets = _forti_sets(old_span[1:-1]), _forti_sets(new_span[1:-1])
             body = [head, *(f"    unset {attr}" for attr in new_sets if attr not in old_sets)]
