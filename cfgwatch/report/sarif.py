@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
@@ -56,7 +57,7 @@ def _rule(category: str) -> dict[str, Any]:
 
 
 def _location(view: FindingView) -> dict[str, Any]:
-    artifact = {"uri": f"configs/{view.device}", "uriBaseId": BASE_ID}
+    artifact = {"uri": quote(f"configs/{view.device}"), "uriBaseId": BASE_ID}  # a URI reference: escaped
     physical: dict[str, Any] = {"artifactLocation": artifact}
     lines = view.lines_after
     if lines is not None:
