@@ -63,6 +63,10 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def numbered(lines: SourceLines | None) -> list[str]:
     """Config lines with their line numbers, as shown in every format."""
     if lines is None:
@@ -221,7 +225,7 @@ class FindingView:
             f"baseline {measured.baseline_packets:,} packets",
             f"return {ratio:.0%}" if ratio is not None else "nothing returned",
             f"{spike:,.1f}x the baseline rate" if spike is not None else "new traffic (no baseline)",
-            f"{measured.distinct_sources:,} sources, {measured.distinct_destinations:,} destinations"
+            f"{_count(measured.distinct_sources, 'source')}, {_count(measured.distinct_destinations, 'destination')}"
             f" ({measured.new_destinations:,} new)",
         ]
         if flags:
