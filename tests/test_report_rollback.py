@@ -382,3 +382,30 @@ def test_vyos_brace_config_rollback() -> None:
         "delete nat destination rule 10 translation port 9443",
         "set nat destination rule 10 translation port 8443",
     )
+
+
+IOS_NUMBERED = """hostname r1
+interface GigabitEthernet0/1
+ ip access-group 101 in
+!
+access-list 101 permit tcp 10.1.0.0 0.0.255.255 any eq 443
+access-list 101 permit tcp 10.1.0.0 0.0.255.255 any eq 80
+access-list 101 deny   ip any any
+access-list 10 permit 10.9.0.0 0.0.255.255
+"""
+
+
+def test_ios_numbered_acl_entries_are_undone_by_sequence_never_by_no_access_list() -> None:
+    """`no access-list 101 permit ...` deletes the whole of list 101 on IOS: entries go by sequence number."""
+    lines = IOS_NUMBERED.splitlines()
+    proxy = "access-list 101 permit tcp 10.1.0.0 0.0.255.255 host 198.51.100.7 eq 3128"
+    after = "\n".join([*lines[:5], proxy, *lines[5:]])
+    before_removed = "\n".join(line for line in lines if "eq 80" not in line)
+    changes = {(c.change.value, c.family): c for c in _changes("cisco_ios", IOS_NUMBERED, after)}
+    added = rollback_for(changes[("added", "filter")], IOS_NUMBERED, after)
+    assert added.commands == ("ip access-list extended 101", " no 20") and "resequenced" in added.note
+    removed_change = next(c for c in _changes("cisco_ios", IOS_NUMBERED, before_removed) if c.family == "filter")
+    removed = rollback_for(removed_change, IOS_NUMBERED, before_removed)
+    assert removed.commands == ("ip access-list extended 101", " 15 permit tcp 10.1.0.0 0.0.255.255 any eq 80")
+    every = [rollback_for(c, IOS_NUMBERED, after) for c in _changes("cisco_ios", IOS_NUMBERED, after)]
+    assert not any(command.startswith("no access-list") for rb in every for command in rb.commands)

@@ -218,7 +218,61 @@ def only_stanzas(lines: Sequence[str], headers: set[str]) -> list[str]:
     return out
 
 
+_NUMBERED = re.compile(r"access-list (\d+) (.*)")
+
+
+def _ios_numbered_kind(number: int) -> str | None:
+    """IOS numbered ACL ranges: standard 1-99/1300-1999, extended 100-199/2000-2699 (others: not IP lists)."""
+    if 1 <= number <= 99 or 1300 <= number <= 1999:
+        return "standard"
+    if 100 <= number <= 199 or 2000 <= number <= 2699:
+        return "extended"
+    return None
+
+
+def _ios_position(lines: Sequence[str], start: int, number: str) -> int:
+    """1-based position of line `start` among the `access-list <number>` lines of a config."""
+    prefix = f"access-list {number} "
+    return 1 + sum(1 for line in lines[: start - 1] if line.startswith(prefix))
+
+
+def _ios_numbered(change: RuleChange, after: list[str], before: list[str] | None) -> Rollback | None:
+    """IOS numbered ACL entries by sequence number: `no access-list 101 permit ...` would delete all of list 101.
+
+    IOS numbers the entries of a list 10, 20, ... in config order; the entry is removed with `no <seq>` and an
+    old one is put back between its neighbours with `<seq> ...` under `ip access-list <kind> <number>`."""
+    spans = [(after, change.lines_after), (before, change.lines_before)]
+    texts = [line for lines, part in spans if lines is not None and part is not None for line in _span(lines, part)]
+    if not texts or not all(_NUMBERED.fullmatch(line.strip()) for line in texts):
+        return None
+    commands: list[str] = []
+    for lines, part in spans:
+        if lines is None or part is None:
+            continue
+        for offset, line in enumerate(_span(lines, part)):
+            found = _NUMBERED.fullmatch(line.strip())
+            assert found is not None
+            number, rest = found.groups()
+            kind = _ios_numbered_kind(int(number))
+            if kind is None:
+                raise _Unsupported(f"access-list {number} is not an IP access list cfgwatch can address by sequence")
+            position = _ios_position(lines, part.start + offset, number)
+            if lines is after:
+                commands += [f"ip access-list {kind} {number}", f" no {position * 10}"]
+            else:
+                commands += [f"ip access-list {kind} {number}", f" {(position - 1) * 10 + 5} {rest}"]
+    note = (
+        "IOS numbered list entries by sequence number (`no access-list N ...` would delete the whole list); "
+        "assumes IOS's default numbering 10, 20, ...: check `show access-lists` if the list was resequenced"
+    )
+    return Rollback(SOURCE_LINES, "ios", tuple(commands), note)
+
+
 def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] | None) -> Rollback:
+    if syntax == "ios":
+        numbered = _ios_numbered(change, after, before)
+        if numbered is not None:
+            return numbered
     headers = set()
     if change.lines_after is not None:
         headers.add(_top_level(after, change.lines_after.start))
@@ -239,7 +293,7 @@ def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] |
         first = old.lines[0].strip() if old.lines else ""
         if not re.match(r"\d+\s", first) and not first.startswith("access-list"):
             note += "; a restored entry without a sequence number goes to the end of its list: check its position"
-        elif first.startswith("access-list"):
+        elif first.startswith("access-list") and syntax == "asa":
             note += "; a restored access-list entry is appended: add `line N` to put it back at its position"
     if not commands:
         raise _Unsupported(f"{note} found no difference to undo")
