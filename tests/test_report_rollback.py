@@ -288,6 +288,53 @@ def test_fortios_rollback_commands() -> None:
     )
 
 
+def _nft_chain_rules(lines: list[str], chain: str) -> list[int]:
+    """Indexes of the rule lines of `chain {` (not its type/policy line)."""
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"chain {chain} {{")
+    out = []
+    for index in range(start + 1, len(lines)):
+        text = lines[index].strip()
+        if text == "}":
+            return out
+        if not text.startswith(("type ", "policy ")):
+            out.append(index)
+    return out
+
+
+def _apply_nft(after: str, rollback: Rollback) -> str:
+    """nft commands on `nft list ruleset` text: delete by the looked-up rule text, add/insert at an index,
+    delete/add set elements (rules sit in one chain name per table in this fixture)."""
+    lines = after.splitlines()
+    for command in rollback.commands:
+        deleted = re.search(r"grep -F -- '(.*) # handle '", command)
+        placed = re.fullmatch(r"nft (insert|add) rule \S+ \S+ (\S+)(?: index (\d+))? (.*)", command)
+        element = re.fullmatch(r"nft (delete|add) element \S+ \S+ (\S+) \{ (.*) \}", command)
+        if deleted is not None:
+            lines = [line for line in lines if line.strip() != deleted.group(1)]
+        elif placed is not None:
+            verb, chain, index, rule = placed.groups()
+            rules = _nft_chain_rules(lines, chain)
+            at = rules[0] if verb == "insert" else rules[int(index)] + 1 if index is not None else rules[-1] + 1
+            lines.insert(at, "\t\t" + rule)
+        else:
+            assert element is not None, command
+            verb, name, items = element.groups()
+            start = next(i for i, line in enumerate(lines) if line.strip() == f"set {name} {{")
+            at = next(i for i in range(start, len(lines)) if "elements = {" in lines[i])
+            now = re.search(r"\{ (.*) \}", lines[at])
+            assert now is not None
+            members = [m.strip() for m in now.group(1).split(",")]
+            for item in items.split(", "):
+                members = [m for m in members if m != item] if verb == "delete" else [*members, item]
+            lines[at] = "\t\telements = { " + ", ".join(members) + " }"
+    return "\n".join(lines) + "\n"
+
+
+def test_nft_rollback_undoes_exactly_the_finding() -> None:
+    before, after = _pair("linux", "nftables")
+    assert _check_exact("linux", before, after, _apply_nft) >= 5
+
+
 def test_nft_rollback_commands_rules_and_set_elements() -> None:
     before, after = _pair("linux", "nftables")
     rollbacks = {(c.change.value, c.family): rollback_for(c, before, after) for c in _changes("linux", before, after)}
