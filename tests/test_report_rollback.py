@@ -88,6 +88,50 @@ def _apply_hier(driver: str) -> Callable[[str, Rollback], str]:
     return apply
 
 
+def _ios_order(text: str) -> str:
+    """IOS keeps a named ACL's entries in sequence order; entries without a number count 10, 20, ... in order."""
+    out: list[str] = []
+    entries: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        out.extend(f" {number} {entry}" for number, entry in sorted(entries))
+        entries.clear()
+
+    in_acl = False
+    implicit = 0
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            flush()
+            in_acl = line.startswith("ip access-list ")
+            implicit = 0
+            out.append(line)
+        elif in_acl:
+            numbered = re.fullmatch(r"\s+(\d+)\s+(.*)", line)
+            implicit += 10
+            entries.append((int(numbered.group(1)), numbered.group(2)) if numbered else (implicit, line.strip()))
+        else:
+            out.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def test_ios_named_acl_entry_goes_back_between_its_neighbours() -> None:
+    before = (
+        "hostname r1\ninterface GigabitEthernet0/1\n ip access-group LAN-OUT in\n!\n"
+        "ip access-list extended LAN-OUT\n"
+        " permit tcp 10.1.0.0 0.0.255.255 any eq 443\n"
+        " deny   tcp 10.1.0.0 0.0.255.255 host 198.51.100.7\n"
+        " permit tcp 10.1.0.0 0.0.255.255 any\n"
+        " deny   ip any any\n!\n"
+    )
+    after = before.replace(" deny   tcp 10.1.0.0 0.0.255.255 host 198.51.100.7\n", "")
+    (change,) = _changes("cisco_ios", before, after)
+    rollback = rollback_for(change, before, after)
+    restored = "  15 deny tcp 10.1.0.0 0.0.255.255 host 198.51.100.7"  # between 10 and 20 of the newer list
+    assert rollback.commands == ("ip access-list extended LAN-OUT", restored)
+    assert _check_exact("cisco_ios", before, after, lambda text, rb: _ios_order(_apply_hier("ios")(text, rb))) == 1
+
+
 @pytest.mark.parametrize(
     ("platform", "driver", "syntax"),
     [

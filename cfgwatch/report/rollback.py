@@ -289,15 +289,56 @@ def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] |
         commands = [line.rstrip() for line in Diff(after, target, syntax=syntax).get_diff()]
         note = f"ciscoconfparse2 Diff(syntax={syntax!r})"
     old = change.lines_before
+    if syntax == "ios" and old is not None and before is not None:
+        commands, placed = _ios_sequenced(commands, before, old)
+        if placed:
+            note += (
+                "; restored named-list entries get the sequence number between their old neighbours "
+                "(IOS numbers entries 10, 20, ...: check `show access-lists` if the list was resequenced)"
+            )
     if change.family == "filter" and old is not None and change.change is not ChangeType.ADDED:
         first = old.lines[0].strip() if old.lines else ""
-        if not re.match(r"\d+\s", first) and not first.startswith("access-list"):
+        if not re.match(r"\d+\s", first) and not first.startswith("access-list") and "sequence number" not in note:
             note += "; a restored entry without a sequence number goes to the end of its list: check its position"
         elif first.startswith("access-list") and syntax == "asa":
             note += "; a restored access-list entry is appended: add `line N` to put it back at its position"
     if not commands:
         raise _Unsupported(f"{note} found no difference to undo")
     return Rollback(HIER_CONFIG, syntax, tuple(commands), note)
+
+
+_NAMED_ACL = re.compile(r"ip access-list (standard|extended) \S+")
+
+
+def _ios_sequenced(commands: list[str], before: Sequence[str], old: SourceLines) -> tuple[list[str], bool]:
+    """Restored entries of an IOS named ACL without sequence numbers get one between their old neighbours, so
+    they do not land at the end of the list (the position decides what a first-match list does)."""
+    enclosing = parents(before, old.start)
+    if len(enclosing) != 1 or not _NAMED_ACL.fullmatch(enclosing[0].strip()):
+        return commands, False
+    header = enclosing[0].rstrip()
+    start = before.index(header) if header in before else None
+    if start is None:
+        return commands, False
+    entries = []  # the list's entries in order (remarks carry no sequence number of their own here)
+    for line in before[start + 1 :]:
+        if _indent(line) == 0:
+            break
+        if line.strip() and not line.strip().startswith("remark"):
+            entries.append(line.strip())
+    out = list(commands)
+    placed = False
+    for text in (line.strip() for line in old.lines):
+        if re.match(r"\d+\s", text) or text.startswith("remark") or text not in entries:
+            continue
+        sequence = entries.index(text) * 10 + 5
+        words = text.split()
+        for index, command in enumerate(out):
+            # hier_config numbers a restored entry by its place at the end of the list ("40 deny ..."): renumber
+            if _indent(command) and re.sub(r"^\d+\s+", "", command.strip()).split() == words:
+                out[index] = command[: _indent(command)] + f"{sequence} {' '.join(words)}"
+                placed = True
+    return out, placed
 
 
 def _hier_config_remediation(driver: str, running: Sequence[str], generated: Sequence[str]) -> list[str]:
