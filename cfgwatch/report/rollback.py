@@ -90,7 +90,8 @@ def _by_platform(change: RuleChange, before: list[str] | None, after: list[str] 
     platform = change.platform
     try:
         if platform in HIER_SYNTAX:
-            assert after is not None
+            if after is None:
+                raise _Unsupported("the device is not in the newer snapshot: restore its whole config")
             return _hier(change, HIER_SYNTAX[platform], after, before)
         if platform in SET_PLATFORMS:
             return _set_paths(change, before, after)
