@@ -267,7 +267,10 @@ def finding_rollbacks(store: SnapshotStore, findings: Sequence[Finding]) -> dict
         if not rev:
             return None
         if (device, rev) not in texts:
-            found = store.read_many([device], rev)
+            try:
+                found = store.read_many([device], rev)
+            except CfgwatchError:  # an unreadable revision costs the rollback (the report says so), not the audit
+                found = {}
             texts[device, rev] = found[device][0] if device in found else None
         return texts[device, rev]
 
