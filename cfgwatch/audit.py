@@ -6,11 +6,9 @@ evidence export share. It returns data; rendering lives in cfgwatch.report.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
@@ -23,7 +21,8 @@ from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.model import AddressSet
 from cfgwatch.model.changes import RuleChange
-from cfgwatch.policy.approved import Approval, append_approval, load_approved
+from cfgwatch.names import require_known
+from cfgwatch.policy.approved import Approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
@@ -131,10 +130,15 @@ def diff_range(
     elif rev_b is None:
         rev_b = "HEAD"
     assert rev_a is not None and rev_b is not None
+    commit_a, commit_b = store.resolve(rev_a), store.resolve(rev_b)
+    if devices:  # a mistyped name must not look like "no change"
+        require_known(
+            "device", devices, {*store.devices(commit_a), *store.devices(commit_b)}, where=" in either revision"
+        )
     return diff_revisions(
         store,
-        store.resolve(rev_a),
-        store.resolve(rev_b),
+        commit_a,
+        commit_b,
         networks if networks is not None else load_networks_for(config),
         devices=devices,
         events=events,
@@ -300,30 +304,3 @@ def make_flow_checker(
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check
-
-
-def approve_finding(
-    config: CfgwatchConfig,
-    finding_id: str,
-    *,
-    ticket: str,
-    owner: str,
-    expires: date | None = None,
-    reason: str = "",
-) -> Path:
-    """Record an approval for one finding id in approved.yaml (comments and order preserved)."""
-    if not re.fullmatch(r"CW-[0-9a-f]{12}", finding_id):
-        raise InputError(f"'{finding_id}' is not a finding id (like CW-0123456789ab)")
-    entry: dict[str, object] = {
-        "id": f"approve-{finding_id}",
-        "match": {"finding": finding_id},
-        "ticket": ticket,
-        "owner": owner,
-        "reason": reason or f"approved with {ticket}",
-    }
-    if expires is not None:
-        entry["expires"] = expires
-    path = config.inventory_path / APPROVED_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    append_approval(path, entry)
-    return path

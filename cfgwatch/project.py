@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, config_path, load_config
 from cfgwatch.errors import StoreError
@@ -28,6 +28,7 @@ from cfgwatch.events import NO_EVENTS, Events
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from cfgwatch.approvals import ApprovalRecord
     from cfgwatch.audit import AuditResult, FlowChecker, PolicyInputs, RunPair
     from cfgwatch.classify.networks import Networks
     from cfgwatch.collect.importdir import ImportResult
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from cfgwatch.flows.verify import HuntResult
     from cfgwatch.inventory import Inventory
     from cfgwatch.model import AddressSet
+    from cfgwatch.policy.approved import Approval
     from cfgwatch.report.evidence import Evidence
     from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
@@ -408,15 +410,35 @@ class Project:
             networks=self.networks,
         )
 
-    def approve(
-        self, finding_id: str, *, ticket: str, owner: str, expires: date | None = None, reason: str = ""
-    ) -> Path:
-        """Record an approval for one finding in approved.yaml; the next `audit()` of this project sees it."""
-        from cfgwatch.audit import approve_finding
+    def approve(self, finding_id: str | None, *, ticket: str, now: datetime | None = None, **options: Any) -> Approval:
+        """Approve a finding the audit shows (or, `force=True`, pre-approve by match) under an existing,
+        approved ticket; recorded with approver and time and committed to the approval history. `options`
+        are the fields of `cfgwatch.approvals.ApprovalRequest` (by, owner, reason, expires, since, ...)."""
+        from cfgwatch.approvals import ApprovalRequest, approve
 
-        path = approve_finding(self.config, finding_id, ticket=ticket, owner=owner, expires=expires, reason=reason)
-        self.__dict__.pop("policy_inputs", None)  # approvals changed on disk
-        return path
+        request = ApprovalRequest(finding_id=finding_id, ticket=ticket, **options)
+        self.__dict__.pop("policy_inputs", None)  # judge against the ticket sources as they are now
+        try:
+            return approve(self, request, now=now)
+        finally:
+            self.__dict__.pop("policy_inputs", None)  # approvals may have changed on disk
+
+    def revoke(
+        self, approval_id: str, *, by: str | None = None, reason: str = "", now: datetime | None = None
+    ) -> Approval:
+        """Withdraw an approval (kept in approved.yaml as revoked, committed to the approval history)."""
+        from cfgwatch.approvals import revoke
+
+        try:
+            return revoke(self, approval_id, by=by, reason=reason, now=now)
+        finally:
+            self.__dict__.pop("policy_inputs", None)
+
+    def approvals(self) -> list[ApprovalRecord]:
+        """Every approval with approver, time, retroactive mark, ticket status and history commits."""
+        from cfgwatch.approvals import list_approvals
+
+        return list_approvals(self)
 
     # --- flows -----------------------------------------------------------------------------------------
 

@@ -31,7 +31,19 @@ app = typer.Typer(
 )
 
 # Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = ["demo", "store", "pull", "lab", "audit", "nightly", "flows", "vendors", "secrets", "export"]
+_AREAS: list[str] = [
+    "demo",
+    "store",
+    "pull",
+    "lab",
+    "audit",
+    "approvals",
+    "nightly",
+    "flows",
+    "vendors",
+    "secrets",
+    "export",
+]
 
 
 def _version(value: bool) -> None:

@@ -137,6 +137,7 @@ class PolicySettings(Section):
     tickets: list[Path] = []  # extra ticket exports (yaml, csv, ServiceNow json) besides inventory/tickets.yaml
     ticket_pattern: str = r"\b(?:CHG|CR|RFC|INC|RITM|CHANGE)[-_ ]?\d{3,}\b"
     timezone_naive_as_utc: bool = True
+    approvals_history: Path = Path("approvals-history")  # git repo: one commit per approve/revoke/hand edit
     quiet_hours: tuple[time, time] | None = None  # optional: changes inside these hours raise severity
 
     @field_validator("fail_on")

@@ -1,0 +1,146 @@
+"""approve / approvals: only real findings and approved tickets, approver and time recorded, every change a
+git commit with the approver as author, hand edits visible, retroactive approvals marked (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cfgwatch.errors import InputError
+from cfgwatch.policy.approved import load_approved
+from cfgwatch.policy.history import HAND_EDIT_NAME, check_history
+from cfgwatch.project import Project
+from cfgwatch.store import SnapshotStore
+from tests.conftest import Cli
+from tests.test_audit import IOS_BASE, IOS_EVIL, POLICY, _project, _run
+
+CHANGED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+TICKETS = (
+    "tickets:\n"
+    "  - {id: CHG0099, state: scheduled, approval: approved}\n"
+    "  - {id: CHG0100, state: new, approval: requested}\n"
+)
+
+
+@pytest.fixture
+def audited(tmp_path: Path) -> Project:
+    """Two runs: the second adds a proxy NAT (findings), tickets CHG0099 (approved) and CHG0100 (not)."""
+    config = _project(tmp_path, {**POLICY, "approvals_history": "approvals-history"})
+    store = SnapshotStore(tmp_path / "snapshots")
+    _run(store, {"edge1": ("cisco_ios", IOS_BASE)}, CHANGED - timedelta(days=2))
+    _run(store, {"edge1": ("cisco_ios", IOS_EVIL)}, CHANGED, user="mallory")
+    (tmp_path / "inventory" / "tickets.yaml").write_text(TICKETS, encoding="utf-8")
+    return Project.open(config)
+
+
+def _git_log(repo: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "log", "--reverse", "--format=%an|%aI|%s"], capture_output=True, text=True, check=True
+    )
+    return out.stdout.splitlines()
+
+
+def test_forged_finding_id_is_refused_with_the_closest_real_one(audited: Project) -> None:
+    real = audited.audit().findings[0].id
+    forged = real[:-1] + ("0" if real[-1] != "0" else "1")
+    with pytest.raises(InputError) as info:
+        audited.approve(forged, ticket="CHG0099", by="carol")
+    assert f"unknown finding {forged!r}" in str(info.value) and f"closest: {real!r}" in str(info.value)
+    assert not (audited.config.inventory_path / "approved.yaml").exists()
+
+
+def test_unknown_and_unapproved_tickets_are_refused(audited: Project) -> None:
+    real = audited.audit().findings[0].id
+    with pytest.raises(InputError, match=r"unknown ticket 'CHG0098' in the ticket sources \(closest: 'CHG0099'\)"):
+        audited.approve(real, ticket="CHG0098", by="carol")
+    with pytest.raises(InputError, match="ticket CHG0100 is not approved"):
+        audited.approve(real, ticket="CHG0100", by="carol")
+    assert not (audited.config.inventory_path / "approved.yaml").exists()
+    # recorded only on request, and then flagged everywhere
+    approval = audited.approve(real, ticket="CHG0100", by="carol", allow_unapproved_ticket=True)
+    assert approval.unapproved_ticket and approval.ticket_status == "new/requested"
+    (record,) = audited.approvals()
+    assert "ticket-not-approved" in record.flags
+
+
+def test_approval_records_approver_time_and_change_time_and_is_a_commit(audited: Project) -> None:
+    finding = audited.audit().findings[0]
+    when = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    approval = audited.approve(finding.id, ticket="chg0099", by="Carol Approver", reason="proxy for QA", now=when)
+    (stored,) = load_approved(audited.config.inventory_path / "approved.yaml")
+    assert stored == approval
+    assert stored.approved_by == "Carol Approver" and stored.approved_at == when
+    assert stored.change_time == CHANGED and stored.ticket == "CHG0099" and stored.mode == "finding"
+    assert stored.reason == "proxy for QA"
+    # the change was made at 03:00 on the 25th, approved on the 26th: retroactive
+    (record,) = audited.approvals()
+    assert record.retroactive is True and "retroactive" in record.flags
+    assert record.to_json()["retroactive"] is True
+    history = audited.config.resolve(audited.config.policy.approvals_history)
+    (line,) = _git_log(history)
+    assert line.startswith("Carol Approver|2026-11-26T09:30:00") and f"approve {finding.id}" in line
+    # the finding is gone; approving it again says who holds it
+    assert finding.id not in {f.id for f in audited.audit().findings}
+    with pytest.raises(InputError, match=f"already approved by approve-{finding.id}"):
+        audited.approve(finding.id, ticket="CHG0099", by="carol")
+
+
+def test_hand_edits_and_revoke_are_commits_in_the_history(audited: Project) -> None:
+    finding = audited.audit().findings[0]
+    audited.approve(finding.id, ticket="CHG0099", by="carol")
+    path = audited.config.inventory_path / "approved.yaml"
+    path.write_text(path.read_text() + "- id: sneaky\n  match: {devices: [edge1]}\n  ticket: CHG0099\n  owner: eve\n")
+    assert any(record.approval.id == "sneaky" for record in audited.approvals())
+    audited.revoke(f"approve-{finding.id}", by="dave", reason="QA over")
+    history = audited.config.resolve(audited.config.policy.approvals_history)
+    authors = [line.split("|")[0] for line in _git_log(history)]
+    assert authors == ["carol", HAND_EDIT_NAME, "dave"]
+    records = {record.approval.label: record for record in audited.approvals()}
+    assert records[f"approve-{finding.id}"].status == "revoked"
+    assert records["sneaky"].approved_by == HAND_EDIT_NAME and records["sneaky"].when_source == "history"
+    assert "hand-edited" in records["sneaky"].flags
+    # the broad hand-made entry still covers the change; without it the revoked finding is back
+    with pytest.raises(InputError, match="unknown approval 'nope'"):
+        audited.revoke("nope", by="dave")
+
+
+def test_history_chain_is_checked_from_raw_objects(audited: Project) -> None:
+    finding = audited.audit().findings[0]
+    audited.approve(finding.id, ticket="CHG0099", by="carol")
+    audited.revoke(f"approve-{finding.id}", by="dave")
+    from cfgwatch.approvals import approval_history
+
+    commits = [commit.to_json() for commit in approval_history(audited.config).commits()]
+    assert len(commits) == 2 and check_history(commits) == []
+    forged = [dict(commits[0]), commits[1]]
+    forged[0]["content"] = str(forged[0]["content"]).replace("carol", "alice")
+    assert any("content does not match" in problem for problem in check_history(forged))
+    assert any("parent" in problem for problem in check_history([commits[1]]))
+
+
+def test_pre_approval_by_match_needs_force_and_is_recorded_as_such(audited: Project, cli: Cli) -> None:
+    base = audited.config.base_dir
+    code, _, err = cli("approve", "--ticket", "CHG0099", "--device", "edge1", "--family", "nat", cwd=base)
+    assert code == 2 and "add --force" in err
+    code, out, err = cli(
+        "approve", "--force", "--ticket", "CHG0099", "--device", "edge1", "--family", "nat", "--by", "carol", cwd=base
+    )
+    assert code == 0, err
+    assert "(pre-approval)" in out
+    (approval,) = load_approved(base / "inventory" / "approved.yaml")
+    assert approval.mode == "pre-approval" and approval.match.devices == ["edge1"] and approval.change_time is None
+    code, out, _ = cli("approvals", "list", cwd=base)
+    assert code == 0 and "pre-approval" in out and "by carol" in out
+    code, out, _ = cli("approvals", "show", approval.id or "", "--format", "json", cwd=base)
+    assert code == 0 and yaml.safe_load(out)["mode"] == "pre-approval"
+    code, _, err = cli("approvals", "show", "pre-edge1-nta", cwd=base)
+    assert code == 2 and "closest: 'pre-edge1-nat'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_forged_id_exits_2_with_one_line(audited: Project, cli: Cli) -> None:
+    code, _, err = cli("approve", "CW-0123456789ab", "--ticket", "CHG0099", cwd=audited.config.base_dir)
+    assert code == 2 and "unknown finding 'CW-0123456789ab'" in err and len(err.strip().splitlines()) == 1
