@@ -27,7 +27,7 @@ from cfgwatch.policy.approved import (
     load_approved,
     update_approval,
 )
-from cfgwatch.policy.history import ApprovalHistory, HistoryCommit, Ident, default_approver
+from cfgwatch.policy.history import ApprovalHistory, HistoryCommit, Ident, default_approver, first_seen, touching
 from cfgwatch.policy.tickets import Ticket
 
 if TYPE_CHECKING:
@@ -69,12 +69,13 @@ class ApprovalRecord:
     retroactive: bool | None  # approved after the change it covers (None: a time is unknown)
     ticket: Ticket | None
     history: tuple[HistoryCommit, ...] = ()
+    today: date | None = None  # what "expired" is judged against (None: today)
 
     @property
     def status(self) -> str:
         if self.approval.revoked is not None:
             return "revoked"
-        if self.approval.expires is not None and self.approval.expires < datetime.now(UTC).date():
+        if self.approval.expires is not None and self.approval.expires < (self.today or datetime.now(UTC).date()):
             return "expired"
         return "active"
 
@@ -122,18 +123,18 @@ class ApprovalRecord:
 
 
 def record_of(
-    approval: Approval, commits: list[HistoryCommit], history: ApprovalHistory, tickets: list[Ticket]
+    approval: Approval, commits: list[HistoryCommit], tickets: list[Ticket], today: date | None = None
 ) -> ApprovalRecord:
     """An approval with its approver and time (recorded, else from the first history commit holding it)."""
     approved_at, approved_by, source = approval.approved_at, approval.approved_by, "recorded"
-    first = history.first_seen(commits, approval.id) if approval.id else None
+    first = first_seen(commits, approval.id) if approval.id else None
     if approved_at is None:
         if first is not None:
             approved_at, source = first.time, "history"
             approved_by = approved_by or first.author
         else:
             source = "unknown"
-    touching = tuple(history.touching(commits, approval.id)) if approval.id else ()
+    changes = tuple(touching(commits, approval.id)) if approval.id else ()
     return ApprovalRecord(
         approval,
         approved_by,
@@ -141,17 +142,17 @@ def record_of(
         source,
         is_retroactive(approved_at, approval.change_time),
         find_ticket(tickets, approval.ticket),
-        touching,
+        changes,
+        today,
     )
 
 
 def list_approvals(project: Project) -> list[ApprovalRecord]:
     """Every approval in approved.yaml with approver, time, ticket status and history."""
     config = project.config
-    history = approval_history(config)
-    commits = history.commits()
+    commits = approval_history(config).commits()
     tickets = project.policy_inputs.tickets
-    return [record_of(a, commits, history, tickets) for a in load_approved(approved_path(config))]
+    return [record_of(a, commits, tickets) for a in load_approved(approved_path(config))]
 
 
 def show_approval(project: Project, approval_id: str) -> ApprovalRecord:

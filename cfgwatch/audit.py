@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
+from cfgwatch.coverage import Coverage
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
@@ -64,6 +65,7 @@ class AuditResult:
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
     uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
+    coverage: Coverage | None = None  # what the audit could see (Project.audit fills it in)
 
     def worst(self) -> str | None:
         if not self.findings:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,12 +33,14 @@ if TYPE_CHECKING:
     from cfgwatch.classify.networks import Networks
     from cfgwatch.collect.importdir import ImportResult
     from cfgwatch.collect.runner import PullResult
+    from cfgwatch.coverage import Coverage, SilentExporter
     from cfgwatch.flows.backends.base import FlowBackend, IngestReport
     from cfgwatch.flows.enrich import Enricher
     from cfgwatch.flows.verify import HuntResult
     from cfgwatch.inventory import Inventory
     from cfgwatch.model import AddressSet
     from cfgwatch.policy.approved import Approval
+    from cfgwatch.policy.history import HistoryCommit
     from cfgwatch.report.evidence import Evidence
     from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
@@ -183,6 +185,7 @@ class Project:
         self.config = config
         # the file the config came from (recorded, redacted, in evidence bundles); None: built-in defaults
         self.config_file = config_file
+        self._flow_session: FlowSession | None = None  # the open flow store, while `flows()` holds it
 
     @classmethod
     def open(cls, config: CfgwatchConfig | str | Path | None = None) -> Project:
@@ -397,7 +400,7 @@ class Project:
         """
         from cfgwatch.audit import run_audit
 
-        return run_audit(
+        result = run_audit(
             self.store,
             self.config,
             self.inventory,
@@ -408,6 +411,46 @@ class Project:
             pairs=pairs,
             inputs=self.policy_inputs,
             networks=self.networks,
+        )
+        return replace(result, coverage=self.coverage(uncompared=result.uncompared))
+
+    def coverage(self, *, uncompared: Sequence[str] = (), until: datetime | None = None) -> Coverage:
+        """What an audit up to `until` (default: now) could see: the last collection run's pulled, failed
+        and stale devices (run journal), and, when a flow store is open (`flows()`), silent exporters."""
+        from cfgwatch.coverage import Coverage, device_coverage, exporter_coverage
+        from cfgwatch.errors import CfgwatchError
+
+        policy = self.config.policy
+        notes: list[str] = []
+        try:
+            inventory = self.inventory
+            hosts = list(inventory.hosts) if inventory is not None and inventory.hosts else None
+        except CfgwatchError as exc:
+            hosts = None
+            notes.append(f"inventory unreadable: {exc}")
+        source, at, pulled, failed, stale = device_coverage(
+            self.journal_entries(),
+            self.store.runs(),
+            devices=hosts,
+            at=until,
+            stale_after=timedelta(hours=policy.stale_after_hours),
+        )
+        session = self._flow_session
+        exporters: tuple[str, ...] = ()
+        silent: tuple[SilentExporter, ...] = ()
+        if session is None:
+            notes.append("flow exporters not checked (no flow store asked)")
+        else:
+            end = at or until or datetime.now(UTC)
+            try:
+                exporters, silent = exporter_coverage(
+                    session.backend, end, silent_after=timedelta(hours=policy.exporter_silent_hours)
+                )
+            except CfgwatchError as exc:
+                notes.append(f"flow exporters not checked: {exc}")
+                session = None
+        return Coverage(
+            at, source, pulled, failed, stale, session is not None, exporters, silent, tuple(uncompared), tuple(notes)
         )
 
     def approve(self, finding_id: str | None, *, ticket: str, now: datetime | None = None, **options: Any) -> Approval:
@@ -472,9 +515,12 @@ class Project:
         except BaseException:
             enricher.close()
             raise
+        session = FlowSession(opened, enricher, self)
+        outer, self._flow_session = self._flow_session, session
         try:
-            yield FlowSession(opened, enricher, self)
+            yield session
         finally:
+            self._flow_session = outer
             opened.close()
             enricher.close()  # the project's; a backend that closed it already makes this a no-op
 
@@ -549,7 +595,7 @@ class Project:
         """Audit the runs whose time lies in [start, end] and collect what an evidence bundle records."""
         from cfgwatch.report.evidence import gather
 
-        return gather(
+        evidence = gather(
             self.store,
             self.config,
             self.inventory,
@@ -560,7 +606,16 @@ class Project:
             config_file=self.config_file,
             inputs=self.policy_inputs,
             networks=self.networks,
+            history=self.approval_history_commits(),
         )
+        coverage = self.coverage(uncompared=evidence.audit.uncompared, until=end)
+        return replace(evidence, audit=replace(evidence.audit, coverage=coverage))
+
+    def approval_history_commits(self) -> list[HistoryCommit]:
+        """Every commit of the approval history, oldest first (the evidence bundle records them)."""
+        from cfgwatch.approvals import approval_history
+
+        return approval_history(self.config).commits()
 
     def export(
         self,

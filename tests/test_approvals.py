@@ -144,3 +144,98 @@ def test_pre_approval_by_match_needs_force_and_is_recorded_as_such(audited: Proj
 def test_cli_forged_id_exits_2_with_one_line(audited: Project, cli: Cli) -> None:
     code, _, err = cli("approve", "CW-0123456789ab", "--ticket", "CHG0099", cwd=audited.config.base_dir)
     assert code == 2 and "unknown finding 'CW-0123456789ab'" in err and len(err.strip().splitlines()) == 1
+
+
+# --- evidence: approver, time, ticket status and retroactive in the bundle; coverage; history verify ------
+
+
+@pytest.fixture
+def evidence_project(tmp_path: Path) -> Project:
+    """The shared report project (three runs, fw1 failed in run 2) plus a fourth run in which fw1 fails auth."""
+    from _report_fixtures import RUN3, build_project, open_store
+
+    from cfgwatch.store import DeviceFailure
+
+    config = build_project(tmp_path)
+    open_store(config).write_run(
+        [], (DeviceFailure("fw1", "auth", "login refused"),), collector="test", started=RUN3 + timedelta(hours=2)
+    )
+    return Project.open(config.base_dir / "cfgwatch.yaml")
+
+
+def test_bundle_lists_approver_time_ticket_and_retroactive(evidence_project: Project, tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from _report_fixtures import RUN1, RUN2, RUN3
+
+    from cfgwatch.report.evidence import verify_bundle
+
+    project = evidence_project
+    findings = project.audit(since="3650d").findings
+    evil = next(f for f in findings if f.device == "edge1")
+    project.approve(evil.id, ticket="CHG0042", by="carol", since="3650d", now=RUN3 + timedelta(days=1))
+    # fw1's partner rule approved by match before it was made (run 3): in advance
+    project.approve(
+        None, ticket="CHG0042", by="dave", force=True, now=RUN1, match={"devices": ["fw1"], "dst": ["198.51.100.20/32"]}
+    )
+    start, end = RUN1 - timedelta(hours=1), RUN3 + timedelta(hours=3)
+    written = project.export(start, end, tmp_path / "bundle.zip")
+    files = {name: zipfile.ZipFile(written.path).read(name) for name in zipfile.ZipFile(written.path).namelist()}
+    changes = json.loads(files["changes.json"])["changes"]
+    approved = {c["device"]: c["approval"] for c in changes if c["decision"] == "approved"}
+    assert approved["edge1"]["approved_by"] == "carol" and approved["edge1"]["retroactive"] is True
+    assert approved["edge1"]["approved_at"] == (RUN3 + timedelta(days=1)).isoformat()
+    assert approved["edge1"]["ticket_status"] == "scheduled/approved" and "retroactive" in approved["edge1"]["flags"]
+    assert approved["fw1"]["approved_by"] == "dave" and approved["fw1"]["retroactive"] is False
+    assert approved["fw1"]["mode"] == "pre-approval"
+    summary = files["summary.md"].decode()
+    assert "- Approved in advance: 1" in summary and "- Approved after the fact (retroactive): 1" in summary
+    assert "RETROACTIVE" in summary and "| carol |" in summary
+    assert "NOT signed" in summary and "is signed" not in summary
+    assert "Approved after the fact (retroactive): 1" in files["summary.html"].decode()
+    # the failed device is in the bundle's coverage, with its reason and since when its snapshot is stale
+    coverage = json.loads(files["coverage.json"])["last_run"]
+    assert [(f["device"], f["reason"], f["stale_since"]) for f in coverage["failed"]] == [
+        ("fw1", "auth", RUN3.isoformat())
+    ]
+    assert "fw1: auth" in summary
+    assert RUN2 < RUN3  # (the fixture's order)
+    # the approval history is in the bundle and verifies
+    history = json.loads(files["approval-history.json"])["commits"]
+    assert [c["author"] for c in history] == ["carol", "dave"]
+    assert verify_bundle(written.path).ok
+
+
+def test_verify_recomputes_the_approval_history_chain(evidence_project: Project, tmp_path: Path) -> None:
+    """A rewritten approval history (manifest re-hashed, unsigned) still fails: commit ids are recomputed."""
+    import hashlib
+    import json
+
+    from _report_fixtures import RUN1, RUN3
+
+    from cfgwatch.report.evidence import MANIFEST, read_bundle, verify_bundle, write_bundle
+
+    project = evidence_project
+    evil = next(f for f in project.audit(since="3650d").findings if f.device == "edge1")
+    project.approve(evil.id, ticket="CHG0042", by="carol", since="3650d", now=RUN3 + timedelta(days=1))
+    written = project.export(RUN1, RUN3 + timedelta(hours=3), tmp_path / "bundle")
+    files = read_bundle(written.path)
+    doc = json.loads(files["approval-history.json"])
+    doc["commits"][0]["content"] = doc["commits"][0]["content"].replace("carol", "alice")
+    forged = json.dumps(doc).encode()
+    manifest = json.loads(files[MANIFEST])
+    for entry in manifest["files"]:
+        if entry["path"] == "approval-history.json":
+            entry["sha256"], entry["bytes"] = hashlib.sha256(forged).hexdigest(), len(forged)
+    files = {**files, "approval-history.json": forged, MANIFEST: json.dumps(manifest).encode()}
+    result = verify_bundle(write_bundle(files, tmp_path / "forged.zip"))
+    assert not result.ok and any("content does not match" in problem for problem in result.problems)
+
+
+def test_signed_bundle_summary_says_signed(evidence_project: Project, tmp_path: Path) -> None:
+    from _report_fixtures import RUN1, RUN3
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    written = evidence_project.export(RUN1, RUN3, tmp_path / "signed", signing_key=Ed25519PrivateKey.generate())
+    assert "The manifest is signed (Ed25519" in written.files["summary.md"].decode()

@@ -250,21 +250,23 @@ class ApprovalHistory:
             )
         return out
 
-    def first_seen(self, commits: list[HistoryCommit], approval_id: str) -> HistoryCommit | None:
-        """The first commit whose approved.yaml holds this approval id."""
-        pattern = re.compile(rf"(?m)^\s*-?\s*id:\s*['\"]?{re.escape(approval_id)}['\"]?\s*$")
-        return next((commit for commit in commits if pattern.search(commit.content.decode("utf-8", "replace"))), None)
 
-    def touching(self, commits: list[HistoryCommit], approval_id: str) -> list[HistoryCommit]:
-        """The commits that changed the lines of this approval (its whole entry as text)."""
-        touched: list[HistoryCommit] = []
-        previous = ""
-        for commit in commits:
-            current = _entry_text(commit.content.decode("utf-8", "replace"), approval_id)
-            if current != previous:
-                touched.append(commit)
-            previous = current
-        return touched
+def first_seen(commits: list[HistoryCommit], approval_id: str) -> HistoryCommit | None:
+    """The first commit whose approved.yaml holds this approval id."""
+    pattern = re.compile(rf"(?m)^\s*-?\s*id:\s*['\"]?{re.escape(approval_id)}['\"]?\s*$")
+    return next((commit for commit in commits if pattern.search(commit.content.decode("utf-8", "replace"))), None)
+
+
+def touching(commits: list[HistoryCommit], approval_id: str) -> list[HistoryCommit]:
+    """The commits that changed the lines of this approval (its whole entry as text)."""
+    touched: list[HistoryCommit] = []
+    previous = ""
+    for commit in commits:
+        current = _entry_text(commit.content.decode("utf-8", "replace"), approval_id)
+        if current != previous:
+            touched.append(commit)
+        previous = current
+    return touched
 
 
 def _entry_text(text: str, approval_id: str) -> str:

@@ -138,6 +138,8 @@ class PolicySettings(Section):
     ticket_pattern: str = r"\b(?:CHG|CR|RFC|INC|RITM|CHANGE)[-_ ]?\d{3,}\b"
     timezone_naive_as_utc: bool = True
     approvals_history: Path = Path("approvals-history")  # git repo: one commit per approve/revoke/hand edit
+    stale_after_hours: float = 36.0  # coverage: a device with no good pull for this long is stale
+    exporter_silent_hours: float = 24.0  # coverage: a flow exporter with no records for this long is silent
     quiet_hours: tuple[time, time] | None = None  # optional: changes inside these hours raise severity
 
     @field_validator("fail_on")
