@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
-from cfgwatch.coverage import Coverage
+from cfgwatch.coverage import Coverage, build_coverage
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
@@ -248,13 +248,24 @@ def run_audit(
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
+    not_compared = tuple(dict.fromkeys(uncompared))
+    coverage = build_coverage(
+        store.journal.entries() if store.journal is not None else (),
+        store.runs(),
+        devices=list(inventory.hosts) if inventory is not None and inventory.hosts else None,
+        until=None,
+        stale_after=timedelta(hours=config.policy.stale_after_hours),
+        uncompared=not_compared,
+        notes=("flow exporters not checked (no flow store asked)",),
+    )
     return AuditResult(
         tuple(ordered),
         tuple(changes),
         tuple(pairs),
         tuple(problems),
         reviews=tuple(reviews),
-        uncompared=tuple(dict.fromkeys(uncompared)),
+        uncompared=not_compared,
+        coverage=coverage,
     )
 
 

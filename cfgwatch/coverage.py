@@ -192,3 +192,24 @@ def exporter_coverage(
     recent = {row.exporter: row.records for row in backend.coverage(known, TimeWindow.ending(at, silent_after))}
     silent = tuple(SilentExporter(name, last[name]) for name in known if not recent.get(name))
     return known, silent
+
+
+def build_coverage(
+    entries: Sequence[JournalEntry],
+    runs: Sequence[RunInfo],
+    *,
+    devices: Iterable[str] | None,
+    until: datetime | None,
+    stale_after: timedelta,
+    uncompared: Sequence[str] = (),
+    exporters: tuple[tuple[str, ...], tuple[SilentExporter, ...]] | None = None,
+    notes: Sequence[str] = (),
+) -> Coverage:
+    """The coverage of an audit: devices from the journal (or commits), exporters when the flow store was asked."""
+    source, at, pulled, failed, stale = device_coverage(
+        entries, runs, devices=devices, at=until, stale_after=stale_after
+    )
+    known, silent = exporters if exporters is not None else ((), ())
+    return Coverage(
+        at, source, pulled, failed, stale, exporters is not None, known, silent, tuple(uncompared), tuple(notes)
+    )

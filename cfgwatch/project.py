@@ -415,9 +415,9 @@ class Project:
         return replace(result, coverage=self.coverage(uncompared=result.uncompared))
 
     def coverage(self, *, uncompared: Sequence[str] = (), until: datetime | None = None) -> Coverage:
-        """What an audit up to `until` (default: now) could see: the last collection run's pulled, failed
-        and stale devices (run journal), and, when a flow store is open (`flows()`), silent exporters."""
-        from cfgwatch.coverage import Coverage, device_coverage, exporter_coverage
+        """What an audit up to `until` (default: the last run) could see: the last collection run's pulled,
+        failed and stale devices (run journal), and, while a flow store is open (`flows()`), silent exporters."""
+        from cfgwatch.coverage import build_coverage, device_coverage, exporter_coverage
         from cfgwatch.errors import CfgwatchError
 
         policy = self.config.policy
@@ -428,29 +428,28 @@ class Project:
         except CfgwatchError as exc:
             hosts = None
             notes.append(f"inventory unreadable: {exc}")
-        source, at, pulled, failed, stale = device_coverage(
-            self.journal_entries(),
-            self.store.runs(),
-            devices=hosts,
-            at=until,
-            stale_after=timedelta(hours=policy.stale_after_hours),
-        )
-        session = self._flow_session
-        exporters: tuple[str, ...] = ()
-        silent: tuple[SilentExporter, ...] = ()
-        if session is None:
+        entries, runs = self.journal_entries(), self.store.runs()
+        stale_after = timedelta(hours=policy.stale_after_hours)
+        exporters: tuple[tuple[str, ...], tuple[SilentExporter, ...]] | None = None
+        if self._flow_session is None:
             notes.append("flow exporters not checked (no flow store asked)")
         else:
+            at = device_coverage(entries, runs, devices=hosts, at=until, stale_after=stale_after)[1]
             end = at or until or datetime.now(UTC)
             try:
-                exporters, silent = exporter_coverage(
-                    session.backend, end, silent_after=timedelta(hours=policy.exporter_silent_hours)
-                )
+                silent_after = timedelta(hours=policy.exporter_silent_hours)
+                exporters = exporter_coverage(self._flow_session.backend, end, silent_after=silent_after)
             except CfgwatchError as exc:
                 notes.append(f"flow exporters not checked: {exc}")
-                session = None
-        return Coverage(
-            at, source, pulled, failed, stale, session is not None, exporters, silent, tuple(uncompared), tuple(notes)
+        return build_coverage(
+            entries,
+            runs,
+            devices=hosts,
+            until=until,
+            stale_after=stale_after,
+            uncompared=uncompared,
+            exporters=exporters,
+            notes=notes,
         )
 
     def approve(self, finding_id: str | None, *, ticket: str, now: datetime | None = None, **options: Any) -> Approval:
