@@ -224,7 +224,7 @@ def run_audit(
                 pair.before.time,
                 pair.after.time,
                 metadata.user if metadata else None,
-                metadata.time if metadata else None,
+                _header_time(metadata, config),
             )
             change_time = attribution.time
             context = device_context(change.device, inventory, config.policy.groups)
@@ -267,6 +267,16 @@ def run_audit(
         uncompared=not_compared,
         coverage=coverage,
     )
+
+
+def _header_time(metadata: ChangeMetadata | None, config: CfgwatchConfig) -> datetime | None:
+    """The config header's change time; one the device's clock could not place (no zone, none declared: a
+    device without `clock timezone` runs UTC) is UTC when policy.timezone_naive_as_utc, else unknown."""
+    if metadata is None or metadata.time is None:
+        return None
+    if metadata.time.tzinfo is not None:
+        return metadata.time
+    return metadata.time.replace(tzinfo=UTC) if config.policy.timezone_naive_as_utc else None
 
 
 FLOW_CATEGORIES = frozenset({"egress-forward"})
