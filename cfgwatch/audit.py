@@ -26,6 +26,7 @@ from cfgwatch.names import require_known
 from cfgwatch.policy.approved import Approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
+from cfgwatch.policy.history import ApprovalHistory
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
 from cfgwatch.revisions import DiffResult, diff_revisions
@@ -95,7 +96,10 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
     try:
         commit = store.resolve(since)
     except CfgwatchError as exc:
-        raise InputError(f"--since {since!r} is neither a duration (7d, 24h) nor a known revision") from exc
+        hint = exc.message.rsplit(" (", 1)[1].rstrip(")") if " (" in exc.message else ""
+        raise InputError(
+            f"--since {since!r} is neither a duration (7d, 24h) nor a known revision" + (f" ({hint})" if hint else "")
+        ) from exc
     index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
     if index is None:
         raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
@@ -171,6 +175,11 @@ def load_policy_inputs(config: CfgwatchConfig) -> PolicyInputs:
         problems.extend(str(issue) for issue in issues)
     scan = read_syslog(config.resolve(path) for path in config.policy.syslog)
     problems.extend(scan.skipped)
+    history = ApprovalHistory(config.resolve(config.policy.approvals_history))
+    if history.exists and history.pending(config.inventory_path / APPROVED_FILE):
+        problems.append(
+            f"{config.inventory_path / APPROVED_FILE}: edited outside cfgwatch (not in the approval history)"
+        )
     return PolicyInputs(approvals, tickets, scan.events, tuple(problems))
 
 

@@ -168,7 +168,7 @@ def approved_rows(evidence: Evidence) -> list[list[str]]:
         rows.append(
             [
                 entry["device"],
-                f"{entry['family']} {entry['key']}",
+                _change_line(entry),
                 str(approval.get("id")) + (" (pre-approval)" if approval.get("mode") == "pre-approval" else ""),
                 approval.get("approved_by") or "unknown",
                 approval.get("approved_at") or "unknown",
@@ -177,6 +177,16 @@ def approved_rows(evidence: Evidence) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _change_line(entry: dict[str, Any]) -> str:
+    """The config line of the change (its first line after, else before), else its family."""
+    change = entry.get("change") or {}
+    for side in ("lines_after", "lines_before"):
+        lines = (change.get(side) or {}).get("lines") or []
+        if lines:
+            return f"{change.get('change', '')} {lines[0].strip()}".strip()
+    return str(entry["family"])
 
 
 def coverage_lines(evidence: Evidence) -> list[str]:
