@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cfgwatch.cli.common import console, err_console, one_of, registered, state
+from cfgwatch.policy.approved import is_retroactive
 from cfgwatch.report.formats import REPORT_FORMATS
 
 
@@ -156,6 +157,8 @@ def register(app: typer.Typer) -> None:
             )
         )
         flags = " (pre-approval)" if approval.mode == "pre-approval" else ""
+        if is_retroactive(approval.approved_at, approval.change_time):
+            flags += " RETROACTIVE (approved after the change)"
         if approval.unapproved_ticket:
             flags += f" [ticket not approved: {approval.ticket_status}]"
         console.print(

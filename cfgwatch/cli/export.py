@@ -79,10 +79,13 @@ def register(app: typer.Typer) -> None:
         with project.flow_checker(flows) as checker:
             written = project.export(start, end, out, signing_key=key, flow_checker=checker)
         evidence = written.evidence
+        approved = evidence.approval_counts()
         signed = f", signed by {key_fingerprint(key.public_key())}" if key is not None else ", unsigned"
         typer.echo(
             f"evidence {start.isoformat()} .. {end.isoformat()}: {len(evidence.decisions)} change(s), "
-            f"{len(evidence.audit.findings)} finding(s), {len(written.files)} file(s){signed} -> {written.path}"
+            f"{len(evidence.audit.findings)} finding(s), {approved['approved_in_advance']} approved in advance, "
+            f"{approved['approved_after_the_fact']} after the fact, {len(written.files)} file(s){signed} "
+            f"-> {written.path}"
         )
 
     @export_app.command("verify")
