@@ -25,6 +25,8 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (("pull", "--group", "brnch"), "not in the inventory: group 'brnch' (closest: 'branch')"),
         (("approvals", "revoke", "nope"), "unknown approval 'nope' (none known)"),
         (("audit", "--no-flows", "--since", "HAED"), "nor a known revision (closest: 'HEAD')"),
+        (("show", "edge"), "device 'edge' is not in the snapshot at HEAD (closest: 'edge1')"),
+        (("log", "--device", "fw2"), "device 'fw2' has never been snapshotted (closest: 'fw1')"),
     ],
 )
 def test_unknown_name_exits_2_with_one_line(project_dir: Path, cli: Cli, args: tuple[str, ...], message: str) -> None:
