@@ -121,8 +121,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--ports", help="--force match: ports, e.g. 443 or 8000-8100.")
         ] = None,
     ) -> None:
-        """Approve one finding: recorded in inventory/approved.yaml with approver, time and reason, and committed
-        to the approval history. Unknown ids and unknown or unapproved tickets are refused (exit 2)."""
+        """Approve a finding the audit shows under an approved ticket, recording who, when and why.
+
+        The entry goes to inventory/approved.yaml and is committed to the approval history. Unknown ids and
+        unknown or unapproved tickets are refused (exit 2)."""
         if not ticket:
             raise typer.BadParameter("missing --ticket", param_hint="--ticket")
         expiry = None
