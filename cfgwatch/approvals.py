@@ -10,7 +10,7 @@ marked retroactive wherever it is shown. Every approve and revoke is a commit in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,6 @@ from cfgwatch.policy.approved import (
     Approval,
     ApprovalMatch,
     append_approval,
-    is_retroactive,
     load_approved,
     update_approval,
 )
@@ -65,11 +64,27 @@ class ApprovalRecord:
     approval: Approval
     approved_by: str | None
     approved_at: datetime | None
-    when_source: str  # recorded (by `approve`), history (first commit holding it), unknown
+    when_source: str  # recorded (by `approve`), history (first commit holding it), hand-edit (upper bound), unknown
     retroactive: bool | None  # approved after the change it covers (None: a time is unknown)
     ticket: Ticket | None
     history: tuple[HistoryCommit, ...] = ()
     today: date | None = None  # what "expired" is judged against (None: today)
+
+    @property
+    def upper_bound(self) -> bool:
+        """The approval time is only known to be no later than `approved_at` (found in a hand edit)."""
+        return self.when_source == "hand-edit"
+
+    def retroactive_for(self, earliest: datetime | None, latest: datetime | None = None) -> bool | None:
+        """Approved after a change made between `earliest` and `latest` (one time when known)? None: unknown."""
+        latest = latest or earliest
+        if self.approved_at is None or earliest is None or latest is None:
+            return None
+        if self.approved_at <= earliest:
+            return False
+        if self.upper_bound:
+            return None
+        return True if self.approved_at > latest else None
 
     @property
     def status(self) -> str:
@@ -125,26 +140,25 @@ class ApprovalRecord:
 def record_of(
     approval: Approval, commits: list[HistoryCommit], tickets: list[Ticket], today: date | None = None
 ) -> ApprovalRecord:
-    """An approval with its approver and time (recorded, else from the first history commit holding it)."""
+    """An approval with its approver and time: as `approve` recorded it; from the first history commit holding
+    it; or, when that commit is a hand edit, that commit's time as an upper bound (a time written into the
+    file by hand is not trusted: anyone could date an approval back)."""
     approved_at, approved_by, source = approval.approved_at, approval.approved_by, "recorded"
     first = first_seen(commits, approval.id) if approval.id else None
-    if approved_at is None:
+    if first is not None and first.hand_edit:
+        approved_at, source = first.time, "hand-edit"
+        approved_by = f"{approved_by} (claimed in a hand edit)" if approved_by else first.author
+    elif approved_at is None:
         if first is not None:
             approved_at, source = first.time, "history"
             approved_by = approved_by or first.author
         else:
             source = "unknown"
     changes = tuple(touching(commits, approval.id)) if approval.id else ()
-    return ApprovalRecord(
-        approval,
-        approved_by,
-        approved_at,
-        source,
-        is_retroactive(approved_at, approval.change_time),
-        find_ticket(tickets, approval.ticket),
-        changes,
-        today,
+    record = ApprovalRecord(
+        approval, approved_by, approved_at, source, None, find_ticket(tickets, approval.ticket), changes, today
     )
+    return replace(record, retroactive=record.retroactive_for(approval.change_time))
 
 
 def list_approvals(project: Project) -> list[ApprovalRecord]:

@@ -93,7 +93,11 @@ def test_hand_edits_and_revoke_are_commits_in_the_history(audited: Project) -> N
     finding = audited.audit().findings[0]
     audited.approve(finding.id, ticket="CHG0099", by="carol")
     path = audited.config.inventory_path / "approved.yaml"
-    path.write_text(path.read_text() + "- id: sneaky\n  match: {devices: [edge1]}\n  ticket: CHG0099\n  owner: eve\n")
+    path.write_text(
+        path.read_text()
+        + "- id: sneaky\n  match: {devices: [edge1]}\n  ticket: CHG0099\n  owner: eve\n"
+        + "  approved_by: carol\n  approved_at: '2020-01-01T00:00:00+00:00'\n"  # back-dated by hand
+    )
     assert any(record.approval.id == "sneaky" for record in audited.approvals())
     audited.revoke(f"approve-{finding.id}", by="dave", reason="QA over")
     history = audited.config.resolve(audited.config.policy.approvals_history)
@@ -101,9 +105,11 @@ def test_hand_edits_and_revoke_are_commits_in_the_history(audited: Project) -> N
     assert authors == ["carol", HAND_EDIT_NAME, "dave"]
     records = {record.approval.label: record for record in audited.approvals()}
     assert records[f"approve-{finding.id}"].status == "revoked"
-    assert records["sneaky"].approved_by == HAND_EDIT_NAME and records["sneaky"].when_source == "history"
-    assert "hand-edited" in records["sneaky"].flags
-    # the broad hand-made entry still covers the change; without it the revoked finding is back
+    # a time written by hand is not trusted: the hand-edit commit bounds it, so "in advance" cannot be claimed
+    sneaky = records["sneaky"]
+    assert sneaky.when_source == "hand-edit" and sneaky.approved_at is not None
+    assert sneaky.approved_at.year > 2020 and "hand-edited" in sneaky.flags
+    assert sneaky.retroactive_for(CHANGED) is None and sneaky.approved_by == "carol (claimed in a hand edit)"
     with pytest.raises(InputError, match="unknown approval 'nope'"):
         audited.revoke("nope", by="dave")
 

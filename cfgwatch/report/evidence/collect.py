@@ -26,7 +26,7 @@ from cfgwatch.audit import (
 from cfgwatch.config import CfgwatchConfig, config_path
 from cfgwatch.errors import InputError
 from cfgwatch.inventory import Inventory
-from cfgwatch.policy.approved import find_approval, is_retroactive
+from cfgwatch.policy.approved import find_approval
 from cfgwatch.policy.findings import evaluate, finding_id
 from cfgwatch.policy.history import HistoryCommit
 from cfgwatch.policy.tickets import Ticket
@@ -201,7 +201,11 @@ def gather(
             if hit is not None:
                 record = record_of(hit.approval, commits, inputs.tickets, today)
                 label = hit.approval.label
-                retroactive = _retroactive(record.approved_at, review)
+                # without an attributed change time the two runs bound it
+                if review.change_time is not None:
+                    retroactive = record.retroactive_for(review.change_time)
+                else:
+                    retroactive = record.retroactive_for(review.pair.before.time, review.pair.after.time)
                 used = used_approvals.setdefault(
                     label, {"label": label, **hit.approval.model_dump(mode="json"), **record.to_json()}
                 )
@@ -269,15 +273,3 @@ def _pending(config: CfgwatchConfig, commits: list[HistoryCommit]) -> bool:
     if not commits:
         return current is not None
     return current != commits[-1].content
-
-
-def _retroactive(approved_at: datetime | None, review: ChangeReview) -> bool | None:
-    """Approved after the change? Without an attributed change time the runs bound it: approved before
-    the earlier run is in advance, after the later run is after the fact, in between is unknown."""
-    if approved_at is None:
-        return None
-    if review.change_time is not None:
-        return is_retroactive(approved_at, review.change_time)
-    if approved_at >= review.pair.after.time:
-        return True
-    return False if approved_at <= review.pair.before.time else None
