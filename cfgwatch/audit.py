@@ -269,7 +269,6 @@ def run_audit(
         until=None,
         stale_after=timedelta(hours=config.policy.stale_after_hours),
         uncompared=not_compared,
-        notes=("flow exporters not checked (no flow store asked)",),
     )
     return AuditResult(
         tuple(ordered),
