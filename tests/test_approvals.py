@@ -3,6 +3,7 @@ git commit with the approver as author, hand edits visible, retroactive approval
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -245,3 +246,25 @@ def test_signed_bundle_summary_says_signed(evidence_project: Project, tmp_path: 
 
     written = evidence_project.export(RUN1, RUN3, tmp_path / "signed", signing_key=Ed25519PrivateKey.generate())
     assert "The manifest is signed (Ed25519" in written.files["summary.md"].decode()
+
+
+def test_verify_against_the_live_history_catches_a_rewrite(evidence_project: Project, tmp_path: Path, cli: Cli) -> None:
+    from _report_fixtures import RUN1, RUN3
+
+    project = evidence_project
+    evil = next(f for f in project.audit(since="3650d").findings if f.device == "edge1")
+    project.approve(evil.id, ticket="CHG0042", by="carol", since="3650d", now=RUN3 + timedelta(days=1))
+    bundle = project.export(RUN1, RUN3 + timedelta(hours=3), tmp_path / "bundle.zip").path
+    repo = project.config.resolve(project.config.policy.approvals_history)
+    base = project.config.base_dir
+    code, out, _ = cli("export", "verify", str(bundle), "--approvals-history", str(repo), cwd=base)
+    assert code == 0 and out.startswith("OK"), out
+    # someone rewrites the live history (a different author on the same approval)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "commit.gpgsign=false", "commit", "-q", "--amend", "--no-edit",
+         "--author", "mallory <m@example.org>"],
+        check=True, capture_output=True,
+        env={**os.environ, "GIT_COMMITTER_NAME": "mallory", "GIT_COMMITTER_EMAIL": "m@example.org"},
+    )  # fmt: skip
+    code, out, _ = cli("export", "verify", str(bundle), "--approvals-history", str(repo), cwd=base)
+    assert code == 1 and "is not in" in out and "TAMPERED" in out

@@ -286,3 +286,12 @@ def _entry_text(text: str, approval_id: str) -> str:
                 body.append(following)
             return "\n".join(body)
     return ""
+
+
+def missing_from(history: ApprovalHistory, commit_ids: list[str]) -> list[str]:
+    """The ids (of a bundle's approval history) that this repository does not hold as commits on its branch:
+    the live history was rewritten since the export, or the bundle came from elsewhere."""
+    if not history.exists:
+        raise StoreError("no approval history repository here", path=history.path)
+    reachable = set(str(history._git("rev-list", "HEAD")).split()) if history._head() else set()
+    return [commit for commit in commit_ids if commit not in reachable]
