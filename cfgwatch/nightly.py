@@ -376,15 +376,17 @@ PROMETHEUS_NAME = "cfgwatch_nightly.prom"
 def summary_document(result: NightlyResult) -> dict[str, Any]:
     """The small JSON a monitoring check reads: exit code, devices ok/failed by name, findings by severity."""
     severities = result.severities()
+    coverage = result.audit.coverage if result.audit is not None else None
     return {
         "summary": result.summary(),
         "exit_code": result.exit_code,
         "started": result.started.isoformat(),
         "finished": result.finished.isoformat(),
         "duration_seconds": round((result.finished - result.started).total_seconds(), 3),
-        "devices": {
-            "ok": result.pulled,
-            "failed": result.pull_failed if result.pull is not None else len(result.failed_devices),
+        "devices": {  # this night's pull; with --no-pull, the last stored run's (`from`)
+            "from": "pull" if result.pull is not None else "last-run",
+            "ok": result.pulled if result.pull is not None else len(coverage.pulled) if coverage else None,
+            "failed": len(result.failed_devices),
             "failed_devices": [failure.to_json() for failure in result.failed_devices],
         },
         "findings": {severity: severities.count(severity) for severity in SEVERITIES},

@@ -128,7 +128,7 @@ def test_nightly_names_a_failed_device_and_exits_1_without_findings(tmp_path: Pa
     assert "fw1: auth (login refused)" in out
     summary = json.loads((root / "state" / "nightly-summary.json").read_text())
     assert summary["devices"]["failed_devices"] == [{"device": "fw1", "reason": "auth", "detail": "login refused"}]
-    assert summary["exit_code"] == 1
+    assert summary["exit_code"] == 1 and summary["devices"]["from"] == "last-run" and summary["devices"]["ok"] == 1
 
 
 def test_nightly_exits_1_when_a_flow_exporter_went_silent(tmp_path: Path, cli: Cli) -> None:
