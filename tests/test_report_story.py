@@ -21,6 +21,7 @@ from _report_fixtures import audit_all, build_project
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.classify.networks import Networks
+from cfgwatch.coverage import Coverage, SilentExporter, StaleDevice
 from cfgwatch.policy.findings import Finding, FlowResult
 from cfgwatch.report.findings import audit_document, audit_text
 from cfgwatch.report.formats import REPORT_FORMATS
@@ -187,6 +188,25 @@ def test_sarif_is_a_registered_report_format(result: AuditResult) -> None:
     assert not list(_validator().iter_errors(document))
     notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert notes == [{"level": "warning", "message": {"text": "fw1: not compared: timeout"}}]
+
+
+def test_sarif_names_coverage_gaps(result: AuditResult) -> None:
+    """A device the audit could not see is a tool notification, never a silent absence."""
+    coverage = Coverage(
+        at=None,
+        source="run-journal",
+        pulled=("edge1",),
+        failed=(),
+        stale=(StaleDevice("fw9", None),),
+        exporters_checked=True,
+        exporters=("core1",),
+        silent=(SilentExporter("core1", None),),
+    )
+    document = json.loads(audit_sarif(replace(result, coverage=coverage)))
+    assert not list(_validator().iter_errors(document))
+    notes = document["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    texts = [note["message"]["text"] for note in notes]
+    assert "fw9: stale: not pulled recently" in texts and "core1: exporter-silent: no flow records" in texts
 
 
 def test_sarif_from_a_plain_clone_points_at_the_files_of_that_clone(

@@ -10,7 +10,8 @@ Mapping: one rule per category (`cfgwatch/egress-forward`, ...; `security-severi
 severity), the result's rule is the finding's first category; `level` error for critical/high, warning for
 medium, note below; `partialFingerprints` carry the finding id, stable across runs, so an alert is tracked
 rather than re-opened; the story, why-lines and rollback commands are in the message and in `properties`.
-Audit problems (devices not compared, unreadable tickets) become tool execution notifications.
+Audit problems (devices not compared, unreadable tickets) and coverage gaps (pull failed, stale, exporter silent)
+become tool execution notifications: a device the audit could not see is never a silent absence.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
 from cfgwatch.model import changes as r
 from cfgwatch.policy.findings import ATTACK, severity_for
+from cfgwatch.report.coverage import coverage_gaps
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.story import CATEGORY_MEANING
 from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
@@ -149,6 +151,14 @@ def audit_sarif_document(result: AuditResult) -> dict[str, Any]:
                 "executionSuccessful": True,
                 "toolExecutionNotifications": [
                     {"level": "warning", "message": {"text": problem}} for problem in result.problems
+                ]
+                + [
+                    {
+                        "level": "warning",
+                        "descriptor": {"id": f"cfgwatch/coverage/{kind}"},
+                        "message": {"text": f"{name}: {kind}: {reason}" + (f" (since {since})" if since else "")},
+                    }
+                    for kind, name, reason, since in coverage_gaps(result.coverage)
                 ],
             }
         ],
