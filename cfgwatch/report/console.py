@@ -6,8 +6,6 @@ get the plain text of cfgwatch.report.findings.audit_text).
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -98,8 +96,7 @@ def finding_panel(view: FindingView) -> Panel:
         f"internal {affected.internal or '-'}; public {affected.public or '-'}; ports {affected.ports or '-'}\n"
     )
     body.append("flow: ", style="bold")
-    figures = view.inline_figures_json
-    body.append(view.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
+    body.append(view.flow.verdict + (f"; {view.figures_text}" if view.figures_text else "") + "\n")
     for note in view.flow.notes:
         body.append(f"  {note}\n", style="dim")
     for marker, lines, style in (("-", view.lines_before, "red"), ("+", view.lines_after, "green")):
