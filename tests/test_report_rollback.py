@@ -25,6 +25,7 @@ from cfgwatch.report.rollback import (
     Rollback,
     rollback_for,
     set_statements,
+    xml_statements,
 )
 from cfgwatch.revisions import diff_device
 
@@ -403,7 +404,7 @@ def test_rollback_says_why_when_it_cannot_serve() -> None:
     missing = rollback_for(change, before, None)
     assert missing.method == UNSUPPORTED and "not available" in missing.note and not missing.commands
     xml = rollback_for(
-        RuleChange("fw", "paloalto_panos", change.change, "nat", "k", None, None, lines_after=change.lines_after),
+        RuleChange("fw", "juniper_junos", change.change, "nat", "k", None, None, lines_after=change.lines_after),
         "<config/>",
         "<config>\n" * 40,
     )
@@ -500,3 +501,37 @@ def test_ios_numbered_acl_entries_are_undone_by_sequence_never_by_no_access_list
     assert removed.commands == ("ip access-list extended 101", " 15 permit tcp 10.1.0.0 0.0.255.255 any eq 80")
     every = [rollback_for(c, IOS_NUMBERED, after) for c in _changes("cisco_ios", IOS_NUMBERED, after)]
     assert not any(command.startswith("no access-list") for rb in every for command in rb.commands)
+
+
+def test_panos_xml_rollback_as_cli_paths() -> None:
+    """PAN-OS XML (`show config running`): entries and members become CLI set paths in the vsys context."""
+    before = (DIFF.parent / "configs" / "paloalto_panos" / "forms_fw.xml").read_text()
+    squid = (
+        '                <entry name="squid">\n'
+        "                  <from><member>trust</member></from>\n"
+        "                  <to><member>untrust</member></to>\n"
+        "                  <source><member>WEB-SERVERS</member></source>\n"
+        "                  <destination><member>PROXY-NET</member></destination>\n"
+        "                  <application><member>any</member></application>\n"
+        "                  <service><member>TCP-8080</member></service>\n"
+        "                  <action>allow</action>\n"
+        "                </entry>\n"
+    )
+    after = before.replace("<translated-port>80</translated-port>", "<translated-port>8080</translated-port>")
+    inbound = '                <entry name="inbound-web">\n'
+    after = after.replace(inbound, squid + inbound)
+    changes = _changes("paloalto_panos", before, after)
+    by_kind = {(c.change.value, c.family): rollback_for(c, before, after) for c in changes}
+    assert by_kind[("added", "filter")].commands == ("delete rulebase security rules squid",)
+    assert by_kind[("modified", "nat")].commands == (
+        "delete rulebase nat rules PORT-FWD destination-translation translated-port 8080",
+        "set rulebase nat rules PORT-FWD destination-translation translated-port 80",
+    )
+
+    def as_set(text: str) -> str:
+        return "".join("set " + " ".join(path) + "\n" for path in xml_statements(config_lines(text)))
+
+    def apply(text: str, rollback: Rollback) -> str:
+        return _apply_set_paths(as_set(text), rollback)
+
+    assert _check_exact("paloalto_panos", as_set(before), after, apply) == len(changes) == 2

@@ -8,11 +8,11 @@ cfgwatch never applies them; reports show them so a reviewer can act. Two ways, 
   the newer config to that target removes exactly this finding, and nothing else differs.
 * Everything else from the parsed source lines: iptables `-D`/`-I`, nft `delete rule ... handle` (looked up by
   the rule's text) / `add|insert rule`, nft set `delete|add element`, RouterOS `remove [find ...]` / `add`,
-  `delete`/`set` paths for Junos, VyOS and PAN-OS (set or brace form), FortiOS `delete`/`unset`/`set` inside
+  `delete`/`set` paths for Junos, VyOS and PAN-OS (set, brace or PAN-OS XML form), FortiOS `delete`/`unset`/`set` inside
   the `config` / `edit` context. ciscoconfparse2's `Diff(syntax="junos")` runs the IOS driver and answers
   `no set ...`, which is not Junos, so Junos takes this way too.
 
-When neither way can serve a change (no config lines, PAN-OS XML, an nft map, ...) the rollback says so in
+When neither way can serve a change (no config lines, Junos/VyOS XML, an nft map, ...) the rollback says so in
 `note` and has no commands: a guessed command is worse than none.
 """
 
@@ -419,6 +419,48 @@ def set_statements(
     return [[_quote(token) for token in stmt.path] for stmt in flat.statements if first <= stmt.line <= last]
 
 
+def xml_statements(lines: Sequence[str], first: int = 1, last: int | None = None) -> list[list[str]]:
+    """PAN-OS XML leaves of lines `first`..`last` as CLI set paths: `<entry name=X>` and `<member>X</member>`
+    become the token X; the firewall's own `devices localhost.localdomain` and `vsys vsys1` prefix is the CLI's
+    context and dropped (other vsys, device groups and `shared` stay in the path)."""
+    from lxml import etree
+
+    last = len(lines) if last is None else last
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+    try:
+        root = etree.fromstring("\n".join(lines).encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise _Unsupported(f"PAN-OS XML cannot be read: {exc}") from exc
+    out: list[list[str]] = []
+
+    def walk(element: Any, path: list[str]) -> None:
+        tag, name = element.tag, element.get("name")
+        children = [child for child in element if isinstance(child.tag, str)]
+        text = (element.text or "").strip()
+        if tag == "member":
+            if first <= element.sourceline <= last:
+                out.append([*path, text])
+            return
+        here = [*path, name] if tag == "entry" and name is not None else [*path, tag]
+        if children:
+            for child in children:
+                walk(child, here)
+        elif first <= element.sourceline <= last:
+            out.append([*here, text] if text else here)
+
+    for child in root:
+        if isinstance(child.tag, str):
+            walk(child, [])
+    trimmed = []
+    for path in out:
+        if path[:1] == ["devices"]:
+            path = path[2:]
+        if path[:2] == ["vsys", "vsys1"]:
+            path = path[2:]
+        trimmed.append([_quote(token) for token in path])
+    return trimmed
+
+
 def _common_prefix(paths: Sequence[Sequence[str]]) -> list[str]:
     prefix = list(paths[0])
     for path in paths[1:]:
@@ -433,14 +475,19 @@ def _set_paths(change: RuleChange, before: list[str] | None, after: list[str] | 
     """Delete the statements only the newer config has, set those only the older one had (for this span)."""
     syntax = {"juniper_junos": "junos", "vyos": "vyos", "paloalto_panos": "panos"}[change.platform]
     vyos = syntax == "vyos"
-    sample = "\n".join(after or before or [])
-    if sample.lstrip().startswith("<"):
+    def is_xml(lines: Sequence[str]) -> bool:
+        return next((line.lstrip() for line in lines if line.strip()), "").startswith("<")
+
+    if syntax != "panos" and any(text is not None and is_xml(text) for text in (before, after)):
         raise _Unsupported(f"{syntax} XML config: cfgwatch derives CLI commands from set or brace text only")
-    old_all = {tuple(path) for path in set_statements(before, vyos=vyos)} if before is not None else set()
-    new_all = {tuple(path) for path in set_statements(after, vyos=vyos)} if after is not None else set()
+
+    def statements(lines: Sequence[str], first: int = 1, last: int | None = None) -> list[list[str]]:
+        return xml_statements(lines, first, last) if is_xml(lines) else set_statements(lines, first, last, vyos=vyos)
+    old_all = {tuple(path) for path in statements(before)} if before is not None else set()
+    new_all = {tuple(path) for path in statements(after)} if after is not None else set()
     commands: list[str] = []
     if change.lines_after is not None and after is not None:
-        paths = set_statements(after, change.lines_after.start, change.lines_after.end, vyos=vyos)
+        paths = statements(after, change.lines_after.start, change.lines_after.end)
         gone = [path for path in paths if tuple(path) not in old_all]
         node = _common_prefix(paths) if len(paths) > 1 else []
         if node and len(gone) == len(paths) and not any(path[: len(node)] == tuple(node) for path in old_all):
@@ -449,11 +496,11 @@ def _set_paths(change: RuleChange, before: list[str] | None, after: list[str] | 
             commands.extend("delete " + " ".join(path) for path in gone)
     note = "delete/set paths from the config lines"
     if change.lines_before is not None and before is not None:
-        paths = set_statements(before, change.lines_before.start, change.lines_before.end, vyos=vyos)
+        paths = statements(before, change.lines_before.start, change.lines_before.end)
         commands.extend("set " + " ".join(path) for path in paths if tuple(path) not in new_all)
         node = _common_prefix(paths) if len(paths) > 1 else []
         if node and not any(path[: len(node)] == tuple(node) for path in new_all):
-            place = _place_before(syntax, node, set_statements(before, vyos=vyos), new_all)
+            place = _place_before(syntax, node, statements(before), new_all)
             if place:
                 commands.append(place)
     if not commands:
