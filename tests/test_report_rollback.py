@@ -506,17 +506,10 @@ def test_ios_numbered_acl_entries_are_undone_by_sequence_never_by_no_access_list
 def test_panos_xml_rollback_as_cli_paths() -> None:
     """PAN-OS XML (`show config running`): entries and members become CLI set paths in the vsys context."""
     before = (DIFF.parent / "configs" / "paloalto_panos" / "forms_fw.xml").read_text()
-    squid = (
-        '                <entry name="squid">\n'
-        "                  <from><member>trust</member></from>\n"
-        "                  <to><member>untrust</member></to>\n"
-        "                  <source><member>WEB-SERVERS</member></source>\n"
-        "                  <destination><member>PROXY-NET</member></destination>\n"
-        "                  <application><member>any</member></application>\n"
-        "                  <service><member>TCP-8080</member></service>\n"
-        "                  <action>allow</action>\n"
-        "                </entry>\n"
-    )
+    fields = [("from", "trust"), ("to", "untrust"), ("source", "WEB-SERVERS"), ("destination", "PROXY-NET")]
+    fields += [("application", "any"), ("service", "TCP-8080")]
+    members = "".join(f"<{tag}><member>{value}</member></{tag}>" for tag, value in fields)
+    squid = f'                <entry name="squid">{members}<action>allow</action></entry>\n'
     after = before.replace("<translated-port>80</translated-port>", "<translated-port>8080</translated-port>")
     inbound = '                <entry name="inbound-web">\n'
     after = after.replace(inbound, squid + inbound)
