@@ -241,6 +241,7 @@ def test_syslog_patterns_are_tried_in_the_documented_order() -> None:
         "fortios-config",
         "nxos-config",
         "routeros-config",
+        "routeros-item",
         "routeros-login",
     ]
 
