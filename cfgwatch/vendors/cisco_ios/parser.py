@@ -41,6 +41,11 @@ def _numbered_kind(name: str) -> str | None:
     return None
 
 
+# Stanzas only IOS XR writes (`ipv4 access-list`, `object-group network ipv4 X`, `object-group port X`): an
+# XR config read as IOS must not parse to silently nothing.
+_XR_HEADS = ("ipv4 access-list ", "object-group network ipv4 ", "object-group network ipv6 ", "object-group port ")
+
+
 @dataclass
 class _State:
     """Everything collected while walking the stanzas of one config."""
@@ -69,7 +74,16 @@ def parse(text: str) -> RuleSet:
     zone_pairs: list[cc.Stanza] = []
     for stanza in stanzas:
         head = stanza.head.text
-        if head.startswith("object-group "):
+        if head.startswith(_XR_HEADS):
+            state.diags.append(
+                Diagnostic(
+                    f"{CODE}-XR-SYNTAX",
+                    "IOS XR syntax, not modelled as IOS: set the device's platform to cisco_xr",
+                    stanza.head.number,
+                    head,
+                )
+            )
+        elif head.startswith("object-group "):
             groups.append(stanza)
         elif head.startswith(("ip access-list ", "ipv6 access-list ")):
             named_acls.append(stanza)
