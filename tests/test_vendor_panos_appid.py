@@ -102,3 +102,12 @@ def test_application_default_to_service_any_opens_other_ports() -> None:
     change = _one_change(("ssh", "application-default"), ("ssh", "any"))
     assert "acl-widened" in change.categories
     assert not change.affected.ports.contains_port(22) and change.affected.ports.contains_port(2222)
+
+
+def test_custom_application_identified_by_icmp_type() -> None:
+    """aerleon writes ICMP terms as custom applications `default ident-by-icmp-type type 8` (oracle finding)."""
+    extra = "set application echo-req default ident-by-icmp-type type 8\n"
+    extra += "set application v6-echo default ident-by-icmp6-type type 128\n"
+    extra += "set application v6-echo default ident-by-icmp6-type code 0\n"
+    assert _services("echo-req", "application-default", extra=extra) == (Service(1, icmp_type=8),)
+    assert _services("v6-echo", "any", extra=extra) == (Service(58, icmp_type=128, icmp_code=0),)

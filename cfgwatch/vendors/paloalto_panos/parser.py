@@ -762,6 +762,7 @@ def _app_defaults(
 def _custom_app(specs: list[Path], name: str) -> list[Service]:
     """A custom application's `default port tcp/80,8080` / `default ident-by-ip-protocol 47` statements."""
     out: list[Service] = []
+    icmp: dict[int, dict[str, int]] = {}  # protocol -> type/code of `ident-by-icmp[6]-type`
     for spec in specs:
         if len(spec) >= 3 and spec[:2] == ("default", "port"):
             proto, _, ports = spec[2].partition("/")
@@ -771,8 +772,12 @@ def _custom_app(specs: list[Path], name: str) -> list[Service]:
                 continue
         elif len(spec) >= 3 and spec[:2] == ("default", "ident-by-ip-protocol") and spec[2].isdigit():
             out.append(Service(int(spec[2]), names=(name,)))
-        elif len(spec) >= 3 and spec[:2] == ("default", "ident-by-icmp-type"):
-            out.append(Service(1, names=(name,)))
+        elif len(spec) >= 3 and spec[:2] in (("default", "ident-by-icmp-type"), ("default", "ident-by-icmp6-type")):
+            fields = icmp.setdefault(58 if spec[1] == "ident-by-icmp6-type" else 1, {})
+            if len(spec) >= 4 and spec[2] in ("type", "code") and spec[3].isdigit():
+                fields[spec[2]] = int(spec[3])
+    for protocol, fields in icmp.items():
+        out.append(Service(protocol, icmp_type=fields.get("type"), icmp_code=fields.get("code"), names=(name,)))
     return out
 
 
