@@ -11,7 +11,8 @@ Known aerleon generator quirks are avoided per target rather than papered over i
 PAN-OS exclusions come out wrong; XR object-group output with exclusions writes `net-group <empty>` (cfgwatch
 reports those entries as XR-ACL-UNKNOWN-OBJECT); FortiGate cannot sort ICMP next to port services, renders
 an ICMP term or a protocol without ports as service ALL and drops source ports silently; FortiGate and
-nftables have no reject; nftables crashes on ICMP types.
+nftables have no reject; nftables crashes on ICMP types; ASA inet6 output renders no term that names an
+address (so it is not a target here).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import pytest
 
 from cfgwatch.model import FilterRule, RuleSet
 from cfgwatch.model.ports import PORT_PROTOCOLS
+from cfgwatch.vendors import _cisco_common as cc
 from cfgwatch.vendors.registry import get_parser
 
 aerleon_api = pytest.importorskip("aerleon.api")
 naming = pytest.importorskip("aerleon.lib.naming")
 
-TCP, UDP, ICMP, GRE = 6, 17, 1, 47
+TCP, UDP, ICMP, GRE, ICMP6 = 6, 17, 1, 47, 58
 
 NETWORKS: dict[str, list[str]] = {
     "CORP": ["10.0.0.0/8"],
@@ -40,6 +42,14 @@ NETWORKS: dict[str, list[str]] = {
     "WEB": ["192.0.2.10/32", "192.0.2.64/26"],
     "PARTNER": ["198.51.100.0/24", "203.0.113.128/25"],
     "DNS_SRV": ["192.0.2.53/32", "198.51.100.53/32"],
+}
+NETWORKS6: dict[str, list[str]] = {  # the same names for IPv6 filters
+    "CORP": ["2001:db8::/32"],
+    "CORP_SUB": ["2001:db8:1::/48"],
+    "LAB": ["2001:db8:1:2::/64", "fd00::/8"],
+    "WEB": ["2001:db8:ffff::10/128", "2001:db8:ffff:100::/56"],
+    "PARTNER": ["2001:db9::/32", "3fff:1::/48"],
+    "DNS_SRV": ["2001:db8:ffff::53/128", "2001:db9::53/128"],
 }
 SERVICES: dict[str, list[tuple[str, str]]] = {  # name -> (port or range, protocol)
     "HTTP": [("80", "tcp")],
@@ -51,6 +61,7 @@ SERVICES: dict[str, list[tuple[str, str]]] = {  # name -> (port or range, protoc
     "SSH": [("22", "tcp")],
 }
 ICMP_TYPES = {"echo-request": 8, "echo-reply": 0, "unreachable": 3, "time-exceeded": 11}
+ICMP6_TYPES = {"echo-request": 128, "echo-reply": 129, "destination-unreachable": 1, "time-exceeded": 3}
 ACTIONS = ("accept", "deny", "reject")
 
 
@@ -66,8 +77,21 @@ class Target:
     icmp: bool = True  # ICMP terms at all
     bare_protocols: bool = True  # a protocol without ports (FortiGate renders it as service ALL)
     source_ports: bool = True
-    icmp_types: bool = True
+    typed_icmp: bool = True
     wrap: Callable[[str], str] | None = None
+    family: str = "inet"  # inet6: IPv6 networks, icmpv6 and IPv6 packets
+
+    @property
+    def networks(self) -> dict[str, list[str]]:
+        return NETWORKS6 if self.family == "inet6" else NETWORKS
+
+    @property
+    def icmp_word(self) -> str:
+        return "icmpv6" if self.family == "inet6" else "icmp"
+
+    @property
+    def icmp_types(self) -> dict[str, int]:
+        return ICMP6_TYPES if self.family == "inet6" else ICMP_TYPES
 
 
 def _iptables_save(text: str) -> str:
@@ -99,7 +123,12 @@ TARGETS = [
         bare_protocols=False,
     ),
     Target("iptables", "INPUT DROP", "linux", excludes=False, wrap=_iptables_save),
-    Target("nftables", "inet INPUT", "linux", reject=False, icmp_types=False),
+    Target("cisco", "f6 inet6", "cisco_ios", family="inet6"),
+    Target("ciscoxr", "f6 inet6", "cisco_xr", family="inet6"),
+    Target("cisconx", "f6 inet6", "cisco_nxos", family="inet6"),
+    Target("arista", "f6 inet6", "arista_eos", family="inet6"),
+    Target("juniper", "f6 inet6", "juniper_junos", family="inet6"),
+    Target("nftables", "inet INPUT", "linux", reject=False, typed_icmp=False),
 ]
 SEEDS = range(int(__import__("os").environ.get("ORACLE_SEEDS", "4")))
 PACKETS_PER_POLICY = 400
@@ -110,7 +139,7 @@ PACKETS_PER_POLICY = 400
 
 def _term(rng: random.Random, index: int, target: Target) -> dict[str, Any]:
     term: dict[str, Any] = {"name": f"t{index}"}
-    kinds = ["tcp", "udp", "tcp udp", "any"] + (["icmp"] if target.icmp else [])
+    kinds = ["tcp", "udp", "tcp udp", "any"] + ([target.icmp_word] if target.icmp else [])
     kind = rng.choice(kinds)
     if kind != "any":
         term["protocol"] = kind
@@ -127,8 +156,8 @@ def _term(rng: random.Random, index: int, target: Target) -> dict[str, Any]:
             term["destination-port"] = rng.choice(names)
         if target.source_ports and rng.random() < 0.2:
             term["source-port"] = "HIGH"
-    if kind == "icmp" and target.icmp_types and rng.random() < 0.7:
-        term["icmp-type"] = " ".join(rng.sample(sorted(ICMP_TYPES), rng.randint(1, 2)))
+    if kind == target.icmp_word and target.typed_icmp and rng.random() < 0.7:
+        term["icmp-type"] = " ".join(rng.sample(sorted(target.icmp_types), rng.randint(1, 2)))
     actions = ACTIONS if target.reject else ("accept", "deny")
     term["action"] = rng.choice(actions)
     return term
@@ -139,9 +168,11 @@ def _policy(seed: int, target: Target) -> list[dict[str, Any]]:
     return [_term(rng, index, target) for index in range(rng.randint(5, 9))]
 
 
-def _definitions() -> Any:
+def _definitions(target: Target) -> Any:
     definitions = naming.Naming()
-    networks = {name: {"values": [{"address": prefix} for prefix in prefixes]} for name, prefixes in NETWORKS.items()}
+    networks = {
+        name: {"values": [{"address": prefix} for prefix in prefixes]} for name, prefixes in target.networks.items()
+    }
     services = {
         name: [{"port": port, "protocol": proto} for port, proto in entries] for name, entries in SERVICES.items()
     }
@@ -153,7 +184,7 @@ def _definitions() -> Any:
 def _generate(target: Target, terms: list[dict[str, Any]]) -> str:
     header = {"targets": {target.aerleon: target.options}}
     policy = {"filename": "oracle", "filters": [{"header": header, "terms": terms}]}
-    out = aerleon_api.Generate([policy], _definitions())
+    out = aerleon_api.Generate([policy], _definitions(target))
     assert out is not None and len(out) == 1
     (text,) = out.values()
     return target.wrap(text) if target.wrap else text
@@ -172,10 +203,12 @@ class Packet:
     icmp_type: int | None = None
 
 
-def _addresses() -> list[str]:
+def _addresses(networks: dict[str, list[str]]) -> list[str]:
     """Addresses at and around every prefix edge, plus some that are in none."""
     out = {"8.8.8.8", "10.200.0.1", "100.64.0.1", "192.0.2.9", "192.0.2.11", "203.0.113.127"}
-    for prefixes in NETWORKS.values():
+    if networks is NETWORKS6:
+        out = {"2001:4860::8888", "2001:db7:ffff::1", "fe80::1", "2001:db8:ffff::11"}
+    for prefixes in networks.values():
         for prefix in prefixes:
             net = ipaddress.ip_network(prefix)
             out.update(str(a) for a in (net.network_address, net.broadcast_address, net.network_address + 1))
@@ -186,27 +219,49 @@ def _addresses() -> list[str]:
 PORTS = [0, 22, 52, 53, 54, 79, 80, 81, 123, 443, 1023, 1024, 1433, 5432, 8080, 8085, 8091, 40000, 65535]
 
 
-def _packets(seed: int) -> list[Packet]:
+def _packets(seed: int, target: Target, terms: list[dict[str, Any]]) -> list[Packet]:
+    """Half random packets over edge addresses and ports, half aimed at one term (its networks, protocols,
+    ports and ICMP types), so every term is hit, including the last ones behind broad earlier terms."""
     rng = random.Random(seed)
-    addresses = _addresses()
+    addresses = _addresses(target.networks)
+    icmp = ICMP6 if target.family == "inet6" else ICMP
+    icmp_types = [1, 3, 128, 129, 135] if target.family == "inet6" else [0, 3, 8, 11, 13]
     packets: list[Packet] = []
-    for _ in range(PACKETS_PER_POLICY):
-        proto = rng.choice([TCP, TCP, UDP, UDP, ICMP, GRE])
+    for number in range(PACKETS_PER_POLICY):
+        term = terms[number % len(terms)] if number % 2 else None
+        protocols = [TCP, TCP, UDP, UDP, icmp, GRE]
         src, dst = rng.choice(addresses), rng.choice(addresses)
+        ports = PORTS
+        if term is not None:
+            words = term.get("protocol", "").split()
+            protocols = [{"tcp": TCP, "udp": UDP}.get(word, icmp) for word in words] or protocols
+            src = _pick(rng, term.get("source-address"), target) or src
+            dst = _pick(rng, term.get("destination-address"), target) or dst
+            named = term.get("destination-port", "").split()
+            ports = [int(spec.split("-")[0]) for name in named for spec, _proto in SERVICES[name]] or PORTS
+        proto = rng.choice(protocols)
         if proto in (TCP, UDP):
-            packets.append(Packet(src, dst, proto, rng.choice(PORTS), rng.choice(PORTS)))
-        elif proto == ICMP:
-            packets.append(Packet(src, dst, proto, icmp_type=rng.choice([0, 3, 8, 11, 13])))
+            packets.append(Packet(src, dst, proto, rng.choice(PORTS), rng.choice(ports)))
+        elif proto == icmp:
+            packets.append(Packet(src, dst, proto, icmp_type=rng.choice(icmp_types)))
         else:
             packets.append(Packet(src, dst, proto))
     return packets
 
 
-def _in(address: str, names: str | None) -> bool:
+def _pick(rng: random.Random, names: str | None, target: Target) -> str | None:
+    """A random address inside one of the named networks (None when the term names none)."""
+    if names is None:
+        return None
+    net = ipaddress.ip_network(rng.choice([p for name in names.split() for p in target.networks[name]]))
+    return str(net.network_address + rng.randrange(min(net.num_addresses, 1 << 20)))
+
+
+def _in(address: str, names: str | None, networks: dict[str, list[str]]) -> bool:
     if names is None:
         return True
     ip = ipaddress.ip_address(address)
-    return any(ip in ipaddress.ip_network(prefix) for name in names.split() for prefix in NETWORKS[name])
+    return any(ip in ipaddress.ip_network(prefix) for name in names.split() for prefix in networks[name])
 
 
 def _port_in(port: int, service_names: str, protocols: str) -> bool:
@@ -220,31 +275,32 @@ def _port_in(port: int, service_names: str, protocols: str) -> bool:
     return False
 
 
-def _term_matches(term: dict[str, Any], packet: Packet) -> bool:
+def _term_matches(term: dict[str, Any], packet: Packet, target: Target) -> bool:
     """The aerleon policy language, from its documentation: every given field must match."""
     protocols = term.get("protocol")
     if protocols is not None:
-        numbers = {{"tcp": TCP, "udp": UDP, "icmp": ICMP}[word] for word in protocols.split()}
+        numbers = {{"tcp": TCP, "udp": UDP, "icmp": ICMP, "icmpv6": ICMP6}[word] for word in protocols.split()}
         if packet.proto not in numbers:
             return False
-    if not _in(packet.src, term.get("source-address")):
+    networks = target.networks
+    if not _in(packet.src, term.get("source-address"), networks):
         return False
-    if "source-exclude" in term and _in(packet.src, term["source-exclude"]):
+    if "source-exclude" in term and _in(packet.src, term["source-exclude"], networks):
         return False
-    if not _in(packet.dst, term.get("destination-address")):
+    if not _in(packet.dst, term.get("destination-address"), networks):
         return False
     if "destination-port" in term and not _port_in(packet.dport, term["destination-port"], protocols or ""):
         return False
     if "source-port" in term and not _port_in(packet.sport, term["source-port"], protocols or ""):
         return False
     if "icmp-type" in term:
-        return packet.icmp_type in {ICMP_TYPES[name] for name in term["icmp-type"].split()}
+        return packet.icmp_type in {target.icmp_types[name] for name in term["icmp-type"].split()}
     return True
 
 
-def reference_decision(terms: list[dict[str, Any]], packet: Packet) -> bool:
+def reference_decision(terms: list[dict[str, Any]], packet: Packet, target: Target = TARGETS[0]) -> bool:
     for term in terms:
-        if _term_matches(term, packet):
+        if _term_matches(term, packet, target):
             return bool(term["action"] == "accept")
     return False
 
@@ -301,8 +357,8 @@ def _check(target: Target, seed: int) -> None:
     parsed = get_parser(target.platform).parse(text)
     rules = _the_list(parsed)
     mismatches = []
-    for packet in _packets(seed):
-        expected = reference_decision(terms, packet)
+    for packet in _packets(seed, target, terms):
+        expected = reference_decision(terms, packet, target)
         if cfgwatch_decision(rules, packet) != expected:
             mismatches.append((packet, "permit" if expected else "deny"))
     detail = "\n".join(f"  {packet} should be {verdict}" for packet, verdict in mismatches[:5])
@@ -313,7 +369,24 @@ def _check(target: Target, seed: int) -> None:
     )
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=lambda t: f"{t.aerleon}-{t.options.split()[-1]}")
+# `icmp` inside a Cisco-style IPv6 ACL is ICMPv6 (issue 15 item 2, branch sem-state): until that lands, an
+# IPv6 target that writes `icmp` is expected to disagree on ICMPv6 packets (strict: it fails once fixed).
+_ICMP_IN_V6_IS_ICMP6 = cc.protocols("icmp", cc.Syntax(v6=True)) == (ICMP6,)
+_ICMP6_PENDING = pytest.mark.xfail(
+    not _ICMP_IN_V6_IS_ICMP6, reason="`icmp` in an IPv6 ACL is ICMPv6: issue 15 item 2 (sem-state)", strict=True
+)
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for target in TARGETS:
+        # aerleon writes ICMPv6 as `58` for IOS and `icmpv6` for EOS/XR, but as `icmp` for NX-OS
+        pending = target.family == "inet6" and target.aerleon == "cisconx"
+        cases.append(pytest.param(target, marks=[_ICMP6_PENDING] if pending else []))
+    return cases
+
+
+@pytest.mark.parametrize("target", _cases(), ids=lambda t: f"{t.aerleon}-{t.options.split()[-1]}-{t.family}")
 def test_first_match_decisions_agree_with_the_policy(target: Target) -> None:
     for seed in SEEDS:
         _check(target, seed)
