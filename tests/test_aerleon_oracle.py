@@ -40,6 +40,7 @@ NETWORKS: dict[str, list[str]] = {
     "CORP_SUB": ["10.1.0.0/16"],
     "LAB": ["10.1.2.0/24", "172.16.0.0/12"],
     "WEB": ["192.0.2.10/32", "192.0.2.64/26"],
+    "WEB_SUB": ["192.0.2.64/28"],
     "PARTNER": ["198.51.100.0/24", "203.0.113.128/25"],
     "DNS_SRV": ["192.0.2.53/32", "198.51.100.53/32"],
 }
@@ -48,6 +49,7 @@ NETWORKS6: dict[str, list[str]] = {  # the same names for IPv6 filters
     "CORP_SUB": ["2001:db8:1::/48"],
     "LAB": ["2001:db8:1:2::/64", "fd00::/8"],
     "WEB": ["2001:db8:ffff::10/128", "2001:db8:ffff:100::/56"],
+    "WEB_SUB": ["2001:db8:ffff:100::/60"],
     "PARTNER": ["2001:db9::/32", "3fff:1::/48"],
     "DNS_SRV": ["2001:db8:ffff::53/128", "2001:db9::53/128"],
 }
@@ -149,6 +151,8 @@ def _term(rng: random.Random, index: int, target: Target) -> dict[str, Any]:
             term["source-exclude"] = "CORP_SUB"
     if rng.random() < 0.6:
         term["destination-address"] = rng.choice(["WEB", "PARTNER", "DNS_SRV", "LAB"])
+        if term["destination-address"] == "WEB" and target.excludes and rng.random() < 0.5:
+            term["destination-exclude"] = "WEB_SUB"
     if kind in ("tcp", "udp", "tcp udp"):
         wanted = set(kind.split())
         names = [name for name, ports in SERVICES.items() if wanted & {proto for _port, proto in ports}]
@@ -288,6 +292,8 @@ def _term_matches(term: dict[str, Any], packet: Packet, target: Target) -> bool:
     if "source-exclude" in term and _in(packet.src, term["source-exclude"], networks):
         return False
     if not _in(packet.dst, term.get("destination-address"), networks):
+        return False
+    if "destination-exclude" in term and _in(packet.dst, term["destination-exclude"], networks):
         return False
     if "destination-port" in term and not _port_in(packet.dport, term["destination-port"], protocols or ""):
         return False
