@@ -416,3 +416,17 @@ def test_the_reference_evaluator_itself() -> None:
     assert not reference_decision(terms, Packet("10.1.0.1", "8.8.8.8", UDP, 1024, 443))
     both = [{"name": "c", "protocol": "tcp udp", "destination-port": "SSH", "action": "accept"}]
     assert reference_decision(both, Packet("1.1.1.1", "2.2.2.2", UDP, 1024, 22))  # ports apply to every protocol
+
+
+def test_msmpc_stateful_firewall_is_reported_not_silent() -> None:
+    """aerleon's MS-MPC target writes `services stateful-firewall` rules inside `groups` + `apply-groups`:
+    cfgwatch does not model them, so the parse says so instead of reading as "no rules" (issue 15 item 10)."""
+    target = Target("msmpc", "f1 inet", "juniper_junos")
+    terms = [
+        {"name": "a", "source-address": "CORP", "protocol": "tcp", "destination-port": "SSH", "action": "accept"},
+        {"name": "b", "action": "deny"},
+    ]
+    parsed = get_parser(target.platform).parse(_generate(target, terms))
+    assert not parsed.filters
+    assert [d.code for d in parsed.diagnostics] == ["JUNOS-SERVICES-STATEFUL-FIREWALL-UNSUPPORTED"]
+    assert "rule f1" in parsed.diagnostics[0].message

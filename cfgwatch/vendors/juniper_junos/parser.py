@@ -1313,7 +1313,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 def parse(text: str) -> RuleSet:
     """Junos config text (curly or set form, or both mixed) -> RuleSet."""
     flat, lines = flatten(text)
-    expand_groups(flat, _RELEVANT)
+    expand_groups(flat, _RELEVANT | {"services"})  # services: to report its rules
     state = _State(flat, lines)
     for line, verb in flat.unsupported:
         if any(word in lines[line - 1] for word in ("security", "firewall", "interfaces", "applications")):
