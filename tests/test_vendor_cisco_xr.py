@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cfgwatch.classify.networks import Networks
 from cfgwatch.model import ANY_ADDRESS, Action, AddressSet, BindingKind, PortSet, Service, tcp, udp
+from cfgwatch.revisions import diff_device
 from cfgwatch.vendors.cisco_ios.parser import parse as parse_ios
 from cfgwatch.vendors.cisco_xr.parser import detect, parse
 from cfgwatch.vendors.registry import detect_platform
@@ -121,3 +123,12 @@ def test_xr_config_read_as_ios_is_a_diagnostic_not_silence() -> None:
     codes = {d.code for d in rules.diagnostics}
     assert "IOS-XR-SYNTAX" in codes
     assert sum(d.text.startswith("ipv4 access-list ") for d in rules.diagnostics) == 3
+
+
+def test_an_inserted_xr_entry_is_judged_through_the_diff() -> None:
+    """A new first entry in the ingress ACL of the transit uplink opens RDP: a widening with its port."""
+    before = _edge()
+    after = before.replace(" 20 deny ipv4 10.0.0.0", " 5 permit tcp any any eq 3389\n 20 deny ipv4 10.0.0.0", 1)
+    (change,) = diff_device("pe", "cisco_xr", before, after, Networks.default()).changes
+    assert change.change == "added" and change.family == "filter"
+    assert "acl-widened" in change.categories and change.affected.ports == PortSet.of(3389)
