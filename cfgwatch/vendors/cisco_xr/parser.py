@@ -175,26 +175,26 @@ def _object_group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
         state.diags.append(Diagnostic(f"{CODE}-OBJECT-UNSUPPORTED", "object-group type not modelled", head.number,
                                       head.text, Severity.INFO))  # fmt: skip
         return True
-    addresses = AddressSet()
-    ports = PortSet(ranges=())
-    members: list[str] = []
-    problems: list[Diagnostic] = []
-    for line in stanza.children:
-        parts = line.text.split()
-        if parts[0] == "description":
-            continue
-        if parts[0] == "object-group" and len(parts) == 2:
-            members.append(parts[1])
-        try:
-            if kind == "network":
-                addresses = addresses.union(_network_member(parts, state.table))
-            else:
-                ports = ports.union(_port_member(parts, state.table))
-        except cc.SyntaxProblem as problem:
-            if problem.code == "UNKNOWN-OBJECT" and not final:
-                return False
-            problems.append(cc.diagnostic(CODE, problem, line))
+    found: list[AddressSet] = []
+    port_sets: list[PortSet] = []
+
+    def read(parts: list[str]) -> None:
+        if kind == "network":
+            found.append(_network_member(parts, state.table))
+        else:
+            port_sets.append(_port_member(parts, state.table))
+
+    read_out = cc.read_group_members(stanza, "object-group", read, final=final, code=CODE)
+    if read_out is None:
+        return False
+    members, problems = read_out
     state.diags.extend(problems)
+    addresses = AddressSet()
+    for member in found:
+        addresses = addresses.union(member)
+    ports = PortSet(ranges=())
+    for port_set in port_sets:
+        ports = ports.union(port_set)
     if kind == "network":
         # IPv4 and IPv6 groups may share a name (aerleon writes both): one name, the union of both families.
         previous = state.table.networks.get(name)
