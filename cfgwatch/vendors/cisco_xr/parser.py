@@ -320,8 +320,8 @@ def _xr_words(tokens: list[str], *, v6: bool) -> tuple[list[str], frozenset[str]
             proto = "icmpv6"
         out.append(proto)
         index += 1
-        if proto in ("icmpv6", "ipv6-icmp", "58"):
-            tokens = [_ICMP6_NAMES.get(token, token) for token in tokens[:index]] + [
+        if proto in ("icmpv6", "ipv6-icmp", "58"):  # message names after the addresses -> type [code]
+            tokens = tokens[:index] + [
                 word for token in tokens[index:] for word in _ICMP6_NAMES.get(token, token).split()
             ]
     while index < len(tokens):
