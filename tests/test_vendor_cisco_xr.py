@@ -8,6 +8,7 @@ from pathlib import Path
 from cfgwatch.classify.networks import Networks
 from cfgwatch.model import ANY_ADDRESS, Action, AddressSet, BindingKind, PortSet, Service, tcp, udp
 from cfgwatch.revisions import diff_device
+from cfgwatch.sanitize import sanitize
 from cfgwatch.vendors.cisco_ios.parser import parse as parse_ios
 from cfgwatch.vendors.cisco_xr.parser import detect, parse
 from cfgwatch.vendors.registry import detect_platform
@@ -132,3 +133,15 @@ def test_an_inserted_xr_entry_is_judged_through_the_diff() -> None:
     (change,) = diff_device("pe", "cisco_xr", before, after, Networks.default()).changes
     assert change.change == "added" and change.family == "filter"
     assert "acl-widened" in change.categories and change.affected.ports == PortSet.of(3389)
+
+
+def test_xr_secret_forms_are_redacted_with_their_type_kept() -> None:
+    """IOS XR writes `secret 10 <sha512crypt>`, `password encrypted K` and `message-digest-key N md5 encrypted K`:
+    the value is redacted, never the `encrypted` keyword in its place (a leak before)."""
+    text = Path(__file__).resolve().parents[1] / "fixtures" / "sanitize" / "configs" / "cisco_xr" / "xr_secrets.cfg"
+    out = sanitize(text.read_text(encoding="utf-8"), "cisco_xr", b"k" * 32).text
+    for secret in ("$6$Hn3pW", "0507070D2E4F4B1C", "13061E010803", "0822455D0A16", "FakeCommunity-9x", "104D000A0618"):
+        assert secret not in out, secret
+    assert " secret 10 <redacted:" in out and "password encrypted <redacted:" in out
+    assert "md5 encrypted <redacted:" in out
+    assert "14:05:27.301" not in out  # the time XR prints before the show output is volatile
