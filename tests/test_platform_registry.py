@@ -244,6 +244,7 @@ def test_syslog_patterns_are_tried_in_the_documented_order() -> None:
         "fortios-config",
         "nxos-config",
         "xr-commit",
+        "xr-login",
         "xr-config",
         "routeros-config",
         "routeros-item",

@@ -76,6 +76,15 @@ SPEC = PlatformSpec(
                 re.compile(r"%MGBL-CONFIG-6-DB_COMMIT\s*:\s*Configuration committed by user '(?P<user>[^']+)'"),
                 event_from_groups,
             ),
+            # the SSH login before a commit names the address the change came from
+            SyslogPattern(
+                "xr-login",
+                re.compile(
+                    r"%SECURITY-SSHD-6-INFO_SUCCESS\s*:\s*Successfully authenticated user '(?P<user>[^']+)' "
+                    r"from '(?P<addr>[^']+)'"
+                ),
+                event_from_groups,
+            ),
             SyslogPattern(
                 "xr-config",
                 re.compile(

@@ -74,6 +74,8 @@ class CiscoXR(CiscoIOS):
     def syslog(self, hostname: str, user: str, at: datetime, source: str) -> list[str]:
         stamp = f"{at:%b} {at.day:>2} {at:%H:%M:%S}.{at.microsecond // 1000:03d} UTC"
         return [
+            f"{rfc3339(at)} {hostname} {NODE}:{stamp}: SSHD_[67412]: %SECURITY-SSHD-6-INFO_SUCCESS : Successfully "
+            f"authenticated user '{user}' from '{source}' on 'vty0'(cipher 'aes128-ctr', mac 'hmac-sha2-256')",
             f"{rfc3339(at)} {hostname} {NODE}:{stamp}: config[65797]: %MGBL-CONFIG-6-DB_COMMIT : Configuration "
-            f"committed by user '{user}'. Use 'show configuration commit changes 1000000001' to view the changes."
+            f"committed by user '{user}'. Use 'show configuration commit changes 1000000001' to view the changes.",
         ]
