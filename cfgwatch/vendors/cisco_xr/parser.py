@@ -143,6 +143,9 @@ def _ios_spelling(stanza: cc.Stanza) -> cc.Stanza:
     IOS way (`ip address`, `in|out`), so the shared interface reader applies unchanged."""
     children: list[cc.Line] = []
     for line in stanza.children:
+        if not line.text.startswith(("ipv4 ", "ipv6 ")):  # most lines: nothing to respell
+            children.append(line)
+            continue
         tokens = line.text.split()
         if len(tokens) >= 3 and tokens[0] == "ipv4" and tokens[1] == "address":
             tokens[0] = "ip"
