@@ -130,6 +130,9 @@ TARGETS = [
     Target("cisconx", "f6 inet6", "cisco_nxos", family="inet6"),
     Target("arista", "f6 inet6", "arista_eos", family="inet6"),
     Target("juniper", "f6 inet6", "juniper_junos", family="inet6"),
+    Target("srx", "from-zone trust to-zone untrust inet6", "juniper_junos", family="inet6"),
+    Target("paloalto", "from-zone trust to-zone untrust inet6", "paloalto_panos", excludes=False, family="inet6"),
+    Target("nftables", "inet6 INPUT", "linux", reject=False, typed_icmp=False, family="inet6"),
     Target("nftables", "inet INPUT", "linux", reject=False, typed_icmp=False),
 ]
 SEEDS = range(int(__import__("os").environ.get("ORACLE_SEEDS", "4")))
