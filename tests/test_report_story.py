@@ -39,6 +39,7 @@ PLATFORMS = [
     ("cisco_ios", "categories"),
     ("cisco_asa", "categories"),
     ("cisco_nxos", "categories"),
+    ("cisco_xr", "categories"),
     ("arista_eos", "categories"),
     ("juniper_junos", "categories_set"),
     ("vyos", "categories"),

@@ -280,6 +280,7 @@ def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] |
     if change.lines_before is not None and before is not None:
         headers.add(_top_level(before, change.lines_before.start))
     target = only_stanzas(hier_target(change, after, before), headers)
+    whole_after = after
     after = only_stanzas(after, headers)
     if syntax == "eos":
         commands = _hier_config_remediation("eos", after, target)
@@ -303,9 +304,27 @@ def _hier(change: RuleChange, syntax: str, after: list[str], before: list[str] |
             note += "; a restored entry without a sequence number goes to the end of its list: check its position"
         elif first.startswith("access-list") and syntax == "asa":
             note += "; a restored access-list entry is appended: add `line N` to put it back at its position"
-    if not commands:
-        raise _Unsupported(f"{note} found no difference to undo")
+    if not commands:  # hier_config's idempotency rules took the lines for one (an XR remark sharing a sequence)
+        commands = _negated(change, whole_after, before)
+        if not commands:
+            raise _Unsupported(f"{note} found no difference to undo")
+        return Rollback(SOURCE_LINES, syntax, tuple(commands), f"{note} saw no difference: `no` of the lines instead")
     return Rollback(HIER_CONFIG, syntax, tuple(commands), note)
+
+
+def _negated(change: RuleChange, after: Sequence[str], before: Sequence[str] | None) -> list[str]:
+    """Cisco-style undo from the lines themselves: `no <line>` for the new lines, the old lines back, each
+    under its parent stanza lines."""
+    commands: list[str] = []
+    for lines, part, negate in ((after, change.lines_after, True), (before, change.lines_before, False)):
+        if lines is None or part is None:
+            continue
+        context = parents(lines, part.start)
+        commands += [line.rstrip() for line in context if line.rstrip() not in commands]
+        for line in _span(lines, part):
+            margin = line[: _indent(line)]
+            commands.append(f"{margin}no {line.strip()}" if negate else line.rstrip())
+    return commands
 
 
 _NAMED_ACL = re.compile(r"ip access-list (standard|extended) \S+")
