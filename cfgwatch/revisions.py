@@ -73,7 +73,7 @@ def diff_device(
     return DeviceDiff(
         device=device,
         platform=platform,
-        changes=tuple(classify_changes(changes, networks)),
+        changes=tuple(classify_changes(changes, networks, before, after)),
         diagnostics=len(after.diagnostics),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,24 @@ BUILTIN_INTERNAL = (
 BUILTIN_NON_PUBLIC = ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32", "ff00::/8", "::/128")
 
 DEFAULT_PROXY_PORTS = (1080, 3128, 8080, 8118, 8888, 9050, 9150, 3129, 8000, 8081, 1081, 9051)
+
+# A public destination set is "bounded" (a specific destination, what egress-forward is about) when it
+# covers at most 1/BOUNDED_FRACTION of its family's public space: a /8 worth of IPv4 is still bounded,
+# "any minus a few blocked prefixes" (bogon or blocklist denies ahead of a permit any) is not.
+BOUNDED_FRACTION = 256
+
+# Names (or name parts) that mark the Internet side: zones, nameifs, interface lists, descriptions.
+UNTRUSTED_WORDS = frozenset(
+    {"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public", "uplink", "upstream"}
+)
+
+
+def untrusted_name(name: str | None) -> bool:
+    """Whether a zone/nameif/list name says it faces the Internet (`untrust`, `OUTSIDE`, `wan-zone`, `ISP1`)."""
+    if not name:
+        return False
+    words = [word for word in re.split(r"[^a-z]+", name.lower()) if word]
+    return any(word in UNTRUSTED_WORDS for word in words)
 
 
 class AddressClass(StrEnum):
@@ -92,6 +111,17 @@ class Networks:
     def org_part(self, addresses: AddressSet) -> AddressSet:
         return addresses & self.org_public
 
+    def bounded_public(self, addresses: AddressSet) -> AddressSet:
+        """The public part of `addresses` when it is bounded (see BOUNDED_FRACTION), else empty.
+
+        Judged per address family: all of the IPv4 Internet except a blocklist is as unbounded as any.
+        """
+        public = self.public_part(addresses)
+        everything = self.public
+        v4 = public.v4 if _small(AddressSet(v4=public.v4), AddressSet(v4=everything.v4)) else ()
+        v6 = public.v6 if _small(AddressSet(v6=public.v6), AddressSet(v6=everything.v6)) else ()
+        return AddressSet(v4=v4, v6=v6)
+
     def classes(self, addresses: AddressSet) -> frozenset[AddressClass]:
         found: set[AddressClass] = set()
         if addresses.overlaps(self.internal):
@@ -101,6 +131,10 @@ class Networks:
         if addresses.overlaps(self.public) or addresses.fqdns:
             found.add(AddressClass.PUBLIC)
         return frozenset(found)
+
+
+def _small(part: AddressSet, whole: AddressSet) -> bool:
+    return part.count() * BOUNDED_FRACTION <= whole.count()
 
 
 def load_networks(path: Path) -> Networks:
