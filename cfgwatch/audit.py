@@ -41,8 +41,15 @@ FlowChecker = Callable[[Finding], FlowResult]
 
 @dataclass(frozen=True, slots=True)
 class RunPair:
+    """Two consecutive runs; a run paired with itself is the posture audit of the very first run."""
+
     before: RunInfo
     after: RunInfo
+
+    @property
+    def posture(self) -> bool:
+        """The first run compared with nothing: its rules existed before cfgwatch saw the devices."""
+        return self.before.commit == self.after.commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +83,18 @@ class AuditResult:
         return any(finding.severity_rank >= rank for finding in self.findings)
 
 
-def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
-    """Consecutive (older, newer) run pairs to audit: the last run by default, or every run since REV/DURATION."""
+def run_pairs(store: SnapshotStore, since: str | None, *, posture: bool = False) -> list[RunPair]:
+    """Consecutive (older, newer) run pairs to audit: the last run by default, or every run since REV/DURATION.
+
+    With `posture`, a range that starts at the very first run (or a store holding one run) also gets that
+    run paired with itself: the posture audit of what existed before cfgwatch was installed.
+    """
     runs = list(reversed(store.runs()))  # oldest first
-    if len(runs) < 2:
+    first = [RunPair(runs[0], runs[0])] if posture and runs else []
+    if not runs:
         return []
+    if len(runs) < 2:
+        return first if since is None or _since_covers(store, since, runs[0]) else []
     pairs = [RunPair(runs[index - 1], runs[index]) for index in range(1, len(runs))]
     if since is None:
         return pairs[-1:]
@@ -90,15 +104,29 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
         duration = None
     if duration is not None:
         cutoff = datetime.now(UTC) - duration
-        return [pair for pair in pairs if pair.after.time >= cutoff]
-    try:
-        commit = store.resolve(since)
-    except CfgwatchError as exc:
-        raise InputError(f"--since {since!r} is neither a duration (7d, 24h) nor a known revision") from exc
+        chosen = [pair for pair in pairs if pair.after.time >= cutoff]
+        return (first if runs[0].time >= cutoff else []) + chosen
+    commit = _since_commit(store, since)
     index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
     if index is None:
         raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
-    return pairs[index:]
+    return (first if index == 0 else []) + pairs[index:]
+
+
+def _since_commit(store: SnapshotStore, since: str) -> str:
+    try:
+        return store.resolve(since)
+    except CfgwatchError as exc:
+        raise InputError(f"--since {since!r} is neither a duration (7d, 24h) nor a known revision") from exc
+
+
+def _since_covers(store: SnapshotStore, since: str, run: RunInfo) -> bool:
+    """Whether `--since` reaches back to this run (a duration covering its time, or its own commit)."""
+    try:
+        duration = parse_duration(since)
+    except InputError:
+        return _since_commit(store, since) == run.commit
+    return run.time >= datetime.now(UTC) - duration
 
 
 def run_pairs_between(store: SnapshotStore, start: datetime, end: datetime) -> list[RunPair]:
@@ -201,9 +229,11 @@ def run_audit(
     problems = list(inputs.problems)
     reviews: list[ChangeReview] = []
     uncompared: list[str] = []
-    pairs = list(pairs) if pairs is not None else run_pairs(store, since)
+    pairs = list(pairs) if pairs is not None else run_pairs(store, since, posture=True)
     for pair in pairs:
-        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, events=events)
+        rev_a = None if pair.posture else pair.before.commit
+        result = diff_revisions(store, rev_a, pair.after.commit, networks, events=events)
+        first_snapshot = {d.device for d in result.devices if d.first_snapshot}
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
         uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
@@ -231,7 +261,8 @@ def run_audit(
                 inputs.tickets,
                 config.policy.ticket_pattern,
                 today,
-                observed_between=(pair.before.time, pair.after.time),
+                observed_between=(None if pair.posture else pair.before.time, pair.after.time),
+                pre_existing=change.device in first_snapshot,
             )
             if finding is not None:
                 findings[finding.id] = finding

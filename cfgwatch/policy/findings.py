@@ -14,7 +14,7 @@ from typing import Any
 
 from cfgwatch.diff.keys import short_id
 from cfgwatch.flows.figures import FlowFigures, FlowFlags
-from cfgwatch.model import NatRule, to_json
+from cfgwatch.model import AddressSet, NatRule, to_json
 from cfgwatch.model import changes as r
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, find_approval
@@ -38,6 +38,8 @@ OUTSIDE_WINDOW = "outside-window"
 UNEXPECTED_ADMIN = "unexpected-admin"
 UNEXPECTED_DEVICE = "unexpected-device"
 EXPIRED_APPROVAL = "expired-approval"
+PRE_EXISTING = "pre-existing"  # found by the posture audit of a device's first snapshot, not made in a run
+UNEXPECTED_DESTINATION = "unexpected-destination"  # approved, but toward destinations the approval did not expect
 FLAGS = (
     UNAPPROVED,
     UNTICKETED,
@@ -46,7 +48,10 @@ FLAGS = (
     UNEXPECTED_ADMIN,
     UNEXPECTED_DEVICE,
     EXPIRED_APPROVAL,
+    PRE_EXISTING,
+    UNEXPECTED_DESTINATION,
 )
+PATH_OPENING = frozenset({r.EGRESS_FORWARD, r.INBOUND_EXPOSURE})
 
 _BASE_SEVERITY = {
     r.EGRESS_FORWARD: 3,
@@ -198,7 +203,16 @@ def severity_for(categories: Sequence[str], tags: Sequence[str], flags: Sequence
     risky = r.EGRESS_FORWARD in categories or r.INBOUND_EXPOSURE in categories
     if r.PROXY_PORT in tags and risky:
         level += 1
-    serious_flags = {UNTICKETED, UNEXPECTED_ADMIN, OUTSIDE_WINDOW, UNEXPECTED_DEVICE, TICKET_NOT_APPROVED} & set(flags)
+    if r.BROAD in tags and r.INBOUND_EXPOSURE in categories:
+        level += 1  # many inside addresses and/or ports reachable from the Internet (reasons say how many)
+    serious_flags = {
+        UNTICKETED,
+        UNEXPECTED_ADMIN,
+        OUTSIDE_WINDOW,
+        UNEXPECTED_DEVICE,
+        TICKET_NOT_APPROVED,
+        UNEXPECTED_DESTINATION,
+    } & set(flags)
     if risky and len(serious_flags) >= 2:
         level += 1
     if flow_verdict == "traffic-confirmed" and risky:
@@ -216,35 +230,45 @@ def evaluate(
     ticket_pattern: str,
     today: date,
     observed_between: tuple[datetime | None, datetime] | None = None,
+    *,
+    pre_existing: bool = False,
 ) -> Finding | None:
-    """Turn one classified change into a finding, or None when it is approved or enables nothing."""
+    """Turn one classified change into a finding, or None when it is approved or enables nothing.
+
+    `pre_existing`: the change is a rule of a device's first snapshot (the posture audit); only the paths
+    it opens (egress-forward, inbound-exposure) that no approval covers are findings, flagged
+    `pre-existing`; how it was made (ticket, window, admin) is unknown, so it raises no such flags.
+    An approval covers a change only toward the destinations it expects (`expected_destinations`): an
+    approved change reaching elsewhere is a finding flagged `unexpected-destination`.
+    """
     if not change.categories:
+        return None
+    if pre_existing and not PATH_OPENING & set(change.categories):
         return None
     identifier = finding_id(change)
     hit = find_approval(approvals, change, identifier, context.groups, today)
     flags: list[str] = []
     if hit is not None and not hit.expired:
-        return None
-    if hit is not None and hit.expired:
+        outside = unexpected_destinations(hit.approval, change)
+        if outside is None:
+            return None
+        flags.append(UNEXPECTED_DESTINATION)
+        expected = ", ".join(hit.approval.expected_destinations.prefixes)
+        reached = ", ".join(outside.ranges() + sorted(outside.fqdns))
+        name = hit.approval.id or hit.approval.ticket
+        reason = f"approval {name} expects destinations {expected}; also reaches {reached}"
+        change = replace(change, reasons=(*change.reasons, reason))
+    elif hit is not None and hit.expired:
         flags.append(EXPIRED_APPROVAL)
     else:
         flags.append(UNAPPROVED)
     # without an attributed time, ticket windows are judged at the run that saw the change
     ticket_time = change_time or (observed_between[1] if observed_between else None)
     ticket = _ticket_status(change, attribution, ticket_time, tickets, ticket_pattern)
-    if ticket.matched is None:
-        flags.append(UNTICKETED if not ticket.referenced else TICKET_NOT_APPROVED)
-    elif not ticket.approved:
-        flags.append(TICKET_NOT_APPROVED)
-    windows = [window for policy in context.policies for window in policy.change_windows]
-    if windows and change_time is not None and not in_window(change_time, windows):
-        flags.append(OUTSIDE_WINDOW)
-    admins = {admin.lower() for policy in context.policies for admin in policy.admins}
-    if admins and attribution.user and attribution.user.lower() not in admins:
-        flags.append(UNEXPECTED_ADMIN)
-    nat_like = change.family == "nat" or (isinstance(change.rule, NatRule))
-    if nat_like and any(not policy.nat_changes_allowed for policy in context.policies):
-        flags.append(UNEXPECTED_DEVICE)
+    if pre_existing:
+        flags.append(PRE_EXISTING)
+    elif UNEXPECTED_DESTINATION not in flags:
+        flags.extend(_how_flags(change, context, attribution, change_time, ticket))
     ordered_flags = tuple(flag for flag in FLAGS if flag in flags)
     return Finding(
         id=identifier,
@@ -260,6 +284,52 @@ def evaluate(
         approval=(hit.approval.id or hit.approval.ticket) if hit is not None else None,
         observed_between=observed_between,
     )
+
+
+def _how_flags(
+    change: RuleChange,
+    context: DeviceContext,
+    attribution: Attribution,
+    change_time: datetime | None,
+    ticket: TicketStatus,
+) -> list[str]:
+    """What is wrong with how an unapproved change was made: ticket, change window, admin, device."""
+    flags: list[str] = []
+    if ticket.matched is None:
+        flags.append(UNTICKETED if not ticket.referenced else TICKET_NOT_APPROVED)
+    elif not ticket.approved:
+        flags.append(TICKET_NOT_APPROVED)
+    windows = [window for policy in context.policies for window in policy.change_windows]
+    if windows and change_time is not None and not in_window(change_time, windows):
+        flags.append(OUTSIDE_WINDOW)
+    admins = {admin.lower() for policy in context.policies for admin in policy.admins}
+    if admins and attribution.user and attribution.user.lower() not in admins:
+        flags.append(UNEXPECTED_ADMIN)
+    nat_like = change.family == "nat" or (isinstance(change.rule, NatRule))
+    if nat_like and any(not policy.nat_changes_allowed for policy in context.policies):
+        flags.append(UNEXPECTED_DEVICE)
+    return flags
+
+
+def new_destinations(change: RuleChange) -> AddressSet:
+    """Where a path-opening change leads: the public destinations of an egress path, the inside hosts an
+    inbound exposure reaches; empty for other changes."""
+    affected = change.affected
+    if r.EGRESS_FORWARD in change.categories:
+        return affected.public
+    if r.INBOUND_EXPOSURE in change.categories:
+        return affected.internal | affected.translated
+    return AddressSet()
+
+
+def unexpected_destinations(approval: Approval, change: RuleChange) -> AddressSet | None:
+    """The new destinations outside an approval's expected prefixes, None when all are expected (or the
+    approval expects no particular prefixes). FQDNs cannot be placed offline, so they never match."""
+    expected = approval.expected_destinations.prefixes
+    if not expected:
+        return None
+    outside = new_destinations(change) - AddressSet.parse(*expected)
+    return outside if not outside.is_empty else None
 
 
 def with_flow(finding: Finding, flow: FlowResult) -> Finding:
