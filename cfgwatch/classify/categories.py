@@ -151,6 +151,30 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     return Judgement(frozenset(categories), proxy, affected, frozenset(paths))
 
 
+def egress_flow_targets(change: RuleChange, networks: Networks) -> tuple[AddressSet, PortSet | None] | None:
+    """Destinations and ports an egress NAT path shows in flow records, on both sides of the translation.
+
+    Inside clients of a redirect (IOS `outside source static`, a DNAT toward the Internet) connect to the
+    inside-global address and port; the router sends the packets on to the real destination (a Junos
+    destination pool `address X port P` rewrites the port too). An exporter on the inside interface
+    reports the first, one on the outside the second: the flow check looks for both. None when the
+    change is no egress NAT path.
+    """
+    if change.family != "nat" or not isinstance(change.after, NatRule) or r.EGRESS_FORWARD not in change.categories:
+        return None
+    destinations = change.affected.public
+    ports: PortSet | None = None if change.affected.ports.is_any else change.affected.ports
+    for category, view in judge_nat(change.after, networks).paths:
+        if category != r.EGRESS_FORWARD:
+            continue
+        if view.translated_dst is not None and not view.dst.is_any:
+            destinations = destinations | view.dst
+        seen = [view.dst_ports, view.translated_dst_ports or view.dst_ports]
+        for side in seen:
+            ports = None if ports is None or side.is_any else ports | side
+    return destinations, ports
+
+
 def judge_filter_change(
     change: RuleChange, networks: Networks, *, faces_internet: bool | None = None, reopened: bool = False
 ) -> Judgement:
@@ -161,8 +185,8 @@ def judge_filter_change(
     `any` (on a LAN-side list, `any` as destination is the Internet, not the inside), and its internal
     sources are spoofed, never an egress path. False: known not to (a filter bound on a LAN interface), so
     no inbound exposure. None: unknown, an inbound exposure needs inside destinations named specifically.
-    `reopened`: the widening is a whole filter going away (an unbound ACL), which reopens every port it
-    closed, proxy and tunnel ports included, even when that is every port.
+    `reopened`: the widening comes from a whole filter going away or being swapped (a binding change),
+    which reopens every port it closed, proxy and tunnel ports included, even when that is every port.
     """
     delta = change.delta
     if delta is None:
@@ -253,8 +277,10 @@ def exposure_breadth(affected: Affected, networks: Networks) -> Breadth:
     """Inside addresses (internal, translated-to and our own public ones) and ports an exposure reaches."""
     inside = affected.internal | (affected.translated & (networks.internal | networks.org_public))
     inside = inside | networks.org_part(affected.public)
-    ports = 65536 if affected.ports.is_empty or affected.ports.is_any else sum(
-        end - start + 1 for start, end in affected.ports.ranges
+    ports = (
+        65536
+        if affected.ports.is_empty or affected.ports.is_any
+        else sum(end - start + 1 for start, end in affected.ports.ranges)
     )
     return Breadth(inside.count(), ports)
 
@@ -425,7 +451,7 @@ def judge_binding_change(
         replace(change, delta=delta),
         networks,
         faces_internet=view.binding_faces_internet(binding),
-        reopened=change.change is ChangeType.REMOVED,
+        reopened=True,
     )
     effect = (
         "which newly permits traffic"

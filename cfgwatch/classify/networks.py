@@ -32,9 +32,10 @@ BUILTIN_NON_PUBLIC = ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.25
 DEFAULT_PROXY_PORTS = (1080, 3128, 8080, 8118, 8888, 9050, 9150, 3129, 8000, 8081, 1081, 9051)
 
 # A public destination set is "bounded" (a specific destination, what egress-forward is about) when it
-# covers at most 1/BOUNDED_FRACTION of its family's public space: a /8 worth of IPv4 is still bounded,
-# "any minus a few blocked prefixes" (bogon or blocklist denies ahead of a permit any) is not.
-BOUNDED_FRACTION = 256
+# covers at most 1/BOUNDED_FRACTION of its family's public space (about 3.7e9 IPv4 addresses): a /8
+# of IPv4 is still bounded, a /7 is not, and neither is "any minus a few blocked prefixes" (bogon or
+# blocklist denies ahead of a permit any).
+BOUNDED_FRACTION = 128
 
 # Names (or name parts) that mark the Internet side: zones, nameifs, interface lists, descriptions.
 UNTRUSTED_WORDS = frozenset(

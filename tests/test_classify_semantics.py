@@ -1,0 +1,369 @@
+"""Issue 15 items 5, 6, 7, 9: bindings, bounded destinations, breadth, NAT flow targets, on several platforms.
+
+The oracle is the vendors' documentation: an interface without an ACL passes everything (IOS, Junos,
+VyOS), except the ASA's security-level-0 outside interface (nothing enters from a lower level without an
+ACL); `ip access-group` filters IPv4 only; an SRX/PAN-OS policy from zone `untrust`, an ASA ACL bound in on
+`outside` and an IOS ACL bound in on the `ip nat outside` interface judge traffic from the Internet.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cfgwatch.classify.categories import egress_flow_targets
+from cfgwatch.classify.networks import BOUNDED_FRACTION, Networks
+from cfgwatch.model import AddressSet, PortSet
+from cfgwatch.model.changes import RuleChange
+from cfgwatch.policy.attribution import Attribution
+from cfgwatch.policy.findings import DeviceContext, evaluate
+from cfgwatch.revisions import diff_device
+
+NETWORKS = Networks.default()
+EGRESS, INBOUND, WIDENED, NARROWED, BINDING = (
+    "egress-forward",
+    "inbound-exposure",
+    "acl-widened",
+    "acl-narrowed",
+    "binding-changed",
+)
+
+
+def changes(platform: str, before: str, after: str) -> tuple[RuleChange, ...]:
+    result = diff_device("dev", platform, before, after, NETWORKS)
+    assert result.error is None
+    return result.changes
+
+
+def only(found: tuple[RuleChange, ...], family: str, change: str = "", category: str = "") -> RuleChange:
+    picked = [
+        c
+        for c in found
+        if c.family == family
+        and (not change or c.change.value == change)
+        and (not category or category in c.categories)
+    ]
+    assert len(picked) == 1, [(c.family, c.change.value, c.categories) for c in found]
+    return picked[0]
+
+
+def severity(change: RuleChange) -> str:
+    context = DeviceContext(groups=(), policies=())
+    finding = evaluate(
+        change, context, Attribution(None, None, None, "run-time"), None, [], [], r"CHG\d+", date(2026, 12, 1)
+    )
+    assert finding is not None
+    return finding.severity
+
+
+# -- item 5: bindings change what is permitted ------------------------------------------------------
+
+IOS_LAN = """\
+hostname r1
+ip access-list extended LAN-OUT
+ permit tcp 10.1.0.0 0.0.255.255 any eq 80
+ permit tcp 10.1.0.0 0.0.255.255 any eq 443
+ permit udp 10.1.0.0 0.0.255.255 host 10.0.0.53 eq 53
+ deny ip any any
+ip access-list extended LAN-OPEN
+ permit ip any any
+!
+interface GigabitEthernet0/1
+ description LAN users
+ ip address 10.1.0.1 255.255.0.0
+ ip access-group LAN-OUT in
+!
+interface GigabitEthernet0/0
+ ip address 198.51.100.2 255.255.255.252
+ ip nat outside
+"""
+
+JUNOS_LAN = """\
+set interfaces ge-0/0/0 unit 0 family inet address 198.51.100.1/24
+set interfaces ge-0/0/1 unit 0 family inet address 10.1.0.1/16
+set interfaces ge-0/0/1 unit 0 family inet filter input LAN-IN
+set firewall family inet filter LAN-IN term web from source-address 10.1.0.0/16
+set firewall family inet filter LAN-IN term web from protocol tcp
+set firewall family inet filter LAN-IN term web from destination-port 443
+set firewall family inet filter LAN-IN term web then accept
+set firewall family inet filter LAN-IN term rest then discard
+"""
+
+VYOS_LAN = """\
+set interfaces ethernet eth0 address '198.51.100.2/24'
+set interfaces ethernet eth1 address '10.1.0.1/16'
+set interfaces ethernet eth1 firewall in name 'LAN-OUT'
+set firewall name LAN-OUT default-action 'drop'
+set firewall name LAN-OUT rule 10 action 'accept'
+set firewall name LAN-OUT rule 10 source address '10.1.0.0/16'
+set firewall name LAN-OUT rule 10 destination port '443'
+set firewall name LAN-OUT rule 10 protocol 'tcp'
+"""
+
+UNBIND = {
+    "cisco_ios": (IOS_LAN, " ip access-group LAN-OUT in\n"),
+    "juniper_junos": (JUNOS_LAN, "set interfaces ge-0/0/1 unit 0 family inet filter input LAN-IN\n"),
+    "vyos": (VYOS_LAN, "set interfaces ethernet eth1 firewall in name 'LAN-OUT'\n"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(UNBIND))
+def test_removing_a_restrictive_lan_filter_is_an_egress_path(platform: str) -> None:
+    before, line = UNBIND[platform]
+    change = only(changes(platform, before, before.replace(line, "")), "binding")
+    assert change.categories == (EGRESS, WIDENED, BINDING)
+    assert change.tags == ("proxy-port",)
+    assert change.affected.internal.contains(AddressSet.parse("10.1.0.0/16"))
+    assert change.affected.public.contains(AddressSet.parse("198.51.100.7"))  # the Internet is now reachable
+    assert change.affected.ports.contains(PortSet.of(3128, 8080))
+    assert any("no longer applied" in reason for reason in change.reasons)
+    assert change.delta is not None and change.delta.widened
+    # binding it again narrows (and is the inverse)
+    back = only(changes(platform, before.replace(line, ""), before), "binding")
+    assert back.categories == (NARROWED, BINDING)
+
+
+def test_ip_access_group_filters_ipv4_only() -> None:
+    change = only(changes("cisco_ios", IOS_LAN, IOS_LAN.replace(" ip access-group LAN-OUT in\n", "")), "binding")
+    assert change.affected.internal.v6 == () and change.affected.public.v6 == ()
+
+
+def test_swapping_the_bound_list_is_judged_once_on_the_new_binding() -> None:
+    after = IOS_LAN.replace(" ip access-group LAN-OUT in\n", " ip access-group LAN-OPEN in\n")
+    found = changes("cisco_ios", IOS_LAN, after)
+    removed, added = only(found, "binding", "removed"), only(found, "binding", "added")
+    assert removed.categories == (BINDING,)
+    assert added.categories == (EGRESS, WIDENED, BINDING)
+    assert any("instead of LAN-OUT" in reason for reason in added.reasons)
+
+
+ASA = """\
+hostname edge-fw
+interface GigabitEthernet0/1
+ nameif outside
+ security-level 0
+ ip address 198.51.100.2 255.255.255.0
+interface GigabitEthernet0/0
+ nameif inside
+ security-level 100
+ ip address 10.1.0.1 255.255.255.0
+access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https
+access-list OUTSIDE-IN extended permit tcp any host 10.1.0.10 eq https
+access-group IN in interface inside
+access-group OUTSIDE-IN in interface outside
+"""
+
+
+def test_asa_outside_without_an_acl_lets_nothing_in() -> None:
+    # ASA: traffic entering from a lower security level needs an ACL; level 0 has nothing below it
+    outside = only(
+        changes("cisco_asa", ASA, ASA.replace("access-group OUTSIDE-IN in interface outside\n", "")), "binding"
+    )
+    assert outside.categories == (NARROWED, BINDING)
+    inside = only(changes("cisco_asa", ASA, ASA.replace("access-group IN in interface inside\n", "")), "binding")
+    assert EGRESS in inside.categories and WIDENED in inside.categories
+
+
+# -- item 6: a bounded public destination ----------------------------------------------------------
+
+IOS_BOGONS = """\
+hostname r1
+ip access-list extended LAN-OUT
+ deny ip any 0.0.0.0 0.255.255.255
+ deny ip any 192.0.2.0 0.0.0.255
+ deny ip any 224.0.0.0 15.255.255.255
+ deny ip any 5.188.10.0 0.0.0.255
+ permit tcp 10.1.0.0 0.0.255.255 any eq 80
+ deny ip any any
+interface GigabitEthernet0/1
+ ip address 10.1.0.1 255.255.0.0
+ ip access-group LAN-OUT in
+"""
+
+SRX_BLOCKLIST = """\
+set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security address-book global address LAN 10.1.0.0/16
+set security address-book global address BAD1 5.188.10.0/24
+set security address-book global address BAD2 45.9.148.0/24
+set security address-book global address-set BLOCK address BAD1
+set security address-book global address-set BLOCK address BAD2
+set security policies from-zone trust to-zone untrust policy block match source-address any
+set security policies from-zone trust to-zone untrust policy block match destination-address BLOCK
+set security policies from-zone trust to-zone untrust policy block match application any
+set security policies from-zone trust to-zone untrust policy block then deny
+"""
+SRX_PERMIT = """\
+set security policies from-zone trust to-zone untrust policy web match source-address LAN
+set security policies from-zone trust to-zone untrust policy web match destination-address {dst}
+set security policies from-zone trust to-zone untrust policy web match application junos-https
+set security policies from-zone trust to-zone untrust policy web then permit
+"""
+
+
+def test_any_minus_a_blocklist_is_not_a_specific_destination() -> None:
+    ios_after = IOS_BOGONS.replace(
+        " deny ip any any\n", " permit tcp 10.1.0.0 0.0.255.255 any eq 443\n deny ip any any\n"
+    )
+    assert only(changes("cisco_ios", IOS_BOGONS, ios_after), "filter").categories == (WIDENED,)
+    srx_after = SRX_BLOCKLIST + SRX_PERMIT.format(dst="any")
+    assert only(changes("juniper_junos", SRX_BLOCKLIST, srx_after), "filter").categories == (WIDENED,)
+
+
+def test_a_bounded_destination_behind_a_blocklist_is_still_an_egress_path() -> None:
+    ios_after = IOS_BOGONS.replace(
+        " deny ip any any\n", " permit tcp 10.1.0.0 0.0.255.255 198.51.100.0 0.0.0.255 eq 443\n deny ip any any\n"
+    )
+    change = only(changes("cisco_ios", IOS_BOGONS, ios_after), "filter")
+    assert change.categories == (EGRESS, WIDENED)
+    assert change.affected.public.ranges() == ["198.51.100.0/24"]
+    srx_after = SRX_BLOCKLIST + "set security address-book global address EXT 198.51.100.0/24\n"
+    srx_after += SRX_PERMIT.format(dst="EXT")
+    assert EGRESS in only(changes("juniper_junos", SRX_BLOCKLIST, srx_after), "filter").categories
+
+
+def test_bounded_threshold_is_a_fraction_of_each_familys_public_space() -> None:
+    public_v4 = AddressSet(v4=NETWORKS.public.v4).count()
+    assert not NETWORKS.bounded_public(AddressSet.parse("5.0.0.0/8")).is_empty  # 1/~220 of it
+    assert AddressSet.parse("5.0.0.0/8").count() * BOUNDED_FRACTION <= public_v4
+    assert AddressSet.parse("4.0.0.0/7").count() * BOUNDED_FRACTION > public_v4
+    assert NETWORKS.bounded_public(AddressSet.parse("4.0.0.0/7")).is_empty
+    assert NETWORKS.bounded_public(AddressSet.any() - AddressSet.parse("5.188.10.0/24")).is_empty
+    assert NETWORKS.bounded_public(AddressSet.parse("2001:db8::/32")).ranges() == ["2001:db8::/32"]
+
+
+# -- item 7: breadth decides severity --------------------------------------------------------------
+
+SRX_INBOUND = """\
+set interfaces ge-0/0/0 unit 0 family inet address 198.51.100.1/24
+set interfaces ge-0/0/1 unit 0 family inet address 10.1.0.1/16
+set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security address-book global address WEB 10.1.1.10/32
+set security policies from-zone untrust to-zone trust policy web match source-address any
+set security policies from-zone untrust to-zone trust policy web match destination-address WEB
+set security policies from-zone untrust to-zone trust policy web match application junos-https
+set security policies from-zone untrust to-zone trust policy web then permit
+"""
+SRX_ANY = """\
+set security policies from-zone untrust to-zone trust policy all match source-address any
+set security policies from-zone untrust to-zone trust policy all match destination-address any
+set security policies from-zone untrust to-zone trust policy all match application any
+set security policies from-zone untrust to-zone trust policy all then permit
+"""
+PANOS_INBOUND = """\
+set network interface ethernet ethernet1/1 layer3 ip 198.51.100.2/24
+set network interface ethernet ethernet1/2 layer3 ip 10.1.0.1/16
+set zone untrust network layer3 ethernet1/1
+set zone trust network layer3 ethernet1/2
+"""
+PANOS_ANY = """\
+set rulebase security rules all from untrust
+set rulebase security rules all to trust
+set rulebase security rules all source any
+set rulebase security rules all destination any
+set rulebase security rules all application any
+set rulebase security rules all service any
+set rulebase security rules all action allow
+"""
+IOS_OUTSIDE = """\
+hostname r1
+ip access-list extended FROM-ISP
+ permit tcp any host 10.1.1.10 eq 443
+ deny ip any any
+interface GigabitEthernet0/0
+ ip address 198.51.100.2 255.255.255.252
+ ip nat outside
+ ip access-group FROM-ISP in
+interface GigabitEthernet0/1
+ ip address 10.1.0.1 255.255.0.0
+ ip nat inside
+"""
+
+ANY_ANY_AT_THE_TOP = {
+    "cisco_asa": (
+        ASA,
+        ASA.replace(
+            "access-list OUTSIDE-IN extended permit tcp any host 10.1.0.10 eq https\n",
+            "access-list OUTSIDE-IN extended permit ip any any\n"
+            "access-list OUTSIDE-IN extended permit tcp any host 10.1.0.10 eq https\n",
+        ),
+    ),
+    "juniper_junos": (SRX_INBOUND, SRX_INBOUND + SRX_ANY),
+    "paloalto_panos": (PANOS_INBOUND, PANOS_INBOUND + PANOS_ANY),
+    "cisco_ios": (IOS_OUTSIDE, IOS_OUTSIDE.replace(" permit tcp any host", " permit ip any any\n permit tcp any host")),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(ANY_ANY_AT_THE_TOP))
+def test_permit_any_any_from_the_internet_is_a_critical_inbound_exposure(platform: str) -> None:
+    before, after = ANY_ANY_AT_THE_TOP[platform]
+    change = only(changes(platform, before, after), "filter", category=WIDENED)
+    assert change.categories == (INBOUND, WIDENED)
+    assert "broad" in change.tags
+    assert change.affected.internal.contains(AddressSet.parse("10.0.0.0/8"))
+    assert any(reason.startswith("breadth:") and "every port" in reason for reason in change.reasons)
+    assert severity(change) == "critical"
+
+
+def test_one_https_server_exposed_is_high_not_critical() -> None:
+    before = SRX_INBOUND.replace("set security policies", "#", 4).split("#")[0]
+    change = only(changes("juniper_junos", before, SRX_INBOUND), "filter")
+    assert change.categories == (INBOUND, WIDENED) and "broad" not in change.tags
+    assert change.affected.internal.ranges() == ["10.1.1.10"] and change.affected.ports.text() == "443"
+    assert severity(change) == "high"
+
+
+def test_asa_outside_acl_for_one_host_every_port_is_broad() -> None:
+    after = ASA.replace(
+        "access-list OUTSIDE-IN extended permit tcp any host 10.1.0.10 eq https\n",
+        "access-list OUTSIDE-IN extended permit ip any host 10.1.0.10\n",
+    )
+    change = only(changes("cisco_asa", ASA, after), "filter", category=WIDENED)
+    assert INBOUND in change.categories and "broad" in change.tags
+
+
+def test_permit_any_any_on_a_lan_list_is_no_inbound_exposure() -> None:
+    after = IOS_LAN.replace(" permit tcp 10.1.0.0 0.0.255.255 any eq 80\n", " permit ip any any\n")
+    change = [c for c in changes("cisco_ios", IOS_LAN, after) if c.family == "filter" and WIDENED in c.categories]
+    assert change and all(INBOUND not in c.categories for c in change)
+
+
+# -- item 9: NAT flow targets on both sides of the translation --------------------------------------
+
+
+def assert_targets(change: RuleChange, real: str, inside_global: str) -> None:
+    """The flow check looks for the real destination and the address inside clients connect to, and for
+    the proxy port on both sides (3128 real, 8080 as the clients see it)."""
+    targets = egress_flow_targets(change, NETWORKS)
+    assert targets is not None
+    destinations, ports = targets
+    assert destinations.contains(AddressSet.parse(real, inside_global))
+    assert ports is not None and ports.contains(PortSet.of(3128, 8080))
+
+
+def test_outside_static_nat_flow_targets_include_what_inside_clients_connect_to() -> None:
+    before = "hostname r1\n"
+    after = before + "ip nat outside source static tcp 45.77.10.5 3128 10.10.0.200 8080\n"
+    change = only(changes("cisco_ios", before, after), "nat")
+    assert EGRESS in change.categories
+    assert_targets(change, "45.77.10.5", "10.10.0.200")
+
+
+def test_junos_destination_pool_port_is_kept_and_both_ports_are_flow_targets() -> None:
+    base = """\
+set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone untrust interfaces ge-0/0/0.0
+"""
+    after = base + (
+        "set security nat destination pool PROXY address 198.51.100.80/32 port 3128\n"
+        "set security nat destination rule-set R from zone trust\n"
+        "set security nat destination rule-set R rule r1 match destination-address 10.0.0.250/32\n"
+        "set security nat destination rule-set R rule r1 match destination-port 8080\n"
+        "set security nat destination rule-set R rule r1 match protocol tcp\n"
+        "set security nat destination rule-set R rule r1 then destination-nat pool PROXY\n"
+    )
+    change = only(changes("juniper_junos", base, after), "nat")
+    assert EGRESS in change.categories and change.affected.ports.text() == "3128"
+    assert_targets(change, "198.51.100.80", "10.0.0.250")
