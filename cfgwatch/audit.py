@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from cfgwatch.classify.categories import egress_flow_targets, nat_views
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.errors import CfgwatchError, InputError
@@ -21,7 +22,7 @@ from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
-from cfgwatch.model import AddressSet
+from cfgwatch.model import AddressSet, NatRule
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
@@ -283,7 +284,7 @@ def run_audit(
     )
 
 
-FLOW_CATEGORIES = frozenset({"egress-forward"})
+FLOW_CATEGORIES = frozenset({"egress-forward", "inbound-exposure"})
 
 
 def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> tuple[SeriesPoint, ...]:
@@ -298,37 +299,110 @@ def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, bucke
     return tuple(series)
 
 
-def make_flow_checker(
-    config: CfgwatchConfig, backend: FlowBackend, *, internal: AddressSet, notes: tuple[str, ...] = ()
-) -> FlowChecker:
-    """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)
+def egress_check(finding: Finding, start: datetime, internal: AddressSet, networks: Networks) -> FlowCheck:
+    """Internal sources toward the new destination: for a NAT redirect both the address and port inside
+    clients connect to (inside-global) and the real destination after translation."""
+    affected = finding.change.affected
+    external = None if affected.public.is_empty else affected.public
+    ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
+    targets = egress_flow_targets(finding.change, networks)
+    if targets is not None:
+        destinations, target_ports = targets
+        external = destinations if not destinations.is_empty else external
+        ports = target_ports if ports is not None else None
+    return FlowCheck(
+        device=finding.device,
+        internal=affected.internal,
+        external=external,
+        ports=ports,
+        change_time=start,
+        internal_networks=internal,
+        translated=None if affected.translated.is_empty else affected.translated,
+    )
 
-    `internal` is the address plan's internal space; `notes` (the enricher's, e.g. "no ASN database") go on
-    every verdict. `Project.flows()` builds it with the project's enricher and address plan.
+
+def inbound_check(finding: Finding, start: datetime, internal: AddressSet, networks: Networks) -> FlowCheck:
+    """Public sources toward what an inbound exposure opens, seen as "outbound" from the Internet's side.
+
+    Sources: the specific public sources the rule names, else all of the public space. Destinations: the
+    exposed inside hosts, the addresses they are translated to and from, and our public addresses that
+    forward to them. Ports: the exposed ports on both sides of a port translation. A return record is then
+    the inside host answering.
     """
+    change = finding.change
+    affected = change.affected
+    inside = affected.internal | affected.translated | networks.org_part(affected.public)
+    sources = networks.public_part(affected.public) - inside
+    ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
+    nat = change.after if isinstance(change.after, NatRule) else None
+    if nat is not None:
+        for view in nat_views(nat):
+            if view.translated_dst is None or not view.translated_dst.overlaps(inside):
+                continue
+            if not view.dst.is_any:
+                inside = inside | view.dst
+            if ports is not None:
+                ports = None if view.dst_ports.is_any else ports | view.dst_ports
+    return FlowCheck(
+        device=finding.device,
+        internal=sources if not sources.is_empty else networks.public,
+        external=inside,
+        ports=ports,
+        change_time=start,
+        internal_networks=internal,
+    )
+
+
+def _inbound_note(figures: FlowFigures | None, check: FlowCheck) -> str:
+    ports = check.ports.text() if check.ports is not None else "any port"
+    target = ", ".join(check.external.ranges()) if check.external is not None else "the exposed hosts"
+    if figures is None or figures.packets == 0:
+        return f"inbound: no public source reached {target} on {ports} after the change"
+    answered = (
+        f"the inside host answered ({figures.return_packets} return packets)"
+        if figures.return_packets
+        else "the inside host did not answer"
+    )
+    return (
+        f"inbound: {figures.distinct_sources} distinct external source(s) reached {target} on {ports} "
+        f"({figures.packets} packets); {answered}"
+    )
+
+
+def make_flow_checker(
+    config: CfgwatchConfig,
+    backend: FlowBackend,
+    *,
+    internal: AddressSet,
+    notes: tuple[str, ...] = (),
+    networks: Networks | None = None,
+) -> FlowChecker:
+    """Per finding: did the new path carry traffic? Egress paths by outbound flows from the internal sources;
+    inbound exposures by flows from public sources to the exposed address and port, with whether the inside
+    host answered.
+
+    `internal` is the address plan's internal space; `networks` the whole plan (org-public space, proxy
+    ports; built-in ranges when None); `notes` (the enricher's, e.g. "no ASN database") go on every verdict.
+    `Project.flows()` builds it with the project's enricher and address plan.
+    """
+    plan = networks if networks is not None else Networks.default()
 
     def check(finding: Finding) -> FlowResult:
         if not FLOW_CATEGORIES & set(finding.categories):
-            return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
+            return FlowResult("not-checked", notes=("the change opens no path to check",))
         start = finding.window_start
         if start is None:
             return FlowResult("not-checked", notes=("change time unknown",))
-        affected = finding.change.affected
-        ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
-        flow_check = FlowCheck(
-            device=finding.device,
-            internal=affected.internal,
-            external=None if affected.public.is_empty else affected.public,
-            ports=ports,
-            change_time=start,
-            internal_networks=internal,
-            translated=None if affected.translated.is_empty else affected.translated,
+        inbound = "egress-forward" not in finding.categories
+        flow_check = (
+            inbound_check(finding, start, internal, plan) if inbound else egress_check(finding, start, internal, plan)
         )
         verdict = verify(backend, flow_check, config.flows, notes=notes)
         figures: FlowFigures | FlowFlags = verdict.figures if verdict.figures is not None else verdict.flags
         if isinstance(figures, FlowFigures) and verdict.verdict in ("traffic-confirmed", "no-traffic"):
             figures = replace(figures, series=flow_series(backend, flow_check, config.flows.post_window_hours))
-        return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
+        extra = (_inbound_note(verdict.figures, flow_check),) if inbound and verdict.verdict != "no-coverage" else ()
+        return FlowResult(verdict.verdict, figures=figures, notes=(*verdict.notes, *extra))
 
     return check
 
