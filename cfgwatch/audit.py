@@ -331,10 +331,12 @@ def inbound_check(finding: Finding, start: datetime, internal: AddressSet, netwo
     """
     change = finding.change
     affected = change.affected
+    nat = change.after if isinstance(change.after, NatRule) else None
     inside = affected.internal | affected.translated | networks.org_part(affected.public)
+    if nat is not None:  # a port forward's `public` is the address outsiders connect to, not a source
+        inside = inside | affected.public
     sources = networks.public_part(affected.public) - inside
     ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
-    nat = change.after if isinstance(change.after, NatRule) else None
     if nat is not None:
         for view in nat_views(nat):
             if view.translated_dst is None or not view.translated_dst.overlaps(inside):
