@@ -12,8 +12,8 @@ from datetime import date
 
 import pytest
 
-from cfgwatch.classify.categories import egress_flow_targets
-from cfgwatch.classify.networks import BOUNDED_FRACTION, Networks
+from cfgwatch.classify import categories, networks
+from cfgwatch.classify.networks import Networks
 from cfgwatch.model import AddressSet, PortSet
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.attribution import Attribution
@@ -126,6 +126,7 @@ def test_removing_a_restrictive_lan_filter_is_an_egress_path(platform: str) -> N
 
 def test_ip_access_group_filters_ipv4_only() -> None:
     change = only(changes("cisco_ios", IOS_LAN, IOS_LAN.replace(" ip access-group LAN-OUT in\n", "")), "binding")
+    assert change.affected.internal.v4 and change.affected.public.v4
     assert change.affected.internal.v6 == () and change.affected.public.v6 == ()
 
 
@@ -226,8 +227,8 @@ def test_a_bounded_destination_behind_a_blocklist_is_still_an_egress_path() -> N
 def test_bounded_threshold_is_a_fraction_of_each_familys_public_space() -> None:
     public_v4 = AddressSet(v4=NETWORKS.public.v4).count()
     assert not NETWORKS.bounded_public(AddressSet.parse("5.0.0.0/8")).is_empty  # 1/~220 of it
-    assert AddressSet.parse("5.0.0.0/8").count() * BOUNDED_FRACTION <= public_v4
-    assert AddressSet.parse("4.0.0.0/7").count() * BOUNDED_FRACTION > public_v4
+    assert AddressSet.parse("5.0.0.0/8").count() * networks.BOUNDED_FRACTION <= public_v4
+    assert AddressSet.parse("4.0.0.0/7").count() * networks.BOUNDED_FRACTION > public_v4
     assert NETWORKS.bounded_public(AddressSet.parse("4.0.0.0/7")).is_empty
     assert NETWORKS.bounded_public(AddressSet.any() - AddressSet.parse("5.188.10.0/24")).is_empty
     assert NETWORKS.bounded_public(AddressSet.parse("2001:db8::/32")).ranges() == ["2001:db8::/32"]
@@ -281,7 +282,53 @@ interface GigabitEthernet0/1
  ip nat inside
 """
 
+FORTIOS_INBOUND = """\
+config system interface
+    edit "wan1"
+        set ip 198.51.100.2 255.255.255.0
+    next
+    edit "internal"
+        set ip 10.1.0.1 255.255.0.0
+    next
+end
+config firewall policy
+end
+"""
+FORTIOS_ANY = """\
+config firewall policy
+    edit 1
+        set name "everything-in"
+        set srcintf "wan1"
+        set dstintf "internal"
+        set action accept
+        set srcaddr "all"
+        set dstaddr "all"
+        set schedule "always"
+        set service "ALL"
+    next
+end
+"""
+ROUTEROS_INBOUND = """\
+/interface list
+add name=WAN
+add name=LAN
+/interface list member
+add interface=ether1 list=WAN
+add interface=ether2 list=LAN
+/ip firewall filter
+add action=drop chain=forward in-interface-list=WAN
+"""
+
 ANY_ANY_AT_THE_TOP = {
+    "fortinet": (FORTIOS_INBOUND, FORTIOS_INBOUND.replace("config firewall policy\nend\n", FORTIOS_ANY)),
+    "mikrotik_routeros": (
+        ROUTEROS_INBOUND,
+        ROUTEROS_INBOUND.replace(
+            "add action=drop chain=forward in-interface-list=WAN\n",
+            "add action=accept chain=forward in-interface-list=WAN\n"
+            "add action=drop chain=forward in-interface-list=WAN\n",
+        ),
+    ),
     "cisco_asa": (
         ASA,
         ASA.replace(
@@ -336,7 +383,7 @@ def test_permit_any_any_on_a_lan_list_is_no_inbound_exposure() -> None:
 def assert_targets(change: RuleChange, real: str, inside_global: str) -> None:
     """The flow check looks for the real destination and the address inside clients connect to, and for
     the proxy port on both sides (3128 real, 8080 as the clients see it)."""
-    targets = egress_flow_targets(change, NETWORKS)
+    targets = categories.egress_flow_targets(change, NETWORKS)
     assert targets is not None
     destinations, ports = targets
     assert destinations.contains(AddressSet.parse(real, inside_global))
