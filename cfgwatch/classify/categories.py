@@ -290,6 +290,7 @@ def classify_change(
     networks: Networks,
     before: DeviceView = EMPTY_VIEW,
     after: DeviceView = EMPTY_VIEW,
+    cache: DeltaCache | None = None,
 ) -> RuleChange:
     """Return the change with categories, tags and affected addresses filled in.
 
@@ -336,7 +337,7 @@ def classify_change(
                 affected = judge_nat(nat, networks).affected
     elif change.family == "binding":
         categories.add(r.BINDING_CHANGED)
-        judged = judge_binding_change(change, networks, before, after)
+        judged = judge_binding_change(change, networks, before, after, cache)
         if judged is not None:
             judgement, delta, reason = judged
             categories |= judgement.categories
@@ -384,15 +385,20 @@ def _bound_rules(binding: Binding | None, view: DeviceView, reference: Binding) 
     """The rules deciding traffic at the binding's place: its list, or what the platform does unbound."""
     if binding is None:
         if _unbound_permits(reference, view):
-            return (FilterRule(UNBOUND, Action.PERMIT),)
-        return ()
+            return PASS_ALL
+        return PASS_NONE
     rules = view.rules_of(binding.name)
     if rules is None:  # a reference to a list that does not exist filters nothing (IOS, ASA docs)
-        return (FilterRule(UNBOUND, Action.PERMIT),)
+        return PASS_ALL
     return rules
 
 
 UNBOUND = "(binding)"
+PASS_ALL = (FilterRule(UNBOUND, Action.PERMIT),)
+PASS_NONE: tuple[FilterRule, ...] = ()
+# (old rules, new rules, family) -> delta, keyed by the identity of the rule tuples (one device's views
+# hold them for the whole classification): a list bound on many interfaces is compared once
+DeltaCache = dict[tuple[int, int, AddressSet], SpaceDelta]
 
 
 _V6_BINDING = re.compile(r"\bipv6\b|\binet6\b|\bipv6-name\b", re.IGNORECASE)
@@ -414,7 +420,11 @@ def _binding_family(change: RuleChange) -> AddressSet:
 
 
 def judge_binding_change(
-    change: RuleChange, networks: Networks, before: DeviceView, after: DeviceView
+    change: RuleChange,
+    networks: Networks,
+    before: DeviceView,
+    after: DeviceView,
+    cache: DeltaCache | None = None,
 ) -> tuple[Judgement, SpaceDelta, str] | None:
     """A filter bound or unbound on an interface changes what passes there: compare the traffic decided at
     that place before and after. A list swapped for another is judged once, on the added binding."""
@@ -444,9 +454,15 @@ def judge_binding_change(
             what += f" instead of {replaced.name}"
     # an IPv4 ACL binding (`ip access-group`) filters IPv4 only: compare within the lists' families
     family = _binding_family(change)
-    zones = ZoneIndex()
-    region = rule_boxes(FilterRule(UNBOUND, Action.PERMIT, Match(src=family, dst=family)), zones)
-    delta = compare_in_region(CompiledList.build(old_rules, zones), CompiledList.build(new_rules, zones), region)
+    key = (id(old_rules), id(new_rules), family)
+    cached = cache.get(key) if cache is not None else None
+    if cached is None:
+        zones = ZoneIndex()
+        region = rule_boxes(FilterRule(UNBOUND, Action.PERMIT, Match(src=family, dst=family)), zones)
+        cached = compare_in_region(CompiledList.build(old_rules, zones), CompiledList.build(new_rules, zones), region)
+        if cache is not None:
+            cache[key] = cached
+    delta = cached
     judgement = judge_filter_change(
         replace(change, delta=delta),
         networks,
@@ -474,4 +490,5 @@ def classify_changes(
     """Classify every change of one device; with both rule sets, bindings and the Internet side count."""
     before_view = DeviceView.of(before) if before is not None else EMPTY_VIEW
     after_view = DeviceView.of(after) if after is not None else EMPTY_VIEW
-    return [classify_change(change, networks, before_view, after_view) for change in changes]
+    cache: DeltaCache = {}
+    return [classify_change(change, networks, before_view, after_view, cache) for change in changes]
