@@ -414,3 +414,22 @@ set security zones security-zone untrust interfaces ge-0/0/0.0
     change = only(changes("juniper_junos", base, after), "nat")
     assert EGRESS in change.categories and change.affected.ports.text() == "3128"
     assert_targets(change, "198.51.100.80", "10.0.0.250")
+
+
+# -- which side faces the Internet -------------------------------------------------------------------
+
+
+def test_internet_side_is_recognised_as_operators_name_it() -> None:
+    from cfgwatch.classify.context import DeviceView
+    from cfgwatch.vendors.registry import get_parser
+
+    ios = get_parser("cisco_ios").parse(
+        "interface Gi0/0\n description Internet via ISP1\ninterface Gi0/1\n description uplink to core\n"
+        "interface Gi0/2\n ip nat outside\n"
+    )
+    assert DeviceView.of(ios).outside == {"Gi0/0", "Gi0/2"}
+    asa = get_parser("cisco_asa").parse(ASA)
+    assert {"outside", "GigabitEthernet0/1"} <= DeviceView.of(asa).outside
+    assert "inside" not in DeviceView.of(asa).outside
+    assert networks.untrusted_name("UNTRUST-ZONE") and networks.untrusted_name("wan1")
+    assert not networks.untrusted_name("next-hop") and not networks.untrusted_name("trust")

@@ -439,7 +439,7 @@ def judge_binding_change(
     new_bound = [b for b in after.bindings if b.kind is BindingKind.FILTER and _slot(b) == _slot(binding)]
     if change.change is ChangeType.REMOVED:
         if new_bound:
-            return None  # replaced: the added binding carries the comparison
+            return None  # replaced: the added binding carries the comparison (and says "instead of")
         old_rules = _bound_rules(binding, before, binding)
         new_rules = _bound_rules(None, after, binding)
         view = before

@@ -12,7 +12,7 @@ inside to the Internet. The Internet side is recognised the way operators name i
   untrusted name (ZBF).
 * Zone-based platforms (SRX, PAN-OS, FortiOS, RouterOS interface lists): a zone named `untrust`,
   `outside`, `internet`, `wan`, ... (`networks.untrusted_name`), or a zone holding such an interface.
-* Any platform: an interface description naming the ISP / Internet / WAN uplink.
+* Any platform: an interface description naming the ISP, the Internet or the WAN.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def _same_list(binding_name: str, list_name: str) -> bool:
     return any(list_name.rsplit(separator, 1)[-1] == binding_name for separator in ("/", " ", ":"))
 
 
-UPLINK_WORDS = frozenset({"internet", "isp", "uplink", "upstream", "wan", "outside"})
+# not "uplink"/"upstream": LAN switches describe their uplinks to the core that way too
+UPLINK_WORDS = frozenset({"internet", "isp", "wan", "outside"})
 
 
 def _describes_uplink(description: str | None) -> bool:

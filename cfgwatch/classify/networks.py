@@ -39,7 +39,7 @@ BOUNDED_FRACTION = 128
 
 # Names (or name parts) that mark the Internet side: zones, nameifs, interface lists, descriptions.
 UNTRUSTED_WORDS = frozenset(
-    {"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public", "uplink", "upstream"}
+    {"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public"}
 )
 
 
