@@ -337,6 +337,13 @@ def classify_change(
                 affected = judge_nat(nat, networks).affected
     elif change.family == "binding":
         categories.add(r.BINDING_CHANGED)
+        binding = change.rule
+        if isinstance(binding, Binding) and binding.kind is BindingKind.NAT_RULESET:
+            # the rule-set's NAT rules carry their binding (ingress/egress), so the NAT changes beside this
+            # one say what is translated where now
+            state = "no longer applies" if change.change is ChangeType.REMOVED else "applies"
+            side = "from" if binding.direction == "in" else "to"
+            reasons.append(f"NAT rule-set {binding.name} {state} to traffic {side} {binding.interface}")
         judged = judge_binding_change(change, networks, before, after, cache)
         if judged is not None:
             judgement, delta, reason = judged
