@@ -26,7 +26,16 @@ from cfgwatch.model import AddressSet, NatRule
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.approved import Approval, append_approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
-from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
+from cfgwatch.policy.findings import (
+    DeviceContext,
+    Finding,
+    FlowResult,
+    confirm_destinations,
+    destination_probe,
+    evaluate,
+    finding_id,
+    with_flow,
+)
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
 from cfgwatch.revisions import DiffResult, diff_revisions
@@ -234,6 +243,7 @@ def run_audit(
     problems = list(inputs.problems)
     reviews: list[ChangeReview] = []
     uncompared: list[str] = []
+    probes: list[tuple[Finding, Approval]] = []
     pairs = list(pairs) if pairs is not None else run_pairs(store, since, posture=True)
     for pair in pairs:
         rev_a = None if pair.posture else pair.before.commit
@@ -271,12 +281,36 @@ def run_audit(
             )
             if finding is not None:
                 findings[finding.id] = finding
+            else:
+                probe = destination_probe(
+                    change,
+                    context,
+                    attribution,
+                    change_time,
+                    inputs.approvals,
+                    today,
+                    observed_between=(None if pair.posture else pair.before.time, pair.after.time),
+                )
+                if probe is not None:
+                    probes.append(probe)
             reviews.append(
                 ChangeReview(change, pair, attribution, change_time, finding.id if finding is not None else None)
             )
     ordered = sorted(findings.values(), key=lambda f: (-f.severity_rank, f.device, f.id))
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
+        # approved paths whose approval expects ASNs / provider classes: findings only if traffic went elsewhere
+        for candidate, approval in probes:
+            confirmed = confirm_destinations(candidate, approval, flow_checker(candidate))
+            if confirmed is not None and confirmed.id not in findings:
+                ordered.append(confirmed)
+                findings[confirmed.id] = confirmed
+        reviews = [
+            replace(review, finding_id=finding_id(review.change))
+            if review.finding_id is None and finding_id(review.change) in findings
+            else review
+            for review in reviews
+        ]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
     return AuditResult(
         tuple(ordered),

@@ -152,3 +152,45 @@ def test_inbound_exposure_flow_verdict_counts_sources_and_whether_the_host_answe
         note = next(note for note in finding.flow.notes if note.startswith("inbound:"))
         assert "5 distinct external source(s)" in note
         assert ("the inside host answered" in note) is answered
+
+
+# -- expected ASNs / provider classes are judged on observed traffic ----------------------------------------
+
+
+@pytest.mark.parametrize(("asns", "expect_finding"), [("[13335]", True), ("[20473]", False)])
+def test_expected_asns_of_an_approval_are_enforced_on_observed_traffic(
+    project: Path, tmp_path: Path, asns: str, expect_finding: bool
+) -> None:
+    from dataclasses import replace
+
+    from test_flows import build_mmdb
+
+    from cfgwatch.flows.enrich import Enricher
+    from cfgwatch.flows.synth import VPS_ADDR, planted_scenario
+
+    config = load_config(project)
+    store = SnapshotStore(config.snapshots_path)
+    change_time = TUESDAY + timedelta(hours=3)
+    to_vps = IOS_BASE.replace(
+        " 20 deny ip any any\n", f" 15 permit tcp 10.1.1.0 0.0.0.255 host {VPS_ADDR} eq 8080\n 20 deny ip any any\n"
+    )
+    _run(store, {"edge1": ("cisco_ios", IOS_BASE)}, TUESDAY)
+    _run(store, {"edge1": ("cisco_ios", to_vps)}, change_time, user="netops")
+    (config.inventory_path / "approved.yaml").write_text(
+        "approvals:\n  - id: cdn-only\n    match: {devices: [edge1], family: filter, ports: '8080'}\n"
+        f"    ticket: CHG0042\n    owner: netops\n    expected_destinations: {{asns: {asns}}}\n"
+    )
+    assert run_audit(store, config, None, today=date(2026, 11, 28)).findings == ()  # no flows: cannot tell
+    backend = DuckDBBackend(tmp_path / "flows", enricher=Enricher(build_mmdb(tmp_path / "asn.mmdb")))
+    flows = [replace(flow, exporter="edge1") for flow in planted_scenario(change_time)]
+    assert backend.ingest(write_nfdump_csv(tmp_path / "f.csv", flows), "nfdump-csv").bad == 0
+    networks = Networks.default()
+    checker = make_flow_checker(config, backend, internal=networks.internal, networks=networks)
+    result = run_audit(store, config, None, today=date(2026, 11, 28), flow_checker=checker)
+    if not expect_finding:
+        assert result.findings == ()
+        return
+    (finding,) = result.findings
+    assert finding.flags == ("unexpected-destination",) and finding.flow.verdict == "traffic-confirmed"
+    assert any("45.77.10.0/24 (AS20473" in reason for reason in finding.change.reasons)
+    assert [review.finding_id for review in result.reviews if review.change.family == "filter"] == [finding.id]

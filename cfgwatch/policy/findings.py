@@ -270,18 +270,32 @@ def evaluate(
     elif UNEXPECTED_DESTINATION not in flags:
         flags.extend(_how_flags(change, context, attribution, change_time, ticket))
     ordered_flags = tuple(flag for flag in FLAGS if flag in flags)
+    approval = (hit.approval.id or hit.approval.ticket) if hit is not None else None
+    return _finding(change, ordered_flags, attribution, ticket, change_time, approval, observed_between)
+
+
+def _finding(
+    change: RuleChange,
+    flags: tuple[str, ...],
+    attribution: Attribution,
+    ticket: TicketStatus,
+    change_time: datetime | None,
+    approval: str | None,
+    observed_between: tuple[datetime | None, datetime] | None,
+) -> Finding:
+    """A finding before its flow check (severity from categories, tags and flags)."""
     return Finding(
-        id=identifier,
+        id=finding_id(change),
         device=change.device,
-        severity=severity_for(change.categories, change.tags, ordered_flags, "not-checked"),
+        severity=severity_for(change.categories, change.tags, flags, "not-checked"),
         categories=change.categories,
         tags=change.tags,
-        flags=ordered_flags,
+        flags=flags,
         change=change,
         attribution=attribution,
         ticket=ticket,
         change_time=change_time,
-        approval=(hit.approval.id or hit.approval.ticket) if hit is not None else None,
+        approval=approval,
         observed_between=observed_between,
     )
 
@@ -324,12 +338,65 @@ def new_destinations(change: RuleChange) -> AddressSet:
 
 def unexpected_destinations(approval: Approval, change: RuleChange) -> AddressSet | None:
     """The new destinations outside an approval's expected prefixes, None when all are expected (or the
-    approval expects no particular prefixes). FQDNs cannot be placed offline, so they never match."""
-    expected = approval.expected_destinations.prefixes
-    if not expected:
+    approval expects no particular prefixes). FQDNs cannot be placed offline, so they never match.
+
+    When the approval also expects ASNs or provider classes, a destination outside the prefixes may still
+    be expected: that is decided on observed traffic (`destination_probe`), not here."""
+    expected = approval.expected_destinations
+    if not expected.prefixes or expected.asns or expected.provider_classes:
         return None
-    outside = new_destinations(change) - AddressSet.parse(*expected)
+    outside = new_destinations(change) - AddressSet.parse(*expected.prefixes)
     return outside if not outside.is_empty else None
+
+
+def destination_probe(
+    change: RuleChange,
+    context: DeviceContext,
+    attribution: Attribution,
+    change_time: datetime | None,
+    approvals: list[Approval],
+    today: date,
+    observed_between: tuple[datetime | None, datetime] | None = None,
+) -> tuple[Finding, Approval] | None:
+    """An approved egress path whose approval expects ASNs or provider classes: a candidate finding
+    (flag `unexpected-destination`) that only observed traffic can confirm (`confirm_destinations`)."""
+    if r.EGRESS_FORWARD not in change.categories:
+        return None
+    identifier = finding_id(change)
+    hit = find_approval(approvals, change, identifier, context.groups, today)
+    if hit is None or hit.expired:
+        return None
+    expected = hit.approval.expected_destinations
+    if not expected.asns and not expected.provider_classes:
+        return None
+    ticket = TicketStatus((), None, False, "none")
+    approval = hit.approval.id or hit.approval.ticket
+    flags = (UNEXPECTED_DESTINATION,)
+    return _finding(change, flags, attribution, ticket, change_time, approval, observed_between), hit.approval
+
+
+def confirm_destinations(finding: Finding, approval: Approval, flow: FlowResult) -> Finding | None:
+    """The probe with its flow verdict when traffic went to a destination the approval does not expect
+    (by prefix, ASN or provider class), else None (nothing observed, or all of it expected)."""
+    figures = flow.measured
+    if figures is None or flow.verdict != "traffic-confirmed":
+        return None
+    expected = approval.expected_destinations
+    prefixes = AddressSet.parse(*expected.prefixes) if expected.prefixes else AddressSet()
+    classes = {name.lower() for name in expected.provider_classes}
+    outside = [
+        item
+        for item in figures.top_destinations
+        if not (item.asn and item.asn in expected.asns)
+        and not (item.provider_class and item.provider_class.lower() in classes)
+        and not (item.sample_address and prefixes.contains_ip(item.sample_address))
+    ]
+    if not outside:
+        return None
+    seen = ", ".join(f"{item.prefix} (AS{item.asn or '?'} {item.provider_class or 'unclassed'})" for item in outside)
+    reason = f"approval {finding.approval} expects other destinations; traffic went to {seen}"
+    change = replace(finding.change, reasons=(*finding.change.reasons, reason))
+    return with_flow(replace(finding, change=change), flow)
 
 
 def with_flow(finding: Finding, flow: FlowResult) -> Finding:
