@@ -130,13 +130,17 @@ def test_ip_access_group_filters_ipv4_only() -> None:
     assert change.affected.internal.v6 == () and change.affected.public.v6 == ()
 
 
-def test_swapping_the_bound_list_is_judged_once_on_the_new_binding() -> None:
+def test_swapping_the_bound_list_reports_each_part_once_and_inverts() -> None:
     after = IOS_LAN.replace(" ip access-group LAN-OUT in\n", " ip access-group LAN-OPEN in\n")
     found = changes("cisco_ios", IOS_LAN, after)
     removed, added = only(found, "binding", "removed"), only(found, "binding", "added")
-    assert removed.categories == (BINDING,)
+    assert removed.categories == (BINDING,)  # LAN-OPEN denies nothing LAN-OUT permitted
     assert added.categories == (EGRESS, WIDENED, BINDING)
     assert any("instead of LAN-OUT" in reason for reason in added.reasons)
+    back = changes("cisco_ios", after, IOS_LAN)
+    assert only(back, "binding", "removed").categories == (NARROWED, BINDING)  # LAN-OPEN goes: denies again
+    assert any("replaced by LAN-OUT" in reason for reason in only(back, "binding", "removed").reasons)
+    assert only(back, "binding", "added").categories == (BINDING,)
 
 
 ASA = """\

@@ -434,7 +434,12 @@ def judge_binding_change(
     cache: DeltaCache | None = None,
 ) -> tuple[Judgement, SpaceDelta, str] | None:
     """A filter bound or unbound on an interface changes what passes there: compare the traffic decided at
-    that place before and after. A list swapped for another is judged once, on the added binding."""
+    that place before and after.
+
+    A list swapped for another is one comparison split between its two changes, so each part is reported
+    once and diff(b, a) stays the inverse: the removed binding carries what is now denied, the added one
+    what is now permitted.
+    """
     binding = change.rule
     if not isinstance(binding, Binding) or binding.kind is not BindingKind.FILTER:
         return None
@@ -444,21 +449,26 @@ def judge_binding_change(
         return None  # no device context: nothing to compare
     old_bound = [b for b in before.bindings if b.kind is BindingKind.FILTER and _slot(b) == _slot(binding)]
     new_bound = [b for b in after.bindings if b.kind is BindingKind.FILTER and _slot(b) == _slot(binding)]
+    place = f"{binding.interface} {binding.direction}".rstrip()
+    keep: str | None = None  # "widened" / "narrowed": the part of a swap this side reports
     if change.change is ChangeType.REMOVED:
-        if new_bound:
-            return None  # replaced: the added binding carries the comparison (and says "instead of")
+        replacement = next((b for b in new_bound if b.name != binding.name), None)
         old_rules = _bound_rules(binding, before, binding)
-        new_rules = _bound_rules(None, after, binding)
+        new_rules = _bound_rules(replacement, after, binding)
         view = before
-        what = f"filter {binding.name} no longer applied on {binding.interface} {binding.direction}".rstrip()
+        what = f"filter {binding.name} no longer applied on {place}"
+        if replacement is not None:
+            what += f" (replaced by {replacement.name})"
+            keep = "narrowed"
     else:
         replaced = next((b for b in old_bound if b.name != binding.name), None)
         old_rules = _bound_rules(replaced, before, binding)
         new_rules = _bound_rules(binding, after, binding)
         view = after
-        what = f"filter {binding.name} applied on {binding.interface} {binding.direction}".rstrip()
+        what = f"filter {binding.name} applied on {place}"
         if replaced is not None:
             what += f" instead of {replaced.name}"
+            keep = "widened"
     # an IPv4 ACL binding (`ip access-group`) filters IPv4 only: compare within the lists' families
     family = _binding_family(change)
     key = (id(old_rules), id(new_rules), family)
@@ -470,6 +480,10 @@ def judge_binding_change(
         if cache is not None:
             cache[key] = cached
     delta = cached
+    if keep == "widened":
+        delta = SpaceDelta(delta.widened, (), delta.exact)
+    elif keep == "narrowed":
+        delta = SpaceDelta((), delta.narrowed, delta.exact)
     judgement = judge_filter_change(
         replace(change, delta=delta),
         networks,
