@@ -437,3 +437,25 @@ def test_internet_side_is_recognised_as_operators_name_it() -> None:
     assert "inside" not in DeviceView.of(asa).outside
     assert networks.untrusted_name("UNTRUST-ZONE") and networks.untrusted_name("wan1")
     assert not networks.untrusted_name("next-hop") and not networks.untrusted_name("trust")
+
+
+IPTABLES = """\
+*nat
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s 10.1.0.0/16 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:FORWARD DROP [0:0]
+-A FORWARD -i eth0 -o eth1 -d 10.1.1.10/32 -p tcp -m tcp --dport 443 -j ACCEPT
+-A FORWARD -i eth1 -o eth0 -s 10.1.0.0/16 -p tcp -m tcp --dport 443 -j ACCEPT
+COMMIT
+"""
+
+
+def test_iptables_interface_behind_the_masquerade_is_the_internet_side() -> None:
+    after = IPTABLES.replace(":FORWARD DROP [0:0]\n", ":FORWARD DROP [0:0]\n-A FORWARD -i eth0 -j ACCEPT\n")
+    change = only(changes("linux", IPTABLES, after), "filter", category=WIDENED)
+    assert change.categories == (INBOUND, WIDENED) and "broad" in change.tags
+    # the same accept arriving from the LAN side is no inbound exposure
+    lan = IPTABLES.replace(":FORWARD DROP [0:0]\n", ":FORWARD DROP [0:0]\n-A FORWARD -i eth1 -j ACCEPT\n")
+    assert INBOUND not in only(changes("linux", IPTABLES, lan), "filter", category=WIDENED).categories

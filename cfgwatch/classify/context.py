@@ -12,6 +12,9 @@ inside to the Internet. The Internet side is recognised the way operators name i
   untrusted name (ZBF).
 * Zone-based platforms (SRX, PAN-OS, FortiOS, RouterOS interface lists): a zone named `untrust`,
   `outside`, `internet`, `wan`, ... (`networks.untrusted_name`), or a zone holding such an interface.
+* iptables / nftables / any platform: the interface a masquerade or interface PAT leaves through
+  (`-o eth0 -j MASQUERADE`), and rules matching on arrival through it (`-i eth0`); interfaces named like
+  the Internet side (FortiOS `wan1`, `ppp0`, IOS `Dialer1`).
 * Any platform: an interface description naming the ISP, the Internet or the WAN.
 """
 
@@ -21,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from cfgwatch.classify.networks import untrusted_name
-from cfgwatch.model import Binding, BindingKind, FilterRule, RuleSet
+from cfgwatch.model import Binding, BindingKind, FilterRule, NatKind, RuleSet
 
 INBOUND_DIRECTIONS = frozenset({"in", "input", "ingress", "inbound", "local-in", "zone-pair"})
 
@@ -43,6 +46,7 @@ class DeviceView:
             names = {interface.name} | ({interface.nameif} if interface.nameif else set())
             if (
                 interface.security_level == 0
+                or untrusted_name(interface.name)
                 or untrusted_name(interface.nameif)
                 or untrusted_name(interface.zone)
                 or _describes_uplink(interface.description)
@@ -51,6 +55,10 @@ class DeviceView:
         for binding in ruleset.bindings:
             if binding.kind is BindingKind.NAT_ROLE and binding.name == "outside":
                 outside.add(binding.interface)
+        for nat in ruleset.nats:
+            # masquerade / PAT to an interface's own address: that interface is where the Internet is
+            if nat.enabled and nat.kind is NatKind.PAT:
+                outside.update(name for name in nat.egress if name.lower() not in ("inside", "any"))
         zones: set[str] = set()
         for binding in ruleset.bindings:
             if binding.kind is BindingKind.ZONE and (untrusted_name(binding.name) or binding.interface in outside):
@@ -62,7 +70,8 @@ class DeviceView:
         return cls(ruleset.platform, frozenset(outside), frozenset(zones), ruleset.bindings, ruleset.filter_lists())
 
     def untrusted_zone(self, zone: str) -> bool:
-        return zone in self.untrusted_zones or untrusted_name(zone)
+        """A zone, interface list or (iptables/nftables `-i`) interface on the Internet side."""
+        return zone in self.untrusted_zones or zone in self.outside or untrusted_name(zone)
 
     def filter_bindings(self, list_name: str) -> list[Binding]:
         return [b for b in self.bindings if b.kind is BindingKind.FILTER and _same_list(b.name, list_name)]

@@ -38,7 +38,9 @@ DEFAULT_PROXY_PORTS = (1080, 3128, 8080, 8118, 8888, 9050, 9150, 3129, 8000, 808
 BOUNDED_FRACTION = 128
 
 # Names (or name parts) that mark the Internet side: zones, nameifs, interface lists, descriptions.
-UNTRUSTED_WORDS = frozenset({"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public"})
+UNTRUSTED_WORDS = frozenset(
+    {"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public", "ppp", "pppoe", "dialer"}
+)
 
 
 def untrusted_name(name: str | None) -> bool:
