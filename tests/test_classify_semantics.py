@@ -459,3 +459,37 @@ def test_iptables_interface_behind_the_masquerade_is_the_internet_side() -> None
     # the same accept arriving from the LAN side is no inbound exposure
     lan = IPTABLES.replace(":FORWARD DROP [0:0]\n", ":FORWARD DROP [0:0]\n-A FORWARD -i eth1 -j ACCEPT\n")
     assert INBOUND not in only(changes("linux", IPTABLES, lan), "filter", category=WIDENED).categories
+
+
+IOS_ZBF = """\
+hostname r1
+ip access-list extended WEB-IN
+ permit tcp any host 10.1.1.10 eq 443
+ip access-list extended ALL-IN
+ permit ip any any
+zone security INSIDE
+zone security OUTSIDE
+class-map type inspect match-any CM-WEB
+ match access-group name WEB-IN
+policy-map type inspect PM-OUT-IN
+ class type inspect CM-WEB
+  inspect
+ class class-default
+  drop
+interface GigabitEthernet0/2
+ zone-member security INSIDE
+interface GigabitEthernet0/3
+ zone-member security OUTSIDE
+"""
+ZONE_PAIR = "zone-pair security OUT-TO-IN source OUTSIDE destination INSIDE\n service-policy type inspect PM-OUT-IN\n"
+
+
+def test_ios_zone_pair_from_outside_opens_what_its_acls_permit() -> None:
+    # IOS ZBF: no zone-pair, no traffic between the zones; the pair's inspect classes let their ACLs through
+    added = only(changes("cisco_ios", IOS_ZBF, IOS_ZBF + ZONE_PAIR), "binding")
+    assert added.categories == (INBOUND, WIDENED, BINDING)
+    assert added.affected.internal.ranges() == ["10.1.1.10"] and added.affected.ports.text() == "443"
+    wide = IOS_ZBF.replace(" match access-group name WEB-IN\n", " match access-group name ALL-IN\n") + ZONE_PAIR
+    assert "broad" in only(changes("cisco_ios", IOS_ZBF, wide), "binding").tags
+    removed = only(changes("cisco_ios", IOS_ZBF + ZONE_PAIR, IOS_ZBF), "binding")
+    assert removed.categories == (NARROWED, BINDING)

@@ -15,7 +15,8 @@ inside to the Internet. The Internet side is recognised the way operators name i
 * iptables / nftables / any platform: the interface a masquerade or interface PAT leaves through
   (`-o eth0 -j MASQUERADE`), and rules matching on arrival through it (`-i eth0`); interfaces named like
   the Internet side (FortiOS `wan1`, `ppp0`, IOS `Dialer1`).
-* Any platform: an interface description naming the ISP, the Internet or the WAN.
+* Any platform: an interface description naming the ISP, the Internet or the WAN, or an interface in a
+  VRF / routing instance so named (`vrf forwarding INTERNET`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class DeviceView:
                 interface.security_level == 0
                 or untrusted_name(interface.name)
                 or untrusted_name(interface.nameif)
+                or untrusted_name(interface.vrf)
                 or untrusted_name(interface.zone)
                 or _describes_uplink(interface.description)
             ):
