@@ -50,6 +50,7 @@ def test_first_snapshot_is_audited_for_paths_no_approval_covers(project: Path) -
     }
     nat = next(f for f in result.findings if f.device == "edge1")
     assert "egress-forward" in nat.categories and nat.observed_between == (None, TUESDAY)
+    assert nat.window_start == TUESDAY  # the flow check asks whether the path carries traffic since then
     exposure = next(f for f in result.findings if f.device == "fw1")
     assert exposure.categories == ("inbound-exposure", "acl-widened")
     assert result.pairs[0].posture

@@ -136,10 +136,13 @@ class Finding:
 
     @property
     def window_start(self) -> datetime | None:
-        """Where the post-change flow window starts: the change time, else the previous run's time."""
+        """Where the post-change flow window starts: the change time, else the previous run's time; for a
+        pre-existing rule (no previous run) the run that first saw it: does the path carry traffic now?"""
         if self.change_time is not None:
             return self.change_time
-        return self.observed_between[0] if self.observed_between else None
+        if self.observed_between is None:
+            return None
+        return self.observed_between[0] or self.observed_between[1]
 
     @property
     def severity_rank(self) -> int:
