@@ -493,3 +493,19 @@ def test_ios_zone_pair_from_outside_opens_what_its_acls_permit() -> None:
     assert "broad" in only(changes("cisco_ios", IOS_ZBF, wide), "binding").tags
     removed = only(changes("cisco_ios", IOS_ZBF + ZONE_PAIR, IOS_ZBF), "binding")
     assert removed.categories == (NARROWED, BINDING)
+
+
+def test_asa_global_acl_judges_both_directions() -> None:
+    base = ASA.replace("access-group IN in interface inside\n", "access-group IN global\n")
+    proxy = base.replace(
+        "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https\n",
+        "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 host 198.51.100.9 eq 3128\n"
+        "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https\n",
+    )
+    assert EGRESS in only(changes("cisco_asa", base, proxy), "filter", category=WIDENED).categories
+    opened = base.replace(
+        "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https\n",
+        "access-list IN extended permit ip any any\n"
+        "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https\n",
+    )
+    assert INBOUND in only(changes("cisco_asa", base, opened), "filter", category=WIDENED).categories

@@ -176,15 +176,21 @@ def egress_flow_targets(change: RuleChange, networks: Networks) -> tuple[Address
 
 
 def judge_filter_change(
-    change: RuleChange, networks: Networks, *, faces_internet: bool | None = None, reopened: bool = False
+    change: RuleChange,
+    networks: Networks,
+    *,
+    faces_internet: bool | None = None,
+    only_internet: bool = False,
+    reopened: bool = False,
 ) -> Judgement:
     """Categories of a filter change from the traffic it newly permits or denies.
 
     `faces_internet` True: the list judges traffic arriving from the Internet (see context.py), so whatever
     it newly lets in from public sources to inside addresses is an inbound exposure even when the rule says
-    `any` (on a LAN-side list, `any` as destination is the Internet, not the inside), and its internal
-    sources are spoofed, never an egress path. False: known not to (a filter bound on a LAN interface), so
-    no inbound exposure. None: unknown, an inbound exposure needs inside destinations named specifically.
+    `any` (on a LAN-side list, `any` as destination is the Internet, not the inside). False: known not to
+    (a filter bound on a LAN interface), so no inbound exposure. None: unknown, an inbound exposure needs
+    inside destinations named specifically. `only_internet`: the list judges nothing else, so its internal
+    sources are spoofed, never an egress path.
     `reopened`: the widening comes from a whole filter going away or being swapped (a binding change),
     which reopens every port it closed, proxy and tunnel ports included, even when that is every port.
     """
@@ -202,7 +208,7 @@ def judge_filter_change(
         specific = _specific_public(dst, networks)
         proxy = _is_proxy(ports, networks) or (reopened and ports.overlaps(networks.proxy_ports))
         if (
-            faces_internet is not True
+            not only_internet
             and not internal_src.is_empty
             and not public_dst.is_empty
             and (not specific.is_empty or proxy)
@@ -307,7 +313,8 @@ def classify_change(
         # a list known to face the Internet, else unknown (LAN-side bindings are not proof: the same
         # list may be applied elsewhere, and a rule may name inside destinations on purpose)
         faces = True if isinstance(rule, FilterRule) and view.faces_internet(rule) else None
-        judgement = judge_filter_change(change, networks, faces_internet=faces)
+        only = isinstance(rule, FilterRule) and view.only_internet(rule)
+        judgement = judge_filter_change(change, networks, faces_internet=faces, only_internet=only)
         categories |= judgement.categories
         proxy, affected = judgement.proxy_port, judgement.affected
     elif change.family == "nat":
@@ -488,6 +495,7 @@ def judge_binding_change(
         replace(change, delta=delta),
         networks,
         faces_internet=view.binding_faces_internet(binding),
+        only_internet=view.binding_only_internet(binding),
         reopened=True,
     )
     effect = (

@@ -95,6 +95,18 @@ class DeviceView:
             return True
         return any(self.binding_faces_internet(binding) for binding in self.filter_bindings(rule.list_name))
 
+    def only_internet(self, rule: FilterRule) -> bool:
+        """Whether a filter rule judges nothing but traffic from the Internet (so its internal sources are
+        spoofed, never an egress path): every from-zone untrusted, or every binding of its list an inbound
+        one on the Internet side (an ASA `global` ACL judges every interface, the inside too)."""
+        if rule.from_zones:
+            return all(zone.lower() != "any" and self.untrusted_zone(zone) for zone in rule.from_zones)
+        bindings = self.filter_bindings(rule.list_name)
+        return bool(bindings) and all(self.binding_only_internet(binding) for binding in bindings)
+
+    def binding_only_internet(self, binding: Binding) -> bool:
+        return self.binding_faces_internet(binding) and binding.interface != "global"
+
     def rules_of(self, list_name: str) -> tuple[FilterRule, ...] | None:
         """The rules of a bound list (None when no list of that name exists)."""
         if list_name in self.lists:
