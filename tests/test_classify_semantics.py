@@ -8,13 +8,28 @@ ACL); `ip access-group` filters IPv4 only; an SRX/PAN-OS policy from zone `untru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfgwatch.classify import categories, networks
 from cfgwatch.classify.networks import Networks
-from cfgwatch.model import AddressSet, PortSet
+from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.model import (
+    Action,
+    AddressSet,
+    Binding,
+    BindingKind,
+    FilterRule,
+    Match,
+    PortSet,
+    RuleSet,
+    Service,
+    tcp,
+)
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.attribution import Attribution
 from cfgwatch.policy.findings import DeviceContext, evaluate
@@ -509,3 +524,39 @@ def test_asa_global_acl_judges_both_directions() -> None:
         "access-list IN extended permit tcp 10.1.0.0 255.255.255.0 any eq https\n",
     )
     assert INBOUND in only(changes("cisco_asa", base, opened), "filter", category=WIDENED).categories
+
+
+# -- property: unbinding widens exactly what binding narrows ------------------------------------------
+
+_prefixes = st.sampled_from(["10.0.0.0/8", "10.1.0.0/16", "198.51.100.7", "192.168.0.0/24", "any"])
+_services = st.sampled_from([Service(), tcp(443), tcp(3128), tcp((1000, 2000))])
+_entries = st.lists(
+    st.tuples(st.sampled_from([Action.PERMIT, Action.DENY]), _prefixes, _prefixes, _services), max_size=6
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_entries)
+def test_unbinding_widens_what_binding_narrows(entries: list[tuple[Action, str, str, Service]]) -> None:
+    rules = tuple(
+        FilterRule("L", action, Match(AddressSet.parse(src), AddressSet.parse(dst), (svc,)))
+        for action, src, dst, svc in entries
+    )
+    bound = RuleSet("cisco_ios", filters=rules, bindings=(Binding(BindingKind.FILTER, "L", "Gi0/1", "in"),))
+    unbound = replace(bound, bindings=())
+    (removed,) = categories.classify_changes(diff_rulesets(bound, unbound, device="r"), NETWORKS, bound, unbound)
+    (added,) = categories.classify_changes(diff_rulesets(unbound, bound, device="r"), NETWORKS, unbound, bound)
+    assert (WIDENED in removed.categories) == (NARROWED in added.categories)
+    assert NARROWED not in removed.categories and WIDENED not in added.categories
+    assert removed.delta is not None and added.delta is not None
+    assert removed.delta.widened_src() == added.delta.narrowed_src()
+    assert removed.delta.widened_dst_ports() == added.delta.narrowed_dst_ports()
+    permits_everything = any(
+        rule.action is Action.PERMIT
+        and rule.match.src.is_any
+        and rule.match.dst.is_any
+        and rule.match.services[0].is_any
+        for rule in rules[:1]
+    )
+    if permits_everything:
+        assert removed.categories == (BINDING,)
