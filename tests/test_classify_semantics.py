@@ -18,18 +18,7 @@ from hypothesis import strategies as st
 from cfgwatch.classify import categories, networks
 from cfgwatch.classify.networks import Networks
 from cfgwatch.diff.engine import diff_rulesets
-from cfgwatch.model import (
-    Action,
-    AddressSet,
-    Binding,
-    BindingKind,
-    FilterRule,
-    Match,
-    PortSet,
-    RuleSet,
-    Service,
-    tcp,
-)
+from cfgwatch.model import Action, AddressSet, Binding, BindingKind, FilterRule, Match, PortSet, RuleSet, Service, tcp
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.policy.attribution import Attribution
 from cfgwatch.policy.findings import DeviceContext, evaluate
