@@ -549,3 +549,25 @@ def test_unbinding_widens_what_binding_narrows(entries: list[tuple[Action, str, 
     )
     if permits_everything:
         assert removed.categories == (BINDING,)
+
+
+REDIRECTS = {
+    "linux": (
+        "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n",
+        "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -i eth1 -d 10.0.0.250/32 -p tcp -m tcp --dport 8080 "
+        "-j DNAT --to-destination 198.51.100.80:3128\nCOMMIT\n",
+    ),
+    "mikrotik_routeros": (
+        "/ip firewall nat\n",
+        "/ip firewall nat\nadd action=dst-nat chain=dstnat in-interface-list=LAN dst-address=10.0.0.250 "
+        "dst-port=8080 protocol=tcp to-addresses=198.51.100.80 to-ports=3128\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(REDIRECTS))
+def test_redirect_flow_targets_on_packet_filters(platform: str) -> None:
+    before, after = REDIRECTS[platform]
+    change = only(changes(platform, before, after), "nat")
+    assert EGRESS in change.categories
+    assert_targets(change, "198.51.100.80", "10.0.0.250")
