@@ -341,7 +341,9 @@ def egress_check(finding: Finding, start: datetime, internal: AddressSet, networ
     """Internal sources toward the new destination: for a NAT redirect both the address and port inside
     clients connect to (inside-global) and the real destination after translation."""
     affected = finding.change.affected
-    external = None if affected.public.is_empty else affected.public
+    # an unbounded destination (a proxy port toward all of the Internet) is "any non-internal" to the store
+    bounded = not networks.bounded_public(affected.public).is_empty or affected.public.fqdns
+    external = affected.public if bounded else None
     ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
     targets = egress_flow_targets(finding.change, networks)
     if targets is not None:
