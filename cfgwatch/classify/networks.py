@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -82,6 +82,11 @@ class Networks:
     org_public: AddressSet
     non_public: AddressSet
     proxy_ports: PortSet
+    # derived once: classification asks for the public space of every change
+    _public: AddressSet = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_public", AddressSet.any() - self.internal - self.org_public - self.non_public)
 
     @classmethod
     def default(cls) -> Networks:
@@ -101,7 +106,7 @@ class Networks:
     @property
     def public(self) -> AddressSet:
         """Everything that is neither internal, ours, nor unroutable."""
-        return AddressSet.any() - self.internal - self.org_public - self.non_public
+        return self._public
 
     def internal_part(self, addresses: AddressSet) -> AddressSet:
         return addresses & self.internal
