@@ -262,8 +262,9 @@ BROAD_SCORE = 2
 
 @dataclass(frozen=True, slots=True)
 class Breadth:
-    addresses: int  # inside addresses reachable
+    addresses: int  # inside addresses reachable (IPv4 + IPv6)
     ports: int  # destination ports reachable (65536 = every port)
+    v6: int = 0  # of which IPv6
 
     @property
     def score(self) -> int:
@@ -273,8 +274,14 @@ class Breadth:
 
     def text(self) -> str:
         ports = "every port" if self.ports >= 65536 else f"{self.ports} port{'s' if self.ports != 1 else ''}"
+        v4 = self.addresses - self.v6
+        parts = [f"{v4} IPv4"] if v4 else []
+        if self.v6:
+            parts.append(f"{self.v6} IPv6" if self.v6 < 1 << 16 else f"about 2^{self.v6.bit_length() - 1} IPv6")
+        count = " + ".join(parts) or "0"
+        plural = "es" if self.addresses != 1 else ""
         return (
-            f"breadth: {self.addresses} inside address{'es' if self.addresses != 1 else ''} reachable on {ports}"
+            f"breadth: {count} inside address{plural} reachable on {ports}"
             f" (score {self.score}/4; {BROAD_SCORE} or more is broad)"
         )
 
@@ -288,7 +295,7 @@ def exposure_breadth(affected: Affected, networks: Networks) -> Breadth:
         if affected.ports.is_empty or affected.ports.is_any
         else sum(end - start + 1 for start, end in affected.ports.ranges)
     )
-    return Breadth(inside.count(), ports)
+    return Breadth(inside.count(), ports, AddressSet(v6=inside.v6).count())
 
 
 def classify_change(
