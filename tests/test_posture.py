@@ -53,7 +53,7 @@ def test_first_snapshot_is_audited_for_paths_no_approval_covers(project: Path) -
     assert nat.window_start == TUESDAY  # the flow check asks whether the path carries traffic since then
     exposure = next(f for f in result.findings if f.device == "fw1")
     assert exposure.categories == ("inbound-exposure", "acl-widened")
-    assert result.pairs[0].posture
+    assert result.pairs[0].posture and result.fails("high")  # `cfgwatch audit` exits 1 on day one
 
     # an approval covering the forward removes it from the posture audit
     (config.inventory_path / "approved.yaml").write_text(
