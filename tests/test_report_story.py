@@ -246,3 +246,12 @@ def test_sarif_from_a_plain_clone_points_at_the_files_of_that_clone(
         lines = (clone / physical["artifactLocation"]["uri"]).read_text().splitlines()
         region = physical["region"]
         assert "\n".join(lines[region["startLine"] - 1 : region["endLine"]]) == region["snippet"]["text"]
+
+
+def test_story_of_a_pre_existing_rule_does_not_say_now(result: AuditResult) -> None:
+    """The posture audit's findings were already in the first snapshot: nothing happened 'now'."""
+    finding = result.findings[0]
+    told = story(replace(finding, flags=(*finding.flags, "pre-existing")))
+    what = told.sentence.split(". ")[0]
+    assert " now " not in what and what.endswith("(already so in the first snapshot)")
+    assert any(line.startswith("pre-existing: already in the device's first snapshot") for line in told.why)

@@ -18,6 +18,7 @@ from typing import Any
 from cfgwatch.flows.figures import Destination, FlowFigures
 from cfgwatch.model import AddressSet, Binding, FilterRule, NatRule, ObjectDef, PortSet
 from cfgwatch.model import changes as r
+from cfgwatch.model.intervals import size as iv_size
 from cfgwatch.policy.findings import Finding, severity_for
 
 # flag -> what it means, as the "why" lines say it
@@ -29,7 +30,10 @@ FLAG_MEANING = {
     "outside-window": "made outside the device's change window",
     "unexpected-admin": "made by an admin not listed for this device",
     "unexpected-device": "NAT changes are not expected on this device",
+    "pre-existing": "already in the device's first snapshot (posture audit): who made it and when is unknown",
+    "unexpected-destination": "approved, but it reaches destinations the approval did not expect",
 }
+_NOT_PROCESS = ("unapproved", "expired-approval", "pre-existing")
 CATEGORY_MEANING = {
     r.EGRESS_FORWARD: "inside hosts gain a path to an outside address",
     r.INBOUND_EXPOSURE: "an outside address now reaches an inside host",
@@ -146,6 +150,8 @@ def _filter_sentence(rule: FilterRule, finding: Finding) -> str:
         egress = r.EGRESS_FORWARD in finding.categories
         source = _hosts(affected.internal if egress else rule.match.src)
         target = _hosts(affected.public if egress else affected.internal)
+        if egress and iv_size(affected.public.v4) >= 2**31:  # the public space minus a few holes: say so
+            target = "any outside address"
         return f"{source} can now reach {_at(target, _ports(affected.ports))} through {where}"
     between = f"{services} from {_hosts(rule.match.src)} to {_hosts(rule.match.dst)}"
     if change.change is r.ChangeType.REMOVED:
@@ -244,7 +250,7 @@ def why(finding: Finding) -> tuple[str, ...]:
         lines.append(f"raised to {with_tags}: {', '.join(tags)} ({port} is a proxy port)")
     with_flags = severity_for(categories, tags, flags, "not-checked")
     if with_flags != with_tags:
-        process = [flag for flag in flags if flag not in ("unapproved", "expired-approval")]
+        process = [flag for flag in flags if flag not in _NOT_PROCESS]
         lines.append(f"raised to {with_flags}: {len(process)} process flags at once ({', '.join(process)})")
     final = severity_for(categories, tags, flags, finding.flow.verdict)
     if final != with_flags:
@@ -260,4 +266,8 @@ def story(finding: Finding) -> Story:
     """The finding's sentence and why-lines."""
     lead = _lead(finding.flow.measured)
     what = _first_up(_what(finding, lead).rstrip("."))
+    if "pre-existing" in finding.flags:  # the posture audit: nothing changed "now", the rule was already there
+        for now, always in ((" are now ", " are "), (" is now ", " is "), (" can now ", " can "), (" now ", " ")):
+            what = what.replace(now, always)
+        what += " (already so in the first snapshot)"
     return Story(f"{what}. {_traffic(finding, lead)}", why(finding))

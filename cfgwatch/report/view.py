@@ -215,7 +215,7 @@ class FindingView:
     def figures_text(self) -> str:
         """The flow figures in words and units ('' when nothing was measured): no raw JSON in reports."""
         measured = self.flow.measured
-        if measured is None:
+        if measured is None or self.flow.verdict == "no-coverage":  # zeros from a blind store say nothing
             return ""
         ratio = measured.return_ratio
         spike = measured.spike_ratio
