@@ -6,8 +6,6 @@ get the plain text of cfgwatch.report.findings.audit_text).
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -17,6 +15,7 @@ from cfgwatch.audit import AuditResult
 from cfgwatch.report.changes import changes_text
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import FindingView, finding_views
 from cfgwatch.terminal import printable
 
@@ -93,8 +92,9 @@ def finding_panel(view: FindingView) -> Panel:
         f"internal {affected.internal or '-'}; public {affected.public or '-'}; ports {affected.ports or '-'}\n"
     )
     body.append("flow: ", style="bold")
-    figures = view.inline_figures_json
-    body.append(view.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
+    body.append(view.flow.verdict + "\n")
+    for line in figure_lines(view.flow.figures):
+        body.append(f"  {line}\n")
     for note in view.flow.notes:
         body.append(f"  {note}\n", style="dim")
     for marker, lines, style in (("-", view.lines_before, "red"), ("+", view.lines_after, "green")):
