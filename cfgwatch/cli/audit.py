@@ -10,6 +10,7 @@ import typer
 
 from cfgwatch.cli.common import console, err_console, one_of, registered, state
 from cfgwatch.report.formats import REPORT_FORMATS
+from cfgwatch.terminal import wide
 
 
 def _emit(report: str | bytes, output: Path | None) -> None:
@@ -78,7 +79,7 @@ def register(app: typer.Typer) -> None:
         project = state(ctx).project()
         with project.flow_checker(flows) as checker:
             result = project.audit(since=since, flow_checker=checker)
-        if report.tty is not None and output is None and console.is_terminal:
+        if report.tty is not None and output is None and wide(console):  # else the list layout of `render`
             console.print(report.tty(result))
         else:
             _emit(report.render(result), output)
