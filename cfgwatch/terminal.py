@@ -51,7 +51,8 @@ class Listing:
     """Rows under named columns: a table on a wide terminal, a list everywhere else (`show`).
 
     In the list layout every row is one item headed by its `head` column, then one `column: value` line
-    per other non-empty cell, so no id, address or device name is ever cut or folded across lines.
+    per other non-empty cell (a cell with newlines continues on indented lines), so no id, address or
+    device name is ever cut or folded across lines.
     """
 
     title: str
@@ -67,11 +68,12 @@ class Listing:
         out = [printable(self.title)] if self.title else []
         for row in self.rows:
             out.append(f"* {printable(row[self.head])}")
-            out.extend(
-                f"    {column}: {printable(value)}"
-                for index, (column, value) in enumerate(zip(self.columns, row, strict=True))
-                if index != self.head and value
-            )
+            for index, (column, value) in enumerate(zip(self.columns, row, strict=True)):
+                if index == self.head or not value:
+                    continue
+                first, *more = value.split("\n")  # a multi-line cell: one line per entry, indented under it
+                out.append(f"    {column}: {printable(first)}")
+                out.extend(f"      {printable(line)}" for line in more)
         return out
 
     def table(self) -> Table:
