@@ -13,6 +13,7 @@ never folded across lines or cut.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,42 @@ def _escape(match: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """`text` with every character that could steer a terminal replaced by a visible escape."""
     return _UNSAFE.sub(_escape, text)
+
+
+def fold(text: str, width: int) -> str:
+    """`text` with every line longer than `width` broken at spaces only, continuation lines indented 4 more.
+
+    For a terminal: left alone, the terminal itself would wrap a long line at the exact column, which cuts
+    an address or id in two. Words (ids, addresses, ranges, hyphenated names) are never split; one longer
+    than the line stays whole.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent="",
+                subsequent_indent=indent + "    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+                drop_whitespace=True,
+            )
+            or [line]
+        )
+    return "\n".join(out)
+
+
+def echo(console: Console, text: str) -> None:
+    """Write plain report text to the console's stream, folded at spaces when it is a terminal (`fold`)."""
+    if console.is_terminal:
+        text = fold(text, console.width)
+    console.file.write(text)
+    console.file.flush()
 
 
 # --- tables or lists -------------------------------------------------------------------------------------
@@ -129,5 +166,4 @@ def show(console: Console, listing: Listing) -> None:
     if wide(console) and listing.fits(console.width):
         console.print(listing.table())
         return
-    for line in listing.lines():
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    echo(console, "".join(line + "\n" for line in listing.lines()))

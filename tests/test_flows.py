@@ -539,7 +539,7 @@ def test_cli_ingest_and_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert text.exit_code == 1, text.output
     assert f"* {SPIKE_HOST}\n" in text.output and f"destinations: {VPS_ADDR}:8080 (19,200 pkts)\n" in text.output
     assert "prefix: 45.77.10.0/24\n" in text.output and "\n    AS: " in text.output and "\n    class: " in text.output
-    assert "returns: " in text.output and "hunt window 2024-05-10 12:00 to 2024-05-11 12:00 UTC (24 h)" in text.output
+    assert "returns: " in text.output and "hunt window: 2024-05-10 12:00 to 2024-05-11 12:00 UTC (24 h)" in text.output
     # by default the window ends now: these 2024 flows are long past
     now = runner.invoke(app, ["flows", "hunt", "--since", "24h"])
     assert now.exit_code == 0 and "no outbound spikes" in now.output

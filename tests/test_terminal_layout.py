@@ -16,7 +16,7 @@ import pytest
 from _tty import colours, plain, run_on_tty
 
 from cfgwatch.cli.store import named
-from cfgwatch.terminal import TABLE_MIN_COLUMNS, Listing
+from cfgwatch.terminal import TABLE_MIN_COLUMNS, Listing, fold
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "configs"
 # what must never be broken: finding ids, IPv4 addresses and prefixes, commits, run ids, device names
@@ -30,6 +30,18 @@ def test_named_devices() -> None:
     assert named(("edge1", "core2")) == "core2, edge1"
     assert named(("edge1", "core2", "a", "b", "c")) == "a, b +3 more"
     assert named(()) == "" and named(("x", "x")) == "x"
+
+
+def test_fold_breaks_at_spaces_only() -> None:
+    line = "    affected: internal 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16; public 45.77.10.5; egress-forward"
+    folded = fold(line, 40).split("\n")
+    assert folded == [
+        "    affected: internal 10.0.0.0/8,",
+        "        100.64.0.0/10, 169.254.0.0/16;",
+        "        public 45.77.10.5;",
+        "        egress-forward",
+    ]
+    assert fold("short\n" + "x" * 90, 80) == "short\n" + "x" * 90  # one word longer than the line stays whole
 
 
 def test_listing_list_layout_and_fit() -> None:
@@ -87,6 +99,10 @@ def test_80_columns_never_break_an_id_or_address(demo: Path, args: list[str]) ->
     missing = sorted(token for token in wide_tokens if token not in narrow_text)
     assert not missing, (missing, narrow_text[-3000:])
     assert "\\x1b" not in narrow_text  # nothing escaped twice
+    # no line the terminal itself would have to wrap (it would cut at column 80, inside a word), unless it is
+    # one word that no line could hold
+    for line in narrow_text.splitlines():
+        assert len(line) <= 80 or " " not in line.strip(), line
     # below TABLE_MIN_COLUMNS there are no tables at all (box drawing) on stdout
     assert TABLE_MIN_COLUMNS > 80 and not re.search("[┏┃━│┡]", narrow_text), narrow_text[:2000]
 

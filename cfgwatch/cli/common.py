@@ -13,15 +13,20 @@ from rich.console import Console
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.plugins import Registry
 from cfgwatch.project import Project
-from cfgwatch.terminal import printable
+from cfgwatch.terminal import fold, printable
 
 
 class PlainConsole(Console):
     """The CLI's consoles: every string printed is made printable (device names, remarks and error texts
-    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal."""
+    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal.
+    A soft-wrapped line (one rich must not wrap: it holds paths, ids, addresses) is folded at spaces on a
+    terminal, so the terminal never has to cut it inside a word (`cfgwatch.terminal.fold`)."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(printable(item) if isinstance(item, str) else item for item in objects), **kwargs)
+        texts = [printable(item) if isinstance(item, str) else item for item in objects]
+        if kwargs.get("soft_wrap") and self.is_terminal:
+            texts = [fold(item, self.width) if isinstance(item, str) else item for item in texts]
+        super().print(*texts, **kwargs)
 
 
 console = PlainConsole(highlight=False)

@@ -18,7 +18,7 @@ from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.model import AddressSet
-from cfgwatch.terminal import Listing, show
+from cfgwatch.terminal import Listing, echo, printable, show
 
 if TYPE_CHECKING:
     from cfgwatch.flows.verify import HuntResult
@@ -163,16 +163,12 @@ def _hunt_text(result: HuntResult) -> None:
     """The window, notes, then one item per finding (a table on a wide terminal): who, where, how much."""
     from cfgwatch.report import readable
 
-    console.print(
-        f"hunt window {readable.window(result.window)}, baseline {readable.window(result.baseline_window)}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    for note in result.notes:
-        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    head = [f"hunt window: {readable.window(result.window)}", f"baseline: {readable.window(result.baseline_window)}"]
+    head += [f"note: {note}" for note in result.notes]
     if not result.findings:
-        console.print("no outbound spikes with few returns", markup=False, highlight=False)
+        head.append("no outbound spikes with few returns")
+    echo(console, printable("".join(line + "\n" for line in head)))
+    if not result.findings:
         return
     rows = []
     for item in result.findings:

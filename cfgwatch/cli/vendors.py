@@ -13,7 +13,7 @@ import typer
 from cfgwatch import api
 from cfgwatch.cli.common import console
 from cfgwatch.model import RuleSet, to_json
-from cfgwatch.terminal import Listing, show
+from cfgwatch.terminal import Listing, echo, printable, show
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.registry import spec_rows
 
@@ -76,7 +76,7 @@ _DIAG_COLUMNS = ("line", "code", "message", "text")
 
 
 def _print_text(rules: RuleSet, file: Path) -> None:
-    console.print(f"{file} ({rules.platform})", markup=False, highlight=False, soft_wrap=True)
+    echo(console, printable(f"{file} ({rules.platform})\n"))
     if rules.nats:
         nat_rows = []
         for rule in rules.nats:
@@ -135,10 +135,10 @@ def _print_text(rules: RuleSet, file: Path) -> None:
     if rules.diagnostics:
         diag_rows = tuple((f"line {diag.line}", diag.code, diag.message, diag.text) for diag in rules.diagnostics)
         show(console, Listing(f"diagnostics ({len(rules.diagnostics)})", _DIAG_COLUMNS, diag_rows, keep=_KEEP))
-    console.print(
+    echo(
+        console,
         f"{len(rules.nats)} NAT rules, {len(rules.filters)} filter entries, {len(rules.bindings)} bindings, "
-        f"{len(rules.objects)} objects, {len(rules.diagnostics)} diagnostics",
-        markup=False,
+        f"{len(rules.objects)} objects, {len(rules.diagnostics)} diagnostics\n",
     )
 
 
