@@ -91,13 +91,19 @@ def import_cmd(
     with ProgressBars(err_console) as events:
         result = project.import_dir(directory, platform=platform, events=events)
 
-    for d in result.devices:
-        if d.status == "unchanged":
-            continue
-        platform_text = f"{d.platform or 'unknown'} ({d.platform_source.value})"
-        extra = f"  {d.redactions} secret(s) hidden" if d.redactions else ""
-        notes = f"  [{'; '.join(d.notes)}]" if d.notes else ""
-        typer.echo(f"{d.status:<9} {d.name:<24} {platform_text:<32}{extra}{notes}".rstrip())
+    devices = tuple(
+        (
+            d.name,
+            d.status,
+            f"{d.platform or 'unknown'} ({d.platform_source.value})",
+            f"{d.redactions} secret(s) hidden" if d.redactions else "",
+            "; ".join(d.notes),
+        )
+        for d in result.devices
+        if d.status != "unchanged"
+    )
+    if devices:
+        show(console, Listing("", ("device", "status", "platform", "secrets", "notes"), devices, keep=_KEEP))
     _print_skipped(result.skipped)
     for failure in result.run.failed:
         err_console.print(f"warning: {failure.name}: {failure.reason}: {failure.detail}", markup=False, soft_wrap=True)
@@ -221,7 +227,7 @@ _RUN_COLUMNS = (
     "run",
 )
 _DEVICE_COLUMNS = ("started", "commit", "collector", "status", "platform", "changed by (config header)", "run")
-_KEEP = frozenset({"started", "commit", "collector", "status", "platform", "run"})
+_KEEP = frozenset({"device", "started", "commit", "collector", "status", "platform", "run"})
 
 
 def named(devices: tuple[str, ...], shown: int = 2) -> str:
