@@ -206,8 +206,8 @@ def test_layout_figures_chart_and_copy_at_desktop_and_phone_width(
     # readable figures: units, thousands separators, ratios as %; no raw JSON and no Python literals
     edge = dom[dom.index('<section class="finding" id="' + result.findings[0].id) :]
     edge = edge[: edge.index("</section>")]
-    assert '<dd data-figure="outbound">7,140 packets, 9.3 MB, 178 flows</dd>' in edge
-    assert '<dd data-figure="returns">236 packets (3.3 % of outbound)</dd>' in edge
+    assert '<dd data-figure="outbound">7,140 packets, 9.3&nbsp;MB, 178 flows</dd>' in edge
+    assert '<dd data-figure="returns">236 packets (3.3&nbsp;% of outbound)</dd>' in edge
     assert '<dd data-figure="spike">75x the baseline rate</dd>' in edge
     assert "AS20473 AS-CHOOPA" in edge and "hosting" in edge
     visible = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", dom, flags=re.S)

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import html
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -250,7 +251,7 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#eee"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" font-size="12" text-anchor="end">{count(round(value))}</text>'
         )
-    parts.append(f'<text class="axis-unit" x="{left}" y="{top - 10}" font-size="12" fill="#444">{esc(unit)}</text>')
+    parts.append(f'<text class="axis-unit" x="{left}" y="{top - 16}" font-size="12" fill="#444">{esc(unit)}</text>')
     # x axis: a tick at every bucket edge, labelled relative to the change (at most ~8 labels)
     edges = [point.t for point in points] + [points[-1].t + step]
     every = -(-len(edges) // 7)  # at most ~7 labels, counted from the change so "change" is one of them
@@ -277,7 +278,7 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
         parts.append(
             f'<line class="change-marker" x1="{cx:.1f}" x2="{cx:.1f}" y1="{top}" y2="{top + plot_h}"'
             f' stroke="#333" stroke-dasharray="4 3" data-t="{esc(change_time.isoformat())}"/>'
-            f'<text x="{cx + 4:.1f}" y="{top + 12}" font-size="12">change</text>'
+            f'<text x="{cx:.1f}" y="{top - 3}" font-size="12" text-anchor="middle">change</text>'
         )
     parts.append(
         f'<polyline class="series-outbound" fill="none" stroke="#c0392b" stroke-width="2"'
@@ -324,6 +325,14 @@ def _scroll(table: str) -> str:
     return f'<div class="scroll">{table}</div>'
 
 
+_NUMBER_UNIT = re.compile(r"(\d) (h|d|min|s|B|kB|MB|GB|TB|PB|%)(?![\w])")
+
+
+def _unit_nbsp(text: str) -> str:
+    """A number and its unit never split across lines ('24&nbsp;h')."""
+    return _NUMBER_UNIT.sub(r"\1&nbsp;\2", text)
+
+
 def figures_html(view: FindingView) -> str:
     """The flow figures as labelled, readable values (units, separators, %) and the top destinations."""
     measured = view.flow.measured
@@ -331,7 +340,7 @@ def figures_html(view: FindingView) -> str:
         lines = figure_lines(view.flow.figures)
         return "".join(f'<p class="figures muted">{esc(line)}</p>' for line in lines)
     rows = "".join(
-        f'<dt>{esc(figure.label)}</dt><dd data-figure="{esc(figure.key)}">{esc(figure.value)}</dd>'
+        f'<dt>{esc(figure.label)}</dt><dd data-figure="{esc(figure.key)}">{_unit_nbsp(esc(figure.value))}</dd>'
         for figure in figure_rows(measured)
     )
     out = f'<dl class="figures">{rows}</dl>'
