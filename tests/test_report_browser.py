@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from _cdp import Browser
@@ -141,11 +142,10 @@ def with_rollback(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditResult
     result = audit_all(build_project(base / "project"))
     first = result.findings[0].id
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            html_report,
-            "_rollback",
-            lambda view: (("ip nat outside source static 45.77.1.2 10.0.2.1",), "") if view.id == first else ((), ""),
+        rollback = SimpleNamespace(
+            method="source-lines", syntax="ios", commands=("no ip nat outside source static 45.77.1.2 10.0.2.1",)
         )
+        patch.setattr(html_report, "_rollback_of", lambda view: rollback if view.id == first else None)
         page = audit_html(result)
     path = base / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -202,7 +202,8 @@ def test_layout_figures_chart_and_copy_at_desktop_and_phone_width(
     finally:
         browser.close()
     assert browser.console == [], browser.console
-    assert 'id="rollback-' + result.findings[0].id + '">ip nat outside source static 45.77.1.2 10.0.2.1</pre>' in dom
+    assert 'id="rollback-' + result.findings[0].id + '">no ip nat outside source static 45.77.1.2 10.0.2.1</pre>' in dom
+    assert "Rollback (source-lines ios; not applied by cfgwatch)" in dom
     # readable figures: units, thousands separators, ratios as %; no raw JSON and no Python literals
     edge = dom[dom.index('<section class="finding" id="' + result.findings[0].id) :]
     edge = edge[: edge.index("</section>")]

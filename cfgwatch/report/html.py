@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
@@ -376,17 +377,24 @@ def copy_block(title: str, lines: Sequence[str], *, block_id: str, note: str = "
     )
 
 
-def _rollback(view: FindingView) -> tuple[tuple[str, ...], str]:
-    """(commands, note) of the view's rollback when a renderer upstream put one there (`view.rollback`,
-    either a sequence of commands or an object with `commands` and an optional `note`); else nothing."""
-    rollback = getattr(view, "rollback", None)
+def _rollback_of(view: FindingView) -> Any:
+    """The rollback the view carries (`view.rollback`: method, syntax, commands, note), or None."""
+    return getattr(view, "rollback", None)
+
+
+def _rollback_html(view: FindingView) -> str:
+    """The rollback commands with a Copy button, headed by how they were derived; the note says why there
+    are none when there are none."""
+    rollback = _rollback_of(view)
     if rollback is None:
-        return (), ""
-    commands = getattr(rollback, "commands", rollback)
-    note = getattr(rollback, "note", "") or ""
-    if isinstance(commands, str):
-        return (commands,), str(note)
-    return tuple(str(command) for command in commands), str(note)
+        return ""
+    how = f"{getattr(rollback, 'method', '')} {getattr(rollback, 'syntax', '')}".strip()
+    title = f"Rollback ({how}; not applied by cfgwatch)" if how else "Rollback (not applied by cfgwatch)"
+    commands = tuple(str(command) for command in getattr(rollback, "commands", ()))
+    note = str(getattr(rollback, "note", "") or "")
+    if commands:
+        return copy_block(title, commands, block_id=f"rollback-{view.id}", note=note)
+    return f"<h4>{esc(title)}</h4>" + (f'<p class="muted">{esc(note)}</p>' if note else "")
 
 
 def _attrs(view: FindingView) -> str:
@@ -431,7 +439,6 @@ def finding_html(view: FindingView) -> str:
         title=f"{view.device}: outbound vs return packets around the change",
     )
     flow_notes = "".join(f"<li>{esc(note)}</li>" for note in view.flow.notes)
-    rollback, rollback_note = _rollback(view)
     return (
         f'<section class="finding" id="{esc(view.id)}" {_attrs(view)}>'
         f'<h3><span class="sev sev-{esc(view.severity)}">{esc(view.severity)}</span> '
@@ -439,7 +446,7 @@ def finding_html(view: FindingView) -> str:
         f'<span class="muted">({esc(view.platform)})</span></h3>'
         f"<dl>{details}</dl>"
         + _rules_html(view)
-        + (copy_block("Rollback", rollback, block_id=f"rollback-{view.id}", note=rollback_note) if rollback else "")
+        + _rollback_html(view)
         + f'<h4>Flow verdict: <span class="verdict">{esc(view.flow.verdict)}</span></h4>'
         + (f"<ul>{flow_notes}</ul>" if flow_notes else "")
         + figures_html(view)
