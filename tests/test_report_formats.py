@@ -262,3 +262,15 @@ def test_step_chart_rises_at_the_bucket_edge_not_before() -> None:
     rise = next(x for (x, y), (_, prev) in zip(vertices[1:], vertices, strict=False) if y < prev)
     assert abs(rise - marker) < 0.1
     assert 'data-unit="packets per 30 min"' in svg and ">change<" in svg and ">+1 h<" in svg
+
+
+def test_a_bucket_straddling_the_change_is_marked() -> None:
+    """Buckets not aligned to the change (a series from elsewhere): the one holding the change is shaded and
+    says so; aligned buckets never are."""
+    change = datetime(2026, 11, 25, 3, 17, tzinfo=UTC)
+    hours = [SeriesPoint(datetime(2026, 11, 25, h, tzinfo=UTC), 5 if h < 3 else 500, 1) for h in range(6)]
+    svg = flow_chart_svg(hours, change)
+    assert svg.count("straddles-change") == 1 and "both before and after the change" in svg
+    assert re.search(r'class="bucket straddles-change"[^>]*data-t="2026-11-25T03:00:00\+00:00"', svg)
+    aligned = [SeriesPoint(change + timedelta(hours=k), 5, 1) for k in range(-2, 3)]
+    assert "straddles-change" not in flow_chart_svg(aligned, change)

@@ -293,8 +293,15 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
             f"{moment(point.t).removesuffix(' UTC')} to {moment(point.t + step)}: "
             f"{plural(point.outbound_packets, 'outbound packet')}, {plural(point.return_packets, 'return packet')}"
         )
+        straddles = change_time is not None and point.t < change_time < point.t + step
+        if straddles:  # a series not aligned to the change: say so rather than let it look like traffic before it
+            tip += "; this bucket holds traffic from both before and after the change"
+        css, paint = (
+            ("bucket straddles-change", 'fill="#000" fill-opacity="0.08"') if straddles else ("bucket", 'fill="none"')
+        )
         parts.append(
-            f'<rect class="bucket" x="{bx:.1f}" y="{top}" width="{bw:.1f}" height="{plot_h}" fill="transparent"'
+            f'<rect class="{css}" x="{bx:.1f}" y="{top}" width="{bw:.1f}" height="{plot_h}" {paint}'
+            ' pointer-events="all"'
             f' data-t="{esc(point.t.isoformat())}" data-outbound="{point.outbound_packets}"'
             f' data-return="{point.return_packets}"><title>{esc(tip)}</title></rect>'
         )
