@@ -128,6 +128,9 @@ def test_no_color_is_respected(demo: Path) -> None:
     assert colours(vendors) == [] and "cisco_ios" in vendors
     _, empty = run_on_tty(["audit"], columns=160, cwd=demo, env={"NO_COLOR": ""})
     assert colours(empty)  # an empty NO_COLOR does not count
+    _, helped = run_on_tty(["--help"], columns=100, cwd=demo)
+    _, plain_help = run_on_tty(["--help"], columns=100, cwd=demo, env={"NO_COLOR": "1"})
+    assert colours(helped) and colours(plain_help) == [] and "audit" in plain_help
 
 
 def test_pipes_get_the_list_layout(tmp_path: Path) -> None:
