@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.report.changes import changes_text
+from cfgwatch.report.coverage import coverage_renderable
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.readable import figure_lines
@@ -129,6 +130,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
         for problem in result.problems:
             problems.append(f"  {problem}\n")
         parts.append(problems)
+    parts.append(coverage_renderable(result))
     return Group(*parts)
 
 
