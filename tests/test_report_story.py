@@ -25,7 +25,7 @@ from cfgwatch.coverage import Coverage, SilentExporter, StaleDevice
 from cfgwatch.policy.findings import Finding, FlowResult
 from cfgwatch.report.findings import audit_document, audit_text
 from cfgwatch.report.formats import REPORT_FORMATS
-from cfgwatch.report.html import audit_html
+from cfgwatch.report.html import audit_html, esc
 from cfgwatch.report.sarif import audit_sarif, audit_sarif_document
 from cfgwatch.report.siem import audit_jsonl
 from cfgwatch.report.story import story
@@ -129,9 +129,9 @@ def test_every_format_shows_story_why_device_rule_and_rollback(result: AuditResu
         assert all(line in text for line in view.device_lines) and "rule (model)" in text
         assert all(command in text for command in rollback.commands)
         assert all(command in markdown for command in rollback.commands) and "**Why this severity:**" in markdown
-        escaped = view.story.sentence.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        assert escaped.replace('"', "&quot;").replace("'", "&#x27;") in page
-        assert 'class="rollback"' in page and 'class="device-rule"' in page
+        assert esc(view.story.sentence) in page
+        assert f'id="rollback-{view.id}"' in page and '<div class="rules">' in page
+        assert all(esc(line.split(": ", 1)[1]) in page for line in view.device_lines)
         assert document["findings"][index]["story"] == view.story.to_json()
         assert document["findings"][index]["rule_device_syntax"] == list(view.device_lines) != []
         assert document["findings"][index]["rollback"]["commands"] == list(rollback.commands)

@@ -11,6 +11,7 @@ from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.changes import changes_json
 from cfgwatch.report.coverage import coverage_json, coverage_lines
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import FindingView, finding_views
 from cfgwatch.terminal import printable
 
@@ -66,7 +67,8 @@ def finding_text(view: FindingView) -> list[str]:
         f"    ticket: {view.ticket.matched or '-'} ({view.ticket.how}"
         f"{', approved' if view.ticket.approved else ''})"
         + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else ""),
-        f"    flow: {view.flow.verdict}" + (f"; {view.figures_text}" if view.figures_text else ""),
+        f"    flow: {view.flow.verdict}",
+        *(f"      {line}" for line in figure_lines(view.flow.figures)),
         f"    rule (model): {view.rule}",
         "    rule (device syntax):",
         *(f"      {line}" for line in view.device_lines or ("(no config lines known)",)),

@@ -12,6 +12,7 @@ from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import changes_markdown
 from cfgwatch.report.coverage import coverage_markdown, coverage_rows
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.rollback import Rollback
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
@@ -91,8 +92,7 @@ def finding_markdown(view: FindingView) -> list[str]:
         f" ports {_md(row['ports'] or '-')}",
         f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
-    if view.figures_text:
-        out.append(f"- **Flow figures:** {_md(view.figures_text)}")
+    out.extend(f"  - {_md(line)}" for line in figure_lines(view.flow.figures))
     out.append(f"- **Rule (model):** {_md(view.rule)}")
     diff = [f"- {line}" for line in numbered(view.lines_before)]
     diff += [f"+ {line}" for line in numbered(view.lines_after)]

@@ -63,10 +63,6 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 def numbered(lines: SourceLines | None) -> list[str]:
     """Config lines with their line numbers, as shown in every format."""
     if lines is None:
@@ -210,27 +206,6 @@ class FindingView:
     def inline_figures_json(self) -> dict[str, Any]:
         """The figures a text report prints inline (the series is drawn, not listed)."""
         return {key: value for key, value in self.figures_json.items() if key != "series"}
-
-    @property
-    def figures_text(self) -> str:
-        """The flow figures in words and units ('' when nothing was measured): no raw JSON in reports."""
-        measured = self.flow.measured
-        if measured is None or self.flow.verdict == "no-coverage":  # zeros from a blind store say nothing
-            return ""
-        ratio = measured.return_ratio
-        spike = measured.spike_ratio
-        flags = [name.replace("_", " ") for name, on in measured.flags.to_json().items() if on]
-        parts = [
-            f"{measured.packets:,} packets / {measured.bytes:,} bytes in {measured.flows:,} flows after the change",
-            f"baseline {measured.baseline_packets:,} packets",
-            f"return {ratio:.0%}" if ratio is not None else "nothing returned",
-            f"{spike:,.1f}x the baseline rate" if spike is not None else "new traffic (no baseline)",
-            f"{_count(measured.distinct_sources, 'source')}, {_count(measured.distinct_destinations, 'destination')}"
-            f" ({measured.new_destinations:,} new)",
-        ]
-        if flags:
-            parts.append("flags: " + ", ".join(flags))
-        return "; ".join(parts)
 
     @property
     def series(self) -> tuple[SeriesPoint, ...]:
