@@ -19,6 +19,7 @@ from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.section import Section
+from cfgwatch.store_settings import StoreSettings
 from cfgwatch.yamlio import load_yaml_document
 
 DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
@@ -35,6 +36,7 @@ class CfgwatchConfig(Section):
     pull: PullSettings = PullSettings()
     nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)
     notify: NotifySettings = NotifySettings()  # webhook / email / syslog targets of the nightly
+    store: StoreSettings = StoreSettings()  # store.remote: push the snapshot repo after each run
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
     from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, SnapshotStore
+    from cfgwatch.store.remote import PushResult
 
 CONFIG_TEMPLATE = """\
 # cfgwatch settings. Relative paths are relative to the folder holding this file.
@@ -271,7 +272,8 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            return run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
+            result = run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
+            return replace(result, push=self.push(events=events))
 
     def pull(
         self,
@@ -311,9 +313,26 @@ class Project:
         )
         with store.lock():
             key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
-            return run_pull(
+            result = run_pull(
                 store, selected, key=key, options=options, allow_shrink=allow_shrink, events=events, started=started
             )
+            return replace(result, push=self.push(events=events))
+
+    def push(self, *, events: Events = NO_EVENTS) -> PushResult | None:
+        """Push the snapshot repo to store.remote (None when none is configured); never forced.
+
+        Runs after every pull and import, whether or not the run committed, so a push that failed or was
+        rejected before is retried by the next run. A rejected push keeps the local commit.
+        """
+        from cfgwatch.store.remote import push
+
+        remote = self.config.store.remote
+        if remote is None:
+            return None
+        store = self.store
+        events.message("push", f"pushing snapshots to {remote.branch}")
+        with store.lock():
+            return push(store.git_dir, store._branch_ref(), remote, self.config.base_dir)
 
     def runs(self, limit: int | None = None) -> list[RunInfo]:
         """Runs that committed a change, newest first."""

@@ -81,7 +81,7 @@ def pull_cmd(
 
     Each device uses its inventory collector: napalm (get_config) or netmiko (the platform's show
     command). Failed devices keep their last good snapshot and are listed in the run. Exit code 1 when
-    any device failed, 0 when all were collected.
+    any device failed or the push to store.remote failed or was rejected, 0 otherwise.
     """
     project = state(ctx).project()
     kwargs = dict(
@@ -106,7 +106,10 @@ def pull_cmd(
         run = result.run
         counts = f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged"
         console.print(f"{counts}, {len(failures)} failed")
-    if failures:
+    push_failed = result.push is not None and not result.push.ok
+    if result.push is not None and (push_failed or not quiet):
+        (err_console if push_failed else console).print(result.push.text(), markup=False, soft_wrap=True)
+    if failures or push_failed:
         raise typer.Exit(1)
 
 

@@ -14,6 +14,7 @@ from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.errors import InputError
 from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
+from cfgwatch.store.remote import PushResult
 
 
 def init_cmd(
@@ -80,6 +81,17 @@ def import_cmd(
         typer.echo(f"run {run.run_id}: no change, nothing committed ({counts})")
     else:
         typer.echo(f"run {run.run_id}: committed {run.commit[:12]} ({counts})")
+    if result.push is not None:
+        report_push(result.push)
+
+
+def report_push(push: PushResult) -> None:
+    """Print the push to store.remote; a rejected or failed push exits 1 (the run itself is committed)."""
+    if push.ok:
+        typer.echo(push.text())
+        return
+    err_console.print(push.text(), markup=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def log_cmd(

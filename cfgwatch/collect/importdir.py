@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.events import NO_EVENTS, Events
@@ -22,6 +23,9 @@ from cfgwatch.inventory import Inventory, canonical
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore, check_device_name
 from cfgwatch.vendors.registry import detect_platform
+
+if TYPE_CHECKING:
+    from cfgwatch.store.remote import PushResult
 
 COLLECTOR = "import"
 # Extensions that are dropped from the file name to form the device name.
@@ -53,6 +57,7 @@ class ImportedDevice:
 class ImportResult:
     run: RunResult
     devices: tuple[ImportedDevice, ...]
+    push: PushResult | None = None  # the push to store.remote, when one is configured
 
 
 def device_name(file: Path) -> str:

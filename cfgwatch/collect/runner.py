@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paramiko
 from nornir.core import Nornir
@@ -47,6 +47,9 @@ from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
+
+if TYPE_CHECKING:
+    from cfgwatch.store.remote import PushResult
 
 # Nornir logs each failed subtask with its traceback; without a handler Python would print it on stderr.
 # Outcomes are reported as data instead (the CLI shows them; a user's own logging config still sees them).
@@ -75,10 +78,12 @@ class DeviceOutcome:
 
 @dataclass(frozen=True, slots=True)
 class PullResult:
-    """A pull: the store's run (commit or none) and every device's outcome."""
+    """A pull: the store's run (commit or none), every device's outcome, and the push to store.remote
+    (None when no remote is configured)."""
 
     run: RunResult
     outcomes: tuple[DeviceOutcome, ...]
+    push: PushResult | None = None
 
 
 # --------------------------------------------------------------------------------------------- helpers
