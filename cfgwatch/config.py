@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cfgwatch.collect.settings import PullSettings
+from cfgwatch.collect.settings import InventoryPluginSettings, PullSettings
 from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
@@ -31,6 +31,7 @@ class CfgwatchConfig(Section):
     inventory: Path = Path("inventory")  # hosts.yaml, groups.yaml, defaults.yaml, approved.yaml, ...
     state_dir: Path = Path(".cfgwatch")  # keys, locks, caches: never inside the snapshot repo
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
+    inventory_plugin: InventoryPluginSettings | None = None  # devices from a Nornir inventory plugin (NetBox ...)
     policy: PolicySettings = PolicySettings()
     flows: FlowSettings = FlowSettings()
     pull: PullSettings = PullSettings()

@@ -207,9 +207,16 @@ class Project:
 
     @cached_property
     def inventory(self) -> Inventory | None:
-        """The inventory, or None when it has no hosts.yaml yet (an import needs none)."""
+        """The inventory (from inventory_plugin when configured), or None when the inventory folder has no
+        hosts.yaml yet (an import needs none)."""
         from cfgwatch.inventory import HOSTS_FILE, load_inventory
 
+        if self.config.inventory_plugin is not None:
+            from cfgwatch.inventory.plugins import load_plugin_inventory
+
+            return load_plugin_inventory(
+                self.config.inventory_plugin, self.config.inventory_path, self.config.base_dir
+            )
         if not (self.config.inventory_path / HOSTS_FILE).exists():
             return None
         return load_inventory(self.config.inventory_path)

@@ -12,6 +12,19 @@ from cfgwatch.collect.validate import DEFAULT_MIN_RATIO
 from cfgwatch.section import Section
 
 
+class InventoryPluginSettings(Section):
+    """`inventory_plugin:` in cfgwatch.yaml: read devices through a Nornir inventory plugin instead of the
+    inventory folder's hosts.yaml (NetBoxInventory2 from nornir-netbox, NautobotInventory from
+    nornir-nautobot, SimpleInventory, or any plugin registered under Nornir's `nornir.plugins.inventory`
+    entry points). `options` are the plugin's keyword arguments; a key naming a token, password or secret
+    takes `{env: VAR}` or `{file: PATH}`, never the value. The inventory folder's defaults.yaml and
+    groups.yaml still apply (credentials, collector, known_hosts), so the plugin only has to list devices.
+    """
+
+    plugin: str
+    options: dict[str, Any] = {}
+
+
 class PullSettings(Section):
     """`pull:` in cfgwatch.yaml."""
 

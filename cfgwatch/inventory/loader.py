@@ -349,6 +349,7 @@ def _resolve_device(
     groups: Mapping[str, Group],
     defaults: DefaultsIn,
     directory: Path,
+    hosts_path: Path,
 ) -> Device:
     order = _group_closure(host.groups, groups)
     chain = list(_chain(host, order, groups_in, defaults))
@@ -378,7 +379,7 @@ def _resolve_device(
         name=name,
         hostname=_first(chain, "hostname") or name,
         port=_first(chain, "port") or 22,
-        platform=_canonical(platform_raw, directory / HOSTS_FILE, f"{name}.data.platform"),
+        platform=_canonical(platform_raw, hosts_path, f"{name}.data.platform"),
         groups=tuple(host.groups),
         site=_first(datas, "site"),
         role=_first(datas, "role"),
@@ -415,10 +416,21 @@ def load_inventory(directory: Path) -> Inventory:
     if not directory.is_dir():
         raise ConfigError("inventory directory not found", path=directory)
     hosts_path, groups_path, defaults_path = (directory / n for n in (HOSTS_FILE, GROUPS_FILE, DEFAULTS_FILE))
-    hosts_file = _read_yaml(hosts_path, required=True)
-    groups_file = _read_yaml(groups_path, required=False)
-    defaults_file = _read_yaml(defaults_path, required=False)
+    return build_inventory(
+        directory,
+        _read_yaml(hosts_path, required=True),
+        _read_yaml(groups_path, required=False),
+        _read_yaml(defaults_path, required=False),
+    )
 
+
+def build_inventory(
+    directory: Path, hosts_file: YamlDocument, groups_file: YamlDocument, defaults_file: YamlDocument
+) -> Inventory:
+    """Validate SimpleInventory-shaped hosts/groups/defaults (from files or an inventory plugin) and resolve
+    every device; errors name the document (file or plugin) and the key. Relative paths are relative to
+    `directory`."""
+    hosts_path, groups_path = Path(hosts_file.source), Path(groups_file.source)
     defaults: DefaultsIn = _validate(DefaultsIn, defaults_file.data, defaults_file, "")
     groups_in: dict[str, GroupIn] = {
         str(n): _validate(GroupIn, v, groups_file, str(n)) for n, v in groups_file.data.items()
@@ -448,5 +460,5 @@ def load_inventory(directory: Path) -> Inventory:
         for group_name in host.groups:
             if group_name not in groups_in:
                 raise ConfigError(f"unknown group '{group_name}'", path=hosts_path, key=f"{name}.groups")
-        hosts[name] = _resolve_device(name, host, groups_in, groups, defaults, directory)
+        hosts[name] = _resolve_device(name, host, groups_in, groups, defaults, directory, hosts_path)
     return Inventory(directory=directory, hosts=hosts, groups=groups)
