@@ -48,6 +48,26 @@ CONFIG_TEMPLATE = """\
 snapshots: snapshots   # git repository of sanitized device configs, one commit per collection run
 inventory: inventory   # hosts.yaml, groups.yaml, defaults.yaml (Nornir SimpleInventory format)
 state_dir: .cfgwatch   # secret-fingerprint key, run journal, caches (never inside snapshots/)
+
+# How changes are judged (README "Change review"); every value shown is the default.
+policy:
+  fail_on: high        # audit/nightly exit 1 at or above this severity: info, low, medium, high, critical
+  syslog: []           # device syslog files naming who changed what, e.g. [/var/log/network/config.log]
+  tickets: []          # ticket exports besides inventory/tickets.yaml (yaml, csv, ServiceNow json)
+  groups: {}           # per inventory group ("default": every device), for example:
+  #   default: {change_windows: ["sat 22:00-sun 04:00"], admins: [netops]}
+  #   dmz: {nat_changes_allowed: false}
+
+# pull:
+#   timeout: 60          # seconds one attempt on one device may take
+#   deadline: 900        # seconds the whole pull may take; devices still busy then fail as `timeout`
+#   known_hosts: ~/.ssh/known_hosts
+#   ssh_config: ~/.ssh/config   # Host blocks: HostName, User, Port, IdentityFile, ProxyJump
+
+# store:
+#   remote:              # push the snapshot repo after every run (never forced)
+#     url: git@git.example.net:netops/cfgwatch-snapshots.git
+#     ssh_key: ~/.ssh/cfgwatch_push
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from datetime import UTC, datetime
@@ -73,6 +74,8 @@ def serve_cmd(
             lab.write_inventory(inventory_out)
             console.print(f"inventory:   {inventory_out}", markup=False)
         console.print(f"syslog:      {lab.syslog_path}", markup=False)
+        ready = lab.root / "ready.json"  # `cfgwatch lab wait` returns once this exists and the ports answer
+        ready.write_text(json.dumps(server.ports), encoding="utf-8")
         done = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: done.set())
         try:
@@ -81,7 +84,24 @@ def serve_cmd(
         except KeyboardInterrupt:
             pass
     finally:
+        (lab.root / "ready.json").unlink(missing_ok=True)
         server.stop()
+
+
+@lab_app.command("wait")
+def wait_cmd(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait at most.")] = 30.0,
+    state_dir: Annotated[Path | None, typer.Option("--state", help="Lab state directory.")] = None,
+) -> None:
+    """Wait until `cfgwatch lab serve` (started in the background) answers on every device port.
+
+    Exit 0 when ready; 2 after --timeout seconds without a ready lab (scripts: `cfgwatch lab serve & cfgwatch lab
+    wait`)."""
+    from cfgwatch.lab.process import wait_for_lab
+
+    ports = wait_for_lab(_state_dir(ctx, state_dir), timeout=timeout)
+    typer.echo(f"lab ready: {len(ports)} devices")
 
 
 def _parse_at(value: str | None) -> datetime | None:
