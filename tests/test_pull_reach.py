@@ -251,3 +251,62 @@ def test_deadline_is_a_pull_setting() -> None:
     assert PullSettings(deadline=None).options().deadline is None
     with pytest.raises(ValueError):
         PullSettings(deadline=0)
+
+
+def test_passphrase_key_two_hops_and_worker_processes(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An encrypted key (passphrase by env var), ProxyJump through two hops (the lab's jump host twice: it
+    forwards to its own port, then to the device), and collection in two worker processes."""
+    import paramiko
+
+    monkeypatch.delenv(PASSWORD_ENV)
+    key = paramiko.ECDSAKey.from_private_key_file(str(env.state.client_key_path))
+    locked = env.tmp / "locked.key"
+    key.write_private_key_file(str(locked), password="correct horse")
+    monkeypatch.setenv("LAB_KEY_PASSPHRASE", "correct horse")
+    jump = env.server.jump_port
+    config = env.tmp / "ssh_config"
+    config.write_text(f"Host 127.0.0.1\n  ProxyJump 127.0.0.1:{jump},127.0.0.1:{jump}\n")
+    inv = env.tmp / "inventory"
+    env.state.write_inventory(inv, key_auth=True)
+    defaults = yaml.safe_load((inv / "defaults.yaml").read_text())
+    defaults["data"]["credentials"]["key_file"] = str(locked)
+    defaults["data"]["credentials"]["passphrase_env"] = "LAB_KEY_PASSPHRASE"
+    (inv / "defaults.yaml").write_text(yaml.safe_dump(defaults))
+    hosts = load_inventory(inv).hosts
+    devices = [hosts[n] for n in NAMES]
+    opts = PullOptions(**{**_fields(FAST), "ssh_config": config, "processes": 2})
+    run = pull(env.store, devices, key=KEY, options=opts)
+    _ok(run)
+    relayed = [port for _, port in env.server.relayed]
+    assert relayed.count(jump) == len(NAMES)  # first hop -> second hop, once per device
+    assert {env.state.device(n).port for n in NAMES} <= set(relayed)
+
+    # a wrong passphrase is an auth failure that says which key, never the passphrase
+    monkeypatch.setenv("LAB_KEY_PASSPHRASE", "wrong horse")
+    run = pull(env.store, devices[1:2], key=KEY, options=FAST)
+    (failure,) = run.run.failed
+    assert failure.reason == "auth" and str(locked) in failure.detail and "horse" not in failure.detail
+
+
+def test_jump_host_with_its_own_credentials(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """data.jump_host as a mapping: the bastion takes the key, the device the password."""
+    inv = env.tmp / "inventory"
+    env.state.write_inventory(inv)
+    defaults = yaml.safe_load((inv / "defaults.yaml").read_text())
+    creds = env.state.credentials()
+    defaults["data"]["jump_host"] = {
+        "hostname": "127.0.0.1",
+        "port": env.server.jump_port,
+        "credentials": {"username": creds.username, "key_file": str(env.state.client_key_path)},
+    }
+    (inv / "defaults.yaml").write_text(yaml.safe_dump(defaults))
+    device = load_inventory(inv).hosts["dc-nx-01"]
+    assert device.jump_host is not None and device.jump_host.credentials is not None
+    _ok(pull(env.store, [device], key=KEY, options=FAST))
+    assert env.server.relayed == [("127.0.0.1", env.state.device("dc-nx-01").port)]
+    # the device's password does not open the bastion: without the key, the jump host refuses
+    defaults["data"]["jump_host"]["credentials"] = {"username": creds.username}
+    (inv / "defaults.yaml").write_text(yaml.safe_dump(defaults))
+    run = pull(env.store, [load_inventory(inv).hosts["dc-nx-01"]], key=KEY, options=FAST)
+    (failure,) = run.run.failed
+    assert failure.reason == "auth" and failure.detail.startswith(f"jump host 127.0.0.1:{env.server.jump_port}")

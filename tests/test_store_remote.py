@@ -89,6 +89,12 @@ def test_https_credentials_never_reach_argv_config_or_reports(tmp_path: Path, mo
     assert "s3cr3t-token-value" not in " ".join(options)
     assert env[PASSWORD_VAR] == "s3cr3t-token-value" and hidden == ("s3cr3t-token-value",)
     assert options[:2] == ["-c", "credential.helper="]  # the user's stored helpers are not consulted or fed
+    # git itself asks the helper, as a push would, and gets the login from the environment
+    filled = subprocess.run(
+        ["git", *options, "credential", "fill"], input="protocol=https\nhost=git.example.net\n\n",
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "username=cfgwatch\n" in filled and "password=s3cr3t-token-value\n" in filled
     # a push that fails (nobody serves that host) reports without the token
     from cfgwatch.store.remote import push
 

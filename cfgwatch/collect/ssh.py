@@ -131,7 +131,8 @@ def load_key(creds: Credentials) -> paramiko.PKey | None:
         return None
     path = creds.key_files[0]
     try:
-        return paramiko.PKey.from_path(path, creds.passphrase)
+        passphrase: Any = creds.passphrase.encode() if creds.passphrase else None  # bytes, whatever the stubs say
+        return paramiko.PKey.from_path(path, passphrase)
     except (OSError, ValueError, paramiko.SSHException) as exc:
         raise KeyFileError(f"cannot use key file {path}: {type(exc).__name__}: {exc}") from exc
 
