@@ -310,3 +310,25 @@ def test_jump_host_with_its_own_credentials(env: Env, monkeypatch: pytest.Monkey
     run = pull(env.store, [load_inventory(inv).hosts["dc-nx-01"]], key=KEY, options=FAST)
     (failure,) = run.run.failed
     assert failure.reason == "auth" and failure.detail.startswith(f"jump host 127.0.0.1:{env.server.jump_port}")
+
+
+def test_an_ssh_config_identity_that_cannot_be_loaded_is_skipped(env: Env) -> None:
+    """OpenSSH skips an encrypted IdentityFile it cannot unlock; so does cfgwatch, and the password logs in."""
+    import paramiko
+
+    locked = env.tmp / "id_locked"
+    paramiko.ECDSAKey.generate(bits=256).write_private_key_file(str(locked), password="nobody knows")
+    config = env.tmp / "ssh_config"
+    config.write_text(f"Host *\n  IdentityFile {locked}\n")
+    devices = env.inventory()
+    _ok(pull(env.store, devices[1:2], key=KEY, options=PullOptions(**{**_fields(FAST), "ssh_config": config})))
+
+
+def test_cli_pull_deadline_option(env: Env, cli) -> None:  # type: ignore[no-untyped-def]
+    env.inventory()
+    (env.tmp / "cfgwatch.yaml").write_text("snapshots: snapshots\ninventory: inventory\nstate_dir: state\n")
+    env.state.set_fault("dc-nx-01", "hang")
+    start = time.monotonic()
+    code, _, err = cli("pull", "-d", "dc-nx-01", "-q", "--timeout", "60", "--deadline", "2", cwd=env.tmp)
+    assert time.monotonic() - start < 10
+    assert code == 1 and "failed dc-nx-01: timeout" in err and "pull.deadline 2s" in err

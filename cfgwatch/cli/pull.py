@@ -60,6 +60,14 @@ def pull_cmd(
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds one attempt on one device may take (default 60)."),
     ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            min=0.1,
+            help="Seconds the whole pull may take; devices still busy fail as timeout (default: pull.deadline, 900).",
+        ),
+    ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient failure (default 2).")
     ] = None,
@@ -90,6 +98,7 @@ def pull_cmd(
         workers=workers,
         processes=processes,
         timeout=timeout,
+        deadline=deadline,
         retries=retries,
         known_hosts=known_hosts.resolve() if known_hosts is not None else None,
         trust_on_first_use=True if tofu else None,

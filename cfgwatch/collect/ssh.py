@@ -13,6 +13,7 @@ why OpenSSH's own ProxyCommand (netmiko's ssh_config_file) is not used: it would
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -59,10 +60,21 @@ def load_ssh_config(path: Path | None) -> paramiko.SSHConfig | None:
         raise ConfigError(f"cannot read the SSH client config: {exc}", path=path) from exc
 
 
-def _identity_files(entry: dict[str, Any]) -> tuple[Path, ...]:
-    """IdentityFile paths of a Host block that exist (OpenSSH skips missing default identities too)."""
+@functools.lru_cache(maxsize=64)
+def _loadable(path: Path, passphrase: str | None) -> bool:
+    try:
+        paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)  # type: ignore[arg-type]
+    except (OSError, ValueError, TypeError, paramiko.SSHException):
+        return False
+    return True
+
+
+def _identity_files(entry: dict[str, Any], passphrase: str | None = None) -> tuple[Path, ...]:
+    """IdentityFile paths of a Host block that exist and can be used: like OpenSSH (which skips missing
+    identities and, without a terminal, ones it cannot decrypt), a config-supplied key that cannot be
+    loaded is left out instead of failing a login that the password would have opened."""
     found = [Path(str(p)).expanduser() for p in entry.get("identityfile", [])]
-    return tuple(p for p in found if p.is_file())
+    return tuple(p for p in found if p.is_file() and _loadable(p, passphrase))
 
 
 def _lookup(config: paramiko.SSHConfig | None, host: str) -> dict[str, Any]:
@@ -84,7 +96,8 @@ def plan_route(device: Device, creds: Credentials, config: paramiko.SSHConfig | 
     if port == 22 and "port" in entry:
         port = int(entry["port"])
     username = options.get("username") or creds.username or entry.get("user")
-    target_creds = replace(creds, username=username, key_files=creds.key_files or _identity_files(entry))
+    keys = creds.key_files or _identity_files(entry, creds.passphrase)
+    target_creds = replace(creds, username=username, key_files=keys)
     target = Hop(str(entry.get("hostname", host)), port, target_creds)
 
     hops: list[Hop] = []
@@ -95,7 +108,7 @@ def plan_route(device: Device, creds: Credentials, config: paramiko.SSHConfig | 
         jump_creds = replace(
             jump_creds,
             username=jump.username or jump_creds.username or jump_entry.get("user"),
-            key_files=jump_creds.key_files or _identity_files(jump_entry),
+            key_files=jump_creds.key_files or _identity_files(jump_entry, jump_creds.passphrase),
         )
         jump_port = int(jump_entry["port"]) if jump.port == 22 and "port" in jump_entry else jump.port
         hops.append(Hop(str(jump_entry.get("hostname", jump.hostname)), jump_port, jump_creds))
@@ -109,7 +122,7 @@ def plan_route(device: Device, creds: Credentials, config: paramiko.SSHConfig | 
             hop_creds = replace(
                 creds,
                 username=user or hop_entry.get("user") or creds.username,
-                key_files=_identity_files(hop_entry) or creds.key_files,
+                key_files=_identity_files(hop_entry, creds.passphrase) or creds.key_files,
             )
             hops.append(
                 Hop(str(hop_entry.get("hostname", name)), hop_port or int(hop_entry.get("port", 22)), hop_creds)
@@ -133,7 +146,7 @@ def load_key(creds: Credentials) -> paramiko.PKey | None:
     try:
         passphrase: Any = creds.passphrase.encode() if creds.passphrase else None  # bytes, whatever the stubs say
         return paramiko.PKey.from_path(path, passphrase)
-    except (OSError, ValueError, paramiko.SSHException) as exc:
+    except (OSError, ValueError, TypeError, paramiko.SSHException) as exc:  # TypeError: encrypted, no passphrase
         raise KeyFileError(f"cannot use key file {path}: {type(exc).__name__}: {exc}") from exc
 
 
