@@ -118,3 +118,18 @@ def test_remote_settings_refuse_passwords_in_urls_and_bad_branches(tmp_path: Pat
     _, env, _ = push_environment(ssh, tmp_path)
     command = env["GIT_SSH_COMMAND"]
     assert "StrictHostKeyChecking=yes" in command and str(tmp_path / "keys/push") in command
+
+
+def test_nightly_reports_a_failed_push_as_a_stage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cfgwatch.nightly import run_nightly
+
+    project, saved = _project(tmp_path, str(tmp_path / "missing.git"))
+    project.import_dir(saved, platform="cisco_ios")  # a commit to push
+    monkeypatch.setenv("CFGWATCH_USERNAME", "u")  # what init's defaults.yaml names
+    monkeypatch.setenv("CFGWATCH_PASSWORD", "pw")
+    (project.config.inventory_path / "hosts.yaml").write_text(
+        "edge1:\n  hostname: 127.0.0.1\n  port: 1\n  platform: cisco_ios\n  data:\n    known_hosts: no-such-file\n"
+    )
+    result = run_nightly(project.config, send=False)
+    assert [e.stage for e in result.errors] == ["push"], result.errors
+    assert result.exit_code == 2 and "error in push: push FAILED" in result.summary()
