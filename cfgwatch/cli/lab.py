@@ -42,7 +42,10 @@ def serve_cmd(
     port_base: Annotated[
         int | None,
         typer.Option(
-            "--port-base", min=1, max=65000, help="Listen on consecutive ports from here (default: ephemeral)."
+            "--port-base",
+            min=1,
+            max=65000,
+            help="Listen on consecutive ports from here, the jump host last (default: ephemeral).",
         ),
     ] = None,
 ) -> None:
@@ -56,8 +59,9 @@ def serve_cmd(
             raise InputError(f"lab already exists with {len(lab.devices())} devices", path=root, key="--devices")
     else:
         lab = LabState.create(root, devices=devices)
-    if port_base is not None:
-        lab.set_ports({d.name: port_base + i for i, d in enumerate(lab.devices())})
+    if port_base is not None:  # the devices, then the jump host on the next port
+        devs = lab.devices()
+        lab.set_ports({d.name: port_base + i for i, d in enumerate(devs)}, jump_port=port_base + len(devs))
     server = LabServer(lab)
     server.start()
     try:
@@ -69,6 +73,8 @@ def serve_cmd(
             table.add_row(dev.name, dev.platform, str(dev.port))
         console.print(table)
         console.print(f"known_hosts: {known}", markup=False)
+        console.print(f"jump host:   127.0.0.1:{server.jump_port} (direct-tcpip to 127.0.0.1 only)", markup=False)
+        console.print(f"client key:  {lab.client_key_path}", markup=False)
         console.print(f"credentials: set -a; . {lab.root / 'credentials.env'}; set +a", markup=False)
         if inventory_out is not None:
             lab.write_inventory(inventory_out)
