@@ -133,3 +133,20 @@ def test_nightly_reports_a_failed_push_as_a_stage_error(tmp_path: Path, monkeypa
     result = run_nightly(project.config, send=False)
     assert [e.stage for e in result.errors] == ["push"], result.errors
     assert result.exit_code == 2 and "error in push: push FAILED" in result.summary()
+
+
+def test_a_replayed_history_is_pushed_once_at_the_end(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", str(remote))
+    project, _ = _project(tmp_path, str(remote))
+    backups = tmp_path / "oxidized"
+    backups.mkdir()
+    git("init", "-q", "-b", "master", cwd=backups)
+    for n in range(2):
+        (backups / "edge1").write_text(f"hostname edge1\nip access-list extended OUT\n {n + 10} permit ip any any\n")
+        git("add", "edge1", cwd=backups)
+        git("-c", "user.name=ox", "-c", "user.email=ox@x", "commit", "-qm", f"change {n}", cwd=backups)
+    result = project.import_git(backups, platform="cisco_ios")
+    assert result.runs == 2 and result.push is not None and result.push.state == "pushed", result
+    assert git("--git-dir", str(remote), "rev-parse", "main") == project.store.resolve("HEAD")
+    assert len(git("--git-dir", str(remote), "log", "--format=%H", "main").splitlines()) == 2

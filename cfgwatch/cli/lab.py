@@ -48,6 +48,12 @@ def serve_cmd(
             help="Listen on consecutive ports from here, the jump host last (default: ephemeral).",
         ),
     ] = None,
+    syslog_to: Annotated[
+        str | None,
+        typer.Option(
+            "--syslog-to", help="Also send each change's syslog lines over UDP to HOST:PORT (loopback; for `watch`)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the lab's devices over SSH on 127.0.0.1 until interrupted (Ctrl-C / SIGTERM)."""
     from cfgwatch.lab import LabServer, LabState
@@ -62,6 +68,10 @@ def serve_cmd(
     if port_base is not None:  # the devices, then the jump host on the next port
         devs = lab.devices()
         lab.set_ports({d.name: port_base + i for i, d in enumerate(devs)}, jump_port=port_base + len(devs))
+    if syslog_to is not None:
+        from cfgwatch.watch import parse_listen
+
+        lab.set_syslog_forward(parse_listen(syslog_to))
     server = LabServer(lab)
     server.start()
     try:
