@@ -15,11 +15,11 @@ from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.errors import InputError
 from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
-from cfgwatch.store.remote import PushResult
 
 if TYPE_CHECKING:
     from cfgwatch.collect.backups import Skipped
     from cfgwatch.project import Project
+    from cfgwatch.store.remote import PushResult
 
 
 def init_cmd(
