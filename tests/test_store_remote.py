@@ -150,3 +150,79 @@ def test_a_replayed_history_is_pushed_once_at_the_end(tmp_path: Path) -> None:
     assert result.runs == 2 and result.push is not None and result.push.state == "pushed", result
     assert git("--git-dir", str(remote), "rev-parse", "main") == project.store.resolve("HEAD")
     assert len(git("--git-dir", str(remote), "log", "--format=%H", "main").splitlines()) == 2
+
+
+class _GitHttp:
+    """git's smart HTTP protocol on 127.0.0.1: `git http-backend` (CGI) behind HTTP basic auth."""
+
+    def __init__(self, root: Path, user: str, password: str) -> None:
+        import base64
+        import threading
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+        self.root = root
+        self.expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.logins: list[bool] = []
+
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = make_server("127.0.0.1", 0, self.app, handler_class=Quiet)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def app(self, environ: dict, start_response):  # type: ignore[no-untyped-def]
+        given = environ.get("HTTP_AUTHORIZATION")
+        if given != self.expected:
+            if given is not None:
+                self.logins.append(False)
+            start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"')])
+            return [b"login required\n"]
+        self.logins.append(True)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        cgi_env = {
+            "PATH": "/usr/bin:/bin", "GIT_PROJECT_ROOT": str(self.root), "GIT_HTTP_EXPORT_ALL": "1",
+            "REMOTE_USER": "pusher", "REQUEST_METHOD": environ["REQUEST_METHOD"],
+            "PATH_INFO": environ["PATH_INFO"], "QUERY_STRING": environ.get("QUERY_STRING", ""),
+            "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""), "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": environ.get("HTTP_CONTENT_ENCODING", ""),
+        }  # fmt: skip
+        out = subprocess.run(["git", "http-backend"], input=body, env=cgi_env, capture_output=True).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        headers = [tuple(line.decode().split(": ", 1)) for line in head.split(b"\r\n") if b": " in line]
+        status = next((v for k, v in headers if k.lower() == "status"), "200 OK")
+        start_response(status, [(k, v) for k, v in headers if k.lower() != "status"])
+        return [payload]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def test_push_over_http_with_a_token_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = tmp_path / "srv" / "snapshots.git"
+    git("init", "-q", "--bare", "-b", "main", str(remote))
+    server = _GitHttp(tmp_path / "srv", "cfgwatch", "tok-RIGHT-123")
+    try:
+        url = f"http://127.0.0.1:{server.port}/snapshots.git"
+        project, saved = _project(tmp_path, url)
+        config = project.config_file
+        assert config is not None
+        config.write_text(config.read_text() + "    username: cfgwatch\n    password: {env: SNAP_TOKEN}\n")
+        monkeypatch.setenv("SNAP_TOKEN", "tok-WRONG-456")
+        project = Project.open(config)
+        bad = project.import_dir(saved, platform="cisco_ios")
+        assert bad.push is not None and bad.push.state == "failed" and "tok-WRONG-456" not in bad.push.text()
+        assert server.logins and not any(server.logins)  # the wrong token reached the server, and was refused
+
+        monkeypatch.setenv("SNAP_TOKEN", "tok-RIGHT-123")
+        good = project.push()
+        assert good is not None and good.state == "pushed", good
+        assert git("--git-dir", str(remote), "rev-parse", "main") == bad.run.commit  # the earlier run, retried
+        assert "tok-" not in (project.store.git_dir / "config").read_text()
+    finally:
+        server.stop()
