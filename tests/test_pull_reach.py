@@ -191,7 +191,7 @@ def test_pull_with_the_ssh_agent(env: Env, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_connection_options_reach_the_connection(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    """connection_options.netmiko: its port overrides the host's and its extras (a key file) are used."""
+    """connection_options.<collector>: its port overrides the host's and its extras (a key file) are used."""
     monkeypatch.delenv(PASSWORD_ENV)
     inv = env.tmp / "inventory"
     env.state.write_inventory(inv, key_auth=True)
@@ -204,9 +204,16 @@ def test_connection_options_reach_the_connection(env: Env, monkeypatch: pytest.M
     hosts["dc-nx-01"]["connection_options"] = {
         "netmiko": {"port": real_port, "extras": {"key_file": str(env.state.client_key_path)}}
     }
+    # the NAPALM device: its netmiko arguments travel in optional_args, merged with cfgwatch's
+    napalm_port = hosts["core-rtr-01"]["port"]
+    hosts["core-rtr-01"]["port"] = 1
+    hosts["core-rtr-01"]["connection_options"] = {
+        "napalm": {"port": napalm_port, "extras": {"optional_args": {"key_file": str(env.state.client_key_path)}}}
+    }
     (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts))
-    device = load_inventory(inv).hosts["dc-nx-01"]
-    run = pull(env.store, [device], key=KEY, options=FAST)
+    loaded = load_inventory(inv).hosts
+    assert loaded["core-rtr-01"].collector == "napalm"
+    run = pull(env.store, [loaded["dc-nx-01"], loaded["core-rtr-01"]], key=KEY, options=FAST)
     _ok(run)
 
     # host-key checking cannot be switched off from the inventory
