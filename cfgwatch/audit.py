@@ -39,6 +39,7 @@ from cfgwatch.policy.findings import (
 from cfgwatch.policy.history import ApprovalHistory
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
+from cfgwatch.report.rollback import Rollback, rollback_for
 from cfgwatch.revisions import DiffResult, diff_revisions
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import RunInfo, SnapshotStore
@@ -84,6 +85,7 @@ class AuditResult:
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
     uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
     coverage: Coverage | None = None  # what the audit could see (Project.audit fills it in)
+    rollbacks: dict[str, Rollback] = field(default_factory=dict)  # by finding id: how to undo it (never applied)
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -344,7 +346,29 @@ def run_audit(
         reviews=tuple(reviews),
         uncompared=not_compared,
         coverage=coverage,
+        rollbacks=finding_rollbacks(store, ordered),
     )
+
+
+def finding_rollbacks(store: SnapshotStore, findings: Sequence[Finding]) -> dict[str, Rollback]:
+    """Rollback commands per finding from both configs of its change (one read per device and revision)."""
+    texts: dict[tuple[str, str], str | None] = {}
+
+    def text(device: str, rev: str | None) -> str | None:
+        if not rev:
+            return None
+        if (device, rev) not in texts:
+            try:
+                found = store.read_many([device], rev)
+            except CfgwatchError:  # an unreadable revision costs the rollback (the report says so), not the audit
+                found = {}
+            texts[device, rev] = found[device][0] if device in found else None
+        return texts[device, rev]
+
+    return {
+        f.id: rollback_for(f.change, text(f.device, f.change.rev_before), text(f.device, f.change.rev_after))
+        for f in findings
+    }
 
 
 def _header_time(metadata: ChangeMetadata | None, config: CfgwatchConfig) -> datetime | None:

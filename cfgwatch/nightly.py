@@ -349,7 +349,7 @@ class NightlyResult:
         from cfgwatch.report.view import finding_views
 
         out = [self.summary()]
-        for view in finding_views(self.findings):
+        for view in finding_views(self.findings, self.audit.rollbacks if self.audit is not None else None):
             out.append("")
             out.extend(finding_text(view))
         for gap in self.gaps:
@@ -450,14 +450,16 @@ def write_monitoring(result: NightlyResult, cfg: CfgwatchConfig) -> tuple[Path, 
 
 def finding_item(finding: Finding) -> AlertItem:
     """One finding as a notification line (shared by the nightly and `cfgwatch watch`)."""
+    from cfgwatch.report.story import story
+
     who = finding.attribution.user or "unknown"
+    told = story(finding)
     text = (
         f"[{finding.severity.upper()}] {finding.id} {finding.device}: {', '.join(finding.categories + finding.tags)}"
-        f" by {who}; flags: {', '.join(finding.flags) or '-'}; flow: {finding.flow.verdict}"
+        f" by {who}; flags: {', '.join(finding.flags) or '-'}; flow: {finding.flow.verdict}. {told.sentence}"
     )
-    return AlertItem(
-        finding.id, finding.severity, finding.device, finding.categories, finding.flags, text, finding.to_json()
-    )
+    document = {**finding.to_json(), "story": told.to_json()}
+    return AlertItem(finding.id, finding.severity, finding.device, finding.categories, finding.flags, text, document)
 
 
 def _gap_item(gap: CoverageGap) -> AlertItem:

@@ -206,7 +206,7 @@ def test_without_the_plugin_the_builtins_answer(plugin_site: Path) -> None:
     assert PLUGIN_DIST not in {REPORT_FORMATS.origin(name) for name in REPORT_FORMATS.names()}
     assert "plugin-demo" not in REPORT_FORMATS
     assert REPORT_FORMATS.origin("csv") == FLOW_BACKENDS.origin("duckdb") == "cfgwatch"
-    assert set(REPORT_FORMATS.names()) == {"text", "json", "jsonl", "csv", "markdown", "html"}
+    assert set(REPORT_FORMATS.names()) == {"text", "json", "jsonl", "csv", "markdown", "html", "sarif"}
     assert set(FLOW_BACKENDS.names()) == {"duckdb", "nfdump", "clickhouse"}
     assert set(NOTIFIERS.names()) == {"webhooks", "email", "syslog"}
     assert "site_os" not in PLATFORMS
@@ -249,7 +249,10 @@ def test_unknown_names_in_cfgwatch_yaml_name_the_key_and_the_registered_ones(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("audit", "--format", "jsn"), "unknown report format 'jsn' (known: csv, html, json, jsonl, markdown, text)"),
+        (
+            ("audit", "--format", "jsn"),
+            "unknown report format 'jsn' (known: csv, html, json, jsonl, markdown, sarif, text)",
+        ),
         (("flows", "ingest", "x.csv", "--format", "nfdump"), "unknown flow format 'nfdump'"),
         (("flows", "hunt", "--backend", "clickhose"), "did you mean 'clickhouse'?"),
     ],

@@ -59,9 +59,16 @@ def test_csv_parses_back_one_row_per_finding(result: AuditResult) -> None:
 
 
 def test_one_view_per_finding_carries_what_the_formats_show(result: AuditResult) -> None:
-    for finding, view in zip(result.findings, finding_views(result.findings), strict=True):
+    for finding, view in zip(result.findings, finding_views(result.findings, result.rollbacks), strict=True):
         assert tuple(view.row()) == CSV_COLUMNS
-        assert view.to_json() == finding.to_json()  # the JSON contract stays the finding's own
+        # the finding's own JSON contract, plus the story and rollback the report adds
+        added = {
+            "story": view.story.to_json(),
+            "rule_device_syntax": list(view.device_lines),
+            "rollback": view.rollback.to_json(),
+        }
+        assert view.to_json() == {**finding.to_json(), **added}
+        assert view.rollback is result.rollbacks[finding.id]
         assert view.enables == finding.categories + finding.tags and view.flow is finding.flow
     edge = FindingView.of(result.findings[0])
     assert edge.series and edge.top_destinations[0].asn == 20473
@@ -162,7 +169,7 @@ def test_rich_text_shows_table_and_each_finding(result: AuditResult) -> None:
     assert "{" not in text and "True" not in text and "None" not in text  # no raw JSON, no Python literals
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html"])
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html", "sarif"])
 def test_cli_formats(tmp_path: Path, fmt: str) -> None:
     config = build_project(tmp_path)
     output = tmp_path / f"report.{fmt}"
@@ -180,6 +187,9 @@ def test_cli_formats(tmp_path: Path, fmt: str) -> None:
         assert len(list(csv.DictReader(io.StringIO(text)))) == 1
     elif fmt == "html":
         assert text.startswith("<!DOCTYPE html>") and 'data-device="fw1"' in text
+    elif fmt == "sarif":
+        results = json.loads(text)["runs"][0]["results"]
+        assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == ["configs/fw1"]
 
 
 def test_empty_audit_renders_in_every_format(result: AuditResult) -> None:

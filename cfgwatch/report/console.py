@@ -13,7 +13,7 @@ from rich.text import Text
 from cfgwatch.audit import AuditResult
 from cfgwatch.report.changes import changes_text
 from cfgwatch.report.coverage import coverage_renderable
-from cfgwatch.report.findings import audit_text
+from cfgwatch.report.findings import audit_text, rollback_text
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import FindingView, finding_views
@@ -73,6 +73,10 @@ def findings_table(views: list[FindingView]) -> Listing:
 def finding_panel(view: FindingView) -> Panel:
     affected = view.affected_text
     body = _SafeText()
+    body.append(view.story.sentence + "\n", style="bold")
+    body.append("why this severity:\n", style="bold")
+    for line in view.story.why:
+        body.append(f"  - {line}\n")
     body.append(f"{view.change} {view.family}: ", style="bold")
     body.append(view.rule + "\n")
     if view.comment:
@@ -109,6 +113,10 @@ def finding_panel(view: FindingView) -> Panel:
             continue
         for offset, line in enumerate(lines.lines):
             body.append(f"{marker} {lines.start + offset:>5} | {line}\n", style=style)
+    heading, *commands = rollback_text(view)
+    body.append(heading + "\n", style="bold")
+    for command in commands:
+        body.append(command + "\n", style="cyan")
     body.rstrip()
     title = Text.assemble(_severity(view), " ", printable(f"{view.id} {view.device} ({view.platform})"))
     return Panel(body, title=title, title_align="left")
@@ -122,7 +130,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
     )
     parts: list[RenderableType] = [headline]
     if result.findings:
-        views = finding_views(result.findings)
+        views = finding_views(result.findings, result.rollbacks)
         parts.append(findings_table(views))
         parts.extend(finding_panel(view) for view in views)
     if result.problems:

@@ -36,7 +36,7 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
             "changes": len(result.changes),
             "worst": result.worst(),
         },
-        "findings": [view.to_json() for view in finding_views(result.findings)],
+        "findings": [view.to_json() for view in finding_views(result.findings, result.rollbacks)],
         "problems": list(result.problems),
         "coverage": coverage_json(result),
     }
@@ -46,10 +46,22 @@ def audit_json(result: AuditResult) -> str:
     return json.dumps(audit_document(result), indent=2)
 
 
+def rollback_text(view: FindingView) -> list[str]:
+    """The rollback block: a heading saying how it was derived, then the commands (or why there are none)."""
+    rollback = view.rollback
+    how = f"{rollback.method} {rollback.syntax}".strip()
+    lines = [f"rollback ({how}; not applied by cfgwatch)" + (f": {rollback.note}" if rollback.note else "")]
+    lines.extend(f"  {command}" for command in rollback.commands)
+    return lines
+
+
 def finding_text(view: FindingView) -> list[str]:
     attributed = view.attributed_time.isoformat() if view.attributed_time else "unknown time"
     lines = [
         f"[{view.severity.upper()}] {view.id} {view.device}: {', '.join(view.enables)}",
+        f"    {view.story.sentence}",
+        "    why:",
+        *(f"      - {line}" for line in view.story.why),
         f"    flags: {', '.join(view.flags) or '-'}",
         f"    who: {view.user or 'unknown'} at {attributed} from {view.origin or 'unknown'} ({view.how})",
         f"    ticket: {view.ticket.matched or '-'} ({view.ticket.how}"
@@ -57,7 +69,11 @@ def finding_text(view: FindingView) -> list[str]:
         + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else ""),
         f"    flow: {view.flow.verdict}",
         *(f"      {line}" for line in figure_lines(view.flow.figures)),
+        f"    rule (model): {view.rule}",
+        "    rule (device syntax):",
+        *(f"      {line}" for line in view.device_lines or ("(no config lines known)",)),
     ]
+    lines.extend("    " + line for line in rollback_text(view))
     lines.extend("    " + line for line in view.change_block)
     return lines
 
@@ -67,7 +83,7 @@ def audit_text(result: AuditResult) -> str:
         f"cfgwatch audit: {len(result.findings)} finding(s) from {len(result.changes)} change(s) "
         f"in {len(result.pairs)} run pair(s); worst: {result.worst() or 'none'}"
     ]
-    for view in finding_views(result.findings):
+    for view in finding_views(result.findings, result.rollbacks):
         out.append("")
         out.extend(finding_text(view))
     if result.problems:

@@ -2,9 +2,9 @@
 `cfgwatch diff --format` write.
 
 Each built-in format is declared next to its renderer (`console.TEXT`, `findings.JSON`, `siem.JSONL`,
-`tabular.CSV`, `tabular.MARKDOWN`, `html.HTML`) and named in cfgwatch's pyproject.toml; choosing a format
-imports only its own module. A site package adds a format, or replaces a built-in one, by declaring an
-entry point of its own under the same group.
+`tabular.CSV`, `tabular.MARKDOWN`, `html.HTML`, `sarif.SARIF`) and named in cfgwatch's pyproject.toml;
+choosing a format imports only its own module. A site package adds a format, or replaces a built-in one, by
+declaring an entry point of its own under the same group.
 """
 
 from __future__ import annotations

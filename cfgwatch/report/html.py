@@ -67,6 +67,7 @@ button.copy{font:inherit;font-size:12px;padding:2px 10px;border:1px solid #aaa;b
 .chart-box{overflow-x:auto;max-width:100%}
 .chart{width:100%;max-width:680px;height:auto;background:#fff;display:block}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.story{font-size:15px;font-weight:600;margin:6px 0 10px}
 @media (max-width:600px){header,main{padding:8px 10px}.finding{padding:10px}
 .finding dl{grid-template-columns:minmax(0,1fr)}.finding dd{margin-bottom:4px}
 .chart{min-width:460px}}
@@ -423,7 +424,6 @@ def finding_html(view: FindingView) -> str:
         ("Change", f"{view.change} {view.family}: {view.rule}"),
         ("Rule comment", view.comment or "-"),
         ("Enables", ", ".join(view.enables) or "-"),
-        ("Why", "; ".join(view.reasons) or "-"),
         ("Flags", ", ".join(view.flags) or "-"),
         ("Who", view.user or "unknown"),
         ("When", view.when or "unknown"),
@@ -452,7 +452,11 @@ def finding_html(view: FindingView) -> str:
         f'<h3><span class="sev sev-{esc(view.severity)}">{esc(view.severity)}</span> '
         f"<code>{esc(view.id)}</code> {esc(view.device)} "
         f'<span class="muted">({esc(view.platform)})</span></h3>'
-        f"<dl>{details}</dl>"
+        f'<p class="story">{esc(view.story.sentence)}</p>'
+        + '<h4>Why this severity</h4><ul class="why">'
+        + "".join(f"<li>{esc(line)}</li>" for line in view.story.why)
+        + "</ul>"
+        + f"<dl>{details}</dl>"
         + _rules_html(view)
         + _rollback_html(view)
         + f'<h4>Flow verdict: <span class="verdict">{esc(view.flow.verdict)}</span></h4>'
@@ -486,7 +490,7 @@ def _options(name: str, values: Iterable[str]) -> str:
 
 def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> str:
     """The whole report as one HTML document (pure function of the audit result)."""
-    findings = finding_views(result.findings)
+    findings = finding_views(result.findings, result.rollbacks)
     by_severity = Counter(view.severity for view in findings)
     severities = [name for name in reversed(SEVERITIES) if by_severity[name]]
     devices = sorted({view.device for view in findings})

@@ -70,11 +70,7 @@ def finding_event(view: FindingView, *, run_time: str | None = None) -> dict[str
     event: dict[str, Any] = {
         "@timestamp": timestamp,
         "ecs": {"version": ECS_VERSION},
-        "message": (
-            f"{view.severity} {view.id} {view.device}: {view.change} {view.family} "
-            f"{view.rule} ({', '.join(view.enables)}; "
-            f"{', '.join(view.flags) or 'no flags'})"
-        ),
+        "message": f"{view.severity} {view.id} {view.device}: {view.story.sentence}",
         "event": {
             "kind": "alert",
             "category": ["configuration", "network"],
@@ -86,7 +82,7 @@ def finding_event(view: FindingView, *, run_time: str | None = None) -> dict[str
             "module": "cfgwatch",
             "dataset": "cfgwatch.audit",
             "provider": "cfgwatch",
-            "reason": "; ".join(view.reasons) or None,
+            "reason": "; ".join(view.story.why) or None,
         },
         "log": {"level": view.severity},
         "observer": {"name": view.device, "product": view.platform, "type": "firewall"},
@@ -137,6 +133,9 @@ def finding_event(view: FindingView, *, run_time: str | None = None) -> dict[str
             "approval": view.approval,
             "flow": view.flow.to_json(),
             "attack": dict(ATTACK),
+            "story": view.story.to_json(),
+            "rule_device_syntax": list(view.device_lines),
+            "rollback": view.rollback.to_json(),
         },
     }
     sources = _hosts(affected.internal)
@@ -175,7 +174,7 @@ def audit_jsonl(result: AuditResult) -> str:
     run_time = result.pairs[-1].after.time.isoformat() if result.pairs else result.generated.isoformat()
     lines = [
         json.dumps(finding_event(view, run_time=run_time), sort_keys=True, separators=(",", ":"))
-        for view in finding_views(result.findings)
+        for view in finding_views(result.findings, result.rollbacks)
     ]
     lines += [json.dumps(event, sort_keys=True, separators=(",", ":")) for event in coverage_events(result, run_time)]
     return "".join(line + "\n" for line in lines)

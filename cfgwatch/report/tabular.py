@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
@@ -12,6 +13,7 @@ from cfgwatch.report.changes import changes_markdown
 from cfgwatch.report.coverage import coverage_markdown, coverage_rows
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.readable import figure_lines
+from cfgwatch.report.rollback import Rollback
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
@@ -26,12 +28,14 @@ def _cell(column: str, value: str) -> str:
     return value
 
 
-def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
+def findings_csv(
+    findings: tuple[Finding, ...] | list[Finding], rollbacks: Mapping[str, Rollback] | None = None
+) -> str:
     """RFC 4180 CSV with a header row; columns in CSV_COLUMNS order, formula-like cells quoted with '."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for view in finding_views(findings):
+    for view in finding_views(findings, rollbacks):
         row = view.row()
         writer.writerow([_cell(column, row[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
@@ -39,7 +43,7 @@ def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
 
 def audit_csv(result: AuditResult) -> str:
     """The findings, then one row per coverage gap (id COVERAGE): a failed device is never a silent absence."""
-    text = findings_csv(result.findings)
+    text = findings_csv(result.findings, result.rollbacks)
     gaps = coverage_rows(result, CSV_COLUMNS)
     if not gaps:
         return text
@@ -69,6 +73,12 @@ def finding_markdown(view: FindingView) -> list[str]:
     out = [
         f"#### {view.severity.upper()} {view.id} on {_md(view.device)}",
         "",
+        _md(view.story.sentence),
+        "",
+        "**Why this severity:**",
+        "",
+        *(f"- {_md(line)}" for line in view.story.why),
+        "",
         f"- **Change:** {_md(row['change'])} {_md(row['family'])}: {_md(row['rule'])}",
         *([f"- **Rule comment:** {_md(row['comment'])}"] if row["comment"] else []),
         f"- **Enables:** {_md(', '.join(view.enables))}",
@@ -83,11 +93,19 @@ def finding_markdown(view: FindingView) -> list[str]:
         f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
     out.extend(f"  - {_md(line)}" for line in figure_lines(view.flow.figures))
+    out.append(f"- **Rule (model):** {_md(view.rule)}")
     diff = [f"- {line}" for line in numbered(view.lines_before)]
     diff += [f"+ {line}" for line in numbered(view.lines_after)]
     if diff:
         fence = _fence(diff)
-        out += ["", f"{fence}diff", *diff, fence]
+        out += ["", "**Rule (device syntax):**", "", f"{fence}diff", *diff, fence]
+    rollback = view.rollback
+    how = f"{rollback.method} {rollback.syntax}".strip()
+    note = f": {_md(rollback.note)}" if rollback.note else ""
+    out += ["", f"**Rollback** ({_md(how)}; not applied by cfgwatch){note}"]
+    if rollback.commands:
+        fence = _fence(list(rollback.commands))
+        out += ["", f"{fence}text", *rollback.commands, fence]
     return out
 
 
@@ -102,7 +120,7 @@ def audit_markdown(result: AuditResult) -> str:
         "",
     ]
     if result.findings:
-        views = finding_views(result.findings)
+        views = finding_views(result.findings, result.rollbacks)
         out += ["| id | severity | device | change | enables | flags | who | ticket | flow |", "|---" * 9 + "|"]
         for view in views:
             row = view.row()

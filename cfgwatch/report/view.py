@@ -10,6 +10,7 @@ columns at the end, never rename or reorder.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from cfgwatch.flows.figures import Destination, SeriesPoint
 from cfgwatch.model.changes import Affected, SourceLines
 from cfgwatch.policy.findings import ATTACK, Finding, FlowResult, TicketStatus
 from cfgwatch.report.changes import change_text, describe
+from cfgwatch.report.rollback import NOT_KNOWN, Rollback
+from cfgwatch.report.story import Story, story
 
 ATTACK_URL = "https://attack.mitre.org/techniques/T1090/002/"
 TACTIC_NAME = "Command and Control"
@@ -54,6 +57,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "lines_after",
     "attack_technique",
     "attack_analytic",
+    "story",
+    "why",
+    "rollback",
 )
 
 
@@ -120,10 +126,12 @@ class FindingView:
     lines_after: SourceLines | None
     change_block: tuple[str, ...]  # the change as `cfgwatch diff` prints it
     flow: FlowResult
+    story: Story  # the one-sentence story and why this severity (cfgwatch.report.story)
+    rollback: Rollback  # how to undo it on the device (cfgwatch.report.rollback); never applied
     finding: Finding = field(repr=False, compare=False)  # only for the JSON contract (`to_json`)
 
     @classmethod
-    def of(cls, finding: Finding) -> FindingView:
+    def of(cls, finding: Finding, rollback: Rollback = NOT_KNOWN) -> FindingView:
         change = finding.change
         who = finding.attribution
         return cls(
@@ -160,12 +168,24 @@ class FindingView:
             lines_after=change.lines_after,
             change_block=tuple(change_text(change)),
             flow=finding.flow,
+            story=story(finding),
+            rollback=rollback,
             finding=finding,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The finding's JSON contract (`cfgwatch audit --format json`, evidence bundles, notifications)."""
-        return self.finding.to_json()
+        return {
+            **self.finding.to_json(),
+            "story": self.story.to_json(),
+            "rule_device_syntax": list(self.device_lines),
+            "rollback": self.rollback.to_json(),
+        }
+
+    @property
+    def device_lines(self) -> tuple[str, ...]:
+        """The rule in the device's own syntax: its config lines now (or before, for a removal), numbered."""
+        return tuple(numbered(self.lines_after if self.lines_after is not None else self.lines_before))
 
     @property
     def enables(self) -> tuple[str, ...]:
@@ -232,9 +252,15 @@ class FindingView:
             "lines_after": "\n".join(numbered(self.lines_after)),
             "attack_technique": ATTACK["technique"],
             "attack_analytic": ATTACK["analytic"],
+            "story": self.story.sentence,
+            "why": "\n".join(self.story.why),
+            "rollback": "\n".join(self.rollback.commands) or self.rollback.note,
         }
 
 
-def finding_views(findings: tuple[Finding, ...] | list[Finding]) -> list[FindingView]:
-    """One view per finding, in order."""
-    return [FindingView.of(finding) for finding in findings]
+def finding_views(
+    findings: tuple[Finding, ...] | list[Finding], rollbacks: Mapping[str, Rollback] | None = None
+) -> list[FindingView]:
+    """One view per finding, in order (with its rollback when the audit derived one)."""
+    known = rollbacks or {}
+    return [FindingView.of(finding, known.get(finding.id, NOT_KNOWN)) for finding in findings]
