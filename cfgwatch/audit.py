@@ -138,6 +138,7 @@ def diff_range(
         networks if networks is not None else load_networks_for(config),
         devices=devices,
         events=events,
+        budget=config.diff.budget(),
     )
 
 
@@ -203,8 +204,11 @@ def run_audit(
     uncompared: list[str] = []
     pairs = list(pairs) if pairs is not None else run_pairs(store, since)
     for pair in pairs:
-        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, events=events)
+        result = diff_revisions(
+            store, pair.before.commit, pair.after.commit, networks, events=events, budget=config.diff.budget()
+        )
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        problems.extend(f"{d.device}: {note}" for d in result.devices for note in d.notes)
         uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
         for change in result.changes:

@@ -93,12 +93,13 @@ def filter_key(rule: FilterRule) -> str:
     `filter OUT name web` for a named rule, else the list, what it matches and its zones."""
     if rule.name:
         return f"filter {rule.list_name} name {rule.name}"
-    text = f"filter {rule.list_name} {_match_text(rule.match)}"
-    if rule.from_zones:
-        text += " from " + ",".join(rule.from_zones)
-    if rule.to_zones:
-        text += " to " + ",".join(rule.to_zones)
-    return text
+    zones = _sides(" from ", rule.from_zones, " to ", rule.to_zones)
+    return f"filter {rule.list_name} {_match_text(rule.match)}{zones}"
+
+
+def _sides(first: str, left: tuple[str, ...], second: str, right: tuple[str, ...]) -> str:
+    """` from a,b to c`: the zones (or NAT ingress/egress) a rule is scoped to, where it has any."""
+    return (first + ",".join(left) if left else "") + (second + ",".join(right) if right else "")
 
 
 def nat_origin_key(rule: NatRule) -> str:
@@ -113,10 +114,7 @@ def nat_key(rule: NatRule) -> str:
     if rule.name:
         return f"nat {scope + ' ' if scope else ''}name {rule.name}"
     text = f"nat {rule.kind.value}{' ' + scope if scope else ''} {_match_text(rule.match)}"
-    if rule.ingress:
-        text += " in " + ",".join(rule.ingress)
-    if rule.egress:
-        text += " out " + ",".join(rule.egress)
+    text += _sides(" in ", rule.ingress, " out ", rule.egress)
     if rule.translated_src is not None or rule.translated_src_ports is not None:
         text += f" to-src {_address_text(rule.translated_src)}:{_ports_text(rule.translated_src_ports)}"
     if rule.translated_dst is not None or rule.translated_dst_ports is not None:

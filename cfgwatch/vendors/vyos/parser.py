@@ -48,6 +48,7 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
+from cfgwatch.vendors._netfilter_icmp import icmp_name
 
 PLATFORM = "vyos"
 
@@ -345,9 +346,18 @@ class _VyOS:
                 if len(rest) >= 3 and rest[2] == "disable":
                     continue
                 states.update(v.strip() for v in value.split(","))
-            elif key == "icmp" and len(rest) >= 3 and rest[1] == "type":
-                out["icmp_type"] = int(rest[2]) if rest[2].isdigit() else None
-            elif key in ("log", "packet-type") or (key == "icmp" and rest[1:2] == ["type-name"]):
+            elif key in ("icmp", "icmpv6") and len(rest) >= 3 and rest[1] in ("type", "type-name", "code"):
+                # VyOS `icmp type N | type-name NAME | code N` (icmpv6 alike); the names are the iptables ones
+                found = icmp_name(rest[2], key == "icmpv6") if rest[1] != "code" else None
+                if rest[1] == "code" and rest[2].isdigit() and int(rest[2]) <= 255:
+                    out["icmp_code"] = int(rest[2])
+                elif found is not None and rest[2] != "any":
+                    out["icmp_type"] = found[0]
+                    if found[1] is not None:
+                        out["icmp_code"] = found[1]
+                elif rest[2] != "any":
+                    self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"{key} {rest[1]} '{rest[2]}' is unknown", number, line)
+            elif key in ("log", "packet-type"):
                 continue
             else:
                 self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"'{key}' is not modelled", number, line)
@@ -358,10 +368,15 @@ class _VyOS:
         if (src_ports or dst_ports) and protocols == [None]:
             protocols = [6, 17]  # VyOS needs a protocol with ports; tcp_udp is the default reading
         icmp_type = out.get("icmp_type")
+        icmp_code = out.get("icmp_code") if isinstance(icmp_type, int) else None
         out["services"] = tuple(
             Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS)
             if p in PORT_PROTOCOLS
-            else Service(p, icmp_type=icmp_type if isinstance(icmp_type, int) and p in (1, 58) else None)
+            else Service(
+                p,
+                icmp_type=icmp_type if isinstance(icmp_type, int) and p in (1, 58) else None,
+                icmp_code=icmp_code if isinstance(icmp_code, int) and p in (1, 58) else None,
+            )
             for p in protocols
         )
         return out
