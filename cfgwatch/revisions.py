@@ -72,9 +72,7 @@ def diff_device(
     """Parse both versions of one device, diff and classify."""
     before = _parse(platform, text_before, device, rev_a or "")
     after = _parse(platform, text_after, device, rev_b or "")
-    changes = diff_rulesets(
-        before, after, device=device, text_before=text_before, text_after=text_after, budget=budget
-    )
+    changes = diff_rulesets(before, after, device=device, text_before=text_before, text_after=text_after, budget=budget)
     notes = tuple(
         f"{change.key}: {change.delta.note}" for change in changes if change.delta is not None and change.delta.note
     )

@@ -15,7 +15,6 @@ from typing import TypeVar
 from cfgwatch.diff import keys
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet, Service
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
-from cfgwatch.model.rules import CONN_STATES
 from cfgwatch.model.space import (
     DEFAULT_BUDGET,
     CompiledList,
@@ -402,7 +401,8 @@ def describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) ->
     if old.match.services != new.match.services:
         parts.append(f"service {_services_text(old.match.services)} -> {_services_text(new.match.services)}")
     if isinstance(old, FilterRule) and isinstance(new, FilterRule) and old.states != new.states:
-        parts.append(f"connection state {_state_text(old.states)} -> {_state_text(new.states)}")
+        old_states, new_states = keys.states_text(old.states) or "any", keys.states_text(new.states) or "any"
+        parts.append(f"connection state {old_states} -> {new_states}")
     for name in type(old).__dataclass_fields__:
         if name in ("source", "sequence", "comment", "match", "options"):
             continue
@@ -414,10 +414,6 @@ def describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) ->
     if old_options != new_options:
         parts.append(f"options {_value_text(frozenset(old_options))} -> {_value_text(frozenset(new_options))}")
     return tuple(parts) or ("changed",)
-
-
-def _state_text(states: frozenset[str]) -> str:
-    return "any" if len(states) == len(CONN_STATES) else ",".join(s for s in CONN_STATES if s in states)
 
 
 def diff_rulesets(

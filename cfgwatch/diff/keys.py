@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from cfgwatch.model import AddressSet, Binding, FilterRule, Match, NatRule, ObjectDef, PortSet, Service
+from cfgwatch.model.rules import CONN_STATES
 
 
 def address_key(addresses: AddressSet | None) -> Any:
@@ -59,8 +60,15 @@ def filter_identity(rule: FilterRule) -> Hashable:
         return ("filter", rule.list_name, "named", rule.name)
     match = rule.match
     services = frozenset(_service_identity(service) for service in match.services)
-    identity = (_address_identity(match.src), _address_identity(match.dst), services)
+    identity = (_address_identity(match.src), _address_identity(match.dst), services, states_text(rule.states))
     return ("filter", rule.list_name, identity, rule.from_zones, rule.to_zones)
+
+
+def states_text(states: frozenset[str]) -> str:
+    """The connection states a rule is limited to ('' when it matches every state): part of its match."""
+    if len(states) == len(CONN_STATES):
+        return ""
+    return ",".join(name for name in CONN_STATES if name in states) or "none"
 
 
 def _address_text(addresses: AddressSet | None) -> str:
@@ -94,7 +102,8 @@ def filter_key(rule: FilterRule) -> str:
     if rule.name:
         return f"filter {rule.list_name} name {rule.name}"
     zones = _sides(" from ", rule.from_zones, " to ", rule.to_zones)
-    return f"filter {rule.list_name} {_match_text(rule.match)}{zones}"
+    states = states_text(rule.states)
+    return f"filter {rule.list_name} {_match_text(rule.match)}{' state ' + states if states else ''}{zones}"
 
 
 def _sides(first: str, left: tuple[str, ...], second: str, right: tuple[str, ...]) -> str:

@@ -430,10 +430,7 @@ def _conservative(regions: Sequence[Box], reason: str, cells: int) -> SpaceDelta
     for region in regions:
         if all(region):
             projection = _merge(projection, tuple(region))
-    note = (
-        f"packet-space budget exceeded ({reason}); judged conservatively as widening everything the rule "
-        "matches"
-    )
+    note = f"packet-space budget exceeded ({reason}); judged conservatively as widening everything the rule matches"
     return SpaceDelta(True, False, exact=False, widened_new=projection, cells=cells, note=note)
 
 

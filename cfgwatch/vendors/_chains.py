@@ -126,6 +126,7 @@ class ChainRule:
     end_line: int = 0
     text: str = ""
     enabled: bool = True
+    sequence: int | None = None  # VyOS `rule N`; netfilter rules have no number
 
 
 @dataclass(slots=True)
@@ -346,6 +347,8 @@ class Builder:
                 enabled=rule.enabled,
                 options=frozenset(options),
                 comment=rule.comment,
+                # a rule number identifies the entry only in its own chain, not once inlined elsewhere
+                sequence=rule.sequence if not via else None,
                 source=SourceRef(rule.line, max(rule.line, rule.end_line)),
             )
         )

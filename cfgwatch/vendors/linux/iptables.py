@@ -160,8 +160,6 @@ def to_spec(value: str) -> tuple[AddressSet | None, PortSet | None, bool]:
     return addr, ports, ok
 
 
-
-
 def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) -> tuple[str, ChainRule] | None:
     chain = ""
     src: AddressSet = AddressSet.any()

@@ -483,6 +483,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
             if "/" in name and target and "/" not in target:  # 1.4: jump targets live in the same family
                 target = f"{name.split('/')[0]}/{target}"
             rule = ChainRule(item.first, cond, verdict, target=target, end_line=item.last, text=item.lines[0][2])
+            rule.sequence = number if isinstance(number, int) else None  # `rule N`: the entry's identity
             rule.comment = str(fields["description"]) if fields.get("description") else None
             rule.enabled = not fields.get("disabled", False)
             chain.rules.append(rule)
