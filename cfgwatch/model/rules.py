@@ -84,6 +84,8 @@ def connection_states(options: frozenset[str]) -> frozenset[str]:
     for option in options:
         if option == "established":
             states &= {"established", "related"}
+        elif option == "tcp-initial":  # Junos: the first packet of a TCP connection (SYN without ACK)
+            states &= {"new"}
         elif option.startswith("ctstate:"):
             text = option[len("ctstate:") :]
             negated = text.startswith("!")

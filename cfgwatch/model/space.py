@@ -429,7 +429,9 @@ def _conservative(regions: Sequence[Box], reason: str, cells: int) -> SpaceDelta
     projection: Projection = _NO_PROJECTION
     for region in regions:
         if all(region):
-            projection = _merge(projection, tuple(region))
+            ports_only = all(start == end and start in PORT_PROTOCOLS for start, end in region[PROTOCOL_DIM])
+            box = region if ports_only else (*region[:DPORT_DIM], ((0, PORT_MAX),), *region[DPORT_DIM + 1 :])
+            projection = _merge(projection, tuple(box))
     note = f"packet-space budget exceeded ({reason}); judged conservatively as widening everything the rule matches"
     return SpaceDelta(True, False, exact=False, widened_new=projection, cells=cells, note=note)
 
