@@ -359,13 +359,26 @@ def test_past_the_time_budget_the_change_is_conservative() -> None:
     assert all(any("over 1e-09 s" in reason for reason in c.reasons) for c in changes)
 
 
+def test_a_device_diff_has_a_total_time_budget_too() -> None:
+    """Many changed rules each just under the per-rule budget must not add up to an unbounded diff."""
+    before_text, after_text = _eos_pair()
+    parser = get_parser("arista_eos")
+    changes = diff_rulesets(
+        parser.parse(before_text), parser.parse(after_text), budget=DiffBudget(max_total_seconds=1e-9)
+    )
+    assert len(changes) == 14 and all(not c.exact for c in changes)
+    assert all(any("device diff" in reason for reason in c.reasons) for c in changes)
+    assert all(c.delta is not None and c.delta.widened for c in changes)
+
+
 def test_budget_is_configurable_in_cfgwatch_yaml_and_reaches_the_audit_problems(tmp_path: Path) -> None:
     from cfgwatch.config import load_config
     from cfgwatch.errors import ConfigError
 
-    (tmp_path / "cfgwatch.yaml").write_text("diff:\n  max_cells: 5000\n  max_seconds: 2.5\n", encoding="utf-8")
+    yaml = "diff:\n  max_cells: 5000\n  max_seconds: 2.5\n  max_total_seconds: 30\n"
+    (tmp_path / "cfgwatch.yaml").write_text(yaml, encoding="utf-8")
     config = load_config(tmp_path / "cfgwatch.yaml")
-    assert config.diff.budget() == DiffBudget(max_cells=5000, max_seconds=2.5)
+    assert config.diff.budget() == DiffBudget(max_cells=5000, max_seconds=2.5, max_total_seconds=30)
     (tmp_path / "cfgwatch.yaml").write_text("diff:\n  max_cels: 5000\n", encoding="utf-8")
     with pytest.raises(ConfigError):
         load_config(tmp_path / "cfgwatch.yaml")

@@ -7,6 +7,7 @@ lists the first-match packet space decides whether a change (or a reorder) alter
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
@@ -71,6 +72,7 @@ class _Differ:
         budget: DiffBudget = DEFAULT_BUDGET,
     ) -> None:
         self.budget = budget
+        self.until = time.monotonic() + budget.max_total_seconds
         self.before = before
         self.after = after
         self.device = device
@@ -205,7 +207,7 @@ class _Differ:
         def delta_for(old: FilterRule | None, new: FilterRule | None) -> SpaceDelta:
             regions = [box for rule in (old, new) if rule is not None for box in rule_boxes(rule, zones)]
             owners = (compiled_old.index_of(old), compiled_new.index_of(new))
-            return compare_in_region(compiled_old, compiled_new, regions, owners, self.budget)
+            return compare_in_region(compiled_old, compiled_new, regions, owners, self.budget, self.until)
 
         for key in removed:
             rule = old_keyed[key]

@@ -19,6 +19,7 @@ import numpy as np
 
 from cfgwatch.model import AddressSet, FilterRule, PortSet
 from cfgwatch.model import intervals as iv
+from cfgwatch.model.budget import DEFAULT_BUDGET, DiffBudget
 from cfgwatch.model.ports import ICMP_PROTOCOLS, PORT_MAX, PORT_PROTOCOLS, icmp_axis
 from cfgwatch.model.rules import CONN_STATES, NEW_STATE
 
@@ -29,21 +30,8 @@ STATE_MAX = len(CONN_STATES) - 1
 DIMENSIONS = ("from_zone", "to_zone", "src", "dst", "protocol", "src_port", "dst_port", "state")
 PROTOCOL_DIM, DPORT_DIM, STATE_DIM = 4, 6, 7
 ALL_STATES: iv.Intervals = ((0, STATE_MAX),)
+__all__ = ["DEFAULT_BUDGET", "DiffBudget", "SpaceDelta", "compare_in_region"]
 
-
-@dataclass(frozen=True, slots=True)
-class DiffBudget:
-    """How much packet-space work one changed rule may cost before it is judged conservatively.
-
-    The defaults keep the worst case of a changed rule around a second on one core: two million cells
-    decided by numpy, and a wall-clock cap for lists long enough that even that takes too long.
-    """
-
-    max_cells: int = 2_000_000
-    max_seconds: float = 5.0
-
-
-DEFAULT_BUDGET = DiffBudget()
 
 Box = tuple[iv.Intervals, ...]  # one Intervals per dimension
 
@@ -442,14 +430,20 @@ def compare_in_region(
     regions: Sequence[Box],
     owners: tuple[int | None, int | None] | None = None,
     budget: DiffBudget = DEFAULT_BUDGET,
+    until: float | None = None,
 ) -> SpaceDelta:
     """Exact widened/narrowed traffic of `after` against `before`, inside the given regions.
 
     With `owners` (the changed rule's index in `before` and in `after`), only packets that rule decides
     in either version count: traffic decided by other rules in both versions belongs to their own
-    changes (an added deny-all after a new permit does not widen anything; the permit does).
+    changes (an added deny-all after a new permit does not widen anything; the permit does). `until` is
+    the `time.monotonic()` deadline of the whole diff this comparison belongs to.
     """
     deadline = time.monotonic() + budget.max_seconds
+    if until is not None and until < deadline:
+        if time.monotonic() >= until:
+            return _conservative(regions, f"the device diff ran over {budget.max_total_seconds:g} s", 0)
+        deadline = until
     widened = narrowed = False
     widened_new: Projection = _NO_PROJECTION
     narrowed_new: Projection = _NO_PROJECTION
@@ -479,7 +473,8 @@ def compare_in_region(
             first_before = _first_matches(before, cand_before, axes, starts, deadline)
             first_after = _first_matches(after, cand_after, axes, starts, deadline)
         except BudgetExceeded:
-            return _conservative(regions, f"over {budget.max_seconds:g} s", total_cells)
+            reason = f"over {budget.max_seconds:g} s" if deadline != until else "the device diff ran out of time"
+            return _conservative(regions, reason, total_cells)
         allows_before = np.array((*before.allows, False), dtype=bool)  # index -1: default deny
         allows_after = np.array((*after.allows, False), dtype=bool)
         allowed_before = allows_before[first_before]
