@@ -164,6 +164,22 @@ def test_connection_states_read_from_options() -> None:
     assert rules[2].states == frozenset({"new", "established", "related", "invalid", "untracked"})
 
 
+def test_parsers_record_the_exact_state_set() -> None:
+    nft = NFT.format(state="related", extra="    ct state vmap { established : accept, invalid : drop }\n")
+    states = [rule.states for rule in get_parser("linux").parse(nft).filters if "chain-policy" not in rule.options]
+    assert states[:3] == [frozenset({"related"}), frozenset({"established"}), frozenset({"invalid"})]
+    ros = ROS.format(state="established,related,untracked", extra="")
+    assert get_parser("mikrotik_routeros").parse(ros).filters[0].states == {"established", "related", "untracked"}
+    vyos = VYOS_POLICY.format(extra="").replace(
+        "state-policy related action 'accept'", "state-policy invalid action 'drop'"
+    )
+    policy = [rule for rule in get_parser("vyos").parse(vyos).filters if "state-policy" in rule.options]
+    assert [(rule.action.value, rule.states) for rule in policy] == [
+        ("permit", frozenset({"established"})),
+        ("deny", frozenset({"invalid"})),
+    ]
+
+
 # -- item 2: ICMP type and code ----------------------------------------------------------------------
 
 

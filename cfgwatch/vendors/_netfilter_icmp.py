@@ -1,6 +1,8 @@
-"""ICMP and ICMPv6 type/code names of the netfilter family: iptables/ip6tables (`iptables -p icmp -h`,
-`ip6tables -p ipv6-icmp -h`), nftables (`nft describe icmp type`, `icmpv6 type`, `icmp code`) and VyOS
-`icmp type-name` / `icmpv6 type-name` (the iptables names). Shared by the Linux, VyOS and RouterOS parsers.
+"""Connection-state options and ICMP/ICMPv6 type and code names of the netfilter family.
+
+Names: iptables/ip6tables (`iptables -p icmp -h`, `ip6tables -p ipv6-icmp -h`), nftables (`nft describe icmp
+type`, `icmpv6 type`, `icmp code`) and VyOS `icmp type-name` / `icmpv6 type-name` (the iptables names).
+Shared by the Linux, VyOS and RouterOS parsers.
 """
 
 from __future__ import annotations
@@ -165,3 +167,13 @@ def icmp_code(text: str, v6: bool) -> int | None:
     if token.isdigit() and int(token) <= 255:
         return int(token)
     return (NFT_ICMP6_CODES if v6 else NFT_ICMP_CODES).get(token)
+
+
+def state_option(states: frozenset[str] | set[str]) -> str:
+    """The rule-model option for a conntrack state list (iptables `--ctstate`, nft `ct state`, RouterOS
+    `connection-state`, VyOS `state`): `established` for exactly ESTABLISHED,RELATED (the usual return-
+    traffic rule), else the exact set as `ctstate:a,b`; read back by `model.rules.connection_states`."""
+    lowered = {state.strip().lower() for state in states if state.strip()}
+    if lowered == {"established", "related"}:
+        return "established"
+    return "ctstate:" + ",".join(sorted(lowered))

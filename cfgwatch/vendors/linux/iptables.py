@@ -21,7 +21,7 @@ from cfgwatch.vendors._misc_common import (
     parse_address,
     port_set,
 )
-from cfgwatch.vendors._netfilter_icmp import icmp_name
+from cfgwatch.vendors._netfilter_icmp import icmp_name, state_option
 
 _IPT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 
@@ -242,10 +242,8 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             states = frozenset(value().upper().split(","))
             if neg:
                 options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
-            elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
-                options.add("established")
-            elif states != {"NEW", "ESTABLISHED", "RELATED"}:
-                options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+            else:
+                options.add(state_option(states))
         elif kind == "comment":
             comments.append(value())
         elif kind == "icmp":

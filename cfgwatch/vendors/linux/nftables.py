@@ -24,7 +24,7 @@ from cfgwatch.vendors._misc_common import (
     port_union,
     union_all,
 )
-from cfgwatch.vendors._netfilter_icmp import icmp_code, icmp_name
+from cfgwatch.vendors._netfilter_icmp import icmp_code, icmp_name, state_option
 from cfgwatch.vendors.linux.iptables import to_spec
 
 _NFT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([{},;])|([^\s{},;"]+)')
@@ -66,6 +66,24 @@ def _brace_values(tokens: list[str], index: int) -> tuple[list[str], int]:
             values.append(tokens[index])
         index += 1
     return values, index + 1
+
+
+_CT_VMAP = re.compile(r"\bct\s+state\s+vmap\s*\{([^}]*)\}")
+
+
+def _ct_state_vmap(line: str) -> list[str]:
+    """`ct state vmap { established : accept, invalid : drop }` is one rule per state (nft(8) verdict maps):
+    a packet in a mapped state gets that verdict, any other state goes on to the next rule."""
+    found = _CT_VMAP.search(line)
+    if found is None:
+        return [line]
+    rules: list[str] = []
+    for entry in found.group(1).split(","):
+        state, colon, verdict = entry.partition(":")
+        if not colon or not state.strip() or not verdict.strip():
+            return [line]  # not a plain state map: the rule parser reports it
+        rules.append(f"{line[: found.start()]}ct state {state.strip()} {line[found.end() :].strip()} {verdict.strip()}")
+    return rules
 
 
 class NftParser:
@@ -149,10 +167,11 @@ class NftParser:
                 if words[0] == "policy" and len(words) > 1:
                     chain.policy = words[1].rstrip(";").upper()
                 continue
-            rule = self._rule(line, number, table)
-            if rule is not None:
-                rule.end_line = number
-                chain.rules.append(rule)
+            for text in _ct_state_vmap(line):
+                rule = self._rule(text, number, table)
+                if rule is not None:
+                    rule.end_line = number
+                    chain.rules.append(rule)
 
     def _set_value(self, kind: str, text: str, line: int) -> AddressSet | PortSet:
         match = re.search(r"type\s+(\w+)", text)
@@ -336,10 +355,8 @@ class NftParser:
                 states = frozenset(part.upper() for value in values for part in value.split(","))
                 if nxt == "status":
                     options.add("ctstatus:" + ",".join(sorted(s.lower() for s in states)))
-                elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
-                    options.add("established")
-                elif states != {"NEW", "ESTABLISHED", "RELATED"}:
-                    options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+                else:
+                    options.add(state_option(states))
                 continue
             if word == "log":
                 index += 1

@@ -48,7 +48,7 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
-from cfgwatch.vendors._netfilter_icmp import icmp_name
+from cfgwatch.vendors._netfilter_icmp import icmp_name, state_option
 
 PLATFORM = "vyos"
 
@@ -463,11 +463,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
             options: set[str] = set()
             states = fields.get("states")
             if isinstance(states, set) and states:
-                lowered = {s.lower() for s in states}
-                if lowered <= {"established", "related"}:
-                    options.add("established")
-                else:
-                    options.add("ctstate:" + ",".join(sorted(lowered)))
+                options.add(state_option(states))
             in_if, out_if = fields.get("in_if"), fields.get("out_if")
             cond = Cond(
                 src, dst, services, str(in_if) if in_if else None, str(out_if) if out_if else None, frozenset(options)
@@ -508,11 +504,12 @@ def _filters(state: _VyOS) -> list[FilterRule]:
     for built in builder.filters:
         if built.list_name not in seen:
             seen.add(built.list_name)
-            merged: dict[tuple[str, str], int] = {}
+            # one rule per action over the states that share it (established + related accept: one rule)
+            grouped: dict[str, tuple[set[str], int]] = {}
             for state_name, (action, line) in sorted(state.state_policy.items()):
-                label = "ctstate:invalid" if state_name == "invalid" else "established"
-                merge_key = (action.lower(), label)
-                merged[merge_key] = min(line, merged.get(merge_key, line))
+                names, first = grouped.get(action.lower(), (set(), line))
+                grouped[action.lower()] = (names | {state_name}, min(first, line))
+            merged = {(action, state_option(names)): line for action, (names, line) in grouped.items()}
             for (action, label), line in sorted(merged.items(), key=lambda kv: kv[1]):
                 verdict = {"accept": "permit", "drop": "deny", "reject": "reject"}.get(action)
                 if verdict is None:
