@@ -1,8 +1,9 @@
 """Rule-level diff of two RuleSets: added, removed and modified rules, bindings and objects.
 
 Matching is by identity key (see keys.py), then leftovers are paired: identical meaning under other
-object names is no change; NAT rules with the same original side are one modification. For filter
-lists the first-match packet space decides whether a change (or a reorder) altered what is permitted.
+object names is no change; a filter entry that keeps its sequence number is one modification, and so
+are NAT rules with the same original side. For filter lists the first-match packet space decides
+whether a change (or a reorder) altered what is permitted.
 """
 
 from __future__ import annotations
@@ -165,8 +166,8 @@ class _Differ:
             removed = [key for key in removed if key not in renamed]
             added = [key for key in added if key not in paired]
             old_keyed = {renamed.get(key, key): rule for key, rule in old_keyed.items()}
-        # an entry that keeps its place (sequence number, or its slot between the same unchanged
-        # neighbours) but matches something else is one modification, not a removal and an addition
+        # an entry that keeps its sequence number but matches something else is one modification,
+        # not a removal and an addition
         replaced = _pair_in_place(old_keyed, new_keyed, removed, added)
         if replaced:
             paired = set(replaced.values())
@@ -185,14 +186,8 @@ class _Differ:
                 return in_place[key]
             return _key_text(key, lambda: keys.filter_key(rules[key]))
 
-        # an entry edited in place is named the same from both sides (diff(b, a) is the inverse)
-        in_place: dict[Hashable, str] = {}
-        for new_key in replaced.values():
-            old, new = old_keyed[new_key], new_keyed[new_key]
-            if old.sequence is not None and old.sequence == new.sequence:
-                in_place[new_key] = f"filter {list_name} seq {new.sequence}"
-            else:
-                in_place[new_key] = min(keys.filter_key(old), keys.filter_key(new))
+        # an entry edited in place is named by its list and number, the same from both sides
+        in_place = {key: f"filter {list_name} seq {new_keyed[key].sequence}" for key in replaced.values()}
 
         moved = min(
             _moved_keys(old_order, new_order),
