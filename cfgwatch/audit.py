@@ -164,7 +164,11 @@ def load_policy_inputs(config: CfgwatchConfig) -> PolicyInputs:
         found, issues = load_tickets(path)
         tickets.extend(found)
         problems.extend(str(issue) for issue in issues)
-    scan = read_syslog(config.resolve(path) for path in config.policy.syslog)
+    syslog_files = [config.resolve(path) for path in config.policy.syslog]
+    received = config.state_path / "watch" / "syslog.log"  # what `cfgwatch watch` received (cfgwatch.watch)
+    if received.exists():
+        syslog_files.append(received)
+    scan = read_syslog(syslog_files)
     problems.extend(scan.skipped)
     return PolicyInputs(approvals, tickets, scan.events, tuple(problems))
 

@@ -332,7 +332,8 @@ class NightlyResult:
 # --- notification content -------------------------------------------------------------------------------------
 
 
-def _finding_item(finding: Finding) -> AlertItem:
+def finding_item(finding: Finding) -> AlertItem:
+    """One finding as a notification line (shared by the nightly and `cfgwatch watch`)."""
     who = finding.attribution.user or "unknown"
     text = (
         f"[{finding.severity.upper()}] {finding.id} {finding.device}: {', '.join(finding.categories + finding.tags)}"
@@ -349,7 +350,7 @@ def _gap_item(gap: CoverageGap) -> AlertItem:
 
 def build_notice(result: NightlyResult) -> Notice:
     """The notice for this nightly: every finding and gap (channels filter by their severity)."""
-    items = [_finding_item(f) for f in result.findings] + [_gap_item(g) for g in result.gaps]
+    items = [finding_item(f) for f in result.findings] + [_gap_item(g) for g in result.gaps]
     items.sort(key=lambda item: (-item.rank, item.device, item.id))
     worst = max((item.rank for item in items), default=None)
     headline = f"{len(items)} finding(s)" + (f", worst {SEVERITIES[worst]}" if worst is not None else "")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from cfgwatch.audit import AuditResult, FlowChecker, PolicyInputs, RunPair
     from cfgwatch.classify.networks import Networks
     from cfgwatch.collect.importdir import ImportResult
+    from cfgwatch.collect.replay import ReplayResult
     from cfgwatch.collect.runner import PullResult
     from cfgwatch.flows.backends.base import FlowBackend, IngestReport
     from cfgwatch.flows.enrich import Enricher
@@ -272,6 +273,26 @@ class Project:
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
             return run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
+
+    def import_git(
+        self,
+        repo: str | Path,
+        *,
+        since: datetime | None = None,
+        platform: str | None = None,
+        events: Events = NO_EVENTS,
+    ) -> ReplayResult:
+        """Replay an Oxidized/RANCID git history: one run per source commit (see cfgwatch.collect.replay)."""
+        from cfgwatch.collect.replay import replay_history
+        from cfgwatch.sanitize import load_or_create_key
+
+        store = self.store
+        inventory = self.inventory
+        with store.lock():
+            key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
+            return replay_history(
+                store, Path(repo), key=key, since=since, platform=platform, inventory=inventory, events=events
+            )
 
     def pull(
         self,

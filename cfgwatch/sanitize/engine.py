@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Container
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Protocol, cast
 
@@ -170,6 +170,35 @@ class _Context(Protocol):
     def get(self, tracker: str) -> str: ...
 
 
+@dataclass(slots=True)
+class _WordTables:
+    """What a rule tuple's need/also words derive to; built once per rule tuple, not once per device
+    (deriving them costs more than sanitizing a small config)."""
+
+    bits: dict[str, int]
+    groups: tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]
+    marker_words: int
+    by_mask: dict[int, tuple[int, ...]]
+
+
+@lru_cache(maxsize=64)
+def _word_tables(rules: tuple[R.Rule, ...]) -> _WordTables:
+    # Words grouped under a shorter word they contain: a line without "key" skips the test for
+    # "pre-shared-key" and the other words that contain "key". Each word is one bit of a mask.
+    words = sorted({word for rule in rules for word in rule.need + rule.also})
+    bits = {word: 1 << n for n, word in enumerate(words)}
+    roots = [w for w in words if not any(o != w and o in w for o in words)]
+    groups = tuple(
+        (root, bits[root], tuple((w, bits[w]) for w in words if root in w and w != root)) for root in roots
+    )
+    # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
+    # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
+    # again with these words counted as present.
+    marker_words = sum(bit for word, bit in bits.items() if marker_may_contain(word) or not _EDGE.isdisjoint(word))
+    # mask -> candidate rule positions; filled lazily and shared by every redactor of this rule tuple
+    return _WordTables(bits, groups, marker_words, {})
+
+
 class _Redactor:
     """Applies one platform's rules to lines, counting redactions."""
 
@@ -179,22 +208,11 @@ class _Redactor:
         self.count = 0
         self.hits: list[str] = []  # rule names, in order (the audit reports them)
         self._print = Fingerprinter(key, _DOMAIN)
-        # Words grouped under a shorter word they contain: a line without "key" skips the test for
-        # "pre-shared-key" and the other words that contain "key". Each word is one bit of a mask.
-        words = sorted({word for rule in rules for word in rule.need + rule.also})
-        self._bits = {word: 1 << n for n, word in enumerate(words)}
-        roots = [w for w in words if not any(o != w and o in w for o in words)]
-        self._groups = tuple(
-            (root, self._bits[root], tuple((w, self._bits[w]) for w in words if root in w and w != root))
-            for root in roots
-        )
-        # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
-        # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
-        # again with these words counted as present.
-        self._marker_words = sum(
-            bit for word, bit in self._bits.items() if marker_may_contain(word) or not _EDGE.isdisjoint(word)
-        )
-        self._by_mask: dict[int, tuple[int, ...]] = {}
+        tables = _word_tables(rules)
+        self._bits = tables.bits
+        self._groups = tables.groups
+        self._marker_words = tables.marker_words
+        self._by_mask = tables.by_mask
         self._everything = tuple(range(len(rules)))
 
     def _mask(self, low: str) -> int:
