@@ -188,13 +188,43 @@ def test_ios_echo_only_to_all_icmp_is_widened_in_place() -> None:
     after = before.replace(" any echo\n", " any\n")
     change = only(diff("cisco_ios", before, after), "modified")
     assert WIDENED in change.categories
-    assert change.reasons == ("service icmp type 8 -> icmp",)
+    assert change.reasons == ("service icmp echo -> icmp",)  # IOS's own name for type 8
     assert change.affected.ports.is_any  # ICMP type/code never shows up as a port number
     back = only(diff("cisco_ios", after, before), "modified")
     assert back.categories == (NARROWED,)
     parser = get_parser("cisco_ios")
     (coarse,) = diff_rulesets(parser.parse(before), parser.parse(after), budget=DiffBudget(max_cells=1))
     assert coarse.delta is not None and coarse.delta.widened_dst_ports().is_any and not coarse.exact
+
+
+@pytest.mark.parametrize(
+    ("platform", "before", "after", "reason"),
+    [
+        (
+            "vyos",
+            "set firewall ipv4 name IN rule 10 icmp type-name 'echo-request'\n",
+            "set firewall ipv4 name IN rule 10 icmp type-name 'time-exceeded'\n",
+            "service icmp echo-request -> icmp time-exceeded",
+        ),
+        (
+            "cisco_nxos",
+            "ipv6 access-list IN\n  10 permit icmp any any echo-request\n",
+            "ipv6 access-list IN\n  10 permit icmp any any nd-ns\n",
+            "service icmp6 echo-request -> icmp6 nd-ns",
+        ),
+        (
+            "cisco_ios",
+            "ip access-list extended IN\n 10 permit icmp any any port-unreachable\n",
+            "ip access-list extended IN\n 10 permit icmp any any 3 9\n",
+            "service icmp port-unreachable -> icmp unreachable code 9",
+        ),
+    ],
+)
+def test_icmp_reasons_use_the_platform_names(platform: str, before: str, after: str, reason: str) -> None:
+    if platform == "vyos":
+        head = "set firewall ipv4 name IN rule 10 action 'accept'\nset firewall ipv4 name IN rule 10 protocol 'icmp'\n"
+        before, after = head + before, head + after
+    assert only(diff(platform, before, after), "modified").reasons == (reason,)
 
 
 def test_iptables_echo_request_to_all_icmp_is_widened() -> None:

@@ -17,6 +17,8 @@ from typing import TypeVar
 from cfgwatch.diff import keys
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet, Service
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
+from cfgwatch.model.icmp_names import icmp_display
+from cfgwatch.model.ports import protocol_name
 from cfgwatch.model.space import (
     DEFAULT_BUDGET,
     CompiledList,
@@ -134,7 +136,7 @@ class _Differ:
         used = _names_used(old) | _names_used(new)
         reasons = [f"object {name} changed meaning" for name in sorted(used) if name in self.changed_objects]
         if not reasons:
-            reasons.extend(describe_difference(old, new))
+            reasons.extend(describe_difference(old, new, self.platform))
         return tuple(reasons)
 
     # -- filters ------------------------------------------------------------------------------
@@ -384,11 +386,24 @@ def _value_text(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _services_text(services: tuple[Service, ...]) -> str:
-    return "; ".join(sorted(str(service) for service in services))
+def _services_text(services: tuple[Service, ...], platform: str | None) -> str:
+    """Services as the platform writes them: ICMP types by its documented names (`icmp echo` on IOS)."""
+    parts = []
+    for service in services:
+        if service.protocol in (1, 58) and service.icmp_type is not None and not service.names:
+            parts.append(f"{protocol_name(service.protocol)} {icmp_display(platform, *_icmp_of(service))}")
+        else:
+            parts.append(str(service))
+    return "; ".join(sorted(parts))
 
 
-def describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) -> tuple[str, ...]:
+def _icmp_of(service: Service) -> tuple[int | None, int | None, int | None]:
+    return service.protocol, service.icmp_type, service.icmp_code
+
+
+def describe_difference(
+    old: FilterRule | NatRule, new: FilterRule | NatRule, platform: str | None = None
+) -> tuple[str, ...]:
     """Field-level before -> after of a modified rule ("destination any -> 203.0.113.0/24")."""
     parts: list[str] = []
     if old.match.src != new.match.src:
@@ -396,7 +411,8 @@ def describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) ->
     if old.match.dst != new.match.dst:
         parts.append(f"destination {old.match.dst} -> {new.match.dst}")
     if old.match.services != new.match.services:
-        parts.append(f"service {_services_text(old.match.services)} -> {_services_text(new.match.services)}")
+        before, after = _services_text(old.match.services, platform), _services_text(new.match.services, platform)
+        parts.append(f"service {before} -> {after}")
     if isinstance(old, FilterRule) and isinstance(new, FilterRule) and old.states != new.states:
         old_states, new_states = keys.states_text(old.states) or "any", keys.states_text(new.states) or "any"
         parts.append(f"connection state {old_states} -> {new_states}")
