@@ -147,7 +147,9 @@ class _Differ:
             self._diff_list(list_name, old_lists.get(list_name, ()), new_lists.get(list_name, ()))
 
     def _diff_list(self, list_name: str, old_rules: Sequence[FilterRule], new_rules: Sequence[FilterRule]) -> None:
-        if tuple(map(_meaning, old_rules)) == tuple(map(_meaning, new_rules)):
+        if len(old_rules) == len(new_rules) and all(
+            _same_meaning(old, new) for old, new in zip(old_rules, new_rules, strict=True)
+        ):
             return  # same rules in the same order (renumbered, renamed chains or terms): no change
         old_keyed = _keyed(old_rules, keys.filter_identity)
         new_keyed = _keyed(new_rules, keys.filter_identity)
@@ -270,6 +272,8 @@ def _meaning(rule: FilterRule) -> FilterRule:
     policy) and the `chain:NAME` label of an inlined iptables/nft/VyOS/RouterOS user chain (renaming a
     user chain that holds the same rules changes nothing a filter does, like renumbering)."""
     options = rule.options
+    if rule.name is None and not options:
+        return rule
     if any(option.startswith("chain:") for option in options):
         options = frozenset(option for option in options if not option.startswith("chain:"))
     if rule.name is None and options is rule.options:

@@ -60,7 +60,8 @@ def filter_identity(rule: FilterRule) -> Hashable:
         return ("filter", rule.list_name, "named", rule.name)
     match = rule.match
     services = frozenset(_service_identity(service) for service in match.services)
-    identity = (_address_identity(match.src), _address_identity(match.dst), services, states_text(rule.states))
+    states = states_text(rule.states) if rule.options else ""
+    identity = (_address_identity(match.src), _address_identity(match.dst), services, states)
     return ("filter", rule.list_name, identity, rule.from_zones, rule.to_zones)
 
 

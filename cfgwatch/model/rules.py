@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from cfgwatch.model.addresses import ANY_ADDRESS, AddressSet
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PortSet, Service
@@ -71,6 +72,10 @@ CONN_STATES = ("new", "established", "related", "invalid", "untracked")
 NEW_STATE = 0  # index of "new" on the state axis: new paths are judged for new connections
 
 
+ALL_CONN_STATES = frozenset(CONN_STATES)
+
+
+@lru_cache(maxsize=4096)
 def connection_states(options: frozenset[str]) -> frozenset[str]:
     """The connection states a rule matches, read from the options its parser recorded.
 
@@ -80,7 +85,7 @@ def connection_states(options: frozenset[str]) -> frozenset[str]:
     first packet). `ctstate:a,b` is an explicit set, `ctstate:!a,b` its complement; several are ANDed.
     Unknown state words (conntrack statuses such as `dnat`) are not states and leave the set alone.
     """
-    states = frozenset(CONN_STATES)
+    states = ALL_CONN_STATES
     for option in options:
         if option == "established":
             states &= {"established", "related"}
@@ -92,8 +97,8 @@ def connection_states(options: frozenset[str]) -> frozenset[str]:
             named = frozenset(part.strip() for part in text.lstrip("!").split(",")) & set(CONN_STATES)
             if not named:
                 continue
-            states &= (frozenset(CONN_STATES) - named) if negated else named
-    return states
+            states &= (ALL_CONN_STATES - named) if negated else named
+    return ALL_CONN_STATES if states == ALL_CONN_STATES else states
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ class ZoneIndex:
 
 def state_axis(rule: FilterRule) -> iv.Intervals:
     """The connection states a rule matches, as intervals on the state axis."""
+    if not rule.options:  # the common case: a stateless entry
+        return ALL_STATES
     states = rule.states
     if len(states) == len(CONN_STATES):
         return ALL_STATES
@@ -155,7 +157,7 @@ def _rule_bounds(rule: FilterRule, zones: ZoneIndex) -> tuple[float, ...]:
             dport_low, dport_high = min(dport_low, icmp[0][0]), max(dport_high, icmp[-1][1])
         else:
             sport_low, sport_high, dport_low, dport_high = 0, PORT_MAX, 0, PORT_MAX
-    states = state_axis(rule)
+    states = state_axis(rule) if rule.options else ALL_STATES
     if not src or not dst or not states:  # matches nothing: a box that overlaps nothing
         return (1.0, 0.0) * len(DIMENSIONS)
     return (
