@@ -192,7 +192,10 @@ class Builder:
             if chain.hook is None:
                 continue
             is_nat = table.name == "nat" if table.family == "iptables" else chain.kind == "nat"
-            expanded = self._expand(table, chain, TOP, (), 0, reached, chain.name, self._policy_of(chain))
+            # NAT rules are judged one by one, not first-match over a packet space, so the exclusion a
+            # RETURN makes there cannot be expressed: it stays a LINUX-RETURN diagnostic
+            policy = None if is_nat else self._policy_of(chain)
+            expanded = self._expand(table, chain, TOP, (), 0, reached, chain.name, policy)
             if is_nat:
                 for cond, rule, via in expanded:
                     self._nat(table, chain, cond, rule, via)
@@ -280,8 +283,8 @@ class Builder:
                 elif position != len(chain.rules) - 1:
                     self.diags.add(
                         "LINUX-RETURN",
-                        "conditional RETURN where the calling chain is unknown (no caller or no policy): "
-                        "later rules of the chain are treated as reached",
+                        # a NAT chain, or a chain with no known caller/policy to fall back to
+                        "conditional RETURN is not modelled: later rules of the chain are treated as reached",
                         rule.line,
                         rule.text,
                     )
