@@ -316,6 +316,29 @@ def test_conditional_return_falls_back_to_the_calling_chain() -> None:
     assert EGRESS in widened[0].categories
 
 
+def test_vyos_return_from_a_jump_target_resumes_after_the_jump() -> None:
+    """VyOS `action return` in a jump-target ruleset: back to the calling ruleset, whose rest ends in its
+    default-action (so 10.1.0.0/16 to 198.51.100.0/24 port 3128 is dropped, not accepted)."""
+    head = "set firewall ipv4 name LAN-OUT "
+    text = (
+        f"{head}default-action 'drop'\n{head}rule 10 action 'jump'\n{head}rule 10 jump-target 'EGRESS'\n"
+        f"{head}rule 10 source address '10.1.0.0/16'\n{head}rule 20 action 'accept'\n"
+        f"{head}rule 20 protocol 'tcp'\n{head}rule 20 destination port '443'\n"
+        "set firewall ipv4 name EGRESS rule 10 action 'return'\n"
+        "set firewall ipv4 name EGRESS rule 10 destination address '198.51.100.0/24'\n"
+        "set firewall ipv4 name EGRESS rule 20 action 'accept'\n"
+        "set firewall ipv4 name EGRESS rule 20 protocol 'tcp'\n"
+        "set firewall ipv4 name EGRESS rule 20 destination port '3128'\n"
+    )
+    rules = get_parser("vyos").parse(text).filter_lists()["ipv4/LAN-OUT"]
+    first = next(
+        rule for rule in rules if rule.match.dst.contains_ip("198.51.100.7") and rule.match.src.contains_ip("10.1.0.1")
+    )
+    assert first.action.value == "permit" and first.match.services[0].dst_ports.text() == "443"
+    second = rules[rules.index(first) + 1]
+    assert second.action.value == "deny" and second.match.dst == first.match.dst  # the default-action
+
+
 def test_renaming_a_user_chain_with_the_same_rules_is_no_change() -> None:
     before = RETURN_BASE.format(chain="EGRESS", ret=RETURN_LINE.format(chain="EGRESS"))
     after = RETURN_BASE.format(chain="LAN_EGRESS", ret=RETURN_LINE.format(chain="LAN_EGRESS"))

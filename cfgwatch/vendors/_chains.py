@@ -151,6 +151,16 @@ class Table:
 Expanded = list[tuple[Cond, ChainRule, tuple[str, ...]]]
 Continuation = Callable[[Cond], Expanded | None]  # None: what follows is unknown
 
+
+def _default_of(chain: Chain, cond: Cond) -> Expanded | None:
+    """A RETURN in a chain applied directly ends in that chain's own match-all last rule (VyOS default-action)."""
+    if chain.rules and chain.rules[-1].cond.is_top and chain.rules[-1].verdict in _FILTER_ACTIONS:
+        last = chain.rules[-1]
+        merged = cond.intersect(last.cond)
+        return [(merged, last, ())] if merged is not None else []
+    return None
+
+
 _FILTER_ACTIONS = {"ACCEPT": Action.PERMIT, "DROP": Action.DENY, "REJECT": Action.REJECT}
 TOP = Cond()  # matches everything; shared because Cond is immutable
 
@@ -277,7 +287,7 @@ class Builder:
             if rule.verdict == "RETURN":
                 if cond == outer:
                     break  # unconditional: the rest of this chain is never reached
-                tail = after(cond) if after is not None else None
+                tail = after(cond) if after is not None else _default_of(chain, cond) if depth == 0 else None
                 if tail is not None:
                     out.extend(tail)
                 elif position != len(chain.rules) - 1:
@@ -306,11 +316,13 @@ class Builder:
         whatever decides packets leaving `chain`. None (unknown) when that is unknown or too large."""
 
         def resume(cond: Cond) -> Expanded | None:
-            tail = after(cond) if after is not None else None
-            if tail is None:
-                return None
             rest = self._expand(table, chain, cond, via, depth, set(), base, after, position + 1)
-            if len(rest) + len(tail) > _MAX_CONTINUATION:
+            if len(rest) > _MAX_CONTINUATION:
+                return None
+            if rest and rest[-1][0] == cond and rest[-1][1].verdict in _FILTER_ACTIONS:
+                return rest  # the rest of the chain ends in a match-all verdict (VyOS default-action)
+            tail = after(cond) if after is not None else None
+            if tail is None or len(rest) + len(tail) > _MAX_CONTINUATION:
                 return None
             return rest + tail
 
