@@ -267,6 +267,23 @@ def test_nft_icmp_type_sets_and_codes_by_nft_names() -> None:
     assert (Service(1, icmp_type=3, icmp_code=4),) in services
 
 
+def test_asa_icmp_type_object_group_is_modelled_and_its_change_is_an_object_change() -> None:
+    """ASA `object-group icmp-type` with `icmp-object` members (ASA command reference)."""
+    text = (
+        "hostname fw1\nobject-group icmp-type PINGS\n icmp-object echo\n icmp-object echo-reply\n"
+        "access-list OUTSIDE extended permit icmp any any object-group PINGS\n"
+        "access-list OUTSIDE extended deny ip any any\naccess-group OUTSIDE in interface outside\n"
+    )
+    parsed = get_parser("cisco_asa").parse(text)
+    assert not parsed.diagnostics
+    rule = parsed.filter_lists()["OUTSIDE"][0]
+    assert rule.match.services == (Service(1, icmp_type=8), Service(1, icmp_type=0))
+    widened = text.replace(" icmp-object echo-reply\n", " icmp-object echo-reply\n icmp-object unreachable\n")
+    changes = diff("cisco_asa", text, widened).changes
+    filter_change = next(c for c in changes if c.family == "filter")
+    assert filter_change.reasons == ("object PINGS changed meaning",) and WIDENED in filter_change.categories
+
+
 def test_vyos_icmp_type_name_and_code() -> None:
     text = (
         "set firewall ipv4 name IN rule 10 action 'accept'\n"

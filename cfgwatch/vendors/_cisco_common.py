@@ -272,6 +272,7 @@ class ObjectTable:
     services: dict[str, tuple[Service, ...]] = field(default_factory=dict)
     ports: dict[str, PortSet] = field(default_factory=dict)  # port groups (NX-OS portgroup, ASA typed)
     protocols: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    icmp_types: dict[str, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)  # ASA icmp-type
     interfaces: dict[str, AddressSet] = field(default_factory=dict)  # ASA nameif -> its addresses
 
     def network(self, name: str) -> AddressSet:
@@ -634,7 +635,16 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     icmp_kind: int | None = None
     icmp_code: int | None = None
     options: set[str] = set()
-    if len(protos) == 1 and protos[0] in (ICMP, ICMP6):
+    icmp_group: tuple[Service, ...] | None = None
+    if len(protos) == 1 and protos[0] in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
+        # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
+        name = _need(tokens, index + 1, "icmp-type group name")
+        if name not in table.icmp_types:
+            raise SyntaxProblem("UNKNOWN-OBJECT", f"undefined icmp-type object-group '{name}'")
+        proto = protos[0] or ICMP
+        icmp_group = tuple(Service(proto, icmp_type=t, icmp_code=c).named(name) for t, c in table.icmp_types[name])
+        index += 2
+    elif len(protos) == 1 and protos[0] in (ICMP, ICMP6):
         icmp_kind, icmp_code, index = icmp_type(tokens, index, protos[0] or ICMP)
     elif (
         len(protos) == 1
@@ -687,6 +697,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
         services = group
         if not (src_ports.is_any and dst_ports.is_any):
             raise SyntaxProblem("ACL-UNSUPPORTED", "ports after a service group")
+    elif icmp_group is not None:
+        services = icmp_group
     else:
         services = tuple(
             Service(
