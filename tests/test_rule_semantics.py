@@ -168,6 +168,8 @@ def test_parsers_record_the_exact_state_set() -> None:
     nft = NFT.format(state="related", extra="    ct state vmap { established : accept, invalid : drop }\n")
     states = [rule.states for rule in get_parser("linux").parse(nft).filters if "chain-policy" not in rule.options]
     assert states[:3] == [frozenset({"related"}), frozenset({"established"}), frozenset({"invalid"})]
+    negated = NFT.format(state="!= { established, related }", extra="")
+    assert get_parser("linux").parse(negated).filters[0].states == {"new", "invalid", "untracked"}
     ros = ROS.format(state="established,related,untracked", extra="")
     assert get_parser("mikrotik_routeros").parse(ros).filters[0].states == {"established", "related", "untracked"}
     vyos = VYOS_POLICY.format(extra="").replace(

@@ -351,10 +351,13 @@ class NftParser:
                     out_if = name
                 continue
             if word == "ct" and nxt in ("state", "status"):
-                values, _, index = self._values(table, tokens, index + 2, number)
+                negate = index + 2 < count and tokens[index + 2] == "!="  # `ct state != { ... }`
+                values, _, index = self._values(table, tokens, index + 3 if negate else index + 2, number)
                 states = frozenset(part.upper() for value in values for part in value.split(","))
                 if nxt == "status":
-                    options.add("ctstatus:" + ",".join(sorted(s.lower() for s in states)))
+                    options.add(("ctstatus:!" if negate else "ctstatus:") + ",".join(sorted(s.lower() for s in states)))
+                elif negate:
+                    options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
                 else:
                     options.add(state_option(states))
                 continue
