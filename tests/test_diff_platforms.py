@@ -153,6 +153,13 @@ CASES: dict[tuple[str, str], list[Expect]] = {
         object_rule("addrgroup PROXY eq 8080", "10.1.0.0/16"),
         binding("ip access-group LAN-OUT in"),
     ],
+    ("cisco_xr", "categories"): [
+        proxy_permit("eq 3128", "10.1.0.0/16"),
+        lab_removed("eq www"),
+        object_rule("net-group PROXY eq 8080", "10.1.0.0/16"),
+        binding("ipv4 access-group LAN-OUT ingress"),
+        object_def("198.51.100.9"),
+    ],
     ("cisco_asa", "categories"): [
         proxy_permit("eq 3128", "10.0.0.0/24"),
         lab_removed("eq www", "10.0.1.0/24"),
@@ -259,6 +266,7 @@ CASES[("juniper_junos", "categories_curly")] = JUNOS
 
 # what each platform can express (iptables-save: no objects, no bindings)
 EXPRESSIBLE = {
+    "cisco_xr/categories": ALL_CATEGORIES - {INBOUND, NAT_ADDED, NAT_REMOVED, NAT_MODIFIED},  # XR routers: no NAT
     "linux/iptables": ALL_CATEGORIES - {OBJECT, BINDING},
     "linux/nftables": ALL_CATEGORIES - {BINDING},  # chains hook directly; there is nothing to bind
 }

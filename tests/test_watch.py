@@ -180,6 +180,7 @@ def test_a_lab_change_becomes_a_notified_finding_within_60_seconds(
             out, err = watcher.communicate(timeout=30)
         assert watcher.returncode == 0, err
     assert elapsed < 60
+    print(f"lab apply -> webhook notification: {elapsed:.1f} s")  # the figure quoted in the issue note (-s)
     body = json.dumps(received.bodies[0])
     assert "45.77.10.5" in body and "core-rtr-01" in body
     assert "mallory" in body  # attributed from the syslog line the watcher received

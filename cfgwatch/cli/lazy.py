@@ -45,8 +45,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "approve": (
         "audit",
-        "Approve one finding: appends it to inventory/approved.yaml so the next audit treats it as expected.",
+        "Approve a finding the audit shows under an approved ticket, recording who, when and why.",
     ),
+    "approvals": ("approvals", "Recorded approvals: list, show one with its history, revoke."),
     "nightly": (
         "nightly",
         "Pull, audit every run since the previous nightly, export evidence, notify; one summary line.",

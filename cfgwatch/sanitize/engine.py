@@ -22,7 +22,7 @@ from cfgwatch.model.text import strip_bom
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
-from cfgwatch.sanitize.metadata import ChangeMetadata
+from cfgwatch.sanitize.metadata import ChangeMetadata, with_device_clock
 
 MAX_LINE = 1 << 20  # characters; a longer line is replaced by a fingerprint marker as a whole
 _DOMAIN = "secret"  # one domain for every rule: the same secret gives the same print wherever it sits
@@ -411,7 +411,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
     metadata = None
     if found:
         _, read, m, header = min(found, key=lambda item: item[0])
-        metadata = read(m, header)
+        metadata = with_device_clock(read(m, header), text)  # the header's time in the device's own zone
     return Sanitized(result, metadata, redactor.count, tuple(notes))
 
 
