@@ -159,8 +159,10 @@ class FlowSession:
         from cfgwatch.audit import make_flow_checker
 
         config = self.project.config
-        internal = self.project.networks.internal
-        return make_flow_checker(config, self.backend, internal=internal, notes=self.enricher.notes())
+        networks = self.project.networks
+        return make_flow_checker(
+            config, self.backend, internal=networks.internal, notes=self.enricher.notes(), networks=networks
+        )
 
 
 # --- the session ---------------------------------------------------------------------------------------
@@ -590,9 +592,13 @@ class Project:
         internal: AddressSet | None = None,
         exporters: Sequence[str] = (),
         backend: str | None = None,
+        until: datetime | None = None,
+        latest: bool = False,
     ) -> HuntResult:
         """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few returns
-        (`internal` defaults to the private ranges plus inventory/networks.yaml)."""
+        (`internal` defaults to the private ranges plus inventory/networks.yaml). The window ends at `until`,
+        default now: a hunt answers "what is happening now"; `latest` ends it at the newest stored flow
+        instead (replaying an old export)."""
         from cfgwatch.flows.verify import hunt
 
         networks = internal if internal is not None else self.networks.internal
@@ -601,6 +607,7 @@ class Project:
                 session.backend,
                 networks,
                 self.config.flows,
+                end=None if latest else (until if until is not None else datetime.now(UTC)),
                 since=since,
                 exporters=tuple(exporters),
                 has_asn_db=session.enricher.has_asn_db,

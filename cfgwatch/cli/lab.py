@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cfgwatch.cli.common import console, state
 from cfgwatch.errors import InputError
+from cfgwatch.terminal import Listing, show
 
 lab_app = typer.Typer(help="Emulated routers and firewalls over real SSH on 127.0.0.1, for tests and the demo.")
 
@@ -71,12 +71,9 @@ def serve_cmd(
     server.start()
     try:
         known = lab.write_known_hosts()
-        table = Table(title=f"cfgwatch lab: {len(lab.devices())} devices on 127.0.0.1")
-        for col in ("device", "platform", "port"):
-            table.add_column(col)
-        for dev in lab.devices():
-            table.add_row(dev.name, dev.platform, str(dev.port))
-        console.print(table)
+        rows = tuple((dev.name, dev.platform, str(dev.port)) for dev in lab.devices())
+        title = f"cfgwatch lab: {len(rows)} devices on 127.0.0.1"
+        show(console, Listing(title, ("device", "platform", "port"), rows, keep=frozenset({"device", "platform"})))
         console.print(f"known_hosts: {known}", markup=False)
         console.print(f"credentials: set -a; . {lab.root / 'credentials.env'}; set +a", markup=False)
         if inventory_out is not None:

@@ -6,31 +6,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.cli.progress import ProgressBars
+from cfgwatch.terminal import Listing, show
 
 if TYPE_CHECKING:
     from cfgwatch.collect.runner import PullResult
 
 
-def _summary(result: PullResult) -> Table:
+def _summary(result: PullResult) -> Listing:
     run = result.run
     status = {n: "added" for n in run.added} | {n: "changed" for n in run.changed}
     status |= {n: "unchanged" for n in run.unchanged}
-    table = Table(title=f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}")
-    width = max((len(o.name) for o in result.outcomes), default=6)
-    table.add_column("device", no_wrap=True, min_width=width)
-    for col in ("platform", "collector", "result", "attempts", "seconds", "detail"):
-        table.add_column(col, justify="right" if col in ("attempts", "seconds") else "left")
+    rows = []
     for o in sorted(result.outcomes, key=lambda o: (o.ok, o.name)):
         if o.failure is not None:
-            res, detail = f"[red]failed: {o.failure.reason}[/red]", o.failure.detail
+            res, detail = f"failed: {o.failure.reason}", o.failure.detail
         else:
             res, detail = status.get(o.name, "unchanged"), ""
-        table.add_row(o.name, o.platform or "?", o.collector, res, str(o.attempts), f"{o.seconds:.1f}", detail)
-    return table
+        rows.append((o.name, o.platform or "?", o.collector, res, str(o.attempts), f"{o.seconds:.1f}", detail))
+    return Listing(
+        f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}",
+        ("device", "platform", "collector", "result", "attempts", "seconds", "detail"),
+        tuple(rows),
+        keep=frozenset({"device", "platform", "collector"}),
+        right=frozenset({"attempts", "seconds"}),
+    )
 
 
 def pull_cmd(
@@ -102,7 +104,7 @@ def pull_cmd(
         for f in failures:
             err_console.print(f"failed {f.name}: {f.reason}: {f.detail}", markup=False, highlight=False)
     else:
-        console.print(_summary(result))
+        show(console, _summary(result))
         run = result.run
         counts = f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged"
         console.print(f"{counts}, {len(failures)} failed")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -274,6 +274,13 @@ class SpaceDelta:
     narrowed_proj: Projection = _NO_PROJECTION
     cells: int = 0
     note: str | None = field(default=None)
+
+    def only_widened(self) -> SpaceDelta:
+        """The widening part alone (a binding that can only add filtering or only remove it)."""
+        return replace(self, narrowed=False, narrowed_proj=_NO_PROJECTION)
+
+    def only_narrowed(self) -> SpaceDelta:
+        return replace(self, widened=False, widened_new=_NO_PROJECTION)
 
     @property
     def widened_new_connections(self) -> bool:
