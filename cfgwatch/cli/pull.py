@@ -62,6 +62,14 @@ def pull_cmd(
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds one attempt on one device may take (default 60)."),
     ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            min=0.1,
+            help="Seconds the whole pull may take; devices still busy fail as timeout (default: pull.deadline, 900).",
+        ),
+    ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient failure (default 2).")
     ] = None,
@@ -83,7 +91,7 @@ def pull_cmd(
 
     Each device uses its inventory collector: napalm (get_config) or netmiko (the platform's show
     command). Failed devices keep their last good snapshot and are listed in the run. Exit code 1 when
-    any device failed, 0 when all were collected.
+    any device failed or the push to store.remote failed or was rejected, 0 otherwise.
     """
     project = state(ctx).project()
     kwargs = dict(
@@ -92,6 +100,7 @@ def pull_cmd(
         workers=workers,
         processes=processes,
         timeout=timeout,
+        deadline=deadline,
         retries=retries,
         known_hosts=known_hosts.resolve() if known_hosts is not None else None,
         trust_on_first_use=True if tofu else None,
@@ -108,7 +117,10 @@ def pull_cmd(
         run = result.run
         counts = f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged"
         console.print(f"{counts}, {len(failures)} failed")
-    if failures:
+    push_failed = result.push is not None and not result.push.ok
+    if result.push is not None and (push_failed or not quiet):
+        (err_console if push_failed else console).print(result.push.text(), markup=False, soft_wrap=True)
+    if failures or push_failed:
         raise typer.Exit(1)
 
 

@@ -20,6 +20,7 @@ from cfgwatch.terminal import Listing, show
 if TYPE_CHECKING:
     from cfgwatch.collect.backups import Skipped
     from cfgwatch.project import Project
+    from cfgwatch.store.remote import PushResult
 
 
 def init_cmd(
@@ -115,6 +116,17 @@ def import_cmd(
         typer.echo(f"run {run.run_id}: no change, nothing committed ({counts})")
     else:
         typer.echo(f"run {run.run_id}: committed {run.commit[:12]} ({counts})")
+    if result.push is not None:
+        report_push(result.push)
+
+
+def report_push(push: PushResult) -> None:
+    """Print the push to store.remote; a rejected or failed push exits 1 (the run itself is committed)."""
+    if push.ok:
+        typer.echo(push.text())
+        return
+    err_console.print(push.text(), markup=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _since_time(since: str | None) -> datetime | None:
@@ -153,13 +165,15 @@ def _import_git(project: Project, repo: Path, since: datetime | None, platform: 
     )
     if result.runs == 0:
         typer.echo(f"nothing to replay ({skipped})")
-        return
-    assert result.first is not None and result.last is not None
-    span = f"{result.first:%Y-%m-%d %H:%M} .. {result.last:%Y-%m-%d %H:%M} UTC"
-    typer.echo(
-        f"replayed {result.runs} commit(s) as runs ({result.committed} committed) from {span}; "
-        f"{len(result.devices)} device(s) added; skipped {skipped}"
-    )
+    else:
+        assert result.first is not None and result.last is not None
+        span = f"{result.first:%Y-%m-%d %H:%M} .. {result.last:%Y-%m-%d %H:%M} UTC"
+        typer.echo(
+            f"replayed {result.runs} commit(s) as runs ({result.committed} committed) from {span}; "
+            f"{len(result.devices)} device(s) added; skipped {skipped}"
+        )
+    if result.push is not None:
+        report_push(result.push)
 
 
 def log_cmd(
