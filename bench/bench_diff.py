@@ -6,17 +6,23 @@
 2. An estate of N devices (default 5,000) with 50 changed in the last run: `diff_range` end to end
    (git tree diff, read, parse, diff, classify) and the `cfgwatch diff` command as a subprocess.
 
+3. Issue 20 item 6: deleting 14 entries of the 107-entry EOS ACL (fixtures/configs/arista_eos/example-filters-
+   current): rule diff time in fresh processes, this checkout alternating with another revision (--against),
+   medians and the load average. `--eos-only` runs just this part.
+
 Prints medians of --repeat runs and the targets: ACL diff <= 0.2 s, estate diff <= 10 s.
-Usage: python bench/bench_diff.py [--devices 5000] [--repeat 5]
+Usage: python bench/bench_diff.py [--devices 5000] [--repeat 5] [--against 0418c7e] [--eos-runs 3] [--eos-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -124,13 +130,82 @@ def bench_estate(devices: int, repeat: int) -> None:
         print(f"  `cfgwatch diff` median:      {cli_time:.2f} s  (target <= 10 s: {verdict})")
 
 
+REPO = Path(__file__).resolve().parents[1]
+EOS_CONFIG = REPO / "fixtures" / "configs" / "arista_eos" / "example-filters-current_rtr-with-acl.cfg"
+EOS_DELETED = ("30", "500", "540", "560", "580", "620", "640", "720", "740", "800", "1740", "1760", "2020", "2060")
+# run in a fresh interpreter against either tree: only APIs both revisions have (no budget argument)
+EOS_CHILD = """
+import sys, time
+from pathlib import Path
+from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.vendors.registry import get_parser
+assert Path(sys.modules["cfgwatch"].__file__).parent.parent == Path(sys.argv[3])
+text = Path(sys.argv[1]).read_text(encoding="utf-8")
+deleted = set(sys.argv[2].split(","))
+kept = [line for line in text.splitlines() if not (line.startswith("  ") and line.split()[0] in deleted)]
+parser = get_parser("arista_eos")
+before, after = parser.parse(text), parser.parse("\\n".join(kept) + "\\n")
+began = time.process_time()
+changes = diff_rulesets(before, after, device="bench")
+print(time.process_time() - began, len(changes), sum(1 for c in changes if not c.exact))
+"""
+
+
+def eos_child(tree: Path) -> tuple[float, int, int]:
+    """(diff CPU seconds, changes, inexact changes) of the EOS 14-entry deletion importing cfgwatch from `tree`."""
+    # -S: no site, so the editable install's import hook (which wins over PYTHONPATH) is not loaded and
+    # `cfgwatch` really comes from `tree`; the third-party packages come from this environment's site-packages
+    site_packages = sysconfig.get_paths()["purelib"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), site_packages])}
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", EOS_CHILD, str(EOS_CONFIG), ",".join(EOS_DELETED), str(tree)],
+        env=env,
+        cwd=tree,  # `-c` puts the working directory first on sys.path
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"EOS diff child failed under {tree}:\n{done.stderr}")
+    seconds, changes, inexact = done.stdout.split()
+    return float(seconds), int(changes), int(inexact)
+
+
+def bench_eos(against: str, runs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-diff-") as tmp:
+        base = Path(tmp)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", against, "cfgwatch"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        figures: dict[str, list[tuple[float, int, int]]] = {"baseline": [], "checkout": []}
+        for _ in range(runs):  # alternating, so both trees see the same machine load
+            figures["baseline"].append(eos_child(base))
+            figures["checkout"].append(eos_child(REPO))
+    load = os.getloadavg()
+    print(f"EOS acl_in (107 entries), 14 entries deleted; {runs} fresh processes each, alternating")
+    print(f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    medians = {}
+    for name, results in figures.items():
+        medians[name] = statistics.median(result[0] for result in results)
+        label = against if name == "baseline" else "checkout"
+        changes, inexact = results[0][1], results[0][2]
+        print(f"  {label:>10}: diff CPU median {medians[name]:.3f} s  ({changes} changes, {inexact} past the budget)")
+    print(f"  speed-up {against} / checkout: {medians['baseline'] / medians['checkout']:.0f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--against", default="0418c7e", help="baseline revision for the EOS case")
+    parser.add_argument("--eos-runs", type=int, default=3, help="fresh processes per tree for the EOS case")
+    parser.add_argument("--eos-only", action="store_true")
     args = parser.parse_args()
-    bench_acl(args.repeat)
-    bench_estate(args.devices, args.repeat)
+    if not args.eos_only:
+        bench_acl(args.repeat)
+        bench_estate(args.devices, args.repeat)
+    bench_eos(args.against, args.eos_runs)
     return 0
 
 

@@ -188,6 +188,7 @@ def diff_range(
         networks if networks is not None else load_networks_for(config),
         devices=devices,
         events=events,
+        budget=config.diff.budget(),
     )
 
 
@@ -264,9 +265,10 @@ def run_audit(
     pairs = list(pairs) if pairs is not None else run_pairs(store, since, posture=True)
     for pair in pairs:
         rev_a = None if pair.posture else pair.before.commit
-        result = diff_revisions(store, rev_a, pair.after.commit, networks, events=events)
+        result = diff_revisions(store, rev_a, pair.after.commit, networks, events=events, budget=config.diff.budget())
         first_snapshot = {d.device for d in result.devices if d.first_snapshot}
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
+        problems.extend(f"{d.device}: {note}" for d in result.devices for note in d.notes)
         uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
         for change in result.changes:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cfgwatch.collect.settings import InventoryPluginSettings, PullSettings
+from cfgwatch.diff.settings import DiffSettings
 from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
@@ -33,6 +34,7 @@ class CfgwatchConfig(Section):
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
     inventory_plugin: InventoryPluginSettings | None = None  # devices from a Nornir inventory plugin (NetBox ...)
     policy: PolicySettings = PolicySettings()
+    diff: DiffSettings = DiffSettings()  # packet-space budget per changed rule
     flows: FlowSettings = FlowSettings()
     pull: PullSettings = PullSettings()
     nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)

@@ -17,6 +17,7 @@ from cfgwatch.errors import CfgwatchError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.model import RuleSet
 from cfgwatch.model.changes import RuleChange
+from cfgwatch.model.space import DEFAULT_BUDGET, DiffBudget
 from cfgwatch.vendors.registry import canonical_platform, detect_platform, get_parser
 
 
@@ -38,6 +39,7 @@ class DeviceDiff:
     diagnostics: int = 0  # unmodelled lines in the newer version
     error: str | None = None
     first_snapshot: bool = False  # no earlier version: every rule is "added" (the posture audit's input)
+    notes: tuple[str, ...] = ()  # e.g. a change judged conservatively past the diff budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +68,22 @@ def diff_device(
     *,
     rev_a: str | None = None,
     rev_b: str | None = None,
+    budget: DiffBudget = DEFAULT_BUDGET,
 ) -> DeviceDiff:
     """Parse both versions of one device, diff and classify."""
     before = _parse(platform, text_before, device, rev_a or "")
     after = _parse(platform, text_after, device, rev_b or "")
-    changes = diff_rulesets(before, after, device=device, text_before=text_before, text_after=text_after)
+    changes = diff_rulesets(before, after, device=device, text_before=text_before, text_after=text_after, budget=budget)
+    notes = tuple(
+        f"{change.key}: {change.delta.note}" for change in changes if change.delta is not None and change.delta.note
+    )
     return DeviceDiff(
         device=device,
         platform=platform,
         changes=tuple(classify_changes(changes, networks, before, after)),
         diagnostics=len(after.diagnostics),
         first_snapshot=text_before is None and text_after is not None,
+        notes=notes,
     )
 
 
@@ -88,6 +95,7 @@ def diff_revisions(
     *,
     devices: Sequence[str] | None = None,
     events: Events = NO_EVENTS,
+    budget: DiffBudget = DEFAULT_BUDGET,
 ) -> DiffResult:
     """Classified changes between two revisions for the devices git says changed (optionally filtered).
 
@@ -102,7 +110,7 @@ def diff_revisions(
     results: list[DeviceDiff] = []
     events.stage_started("diff", len(changed))
     for index, name in enumerate(changed, start=1):
-        results.append(_diff_one(name, before.get(name), after.get(name), rev_a or "", rev_b, networks))
+        results.append(_diff_one(name, before.get(name), after.get(name), rev_a or "", rev_b, networks, budget))
         events.item_done("diff", name, index, len(changed))
     events.stage_finished("diff")
     return DiffResult(rev_a=rev_a or "", rev_b=rev_b, devices=tuple(results))
@@ -115,6 +123,7 @@ def _diff_one(
     rev_a: str,
     rev_b: str,
     networks: Networks,
+    budget: DiffBudget = DEFAULT_BUDGET,
 ) -> DeviceDiff:
     """One device's diff as data: whatever goes wrong in its parse, diff or classify is its `error`.
 
@@ -132,7 +141,7 @@ def _diff_one(
             platform = detect_platform(text_after or text_before or "")
         if platform is None:
             return DeviceDiff(device=name, platform=None, error="platform unknown and not detectable from the config")
-        return diff_device(name, platform, text_before, text_after, networks, rev_a=rev_a, rev_b=rev_b)
+        return diff_device(name, platform, text_before, text_after, networks, rev_a=rev_a, rev_b=rev_b, budget=budget)
     except CfgwatchError as exc:  # e.g. no parser registered for this platform
         return DeviceDiff(device=name, platform=platform, error=str(exc))
     except Exception as exc:  # a bug on one device (IndexError, RecursionError...) is data

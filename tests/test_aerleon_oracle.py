@@ -378,21 +378,13 @@ def _check(target: Target, seed: int) -> None:
     )
 
 
-# `icmp` inside a Cisco-style IPv6 ACL is ICMPv6 (issue 15 item 2, branch sem-state): until that lands, an
-# IPv6 target that writes `icmp` is expected to disagree on ICMPv6 packets (strict: it fails once fixed).
-_ICMP_IN_V6_IS_ICMP6 = cc.protocols("icmp", cc.Syntax(v6=True)) == (ICMP6,)
-_ICMP6_PENDING = pytest.mark.xfail(
-    not _ICMP_IN_V6_IS_ICMP6, reason="`icmp` in an IPv6 ACL is ICMPv6: issue 15 item 2 (sem-state)", strict=True
-)
+# aerleon writes ICMPv6 as `58` for IOS and `icmpv6` for EOS/XR, but as `icmp` for NX-OS: `icmp` inside a
+# Cisco-style IPv6 ACL is ICMPv6 (issue 15 item 2), so the NX-OS IPv6 target agrees too.
+assert cc.protocols("icmp", cc.Syntax(v6=True)) == (ICMP6,)
 
 
 def _cases() -> list[Any]:
-    cases = []
-    for target in TARGETS:
-        # aerleon writes ICMPv6 as `58` for IOS and `icmpv6` for EOS/XR, but as `icmp` for NX-OS
-        pending = target.family == "inet6" and target.aerleon == "cisconx"
-        cases.append(pytest.param(target, marks=[_ICMP6_PENDING] if pending else []))
-    return cases
+    return [pytest.param(target) for target in TARGETS]
 
 
 @pytest.mark.parametrize("target", _cases(), ids=lambda t: f"{t.aerleon}-{t.options.split()[-1]}-{t.family}")
@@ -401,8 +393,8 @@ def test_first_match_decisions_agree_with_the_policy(target: Target) -> None:
         _check(target, seed)
 
 
-@pytest.mark.xfail(strict=True, reason="iptables -j RETURN in user chains is issue 15 item 4 (branch sem-state)")
 def test_iptables_exclusions_as_return_rules() -> None:
+    """aerleon writes exclusions as `-j RETURN` in user chains (issue 15 item 4): decided like the policy."""
     target = Target("iptables", "INPUT DROP", "linux", wrap=_iptables_save)
     for seed in SEEDS:
         _check(target, seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -244,3 +245,101 @@ def test_renumbering_never_changes_anything(
         ),
     )
     assert diff_rulesets(rules, renumbered) == []
+
+
+# -- properties with connection state and ICMP type/code (issue 15 items 1, 2) -----------------------
+
+icmp_services = st.sampled_from(
+    [
+        Service(1),
+        Service(1, icmp_type=8),
+        Service(1, icmp_type=0),
+        Service(1, icmp_type=3),
+        Service(1, icmp_type=3, icmp_code=4),
+        Service(58, icmp_type=128),
+    ]
+)
+state_options = st.sampled_from(
+    [frozenset(), frozenset({"established"}), frozenset({"ctstate:new"}), frozenset({"ctstate:!new,invalid"})]
+)
+stateful_entries = st.tuples(
+    st.sampled_from([Action.PERMIT, Action.DENY]),
+    prefixes.map(A),
+    prefixes.map(A),
+    st.one_of(services, icmp_services),
+    state_options,
+)
+stateful_lists = st.lists(stateful_entries, min_size=0, max_size=7)
+StatefulEntry = tuple[Action, AddressSet, AddressSet, Service, frozenset[str]]
+
+
+def stateful_acl(entries: list[StatefulEntry]) -> RuleSet:
+    return RuleSet(
+        "linux",
+        filters=tuple(
+            FilterRule("FORWARD", action, Match(src=src, dst=dst, services=(svc,)), options=options)
+            for action, src, dst, svc, options in entries
+        ),
+    )
+
+
+# sample packets: (src, dst, protocol, dst port or (icmp type, code), state), decided by a plain oracle
+SAMPLE_HOSTS = ["10.1.2.3", "10.5.0.1", "192.168.0.5", "198.51.100.7", "8.8.8.8"]
+SAMPLE_SERVICES: list[tuple[int, int | tuple[int, int]]] = [
+    (6, 22),
+    (6, 443),
+    (6, 3128),
+    (6, 1500),
+    (17, 53),
+    (1, (8, 0)),
+    (1, (0, 0)),
+    (1, (3, 4)),
+    (1, (3, 1)),
+    (58, (128, 0)),
+]
+STATES = ("new", "established", "related", "invalid", "untracked")
+
+
+def _oracle_permits(rules: RuleSet, src: str, dst: str, proto: int, what: int | tuple[int, int], state: str) -> bool:
+    """First match by the vendors' documented reading, written independently of model/space.py."""
+    for rule in rules.filters:
+        if not (rule.match.src.contains_ip(src) and rule.match.dst.contains_ip(dst)) or state not in rule.states:
+            continue
+        for svc in rule.match.services:
+            if svc.protocol is None:
+                return rule.action.allows
+            if svc.protocol != proto:
+                continue
+            if isinstance(what, int):
+                if svc.dst_ports.contains_port(what):
+                    return rule.action.allows
+            elif (svc.icmp_type is None or svc.icmp_type == what[0]) and (
+                svc.icmp_code is None or svc.icmp_code == what[1]
+            ):
+                return rule.action.allows
+    return False
+
+
+@settings(max_examples=80, deadline=None)
+@given(stateful_lists, stateful_lists)
+def test_stateful_icmp_diff_properties_and_soundness(first: list[StatefulEntry], second: list[StatefulEntry]) -> None:
+    a, b = stateful_acl(first), stateful_acl(second)
+    assert diff_rulesets(a, a) == []
+    forward = diff_rulesets(a, b)
+    backward = diff_rulesets(b, a)
+    assert _signature(backward) == _signature([change.inverse() for change in forward])
+    renumbered = RuleSet("linux", filters=tuple(replace(r, sequence=i * 7) for i, r in enumerate(a.filters)))
+    assert diff_rulesets(a, renumbered) == []
+    gained = lost = False
+    for src in SAMPLE_HOSTS:
+        for dst in SAMPLE_HOSTS:
+            for proto, what in SAMPLE_SERVICES:
+                for state in STATES:
+                    before = _oracle_permits(a, src, dst, proto, what, state)
+                    after = _oracle_permits(b, src, dst, proto, what, state)
+                    gained |= after and not before
+                    lost |= before and not after
+    if gained:
+        assert any(c.delta is not None and c.delta.widened for c in forward)
+    if lost:
+        assert any(c.delta is not None and c.delta.narrowed for c in forward)

@@ -198,7 +198,8 @@ def test_standard_ipv6_and_bindings() -> None:
     v6 = lists["V6-IN"]
     assert [rule.sequence for rule in v6] == [10, 20, 30]
     assert v6[0].match.dst == AddressSet.parse("2001:db8:1::10") and v6[0].match.services == (tcp(443),)
-    assert v6[1].match.services == (Service(1, icmp_type=8),) or v6[1].match.services[0].icmp_type == 8
+    # `icmp` inside an IPv6 ACL is ICMPv6 and echo-request is ICMPv6 type 128 (IOS IPv6 command reference)
+    assert v6[1].match.services == (Service(58, icmp_type=128),)
     filters = {(b.name, b.interface, b.direction, b.context) for b in rules.bindings if b.kind is BindingKind.FILTER}
     assert ("101", "GigabitEthernet0/1", "in", "INTERNET") in filters
     assert ("V6-IN", "GigabitEthernet0/0", "in", None) in filters

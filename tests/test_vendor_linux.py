@@ -79,6 +79,7 @@ def test_iptables_user_chain_jump_is_inlined_with_conditions() -> None:
     assert all(f.from_zones == ("eth0",) and f.to_zones == ("eth1",) for f in inlined)
     assert forward[-1].action is Action.DENY and "chain-policy" in forward[-1].options
     codes = {d.code for d in rules.diagnostics}
+    # the nat DOCKER chain's conditional RETURN stays a diagnostic: NAT rules are not first-match evaluated
     assert {"LINUX-RETURN", "LINUX-TPROXY", "LINUX-IPSET", "LINUX-IPT-UNSUPPORTED"} <= codes
 
 

@@ -495,9 +495,9 @@ def judge_binding_change(
             cache[key] = cached
     delta = cached
     if keep == "widened":
-        delta = SpaceDelta(delta.widened, (), delta.exact)
+        delta = delta.only_widened()
     elif keep == "narrowed":
-        delta = SpaceDelta((), delta.narrowed, delta.exact)
+        delta = delta.only_narrowed()
     judgement = judge_filter_change(
         replace(change, delta=delta),
         networks,

@@ -1,21 +1,33 @@
 """Rule-level diff of two RuleSets: added, removed and modified rules, bindings and objects.
 
 Matching is by identity key (see keys.py), then leftovers are paired: identical meaning under other
-object names is no change; NAT rules with the same original side are one modification. For filter
-lists the first-match packet space decides whether a change (or a reorder) altered what is permitted.
+object names is no change; a filter entry that keeps its sequence number is one modification, and so
+are NAT rules with the same original side. For filter lists the first-match packet space decides
+whether a change (or a reorder) altered what is permitted.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from cfgwatch.diff import keys
-from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet
+from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet, Service
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
-from cfgwatch.model.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
+from cfgwatch.model.icmp_names import icmp_display
+from cfgwatch.model.ports import protocol_name
+from cfgwatch.model.space import (
+    DEFAULT_BUDGET,
+    CompiledList,
+    DiffBudget,
+    SpaceDelta,
+    ZoneIndex,
+    compare_in_region,
+    rule_boxes,
+)
 from cfgwatch.model.text import config_lines
 
 T = TypeVar("T", bound=Item)
@@ -60,7 +72,10 @@ class _Differ:
         device: str,
         text_before: str | None,
         text_after: str | None,
+        budget: DiffBudget = DEFAULT_BUDGET,
     ) -> None:
+        self.budget = budget
+        self.until = time.monotonic() + budget.max_total_seconds
         self.before = before
         self.after = after
         self.device = device
@@ -80,6 +95,8 @@ class _Differ:
         reasons: tuple[str, ...] = (),
         delta: SpaceDelta | None = None,
     ) -> None:
+        if delta is not None and delta.note:
+            reasons = (*reasons, delta.note)
         self.changes.append(
             RuleChange(
                 device=self.device,
@@ -119,7 +136,7 @@ class _Differ:
         used = _names_used(old) | _names_used(new)
         reasons = [f"object {name} changed meaning" for name in sorted(used) if name in self.changed_objects]
         if not reasons:
-            reasons.append(_describe_difference(old, new))
+            reasons.extend(describe_difference(old, new, self.platform))
         return tuple(reasons)
 
     # -- filters ------------------------------------------------------------------------------
@@ -130,10 +147,10 @@ class _Differ:
             self._diff_list(list_name, old_lists.get(list_name, ()), new_lists.get(list_name, ()))
 
     def _diff_list(self, list_name: str, old_rules: Sequence[FilterRule], new_rules: Sequence[FilterRule]) -> None:
-        if tuple(old_rules) == tuple(new_rules) and all(
-            keys.filter_identity(a) == keys.filter_identity(b) for a, b in zip(old_rules, new_rules, strict=True)
+        if len(old_rules) == len(new_rules) and all(
+            _same_meaning(old, new) for old, new in zip(old_rules, new_rules, strict=True)
         ):
-            return
+            return  # same rules in the same order (renumbered, renamed chains or terms): no change
         old_keyed = _keyed(old_rules, keys.filter_identity)
         new_keyed = _keyed(new_rules, keys.filter_identity)
         removed = [key for key in old_keyed if key not in new_keyed]
@@ -143,9 +160,9 @@ class _Differ:
         renamed: dict[Hashable, Hashable] = {}
         candidates: dict[FilterRule, list[Hashable]] = defaultdict(list)
         for new_key in added:
-            candidates[replace(new_keyed[new_key], name=None)].append(new_key)
+            candidates[_meaning(new_keyed[new_key])].append(new_key)
         for old_key in removed:
-            bucket = candidates.get(replace(old_keyed[old_key], name=None))
+            bucket = candidates.get(_meaning(old_keyed[old_key]))
             if bucket:
                 renamed[old_key] = bucket.pop(0)
         if renamed:
@@ -153,6 +170,14 @@ class _Differ:
             removed = [key for key in removed if key not in renamed]
             added = [key for key in added if key not in paired]
             old_keyed = {renamed.get(key, key): rule for key, rule in old_keyed.items()}
+        # an entry that keeps its sequence number but matches something else is one modification,
+        # not a removal and an addition
+        replaced = _pair_in_place(old_keyed, new_keyed, removed, added)
+        if replaced:
+            paired = set(replaced.values())
+            removed = [key for key in removed if key not in replaced]
+            added = [key for key in added if key not in paired]
+            old_keyed = {replaced.get(key, key): rule for key, rule in old_keyed.items()}
         common = [key for key in old_keyed if key in new_keyed]
         modified = [key for key in common if not _same_meaning(old_keyed[key], new_keyed[key])]
         old_order = [key for key in old_keyed if key in new_keyed]
@@ -161,7 +186,12 @@ class _Differ:
         # the LIS tie-break picks a different member of a swapped pair in each direction: choose between
         # both answers by a direction-independent rule so diff(b, a) stays the inverse of diff(a, b)
         def text_of(key: Hashable, rules: dict[Hashable, FilterRule] = new_keyed) -> str:
+            if key in in_place:
+                return in_place[key]
             return _key_text(key, lambda: keys.filter_key(rules[key]))
+
+        # an entry edited in place is named by its list and number, the same from both sides
+        in_place = {key: f"filter {list_name} seq {new_keyed[key].sequence}" for key in replaced.values()}
 
         moved = min(
             _moved_keys(old_order, new_order),
@@ -176,7 +206,7 @@ class _Differ:
         def delta_for(old: FilterRule | None, new: FilterRule | None) -> SpaceDelta:
             regions = [box for rule in (old, new) if rule is not None for box in rule_boxes(rule, zones)]
             owners = (compiled_old.index_of(old), compiled_new.index_of(new))
-            return compare_in_region(compiled_old, compiled_new, regions, owners)
+            return compare_in_region(compiled_old, compiled_new, regions, owners, self.budget, self.until)
 
         for key in removed:
             rule = old_keyed[key]
@@ -237,10 +267,54 @@ class _Differ:
             self.record(ChangeType.ADDED, "binding", _nat_text(key), None, new_keyed[key])
 
 
+def _meaning(rule: FilterRule) -> FilterRule:
+    """A rule with what does not change traffic removed: its name (a renamed Junos term, SRX or PAN-OS
+    policy) and the `chain:NAME` label of an inlined iptables/nft/VyOS/RouterOS user chain (renaming a
+    user chain that holds the same rules changes nothing a filter does, like renumbering)."""
+    options = rule.options
+    if rule.name is None and not options:
+        return rule
+    if any(option.startswith("chain:") for option in options):
+        options = frozenset(option for option in options if not option.startswith("chain:"))
+    if rule.name is None and options is rule.options:
+        return rule
+    return replace(rule, name=None, options=options)
+
+
 def _same_meaning(old: FilterRule, new: FilterRule) -> bool:
-    """Equal rules, or rules that differ only in their name (a renamed Junos term / SRX or PAN-OS policy):
-    renaming, like renumbering, changes nothing a filter does."""
-    return old == new or (old.name != new.name and replace(old, name=None) == replace(new, name=None))
+    return old == new or _meaning(old) == _meaning(new)
+
+
+def _pair_in_place(
+    old_keyed: dict[Hashable, FilterRule],
+    new_keyed: dict[Hashable, FilterRule],
+    removed: Sequence[Hashable],
+    added: Sequence[Hashable],
+) -> dict[Hashable, Hashable]:
+    """Removed and added entries that are the same entry edited in place: old key -> new key.
+
+    By sequence number (IOS/EOS/NX-OS `N permit ...`, FortiOS policy ids): one removed and one added
+    entry with the same number. Named rules already pair by name; an unnumbered entry has no identity
+    but its match, so replacing it stays a removal and an addition. Symmetric: diff(b, a) is the inverse.
+    """
+    pairs: dict[Hashable, Hashable] = {}
+    if not removed or not added:
+        return pairs
+    by_sequence: dict[int, list[Hashable]] = defaultdict(list)
+    for key in added:
+        sequence = new_keyed[key].sequence
+        if sequence is not None:
+            by_sequence[sequence].append(key)
+    old_by_sequence: dict[int, list[Hashable]] = defaultdict(list)
+    for key in removed:
+        sequence = old_keyed[key].sequence
+        if sequence is not None:
+            old_by_sequence[sequence].append(key)
+    for sequence, old_keys in old_by_sequence.items():
+        new_keys = by_sequence.get(sequence, [])
+        if len(old_keys) == 1 and len(new_keys) == 1:
+            pairs[old_keys[0]] = new_keys[0]
+    return pairs
 
 
 def _moved_keys(old_order: Sequence[Hashable], new_order: Sequence[Hashable]) -> list[Hashable]:
@@ -285,13 +359,78 @@ def _names_used(rule: FilterRule | NatRule) -> set[str]:
     return names
 
 
-def _describe_difference(old: FilterRule | NatRule, new: FilterRule | NatRule) -> str:
-    fields = [
-        name
-        for name in type(old).__dataclass_fields__
-        if name not in ("source", "sequence", "comment") and getattr(old, name) != getattr(new, name)
-    ]
-    return "changed: " + ", ".join(fields) if fields else "changed"
+_FIELD_LABELS = {
+    "action": "action",
+    "list_name": "list",
+    "from_zones": "from-zone",
+    "to_zones": "to-zone",
+    "enabled": "enabled",
+    "kind": "kind",
+    "ingress": "ingress",
+    "egress": "egress",
+    "bidirectional": "bidirectional",
+    "translated_src": "translated source",
+    "translated_dst": "translated destination",
+    "translated_src_ports": "translated source ports",
+    "translated_dst_ports": "translated destination ports",
+    "translate_to_interface": "translated to interface",
+    "section": "section",
+    "context": "context",
+    "name": "name",
+}
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value) or "any"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(str(item) for item in value)) or "none"
+    return str(getattr(value, "value", value))
+
+
+def _services_text(services: tuple[Service, ...], platform: str | None) -> str:
+    """Services as the platform writes them: ICMP types by its documented names (`icmp echo` on IOS)."""
+    parts = []
+    for service in services:
+        if service.protocol in (1, 58) and service.icmp_type is not None and not service.names:
+            parts.append(f"{protocol_name(service.protocol)} {icmp_display(platform, *_icmp_of(service))}")
+        else:
+            parts.append(str(service))
+    return "; ".join(sorted(parts))
+
+
+def _icmp_of(service: Service) -> tuple[int | None, int | None, int | None]:
+    return service.protocol, service.icmp_type, service.icmp_code
+
+
+def describe_difference(
+    old: FilterRule | NatRule, new: FilterRule | NatRule, platform: str | None = None
+) -> tuple[str, ...]:
+    """Field-level before -> after of a modified rule ("destination any -> 203.0.113.0/24")."""
+    parts: list[str] = []
+    if old.match.src != new.match.src:
+        parts.append(f"source {old.match.src} -> {new.match.src}")
+    if old.match.dst != new.match.dst:
+        parts.append(f"destination {old.match.dst} -> {new.match.dst}")
+    if old.match.services != new.match.services:
+        before, after = _services_text(old.match.services, platform), _services_text(new.match.services, platform)
+        parts.append(f"service {before} -> {after}")
+    if isinstance(old, FilterRule) and isinstance(new, FilterRule) and old.states != new.states:
+        old_states, new_states = keys.states_text(old.states) or "any", keys.states_text(new.states) or "any"
+        parts.append(f"connection state {old_states} -> {new_states}")
+    for name in type(old).__dataclass_fields__:
+        if name in ("source", "sequence", "comment", "match", "options"):
+            continue
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            parts.append(f"{_FIELD_LABELS.get(name, name)} {_value_text(before)} -> {_value_text(after)}")
+    old_options = {option for option in old.options if not option.startswith(("chain:", "ctstate:"))} - {"established"}
+    new_options = {option for option in new.options if not option.startswith(("chain:", "ctstate:"))} - {"established"}
+    if old_options != new_options:
+        parts.append(f"options {_value_text(frozenset(old_options))} -> {_value_text(frozenset(new_options))}")
+    return tuple(parts) or ("changed",)
 
 
 def diff_rulesets(
@@ -301,10 +440,15 @@ def diff_rulesets(
     device: str | None = None,
     text_before: str | None = None,
     text_after: str | None = None,
+    budget: DiffBudget = DEFAULT_BUDGET,
 ) -> list[RuleChange]:
-    """Unclassified rule-level changes from `before` to `after` (classification adds categories)."""
+    """Unclassified rule-level changes from `before` to `after` (classification adds categories).
+
+    `budget` bounds the packet-space work per changed rule; a change past it is judged as widening
+    everything it matches, with `exact` False and a reason saying so.
+    """
     name = device or after.device or before.device or "device"
-    differ = _Differ(before, after, name, text_before, text_after)
+    differ = _Differ(before, after, name, text_before, text_after, budget)
     differ.diff_objects()
     differ.diff_filters()
     differ.diff_nats()

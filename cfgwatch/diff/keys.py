@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from cfgwatch.model import AddressSet, Binding, FilterRule, Match, NatRule, ObjectDef, PortSet, Service
+from cfgwatch.model.rules import CONN_STATES
 
 
 def address_key(addresses: AddressSet | None) -> Any:
@@ -59,17 +60,56 @@ def filter_identity(rule: FilterRule) -> Hashable:
         return ("filter", rule.list_name, "named", rule.name)
     match = rule.match
     services = frozenset(_service_identity(service) for service in match.services)
-    identity = (_address_identity(match.src), _address_identity(match.dst), services)
+    states = states_text(rule.states) if rule.options else ""
+    identity = (_address_identity(match.src), _address_identity(match.dst), services, states)
     return ("filter", rule.list_name, identity, rule.from_zones, rule.to_zones)
 
 
+def states_text(states: frozenset[str]) -> str:
+    """The connection states a rule is limited to ('' when it matches every state): part of its match."""
+    if len(states) == len(CONN_STATES):
+        return ""
+    return ",".join(name for name in CONN_STATES if name in states) or "none"
+
+
+def _address_text(addresses: AddressSet | None) -> str:
+    if addresses is None:
+        return "-"
+    if addresses.names:
+        return "obj:" + ",".join(sorted(addresses.names))
+    if addresses.is_any:
+        return "any"
+    return ",".join(addresses.ranges() + sorted(addresses.fqdns)) or "none"
+
+
+def _ports_text(ports: PortSet | None) -> str:
+    if ports is None:
+        return "-"
+    return "obj:" + ",".join(sorted(ports.names)) if ports.names else ports.text()
+
+
+def _services_text(services: tuple[Service, ...]) -> str:
+    parts = sorted({"obj:" + ",".join(sorted(svc.names)) if svc.names else svc.text() for svc in services})
+    return ";".join(parts)
+
+
+def _match_text(match: Match) -> str:
+    return f"src {_address_text(match.src)} dst {_address_text(match.dst)} svc {_services_text(match.services)}"
+
+
 def filter_key(rule: FilterRule) -> str:
-    """Deterministic text of a filter rule's identity (recorded on changes and hashed into finding ids)."""
+    """Readable, deterministic text of a filter rule's identity (recorded on changes, hashed into finding ids):
+    `filter OUT name web` for a named rule, else the list, what it matches and its zones."""
     if rule.name:
-        body: Any = ["filter", rule.list_name, "named", rule.name]
-    else:
-        body = ["filter", rule.list_name, match_key(rule.match), list(rule.from_zones), list(rule.to_zones)]
-    return repr(body)
+        return f"filter {rule.list_name} name {rule.name}"
+    zones = _sides(" from ", rule.from_zones, " to ", rule.to_zones)
+    states = states_text(rule.states)
+    return f"filter {rule.list_name} {_match_text(rule.match)}{' state ' + states if states else ''}{zones}"
+
+
+def _sides(first: str, left: tuple[str, ...], second: str, right: tuple[str, ...]) -> str:
+    """` from a,b to c`: the zones (or NAT ingress/egress) a rule is scoped to, where it has any."""
+    return (first + ",".join(left) if left else "") + (second + ",".join(right) if right else "")
 
 
 def nat_origin_key(rule: NatRule) -> str:
@@ -79,32 +119,32 @@ def nat_origin_key(rule: NatRule) -> str:
 
 
 def nat_key(rule: NatRule) -> str:
+    """Readable identity of a NAT rule: its name where it has one, else its whole mapping."""
+    scope = "/".join(part for part in (rule.context, rule.section) if part)
     if rule.name:
-        body: Any = ["nat", "named", rule.section, rule.context, rule.name]
-    else:
-        body = [
-            "nat",
-            rule.kind.value,
-            list(rule.ingress),
-            list(rule.egress),
-            rule.context,
-            match_key(rule.match),
-            address_key(rule.translated_src),
-            address_key(rule.translated_dst),
-            port_key(rule.translated_src_ports),
-            port_key(rule.translated_dst_ports),
-            rule.translate_to_interface,
-        ]
-    return repr(body)
+        return f"nat {scope + ' ' if scope else ''}name {rule.name}"
+    text = f"nat {rule.kind.value}{' ' + scope if scope else ''} {_match_text(rule.match)}"
+    text += _sides(" in ", rule.ingress, " out ", rule.egress)
+    if rule.translated_src is not None or rule.translated_src_ports is not None:
+        text += f" to-src {_address_text(rule.translated_src)}:{_ports_text(rule.translated_src_ports)}"
+    if rule.translated_dst is not None or rule.translated_dst_ports is not None:
+        text += f" to-dst {_address_text(rule.translated_dst)}:{_ports_text(rule.translated_dst_ports)}"
+    if rule.translate_to_interface:
+        text += f" to-interface {rule.translate_to_interface}"
+    return text
 
 
 def binding_key(binding: Binding) -> str:
-    body = ["binding", binding.kind.value, binding.name, binding.interface, binding.direction, binding.context]
-    return repr(body)
+    text = f"binding {binding.kind.value} {binding.name} {binding.interface}"
+    if binding.direction:
+        text += f" {binding.direction}"
+    if binding.context:
+        text += f" context {binding.context}"
+    return text
 
 
 def object_key(obj: ObjectDef) -> str:
-    return repr(["object", obj.context, obj.name])
+    return f"object {obj.context}/{obj.name}" if obj.context else f"object {obj.name}"
 
 
 def short_id(*parts: str) -> str:

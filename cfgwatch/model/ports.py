@@ -41,7 +41,9 @@ for _name, _number in PROTOCOL_NUMBERS.items():
 TCP = 6
 UDP = 17
 ICMP = 1
+ICMP6 = 58
 PORT_PROTOCOLS = frozenset({TCP, UDP, 132})
+ICMP_PROTOCOLS = frozenset({ICMP, ICMP6})
 
 # Named ports as Cisco, Junos, FortiOS and PAN-OS print them (tcp and udp share most names).
 PORT_NAMES: dict[str, int] = {
@@ -334,7 +336,7 @@ class Service:
             return False
         if self.protocol in PORT_PROTOCOLS:
             return self.src_ports.overlaps(other.src_ports) and self.dst_ports.overlaps(other.dst_ports)
-        return True
+        return iv.overlaps(icmp_axis(self), icmp_axis(other))
 
     def text(self) -> str:
         proto = protocol_name(self.protocol)
@@ -382,6 +384,17 @@ class Service:
 
 
 ANY_SERVICE = Service()
+
+
+def icmp_axis(service: Service) -> iv.Intervals:
+    """ICMP/ICMPv6 type and code as one integer axis (type * 256 + code), so that echo-only and all-ICMP
+    are different cells of the packet space; every code of a type when the code is not given."""
+    if service.icmp_type is None or not 0 <= service.icmp_type <= 255:
+        return ((0, PORT_MAX),)
+    base = service.icmp_type * 256
+    if service.icmp_code is None or not 0 <= service.icmp_code <= 255:
+        return ((base, base + 255),)
+    return ((base + service.icmp_code, base + service.icmp_code),)
 
 
 def tcp(*ports: int | tuple[int, int]) -> Service:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from cfgwatch.model.addresses import ANY_ADDRESS, AddressSet
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PortSet, Service
@@ -65,6 +66,41 @@ def _no_source() -> SourceRef | None:
     return None
 
 
+# Connection-tracking states, in the order of the packet-space state axis (netfilter names; RouterOS,
+# VyOS and nftables use the same words). A stateless ACL entry matches every state.
+CONN_STATES = ("new", "established", "related", "invalid", "untracked")
+NEW_STATE = 0  # index of "new" on the state axis: new paths are judged for new connections
+
+
+ALL_CONN_STATES = frozenset(CONN_STATES)
+
+
+@lru_cache(maxsize=4096)
+def connection_states(options: frozenset[str]) -> frozenset[str]:
+    """The connection states a rule matches, read from the options its parser recorded.
+
+    `established` is what the parsers record for iptables/nft `ESTABLISHED,RELATED`, RouterOS
+    `connection-state=established,related`, VyOS `state established/related` and state-policy, IOS/EOS/
+    NX-OS `established` and Junos `tcp-established` (TCP segments with ACK or RST: never a connection's
+    first packet). `ctstate:a,b` is an explicit set, `ctstate:!a,b` its complement; several are ANDed.
+    Unknown state words (conntrack statuses such as `dnat`) are not states and leave the set alone.
+    """
+    states = ALL_CONN_STATES
+    for option in options:
+        if option == "established":
+            states &= {"established", "related"}
+        elif option == "tcp-initial":  # Junos: the first packet of a TCP connection (SYN without ACK)
+            states &= {"new"}
+        elif option.startswith("ctstate:"):
+            text = option[len("ctstate:") :]
+            negated = text.startswith("!")
+            named = frozenset(part.strip() for part in text.lstrip("!").split(",")) & set(CONN_STATES)
+            if not named:
+                continue
+            states &= (ALL_CONN_STATES - named) if negated else named
+    return ALL_CONN_STATES if states == ALL_CONN_STATES else states
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """The traffic a rule selects: source and destination addresses and a union of services."""
@@ -113,6 +149,11 @@ class FilterRule:
     @property
     def family(self) -> str:
         return "filter"
+
+    @property
+    def states(self) -> frozenset[str]:
+        """Connection states this rule matches (all of them for a stateless entry)."""
+        return connection_states(self.options)
 
 
 @dataclass(frozen=True, slots=True)

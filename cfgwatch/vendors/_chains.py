@@ -7,6 +7,7 @@ in (`Cond.intersect`), turns chain policies into final match-all rules and emits
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
 from cfgwatch.vendors._misc_common import Diagnostics
 
 _MAX_DEPTH = 16
+_MAX_CONTINUATION = 20_000  # rules one conditional RETURN may copy from its callers before it is a diagnostic
 
 
 class Cond(NamedTuple):
@@ -124,6 +126,7 @@ class ChainRule:
     end_line: int = 0
     text: str = ""
     enabled: bool = True
+    sequence: int | None = None  # VyOS `rule N`; netfilter rules have no number
 
 
 @dataclass(slots=True)
@@ -143,6 +146,19 @@ class Table:
     chains: dict[str, Chain] = field(default_factory=dict)
     sets: dict[str, AddressSet | PortSet] = field(default_factory=dict)
     set_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # nft set name -> first, last line
+
+
+Expanded = list[tuple[Cond, ChainRule, tuple[str, ...]]]
+Continuation = Callable[[Cond], Expanded | None]  # None: what follows is unknown
+
+
+def _default_of(chain: Chain, cond: Cond) -> Expanded | None:
+    """A RETURN in a chain applied directly ends in that chain's own match-all last rule (VyOS default-action)."""
+    if chain.rules and chain.rules[-1].cond.is_top and chain.rules[-1].verdict in _FILTER_ACTIONS:
+        last = chain.rules[-1]
+        merged = cond.intersect(last.cond)
+        return [(merged, last, ())] if merged is not None else []
+    return None
 
 
 _FILTER_ACTIONS = {"ACCEPT": Action.PERMIT, "DROP": Action.DENY, "REJECT": Action.REJECT}
@@ -186,7 +202,10 @@ class Builder:
             if chain.hook is None:
                 continue
             is_nat = table.name == "nat" if table.family == "iptables" else chain.kind == "nat"
-            expanded = self._expand(table, chain, TOP, (), 0, reached, chain.name)
+            # NAT rules are judged one by one, not first-match over a packet space, so the exclusion a
+            # RETURN makes there cannot be expressed: it stays a LINUX-RETURN diagnostic
+            policy = None if is_nat else self._policy_of(chain)
+            expanded = self._expand(table, chain, TOP, (), 0, reached, chain.name, policy)
             if is_nat:
                 for cond, rule, via in expanded:
                     self._nat(table, chain, cond, rule, via)
@@ -213,10 +232,28 @@ class Builder:
                         self._filter(list_name, cond, rule, via)
 
     def _expand(
-        self, table: Table, chain: Chain, outer: Cond, via: tuple[str, ...], depth: int, reached: set[str], base: str
-    ) -> list[tuple[Cond, ChainRule, tuple[str, ...]]]:
-        out: list[tuple[Cond, ChainRule, tuple[str, ...]]] = []
-        for position, rule in enumerate(chain.rules):
+        self,
+        table: Table,
+        chain: Chain,
+        outer: Cond,
+        via: tuple[str, ...],
+        depth: int,
+        reached: set[str],
+        base: str,
+        after: Continuation | None = None,
+        start: int = 0,
+    ) -> Expanded:
+        """The rules of `chain` from `start` on, inlined under `outer`, in first-match order.
+
+        `after` gives what decides a packet that leaves this chain (RETURN, or the end of a chain entered
+        by GOTO): the rest of the calling chain, then its caller's, down to the base chain's policy. A
+        conditional RETURN is exact that way: the packets it matches are decided by a copy of that
+        continuation placed at the RETURN, limited to the RETURN's match (netfilter: "stop traversing this
+        chain and resume at the next rule in the previous (calling) chain").
+        """
+        out: Expanded = []
+        for position in range(start, len(chain.rules)):
+            rule = chain.rules[position]
             cond = outer.intersect(rule.cond)
             if cond is None:
                 continue
@@ -235,16 +272,28 @@ class Builder:
                     )
                     continue
                 reached.add(rule.target)
-                out.extend(self._expand(table, target, cond, (*via, rule.target), depth + 1, reached, base))
-                if rule.verdict == "GOTO" and cond == outer:
-                    break
+                inner = (
+                    after if rule.verdict == "GOTO" else self._rest_of(table, chain, via, depth, base, after, position)
+                )
+                out.extend(self._expand(table, target, cond, (*via, rule.target), depth + 1, reached, base, inner))
+                if rule.verdict == "GOTO":
+                    if cond == outer:
+                        break
+                    # packets that fall off the end of a GOTO target go back to this chain's caller
+                    tail = after(cond) if after is not None else None
+                    if tail is not None:
+                        out.extend(tail)
                 continue
             if rule.verdict == "RETURN":
                 if cond == outer:
                     break  # unconditional: the rest of this chain is never reached
-                if position != len(chain.rules) - 1:
+                tail = after(cond) if after is not None else _default_of(chain, cond) if depth == 0 else None
+                if tail is not None:
+                    out.extend(tail)
+                elif position != len(chain.rules) - 1:
                     self.diags.add(
                         "LINUX-RETURN",
+                        # a NAT chain, or a chain with no known caller/policy to fall back to
                         "conditional RETURN is not modelled: later rules of the chain are treated as reached",
                         rule.line,
                         rule.text,
@@ -252,6 +301,44 @@ class Builder:
                 continue
             out.append((cond, rule, via))
         return out
+
+    def _rest_of(
+        self,
+        table: Table,
+        chain: Chain,
+        via: tuple[str, ...],
+        depth: int,
+        base: str,
+        after: Continuation | None,
+        position: int,
+    ) -> Continuation:
+        """What decides a packet that comes back from a JUMP at `position`: the rest of `chain`, then
+        whatever decides packets leaving `chain`. None (unknown) when that is unknown or too large."""
+
+        def resume(cond: Cond) -> Expanded | None:
+            rest = self._expand(table, chain, cond, via, depth, set(), base, after, position + 1)
+            if len(rest) > _MAX_CONTINUATION:
+                return None
+            if rest and rest[-1][0] == cond and rest[-1][1].verdict in _FILTER_ACTIONS:
+                return rest  # the rest of the chain ends in a match-all verdict (VyOS default-action)
+            tail = after(cond) if after is not None else None
+            if tail is None or len(rest) + len(tail) > _MAX_CONTINUATION:
+                return None
+            return rest + tail
+
+        return resume
+
+    def _policy_of(self, chain: Chain) -> Continuation | None:
+        """The end of a base chain: its policy decides every packet that reaches it."""
+        if chain.policy not in ("ACCEPT", "DROP"):
+            return None
+        policy = ChainRule(chain.line, Cond(options=frozenset({"chain-policy"})), chain.policy, end_line=chain.line)
+
+        def decide(cond: Cond) -> Expanded | None:
+            merged = cond.intersect(policy.cond)
+            return [(merged, policy, ())] if merged is not None else []
+
+        return decide
 
     def _filter(self, list_name: str, cond: Cond, rule: ChainRule, via: tuple[str, ...]) -> None:
         action = _FILTER_ACTIONS.get(rule.verdict)
@@ -275,6 +362,8 @@ class Builder:
                 enabled=rule.enabled,
                 options=frozenset(options),
                 comment=rule.comment,
+                # a rule number identifies the entry only in its own chain, not once inlined elsewhere
+                sequence=rule.sequence if not via else None,
                 source=SourceRef(rule.line, max(rule.line, rule.end_line)),
             )
         )

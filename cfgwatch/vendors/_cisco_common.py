@@ -272,6 +272,7 @@ class ObjectTable:
     services: dict[str, tuple[Service, ...]] = field(default_factory=dict)
     ports: dict[str, PortSet] = field(default_factory=dict)  # port groups (NX-OS portgroup, ASA typed)
     protocols: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    icmp_types: dict[str, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)  # ASA icmp-type
     interfaces: dict[str, AddressSet] = field(default_factory=dict)  # ASA nameif -> its addresses
 
     def network(self, name: str) -> AddressSet:
@@ -429,6 +430,8 @@ def protocols(token: str, syntax: Syntax) -> tuple[int | None, ...]:
         return (TCP, UDP)
     if lowered == "ipv6" and syntax.v6:
         return (None,)
+    if lowered == "icmp" and syntax.v6:  # `icmp` inside an IPv6 ACL is ICMPv6 (IOS, NX-OS, EOS)
+        return (ICMP6,)
     if lowered in EXTRA_PROTOCOLS:
         return (EXTRA_PROTOCOLS[lowered],)
     try:
@@ -484,21 +487,53 @@ ICMP_TYPES: dict[str, tuple[int, int | None]] = {
     "conversion-error": (31, None),
     "mobile-redirect": (32, None),
 }
+# ICMPv6 names of IOS/IOS-XE `ipv6 access-list` (Cisco IOS IPv6 Command Reference, `permit icmp`), NX-OS
+# `ipv6 access-list`, EOS `ipv6 access-list` and ASA `icmp6`: (type, code or None for every code).
 ICMP6_TYPES: dict[str, tuple[int, int | None]] = {
     "unreachable": (1, None),
+    "destination-unreachable": (1, None),
+    "no-route": (1, 0),
+    "no-admin": (1, 1),
+    "beyond-scope": (1, 2),
+    "address-unreachable": (1, 3),
+    "host-unreachable": (1, 3),
+    "port-unreachable": (1, 4),
     "packet-too-big": (2, None),
     "time-exceeded": (3, None),
+    "hop-limit": (3, 0),
+    "hop-limit-exceeded": (3, 0),
+    "reassembly-timeout": (3, 1),
     "parameter-problem": (4, None),
+    "header": (4, 0),
+    "erroneous-header": (4, 0),
+    "next-header": (4, 1),
+    "unrecognized-next-header": (4, 1),
+    "parameter-option": (4, 2),
+    "unrecognized-option": (4, 2),
+    "echo": (128, None),  # ASA icmp6
     "echo-request": (128, None),
     "echo-reply": (129, None),
     "mld-query": (130, None),
+    "membership-query": (130, None),
     "mld-report": (131, None),
+    "membership-report": (131, None),
     "mld-reduction": (132, None),
+    "mld-done": (132, None),
+    "membership-reduction": (132, None),
     "router-solicitation": (133, None),
     "router-advertisement": (134, None),
     "nd-ns": (135, None),
+    "neighbor-solicitation": (135, None),
     "nd-na": (136, None),
+    "neighbor-advertisement": (136, None),
     "redirect": (137, None),
+    "neighbor-redirect": (137, None),
+    "redirect-message": (137, None),
+    "router-renumbering": (138, None),
+    "renum-command": (138, 0),
+    "renum-result": (138, 1),
+    "renum-seq-number": (138, 255),
+    "mldv2-report": (143, None),
 }
 IGMP_TYPES = frozenset({"host-query", "host-report", "pim", "dvmrp", "trace", "mtrace-response", "mtrace-route"})
 
@@ -600,7 +635,16 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     icmp_kind: int | None = None
     icmp_code: int | None = None
     options: set[str] = set()
-    if len(protos) == 1 and protos[0] in (ICMP, ICMP6):
+    icmp_group: tuple[Service, ...] | None = None
+    if len(protos) == 1 and protos[0] in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
+        # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
+        name = _need(tokens, index + 1, "icmp-type group name")
+        if name not in table.icmp_types:
+            raise SyntaxProblem("UNKNOWN-OBJECT", f"undefined icmp-type object-group '{name}'")
+        proto = protos[0] or ICMP
+        icmp_group = tuple(Service(proto, icmp_type=t, icmp_code=c).named(name) for t, c in table.icmp_types[name])
+        index += 2
+    elif len(protos) == 1 and protos[0] in (ICMP, ICMP6):
         icmp_kind, icmp_code, index = icmp_type(tokens, index, protos[0] or ICMP)
     elif (
         len(protos) == 1
@@ -653,6 +697,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
         services = group
         if not (src_ports.is_any and dst_ports.is_any):
             raise SyntaxProblem("ACL-UNSUPPORTED", "ports after a service group")
+    elif icmp_group is not None:
+        services = icmp_group
     else:
         services = tuple(
             Service(

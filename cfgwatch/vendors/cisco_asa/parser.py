@@ -186,6 +186,7 @@ def _group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
     services: list[Service] = []
     ports = PortSet(ranges=())
     protos: list[int | None] = []
+    icmp: list[tuple[int, int | None]] = []
     problems: list[Diagnostic] = []
     for line in stanza.children:
         parts = line.text.split()
@@ -217,6 +218,8 @@ def _group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
                     protos.extend(cc.protocols(parts[1], cc.ASA_SYNTAX))
                 else:
                     raise cc.SyntaxProblem("OBJECT-UNSUPPORTED", f"cannot model '{line.text}'")
+            elif kind == "icmp-type":
+                icmp.extend(_icmp_member(parts, state))
             else:
                 raise cc.SyntaxProblem("OBJECT-UNSUPPORTED", f"object-group {kind} is not modelled")
         except KeyError:
@@ -229,7 +232,7 @@ def _group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
             if problem.code == "UNKNOWN-OBJECT" and not final:
                 return False
             problems.append(cc.diagnostic(CODE, problem, line))
-            if kind not in ("network", "service", "protocol"):
+            if kind not in ("network", "service", "protocol", "icmp-type"):
                 break
     state.diags.extend(problems)
     if kind == "network":
@@ -250,11 +253,26 @@ def _group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
         group = tuple(service.named(name) for service in services)
         state.table.services[name] = group
         state.objects.append(cc.object_def(name, "service-group", stanza, services=group, members=tuple(members)))
+    elif kind == "icmp-type":
+        state.table.icmp_types[name] = tuple(dict.fromkeys(icmp))
+        group = tuple(Service(cc.ICMP, icmp_type=t, icmp_code=c).named(name) for t, c in dict.fromkeys(icmp))
+        state.objects.append(cc.object_def(name, "icmp-type-group", stanza, services=group, members=tuple(members)))
     elif kind == "protocol":
         state.table.protocols[name] = tuple(dict.fromkeys(protos))
         group = tuple(Service(proto).named(name) for proto in dict.fromkeys(protos))
         state.objects.append(cc.object_def(name, "protocol-group", stanza, services=group, members=tuple(members)))
     return True
+
+
+def _icmp_member(parts: list[str], state: _State) -> tuple[tuple[int, int | None], ...]:
+    """`icmp-object echo` / `icmp-object 3` (ASA ICMP type names) or `group-object NAME`."""
+    if parts[0] == "group-object" and len(parts) == 2:
+        return state.table.icmp_types[parts[1]]
+    if parts[0] == "icmp-object" and len(parts) == 2:
+        kind, code, used = cc.icmp_type(parts, 1, cc.ICMP)
+        if kind is not None and used == 2:
+            return ((kind, code),)
+    raise cc.SyntaxProblem("OBJECT-UNSUPPORTED", f"cannot model '{' '.join(parts)}'")
 
 
 def _port_group(name: str, state: _State) -> PortSet:

@@ -1,5 +1,5 @@
-"""iptables-save / ip6tables-save text to chains (the `--to-destination` form and ICMP names are shared
-with the nftables reader)."""
+"""iptables-save / ip6tables-save text to chains (the `--to-destination` form is shared with the
+nftables reader; ICMP names live in vendors/_netfilter_icmp.py)."""
 
 from __future__ import annotations
 
@@ -21,30 +21,10 @@ from cfgwatch.vendors._misc_common import (
     parse_address,
     port_set,
 )
+from cfgwatch.vendors._netfilter_icmp import icmp_name, state_option
 
 _IPT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 
-ICMP_TYPES = {
-    "echo-reply": 0,
-    "destination-unreachable": 3,
-    "source-quench": 4,
-    "redirect": 5,
-    "echo-request": 8,
-    "router-advertisement": 9,
-    "router-solicitation": 10,
-    "time-exceeded": 11,
-    "parameter-problem": 12,
-    "timestamp-request": 13,
-    "timestamp-reply": 14,
-    "packet-too-big": 2,
-    "nd-router-solicit": 133,
-    "nd-router-advert": 134,
-    "nd-neighbor-solicit": 135,
-    "nd-neighbor-advert": 136,
-    "mld-listener-query": 130,
-    "mld-listener-report": 131,
-    "mld-listener-done": 132,
-}
 # non-terminating or non-access targets: they neither permit nor deny
 _PASSIVE_TARGETS = frozenset(
     {
@@ -180,13 +160,6 @@ def to_spec(value: str) -> tuple[AddressSet | None, PortSet | None, bool]:
     return addr, ports, ok
 
 
-def _icmp_type(value: str) -> tuple[int | None, int | None]:
-    type_text, _, code_text = value.partition("/")
-    if type_text.isdigit():
-        return int(type_text), int(code_text) if code_text.isdigit() else None
-    return ICMP_TYPES.get(type_text.lower()), None
-
-
 def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) -> tuple[str, ChainRule] | None:
     chain = ""
     src: AddressSet = AddressSet.any()
@@ -269,14 +242,19 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             states = frozenset(value().upper().split(","))
             if neg:
                 options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
-            elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
-                options.add("established")
-            elif states != {"NEW", "ESTABLISHED", "RELATED"}:
-                options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+            else:
+                options.add(state_option(states))
         elif kind == "comment":
             comments.append(value())
         elif kind == "icmp":
-            icmp = _icmp_type(value())
+            text = value()
+            found = icmp_name(text, token == "--icmpv6-type" or proto == 58)
+            if found is None:
+                diags.add("LINUX-IPT-BAD-ICMP", f"unknown ICMP type '{text}': every type is assumed", line, raw)
+            elif neg:
+                diags.add("LINUX-IPT-UNSUPPORTED", f"negated ICMP type '{text}': every type is assumed", line, raw)
+            else:
+                icmp = found
         elif kind == "syn":
             options.add("syn")
         elif kind == "tcp-flags":

@@ -24,7 +24,8 @@ from cfgwatch.vendors._misc_common import (
     port_union,
     union_all,
 )
-from cfgwatch.vendors.linux.iptables import ICMP_TYPES, to_spec
+from cfgwatch.vendors._netfilter_icmp import icmp_code, icmp_name, state_option
+from cfgwatch.vendors.linux.iptables import to_spec
 
 _NFT_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([{},;])|([^\s{},;"]+)')
 _NFT_VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "return": "RETURN", "continue": "PASS"}
@@ -65,6 +66,24 @@ def _brace_values(tokens: list[str], index: int) -> tuple[list[str], int]:
             values.append(tokens[index])
         index += 1
     return values, index + 1
+
+
+_CT_VMAP = re.compile(r"\bct\s+state\s+vmap\s*\{([^}]*)\}")
+
+
+def _ct_state_vmap(line: str) -> list[str]:
+    """`ct state vmap { established : accept, invalid : drop }` is one rule per state (nft(8) verdict maps):
+    a packet in a mapped state gets that verdict, any other state goes on to the next rule."""
+    found = _CT_VMAP.search(line)
+    if found is None:
+        return [line]
+    rules: list[str] = []
+    for entry in found.group(1).split(","):
+        state, colon, verdict = entry.partition(":")
+        if not colon or not state.strip() or not verdict.strip():
+            return [line]  # not a plain state map: the rule parser reports it
+        rules.append(f"{line[: found.start()]}ct state {state.strip()} {line[found.end() :].strip()} {verdict.strip()}")
+    return rules
 
 
 class NftParser:
@@ -148,10 +167,11 @@ class NftParser:
                 if words[0] == "policy" and len(words) > 1:
                     chain.policy = words[1].rstrip(";").upper()
                 continue
-            rule = self._rule(line, number, table)
-            if rule is not None:
-                rule.end_line = number
-                chain.rules.append(rule)
+            for text in _ct_state_vmap(line):
+                rule = self._rule(text, number, table)
+                if rule is not None:
+                    rule.end_line = number
+                    chain.rules.append(rule)
 
     def _set_value(self, kind: str, text: str, line: int) -> AddressSet | PortSet:
         match = re.search(r"type\s+(\w+)", text)
@@ -202,7 +222,8 @@ class NftParser:
         protocols: list[int | None] = [None]
         sports: PortSet | None = None
         dports: PortSet | None = None
-        icmp_type: int | None = None
+        icmp_types: list[int | None] = [None]  # one service per listed type
+        icmp_code_value: int | None = None
         in_if: str | None = None
         out_if: str | None = None
         options: set[str] = set()
@@ -290,14 +311,28 @@ class NftParser:
                 else:
                     sports = ports
                 continue
-            if word in ("icmp", "icmpv6") and nxt == "type":
-                values, _, index = self._values(table, tokens, index + 2, number)
-                protocols = [1 if word == "icmp" else 58]
-                types = [ICMP_TYPES.get(v, int(v) if v.isdigit() else -1) for v in values]
-                if len(types) == 1 and types[0] >= 0:
-                    icmp_type = types[0]
+            if word in ("icmp", "icmpv6") and nxt in ("type", "code"):
+                negate = index + 2 < count and tokens[index + 2] == "!="
+                values, _, index = self._values(table, tokens, index + 3 if negate else index + 2, number)
+                v6 = word == "icmpv6"
+                protocols = [58 if v6 else 1]
+                if negate:
+                    self.diags.add("LINUX-NFT-UNSUPPORTED", f"negated {word} {nxt}: every one is assumed", number, line)
+                    continue
+                if nxt == "code":
+                    codes = [icmp_code(value, v6) for value in values]
+                    if len(codes) == 1 and codes[0] is not None:
+                        icmp_code_value = codes[0]
+                    else:
+                        self.diags.add("LINUX-NFT-UNSUPPORTED", f"{word} code {values} is not modelled", number, line)
+                    continue
+                found = [icmp_name(value, v6, nft=True) for value in values]
+                if found and all(item is not None for item in found):
+                    icmp_types = [item[0] for item in found if item is not None]
                 else:
-                    options.add(f"icmp-type:{','.join(values)}")
+                    unknown = [value for value, item in zip(values, found, strict=True) if item is None]
+                    message = f"unknown {word} type {', '.join(unknown)}: every type assumed"
+                    self.diags.add("LINUX-NFT-BAD-ICMP", message, number, line)
                 continue
             if word in ("iifname", "oifname", "iif", "oif"):
                 index += 1
@@ -316,14 +351,15 @@ class NftParser:
                     out_if = name
                 continue
             if word == "ct" and nxt in ("state", "status"):
-                values, _, index = self._values(table, tokens, index + 2, number)
+                negate = index + 2 < count and tokens[index + 2] == "!="  # `ct state != { ... }`
+                values, _, index = self._values(table, tokens, index + 3 if negate else index + 2, number)
                 states = frozenset(part.upper() for value in values for part in value.split(","))
                 if nxt == "status":
-                    options.add("ctstatus:" + ",".join(sorted(s.lower() for s in states)))
-                elif states <= {"ESTABLISHED", "RELATED", "UNTRACKED"}:
-                    options.add("established")
-                elif states != {"NEW", "ESTABLISHED", "RELATED"}:
-                    options.add("ctstate:" + ",".join(sorted(s.lower() for s in states)))
+                    options.add(("ctstatus:!" if negate else "ctstatus:") + ",".join(sorted(s.lower() for s in states)))
+                elif negate:
+                    options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
+                else:
+                    options.add(state_option(states))
                 continue
             if word == "log":
                 index += 1
@@ -381,20 +417,19 @@ class NftParser:
                 src = family_limit
             if dst is ANY_ADDRESS or dst.is_any:
                 dst = family_limit
-        if len(protocols) == 1:  # the usual case, without a generator
-            proto = protocols[0]
-            if proto is None:
-                services: tuple[Service, ...] = (ANY_SERVICE,)
-            elif proto in PORT_PROTOCOLS:
-                services = (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
-            else:
-                services = (Service(proto, icmp_type=icmp_type if proto in (1, 58) else None),)
+        if len(protocols) == 1 and protocols[0] is None:  # the usual cases, without a generator
+            services: tuple[Service, ...] = (ANY_SERVICE,)
+        elif len(protocols) == 1 and protocols[0] in PORT_PROTOCOLS:
+            services = (Service(protocols[0], sports or ANY_PORTS, dports or ANY_PORTS),)
         else:
             services = tuple(
                 Service(proto, sports or ANY_PORTS, dports or ANY_PORTS)
                 if proto in PORT_PROTOCOLS
-                else Service(proto, icmp_type=icmp_type if proto in (1, 58) else None)
+                else Service(proto)
+                if proto not in (1, 58)
+                else Service(proto, icmp_type=kind, icmp_code=icmp_code_value if kind is not None else None)
                 for proto in protocols
+                for kind in (icmp_types if proto in (1, 58) else [None])
             )
         rule.cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
         rule.comment = comment

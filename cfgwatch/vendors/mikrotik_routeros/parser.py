@@ -33,6 +33,7 @@ from cfgwatch.vendors._misc_common import (
     port_set,
     union_all,
 )
+from cfgwatch.vendors._netfilter_icmp import state_option
 
 PLATFORM = "mikrotik_routeros"
 
@@ -356,10 +357,8 @@ class _RouterOS:
             states = frozenset(text.lower().split(","))
             if neg:
                 options.add(f"ctstate:!{','.join(sorted(states))}")
-            elif states <= {"established", "related", "untracked"}:
-                options.add("established")
             else:
-                options.add(f"ctstate:{','.join(sorted(states))}")
+                options.add(state_option(states))
         for key in _OPTION_KEYS:
             if key in pairs:
                 options.add(f"{key}:{pairs[key]}")

@@ -48,6 +48,7 @@ from cfgwatch.vendors._misc_common import (
     split_quoted_words,
     union_all,
 )
+from cfgwatch.vendors._netfilter_icmp import icmp_name, state_option
 
 PLATFORM = "vyos"
 
@@ -345,9 +346,18 @@ class _VyOS:
                 if len(rest) >= 3 and rest[2] == "disable":
                     continue
                 states.update(v.strip() for v in value.split(","))
-            elif key == "icmp" and len(rest) >= 3 and rest[1] == "type":
-                out["icmp_type"] = int(rest[2]) if rest[2].isdigit() else None
-            elif key in ("log", "packet-type") or (key == "icmp" and rest[1:2] == ["type-name"]):
+            elif key in ("icmp", "icmpv6") and len(rest) >= 3 and rest[1] in ("type", "type-name", "code"):
+                # VyOS `icmp type N | type-name NAME | code N` (icmpv6 alike); the names are the iptables ones
+                found = icmp_name(rest[2], key == "icmpv6") if rest[1] != "code" else None
+                if rest[1] == "code" and rest[2].isdigit() and int(rest[2]) <= 255:
+                    out["icmp_code"] = int(rest[2])
+                elif found is not None and rest[2] != "any":
+                    out["icmp_type"] = found[0]
+                    if found[1] is not None:
+                        out["icmp_code"] = found[1]
+                elif rest[2] != "any":
+                    self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"{key} {rest[1]} '{rest[2]}' is unknown", number, line)
+            elif key in ("log", "packet-type"):
                 continue
             else:
                 self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"'{key}' is not modelled", number, line)
@@ -358,10 +368,15 @@ class _VyOS:
         if (src_ports or dst_ports) and protocols == [None]:
             protocols = [6, 17]  # VyOS needs a protocol with ports; tcp_udp is the default reading
         icmp_type = out.get("icmp_type")
+        icmp_code = out.get("icmp_code") if isinstance(icmp_type, int) else None
         out["services"] = tuple(
             Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS)
             if p in PORT_PROTOCOLS
-            else Service(p, icmp_type=icmp_type if isinstance(icmp_type, int) and p in (1, 58) else None)
+            else Service(
+                p,
+                icmp_type=icmp_type if isinstance(icmp_type, int) and p in (1, 58) else None,
+                icmp_code=icmp_code if isinstance(icmp_code, int) and p in (1, 58) else None,
+            )
             for p in protocols
         )
         return out
@@ -448,11 +463,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
             options: set[str] = set()
             states = fields.get("states")
             if isinstance(states, set) and states:
-                lowered = {s.lower() for s in states}
-                if lowered <= {"established", "related"}:
-                    options.add("established")
-                else:
-                    options.add("ctstate:" + ",".join(sorted(lowered)))
+                options.add(state_option(states))
             in_if, out_if = fields.get("in_if"), fields.get("out_if")
             cond = Cond(
                 src, dst, services, str(in_if) if in_if else None, str(out_if) if out_if else None, frozenset(options)
@@ -468,6 +479,7 @@ def _filters(state: _VyOS) -> list[FilterRule]:
             if "/" in name and target and "/" not in target:  # 1.4: jump targets live in the same family
                 target = f"{name.split('/')[0]}/{target}"
             rule = ChainRule(item.first, cond, verdict, target=target, end_line=item.last, text=item.lines[0][2])
+            rule.sequence = number if isinstance(number, int) else None  # `rule N`: the entry's identity
             rule.comment = str(fields["description"]) if fields.get("description") else None
             rule.enabled = not fields.get("disabled", False)
             chain.rules.append(rule)
@@ -492,11 +504,12 @@ def _filters(state: _VyOS) -> list[FilterRule]:
     for built in builder.filters:
         if built.list_name not in seen:
             seen.add(built.list_name)
-            merged: dict[tuple[str, str], int] = {}
+            # one rule per action over the states that share it (established + related accept: one rule)
+            grouped: dict[str, tuple[set[str], int]] = {}
             for state_name, (action, line) in sorted(state.state_policy.items()):
-                label = "ctstate:invalid" if state_name == "invalid" else "established"
-                merge_key = (action.lower(), label)
-                merged[merge_key] = min(line, merged.get(merge_key, line))
+                names, first = grouped.get(action.lower(), (set(), line))
+                grouped[action.lower()] = (names | {state_name}, min(first, line))
+            merged = {(action, state_option(names)): line for action, (names, line) in grouped.items()}
             for (action, label), line in sorted(merged.items(), key=lambda kv: kv[1]):
                 verdict = {"accept": "permit", "drop": "deny", "reject": "reject"}.get(action)
                 if verdict is None:
