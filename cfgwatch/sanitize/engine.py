@@ -19,6 +19,7 @@ from itertools import accumulate
 from typing import Protocol, cast
 
 from cfgwatch.model.text import strip_bom
+from cfgwatch.sanitize import catalog as C
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
@@ -170,6 +171,15 @@ class _Context(Protocol):
     def get(self, tracker: str) -> str: ...
 
 
+class _NoContext:
+    def get(self, tracker: str) -> str:
+        return ""
+
+
+_NO_CONTEXT = _NoContext()
+_BLOCK_RULE = R.Rule("xml-block-secret", C.BLOCK, xml=True)
+
+
 class _Redactor:
     """Applies one platform's rules to lines, counting redactions."""
 
@@ -283,6 +293,35 @@ class _Redactor:
         self.hits.append(rule.name)
         return m.string[m.start() : start] + quote + prefix + mark + quote + m.string[end : m.end()]
 
+    def blocks(self, text: str, pad: bool = False) -> tuple[str, list[int]]:
+        """text with the XML secrets that span lines or sit in CDATA (catalog.BLOCK) replaced by a marker;
+        also the offsets where each replaced element starts. ``pad`` keeps the line count (audit)."""
+        if "</" not in text:
+            return text, []
+        starts: list[int] = []
+
+        def one(m: re.Match[str]) -> str:
+            value = m.group("v")
+            inner = value.strip()
+            if inner[:9].upper() == "<![CDATA[":
+                inner = inner[9:-3].strip()
+            if not inner or ("redacted:" in inner and is_marker(inner)) or "-----BEGIN " in inner:
+                return m.group(0)  # empty, already a marker, or a private key (the PEM pass takes it whole)
+            _, material = _meaning(_BLOCK_RULE, m, inner, _NO_CONTEXT)
+            self.count += 1
+            self.hits.append(_BLOCK_RULE.name)
+            starts.append(m.start())
+            start, end = m.span("v")
+            pad_lines = "\n" * value.count("\n") if pad else ""
+            return (
+                m.string[m.start() : start]
+                + marker("hmac", self._print(material), xml=True)
+                + pad_lines
+                + m.string[end : m.end()]
+            )
+
+        return C.BLOCK.sub(one, text), starts
+
     def pem(self, body: str, xml: bool) -> str:
         self.count += 1
         self.hits.append("pem-private-key")
@@ -335,6 +374,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
 
     rules = R.rules_for(canonical)
     redactor = _Redactor(rules, key)
+    text, _ = redactor.blocks(text)  # values spanning lines (XML text, CDATA) before the line pass
     lines = text.split("\n")
     volatile_tables = V.tables()
     index = _LineIndex(text, lines, volatile_tables)
