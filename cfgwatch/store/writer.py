@@ -18,13 +18,14 @@ import secrets
 import subprocess
 from collections.abc import Iterable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO
 
 import git
 
 from cfgwatch.errors import InputError, StoreError
-from cfgwatch.store.journal import JournalEntry
+from cfgwatch.store.journal import JournalEntry, missing_runs
 from cfgwatch.store.message import format_message, one_line
 from cfgwatch.store.meta import decode_meta, encode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR
@@ -159,9 +160,18 @@ class RunWriter(RepoUpkeep):
         with self.lock():
             result = self._write_locked(snapshots, failed, collector=collector, started=started, run_id=run_id)
             if self.journal is not None:
-                self.journal.append(
-                    JournalEntry.from_result(result, collector=collector, started=started, finished=datetime.now(UTC))
+                entry = JournalEntry.from_result(
+                    result, collector=collector, started=started, finished=datetime.now(UTC)
                 )
+                try:
+                    lost = [e for e in missing_runs(self, self.journal) if e.run_id != run_id]
+                    self.journal.append(*lost, entry)
+                except StoreError as exc:
+                    if result.commit is None:
+                        raise  # nothing in git tells of this run: the journal line is its only record
+                    # The run is committed; its trailers hold what the line would: rebuilt on the next read.
+                    note = f"run committed ({result.commit[:12]}), but the run journal was not written: {exc}"
+                    result = replace(result, warnings=(*result.warnings, note + " (rebuilt from git on next read)"))
         return result
 
     def _write_locked(
