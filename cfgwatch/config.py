@@ -18,6 +18,7 @@ from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
+from cfgwatch.sanitize.settings import SanitizeSettings
 from cfgwatch.section import Section
 from cfgwatch.yamlio import load_yaml_document
 
@@ -35,6 +36,7 @@ class CfgwatchConfig(Section):
     pull: PullSettings = PullSettings()
     nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)
     notify: NotifySettings = NotifySettings()  # webhook / email / syslog targets of the nightly
+    sanitize: SanitizeSettings = SanitizeSettings()  # limits on what is read before it reaches git
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

@@ -285,7 +285,15 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            return run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
+            return run_import(
+                store,
+                Path(directory),
+                key=key,
+                platform=platform,
+                inventory=inventory,
+                events=events,
+                max_bytes=self.config.sanitize.max_config_bytes,
+            )
 
     def pull(
         self,

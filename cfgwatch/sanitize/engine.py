@@ -11,6 +11,7 @@ per-line algorithm (tests/test_sanitize_fast.py keeps that algorithm as the refe
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
 _EDGE = frozenset("<>&;")  # a marker's first and last characters, in either form
 _PEM_WORD = "-----BEGIN "  # every _PEM_BEGIN match contains it
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CHUNK = 1 << 22  # characters lowered at once when looking for rule words
 # After a newline: a line that may change the brace, FortiOS or RouterOS trackers (besides braces).
 _BLOCK_EVENT = re.compile(r"\n\s*(?:config |edit |next|end|/)")
 
@@ -481,22 +483,25 @@ class _LineIndex:
         self.text = text
         self.lines = lines
         self.volatile_tables = volatile
-        self.starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))  # offset of each line
+        # Offset of each line; an array holds 8 bytes a line where a list of ints holds ~36.
+        self.starts = array("q", accumulate(map((1).__add__, map(len, lines)), initial=0))
         self.nonascii: frozenset[int] = frozenset()
         self.volatile: Container[int] = ()  # lines that may be volatile (set by special())
         if not text.isascii():
             self.nonascii = frozenset(self.matching(_NON_ASCII, text))
 
-    def containing(self, word: str, text: str, into: set[int]) -> None:
-        """Add the lines of ``text`` (same line offsets as self.text) that contain ``word``."""
+    def containing(self, word: str, text: str, into: set[int], at: int = 0, span: int | None = None) -> None:
+        """Add the lines of ``text`` that contain ``word``: ``text`` is self.text[at:] (same offsets once
+        ``at`` is added); only hits starting in its first ``span`` characters count (all by default)."""
         find, starts, last = text.find, self.starts, len(self.lines) - 1
+        limit = len(text) if span is None else span
         pos = find(word)
-        while pos != -1:
-            i = bisect_right(starts, pos) - 1
+        while pos != -1 and pos < limit:
+            i = bisect_right(starts, at + pos) - 1
             into.add(i)
             if i >= last:
                 return
-            pos = find(word, starts[i + 1])
+            pos = find(word, starts[i + 1] - at)
 
     def matching(self, pattern: re.Pattern[str], text: str) -> list[int]:
         """Lines where a match of ``pattern`` in ``text`` starts.
@@ -530,11 +535,14 @@ class _LineIndex:
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
             hits.update(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
         # Rule words are lower case; lower() keeps offsets only for ASCII, so non-ASCII characters
-        # (whose lines are already in hits) become "?" first.
-        low = text if text.isascii() else text.encode("ascii", "replace").decode("ascii")
-        low = low.lower()
-        for word in gate:
-            self.containing(word, low, hits)
+        # (whose lines are already in hits) become "?" first. Lowered a chunk at a time (never a second
+        # copy of a big config): chunks overlap by the longest word, a hit is counted where it starts.
+        overlap = max(map(len, gate), default=1) - 1
+        for at in range(0, len(text), _CHUNK):
+            piece = text[at : at + _CHUNK + overlap]
+            low = (piece if piece.isascii() else piece.encode("ascii", "replace").decode("ascii")).lower()
+            for word in gate:
+                self.containing(word, low, hits, at, min(_CHUNK, len(piece)))
         return sorted(hits)
 
     def brace_lines(self) -> set[int]:
