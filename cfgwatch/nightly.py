@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
@@ -61,11 +61,13 @@ def nightly_lock(state_dir: Path) -> Iterator[None]:
             f"another cfgwatch nightly is running ({holder}); not starting a second one", path=path
         ) from None
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
+        with suppress(OSError):  # naming the holder is a courtesy: a full disk must not stop the run
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
         yield
     finally:
-        os.ftruncate(fd, 0)
+        with suppress(OSError):
+            os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
@@ -99,9 +101,14 @@ def write_state(state_dir: Path, state: NightlyState) -> None:
     path = state_dir / STATE_NAME
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(state.to_json(), indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must not land before the data (a power cut: an empty file)
         os.replace(tmp, path)
     except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink()  # a half-written temp file (a full disk) must not stay behind
         raise StoreError(f"cannot write the nightly state: {exc.strerror}", path=path) from exc
 
 

@@ -7,6 +7,7 @@ Each area registers its commands from its own module (`register(app)`), listed i
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import traceback
@@ -74,6 +75,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            crash(exc)
+        # A full disk, a quota, a read-only or failing filesystem: the machine's state, not a bug.
+        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+        err_console.print(f"error: {where}{exc.strerror}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
     except Exception as exc:
         # click usage errors (typer vendors click in new releases) print themselves and carry exit code 2
         show = getattr(exc, "show", None)
@@ -83,6 +91,12 @@ def main() -> None:
             sys.exit(code)
         crash(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# OSError numbers that describe the machine (space, quota, permissions, a failing disk), never a bug.
+ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO, errno.EACCES, errno.EPERM, errno.EMFILE}
+)
 
 
 def crash(exc: BaseException) -> NoReturn:

@@ -10,7 +10,7 @@ import fcntl
 import os
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -114,13 +114,15 @@ class GitRepo:
                 f"another cfgwatch run holds the lock ({holder}); try again later", path=self.lock_path
             ) from None
         try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
+            with suppress(OSError):  # naming the holder is a courtesy: a full disk must not stop the run
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
             self._locked = True
             yield
         finally:
             self._locked = False
-            os.ftruncate(fd, 0)
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 

@@ -183,6 +183,7 @@ class RunWriter(RepoUpkeep):
         started: datetime,
         run_id: str,
     ) -> RunResult:
+        self._drop_temp_objects()  # what a killed or out-of-space git left behind in an earlier run
         head = self._head()
         branch = self._branch_ref()
         existing = self._tree_entries(head)
@@ -246,6 +247,7 @@ class RunWriter(RepoUpkeep):
             if importer is not None:
                 importer.kill()
             self._drop_pending()
+            self._drop_temp_objects()
             raise
         commit = self._git("rev-parse", "--verify", PENDING_REF).strip()
         # Compare-and-swap: the branch moves only if it still points where this run started from.
@@ -254,6 +256,16 @@ class RunWriter(RepoUpkeep):
         with suppress(StoreError):  # housekeeping only: the run is already committed
             self.upkeep()
         return RunResult(run_id, commit, tuple(changed), tuple(added), tuple(sorted(unchanged)), failed)
+
+    def _drop_temp_objects(self) -> None:
+        """Remove git's temporary object files (tmp_pack_*, tmp_idx_*, tmp_obj_*): a fast-import that ran
+        out of space or was killed leaves them, and they would fill the disk further. Called under the run
+        lock, where no other git process of cfgwatch writes objects."""
+        objects = self.git_dir / "objects"
+        for pattern in ("pack/tmp_*", "??/tmp_obj_*", "tmp_obj_*"):
+            for leftover in objects.glob(pattern):
+                with suppress(OSError):
+                    leftover.unlink()
 
     def _drop_pending(self) -> None:
         with suppress(git.GitCommandError):
