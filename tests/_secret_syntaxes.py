@@ -145,6 +145,54 @@ SYNTAXES: tuple[Syntax, ...] = (
         "key chain KC\n key 1\n  key-string password {c7}\n  cryptographic-algorithm HMAC-MD5\n",
         ("key-string password ",),
     ),
+    Syntax(
+        "iosxr-bgp-password-encrypted",
+        "cisco_ios",
+        "router bgp 65000\n neighbor 192.0.2.1\n  password encrypted {c7}\n",
+        ("password encrypted ",),
+    ),
+    Syntax(
+        "iosxr-ospf-auth-key-encrypted",
+        "cisco_ios",
+        "router ospf 1\n area 0\n  interface Gi0/0/0/0\n   authentication-key encrypted {c7}\n",
+        ("authentication-key encrypted ",),
+    ),
+    Syntax(
+        "iosxr-ospf-md5-encrypted",
+        "cisco_ios",
+        "router ospf 1\n area 0\n  interface Gi0/0/0/1\n   message-digest-key 1 md5 encrypted {c7}\n",
+        ("message-digest-key 1 md5 encrypted ",),
+    ),
+    Syntax(
+        "iosxr-ntp-key-encrypted",
+        "cisco_ios",
+        "ntp\n authentication-key 1 md5 encrypted {c7}\n",
+        ("authentication-key 1 md5 encrypted ",),
+    ),
+    Syntax(
+        "iosxr-ldp-neighbor-password",
+        "cisco_ios",
+        "mpls ldp\n neighbor 192.0.2.9:0 password encrypted {c7}\n",
+        ("neighbor 192.0.2.9:0 password encrypted ",),
+    ),
+    Syntax(
+        "iosxr-ikev2-keyring-psk",
+        "cisco_ios",
+        "ikev2 keyring KR\n peer P1\n  pre-shared-key password {c7}\n",
+        ("pre-shared-key password ",),
+    ),
+    Syntax(
+        "iosxr-hsrp-authentication",
+        "cisco_ios",
+        "router hsrp\n interface Gi0/0/0/2\n  address-family ipv4\n   hsrp 1\n    authentication {c}\n",
+        ("    authentication ",),
+    ),
+    Syntax(
+        "iosxr-vrrp-text-authentication",
+        "cisco_ios",
+        "router vrrp\n interface Gi0/0/0/3\n  address-family ipv4\n   vrrp 1\n    text-authentication {c}\n",
+        ("text-authentication ",),
+    ),
     # Cisco ASA
     Syntax(
         "asa-radius-common-pw",

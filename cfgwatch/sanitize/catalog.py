@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import re
 
-from cfgwatch.sanitize.rules import NOT_ID, NOT_VALUE, QTOK, TOK, TYPE, Rule, secret_rule
+from cfgwatch.sanitize.rules import MARK, NOT_ID, NOT_VALUE, QTOK, TOK, TYPE, Rule, secret_rule
 
 _XVAL = r"""(?P<v>'[^']*'|"[^"]*"|[^\s'"{};]+)(?=\s*(?:;|$))"""  # a brace-config value closing its statement
 
 # Cisco IOS / IOS-XE / IOS-XR, ASA, NX-OS and EOS share one syntax family.
 CISCO: tuple[Rule, ...] = (
+    # IOS-XR: `ntp` / ` authentication-key 1 md5 encrypted S` (no `ntp` on the key's own line).
+    secret_rule(
+        "cisco-ntp-block-key",
+        r"^\s+authentication-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK,
+        guard=("top", r"^ntp\b"),
+        need=("authentication-key",),
+    ),
+    # IOS-XR `router hsrp` / `router vrrp` blocks: ` authentication S`, ` text-authentication S`.
+    secret_rule(
+        "cisco-xr-fhrp-auth",
+        r"^\s+(?:text-)?authentication\s+(?!(?:md5|text|key-chain|mode|ipsec|message-digest|null|sha\S*|hmac\S*)\b)"
+        + TOK,
+        guard=("top", r"^router\s+(?:hsrp|vrrp)\b"),
+        need=("authentication",),
+    ),
     secret_rule(
         "cisco-ikev2-auth-psk",
         r"\bauthentication\s+(?:local|remote)\s+pre-share\s+key\s+" + TYPE + "?" + TOK,
@@ -49,16 +64,18 @@ CISCO: tuple[Rule, ...] = (
     ),
     secret_rule("cisco-ipsec-manual-auth", r"(?<![\w-])authenticator\s+(?P<v>[0-9a-f]{8,})", need=("authenticator",)),
     secret_rule(
-        "cisco-ospf-ipsec-auth",
-        r"\bipsec\s+spi\s+\d+\s+(?:esp\s+\S+\s+(?:\d+\s+)?(?:[0-9]\s+)?[0-9a-f]{8,}\s+|esp\s+null\s+)?(?:md5|sha1)\s+"
-        + TYPE
-        + "?"
-        + TOK,
+        "cisco-ospf-ipsec-encryption",
+        r"\bipsec\s+spi\s+\d+\s+esp\s+(?!null\b)(?:3des|des|aes-cbc)\s+(?:(?:128|192|256)\s+)?" + TYPE + "?" + TOK,
         need=("spi",),
     ),
     secret_rule(
-        "cisco-ospf-ipsec-encryption",
-        r"\bipsec\s+spi\s+\d+\s+esp\s+(?!null\b)(?:3des|des|aes-cbc)\s+(?:(?:128|192|256)\s+)?" + TYPE + "?" + TOK,
+        "cisco-ospf-ipsec-auth",
+        r"\bipsec\s+spi\s+\d+\s+(?:esp\s+\S+\s+(?:\d+\s+)?(?:[0-9]\s+)?(?:[0-9a-f]{8,}|"
+        + MARK
+        + r")\s+|esp\s+null\s+)?(?:md5|sha1)\s+"
+        + TYPE
+        + "?"
+        + TOK,
         need=("spi",),
     ),
     secret_rule("asa-radius-common-pw", r"\bradius-common-pw\s+" + TOK, need=("radius-common-pw",)),

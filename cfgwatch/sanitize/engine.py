@@ -133,7 +133,7 @@ def _meaning(rule: R.Rule, m: re.Match[str], inner: str, ctx: _Context) -> tuple
         # stable, so fingerprint where the secret sits. Trade-off: a rotation is not visible here.
         key_name = m.groupdict().get("k") or rule.name
         return "ctx", f"fortios\x00{ctx.get('forti')}\x00{key_name}"
-    kind_t = m.groupdict().get("t")
+    kind_t = {"encrypted": "7", "clear": "0"}.get(m.groupdict().get("t") or "", m.groupdict().get("t"))
     if kind_t == "7" and _TYPE7.fullmatch(inner):
         decoded = _try_type7(inner)
         if decoded is not None:

@@ -30,7 +30,8 @@ VAL = r"""(?P<v>""" + MARK + r"""|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s;,"'<>{}]+)"""
 _BEFORE_MARK = r"(?!\S+\s+(?:<|&lt;)redacted:)"
 TOK = _BEFORE_MARK + r"(?P<v>\S+)"
 QTOK = _BEFORE_MARK + r"""(?P<v>"[^"]*"|[^\s"]+)"""
-TYPE = r"(?:(?P<t>[0-9])\s+)"
+# A Cisco encryption type: a digit, or IOS-XR's words ("encrypted" is type 7, "clear" is type 0).
+TYPE = r"(?:(?P<t>[0-9]|encrypted|clear)\s+)"
 # Words that follow "password"/"secret" as settings, not values.
 NOT_VALUE = (
     r"(?![\w-]*(?:length|count|changes|format|type|policy|complexity|lifetime|encryption|encrypt|check|history|"
@@ -99,6 +100,7 @@ GENERIC: tuple[Rule, ...] = (
     secret_rule(
         "keyword-value",
         r"(?<![<\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
+        r"(?!\d+\s+(?:md5|sha\S*|hmac\S*)\s)"  # `authentication-key 1 md5 S`: a key id, then the algorithm
         r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + r"(?![a-z][a-z0-9+.-]*://)" + VAL,
         reject=_PUBLIC,
         need=("pass", "secret", "key"),

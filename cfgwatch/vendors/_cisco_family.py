@@ -23,7 +23,7 @@ SECRET_RULES: tuple[Rule, ...] = (
     secret_rule(
         "cisco-password",
         r"(?<![\w-])(?:password|secret)\s+" + NOT_VALUE + r"(?:(?:level|privilege)\s+\d+\s+)?"
-        r"(?:(?P<t>[0-9]|sha512|sha256|md5|pbkdf2|scrypt)\s+)?" + QTOK,
+        r"(?:(?P<t>[0-9]|sha512|sha256|md5|pbkdf2|scrypt|encrypted|clear)\s+)?" + QTOK,
         need=("password", "secret"),
     ),
     secret_rule("cisco-typed-key", r"(?<![\w-])key\s+(?P<t>[0-9])\s+" + QTOK, need=("key",)),
@@ -54,7 +54,9 @@ SECRET_RULES: tuple[Rule, ...] = (
         "cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK, need=("message-digest-key",)
     ),
     secret_rule(
-        "cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK, need=("authentication-key",)
+        "cisco-auth-key",
+        r"(?<!ntp )(?<![\w-])authentication-key\s+(?!\d+\s+md5\s)" + TYPE + "?" + TOK,
+        need=("authentication-key",),
     ),
     secret_rule(
         "cisco-snmp-community",
