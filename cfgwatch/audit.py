@@ -6,14 +6,13 @@ evidence export share. It returns data; rendering lives in cfgwatch.report.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
+from cfgwatch.coverage import Coverage, build_coverage
 from cfgwatch.errors import CfgwatchError, InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.flows.backends.base import FlowBackend, TimeWindow
@@ -23,9 +22,11 @@ from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
 from cfgwatch.model import AddressSet
 from cfgwatch.model.changes import RuleChange
-from cfgwatch.policy.approved import Approval, append_approval, load_approved
+from cfgwatch.names import require_known
+from cfgwatch.policy.approved import Approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
 from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
+from cfgwatch.policy.history import ApprovalHistory
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
 from cfgwatch.revisions import DiffResult, diff_revisions
@@ -65,6 +66,7 @@ class AuditResult:
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     reviews: tuple[ChangeReview, ...] = ()  # every change with its attribution (the evidence export needs them)
     uncompared: tuple[str, ...] = ()  # devices whose change could not be compared (also in problems): never "clean"
+    coverage: Coverage | None = None  # what the audit could see (Project.audit fills it in)
 
     def worst(self) -> str | None:
         if not self.findings:
@@ -94,7 +96,10 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
     try:
         commit = store.resolve(since)
     except CfgwatchError as exc:
-        raise InputError(f"--since {since!r} is neither a duration (7d, 24h) nor a known revision") from exc
+        hint = exc.message.rsplit(" (", 1)[1].rstrip(")") if " (" in exc.message else ""
+        raise InputError(
+            f"--since {since!r} is neither a duration (7d, 24h) nor a known revision" + (f" ({hint})" if hint else "")
+        ) from exc
     index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
     if index is None:
         raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
@@ -131,10 +136,15 @@ def diff_range(
     elif rev_b is None:
         rev_b = "HEAD"
     assert rev_a is not None and rev_b is not None
+    commit_a, commit_b = store.resolve(rev_a), store.resolve(rev_b)
+    if devices:  # a mistyped name must not look like "no change"
+        require_known(
+            "device", devices, {*store.devices(commit_a), *store.devices(commit_b)}, where=" in either revision"
+        )
     return diff_revisions(
         store,
-        store.resolve(rev_a),
-        store.resolve(rev_b),
+        commit_a,
+        commit_b,
         networks if networks is not None else load_networks_for(config),
         devices=devices,
         events=events,
@@ -163,8 +173,17 @@ def load_policy_inputs(config: CfgwatchConfig) -> PolicyInputs:
         found, issues = load_tickets(path)
         tickets.extend(found)
         problems.extend(str(issue) for issue in issues)
-    scan = read_syslog(config.resolve(path) for path in config.policy.syslog)
+    syslog_files = [config.resolve(path) for path in config.policy.syslog]
+    received = config.state_path / "watch" / "syslog.log"  # what `cfgwatch watch` received (cfgwatch.watch)
+    if received.exists():
+        syslog_files.append(received)
+    scan = read_syslog(syslog_files)
     problems.extend(scan.skipped)
+    history = ApprovalHistory(config.resolve(config.policy.approvals_history))
+    if history.exists and history.pending(config.inventory_path / APPROVED_FILE):
+        problems.append(
+            f"{config.inventory_path / APPROVED_FILE}: edited outside cfgwatch (not in the approval history)"
+        )
     return PolicyInputs(approvals, tickets, scan.events, tuple(problems))
 
 
@@ -218,7 +237,7 @@ def run_audit(
                 pair.before.time,
                 pair.after.time,
                 metadata.user if metadata else None,
-                metadata.time if metadata else None,
+                _header_time(metadata, config),
             )
             change_time = attribution.time
             context = device_context(change.device, inventory, config.policy.groups)
@@ -242,14 +261,34 @@ def run_audit(
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
+    not_compared = tuple(dict.fromkeys(uncompared))
+    coverage = build_coverage(
+        store.journal.entries() if store.journal is not None else (),
+        store.runs(),
+        devices=list(inventory.hosts) if inventory is not None and inventory.hosts else None,
+        until=None,
+        stale_after=timedelta(hours=config.policy.stale_after_hours),
+        uncompared=not_compared,
+    )
     return AuditResult(
         tuple(ordered),
         tuple(changes),
         tuple(pairs),
         tuple(problems),
         reviews=tuple(reviews),
-        uncompared=tuple(dict.fromkeys(uncompared)),
+        uncompared=not_compared,
+        coverage=coverage,
     )
+
+
+def _header_time(metadata: ChangeMetadata | None, config: CfgwatchConfig) -> datetime | None:
+    """The config header's change time; one the device's clock could not place (no zone, none declared: a
+    device without `clock timezone` runs UTC) is UTC when policy.timezone_naive_as_utc, else unknown."""
+    if metadata is None or metadata.time is None:
+        return None
+    if metadata.time.tzinfo is not None:
+        return metadata.time
+    return metadata.time.replace(tzinfo=UTC) if config.policy.timezone_naive_as_utc else None
 
 
 FLOW_CATEGORIES = frozenset({"egress-forward"})
@@ -300,30 +339,3 @@ def make_flow_checker(
         return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
 
     return check
-
-
-def approve_finding(
-    config: CfgwatchConfig,
-    finding_id: str,
-    *,
-    ticket: str,
-    owner: str,
-    expires: date | None = None,
-    reason: str = "",
-) -> Path:
-    """Record an approval for one finding id in approved.yaml (comments and order preserved)."""
-    if not re.fullmatch(r"CW-[0-9a-f]{12}", finding_id):
-        raise InputError(f"'{finding_id}' is not a finding id (like CW-0123456789ab)")
-    entry: dict[str, object] = {
-        "id": f"approve-{finding_id}",
-        "match": {"finding": finding_id},
-        "ticket": ticket,
-        "owner": owner,
-        "reason": reason or f"approved with {ticket}",
-    }
-    if expires is not None:
-        entry["expires"] = expires
-    path = config.inventory_path / APPROVED_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    append_approval(path, entry)
-    return path

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import yaml
 
+from cfgwatch.approvals import approval_history, approved_path
 from cfgwatch.audit import AuditResult, FlowChecker
 from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.synth import SynthFlow, write_nfdump_csv
 from cfgwatch.lab.process import start_lab_process, stop_lab_process
 from cfgwatch.lab.state import LabState
+from cfgwatch.policy.history import Ident
 from cfgwatch.project import Project, init_project
 from cfgwatch.report.html import audit_html
 
@@ -121,13 +123,17 @@ def _write_project_files(directory: Path, clock: dict[str, datetime]) -> None:
         encoding="utf-8",
     )
     (inventory / "approved.yaml").write_text(
-        "# Rules the network team expects. `cfgwatch approve` appends here and keeps these comments.\n"
+        "# Rules the network team expects. `cfgwatch approve` appends here and keeps these comments;\n"
+        "# every change to this file is a commit in approvals-history/ (see `cfgwatch approvals list`).\n"
         "approvals:\n"
         "  - id: partner-sftp\n"
         f"    match: {{devices: [{APPROVED_DEVICE}], family: filter, dst: ['198.51.100.20/32'], ports: '22'}}\n"
         "    ticket: CHG0042\n"
         "    owner: alice\n"
         "    reason: partner SFTP upload\n"
+        "    mode: pre-approval\n"
+        "    approved_by: alice\n"
+        f"    approved_at: '{(clock['approved_change'] - timedelta(hours=2)).isoformat()}'\n"
         f"    expires: {(clock['second_pull'] + timedelta(days=365)).date().isoformat()}\n"
         "    expected_destinations: {prefixes: ['198.51.100.20/32']}\n",
         encoding="utf-8",
@@ -192,6 +198,13 @@ def run_demo(directory: Path, *, force: bool = False, say: Say | None = None) ->
     _write_project_files(directory, clock)
     project = Project.open(directory / "cfgwatch.yaml")  # one session: store, inventory, flows, evidence
     config = project.config
+    # alice approved the SFTP rule two hours before she made it: the approval history's first commit
+    approval_history(config).commit(
+        approved_path(config),
+        Ident.named("alice"),
+        clock["approved_change"] - timedelta(hours=2),
+        "approve partner-sftp with CHG0042 (pre-approval): partner SFTP upload",
+    )
     build_demo_asn_db(directory / "data" / "demo-asn.mmdb")
 
     lab_root = config.state_path / "lab"

@@ -33,6 +33,7 @@ from cfgwatch.store import DeviceFailure, JournalEntry
 if TYPE_CHECKING:
     from cfgwatch.audit import AuditResult, FlowChecker
     from cfgwatch.collect.runner import PullResult
+    from cfgwatch.coverage import SilentExporter
     from cfgwatch.policy.findings import Finding
 
 LOCK_NAME = "nightly.lock"
@@ -99,16 +100,9 @@ def read_state(state_dir: Path) -> NightlyState:
 def write_state(state_dir: Path, state: NightlyState) -> None:
     """Atomically replace the state file (a crash leaves the old one)."""
     path = state_dir / STATE_NAME
-    tmp = path.with_suffix(".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(json.dumps(state.to_json(), indent=2) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())  # the rename must not land before the data (a power cut: an empty file)
-        os.replace(tmp, path)
+        _atomic_write(path, json.dumps(state.to_json(), indent=2) + "\n")
     except OSError as exc:
-        with suppress(OSError):
-            tmp.unlink()  # a half-written temp file (a full disk) must not stay behind
         raise StoreError(f"cannot write the nightly state: {exc.strerror}", path=path) from exc
 
 
@@ -226,6 +220,18 @@ class StageError:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedPull:
+    """A device the night's pull could not collect, named in the summary line and the monitoring files."""
+
+    device: str
+    reason: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"device": self.device, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
 class NightlyResult:
     pulled: int | None  # devices collected OK (None when the pull was skipped or failed as a whole)
     pull_failed: int | None
@@ -260,20 +266,37 @@ class NightlyResult:
         return self.audit.uncompared if self.audit is not None else ()
 
     @property
+    def failed_devices(self) -> tuple[FailedPull, ...]:
+        """Devices this night's pull could not collect (with --no-pull: those the last stored run failed)."""
+        if self.pull is not None:
+            return tuple(FailedPull(f.name, f.reason, f.detail) for f in self.pull.run.failed)
+        coverage = self.audit.coverage if self.audit is not None else None
+        return tuple(FailedPull(f.device, f.reason, f.detail) for f in coverage.failed) if coverage else ()
+
+    @property
+    def silent_exporters(self) -> tuple[SilentExporter, ...]:
+        coverage = self.audit.coverage if self.audit is not None else None
+        return coverage.silent if coverage is not None else ()
+
+    @property
     def exit_code(self) -> int:
-        """2 when a stage failed; 1 when a finding or gap is at or above policy.fail_on or a device could not be
-        compared (the job ran; someone must look); else 0. A crash is EXIT_INTERNAL (70), never one of these."""
+        """2 when a stage failed; 1 when a finding or gap is at or above policy.fail_on, a device failed to pull
+        or could not be compared, or a flow exporter went silent (the job ran; someone must look); else 0.
+        A crash is EXIT_INTERNAL (70), never one of these."""
         if self.errors:
             return 2
-        return 1 if self.fails() or self.uncompared else 0
+        return 1 if self.fails() or self.uncompared or self.failed_devices or self.silent_exporters else 0
 
     def summary(self) -> str:
         """The one line for the job log."""
         parts: list[str] = []
+        named = ", ".join(f"{f.device} {f.reason}" for f in self.failed_devices)
         if self.pulled is None and self.pull_failed is None:
             parts.append("pull skipped" if not any(e.stage == "pull" for e in self.errors) else "pull FAILED")
+            if named:
+                parts.append(f"last run: {len(self.failed_devices)} FAILED ({named})")
         else:
-            parts.append(f"{self.pulled} pulled, {self.pull_failed} failed")
+            parts.append(f"{self.pulled} pulled, {self.pull_failed} failed" + (f" ({named})" if named else ""))
         severities = self.severities()
         total = len(severities)
         worst = [s for s in reversed(SEVERITIES) if s in severities][:1]
@@ -283,6 +306,9 @@ class NightlyResult:
             parts.append(f"{len(self.gaps)} coverage gap{'s' if len(self.gaps) != 1 else ''}")
         if self.uncompared:
             parts.append(f"{len(self.uncompared)} device{'s' if len(self.uncompared) != 1 else ''} NOT COMPARED")
+        if self.silent_exporters:
+            silent = ", ".join(e.exporter for e in self.silent_exporters)
+            parts.append(f"{len(self.silent_exporters)} exporter(s) SILENT ({silent})")
         if self.export is not None:
             parts.append(f"export {self.export}")
         sent = [o for o in self.notifications if o.ok and not o.skipped]
@@ -308,6 +334,8 @@ class NightlyResult:
             "audited_to": self.audited_to,
             "audit": audit_document(self.audit) if self.audit is not None else None,
             "coverage_gaps": [gap.to_json() for gap in self.gaps],
+            "failed_devices": [failure.to_json() for failure in self.failed_devices],
+            "exporters_silent": [exporter.to_json() for exporter in self.silent_exporters],
             "export": str(self.export) if self.export is not None else None,
             "notifications": [outcome.to_json() for outcome in self.notifications],
             "errors": [{"stage": e.stage, "message": e.message} for e in self.errors],
@@ -316,6 +344,7 @@ class NightlyResult:
 
     def text(self) -> str:
         """Summary line, then each finding and gap, then problems and notification failures."""
+        from cfgwatch.report.coverage import coverage_lines
         from cfgwatch.report.findings import finding_text
         from cfgwatch.report.view import finding_views
 
@@ -326,6 +355,8 @@ class NightlyResult:
         for gap in self.gaps:
             out.append("")
             out.append(gap.text())
+        if self.audit is not None:
+            out += ["", *coverage_lines(self.audit)]
         problems = list(self.audit.problems) if self.audit is not None else []
         extra = problems + [f"notify {o.channel} {o.target}: {o.error}" for o in self.notifications if not o.ok]
         extra += list(self.notes)
@@ -336,10 +367,99 @@ class NightlyResult:
         return "\n".join(out) + "\n"
 
 
+# --- monitoring files ------------------------------------------------------------------------------------------
+
+SUMMARY_NAME = "nightly-summary.json"
+PROMETHEUS_NAME = "cfgwatch_nightly.prom"
+
+
+def summary_document(result: NightlyResult) -> dict[str, Any]:
+    """The small JSON a monitoring check reads: exit code, devices ok/failed by name, findings by severity."""
+    severities = result.severities()
+    coverage = result.audit.coverage if result.audit is not None else None
+    return {
+        "summary": result.summary(),
+        "exit_code": result.exit_code,
+        "started": result.started.isoformat(),
+        "finished": result.finished.isoformat(),
+        "duration_seconds": round((result.finished - result.started).total_seconds(), 3),
+        "devices": {  # this night's pull; with --no-pull, the last stored run's (`from`)
+            "from": "pull" if result.pull is not None else "last-run",
+            "ok": result.pulled if result.pull is not None else len(coverage.pulled) if coverage else None,
+            "failed": len(result.failed_devices),
+            "failed_devices": [failure.to_json() for failure in result.failed_devices],
+        },
+        "findings": {severity: severities.count(severity) for severity in SEVERITIES},
+        "coverage_gaps": len(result.gaps),
+        "not_compared": list(result.uncompared),
+        "exporters_silent": [exporter.to_json() for exporter in result.silent_exporters],
+        "errors": [str(error) for error in result.errors],
+    }
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, double quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prometheus_text(result: NightlyResult) -> str:
+    """The node_exporter textfile: run time and duration, devices ok/failed, findings by severity, silence."""
+    doc = summary_document(result)
+    metrics: list[tuple[str, str, str, list[tuple[str, float]]]] = [
+        ("cfgwatch_nightly_last_run_timestamp_seconds", "gauge", "When the last nightly finished (Unix time).",
+         [("", result.finished.timestamp())]),
+        ("cfgwatch_nightly_duration_seconds", "gauge", "How long the last nightly ran.",
+         [("", doc["duration_seconds"])]),
+        ("cfgwatch_nightly_exit_code", "gauge", "Exit code of the last nightly (0 clean, 1 look, 2 error).",
+         [("", result.exit_code)]),
+        ("cfgwatch_nightly_devices", "gauge", "Devices collected by the last nightly, by state.",
+         [('{state="ok"}', doc["devices"]["ok"] or 0), ('{state="failed"}', doc["devices"]["failed"] or 0)]),
+        ("cfgwatch_nightly_device_pull_failed", "gauge", "1 for each device the last nightly could not collect.",
+         [(f'{{device="{_label(f.device)}",reason="{_label(f.reason)}"}}', 1) for f in result.failed_devices]),
+        ("cfgwatch_nightly_findings", "gauge", "Findings and coverage gaps of the last nightly, by severity.",
+         [(f'{{severity="{severity}"}}', count) for severity, count in doc["findings"].items()]),
+        ("cfgwatch_nightly_exporters_silent", "gauge", "Flow exporters with no records in the silence window.",
+         [("", len(result.silent_exporters))]),
+    ]  # fmt: skip
+    lines: list[str] = []
+    for name, kind, help_text, samples in metrics:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        lines += [f"{name}{labels} {value:g}" if isinstance(value, float) else f"{name}{labels} {value}"
+                  for labels, value in samples]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Replace path by text: fsync'd temp file renamed into place, the temp file removed if that fails
+    (a full disk must not leave half files behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must not land before the data
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def write_monitoring(result: NightlyResult, cfg: CfgwatchConfig) -> tuple[Path, Path]:
+    """Write the JSON summary and the Prometheus textfile (each replaced atomically); returns their paths."""
+    summary = cfg.resolve(cfg.nightly.summary_file) if cfg.nightly.summary_file else cfg.state_path / SUMMARY_NAME
+    prom = cfg.resolve(cfg.nightly.prometheus_file) if cfg.nightly.prometheus_file else cfg.state_path / PROMETHEUS_NAME
+    _atomic_write(summary, json.dumps(summary_document(result), indent=2) + "\n")
+    _atomic_write(prom, prometheus_text(result))
+    return summary, prom
+
+
 # --- notification content -------------------------------------------------------------------------------------
 
 
-def _finding_item(finding: Finding) -> AlertItem:
+def finding_item(finding: Finding) -> AlertItem:
+    """One finding as a notification line (shared by the nightly and `cfgwatch watch`)."""
     who = finding.attribution.user or "unknown"
     text = (
         f"[{finding.severity.upper()}] {finding.id} {finding.device}: {', '.join(finding.categories + finding.tags)}"
@@ -356,7 +476,7 @@ def _gap_item(gap: CoverageGap) -> AlertItem:
 
 def build_notice(result: NightlyResult) -> Notice:
     """The notice for this nightly: every finding and gap (channels filter by their severity)."""
-    items = [_finding_item(f) for f in result.findings] + [_gap_item(g) for g in result.gaps]
+    items = [finding_item(f) for f in result.findings] + [_gap_item(g) for g in result.gaps]
     items.sort(key=lambda item: (-item.rank, item.device, item.id))
     worst = max((item.rank for item in items), default=None)
     headline = f"{len(items)} finding(s)" + (f", worst {SEVERITIES[worst]}" if worst is not None else "")
@@ -364,6 +484,10 @@ def build_notice(result: NightlyResult) -> Notice:
         headline += f", {len(result.errors)} stage error(s)"
     if result.uncompared:
         headline += f", {len(result.uncompared)} device(s) not compared"
+    if result.failed_devices:
+        headline += f", {len(result.failed_devices)} device(s) failed to pull"
+    if result.silent_exporters:
+        headline += f", {len(result.silent_exporters)} flow exporter(s) silent"
     return Notice(
         title=f"cfgwatch nightly: {headline}",
         summary=result.summary(),
@@ -511,6 +635,10 @@ def run_nightly(
             say("notify", "sending notifications")
             outcomes = notify(build_notice(result), cfg.notify, cfg.base_dir)
             result = replace(result, notifications=outcomes)
+        try:  # after notify, so the files say what was sent
+            write_monitoring(result, cfg)
+        except OSError as exc:
+            result = replace(result, errors=(*result.errors, StageError("monitoring", f"{exc.strerror or exc}")))
         if audit is not None:
             write_state(state_dir, NightlyState(audited_to, cut))
         return result

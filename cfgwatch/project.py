@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cfgwatch.config import DEFAULT_CONFIG_NAME, CfgwatchConfig, config_path, load_config
 from cfgwatch.errors import StoreError
@@ -28,15 +28,20 @@ from cfgwatch.events import NO_EVENTS, Events
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from cfgwatch.approvals import ApprovalRecord
     from cfgwatch.audit import AuditResult, FlowChecker, PolicyInputs, RunPair
     from cfgwatch.classify.networks import Networks
     from cfgwatch.collect.importdir import ImportResult
+    from cfgwatch.collect.replay import ReplayResult
     from cfgwatch.collect.runner import PullResult
+    from cfgwatch.coverage import Coverage, SilentExporter
     from cfgwatch.flows.backends.base import FlowBackend, IngestReport
     from cfgwatch.flows.enrich import Enricher
     from cfgwatch.flows.verify import HuntResult
     from cfgwatch.inventory import Inventory
     from cfgwatch.model import AddressSet
+    from cfgwatch.policy.approved import Approval
+    from cfgwatch.policy.history import HistoryCommit
     from cfgwatch.report.evidence import Evidence
     from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
@@ -181,6 +186,7 @@ class Project:
         self.config = config
         # the file the config came from (recorded, redacted, in evidence bundles); None: built-in defaults
         self.config_file = config_file
+        self._flow_session: FlowSession | None = None  # the open flow store, while `flows()` holds it
 
     @classmethod
     def open(cls, config: CfgwatchConfig | str | Path | None = None) -> Project:
@@ -251,7 +257,7 @@ class Project:
         entries = journal.entries()
         known = {e.run_id for e in entries}
         entries.extend(e for e in pending if e.run_id not in known)  # lock busy: returned, not yet written
-        entries.sort(key=lambda e: (e.started, e.run_id))
+        entries.sort(key=lambda e: e.started)
         return entries
 
     # --- snapshots ------------------------------------------------------------------------------------
@@ -293,6 +299,26 @@ class Project:
                 inventory=inventory,
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
+            )
+
+    def import_git(
+        self,
+        repo: str | Path,
+        *,
+        since: datetime | None = None,
+        platform: str | None = None,
+        events: Events = NO_EVENTS,
+    ) -> ReplayResult:
+        """Replay an Oxidized/RANCID git history: one run per source commit (see cfgwatch.collect.replay)."""
+        from cfgwatch.collect.replay import replay_history
+        from cfgwatch.sanitize import load_or_create_key
+
+        store = self.store
+        inventory = self.inventory
+        with store.lock():
+            key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
+            return replay_history(
+                store, Path(repo), key=key, since=since, platform=platform, inventory=inventory, events=events
             )
 
     def pull(
@@ -417,7 +443,7 @@ class Project:
         """
         from cfgwatch.audit import run_audit
 
-        return run_audit(
+        result = run_audit(
             self.store,
             self.config,
             self.inventory,
@@ -429,16 +455,73 @@ class Project:
             inputs=self.policy_inputs,
             networks=self.networks,
         )
+        return replace(result, coverage=self.coverage(uncompared=result.uncompared))
 
-    def approve(
-        self, finding_id: str, *, ticket: str, owner: str, expires: date | None = None, reason: str = ""
-    ) -> Path:
-        """Record an approval for one finding in approved.yaml; the next `audit()` of this project sees it."""
-        from cfgwatch.audit import approve_finding
+    def coverage(self, *, uncompared: Sequence[str] = (), until: datetime | None = None) -> Coverage:
+        """What an audit up to `until` (default: the last run) could see: the last collection run's pulled,
+        failed and stale devices (run journal), and, while a flow store is open (`flows()`), silent exporters."""
+        from cfgwatch.coverage import build_coverage, device_coverage, exporter_coverage
+        from cfgwatch.errors import CfgwatchError
 
-        path = approve_finding(self.config, finding_id, ticket=ticket, owner=owner, expires=expires, reason=reason)
-        self.__dict__.pop("policy_inputs", None)  # approvals changed on disk
-        return path
+        policy = self.config.policy
+        notes: list[str] = []
+        try:
+            inventory = self.inventory
+            hosts = list(inventory.hosts) if inventory is not None and inventory.hosts else None
+        except CfgwatchError as exc:
+            hosts = None
+            notes.append(f"inventory unreadable: {exc}")
+        entries, runs = self.journal_entries(), self.store.runs()
+        stale_after = timedelta(hours=policy.stale_after_hours)
+        exporters: tuple[tuple[str, ...], tuple[SilentExporter, ...]] | None = None
+        if self._flow_session is not None:  # else the coverage says "flow exporters not checked"
+            at = device_coverage(entries, runs, devices=hosts, at=until, stale_after=stale_after)[1]
+            end = at or until or datetime.now(UTC)
+            try:
+                silent_after = timedelta(hours=policy.exporter_silent_hours)
+                exporters = exporter_coverage(self._flow_session.backend, end, silent_after=silent_after)
+            except CfgwatchError as exc:
+                notes.append(f"flow exporters not checked: {exc}")
+        return build_coverage(
+            entries,
+            runs,
+            devices=hosts,
+            until=until,
+            stale_after=stale_after,
+            uncompared=uncompared,
+            exporters=exporters,
+            notes=notes,
+        )
+
+    def approve(self, finding_id: str | None, *, ticket: str, now: datetime | None = None, **options: Any) -> Approval:
+        """Approve a finding the audit shows (or, `force=True`, pre-approve by match) under an existing,
+        approved ticket; recorded with approver and time and committed to the approval history. `options`
+        are the fields of `cfgwatch.approvals.ApprovalRequest` (by, owner, reason, expires, since, ...)."""
+        from cfgwatch.approvals import ApprovalRequest, approve
+
+        request = ApprovalRequest(finding_id=finding_id, ticket=ticket, **options)
+        self.__dict__.pop("policy_inputs", None)  # judge against the ticket sources as they are now
+        try:
+            return approve(self, request, now=now)
+        finally:
+            self.__dict__.pop("policy_inputs", None)  # approvals may have changed on disk
+
+    def revoke(
+        self, approval_id: str, *, by: str | None = None, reason: str = "", now: datetime | None = None
+    ) -> Approval:
+        """Withdraw an approval (kept in approved.yaml as revoked, committed to the approval history)."""
+        from cfgwatch.approvals import revoke
+
+        try:
+            return revoke(self, approval_id, by=by, reason=reason, now=now)
+        finally:
+            self.__dict__.pop("policy_inputs", None)
+
+    def approvals(self) -> list[ApprovalRecord]:
+        """Every approval with approver, time, retroactive mark, ticket status and history commits."""
+        from cfgwatch.approvals import list_approvals
+
+        return list_approvals(self)
 
     # --- flows -----------------------------------------------------------------------------------------
 
@@ -472,9 +555,12 @@ class Project:
         except BaseException:
             enricher.close()
             raise
+        session = FlowSession(opened, enricher, self)
+        outer, self._flow_session = self._flow_session, session
         try:
-            yield FlowSession(opened, enricher, self)
+            yield session
         finally:
+            self._flow_session = outer
             opened.close()
             enricher.close()  # the project's; a backend that closed it already makes this a no-op
 
@@ -549,7 +635,7 @@ class Project:
         """Audit the runs whose time lies in [start, end] and collect what an evidence bundle records."""
         from cfgwatch.report.evidence import gather
 
-        return gather(
+        evidence = gather(
             self.store,
             self.config,
             self.inventory,
@@ -560,7 +646,16 @@ class Project:
             config_file=self.config_file,
             inputs=self.policy_inputs,
             networks=self.networks,
+            history=self.approval_history_commits(),
         )
+        coverage = self.coverage(uncompared=evidence.audit.uncompared, until=end)
+        return replace(evidence, audit=replace(evidence.audit, coverage=coverage))
+
+    def approval_history_commits(self) -> list[HistoryCommit]:
+        """Every commit of the approval history, oldest first (the evidence bundle records them)."""
+        from cfgwatch.approvals import approval_history
+
+        return approval_history(self.config).commits()
 
     def export(
         self,

@@ -88,6 +88,8 @@ class ClickHouseServer:
     http_port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path = field(default_factory=Path)
+    # A `remote_servers` cluster this server knows: name -> native ports of its shards (0: this server).
+    clusters: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @staticmethod
     def command() -> list[str] | None:
@@ -144,6 +146,14 @@ class ClickHouseServer:
         put("tcp_port", str(self.tcp_port))
         put("interserver_http_port", str(free_port()))
         ET.SubElement(root, "listen_host").text = "127.0.0.1"
+        if self.clusters:
+            servers = ET.SubElement(root, "remote_servers")
+            for name, ports in self.clusters.items():
+                cluster = ET.SubElement(servers, name)
+                for port in ports:
+                    replica = ET.SubElement(ET.SubElement(cluster, "shard"), "replica")
+                    ET.SubElement(replica, "host").text = "127.0.0.1"
+                    ET.SubElement(replica, "port").text = str(port or self.tcp_port)
         put("path", f"{data}/")
         put("tmp_path", f"{data}/tmp/")
         put("user_files_path", f"{data}/user_files/")
@@ -236,6 +246,34 @@ def clickhouse_server() -> Iterator[ClickHouseServer]:
             yield server
         finally:
             server.stop()
+
+
+CLUSTER = "cfgwatch_shards"
+
+
+@contextlib.contextmanager
+def clickhouse_cluster() -> Iterator[tuple[ClickHouseServer, ClickHouseServer]]:
+    """Two private servers as the two shards of cluster CLUSTER; the first is the query node (it alone
+    needs the `remote_servers` entry). Both stop by the PIDs started here."""
+    try:
+        import clickhouse_driver  # noqa: F401
+    except ImportError:
+        skip_loudly("clickhouse-driver is not installed (pip install 'cfgwatch[clickhouse]')")
+    with (
+        tempfile.TemporaryDirectory(prefix="cfgwatch-ch-shard2-") as tmp2,
+        tempfile.TemporaryDirectory(prefix="cfgwatch-ch-shard1-") as tmp1,
+    ):
+        second = ClickHouseServer(Path(tmp2))
+        second.start()
+        try:
+            first = ClickHouseServer(Path(tmp1), clusters={CLUSTER: (0, second.tcp_port)})
+            first.start()
+            try:
+                yield first, second
+            finally:
+                first.stop()
+        finally:
+            second.stop()
 
 
 # -- nfcapd / softflowd ----------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cfgwatch.audit import approve_finding, diff_range, run_audit
+from cfgwatch.audit import diff_range, run_audit
 from cfgwatch.config import load_config
 from cfgwatch.policy.attribution import read_syslog
+from cfgwatch.project import Project
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceSnapshot, SnapshotStore
 
@@ -130,8 +131,12 @@ def test_unticketed_change_by_unexpected_admin_at_night_is_critical(project: Pat
     assert [f.id for f in again.findings] == [f.id for f in result.findings]
 
     # approving makes the finding disappear on the next run
+    (config.inventory_path / "tickets.yaml").write_text(
+        "tickets:\n  - {id: CHG0099, state: scheduled, approval: approved}\n", encoding="utf-8"
+    )
+    session = Project.open(project)
     for finding in result.findings:
-        approve_finding(config, finding.id, ticket="CHG0099", owner="netops", expires=date(2027, 1, 1))
+        session.approve(finding.id, ticket="CHG0099", owner="netops", by="carol", expires=date(2027, 1, 1))
     after = run_audit(store, config, None, today=date(2026, 11, 28))
     assert after.findings == ()
     # the approval expires: the rule still exists, so it comes back flagged expired-approval

@@ -65,6 +65,7 @@ def test_bundle_contents(config: CfgwatchConfig) -> None:
     expected = {
         "findings.json", "findings.csv", "changes.json", "approvals.json", "attribution.json", "coverage.json",
         "commits.json", "tool.json", "config/cfgwatch.yaml", "summary.md", "summary.html", MANIFEST,
+        "approval-history.json",
     }  # fmt: skip
     assert set(files) == expected
     findings = json.loads(files["findings.json"])
@@ -75,7 +76,13 @@ def test_bundle_contents(config: CfgwatchConfig) -> None:
     decisions = {(c["device"], c["decision"]) for c in changes}
     assert decisions == {("edge1", "finding"), ("fw1", "approved")}
     approved = next(c for c in changes if c["decision"] == "approved")
-    assert approved["approval"] == {"id": "partner-sftp", "ticket": "CHG0042", "expired": False}
+    assert {key: approved["approval"][key] for key in ("id", "ticket", "expired")} == {
+        "id": "partner-sftp",
+        "ticket": "CHG0042",
+        "expired": False,
+    }
+    # a hand-written entry outside any approval history: who and when are unknown, never guessed
+    assert approved["approval"]["approved_by"] is None and approved["approval"]["retroactive"] is None
     assert approved["ticket"]["matched"] == "CHG0042" and approved["ticket"]["approved"] is True
     assert approved["change"]["lines_after"]["lines"][0].startswith("access-list OUT extended permit tcp")
     assert approved["attribution"]["user"] == "netops"

@@ -29,10 +29,12 @@ from _flow_contract import (
     scenario_rows,
 )
 from _flow_fixtures import (
+    CLUSTER,
     ClickHouseServer,
     IpfixExporter,
     Nfcapd,
     PacketFlow,
+    clickhouse_cluster,
     clickhouse_server,
     export_rows_to_nfcapd,
     require_binary,
@@ -40,6 +42,7 @@ from _flow_fixtures import (
     write_pcap,
 )
 
+from cfgwatch.errors import InputError
 from cfgwatch.flows.backends.base import FlowBackend, FlowSelector, OutboundSummary, TimeWindow
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
@@ -98,6 +101,34 @@ class TestClickHouse(FlowBackendContract):
         flow_data.ingest_into(store)
         yield store
         store.close()
+
+
+class TestClickHouseCluster(FlowBackendContract):
+    """Scale-out: two clickhouse-server processes as two shards, cfgwatch's own DDL (local MergeTree on each
+    shard, Distributed over them), ingest across the shards, and every contract test against DuckDB."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def backend(cls, flow_data: FlowData) -> Iterator[FlowBackend]:
+        with clickhouse_cluster() as (query_node, other_shard):
+            store = ClickHouseBackend(
+                port=query_node.tcp_port, table="flows", cluster=CLUSTER, enricher=make_enricher(flow_data.root)
+            )
+            flow_data.ingest_into(store)
+            per_shard = [
+                server.client().execute("SELECT count(), uniqExact(exporter) FROM flows_local")[0]
+                for server in (query_node, other_shard)
+            ]
+            # both shards hold part of the flows (sharded by exporter), and together all of them
+            assert all(count > 0 for count, _ in per_shard), per_shard
+            assert sum(count for count, _ in per_shard) == store.record_count()
+            yield store
+            store.close()
+
+
+def test_cluster_name_not_in_remote_servers_is_a_clear_error(clickhouse: ClickHouseServer) -> None:
+    with pytest.raises(InputError, match="cluster 'nowhere' is not in the server's remote_servers"):
+        ClickHouseBackend(port=clickhouse.tcp_port, table="flows_nowhere", cluster="nowhere")
 
 
 def test_clickhouse_ingest_is_idempotent(clickhouse: ClickHouseServer, tmp_path: Path) -> None:

@@ -198,7 +198,26 @@ def test_real_pull_failures_feed_the_coverage_gap_and_a_dead_webhook_is_data(
     code, out, err = cli("nightly", "--quiet", cwd=root)  # pulls for real: every device refuses
     assert code == 1, (out, err)
     summary = out.strip()
-    assert summary.startswith("cfgwatch nightly: 0 pulled, 3 failed, 1 finding (1 high), 1 coverage gap")
+    assert summary.startswith(
+        "cfgwatch nightly: 0 pulled, 3 failed (core9 refused, edge1 refused, fw1 refused), 1 finding (1 high), "
+        "1 coverage gap"
+    )
+    # the monitoring files name the failed devices too
+    monitor = json.loads((root / "state" / "nightly-summary.json").read_text())
+    assert monitor["exit_code"] == 1 and monitor["devices"]["ok"] == 0 and monitor["devices"]["failed"] == 3
+    assert [f["device"] for f in monitor["devices"]["failed_devices"]] == ["core9", "edge1", "fw1"]
+    assert monitor["findings"]["high"] == 1 and set(monitor["findings"]) == {
+        "info",
+        "low",
+        "medium",
+        "high",
+        "critical",
+    }
+    prom = (root / "state" / "cfgwatch_nightly.prom").read_text()
+    assert 'cfgwatch_nightly_devices{state="failed"} 3' in prom and 'cfgwatch_nightly_devices{state="ok"} 0' in prom
+    assert 'cfgwatch_nightly_device_pull_failed{device="core9",reason="refused"} 1' in prom
+    assert 'cfgwatch_nightly_findings{severity="high"} 1' in prom and "cfgwatch_nightly_duration_seconds " in prom
+    assert "# TYPE cfgwatch_nightly_last_run_timestamp_seconds gauge" in prom
     assert "notify FAILED webhook(soc)" in summary
     assert "n0t-a-real-s3cret" not in out + err
 

@@ -164,6 +164,7 @@ def test_cli_approve_rejects_bad_ids_and_dates(tmp_path: Path) -> None:
         text=True,
     )
     assert bad_date.returncode == 2
+    (tmp_path / "inventory" / "tickets.yaml").write_text("tickets: [{id: CHG1, state: scheduled}]\n")
     ok = subprocess.run(
         [
             sys.executable,
@@ -173,6 +174,9 @@ def test_cli_approve_rejects_bad_ids_and_dates(tmp_path: Path) -> None:
             config,
             "approve",
             "CW-0123456789ab",
+            "--force",
+            "--by",
+            "carol",
             "--ticket",
             "CHG1",
             "--expires",

@@ -54,7 +54,8 @@ def test_parts_are_loaded_once(project_dir: Path) -> None:
 def test_approve_refreshes_the_policy_inputs(project_dir: Path) -> None:
     project = Project.open(project_dir / "cfgwatch.yaml")
     assert project.policy_inputs.approvals == []
-    project.approve("CW-0123456789ab", ticket="CHG1", owner="netops")
+    (project_dir / "inventory" / "tickets.yaml").write_text("tickets: [{id: CHG1, state: scheduled}]\n")
+    project.approve("CW-0123456789ab", ticket="CHG1", owner="netops", by="carol", force=True)
     assert [approval.ticket for approval in project.policy_inputs.approvals] == ["CHG1"]
 
 

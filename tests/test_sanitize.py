@@ -195,7 +195,7 @@ def test_ios_metadata_prefers_last_change_header() -> None:
             "cisco_ios",
             "! Last configuration change at 10:00:00 CEST Thu Aug 29 2024 by eve",
             "eve",
-            datetime(2024, 8, 29, 8, 0, 0, tzinfo=UTC),
+            datetime(2024, 8, 29, 10, 0, 0),  # no `clock timezone` says what CEST is here: left unplaced
         ),
     ],
 )
@@ -330,3 +330,33 @@ def test_key_refuses_world_readable_short_or_inside_snapshots(tmp_path: Path) ->
         load_or_create_key(state)
     with pytest.raises(InputError, match="snapshot repository"):
         load_or_create_key(tmp_path / "snap" / ".state", snapshots=tmp_path / "snap")
+
+
+@pytest.mark.parametrize(
+    ("clock", "header_zone", "utc"),
+    [
+        # the device's own declaration, never a fixed abbreviation table
+        ("clock timezone CET 1 0\nclock summer-time CEST recurring last Sun Mar 2:00 last Sun Oct 3:00", "CEST", 8),
+        ("clock timezone CET 1 0\nclock summer-time CEST recurring last Sun Mar 2:00 last Sun Oct 3:00", "CET", 9),
+        ("clock timezone UTC 10 0", "UTC", 0),  # "UTC" on this device is 10 hours ahead of UTC
+        ("clock timezone CST 8 0", "CST", 2),  # China Standard Time
+        ("clock timezone CST -6 0", "CST", 16),  # US Central
+        ("clock timezone IST 5 30", "IST", 4),  # 10:00 IST = 04:30 UTC (minutes below)
+        ("clock timezone PST -8 0\nclock summer-time PDT 2 Sun Mar 02:00 1 Sun Nov 02:00 60", "PDT", 17),
+    ],
+)
+def test_header_time_uses_the_devices_clock_timezone(clock: str, header_zone: str, utc: int) -> None:
+    header = f"! Last configuration change at 10:00:00 {header_zone} Thu Aug 29 2024 by eve"
+    result = sanitize(f"{header}\n{clock}\nhostname x\n", "cisco_ios", KEY)
+    assert result.metadata is not None and result.metadata.time is not None
+    minutes = 30 if header_zone == "IST" else 0
+    assert result.metadata.time == datetime(2024, 8, 29, utc, minutes, tzinfo=UTC)
+
+
+def test_header_time_with_an_iana_zone_is_dst_correct() -> None:
+    eos = "! Startup-config last modified at  Tue Apr  2 13:45:50 2019 by admin\nclock timezone Europe/Berlin\n"
+    result = sanitize(eos + "hostname x\n", "arista_eos", KEY)
+    assert result.metadata is not None and result.metadata.time == datetime(2019, 4, 2, 11, 45, 50, tzinfo=UTC)
+    winter = eos.replace("Tue Apr  2", "Wed Jan  2")
+    result = sanitize(winter + "hostname x\n", "arista_eos", KEY)
+    assert result.metadata is not None and result.metadata.time == datetime(2019, 1, 2, 12, 45, 50, tzinfo=UTC)

@@ -14,7 +14,7 @@ from cfgwatch.sanitize import engine as E
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, marker, marker_may_contain
-from cfgwatch.sanitize.metadata import ChangeMetadata
+from cfgwatch.sanitize.metadata import ChangeMetadata, with_device_clock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sanitize"
 KEY = b"fast-path-test-key-0123456789abc"
@@ -102,7 +102,7 @@ def reference(raw: str | bytes, platform: str | None, key: bytes) -> E.Sanitized
     while out and not out[-1]:
         out.pop()
     result = "\n".join(out) + ("\n" if out else "")
-    metadata = min(found, key=lambda item: item[0])[1] if found else None
+    metadata = with_device_clock(min(found, key=lambda item: item[0])[1], text) if found else None
     return E.Sanitized(result, metadata, redactor.count, tuple(notes))
 
 

@@ -2,13 +2,13 @@
 
 Exit codes: 0 clean, 1 findings, 2 error, 70 internal error (a crash: a bug, traceback on stderr).
 
-Each area registers its commands from its own module (`register(app)`), listed in `_AREAS`.
+Each area registers its commands from its own module (`register(app)`); cfgwatch.cli.lazy lists them
+so that a command's module is imported only when that command runs.
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
 import sys
 import traceback
 from typing import Annotated, NoReturn
@@ -17,6 +17,7 @@ import typer
 
 from cfgwatch import __version__
 from cfgwatch.cli.common import State, err_console
+from cfgwatch.cli.lazy import LazyGroup
 from cfgwatch.errors import EXIT_INTERNAL, CfgwatchError
 from cfgwatch.terminal import printable
 
@@ -28,11 +29,10 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-# Modules under cfgwatch.cli that register commands, in help order.
-_AREAS: list[str] = ["demo", "store", "pull", "lab", "audit", "nightly", "flows", "vendors", "secrets", "export"]
 
 
 def _version(value: bool) -> None:
@@ -49,14 +49,11 @@ def _global(
         typer.Option("--config", "-c", help="Path to cfgwatch.yaml (default ./cfgwatch.yaml, env CFGWATCH_CONFIG)."),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     ctx.obj = State(config_arg=config)
-
-
-for _area in _AREAS:
-    importlib.import_module(f"cfgwatch.cli.{_area}").register(app)
 
 
 def main() -> None:

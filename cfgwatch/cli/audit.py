@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cfgwatch.cli.common import console, err_console, one_of, registered, state
+from cfgwatch.policy.approved import is_retroactive
 from cfgwatch.report.formats import REPORT_FORMATS
 
 
@@ -88,19 +89,82 @@ def register(app: typer.Typer) -> None:
     @app.command("approve")
     def approve_command(
         ctx: typer.Context,
-        finding_id: Annotated[str, typer.Argument(help="The finding id from `cfgwatch audit` (CW-...).")],
-        ticket: Annotated[str, typer.Option("--ticket", help="Change ticket that approves it.")],
-        owner: Annotated[str, typer.Option("--owner", help="Who owns the approved rule.")] = "network-team",
-        expires: Annotated[str | None, typer.Option("--expires", help="Approval expiry date (YYYY-MM-DD).")] = None,
+        finding_id: Annotated[
+            str | None,
+            typer.Argument(help="A finding id the audit shows (CW-...); omit with --force and match options."),
+        ] = None,
+        ticket: Annotated[str, typer.Option("--ticket", help="Change ticket (must exist and be approved).")] = "",
+        by: Annotated[
+            str | None, typer.Option("--by", help="Who approves (default: git user.name, else $USER).")
+        ] = None,
         reason: Annotated[str, typer.Option("--reason", help="Why it is approved.")] = "",
+        owner: Annotated[
+            str | None, typer.Option("--owner", help="Who owns the approved rule (default: the approver).")
+        ] = None,
+        expires: Annotated[str | None, typer.Option("--expires", help="Approval expiry date (YYYY-MM-DD).")] = None,
+        since: Annotated[
+            str | None, typer.Option("--since", help="Look the finding up in every run since REV or DURATION.")
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Pre-approve: an id not (yet) found, or a match; recorded as such.")
+        ] = False,
+        allow_unapproved_ticket: Annotated[
+            bool,
+            typer.Option("--allow-unapproved-ticket", help="Record it although the ticket is not approved (flagged)."),
+        ] = False,
+        devices: Annotated[list[str] | None, typer.Option("--device", help="--force match: device.")] = None,
+        family: Annotated[
+            str | None, typer.Option("--family", help="--force match: nat|filter|binding|object.")
+        ] = None,
+        dst: Annotated[list[str] | None, typer.Option("--dst", help="--force match: destination prefix.")] = None,
+        ports: Annotated[
+            str | None, typer.Option("--ports", help="--force match: ports, e.g. 443 or 8000-8100.")
+        ] = None,
     ) -> None:
-        """Approve one finding: appends it to inventory/approved.yaml so the next audit treats it as expected."""
-        project = state(ctx).project()
+        """Approve a finding the audit shows under an approved ticket, recording who, when and why.
+
+        The entry goes to inventory/approved.yaml and is committed to the approval history. Unknown ids and
+        unknown or unapproved tickets are refused (exit 2)."""
+        if not ticket:
+            raise typer.BadParameter("missing --ticket", param_hint="--ticket")
         expiry = None
         if expires is not None:
             try:
                 expiry = date.fromisoformat(expires)
             except ValueError as exc:
                 raise typer.BadParameter(f"--expires {expires!r} is not a date like 2027-01-31") from exc
-        path = project.approve(finding_id, ticket=ticket, owner=owner, expires=expiry, reason=reason)
-        console.print(f"approved {finding_id} with {ticket} in {path}")
+        match: dict[str, object] = {}
+        if devices:
+            match["devices"] = list(devices)
+        if family:
+            match["family"] = family
+        if dst:
+            match["dst"] = list(dst)
+        if ports:
+            match["ports"] = ports
+        approval = (
+            state(ctx)
+            .project()
+            .approve(
+                finding_id,
+                ticket=ticket,
+                by=by,
+                owner=owner,
+                expires=expiry,
+                reason=reason,
+                since=since,
+                force=force,
+                allow_unapproved_ticket=allow_unapproved_ticket,
+                match=match or None,
+            )
+        )
+        flags = " (pre-approval)" if approval.mode == "pre-approval" else ""
+        if is_retroactive(approval.approved_at, approval.change_time):
+            flags += " RETROACTIVE (approved after the change)"
+        if approval.unapproved_ticket:
+            flags += f" [ticket not approved: {approval.ticket_status}]"
+        console.print(
+            f"approved {finding_id or approval.id} with {approval.ticket} by {approval.approved_by} at "
+            f"{approval.approved_at.isoformat() if approval.approved_at else '?'}{flags} as {approval.id}",
+            markup=False,
+        )

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from cfgwatch.config import CfgwatchConfig
-from cfgwatch.plugins import Registry
-from cfgwatch.project import Project
 from cfgwatch.terminal import printable
+
+if TYPE_CHECKING:  # loaded when a command runs, not for `cfgwatch --help` (start-up time)
+    from cfgwatch.config import CfgwatchConfig
+    from cfgwatch.plugins import Registry
+    from cfgwatch.project import Project
 
 
 class PlainConsole(Console):
@@ -36,6 +38,8 @@ class State:
     def project(self) -> Project:
         """The project --config names, opened on first use (commands that need none never read it)."""
         if self._project is None:
+            from cfgwatch.project import Project
+
             self._project = Project.open(self.config_arg)
         return self._project
 

@@ -11,11 +11,14 @@ import typer
 from cfgwatch.cli.common import err_console, state
 from cfgwatch.errors import InputError
 from cfgwatch.report.evidence import (
+    HISTORY_FILE,
     SIGN_PASSPHRASE_ENV,
+    VerifyResult,
     generate_key,
     key_fingerprint,
     load_private_key,
     load_public_key,
+    read_bundle,
     verify_bundle,
 )
 from cfgwatch.terminal import printable
@@ -79,10 +82,13 @@ def register(app: typer.Typer) -> None:
         with project.flow_checker(flows) as checker:
             written = project.export(start, end, out, signing_key=key, flow_checker=checker)
         evidence = written.evidence
+        approved = evidence.approval_counts()
         signed = f", signed by {key_fingerprint(key.public_key())}" if key is not None else ", unsigned"
         typer.echo(
             f"evidence {start.isoformat()} .. {end.isoformat()}: {len(evidence.decisions)} change(s), "
-            f"{len(evidence.audit.findings)} finding(s), {len(written.files)} file(s){signed} -> {written.path}"
+            f"{len(evidence.audit.findings)} finding(s), {approved['approved_in_advance']} approved in advance, "
+            f"{approved['approved_after_the_fact']} after the fact, {len(written.files)} file(s){signed} "
+            f"-> {written.path}"
         )
 
     @export_app.command("verify")
@@ -92,10 +98,19 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--public-key", help="Require a signature by this Ed25519 key (PEM or ssh-ed25519)."),
         ] = None,
+        approvals_history: Annotated[
+            Path | None,
+            typer.Option(
+                "--approvals-history", help="Also require every approval-history commit of the bundle in this repo."
+            ),
+        ] = None,
     ) -> None:
-        """Check every SHA-256 in manifest.json and the signature. Exit 0 intact, 1 tampered, 2 bad input."""
+        """Check every SHA-256 in manifest.json, the signature and the approval history's commit chain.
+        Exit 0 intact, 1 tampered, 2 bad input."""
         key = load_public_key(public_key) if public_key is not None else None
         result = verify_bundle(bundle, key)
+        if approvals_history is not None:
+            result = with_live_history(result, bundle, approvals_history)
         for name in result.altered:
             typer.echo(f"ALTERED  {printable(name)}")
         for name in result.missing:
@@ -128,3 +143,22 @@ def register(app: typer.Typer) -> None:
         err_console.print(f"wrote {path} (private, mode 600) and {public}", markup=False, highlight=False)
 
     app.add_typer(export_app, name="export")
+
+
+def with_live_history(result: VerifyResult, bundle: Path, repository: Path) -> VerifyResult:
+    """The result with a problem per bundle history commit the live approval history does not hold."""
+    import json
+    from dataclasses import replace
+
+    from cfgwatch.policy.history import ApprovalHistory, missing_from
+
+    files = read_bundle(bundle)
+    if HISTORY_FILE not in files:
+        return replace(result, problems=(*result.problems, f"{HISTORY_FILE}: not in the bundle"))
+    try:
+        commits = [str(entry["id"]) for entry in json.loads(files[HISTORY_FILE])["commits"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        return replace(result, problems=(*result.problems, f"{HISTORY_FILE}: unreadable ({exc})"))
+    missing = missing_from(ApprovalHistory(repository), commits)
+    extra = tuple(f"{HISTORY_FILE}: commit {commit[:12]} is not in {repository}" for commit in missing)
+    return replace(result, problems=(*result.problems, *extra))

@@ -44,6 +44,12 @@ def serve_cmd(
             "--port-base", min=1, max=65000, help="Listen on consecutive ports from here (default: ephemeral)."
         ),
     ] = None,
+    syslog_to: Annotated[
+        str | None,
+        typer.Option(
+            "--syslog-to", help="Also send each change's syslog lines over UDP to HOST:PORT (loopback; for `watch`)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the lab's devices over SSH on 127.0.0.1 until interrupted (Ctrl-C / SIGTERM)."""
     from cfgwatch.lab import LabServer, LabState
@@ -57,6 +63,10 @@ def serve_cmd(
         lab = LabState.create(root, devices=devices)
     if port_base is not None:
         lab.set_ports({d.name: port_base + i for i, d in enumerate(lab.devices())})
+    if syslog_to is not None:
+        from cfgwatch.watch import parse_listen
+
+        lab.set_syslog_forward(parse_listen(syslog_to))
     server = LabServer(lab)
     server.start()
     try:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +15,10 @@ from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.errors import InputError
 from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
+
+if TYPE_CHECKING:
+    from cfgwatch.collect.backups import Skipped
+    from cfgwatch.project import Project
 
 
 def init_cmd(
@@ -38,28 +43,50 @@ def init_cmd(
 def import_cmd(
     ctx: typer.Context,
     directory: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            help="Folder of config files, one file per device (e.g. an Oxidized or RANCID output folder). "
-            "The device name is the file name without .cfg/.conf/.txt."
+            help="Folder of saved configs: files directly in it, Oxidized group sub-folders (GROUP/DEVICE) or "
+            "RANCID groups (GROUP/configs/DEVICE). The device name is the file name without .cfg/.conf/.txt.",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    git_repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--git",
+            help="Replay an Oxidized/RANCID git repository instead: each commit that changed a config becomes "
+            "a run with its own time and author. Re-running adds only new commits.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="With --git: only commits since DATE (2025-01-31) or DURATION (365d)."),
+    ] = None,
     platform: Annotated[
         str | None,
         typer.Option(
             "--platform",
             "-p",
             help="Platform of every file (cisco_ios, cisco_asa, juniper_junos, fortinet, paloalto_panos, ...). "
-            "Default: the device's platform in the inventory, else detected from the config text.",
+            "Default: the inventory, else the backup tool's router.db type, else detected from the text.",
         ),
     ] = None,
 ) -> None:
-    """Snapshot a folder of config files as one collection run (one commit; none if nothing changed).
+    """Snapshot saved configs as one run, or replay a backup tool's git history as one run per commit.
 
-    Secrets are replaced by fingerprints before anything is stored. Devices not in the folder keep their
-    last snapshot.
+    Secrets are replaced by fingerprints before anything is stored. README, router.db and hidden files
+    are never devices (they are listed as skipped). Devices not in the folder keep their last snapshot.
     """
     project = state(ctx).project()
+    if git_repo is not None:
+        if directory is not None:
+            raise InputError("give either a FOLDER or --git REPO, not both")
+        _import_git(project, git_repo, _since_time(since), platform)
+        return
+    if directory is None:
+        raise InputError("missing FOLDER (or --git REPO)")
+    if since is not None:
+        raise InputError("--since applies to --git only")
     with ProgressBars(err_console) as events:
         result = project.import_dir(directory, platform=platform, events=events)
 
@@ -70,6 +97,7 @@ def import_cmd(
         extra = f"  {d.redactions} secret(s) hidden" if d.redactions else ""
         notes = f"  [{'; '.join(d.notes)}]" if d.notes else ""
         typer.echo(f"{d.status:<9} {d.name:<24} {platform_text:<32}{extra}{notes}".rstrip())
+    _print_skipped(result.skipped)
     for failure in result.run.failed:
         err_console.print(f"warning: {failure.name}: {failure.reason}: {failure.detail}", markup=False, soft_wrap=True)
     run = result.run
@@ -82,6 +110,51 @@ def import_cmd(
         typer.echo(f"run {run.run_id}: no change, nothing committed ({counts})")
     else:
         typer.echo(f"run {run.run_id}: committed {run.commit[:12]} ({counts})")
+
+
+def _since_time(since: str | None) -> datetime | None:
+    """--since for a history replay: an ISO date/time (UTC unless it says otherwise) or a duration back from now."""
+    if since is None:
+        return None
+    from cfgwatch.flows.open import parse_duration
+
+    try:
+        return datetime.now(UTC) - parse_duration(since)
+    except InputError:
+        pass
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        raise InputError(f"--since {since!r} is neither a date (2025-01-31) nor a duration (365d)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _print_skipped(skipped: Sequence[Skipped]) -> None:
+    """Files that are not device configs: listed (a few by name) so nobody wonders where they went."""
+    if not skipped:
+        return
+    shown = ", ".join(s.path for s in skipped[:8])
+    more = f" +{len(skipped) - 8} more" if len(skipped) > 8 else ""
+    typer.echo(f"skipped {len(skipped)} non-config file(s): {shown}{more}")
+
+
+def _import_git(project: Project, repo: Path, since: datetime | None, platform: str | None) -> None:
+    with ProgressBars(err_console) as events:
+        result = project.import_git(repo, since=since, platform=platform, events=events)
+    _print_skipped(result.skipped_paths)
+    skipped = (
+        f"{result.already_imported} already imported, {result.older_than_store} older than the newest run, "
+        f"{result.without_configs} without config changes"
+    )
+    if result.runs == 0:
+        typer.echo(f"nothing to replay ({skipped})")
+        return
+    assert result.first is not None and result.last is not None
+    span = f"{result.first:%Y-%m-%d %H:%M} .. {result.last:%Y-%m-%d %H:%M} UTC"
+    typer.echo(
+        f"replayed {result.runs} commit(s) as runs ({result.committed} committed) from {span}; "
+        f"{len(result.devices)} device(s) added; skipped {skipped}"
+    )
 
 
 def log_cmd(

@@ -176,6 +176,19 @@ def clickhouse_ddl(table: str = "flows", *, engine: str = "MergeTree", ttl_days:
     )
 
 
+def clickhouse_distributed_ddl(table: str, *, cluster: str, database: str, local_table: str) -> str:
+    """CREATE TABLE for the Distributed table over every shard's `local_table` (same columns).
+
+    Sharded by exporter: an exporter's flows stay on one shard, so each per-exporter question is answered
+    by the shard holding it, and several exporters' questions run on several shards at once.
+    """
+    body = ",\n  ".join(f"`{column.name}` {column.clickhouse}" for column in COLUMNS)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n) ENGINE = "
+        f"Distributed({cluster}, {database}, {local_table}, cityHash64(exporter))"
+    )
+
+
 def nfdump_fmt() -> str:
     """`nfdump -o` format string giving one '|' separated line per record in column order (where mapped)."""
     tokens = [column.nfdump_fmt for column in COLUMNS if column.nfdump_fmt and not column.name.endswith("_v6_lo")]

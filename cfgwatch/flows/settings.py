@@ -36,6 +36,9 @@ class ClickHouseSettings(Section):
     password_env: str | None = None  # name of the environment variable holding the password (never in YAML)
     secure: bool = False
     table: str = "flows"  # the Distributed table on a cluster; Akvorado's `flows` with `columns`
+    # remote_servers cluster name: cfgwatch creates `<table>_local` (MergeTree) on every shard it lists and
+    # `<table>` as the Distributed table over them; inserts wait until every shard has its rows
+    cluster: str | None = None
     create: bool = True  # CREATE TABLE IF NOT EXISTS on first use (off for tables managed elsewhere)
     columns: dict[str, str] = Field(default_factory=dict)  # cfgwatch column -> SQL expression (foreign tables)
 

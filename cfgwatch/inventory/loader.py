@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cfgwatch.errors import ConfigError, UnknownPlatformError
 from cfgwatch.inventory.credentials import CredentialRef, Credentials, resolve
 from cfgwatch.inventory.platforms import canonical
+from cfgwatch.names import closest
 from cfgwatch.yamlio import YamlDocument, load_yaml_document
 
 HOSTS_FILE = "hosts.yaml"
@@ -164,9 +165,12 @@ class Inventory:
     def select(self, names: Iterable[str] = (), groups: Iterable[str] = ()) -> list[Device]:
         """Devices by name and/or group membership (direct or inherited); everything when both are empty."""
         names, groups = list(names), set(groups)
-        unknown = [n for n in names if n not in self.hosts] + [g for g in groups if g not in self.groups]
-        if unknown:
-            raise ConfigError(f"not in the inventory: {', '.join(unknown)}", path=self.directory)
+        for kind, wanted, known in (("device", names, self.hosts), ("group", sorted(groups), self.groups)):
+            for name in wanted:
+                if name not in known:
+                    hint = closest(name, known)
+                    near = f" (closest: {hint!r})" if hint else ""
+                    raise ConfigError(f"not in the inventory: {kind} {name!r}{near}", path=self.directory)
         if not names and not groups:
             return list(self.hosts.values())
         return [

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ import paramiko
 import yaml
 
 from cfgwatch.errors import InputError
-from cfgwatch.lab.platforms import lab_platforms, lab_profiles
+from cfgwatch.lab.platforms import LabError, lab_platforms, lab_profiles
 from cfgwatch.yamlio import load_yaml
 
 # Failure modes a lab device can be put in, for tests of the collection layer.
@@ -152,6 +154,25 @@ class LabState:
         return self.root / "syslog.log"
 
     @property
+    def syslog_forward_path(self) -> Path:
+        return self.root / "syslog-forward"
+
+    def set_syslog_forward(self, address: tuple[str, int] | None) -> None:
+        """Also send each change's syslog lines over UDP to HOST:PORT (a loopback address), or stop doing so."""
+        if address is None:
+            self.syslog_forward_path.unlink(missing_ok=True)
+            return
+        _check_loopback(address[0])
+        _atomic_write(self.syslog_forward_path, f"{address[0]} {address[1]}\n")
+
+    def syslog_forward(self) -> tuple[str, int] | None:
+        try:
+            host, port = self.syslog_forward_path.read_text(encoding="utf-8").split()
+        except (OSError, ValueError):
+            return None
+        return host, int(port)
+
+    @property
     def known_hosts_path(self) -> Path:
         return self.root / "known_hosts"
 
@@ -270,6 +291,9 @@ class LabState:
             _atomic_write(self.config_path(name), new)
             with self.syslog_path.open("a", encoding="utf-8") as fh:
                 fh.write("".join(line + "\n" for line in lines))
+        forward = self.syslog_forward()
+        if forward is not None:
+            send_syslog(lines, forward)
         return lines
 
     # ------------------------------------------------------------------ outputs for cfgwatch
@@ -313,3 +337,22 @@ class LabState:
         for fname, data in (("hosts.yaml", hosts), ("groups.yaml", groups), ("defaults.yaml", defaults)):
             _atomic_write(directory / fname, yaml.safe_dump(data, sort_keys=False))
         return directory
+
+
+def _check_loopback(host: str) -> None:
+    """The lab only ever talks to this machine."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise LabError(f"the lab sends syslog only to a loopback address, not {host!r}")
+
+
+def send_syslog(lines: list[str], address: tuple[str, int]) -> None:
+    """Each line as one UDP syslog datagram (PRI local7.notice, then the line as the device logs it)."""
+    _check_loopback(address[0])
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        for line in lines:
+            sock.sendto(b"<189>" + line.encode("utf-8"), address)

@@ -43,6 +43,8 @@ class NightlySettings(Section):
     export_dir: Path | None = None  # evidence bundles go to <export_dir>/cfgwatch-evidence-<time>.zip; none: no export
     sign_key: Path | None = None  # Ed25519 key signing each bundle's manifest (passphrase from the export's env var)
     flows: bool = True  # check findings against the flow store when one is configured and filled
+    summary_file: Path | None = None  # JSON summary for monitoring (default <state_dir>/nightly-summary.json)
+    prometheus_file: Path | None = None  # node_exporter textfile (default <state_dir>/cfgwatch_nightly.prom)
 
     @field_validator("coverage_gap_severity")
     @classmethod

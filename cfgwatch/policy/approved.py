@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -59,6 +59,18 @@ class ExpectedDestinations(_Strict):
     provider_classes: list[str] = []
 
 
+class Revocation(_Strict):
+    """Who withdrew an approval, when and why (`cfgwatch approvals revoke`); the entry stays as a record."""
+
+    by: str
+    at: datetime
+    reason: str = ""
+
+
+PRE_APPROVAL = "pre-approval"  # `approve --force`: by match, before (or without) a finding
+FINDING_APPROVAL = "finding"  # `approve ID`: one finding that the audit showed
+
+
 class Approval(_Strict):
     id: str | None = None
     match: ApprovalMatch
@@ -67,6 +79,33 @@ class Approval(_Strict):
     reason: str = ""
     expires: date | None = None
     expected_destinations: ExpectedDestinations = ExpectedDestinations()
+    # recorded by `cfgwatch approve` (absent in hand-written entries: the approval history dates those)
+    mode: Literal["finding", "pre-approval"] | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    change_time: datetime | None = None  # when the approved change was made (or, unknown, last seen unmade)
+    ticket_status: str | None = None  # the ticket's state when approved, e.g. "scheduled/approved"
+    unapproved_ticket: bool = False  # recorded with --allow-unapproved-ticket: the ticket was not approved
+    revoked: Revocation | None = None
+
+    @field_validator("approved_at", "change_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @property
+    def label(self) -> str:
+        """The id, or ticket:owner for a hand-written entry without one."""
+        return self.id or f"{self.ticket}:{self.owner}"
+
+
+def is_retroactive(approved_at: datetime | None, change_time: datetime | None) -> bool | None:
+    """Was the approval given after the change it covers? None when either time is unknown."""
+    if approved_at is None or change_time is None:
+        return None
+    return approved_at > change_time
 
 
 class ApprovedFile(_Strict):
@@ -142,7 +181,7 @@ def find_approval(
     """The first approval covering the change; a valid one wins over an expired one."""
     expired_hit: ApprovalHit | None = None
     for approval in approvals:
-        if covers(approval, change, finding_id, groups):
+        if approval.revoked is None and covers(approval, change, finding_id, groups):
             if approval.expires is not None and approval.expires < today:
                 expired_hit = expired_hit or ApprovalHit(approval, expired=True)
                 continue
@@ -150,9 +189,8 @@ def find_approval(
     return expired_hit
 
 
-def append_approval(path: Path, entry: dict[str, Any]) -> None:
-    """Add one approval, keeping the file's comments, order and formatting (ruamel round-trip)."""
-    Approval(**entry)  # validate before touching the file
+def _round_trip(path: Path) -> tuple[YAML, CommentedMap]:
+    """The file as ruamel's round-trip document (comments and order kept) and a dumper in its indentation."""
     handler = YAML()
     handler.preserve_quotes = True
     document = CommentedMap()
@@ -168,12 +206,36 @@ def append_approval(path: Path, entry: dict[str, Any]) -> None:
         document = handler.load(text) or CommentedMap()
     if not isinstance(document, dict):
         raise ConfigError("expected a mapping with an 'approvals' list", path=path)
+    return handler, document
+
+
+def _write(path: Path, handler: YAML, document: CommentedMap) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handler.dump(document, handle)
+    temporary.replace(path)
+
+
+def append_approval(path: Path, entry: dict[str, Any]) -> None:
+    """Add one approval, keeping the file's comments, order and formatting (ruamel round-trip)."""
+    Approval(**entry)  # validate before touching the file
+    handler, document = _round_trip(path)
     approvals = document.get("approvals")
     if approvals is None:
         approvals = CommentedSeq()
         document["approvals"] = approvals
     approvals.append(entry)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handler.dump(document, handle)
-    temporary.replace(path)
+    _write(path, handler, document)
+
+
+def update_approval(path: Path, approval_id: str, changes: dict[str, Any]) -> None:
+    """Set keys of the entry with this id (e.g. `revoked`), keeping everything else as written."""
+    handler, document = _round_trip(path)
+    for entry in document.get("approvals") or []:
+        if isinstance(entry, dict) and entry.get("id") == approval_id:
+            merged = {**entry, **changes}
+            Approval(**merged)  # validate before touching the file
+            entry.update(changes)
+            _write(path, handler, document)
+            return
+    raise ConfigError(f"no approval with id {approval_id!r}", path=path)

@@ -236,7 +236,7 @@ def evaluate(
         flags.append(UNTICKETED if not ticket.referenced else TICKET_NOT_APPROVED)
     elif not ticket.approved:
         flags.append(TICKET_NOT_APPROVED)
-    windows = [window for policy in context.policies for window in policy.change_windows]
+    windows = [window for policy in context.policies for window in policy.windows()]
     if windows and change_time is not None and not in_window(change_time, windows):
         flags.append(OUTSIDE_WINDOW)
     admins = {admin.lower() for policy in context.policies for admin in policy.admins}

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from cronsim import CronSim, CronSimError
 from pydantic import field_validator
 
+from cfgwatch.names import unknown_message
 from cfgwatch.section import Section
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -33,91 +37,69 @@ def parse_window(text: str) -> tuple[int, int]:
     return start, end
 
 
-# cron-style windows: "cron MIN HOUR DOM MON DOW for 6h" (a window opens at every cron match and lasts N)
-_CRON_WINDOW = re.compile(r"^\s*cron\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+for\s+(\d+)\s*([mh])\s*$")
-_CRON_LIMITS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_CRON_NAMES = {day: index for index, day in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
+# cron-style windows: "cron MIN HOUR DOM MON DOW for 6h" (a window opens at every cron match and lasts N);
+# the cron expression (names like sat, mon-fri, oct allowed) is evaluated by cronsim in the window's time zone.
+_CRON_WINDOW = re.compile(r"^\s*cron\s+(\S+\s+\S+\s+\S+\s+\S+\s+\S+)\s+for\s+(\d+)\s*([mh])\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class CronWindow:
-    fields: tuple[frozenset[int], ...]  # minute, hour, day of month, month, day of week (0 = Sunday)
-    minutes: int
-    dom_any: bool
-    dow_any: bool
-
-    def opens_at(self, moment: datetime) -> bool:
-        minute, hour, dom, month, dow = self.fields
-        weekday = (moment.weekday() + 1) % 7  # cron: Sunday = 0
-        if moment.minute not in minute or moment.hour not in hour or moment.month not in month:
-            return False
-        day_ok = moment.day in dom
-        dow_ok = weekday in dow or (weekday == 0 and 7 in dow)
-        if self.dom_any or self.dow_any:  # cron: when one is restricted only that one counts
-            return day_ok and dow_ok
-        return day_ok or dow_ok
-
-    def contains(self, moment: datetime) -> bool:
-        start = moment.replace(second=0, microsecond=0)
-        return any(self.opens_at(start - timedelta(minutes=back)) for back in range(self.minutes))
-
-
-def _cron_field(text: str, low: int, high: int) -> frozenset[int]:
-    values: set[int] = set()
-    for part in text.lower().split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if body == "*":
-            first, last = low, high
-        elif "-" in body:
-            first_text, last_text = body.split("-", 1)
-            first, last = _cron_value(first_text), _cron_value(last_text)
-        else:
-            first = last = _cron_value(body)
-            if step_text:
-                last = high
-        if not (low <= first <= last <= high) or step < 1:
-            raise ValueError(f"cron field {text!r} is outside {low}-{high}")
-        values.update(range(first, last + 1, step))
-    return frozenset(values)
-
-
-def _cron_value(text: str) -> int:
-    return _CRON_NAMES[text] if text in _CRON_NAMES else int(text)
-
-
-def parse_cron_window(text: str) -> CronWindow | None:
-    """`cron 0 22 * * sat for 6h` -> CronWindow; None when the text is not a cron window."""
+def parse_cron_window(text: str) -> tuple[str, timedelta] | None:
+    """`cron 0 22 * * sat for 6h` -> ("0 22 * * sat", 6 h); None when the text is not a cron window."""
     found = _CRON_WINDOW.match(text.lower())
     if not found:
         return None
-    *fields, amount, unit = found.groups()
-    parsed = tuple(_cron_field(field, low, high) for field, (low, high) in zip(fields, _CRON_LIMITS, strict=True))
-    minutes = int(amount) * (60 if unit == "h" else 1)
-    if not 0 < minutes <= 7 * 1440:
+    expression, amount, unit = found.groups()
+    try:
+        CronSim(expression, datetime(2026, 1, 1, tzinfo=UTC))
+    except CronSimError as exc:
+        raise ValueError(f"change window {text!r}: cron field outside its range or unknown ({exc})") from exc
+    length = timedelta(minutes=int(amount) * (60 if unit == "h" else 1))
+    if not timedelta(0) < length <= timedelta(days=7):
         raise ValueError(f"change window {text!r} must last between 1 minute and 7 days")
-    return CronWindow(parsed, minutes, fields[2] == "*", fields[4] == "*")
+    return expression, length
 
 
-def in_window(moment: datetime, windows: list[str]) -> bool:
-    """Is the moment inside any of the windows (weekly ranges or cron windows)?"""
-    minute = moment.weekday() * 1440 + moment.hour * 60 + moment.minute
-    for text in windows:
-        cron = parse_cron_window(text)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone (`Europe/Berlin`); an unknown name is a ValueError naming the closest one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(unknown_message("time zone", name, available_timezones())) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeWindow:
+    """One change window in its time zone: weekly ranges are wall-clock times there (so "sat 22:00-sun 04:00"
+    means local time across a DST switch too); cron windows open at each local cron match and last `length`."""
+
+    text: str
+    tz: ZoneInfo
+
+    def contains(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz)
+        cron = parse_cron_window(self.text)
         if cron is not None:
-            if cron.contains(moment):
-                return True
-            continue
-        start, end = parse_window(text)
-        if start <= minute < end or start <= minute + 7 * 1440 < end:
-            return True
-    return False
+            expression, length = cron
+            after = local.replace(second=0, microsecond=0) + timedelta(minutes=1)  # reverse search is exclusive
+            opened = next(CronSim(expression, after, reverse=True))
+            return opened <= local and moment - opened < length
+        start, end = parse_window(self.text)
+        minute = local.weekday() * 1440 + local.hour * 60 + local.minute
+        return start <= minute < end or start <= minute + 7 * 1440 < end
+
+
+def in_window(moment: datetime, windows: Sequence[str | ChangeWindow]) -> bool:
+    """Is the moment inside any of the windows (plain strings are UTC windows)?"""
+    return any(
+        (window if isinstance(window, ChangeWindow) else ChangeWindow(window, ZoneInfo("UTC"))).contains(moment)
+        for window in windows
+    )
 
 
 class GroupPolicy(Section):
     """Expectations for the devices of one inventory group (or `default`)."""
 
-    change_windows: list[str] = []  # "sat 22:00-sun 04:00" weekly ranges, or "cron 0 22 * * sat for 6h" (UTC)
+    change_windows: list[str] = []  # "sat 22:00-sun 04:00" weekly ranges, or "cron 0 22 * * sat for 6h"
+    tz: str = "UTC"  # the IANA time zone the windows are written in (Europe/Berlin): DST-correct
     admins: list[str] = []  # accounts expected to change these devices
     nat_changes_allowed: bool = True  # may these devices carry NAT / port-forward changes at all?
 
@@ -129,6 +111,16 @@ class GroupPolicy(Section):
                 parse_window(value)
         return values
 
+    @field_validator("tz")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    def windows(self) -> list[ChangeWindow]:
+        """The change windows in this group's time zone."""
+        return [ChangeWindow(text, zone(self.tz)) for text in self.change_windows]
+
 
 class PolicySettings(Section):
     fail_on: str = "high"  # exit code 1 when a finding is at or above this severity
@@ -137,6 +129,9 @@ class PolicySettings(Section):
     tickets: list[Path] = []  # extra ticket exports (yaml, csv, ServiceNow json) besides inventory/tickets.yaml
     ticket_pattern: str = r"\b(?:CHG|CR|RFC|INC|RITM|CHANGE)[-_ ]?\d{3,}\b"
     timezone_naive_as_utc: bool = True
+    approvals_history: Path = Path("approvals-history")  # git repo: one commit per approve/revoke/hand edit
+    stale_after_hours: float = 36.0  # coverage: a device with no good pull for this long is stale
+    exporter_silent_hours: float = 24.0  # coverage: a flow exporter with no records for this long is silent
     quiet_hours: tuple[time, time] | None = None  # optional: changes inside these hours raise severity
 
     @field_validator("fail_on")

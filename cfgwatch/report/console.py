@@ -15,6 +15,7 @@ from rich.text import Text
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.report.changes import changes_text
+from cfgwatch.report.coverage import coverage_renderable
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
@@ -123,6 +124,7 @@ def audit_renderable(result: AuditResult) -> RenderableType:
         for problem in result.problems:
             problems.append(f"  {problem}\n")
         parts.append(problems)
+    parts.append(coverage_renderable(result))
     return Group(*parts)
 
 

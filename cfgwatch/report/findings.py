@@ -9,6 +9,7 @@ from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.changes import changes_json
+from cfgwatch.report.coverage import coverage_json, coverage_lines
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import FindingView, finding_views
 from cfgwatch.terminal import printable
@@ -36,6 +37,7 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
         },
         "findings": [view.to_json() for view in finding_views(result.findings)],
         "problems": list(result.problems),
+        "coverage": coverage_json(result),
     }
 
 
@@ -71,6 +73,7 @@ def audit_text(result: AuditResult) -> str:
         out.append("")
         out.append("problems:")
         out.extend(f"  {problem}" for problem in result.problems)
+    out += ["", *coverage_lines(result)]
     return printable("\n".join(out) + "\n")
 
 

@@ -25,6 +25,7 @@ from cfgwatch.flows.figures import SeriesPoint
 from cfgwatch.model.changes import SourceLines
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
+from cfgwatch.report.coverage import coverage_html
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
 
@@ -340,6 +341,7 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
         body.append("<p>No findings.</p>")
     if problems:
         body.append(f'<section id="problems"><h2>Problems</h2><ul>{problems}</ul></section>')
+    body.append(coverage_html(result, esc))
     body.append("</main>")
     script = f"<script>{_SCRIPT}</script>" if findings else ""
     return (

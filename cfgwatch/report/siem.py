@@ -28,6 +28,7 @@ from cfgwatch.audit import AuditResult
 from cfgwatch.model import AddressSet
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
+from cfgwatch.report.coverage import coverage_events
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import ATTACK_URL, TACTIC_NAME, FindingView, finding_views, numbered
 
@@ -169,12 +170,14 @@ def _drop_none(value: Any) -> Any:
 
 
 def audit_jsonl(result: AuditResult) -> str:
-    """One compact JSON document per line, one line per finding (empty output when there are none)."""
+    """One compact JSON document per line: one alert per finding, then one event per coverage gap (a failed
+    or stale device, a silent exporter); empty output when there is neither."""
     run_time = result.pairs[-1].after.time.isoformat() if result.pairs else result.generated.isoformat()
     lines = [
         json.dumps(finding_event(view, run_time=run_time), sort_keys=True, separators=(",", ":"))
         for view in finding_views(result.findings)
     ]
+    lines += [json.dumps(event, sort_keys=True, separators=(",", ":")) for event in coverage_events(result, run_time)]
     return "".join(line + "\n" for line in lines)
 
 

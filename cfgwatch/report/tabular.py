@@ -10,6 +10,7 @@ import re
 from cfgwatch.audit import AuditResult
 from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import changes_markdown
+from cfgwatch.report.coverage import coverage_markdown, coverage_rows
 from cfgwatch.report.formats import ReportFormat
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
@@ -37,7 +38,16 @@ def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
 
 
 def audit_csv(result: AuditResult) -> str:
-    return findings_csv(result.findings)
+    """The findings, then one row per coverage gap (id COVERAGE): a failed device is never a silent absence."""
+    text = findings_csv(result.findings)
+    gaps = coverage_rows(result, CSV_COLUMNS)
+    if not gaps:
+        return text
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in gaps:
+        writer.writerow([_cell(column, row[column]) for column in CSV_COLUMNS])
+    return text + buffer.getvalue()
 
 
 def _md(text: str) -> str:
@@ -115,6 +125,7 @@ def audit_markdown(result: AuditResult) -> str:
     if result.problems:
         out += ["", "**Problems:**", ""]
         out += [f"- {_md(problem)}" for problem in result.problems]
+    out += coverage_markdown(result, _md)
     return "\n".join(out) + "\n"
 
 

@@ -15,7 +15,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Container
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Protocol, cast
 
@@ -24,7 +24,7 @@ from cfgwatch.sanitize import catalog as C
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
-from cfgwatch.sanitize.metadata import ChangeMetadata
+from cfgwatch.sanitize.metadata import ChangeMetadata, with_device_clock
 
 MAX_LINE = 1 << 20  # characters; a longer line is replaced by a fingerprint marker as a whole
 _DOMAIN = "secret"  # one domain for every rule: the same secret gives the same print wherever it sits
@@ -182,6 +182,33 @@ _NO_CONTEXT = _NoContext()
 _BLOCK_RULE = R.Rule("xml-block-secret", C.BLOCK, xml=True)
 
 
+@dataclass(slots=True)
+class _WordTables:
+    """What a rule tuple's need/also words derive to; built once per rule tuple, not once per device
+    (deriving them costs more than sanitizing a small config)."""
+
+    bits: dict[str, int]
+    groups: tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]
+    marker_words: int
+    by_mask: dict[int, tuple[int, ...]]
+
+
+@lru_cache(maxsize=64)
+def _word_tables(rules: tuple[R.Rule, ...]) -> _WordTables:
+    # Words grouped under a shorter word they contain: a line without "key" skips the test for
+    # "pre-shared-key" and the other words that contain "key". Each word is one bit of a mask.
+    words = sorted({word for rule in rules for word in rule.need + rule.also})
+    bits = {word: 1 << n for n, word in enumerate(words)}
+    roots = [w for w in words if not any(o != w and o in w for o in words)]
+    groups = tuple((root, bits[root], tuple((w, bits[w]) for w in words if root in w and w != root)) for root in roots)
+    # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
+    # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
+    # again with these words counted as present.
+    marker_words = sum(bit for word, bit in bits.items() if marker_may_contain(word) or not _EDGE.isdisjoint(word))
+    # mask -> candidate rule positions; filled lazily and shared by every redactor of this rule tuple
+    return _WordTables(bits, groups, marker_words, {})
+
+
 class _Redactor:
     """Applies one platform's rules to lines, counting redactions."""
 
@@ -191,22 +218,11 @@ class _Redactor:
         self.count = 0
         self.hits: list[str] = []  # rule names, in order (the audit reports them)
         self._print = Fingerprinter(key, _DOMAIN)
-        # Words grouped under a shorter word they contain: a line without "key" skips the test for
-        # "pre-shared-key" and the other words that contain "key". Each word is one bit of a mask.
-        words = sorted({word for rule in rules for word in rule.need + rule.also})
-        self._bits = {word: 1 << n for n, word in enumerate(words)}
-        roots = [w for w in words if not any(o != w and o in w for o in words)]
-        self._groups = tuple(
-            (root, self._bits[root], tuple((w, self._bits[w]) for w in words if root in w and w != root))
-            for root in roots
-        )
-        # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
-        # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
-        # again with these words counted as present.
-        self._marker_words = sum(
-            bit for word, bit in self._bits.items() if marker_may_contain(word) or not _EDGE.isdisjoint(word)
-        )
-        self._by_mask: dict[int, tuple[int, ...]] = {}
+        tables = _word_tables(rules)
+        self._bits = tables.bits
+        self._groups = tables.groups
+        self._marker_words = tables.marker_words
+        self._by_mask = tables.by_mask
         self._everything = tuple(range(len(rules)))
 
     def _mask(self, low: str) -> int:
@@ -435,7 +451,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
     metadata = None
     if found:
         _, read, m, header = min(found, key=lambda item: item[0])
-        metadata = read(m, header)
+        metadata = with_device_clock(read(m, header), text)  # the header's time in the device's own zone
     return Sanitized(result, metadata, redactor.count, tuple(notes))
 
 

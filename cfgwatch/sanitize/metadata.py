@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,46 +18,133 @@ class ChangeMetadata:
     raw: str  # the header line itself (secret-free)
 
 
-# Abbreviations seen in device clocks; anything else leaves the time naive (local to the device).
-_ZONES: dict[str, float] = {
-    "UTC": 0,
-    "GMT": 0,
-    "Z": 0,
-    "WET": 0,
-    "CET": 1,
-    "CEST": 2,
-    "EET": 2,
-    "EEST": 3,
-    "MSK": 3,
-    "IST": 5.5,
-    "JST": 9,
-    "AEST": 10,
-    "AEDT": 11,
-    "EST": -5,
-    "EDT": -4,
-    "CST": -6,
-    "CDT": -5,
-    "MST": -7,
-    "MDT": -6,
-    "PST": -8,
-    "PDT": -7,
-}
+# Only these names mean UTC whatever the device; any other abbreviation (CST is US Central, China or Cuba;
+# IST is India, Ireland or Israel) is read from the device's own `clock timezone` (see `with_device_clock`).
+_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "UCT"})
+_OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)")
 
 
 def _zoned(naive: datetime, zone: str | None) -> datetime:
-    """Attach the zone (converted to UTC) when known, else leave naive."""
+    """UTC for UTC/GMT and numeric offsets; anything else stays naive until the device's clock says."""
     if zone is None:
         return naive
     zone = zone.upper()
-    if zone in _ZONES:
-        return (naive - timedelta(hours=_ZONES[zone])).replace(tzinfo=UTC)
-    offset = re.fullmatch(r"([+-])(\d\d):?(\d\d)", zone)
+    if zone in _UTC_NAMES:
+        return naive.replace(tzinfo=UTC)
+    offset = _OFFSET.fullmatch(zone)
     if offset:
         delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3)))
         if offset.group(1) == "-":
             delta = -delta
         return (naive - delta).replace(tzinfo=UTC)
     return naive
+
+
+# `clock timezone CET 1 0` (IOS, NX-OS, ASA: name, hours, minutes), `clock timezone Europe/Berlin` (EOS, IOS-XR
+# region form), Junos `time-zone Europe/Berlin;`, RouterOS `time-zone-name=Europe/Berlin`; summer time:
+# `clock summer-time CEST recurring ... [offset minutes, default 60]`.
+_CLOCK_ZONE = re.compile(
+    r"^\s*clock\s+timezone\s+(?P<name>\S+)(?:\s+(?P<hours>[+-]?\d{1,2})(?:\s+(?P<minutes>\d{1,2}))?)?"
+    r"(?:\s+(?P<region>[A-Za-z]+/[A-Za-z_+-]+(?:/[A-Za-z_+-]+)?))?\s*$",
+    re.MULTILINE,
+)
+_SUMMER = re.compile(r"^\s*clock\s+summer-time\s+(?P<name>\S+)\s+(?P<rest>.*)$", re.MULTILINE)
+_IANA = re.compile(r"(?:^\s*time-zone\s+|time-zone-name=)(?P<zone>[A-Za-z]+/[A-Za-z_+-]+(?:/[A-Za-z_+-]+)?);?", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceClock:
+    """The time zone a device's config declares: named fixed offsets, and/or an IANA zone."""
+
+    offsets: dict[str, timedelta]  # zone name as the device prints it -> UTC offset
+    region: ZoneInfo | None  # an IANA zone (EOS, Junos, RouterOS, IOS-XR)
+    has_summer_time: bool
+
+    def localize(self, naive: datetime, token: str | None) -> datetime | None:
+        """The naive header time in UTC, or None when the device's clock does not say what it means."""
+        if token is not None and token.upper() in self.offsets:
+            return (naive - self.offsets[token.upper()]).replace(tzinfo=UTC)
+        if self.region is not None:
+            return naive.replace(tzinfo=self.region).astimezone(UTC)
+        if token is None and len(self.offsets) == 1 and not self.has_summer_time:
+            return (naive - next(iter(self.offsets.values()))).replace(tzinfo=UTC)
+        return None
+
+
+def device_clock(text: str) -> DeviceClock | None:
+    """The device's declared clock (None when the config declares none)."""
+    if "clock" not in text and "time-zone" not in text:
+        return None
+    offsets: dict[str, timedelta] = {}
+    region: ZoneInfo | None = None
+    for found in _CLOCK_ZONE.finditer(text):
+        name = found.group("name")
+        if found.group("hours") is not None:
+            hours = int(found.group("hours"))
+            minutes = int(found.group("minutes") or 0)
+            offsets[name.upper()] = timedelta(hours=hours, minutes=minutes if hours >= 0 else -minutes)
+        region = _region(found.group("region") or (name if "/" in name else None)) or region
+    for found in _IANA.finditer(text):
+        region = _region(found.group("zone")) or region
+    summer = False
+    standard = next(iter(offsets.values()), None)
+    for found in _SUMMER.finditer(text):
+        summer = True
+        if standard is not None:
+            # an offset in minutes may follow the last transition time (default 60)
+            tail = re.search(r"\d{1,2}:\d\d\s+(\d{1,3})\s*$", found.group("rest"))
+            extra = int(tail.group(1)) if tail else 60
+            offsets[found.group("name").upper()] = standard + timedelta(minutes=extra)
+    if not offsets and region is None:
+        return None
+    return DeviceClock(offsets, region, summer)
+
+
+def _region(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+_HEADER_ZONE = re.compile(r"\d{1,2}:\d\d:\d\d(?:\.\d+)?\s+(?P<zone>[A-Za-z]{1,5})\s")
+
+
+def with_device_clock(metadata: ChangeMetadata, text: str) -> ChangeMetadata:
+    """The header time read with the device's own `clock timezone` (a `clock timezone UTC 10 0` device
+    prints "UTC" for a time 10 hours ahead of UTC; CST means whatever this device declared)."""
+    clock = device_clock(text)
+    if clock is None or metadata.time is None:
+        return metadata
+    naive = _naive_header_time(metadata)
+    if naive is None:
+        return metadata
+    found = _HEADER_ZONE.search(metadata.raw)
+    token = found.group("zone") if found else None
+    moment = clock.localize(naive, token)
+    if moment is None:
+        return metadata
+    return ChangeMetadata(metadata.user, moment, metadata.source, metadata.raw)
+
+
+def _naive_header_time(metadata: ChangeMetadata) -> datetime | None:
+    """The wall-clock time the header printed, before any zone name was applied."""
+    return _parse_wall(metadata.raw) or ctime(metadata.raw)
+
+
+def _parse_wall(raw: str) -> datetime | None:
+    m = _CISCO_TIME.search(raw)
+    if m:
+        return _parse(f"{m.group('date')} {m.group('hms')}", ("%b %d %Y %H:%M:%S",))
+    m = re.search(r"(\d{4})[-/](\d\d)[-/](\d\d)[ T](\d\d):(\d\d):(\d\d)", raw)
+    if m:
+        try:
+            return datetime(*(int(part) for part in m.groups()))  # type: ignore[arg-type]
+        except ValueError:
+            return None
+    return None
 
 
 def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cfgwatch.errors import InputError, StoreError
+from cfgwatch.errors import CfgwatchError, InputError, StoreError
 from cfgwatch.model.text import strip_bom
+from cfgwatch.names import closest
 from cfgwatch.store.message import TRAILER_COLLECTOR, TRAILER_RUN, parse_message
 from cfgwatch.store.meta import decode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR, GitRepo
@@ -66,8 +67,16 @@ class HistoryReader(GitRepo):
         check_device_name(name)
         data = self._blob_at(rev, f"{CONFIG_DIR}/{name}")
         if data is None:
-            raise InputError(f"device '{name}' is not in the snapshot at {rev}")
+            raise InputError(f"device '{name}' is not in the snapshot at {rev}{self._closest_device(name, rev)}")
         return strip_bom(data.decode("utf-8", "replace"))
+
+    def _closest_device(self, name: str, rev: str) -> str:
+        """` (closest: 'edge1')` for an error about a mistyped device name, or nothing."""
+        try:
+            hint = closest(name, self.devices(rev))
+        except CfgwatchError:
+            return ""
+        return f" (closest: {hint!r})" if hint else ""
 
     def last_good(self, name: str) -> str | None:
         """The text at HEAD, or None if the device was never collected (or the repo has no run yet)."""
@@ -81,7 +90,7 @@ class HistoryReader(GitRepo):
         data = self._blob_at(rev, f"{META_DIR}/{name}.json")
         if data is None:
             if self._blob_at(rev, f"{CONFIG_DIR}/{name}") is None:
-                raise InputError(f"device '{name}' is not in the snapshot at {rev}")
+                raise InputError(f"device '{name}' is not in the snapshot at {rev}{self._closest_device(name, rev)}")
             return None, None
         try:
             return decode_meta(data)
@@ -159,7 +168,10 @@ class HistoryReader(GitRepo):
             meta_job = pool.submit(self._touches, meta_path, head, limit)
             cfg_touches, meta_touches = cfg_job.result(), meta_job.result()
         if not cfg_touches and not meta_touches:
-            raise InputError(f"device '{name}' has never been snapshotted (see `cfgwatch log` for devices)")
+            raise InputError(
+                f"device '{name}' has never been snapshotted{self._closest_device(name, 'HEAD')} "
+                "(see `cfgwatch log` for devices)"
+            )
         merged = self._merge_touches(cfg_touches, meta_touches)
         if limit is not None:
             merged = merged[:limit]

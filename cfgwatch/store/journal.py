@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,8 +122,14 @@ class RunJournal:
         self.path = path
 
     def append(self, *entries: JournalEntry) -> None:
-        """Append lines in one fsync'd write (callers hold the store lock); a torn tail is cut off first."""
+        self.append_many(entries)
+
+    def append_many(self, entries: Iterable[JournalEntry]) -> None:
+        """Append runs in one fsync'd write (callers hold the store lock; a replayed history journals
+        thousands at once); a torn tail left by a crash is cut off first."""
         data = "".join(json.dumps(e.to_dict(), sort_keys=True, separators=(",", ":")) + "\n" for e in entries)
+        if not data:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -159,7 +165,7 @@ class RunJournal:
     def entries(self, since: datetime | None = None) -> list[JournalEntry]:
         """Every run (optionally only those started at or after `since`), oldest first."""
         found = [e for e in self if since is None or e.started >= since]
-        found.sort(key=lambda e: (e.started, e.run_id))  # rebuilt lines are appended late
+        found.sort(key=lambda e: e.started)  # stable: file order for equal starts; rebuilt lines come late
         return found
 
 
@@ -206,7 +212,8 @@ def missing_runs(store: GitRepo, journal: RunJournal) -> list[JournalEntry]:
         rebuilt.append(
             JournalEntry.from_run(info, finished=datetime.fromisoformat(committer), unchanged=_unchanged(store, info))
         )
-    rebuilt.sort(key=lambda e: (e.started, e.run_id))
+    rebuilt.reverse()  # git log lists newest first
+    rebuilt.sort(key=lambda e: e.started)
     return rebuilt
 
 

@@ -32,6 +32,7 @@ def format_message(
     added: Iterable[str],
     unchanged_count: int,
     failed: Iterable[DeviceFailure],
+    trailers: Iterable[tuple[str, str]] = (),
 ) -> str:
     """Commit message: summary line, device lists, trailers, so that `git log` alone tells the story."""
     changed, added, failed = list(changed), list(added), list(failed)
@@ -53,6 +54,7 @@ def format_message(
     lines.append(f"{TRAILER_STARTED}: {started.astimezone(UTC).isoformat()}")
     counts = (len(changed), len(added), unchanged_count, len(failed))
     lines.extend(f"Cfgwatch-{name}: {count}" for name, count in zip(_COUNT_TRAILERS, counts, strict=True))
+    lines.extend(f"{key}: {one_line(value)}" for key, value in trailers)
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from typing import Self
 import git
 
 from cfgwatch.errors import InputError, LockedError, StoreError
+from cfgwatch.names import unknown_message
 from cfgwatch.store.journal import RunJournal
 from cfgwatch.store.message import one_line
 
@@ -156,7 +157,18 @@ class GitRepo:
         except git.GitCommandError:
             if rev == "HEAD" and self._head() is None:
                 raise InputError("the snapshot repository has no runs yet (run `cfgwatch import` first)") from None
-            raise InputError(f"unknown revision '{rev}' in the snapshot repository") from None
+            raise InputError(
+                unknown_message("revision", rev, self._known_revisions(), where=" in the snapshot repository")
+            ) from None
+
+    def _known_revisions(self) -> list[str]:
+        """Branch and tag names and the short ids of the newest commits: what a mistyped revision is compared with."""
+        try:
+            refs = self.repo.git.for_each_ref("--format=%(refname:short)", "refs/heads", "refs/tags").split()
+            commits = self.repo.git.rev_list("--max-count=200", "--abbrev-commit", "--abbrev=12", "HEAD").split()
+        except git.GitCommandError:
+            return []
+        return ["HEAD", *refs, *commits]
 
     def resolve(self, rev: str) -> str:
         """Full commit id of a revision (InputError naming it when unknown)."""

@@ -16,9 +16,9 @@ import hashlib
 import os
 import secrets
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO
 
@@ -71,12 +71,16 @@ class _FastImport:
         message: str,
         parent: str | None,
         files: Iterable[tuple[str, int]],
-    ) -> None:
+        author: str | None = None,
+    ) -> int:
+        """Write one commit; returns its mark, which a later commit of the same stream can name as parent."""
         msg = message.encode("utf-8")
         now = int(datetime.now(UTC).timestamp())
+        self.marks += 1
         out = [
             b"commit %s\n" % ref.encode(),
-            b"author %s %d +0000\n" % (ident.encode(), int(author_time.timestamp())),
+            b"mark :%d\n" % self.marks,
+            b"author %s %d +0000\n" % ((author or ident).encode(), int(author_time.timestamp())),
             b"committer %s %d +0000\n" % (ident.encode(), now),
             b"data %d\n" % len(msg),
             msg,
@@ -85,10 +89,12 @@ class _FastImport:
         if parent is not None:
             out.append(b"from %s\n" % parent.encode())
         out.extend(b"M 100644 :%d %s\n" % (mark, path.encode()) for path, mark in files)
-        out.append(b"\ndone\n")
+        out.append(b"\n")
         self.stdin.write(b"".join(out))
+        return self.marks
 
     def finish(self) -> None:
+        self.stdin.write(b"done\n")
         self.stdin.close()
         assert self.proc.stderr is not None
         err = self.proc.stderr.read().decode("utf-8", "replace")
@@ -186,76 +192,116 @@ class RunWriter(RepoUpkeep):
         self._drop_temp_objects()  # what a killed or out-of-space git left behind in an earlier run
         head = self._head()
         branch = self._branch_ref()
-        existing = self._tree_entries(head)
-        failed_names = {f.name for f in failed}
-        seen: set[str] = set()
-        changed: list[str] = []
-        added: list[str] = []
-        unchanged: list[str] = []
-        files: list[tuple[str, int]] = []
-        importer: _FastImport | None = None
+        staging = _Staging(self, self._tree_entries(head))
         try:
-            for snap in snapshots:
-                name = check_device_name(snap.name)
-                if name in seen:
-                    raise InputError(f"device '{name}' appears twice in one run")
-                if name in failed_names:
-                    raise InputError(f"device '{name}' is listed both as collected and as failed")
-                seen.add(name)
-                data = snap.text.encode("utf-8")
-                meta = encode_meta(snap.platform, snap.metadata)
-                cfg_path, meta_path = f"{CONFIG_DIR}/{name}", f"{META_DIR}/{name}.json"
-                old_cfg = existing.get(cfg_path)
-                write_cfg = old_cfg != self._blob_id(data)
-                write_meta = write_cfg
-                if not write_cfg:
-                    old_meta = existing.get(meta_path)
-                    if old_meta != self._blob_id(meta):
-                        # Same text: only a platform change counts; newer header metadata of an
-                        # unchanged text is not a change (it describes the stored text's last edit).
-                        old_platform = decode_meta(self._read_blob(old_meta))[0] if old_meta else None
-                        write_meta = old_platform != snap.platform
-                if not write_cfg and not write_meta:
-                    unchanged.append(name)
-                    continue
-                if importer is None:
-                    self._drop_pending()
-                    importer = _FastImport(self.repo)
-                if write_cfg:
-                    files.append((cfg_path, importer.blob(data)))
-                files.append((meta_path, importer.blob(meta)))
-                (added if old_cfg is None else changed).append(name)
-            if importer is None:
-                return RunResult(run_id, None, (), (), tuple(sorted(unchanged)), failed)
-            changed.sort()
-            added.sort()
+            staged = staging.stage(snapshots, failed)
+            if staging.importer is None:
+                return staged.result(run_id, None)
             message = format_message(
                 collector=collector,
                 run_id=run_id,
                 started=started,
-                changed=changed,
-                added=added,
-                unchanged_count=len(unchanged),
+                changed=staged.changed,
+                added=staged.added,
+                unchanged_count=len(staged.unchanged),
                 failed=failed,
             )
-            importer.commit(
-                ref=PENDING_REF, ident=self._ident(), author_time=started, message=message, parent=head, files=files
+            staging.importer.commit(
+                ref=PENDING_REF,
+                ident=self._ident(),
+                author_time=started,
+                message=message,
+                parent=head,
+                files=staged.files,
             )
-            importer.finish()
-            importer = None
+            staging.importer.finish()
+            staging.importer = None
         except BaseException:
-            if importer is not None:
-                importer.kill()
-            self._drop_pending()
-            self._drop_temp_objects()
+            staging.abort()
             raise
         commit = self._git("rev-parse", "--verify", PENDING_REF).strip()
-        # Compare-and-swap: the branch moves only if it still points where this run started from.
-        self._git("update-ref", "-m", f"cfgwatch run {run_id}", branch, commit, head or "")
+        self._move_branch(branch, commit, head, run_id)
+        return staged.result(run_id, commit)
+
+    def write_runs(self, runs: Iterable[PlannedRun]) -> list[RunResult]:
+        """Commit many runs in order through one fast-import, one branch update and one upkeep.
+
+        For replaying another tool's history: each run keeps its own time, author and trailers, and is
+        journaled like a collection run. Either every run of the call is committed or none is.
+        """
+        with self.lock():
+            self._drop_temp_objects()
+            head = self._head()
+            branch = self._branch_ref()
+            staging = _Staging(self, self._tree_entries(head))
+            planned: list[tuple[PlannedRun, _Staged]] = []
+            parent: str | None = head
+            ident = self._ident()
+            try:
+                for run in runs:
+                    staged = staging.stage(run.snapshots, ())
+                    planned.append((run, staged))
+                    if staging.importer is None or not staged.files:
+                        continue
+                    message = format_message(
+                        collector=run.collector,
+                        run_id=run.run_id,
+                        started=run.started,
+                        changed=staged.changed,
+                        added=staged.added,
+                        unchanged_count=len(staged.unchanged),
+                        failed=(),
+                        trailers=run.trailers,
+                    )
+                    mark = staging.importer.commit(
+                        ref=PENDING_REF,
+                        ident=ident,
+                        author=run.author,
+                        author_time=run.started,
+                        message=message,
+                        parent=parent,
+                        files=staged.files,
+                    )
+                    parent = f":{mark}"
+                if staging.importer is not None:
+                    staging.importer.finish()
+                    staging.importer = None
+            except BaseException:
+                staging.abort()
+                raise
+            commits: list[str] = []
+            if parent != head:
+                tip = self._git("rev-parse", "--verify", PENDING_REF).strip()
+                span = [tip] if head is None else [tip, f"^{head}"]
+                commits = self._git("rev-list", "--reverse", "--first-parent", *span).split()
+                self._move_branch(branch, tip, head, f"{len(commits)} replayed runs")
+            results: list[RunResult] = []
+            pending = iter(commits)
+            for run, staged in planned:
+                results.append(staged.result(run.run_id, next(pending) if staged.files else None))
+            if self.journal is not None:
+                finished = datetime.now(UTC)
+                entries = [
+                    JournalEntry.from_result(result, collector=run.collector, started=run.started, finished=finished)
+                    for (run, _), result in zip(planned, results, strict=True)
+                ]
+                ours = {entry.run_id for entry in entries}
+                try:
+                    lost = [e for e in missing_runs(self, self.journal) if e.run_id not in ours]
+                    self.journal.append_many([*lost, *entries])
+                except StoreError as exc:
+                    if not commits or not results:
+                        raise
+                    note = f"{len(commits)} runs committed, but the run journal was not written: {exc}"
+                    results[-1] = replace(results[-1], warnings=(note + " (rebuilt from git on next read)",))
+        return results
+
+    def _move_branch(self, branch: str, commit: str, head: str | None, why: str) -> None:
+        """Compare-and-swap: the branch moves only if it still points where the run started from."""
+        self._git("update-ref", "-m", f"cfgwatch run {why}", branch, commit, head or "")
         self._drop_pending()
         with suppress(StoreError):  # housekeeping only: the run is already committed
             self.upkeep()
-        return RunResult(run_id, commit, tuple(changed), tuple(added), tuple(sorted(unchanged)), failed)
 
     def _drop_temp_objects(self) -> None:
         """Remove git's temporary object files (tmp_pack_*, tmp_idx_*, tmp_obj_*): a fast-import that ran
@@ -270,3 +316,102 @@ class RunWriter(RepoUpkeep):
     def _drop_pending(self) -> None:
         with suppress(git.GitCommandError):
             self.repo.git.update_ref("-d", PENDING_REF)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    """One run for write_runs: a replayed backup-tool commit with its own time, author and trailers."""
+
+    snapshots: Sequence[DeviceSnapshot]
+    collector: str
+    started: datetime
+    run_id: str
+    author: str | None = None  # "Name <email>"; None: the store's own identity
+    trailers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class _Staged:
+    """What one run changes against the tree it is staged on."""
+
+    files: list[tuple[str, int]] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: tuple[DeviceFailure, ...] = ()
+
+    def result(self, run_id: str, commit: str | None) -> RunResult:
+        return RunResult(
+            run_id,
+            commit,
+            tuple(sorted(self.changed)),
+            tuple(sorted(self.added)),
+            tuple(sorted(self.unchanged)),
+            self.failed,
+        )
+
+
+class _Staging:
+    """Compares snapshots with a tree listing by blob hash and streams only what changed into fast-import.
+
+    The listing is updated as runs are staged, so consecutive runs of one stream see each other.
+    """
+
+    def __init__(self, writer: RunWriter, existing: dict[str, str]) -> None:
+        self.writer = writer
+        self.existing = existing
+        self.importer: _FastImport | None = None
+        # meta blobs written earlier in this stream: not in the object database until fast-import ends
+        self.meta_blobs: dict[str, bytes] = {}
+
+    def _meta(self, blob_id: str) -> bytes:
+        return self.meta_blobs.get(blob_id) or self.writer._read_blob(blob_id)
+
+    def stage(self, snapshots: Iterable[DeviceSnapshot], failed: tuple[DeviceFailure, ...]) -> _Staged:
+        writer, existing = self.writer, self.existing
+        failed_names = {f.name for f in failed}
+        staged = _Staged(failed=failed)
+        seen: set[str] = set()
+        for snap in snapshots:
+            name = check_device_name(snap.name)
+            if name in seen:
+                raise InputError(f"device '{name}' appears twice in one run")
+            if name in failed_names:
+                raise InputError(f"device '{name}' is listed both as collected and as failed")
+            seen.add(name)
+            data = snap.text.encode("utf-8")
+            meta = encode_meta(snap.platform, snap.metadata)
+            cfg_path, meta_path = f"{CONFIG_DIR}/{name}", f"{META_DIR}/{name}.json"
+            old_cfg = existing.get(cfg_path)
+            cfg_id = writer._blob_id(data)
+            write_cfg = old_cfg != cfg_id
+            write_meta = write_cfg
+            meta_id = writer._blob_id(meta)
+            if not write_cfg:
+                old_meta = existing.get(meta_path)
+                if old_meta != meta_id:
+                    # Same text: only a platform change counts; newer header metadata of an
+                    # unchanged text is not a change (it describes the stored text's last edit).
+                    old_platform = decode_meta(self._meta(old_meta))[0] if old_meta else None
+                    write_meta = old_platform != snap.platform
+            if not write_cfg and not write_meta:
+                staged.unchanged.append(name)
+                continue
+            if self.importer is None:
+                writer._drop_pending()
+                self.importer = _FastImport(writer.repo)
+            if write_cfg:
+                staged.files.append((cfg_path, self.importer.blob(data)))
+                existing[cfg_path] = cfg_id
+            staged.files.append((meta_path, self.importer.blob(meta)))
+            existing[meta_path] = meta_id
+            self.meta_blobs[meta_id] = meta
+            (staged.added if old_cfg is None else staged.changed).append(name)
+        return staged
+
+    def abort(self) -> None:
+        if self.importer is not None:
+            self.importer.kill()
+            self.importer = None
+        self.writer._drop_pending()
+        self.writer._drop_temp_objects()

@@ -69,6 +69,7 @@ def _open_clickhouse(settings: FlowSettings, *, store: Path, base_dir: Path, enr
         table=ch.table,
         columns=ch.columns,
         create=ch.create,
+        cluster=ch.cluster,
         enricher=enricher,
     )
 

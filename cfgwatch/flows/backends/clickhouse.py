@@ -6,8 +6,11 @@ no DateTime64 (times are UInt64 epoch milliseconds, see `cfgwatch.flows.schema`)
 `-If` aggregate combinators instead of FILTER, IPv4 as UInt32 (`IPv4NumToString` for display).
 
 The table DDL comes from the schema table (MergeTree, partitioned by day, ordered by exporter and time).
-For a cluster, create the MergeTree table on every shard and a Distributed table over it, and point
-`table` at the Distributed one (queries and inserts then fan out). For a flow store that already
+On a cluster (`cluster:` names a `remote_servers` entry), cfgwatch reads the cluster's shards from
+`system.clusters`, creates `<table>_local` on each of them (no ZooKeeper / ON CLUSTER needed) and
+`<table>` as the Distributed table over them, sharded by exporter; inserts go through the Distributed
+table with `insert_distributed_sync` so a finished ingest is visible to the next query, and every query
+fans out to the shards. For a flow store that already
 exists with other column names (Akvorado's `flows`), `columns` maps each cfgwatch column to an SQL
 expression over that table; queries then read through a subquery with those expressions, and
 cfgwatch never creates or writes that table.
@@ -44,6 +47,7 @@ from cfgwatch.flows.schema import (
     COLUMNS,
     address_predicate,
     clickhouse_ddl,
+    clickhouse_distributed_ddl,
     decode_address,
     nat_present_sql,
     port_predicate,
@@ -167,6 +171,7 @@ class ClickHouseBackend:
         columns: Mapping[str, str] | None = None,
         create: bool = True,
         secure: bool = False,
+        cluster: str | None = None,
         enricher: Enricher | None = None,
         client: Any = None,
     ) -> None:
@@ -182,6 +187,10 @@ class ClickHouseBackend:
             )
         self.client = client
         self.where = f"{host}:{port}/{database}"
+        self.database = database
+        self.cluster = cluster
+        # how to reach a shard of the cluster: the same credentials as the query node
+        self._shard_login = {"database": database, "user": user, "password": password, "secure": secure}
         self.table = _identifier(table)
         self.mapping = dict(columns or {})
         unknown = sorted(set(self.mapping) - {column.name for column in COLUMNS})
@@ -214,10 +223,45 @@ class ClickHouseBackend:
     def create_tables(self) -> None:
         """CREATE TABLE IF NOT EXISTS for the flows and the ingest ledger (LowCardinality needs a flag before 19)."""
         settings = {"allow_experimental_low_cardinality_type": 1} if self.server_version < (19, 0) else {}
-        self._execute(clickhouse_ddl(self.table), settings=settings)
+        if self.cluster is None:
+            self._execute(clickhouse_ddl(self.table), settings=settings)
+        else:
+            self._create_on_cluster(self.cluster, settings)
         self._execute(
             f"CREATE TABLE IF NOT EXISTS {self.ledger} (sha256 String, path String, format String, exporter String,"
             " records UInt64, bad UInt64, days Array(String), at DateTime) ENGINE = MergeTree() ORDER BY sha256"
+        )
+
+    def shards(self, cluster: str) -> list[tuple[str, int]]:
+        """(host, native port) of one replica per shard of a `remote_servers` cluster, from system.clusters."""
+        rows = self._execute(
+            "SELECT shard_num, host_address, port FROM system.clusters WHERE cluster = "
+            f"{_quote(cluster)} AND replica_num = 1 ORDER BY shard_num"
+        )
+        if not rows:
+            raise InputError(
+                f"cluster {cluster!r} is not in the server's remote_servers", key="flows.clickhouse.cluster"
+            )
+        return [(str(host), int(port)) for _, host, port in rows]
+
+    def _create_on_cluster(self, cluster: str, settings: dict[str, int]) -> None:
+        """`<table>_local` on every shard (one connection each), then the Distributed `<table>` here."""
+        from clickhouse_driver import Client
+
+        local_name = self.table.split(".")[-1].strip("`") + "_local"
+        local = _identifier(local_name)
+        for host, port in self.shards(cluster):
+            shard = Client(host, port=port, connect_timeout=10, **self._shard_login)
+            try:
+                shard.execute(clickhouse_ddl(local), settings=settings)
+            except Exception as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ClickHouseError(f"ClickHouse shard {host}:{port} of {cluster}: {first}") from exc
+            finally:
+                shard.disconnect()
+        self._execute(
+            clickhouse_distributed_ddl(self.table, cluster=cluster, database=self.database, local_table=local_name),
+            settings=settings,
         )
 
     @property
@@ -294,6 +338,11 @@ class ClickHouseBackend:
             str(file), format_name, stats.records, stats.bad, tuple(stats.samples), sha256=digest, days=days
         )
 
+    @property
+    def _insert_settings(self) -> dict[str, int]:
+        """On a cluster, an insert returns once every shard has its rows (the next query must see them)."""
+        return {"insert_distributed_sync": 1} if self.cluster is not None else {}
+
     def insert_rows(self, rows: Iterable[Row], *, events: Events = NO_EVENTS) -> tuple[str, ...]:
         """Enrich reader rows (times in microseconds) and insert them in batches; returns the days written."""
         names = [*ROW_FIELDS, "dst_asn", "dst_org", "dst_class", "day"]
@@ -320,12 +369,12 @@ class ClickHouseBackend:
             days.add(day)
             batch.append((*values, found.asn, found.org, found.provider_class, day))
             if len(batch) >= BATCH_ROWS:
-                self._execute(insert, batch)
+                self._execute(insert, batch, settings=self._insert_settings)
                 total += len(batch)
                 events.item_done("insert", len(batch), total, None)
                 batch = []
         if batch:
-            self._execute(insert, batch)
+            self._execute(insert, batch, settings=self._insert_settings)
             total += len(batch)
             events.item_done("insert", len(batch), total, None)
         events.stage_finished("insert")

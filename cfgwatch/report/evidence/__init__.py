@@ -14,6 +14,8 @@ A bundle is a folder or a zip file holding:
 * ``config/cfgwatch.yaml``: the configuration used, with anything secret-looking replaced by ``<redacted>``.
 * ``summary.md`` / ``summary.html``: the period mapped to PCI DSS 1.2.2 / 1.2.7, SOX change management,
   ISO/IEC 27001:2022 A.8.32 and NIST SP 800-53 CM-3.
+* ``approval-history.json``: every commit of the approval history with its raw git objects, so
+  ``verify_bundle`` recomputes each commit id and the parent chain.
 * ``manifest.json``: SHA-256 and size of every file above; optionally ``manifest.sig`` (Ed25519 signature of
   the manifest bytes, base64) and ``manifest.pub`` (the signer's public key, PEM).
 
@@ -26,6 +28,7 @@ from cfgwatch.report.evidence.collect import REDACTED, Evidence, gather, redact,
 from cfgwatch.report.evidence.files import bundle_files, coverage_document, render_files, write_bundle, zip_bytes
 from cfgwatch.report.evidence.manifest import (
     FORMAT,
+    HISTORY_FILE,
     MANIFEST,
     PUBLIC_KEY,
     SIGN_PASSPHRASE_ENV,
@@ -46,6 +49,7 @@ from cfgwatch.report.evidence.summary import CONTROLS, Controls, summary_html, s
 __all__ = [
     "CONTROLS",
     "FORMAT",
+    "HISTORY_FILE",
     "MANIFEST",
     "PUBLIC_KEY",
     "REDACTED",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from cfgwatch.approvals import approved_path, record_of, ticket_status
 from cfgwatch.audit import (
     AuditResult,
     ChangeReview,
@@ -27,6 +28,7 @@ from cfgwatch.errors import InputError
 from cfgwatch.inventory import Inventory
 from cfgwatch.policy.approved import find_approval
 from cfgwatch.policy.findings import evaluate, finding_id
+from cfgwatch.policy.history import HistoryCommit
 from cfgwatch.policy.tickets import Ticket
 from cfgwatch.store import JournalEntry, RunInfo, SnapshotStore
 from cfgwatch.yamlio import load_yaml
@@ -59,6 +61,19 @@ class Evidence:
     base_commit: str | None  # the commit the first change is compared against
     journal: tuple[JournalEntry, ...]  # collection runs in range (empty when the project has no journal)
     config_text: str  # redacted cfgwatch.yaml
+    history: tuple[dict[str, Any], ...] = ()  # approval history commits with their raw objects, oldest first
+    history_pending: bool = False  # approved.yaml differs from the last history commit (an unrecorded edit)
+
+    def approval_counts(self) -> dict[str, int]:
+        """Approved changes split by when they were approved: in advance, after the fact, time unknown."""
+        counts = {"approved_in_advance": 0, "approved_after_the_fact": 0, "approved_time_unknown": 0}
+        for entry in self.decisions:
+            if entry["decision"] != "approved" or not entry.get("approval"):
+                continue
+            retroactive = entry["approval"].get("retroactive")
+            key = {True: "approved_after_the_fact", False: "approved_in_advance"}.get(retroactive)
+            counts[key or "approved_time_unknown"] += 1
+        return counts
 
     def range_json(self) -> dict[str, str]:
         """The period as every bundle file records it."""
@@ -145,6 +160,7 @@ def gather(
     config_file: Path | None = None,
     inputs: PolicyInputs | None = None,
     networks: Networks | None = None,
+    history: Sequence[HistoryCommit] = (),
 ) -> Evidence:
     """Audit the runs whose time lies in [start, end] and collect what the bundle records.
 
@@ -156,6 +172,7 @@ def gather(
     if end < start:
         raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     today = end.date()
+    commits = list(history)
     pairs = run_pairs_between(store, start, end)
     inputs = inputs if inputs is not None else load_policy_inputs(config)
     result = run_audit(
@@ -182,10 +199,31 @@ def gather(
             context = device_context(change.device, inventory, config.policy.groups)
             hit = find_approval(inputs.approvals, change, finding_id(change), context.groups, today)
             if hit is not None:
-                data = hit.approval.model_dump(mode="json")
-                label = hit.approval.id or f"{hit.approval.ticket}:{hit.approval.owner}"
-                used_approvals[label] = {"label": label, **data}
-                approval = {"id": label, "ticket": hit.approval.ticket, "expired": hit.expired}
+                record = record_of(hit.approval, commits, inputs.tickets, today)
+                label = hit.approval.label
+                # without an attributed change time the two runs bound it
+                if review.change_time is not None:
+                    retroactive = record.retroactive_for(review.change_time)
+                else:
+                    retroactive = record.retroactive_for(review.pair.before.time, review.pair.after.time)
+                used = used_approvals.setdefault(
+                    label, {"label": label, **hit.approval.model_dump(mode="json"), **record.to_json()}
+                )
+                used["retroactive_changes"] = used.get("retroactive_changes", 0) + bool(retroactive)
+                approval = {
+                    "id": label,
+                    "ticket": hit.approval.ticket,
+                    "ticket_status": ticket_status(record.ticket),
+                    "ticket_approved": record.ticket.approved if record.ticket is not None else False,
+                    "approved_by": record.approved_by,
+                    "approved_at": record.approved_at.isoformat() if record.approved_at else None,
+                    "approved_at_source": record.when_source,
+                    "retroactive": retroactive,
+                    "mode": hit.approval.mode,
+                    "flags": [flag for flag in record.flags if flag != "retroactive"]
+                    + (["retroactive"] if retroactive else []),
+                    "expired": hit.expired,
+                }
             unapproved = evaluate(
                 change,
                 context,
@@ -223,4 +261,15 @@ def gather(
         base_commit=pairs[0].before.commit if pairs else None,
         journal=tuple(sorted(in_range, key=lambda entry: (entry.started, entry.run_id))),
         config_text=redacted_config(config, config_file),
+        history=tuple(commit.to_json() for commit in commits),
+        history_pending=_pending(config, commits),
     )
+
+
+def _pending(config: CfgwatchConfig, commits: list[HistoryCommit]) -> bool:
+    """Does approved.yaml differ from what the approval history last recorded?"""
+    path = approved_path(config)
+    current = path.read_bytes() if path.exists() else None
+    if not commits:
+        return current is not None
+    return current != commits[-1].content

@@ -16,7 +16,7 @@ from cfgwatch import __version__
 from cfgwatch.errors import InputError
 from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.evidence.collect import Evidence
-from cfgwatch.report.evidence.manifest import FORMAT, json_bytes, manifest_bytes, signed
+from cfgwatch.report.evidence.manifest import FORMAT, HISTORY_FILE, json_bytes, key_fingerprint, manifest_bytes, signed
 from cfgwatch.report.evidence.summary import CONTROLS, summary_html, summary_markdown
 from cfgwatch.report.findings import audit_document
 from cfgwatch.report.tabular import findings_csv
@@ -63,7 +63,9 @@ def coverage_document(evidence: Evidence) -> dict[str, Any]:
         for failure in record["failed"]:
             per_device[failure["device"]]["failed"] += 1
     verdicts = Counter(finding.flow.verdict for finding in evidence.audit.findings)
+    last = evidence.audit.coverage
     return {
+        "last_run": last.to_json() if last is not None else None,
         "range": evidence.range_json(),
         "source": source,
         "runs": runs,
@@ -77,7 +79,7 @@ def coverage_document(evidence: Evidence) -> dict[str, Any]:
     }
 
 
-def render_files(evidence: Evidence) -> dict[str, bytes]:
+def render_files(evidence: Evidence, signed: str | None = None) -> dict[str, bytes]:
     """Every bundle file except the manifest and signature, keyed by its path in the bundle."""
     document = audit_document(evidence.audit)
     document.pop("generated", None)  # wall-clock time would break byte-identical exports
@@ -120,14 +122,16 @@ def render_files(evidence: Evidence) -> dict[str, bytes]:
         "commits.json": json_bytes(commits),
         "tool.json": json_bytes(tool),
         "config/cfgwatch.yaml": evidence.config_text.encode("utf-8"),
-        "summary.md": summary_markdown(evidence).encode("utf-8"),
-        "summary.html": summary_html(evidence).encode("utf-8"),
+        "summary.md": summary_markdown(evidence, signed).encode("utf-8"),
+        "summary.html": summary_html(evidence, signed).encode("utf-8"),
+        HISTORY_FILE: json_bytes({"pending_hand_edit": evidence.history_pending, "commits": list(evidence.history)}),
     }
 
 
 def bundle_files(evidence: Evidence, signing_key: Ed25519PrivateKey | None = None) -> dict[str, bytes]:
     """The complete bundle: files, manifest and (when a key is given) signature and public key."""
-    files = render_files(evidence)
+    fingerprint = key_fingerprint(signing_key.public_key()) if signing_key is not None else None
+    files = render_files(evidence, fingerprint)
     return signed(files, manifest_bytes(files, evidence.range_json()), signing_key)
 
 

@@ -28,6 +28,7 @@ from cfgwatch.errors import InputError
 FORMAT = "cfgwatch-evidence/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
+HISTORY_FILE = "approval-history.json"  # the approval history's commits with their raw git objects
 PUBLIC_KEY = "manifest.pub"
 _CONTROL_FILES = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY})
 SIGN_PASSPHRASE_ENV = "CFGWATCH_SIGN_KEY_PASSPHRASE"
@@ -325,6 +326,9 @@ def _verify(bundle: _Bundle, public_key: Ed25519PublicKey | None) -> VerifyResul
     )
     extra = tuple(sorted(name for name in bundle.sizes if name not in listed and name not in _CONTROL_FILES))
 
+    if HISTORY_FILE in bundle.sizes and HISTORY_FILE not in altered:
+        problems.extend(_history_problems(bundle))
+
     key = public_key
     key_source = "given" if public_key is not None else "none"
     if key is None and PUBLIC_KEY in bundle.sizes:
@@ -358,3 +362,18 @@ def _verify(bundle: _Bundle, public_key: Ed25519PublicKey | None) -> VerifyResul
         key_source=key_source,
         problems=tuple(problems),
     )
+
+
+def _history_problems(bundle: _Bundle) -> list[str]:
+    """The approval history's commit ids recomputed from the raw objects the bundle carries (see
+    cfgwatch.policy.history.check_history): a forged or reordered approval breaks the chain."""
+    from cfgwatch.policy.history import check_history
+
+    try:
+        document = json.loads(bundle.read(HISTORY_FILE))
+        commits = document["commits"]
+        if not isinstance(commits, list):
+            raise TypeError("commits is not a list")
+    except (InputError, ValueError, KeyError, TypeError) as exc:
+        return [f"{HISTORY_FILE}: unreadable ({exc})"]
+    return [f"{HISTORY_FILE}: {problem}" for problem in check_history(commits)]

@@ -68,7 +68,7 @@ CONTROLS: tuple[Controls, ...] = (
         "Configuration change control: determine, review, approve, document, retain and monitor "
         "configuration-controlled changes.",
         "Documented change decisions (finding / approved / no effect), retained snapshot commits, run "
-        "coverage, and the signed manifest that protects the record.",
+        "coverage, the approval history's commits, and the hash manifest that protects the record.",
         ("changes.json", "commits.json", "coverage.json", "manifest.json"),
     ),
 )
@@ -79,6 +79,7 @@ def _counts(evidence: Evidence) -> dict[str, Any]:
     failures = sum(len(entry.failed) for entry in evidence.journal) or sum(len(run.failed) for run in evidence.runs)
     devices = sorted({entry["device"] for entry in evidence.decisions})
     return {
+        **evidence.approval_counts(),
         "changes": len(evidence.decisions),
         "findings": len(evidence.audit.findings),
         "approved": decisions["approved"],
@@ -91,7 +92,7 @@ def _counts(evidence: Evidence) -> dict[str, Any]:
     }
 
 
-def summary_markdown(evidence: Evidence) -> str:
+def summary_markdown(evidence: Evidence, signed: str | None = None) -> str:
     counts = _counts(evidence)
     lines = [
         "# cfgwatch change-control evidence",
@@ -101,8 +102,11 @@ def summary_markdown(evidence: Evidence) -> str:
         f"- Collection runs: {counts['runs']} ({counts['failed_pulls']} failed device pull(s)); "
         f"snapshot commits: {counts['commits']}",
         f"- Rule changes: {counts['changes']} on {len(counts['devices_changed'])} device(s): "
-        f"{counts['approved']} approved, {counts['no_effect']} with no effect on permitted traffic, "
-        f"{counts['findings']} finding(s) (not approved)",
+        f"{counts['no_effect']} with no effect on permitted traffic",
+        f"- Findings (not approved): {counts['findings']}",
+        f"- Approved in advance: {counts['approved_in_advance']}",
+        f"- Approved after the fact (retroactive): {counts['approved_after_the_fact']}"
+        + (f"; approval time unknown: {counts['approved_time_unknown']}" if counts["approved_time_unknown"] else ""),
         f"- Findings by severity: {', '.join(f'{n} {s}' for s, n in counts['by_severity'].items()) or 'none'}",
         f"- Detection: MITRE ATT&CK {ATTACK['technique']} ({ATTACK['technique_name']}), "
         f"{ATTACK['detection_strategy']} / {ATTACK['analytic']}",
@@ -133,11 +137,78 @@ def summary_markdown(evidence: Evidence) -> str:
             lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("`", "'") for cell in cells) + " |")
     else:
         lines.append("None: every change in the period was approved or had no effect on permitted traffic.")
-    lines += ["", "Integrity: `manifest.json` lists the SHA-256 of every file; check with `cfgwatch export verify`."]
+    lines += ["", "## Approved changes", ""]
+    approved = approved_rows(evidence)
+    if approved:
+        lines += [
+            "| device | change | approval | approved by | approved at | ticket (status) | retroactive |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in approved:
+            lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("`", "'") for cell in row) + " |")
+    else:
+        lines.append("None.")
+    lines += ["", "## Coverage", ""]
+    lines += [f"- {line.strip()}" for line in coverage_lines(evidence)]
+    lines += ["", integrity_text(signed, markdown=True)]
     return "\n".join(lines) + "\n"
 
 
-def summary_html(evidence: Evidence) -> str:
+def approved_rows(evidence: Evidence) -> list[list[str]]:
+    """One row per approved change: device, change key, approval, approver, time, ticket + status, retroactive."""
+    rows: list[list[str]] = []
+    for entry in evidence.decisions:
+        approval = entry.get("approval")
+        if entry["decision"] != "approved" or not approval:
+            continue
+        retro = {True: "RETROACTIVE", False: "no"}.get(approval.get("retroactive"), "unknown")
+        ticket = f"{approval.get('ticket')} ({approval.get('ticket_status')})"
+        if "ticket-not-approved" in approval.get("flags", []):
+            ticket += " NOT APPROVED"
+        rows.append(
+            [
+                entry["device"],
+                _change_line(entry),
+                str(approval.get("id")) + (" (pre-approval)" if approval.get("mode") == "pre-approval" else ""),
+                approval.get("approved_by") or "unknown",
+                approval.get("approved_at") or "unknown",
+                ticket,
+                retro,
+            ]
+        )
+    return rows
+
+
+def _change_line(entry: dict[str, Any]) -> str:
+    """The config line of the change (its first line after, else before), else its family."""
+    change = entry.get("change") or {}
+    for side in ("lines_after", "lines_before"):
+        lines = (change.get(side) or {}).get("lines") or []
+        if lines:
+            return f"{change.get('change', '')} {lines[0].strip()}".strip()
+    return str(entry["family"])
+
+
+def coverage_lines(evidence: Evidence) -> list[str]:
+    coverage = evidence.audit.coverage
+    lines = coverage.lines() if coverage is not None else ["coverage: not computed"]
+    if evidence.history_pending:
+        lines.append("approved.yaml has edits not in the approval history (made by hand, unrecorded)")
+    lines.append(f"approval history: {len(evidence.history)} commit(s) (approval-history.json)")
+    return lines
+
+
+def integrity_text(signed: str | None, *, markdown: bool) -> str:
+    """Says "signed" only when the bundle is."""
+    code = (lambda text: f"`{text}`") if markdown else (lambda text: f"<code>{esc(text)}</code>")
+    verify = code("cfgwatch export verify")
+    base = f"Integrity: {code('manifest.json')} lists the SHA-256 of every file; check with {verify}."
+    if signed:
+        return base + f" The manifest is signed (Ed25519, key {code(signed)})."
+    return base + " This bundle is NOT signed: hashes alone do not prove the manifest was not rewritten."
+
+
+def summary_html(evidence: Evidence, signed: str | None = None) -> str:
     counts = _counts(evidence)
     controls = "".join(
         f"<tr><td>{esc(c.framework)}</td><td>{esc(c.control)}</td><td>{esc(c.requirement)}</td>"
@@ -156,6 +227,16 @@ def summary_html(evidence: Evidence) -> str:
         if findings
         else "<p>None: every change in the period was approved or had no effect on permitted traffic.</p>"
     )
+    approved_cells = "".join(
+        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in approved_rows(evidence)
+    )
+    approved = (
+        "<table><tr><th>device</th><th>change</th><th>approval</th><th>approved by</th><th>approved at</th>"
+        f"<th>ticket (status)</th><th>retroactive</th></tr>{approved_cells}</table>"
+        if approved_cells
+        else "<p>None.</p>"
+    )
+    coverage = "".join(f"<li>{esc(line.strip())}</li>" for line in coverage_lines(evidence))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -169,13 +250,18 @@ def summary_html(evidence: Evidence) -> str:
         f"{esc(__version__)}</p><ul>"
         f"<li>Collection runs: {counts['runs']} ({counts['failed_pulls']} failed device pull(s)); snapshot "
         f"commits: {counts['commits']}</li>"
-        f"<li>Rule changes: {counts['changes']}: {counts['approved']} approved, {counts['no_effect']} with no "
-        f"effect on permitted traffic, {counts['findings']} finding(s) (not approved)</li>"
+        f"<li>Rule changes: {counts['changes']}: {counts['no_effect']} with no effect on permitted traffic</li>"
+        f"<li>Findings (not approved): {counts['findings']}</li>"
+        f"<li>Approved in advance: {counts['approved_in_advance']}</li>"
+        f"<li>Approved after the fact (retroactive): {counts['approved_after_the_fact']}"
+        + (f"; approval time unknown: {counts['approved_time_unknown']}" if counts["approved_time_unknown"] else "")
+        + "</li>"
         f"<li>Detection: MITRE ATT&amp;CK {esc(ATTACK['technique'])} ({esc(ATTACK['technique_name'])}), "
         f"{esc(ATTACK['detection_strategy'])} / {esc(ATTACK['analytic'])}</li></ul>"
         "<h2>Control mapping</h2><table><tr><th>framework</th><th>control</th><th>requirement</th>"
         f"<th>evidence in this bundle</th><th>files</th></tr>{controls}</table>"
         f"<h2>Findings (exceptions)</h2>{table}"
-        "<p>Integrity: <code>manifest.json</code> lists the SHA-256 of every file; check with "
-        "<code>cfgwatch export verify</code>.</p></body></html>\n"
+        f"<h2>Approved changes</h2>{approved}"
+        f"<h2>Coverage</h2><ul>{coverage}</ul>"
+        f"<p>{integrity_text(signed, markdown=False)}</p></body></html>\n"
     )
