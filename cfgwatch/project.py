@@ -318,7 +318,14 @@ class Project:
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
             return replay_history(
-                store, Path(repo), key=key, since=since, platform=platform, inventory=inventory, events=events
+                store,
+                Path(repo),
+                key=key,
+                since=since,
+                platform=platform,
+                inventory=inventory,
+                events=events,
+                max_bytes=self.config.sanitize.max_config_bytes,
             )
 
     def pull(

@@ -127,3 +127,24 @@ def test_sanitize_word_search_across_chunk_edges(monkeypatch: pytest.MonkeyPatch
         for shift in range(0, 20, 3):
             out = sanitize("y" * shift + "\n" + text, "cisco_ios", b"k" * 16).text
             assert out.split("\n", 1)[1] == expected, (chunk, shift)
+
+
+def test_replayed_history_blob_over_the_limit_is_refused(tmp_path: Path, cli: Cli) -> None:
+    import subprocess
+
+    source = tmp_path / "oxidized"
+    source.mkdir()
+    run = {"cwd": source, "check": True, "capture_output": True}
+    subprocess.run(["git", "init", "-q", "-b", "master"], **run)  # type: ignore[call-overload]
+    (source / "r1").write_text("hostname r1\n" + "interface Gi0/1\n description x\n" * 300)
+    subprocess.run(["git", "add", "r1"], **run)  # type: ignore[call-overload]
+    subprocess.run(  # type: ignore[call-overload]
+        ["git", "-c", "user.name=ox", "-c", "user.email=ox@example.net", "commit", "-qm", "r1"], **run
+    )
+    assert cli("init", "proj", cwd=tmp_path)[0] == 0
+    project = tmp_path / "proj"
+    with (project / "cfgwatch.yaml").open("a") as handle:
+        handle.write("\nsanitize:\n  max_config_bytes: 2048\n")
+    code, _, err = cli("import", "--git", str(source), "--platform", "cisco_ios", cwd=project)
+    assert code == 2, err
+    assert "over the limit of 2,048" in err and "r1 in commit" in err
