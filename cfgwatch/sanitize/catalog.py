@@ -86,25 +86,25 @@ CISCO: tuple[Rule, ...] = (
         also=("eigrp", "rip"),
     ),
     secret_rule(
-        "nxos-pim-hello-auth", r"\bhello-authentication\s+ah-md5\s+" + TYPE + "?" + TOK, need=("hello-authentication",)
+        "cisco-nxos-pim-hello-auth", r"\bhello-authentication\s+ah-md5\s+" + TYPE + "?" + TOK, need=("hello-authentication",)
     ),
     secret_rule(
-        "nxos-bfd-auth-key",
+        "cisco-nxos-bfd-auth-key",
         r"\bbfd\s+authentication\s+\S+\s+key-?id\s+\d+\s+key\s+" + TOK,
         need=("bfd",),
         also=("key",),
     ),
-    secret_rule("nxos-key-octet-string", r"\bkey-octet-string\s+" + TYPE + "?" + TOK, need=("key-octet-string",)),
-    secret_rule("eos-cvauth-key", r"-cvauth[= ]key,(?P<v>[^\s,]+)", need=("-cvauth",)),
+    secret_rule("cisco-nxos-key-octet-string", r"\bkey-octet-string\s+" + TYPE + "?" + TOK, need=("key-octet-string",)),
+    secret_rule("cisco-eos-cvauth-key", r"-cvauth[= ]key,(?P<v>[^\s,]+)", need=("-cvauth",)),
     secret_rule(
-        "eos-macsec-cak",
+        "cisco-eos-macsec-cak",
         r"^\s*key\s+[0-9a-f]+\s+(?P<t>[0-9])\s+" + TOK,
         guard=("top", r"^mac\s+security\b"),
         need=("key",),
     ),
-    secret_rule("eos-ssl-key", r"(?<![\w-])ssl\s+key\s+" + TYPE + "?" + TOK, need=("ssl",), also=("key",)),
+    secret_rule("cisco-eos-ssl-key", r"(?<![\w-])ssl\s+key\s+" + TYPE + "?" + TOK, need=("ssl",), also=("key",)),
     secret_rule(
-        "eos-shared-secret",
+        "cisco-eos-shared-secret",
         r"^\s*secret\s+\d+\s+(?P<t>[0-9])\s+" + TOK,
         guard=("top", r"^management\s+security\b"),
         need=("secret",),
