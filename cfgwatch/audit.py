@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from cfgwatch.classify.categories import egress_flow_targets, nat_views
 from cfgwatch.classify.networks import Networks, load_networks
 from cfgwatch.config import CfgwatchConfig
 from cfgwatch.coverage import Coverage, build_coverage
@@ -20,12 +21,21 @@ from cfgwatch.flows.figures import FlowFigures, FlowFlags, SeriesPoint
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.flows.verify import FlowCheck, selector_for, verify
 from cfgwatch.inventory import Inventory
-from cfgwatch.model import AddressSet
+from cfgwatch.model import AddressSet, NatRule
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.names import require_known
 from cfgwatch.policy.approved import Approval, load_approved
 from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
-from cfgwatch.policy.findings import DeviceContext, Finding, FlowResult, evaluate, with_flow
+from cfgwatch.policy.findings import (
+    DeviceContext,
+    Finding,
+    FlowResult,
+    confirm_destinations,
+    destination_probe,
+    evaluate,
+    finding_id,
+    with_flow,
+)
 from cfgwatch.policy.history import ApprovalHistory
 from cfgwatch.policy.settings import SEVERITIES, GroupPolicy
 from cfgwatch.policy.tickets import Ticket, load_tickets
@@ -42,8 +52,15 @@ FlowChecker = Callable[[Finding], FlowResult]
 
 @dataclass(frozen=True, slots=True)
 class RunPair:
+    """Two consecutive runs; a run paired with itself is the posture audit of the very first run."""
+
     before: RunInfo
     after: RunInfo
+
+    @property
+    def posture(self) -> bool:
+        """The first run compared with nothing: its rules existed before cfgwatch saw the devices."""
+        return self.before.commit == self.after.commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +95,18 @@ class AuditResult:
         return any(finding.severity_rank >= rank for finding in self.findings)
 
 
-def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
-    """Consecutive (older, newer) run pairs to audit: the last run by default, or every run since REV/DURATION."""
+def run_pairs(store: SnapshotStore, since: str | None, *, posture: bool = False) -> list[RunPair]:
+    """Consecutive (older, newer) run pairs to audit: the last run by default, or every run since REV/DURATION.
+
+    With `posture`, a range that starts at the very first run (or a store holding one run) also gets that
+    run paired with itself: the posture audit of what existed before cfgwatch was installed.
+    """
     runs = list(reversed(store.runs()))  # oldest first
-    if len(runs) < 2:
+    first = [RunPair(runs[0], runs[0])] if posture and runs else []
+    if not runs:
         return []
+    if len(runs) < 2:
+        return first if since is None or _since_covers(store, since, runs[0]) else []
     pairs = [RunPair(runs[index - 1], runs[index]) for index in range(1, len(runs))]
     if since is None:
         return pairs[-1:]
@@ -92,18 +116,32 @@ def run_pairs(store: SnapshotStore, since: str | None) -> list[RunPair]:
         duration = None
     if duration is not None:
         cutoff = datetime.now(UTC) - duration
-        return [pair for pair in pairs if pair.after.time >= cutoff]
+        chosen = [pair for pair in pairs if pair.after.time >= cutoff]
+        return (first if runs[0].time >= cutoff else []) + chosen
+    commit = _since_commit(store, since)
+    index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
+    if index is None:
+        raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
+    return (first if index == 0 else []) + pairs[index:]
+
+
+def _since_commit(store: SnapshotStore, since: str) -> str:
     try:
-        commit = store.resolve(since)
+        return store.resolve(since)
     except CfgwatchError as exc:
         hint = exc.message.rsplit(" (", 1)[1].rstrip(")") if " (" in exc.message else ""
         raise InputError(
             f"--since {since!r} is neither a duration (7d, 24h) nor a known revision" + (f" ({hint})" if hint else "")
         ) from exc
-    index = next((i for i, run in enumerate(runs) if run.commit == commit), None)
-    if index is None:
-        raise InputError(f"--since {since!r} is not a run commit in the snapshot repository")
-    return pairs[index:]
+
+
+def _since_covers(store: SnapshotStore, since: str, run: RunInfo) -> bool:
+    """Whether `--since` reaches back to this run (a duration covering its time, or its own commit)."""
+    try:
+        duration = parse_duration(since)
+    except InputError:
+        return _since_commit(store, since) == run.commit
+    return run.time >= datetime.now(UTC) - duration
 
 
 def run_pairs_between(store: SnapshotStore, start: datetime, end: datetime) -> list[RunPair]:
@@ -220,9 +258,12 @@ def run_audit(
     problems = list(inputs.problems)
     reviews: list[ChangeReview] = []
     uncompared: list[str] = []
-    pairs = list(pairs) if pairs is not None else run_pairs(store, since)
+    probes: list[tuple[Finding, Approval]] = []
+    pairs = list(pairs) if pairs is not None else run_pairs(store, since, posture=True)
     for pair in pairs:
-        result = diff_revisions(store, pair.before.commit, pair.after.commit, networks, events=events)
+        rev_a = None if pair.posture else pair.before.commit
+        result = diff_revisions(store, rev_a, pair.after.commit, networks, events=events)
+        first_snapshot = {d.device for d in result.devices if d.first_snapshot}
         problems.extend(f"{d.device}: not compared: {d.error}" for d in result.devices if d.error)
         uncompared.extend(d.device for d in result.devices if d.error)
         metadata_of: dict[str, ChangeMetadata | None] = {}  # one read per device, not per change
@@ -250,16 +291,41 @@ def run_audit(
                 inputs.tickets,
                 config.policy.ticket_pattern,
                 today,
-                observed_between=(pair.before.time, pair.after.time),
+                observed_between=(None if pair.posture else pair.before.time, pair.after.time),
+                pre_existing=change.device in first_snapshot,
             )
             if finding is not None:
                 findings[finding.id] = finding
+            else:
+                probe = destination_probe(
+                    change,
+                    context,
+                    attribution,
+                    change_time,
+                    inputs.approvals,
+                    today,
+                    observed_between=(None if pair.posture else pair.before.time, pair.after.time),
+                )
+                if probe is not None:
+                    probes.append(probe)
             reviews.append(
                 ChangeReview(change, pair, attribution, change_time, finding.id if finding is not None else None)
             )
     ordered = sorted(findings.values(), key=lambda f: (-f.severity_rank, f.device, f.id))
     if flow_checker is not None:
         ordered = [with_flow(finding, flow_checker(finding)) for finding in ordered]
+        # approved paths whose approval expects ASNs / provider classes: findings only if traffic went elsewhere
+        for candidate, approval in probes:
+            confirmed = confirm_destinations(candidate, approval, flow_checker(candidate))
+            if confirmed is not None and confirmed.id not in findings:
+                ordered.append(confirmed)
+                findings[confirmed.id] = confirmed
+        reviews = [
+            replace(review, finding_id=finding_id(review.change))
+            if review.finding_id is None and finding_id(review.change) in findings
+            else review
+            for review in reviews
+        ]
         ordered.sort(key=lambda f: (-f.severity_rank, f.device, f.id))
     not_compared = tuple(dict.fromkeys(uncompared))
     coverage = build_coverage(
@@ -291,7 +357,7 @@ def _header_time(metadata: ChangeMetadata | None, config: CfgwatchConfig) -> dat
     return metadata.time.replace(tzinfo=UTC) if config.policy.timezone_naive_as_utc else None
 
 
-FLOW_CATEGORIES = frozenset({"egress-forward"})
+FLOW_CATEGORIES = frozenset({"egress-forward", "inbound-exposure"})
 
 
 def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, buckets: int = 6) -> tuple[SeriesPoint, ...]:
@@ -306,36 +372,113 @@ def flow_series(backend: FlowBackend, check: FlowCheck, post_hours: float, bucke
     return tuple(series)
 
 
-def make_flow_checker(
-    config: CfgwatchConfig, backend: FlowBackend, *, internal: AddressSet, notes: tuple[str, ...] = ()
-) -> FlowChecker:
-    """Per finding: did the new outbound path carry traffic? (inbound exposures are not judged by outbound flows)
+def egress_check(finding: Finding, start: datetime, internal: AddressSet, networks: Networks) -> FlowCheck:
+    """Internal sources toward the new destination: for a NAT redirect both the address and port inside
+    clients connect to (inside-global) and the real destination after translation."""
+    affected = finding.change.affected
+    # an unbounded destination (a proxy port toward all of the Internet) is "any non-internal" to the store
+    bounded = not networks.bounded_public(affected.public).is_empty or affected.public.fqdns
+    external = affected.public if bounded else None
+    ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
+    targets = egress_flow_targets(finding.change, networks)
+    if targets is not None:
+        destinations, target_ports = targets
+        external = destinations if not destinations.is_empty else external
+        ports = target_ports if ports is not None else None
+    return FlowCheck(
+        device=finding.device,
+        internal=affected.internal,
+        external=external,
+        ports=ports,
+        change_time=start,
+        internal_networks=internal,
+        translated=None if affected.translated.is_empty else affected.translated,
+    )
 
-    `internal` is the address plan's internal space; `notes` (the enricher's, e.g. "no ASN database") go on
-    every verdict. `Project.flows()` builds it with the project's enricher and address plan.
+
+def inbound_check(finding: Finding, start: datetime, internal: AddressSet, networks: Networks) -> FlowCheck:
+    """Public sources toward what an inbound exposure opens, seen as "outbound" from the Internet's side.
+
+    Sources: the specific public sources the rule names, else all of the public space. Destinations: the
+    exposed inside hosts, the addresses they are translated to and from, and our public addresses that
+    forward to them. Ports: the exposed ports on both sides of a port translation. A return record is then
+    the inside host answering.
     """
+    change = finding.change
+    affected = change.affected
+    nat = change.after if isinstance(change.after, NatRule) else None
+    inside = affected.internal | affected.translated | networks.org_part(affected.public)
+    if nat is not None:  # a port forward's `public` is the address outsiders connect to, not a source
+        inside = inside | affected.public
+    sources = networks.public_part(affected.public) - inside
+    ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
+    if nat is not None:
+        for view in nat_views(nat):
+            if view.translated_dst is None or not view.translated_dst.overlaps(inside):
+                continue
+            if not view.dst.is_any:
+                inside = inside | view.dst
+            if ports is not None:
+                ports = None if view.dst_ports.is_any else ports | view.dst_ports
+    return FlowCheck(
+        device=finding.device,
+        internal=sources if not sources.is_empty else networks.public,
+        external=inside,
+        ports=ports,
+        change_time=start,
+        internal_networks=internal,
+    )
+
+
+def _inbound_note(figures: FlowFigures | None, check: FlowCheck) -> str:
+    ports = check.ports.text() if check.ports is not None else "any port"
+    target = ", ".join(check.external.ranges()) if check.external is not None else "the exposed hosts"
+    if figures is None or figures.packets == 0:
+        return f"inbound: no public source reached {target} on {ports} after the change"
+    answered = (
+        f"the inside host answered ({figures.return_packets} return packets)"
+        if figures.return_packets
+        else "the inside host did not answer"
+    )
+    return (
+        f"inbound: {figures.distinct_sources} distinct external source(s) reached {target} on {ports} "
+        f"({figures.packets} packets); {answered}"
+    )
+
+
+def make_flow_checker(
+    config: CfgwatchConfig,
+    backend: FlowBackend,
+    *,
+    internal: AddressSet,
+    notes: tuple[str, ...] = (),
+    networks: Networks | None = None,
+) -> FlowChecker:
+    """Per finding: did the new path carry traffic? Egress paths by outbound flows from the internal sources;
+    inbound exposures by flows from public sources to the exposed address and port, with whether the inside
+    host answered.
+
+    `internal` is the address plan's internal space; `networks` the whole plan (org-public space, proxy
+    ports; built-in ranges when None); `notes` (the enricher's, e.g. "no ASN database") go on every verdict.
+    `Project.flows()` builds it with the project's enricher and address plan.
+    """
+    plan = networks if networks is not None else Networks.default()
 
     def check(finding: Finding) -> FlowResult:
         if not FLOW_CATEGORIES & set(finding.categories):
-            return FlowResult("not-checked", notes=("the change opens no outbound path to check",))
+            return FlowResult("not-checked", notes=("the change opens no path to check",))
         start = finding.window_start
         if start is None:
             return FlowResult("not-checked", notes=("change time unknown",))
-        affected = finding.change.affected
-        ports = None if affected.ports.is_empty or affected.ports.is_any else affected.ports
-        flow_check = FlowCheck(
-            device=finding.device,
-            internal=affected.internal,
-            external=None if affected.public.is_empty else affected.public,
-            ports=ports,
-            change_time=start,
-            internal_networks=internal,
-            translated=None if affected.translated.is_empty else affected.translated,
+        inbound = "egress-forward" not in finding.categories
+        flow_check = (
+            inbound_check(finding, start, internal, plan) if inbound else egress_check(finding, start, internal, plan)
         )
         verdict = verify(backend, flow_check, config.flows, notes=notes)
         figures: FlowFigures | FlowFlags = verdict.figures if verdict.figures is not None else verdict.flags
         if isinstance(figures, FlowFigures) and verdict.verdict in ("traffic-confirmed", "no-traffic"):
             figures = replace(figures, series=flow_series(backend, flow_check, config.flows.post_window_hours))
-        return FlowResult(verdict.verdict, figures=figures, notes=verdict.notes)
+        extra = (_inbound_note(verdict.figures, flow_check),) if inbound and verdict.verdict != "no-coverage" else ()
+        return FlowResult(verdict.verdict, figures=figures, notes=(*verdict.notes, *extra))
 
     return check

@@ -159,8 +159,10 @@ class FlowSession:
         from cfgwatch.audit import make_flow_checker
 
         config = self.project.config
-        internal = self.project.networks.internal
-        return make_flow_checker(config, self.backend, internal=internal, notes=self.enricher.notes())
+        networks = self.project.networks
+        return make_flow_checker(
+            config, self.backend, internal=networks.internal, notes=self.enricher.notes(), networks=networks
+        )
 
 
 # --- the session ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from cfgwatch.vendors.registry import canonical_platform, detect_platform, get_p
 class SnapshotReader(Protocol):
     """The part of the snapshot store the diff needs."""
 
-    def changed_devices(self, rev_a: str, rev_b: str) -> list[str]: ...
+    def changed_devices(self, rev_a: str | None, rev_b: str) -> list[str]: ...
 
     def read_many(self, names: Sequence[str], rev: str = "HEAD") -> dict[str, tuple[str, str | None]]: ...
 
@@ -37,11 +37,12 @@ class DeviceDiff:
     changes: tuple[RuleChange, ...] = ()
     diagnostics: int = 0  # unmodelled lines in the newer version
     error: str | None = None
+    first_snapshot: bool = False  # no earlier version: every rule is "added" (the posture audit's input)
 
 
 @dataclass(frozen=True, slots=True)
 class DiffResult:
-    rev_a: str
+    rev_a: str  # "" when compared with nothing (a first snapshot)
     rev_b: str
     devices: tuple[DeviceDiff, ...]
 
@@ -73,35 +74,38 @@ def diff_device(
     return DeviceDiff(
         device=device,
         platform=platform,
-        changes=tuple(classify_changes(changes, networks)),
+        changes=tuple(classify_changes(changes, networks, before, after)),
         diagnostics=len(after.diagnostics),
+        first_snapshot=text_before is None and text_after is not None,
     )
 
 
 def diff_revisions(
     store: SnapshotReader,
-    rev_a: str,
+    rev_a: str | None,
     rev_b: str,
     networks: Networks,
     *,
     devices: Sequence[str] | None = None,
     events: Events = NO_EVENTS,
 ) -> DiffResult:
-    """Classified changes between two revisions for the devices git says changed (optionally filtered)."""
+    """Classified changes between two revisions for the devices git says changed (optionally filtered).
+
+    `rev_a` None compares `rev_b` with nothing: every device's first snapshot (the posture audit)."""
     changed = store.changed_devices(rev_a, rev_b)
     if devices:
         wanted = set(devices)
         changed = [name for name in changed if name in wanted]
     # two batched reads (one git process each) instead of three reads per device
-    before = store.read_many(changed, rev_a) if changed else {}
+    before = store.read_many(changed, rev_a) if changed and rev_a is not None else {}
     after = store.read_many(changed, rev_b) if changed else {}
     results: list[DeviceDiff] = []
     events.stage_started("diff", len(changed))
     for index, name in enumerate(changed, start=1):
-        results.append(_diff_one(name, before.get(name), after.get(name), rev_a, rev_b, networks))
+        results.append(_diff_one(name, before.get(name), after.get(name), rev_a or "", rev_b, networks))
         events.item_done("diff", name, index, len(changed))
     events.stage_finished("diff")
-    return DiffResult(rev_a=rev_a, rev_b=rev_b, devices=tuple(results))
+    return DiffResult(rev_a=rev_a or "", rev_b=rev_b, devices=tuple(results))
 
 
 def _diff_one(

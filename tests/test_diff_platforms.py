@@ -125,8 +125,9 @@ def redirect_added(
     return Expect(marker, "added", "nat", (EGRESS, NAT_ADDED), tags, internal, ("198.51.100.80",), ports)
 
 
-def binding(marker: str) -> Expect:
-    return Expect(marker, "added", "binding", (BINDING,))
+def binding(marker: str, categories: tuple[str, ...] = (NARROWED, BINDING)) -> Expect:
+    """A filter bound where none was: it now denies what it does not permit (issue 15 item 5)."""
+    return Expect(marker, "added", "binding", categories)
 
 
 def object_def(marker: str) -> Expect:
@@ -152,6 +153,13 @@ CASES: dict[tuple[str, str], list[Expect]] = {
         *IOS_LIKE,
         object_rule("addrgroup PROXY eq 8080", "10.1.0.0/16"),
         binding("ip access-group LAN-OUT in"),
+    ],
+    ("cisco_xr", "categories"): [
+        proxy_permit("eq 3128", "10.1.0.0/16"),
+        lab_removed("eq www"),
+        object_rule("net-group PROXY eq 8080", "10.1.0.0/16"),
+        binding("ipv4 access-group LAN-OUT ingress"),
+        object_def("198.51.100.9"),
     ],
     ("cisco_asa", "categories"): [
         proxy_permit("eq 3128", "10.0.0.0/24"),
@@ -192,7 +200,7 @@ CASES: dict[tuple[str, str], list[Expect]] = {
         forward_removed('edit "vip-mail"', "10.1.1.25", "203.0.113.25"),
         # VIP on the internal interface mapped to a public address: internal clients forwarded out
         redirect_added('edit "vip-proxy"', ALL_INTERNAL_V4),
-        binding('set interface "internal" "lab"'),
+        binding('set interface "internal" "lab"', (BINDING,)),
         object_def("198.51.100.9"),
     ],
     ("paloalto_panos", "categories"): [
@@ -202,7 +210,7 @@ CASES: dict[tuple[str, str], list[Expect]] = {
         forward_modified("WEB-FWD destination-translation translated-port 8443", "10.1.1.10", "8443"),
         forward_removed("rules MAIL-FWD", "10.1.1.25", "203.0.113.25"),
         redirect_added("rules TO-PROXY", ("10.1.0.0/16",)),
-        binding("ethernet1/3"),
+        binding("ethernet1/3", (BINDING,)),
         object_def("198.51.100.9"),
     ],
     ("linux", "iptables"): [
@@ -229,7 +237,7 @@ CASES: dict[tuple[str, str], list[Expect]] = {
         forward_modified("to-ports=8443", "10.1.1.10", "8443"),
         forward_removed("203.0.113.25", "10.1.1.25", "203.0.113.25"),
         redirect_added("to-addresses=198.51.100.80", ("10.1.0.0/16",)),
-        binding("add interface=ether3 list=LAN"),
+        binding("add interface=ether3 list=LAN", (BINDING,)),
         object_def("198.51.100.9"),
     ],
     ("vyos", "categories"): [
@@ -251,7 +259,7 @@ JUNOS = [
     forward_removed("MAIL-FWD", "10.1.1.25", "203.0.113.25"),
     redirect_added("TO-PROXY", ("10.1.0.0/16",)),
     binding("LAN-IN"),  # the filter on ge-0/0/2
-    binding("from zone trust"),  # the new destination rule-set bound to zone trust
+    binding("from zone trust", (BINDING,)),  # the new destination rule-set bound to zone trust
     object_def("198.51.100.9"),
 ]
 CASES[("juniper_junos", "categories_set")] = JUNOS
@@ -259,6 +267,7 @@ CASES[("juniper_junos", "categories_curly")] = JUNOS
 
 # what each platform can express (iptables-save: no objects, no bindings)
 EXPRESSIBLE = {
+    "cisco_xr/categories": ALL_CATEGORIES - {INBOUND, NAT_ADDED, NAT_REMOVED, NAT_MODIFIED},  # XR routers: no NAT
     "linux/iptables": ALL_CATEGORIES - {OBJECT, BINDING},
     "linux/nftables": ALL_CATEGORIES - {BINDING},  # chains hook directly; there is nothing to bind
 }
@@ -418,8 +427,8 @@ def test_hier_config_pairs() -> None:
     assert bound == ["Vlan2", "Vlan4"] and len(ios.changes) == 3
     junos = run("juniper_junos", "hier_config_flat")
     assert sorted((c.family, c.categories, c.after.interface) for c in junos.changes) == [  # type: ignore[union-attr]
-        ("binding", (BINDING,), "irb.2"),
-        ("binding", (BINDING,), "irb.4"),
+        ("binding", (NARROWED, BINDING), "irb.2"),
+        ("binding", (NARROWED, BINDING), "irb.4"),
     ]
     vyos = run("vyos", "hier_config")
     check(
@@ -450,8 +459,8 @@ def test_vyos_port_forward_removal_records_what_was_exposed() -> None:
 def test_example_live_candidate_as2dept1_binding_change() -> None:
     result = run("cisco_ios", "example-as2dept1")
     assert sorted((c.change.value, c.categories, c.after.name, c.after.interface) for c in result.changes) == [  # type: ignore[union-attr]
-        ("added", (BINDING,), "RESTRICT_HOST_TRAFFIC_IN", "GigabitEthernet2/0"),
-        ("added", (BINDING,), "RESTRICT_HOST_TRAFFIC_OUT", "GigabitEthernet3/0"),
+        ("added", (NARROWED, BINDING), "RESTRICT_HOST_TRAFFIC_IN", "GigabitEthernet2/0"),
+        ("added", (NARROWED, BINDING), "RESTRICT_HOST_TRAFFIC_OUT", "GigabitEthernet3/0"),
     ]
 
 

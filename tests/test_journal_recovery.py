@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from cfgwatch.errors import LockedError
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunJournal, SnapshotStore
 from cfgwatch.store.journal import missing_runs, sync_journal
 
@@ -165,8 +166,20 @@ def test_kill_9_loop_loses_no_committed_run(store: SnapshotStore, tmp_path: Path
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         counter += 1000
-        git(store.path, "fsck", "--no-dangling")
         reopened = SnapshotStore(store.path, journal=journal)
+        for _ in range(100):  # a git child of the killed run (fast-import, repack) holds the lock until it ends
+            try:
+                with reopened.lock():
+                    break
+            except LockedError:
+                time.sleep(0.1)
+        # Every object of the history is there (reflogs aside: see the report on refs/cfgwatch/pending).
+        fsck = subprocess.run(
+            ["git", "--git-dir", str(store.path), "fsck", "--no-dangling", "--no-reflogs"],
+            capture_output=True,
+            text=True,
+        )
+        assert fsck.returncode == 0, (kill, fsck.stdout, fsck.stderr)
         sync_journal(reopened)
         entries = RunJournal(journal).entries()
         born = subprocess.run(["git", "--git-dir", str(store.path), "rev-parse", "-q", "--verify", "HEAD"], check=False)

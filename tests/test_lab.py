@@ -46,6 +46,10 @@ EXPECTED = {
     ),
     "paloalto_panos": (None, r",CONFIG,0,0,2025/03/04 14:02:11,10\.99\.0\.250,vsys1,commit,mallory,"),
     "mikrotik_routeros": ("# 2025-03-04 14:02:11 by RouterOS 7.18.2", r"system,info config changed by mallory"),
+    "cisco_xr": (
+        "!! Last configuration change at Tue Mar  4 14:02:11 2025 by mallory",
+        r"%MGBL-CONFIG-6-DB_COMMIT : Configuration committed by user 'mallory'",
+    ),
 }
 
 

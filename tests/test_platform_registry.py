@@ -65,6 +65,7 @@ DETECTION_ORDER = [
     "vyos",
     "linux",
     "cisco_asa",
+    "cisco_xr",
     "cisco_nxos",
     "arista_eos",
     "cisco_ios",
@@ -110,7 +111,8 @@ def test_aliases_come_from_netutils_where_it_has_them() -> None:
 
 
 def test_unknown_names_stay_themselves_and_fail_by_name() -> None:
-    assert canonical_platform("cisco_xr") == "cisco_xr"  # a netmiko platform cfgwatch backs up only
+    assert canonical_platform("cisco_xr") == "cisco_xr"  # a platform of its own (netutils: iosxr -> cisco_xr)
+    assert canonical_platform("iosxr") == "cisco_xr"
     with pytest.raises(UnknownPlatformError, match="no parser for platform 'bogus' \\(known: arista_eos, "):
         get_spec("bogus")
 
@@ -209,7 +211,8 @@ def test_volatile_rules_are_tried_in_the_documented_order() -> None:
         *("ios-building", "ios-current-size", "ios-no-change", "ntp-clock-period"),  # cisco_ios volatile (10)
         *("ios-last-change", "ios-nvram"),  # cisco_ios change_header (11)
         *("uptime", "restarted-at"),  # generic (15)
-        *("asa-cryptochecksum", "asa-written-by", "nxos-time", "nxos-last-done", "eos-startup-modified"),
+        *("asa-cryptochecksum", "asa-written-by", "nxos-time", "nxos-last-done", "xr-show-time", "xr-last-change"),
+        "eos-startup-modified",
         *("junos-last-commit", "junos-last-changed", "fortios-conf-file-ver"),
         *("routeros-export-time", "routeros-history-flags", "routeros-history-columns", "routeros-history-head"),
         *("routeros-history-wrap", "routeros-history-row"),
@@ -241,7 +244,11 @@ def test_syslog_patterns_are_tried_in_the_documented_order() -> None:
         "junos-audit-set",
         "fortios-config",
         "nxos-config",
+        "xr-commit",
+        "xr-login",
+        "xr-config",
         "routeros-config",
+        "routeros-item",
         "routeros-login",
     ]
 

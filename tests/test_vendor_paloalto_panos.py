@@ -20,7 +20,6 @@ from cfgwatch.model import (
     RuleSet,
     Service,
     tcp,
-    udp,
 )
 from cfgwatch.vendors.paloalto_panos import PARSER
 from cfgwatch.vendors.paloalto_panos.parser import detect, parse
@@ -75,7 +74,8 @@ def test_security_rules(fw: RuleSet) -> None:
     assert web.action is Action.PERMIT and web.comment == "CHG-5005 web egress"
     assert web.match.src == AddressSet.parse("10.1.1.10/31") and web.match.src.names == ("WEB-SERVERS",)
     assert "updates.example.com" in web.match.dst.fqdns
-    assert set(web.match.services) == {tcp(80, 443), udp(53)}
+    # web-browsing and ssl are TCP applications: the service group's udp/53 member matches neither
+    assert set(web.match.services) == {tcp(80, 443)}
     assert web.options == frozenset({"application:web-browsing", "application:ssl"})
     assert rules["inbound-web"].match.services == (Service(6, dst_ports=PortSet.of(80, 8080)),)
     negated = rules["not-internal"]

@@ -8,12 +8,27 @@ connect to I out to P: an egress forward).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
+from cfgwatch.classify.context import EMPTY_VIEW, DeviceView
 from cfgwatch.classify.networks import Networks
-from cfgwatch.model import ANY_ADDRESS, ANY_PORTS, EMPTY_ADDRESS, AddressSet, NatRule, PortSet
+from cfgwatch.model import (
+    ANY_PORTS,
+    EMPTY_ADDRESS,
+    Action,
+    AddressSet,
+    Binding,
+    BindingKind,
+    FilterRule,
+    Match,
+    NatRule,
+    PortSet,
+    RuleSet,
+)
 from cfgwatch.model import changes as r
 from cfgwatch.model.changes import Affected, ChangeType, RuleChange
+from cfgwatch.model.space import CompiledList, SpaceDelta, ZoneIndex, compare_in_region, rule_boxes
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +89,12 @@ NOTHING = Judgement(frozenset(), False, Affected())
 
 
 def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
-    """Public addresses a rule names specifically (all of the Internet is not a specific destination)."""
-    public = networks.public_part(addresses)
-    everything = networks.public_part(ANY_ADDRESS)
-    # "any" of one family (nftables `ip daddr` absent, an IPv4-only any) is not specific either
-    v4_whole = not public.v4 or public.v4 == everything.v4
-    v6_whole = not public.v6 or public.v6 == everything.v6
-    if (public.v4 or public.v6) and v4_whole and v6_whole:
-        public = EMPTY_ADDRESS
-    if public.is_empty and not addresses.fqdns:
-        return EMPTY_ADDRESS
+    """Public addresses a rule names specifically: a bounded part of the Internet (Networks.bounded_public)
+    or FQDNs. All of the Internet, or all of it but a blocklist, is not a specific destination."""
+    bounded = networks.bounded_public(addresses)
     if addresses.fqdns:
-        return public | AddressSet(fqdns=addresses.fqdns)
-    return public
+        return bounded | AddressSet(fqdns=addresses.fqdns)
+    return bounded
 
 
 def _same_family(addresses: AddressSet, target: AddressSet) -> AddressSet:
@@ -143,7 +151,49 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     return Judgement(frozenset(categories), proxy, affected, frozenset(paths))
 
 
-def judge_filter_change(change: RuleChange, networks: Networks) -> Judgement:
+def egress_flow_targets(change: RuleChange, networks: Networks) -> tuple[AddressSet, PortSet | None] | None:
+    """Destinations and ports an egress NAT path shows in flow records, on both sides of the translation.
+
+    Inside clients of a redirect (IOS `outside source static`, a DNAT toward the Internet) connect to the
+    inside-global address and port; the router sends the packets on to the real destination (a Junos
+    destination pool `address X port P` rewrites the port too). An exporter on the inside interface
+    reports the first, one on the outside the second: the flow check looks for both. None when the
+    change is no egress NAT path.
+    """
+    if change.family != "nat" or not isinstance(change.after, NatRule) or r.EGRESS_FORWARD not in change.categories:
+        return None
+    destinations = change.affected.public
+    ports: PortSet | None = None if change.affected.ports.is_any else change.affected.ports
+    for category, view in judge_nat(change.after, networks).paths:
+        if category != r.EGRESS_FORWARD:
+            continue
+        if view.translated_dst is not None and not view.dst.is_any:
+            destinations = destinations | view.dst
+        seen = [view.dst_ports, view.translated_dst_ports or view.dst_ports]
+        for side in seen:
+            ports = None if ports is None or side.is_any else ports | side
+    return destinations, ports
+
+
+def judge_filter_change(
+    change: RuleChange,
+    networks: Networks,
+    *,
+    faces_internet: bool | None = None,
+    only_internet: bool = False,
+    reopened: bool = False,
+) -> Judgement:
+    """Categories of a filter change from the traffic it newly permits or denies.
+
+    `faces_internet` True: the list judges traffic arriving from the Internet (see context.py), so whatever
+    it newly lets in from public sources to inside addresses is an inbound exposure even when the rule says
+    `any` (on a LAN-side list, `any` as destination is the Internet, not the inside). False: known not to
+    (a filter bound on a LAN interface), so no inbound exposure. None: unknown, an inbound exposure needs
+    inside destinations named specifically. `only_internet`: the list judges nothing else, so its internal
+    sources are spoofed, never an egress path.
+    `reopened`: the widening comes from a whole filter going away or being swapped (a binding change),
+    which reopens every port it closed, proxy and tunnel ports included, even when that is every port.
+    """
     delta = change.delta
     if delta is None:
         return NOTHING
@@ -156,12 +206,20 @@ def judge_filter_change(change: RuleChange, networks: Networks) -> Judgement:
         internal_src = networks.internal_part(src)
         public_dst = networks.public_part(dst)
         specific = _specific_public(dst, networks)
-        proxy = _is_proxy(ports, networks)
-        if not internal_src.is_empty and not public_dst.is_empty and (not specific.is_empty or proxy):
+        proxy = _is_proxy(ports, networks) or (reopened and ports.overlaps(networks.proxy_ports))
+        if (
+            not only_internet
+            and not internal_src.is_empty
+            and not public_dst.is_empty
+            and (not specific.is_empty or proxy)
+        ):
             categories.add(r.EGRESS_FORWARD)
-            affected = Affected(internal=internal_src, public=specific or public_dst, ports=ports)
+            affected = Affected(
+                internal=internal_src, public=public_dst if specific.is_empty else specific, ports=ports
+            )
         inside_dst = dst & (networks.internal | networks.org_public)
-        if not networks.public_part(src).is_empty and not inside_dst.is_empty and not dst.is_any:
+        inbound_side = faces_internet if faces_internet is not None else not _everything(dst)
+        if not networks.public_part(src).is_empty and not inside_dst.is_empty and inbound_side:
             categories.add(r.INBOUND_EXPOSURE)
             proxy = proxy or _is_proxy(ports, networks)
             if r.EGRESS_FORWARD not in categories:
@@ -185,13 +243,85 @@ def judge_filter_change(change: RuleChange, networks: Networks) -> Judgement:
     return Judgement(frozenset(categories), proxy, affected)
 
 
-def classify_change(change: RuleChange, networks: Networks) -> RuleChange:
-    """Return the change with categories, tags and affected addresses filled in."""
+def _everything(addresses: AddressSet) -> bool:
+    """`any`, or `any` of one family (an IPv4 ACL's `any`)."""
+    whole = AddressSet.any()
+    if addresses.is_empty:
+        return False
+    return addresses.v4 in ((), whole.v4) and addresses.v6 in ((), whole.v6)
+
+
+# -- breadth ---------------------------------------------------------------------------------------
+# How much becomes reachable decides how bad an inbound exposure is. Scores per axis (0, 1, 2):
+#   inside addresses: up to 16 0, up to a /20 (4096) 1, more 2
+#   ports:            up to 16 ports 0, up to 1024 1, more (or every protocol) 2
+# An exposure scoring BROAD_SCORE or more (e.g. one host on every port, a /16 on one port, any/any)
+# is tagged `broad`, which raises its severity one level (high -> critical).
+BROAD_SCORE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Breadth:
+    addresses: int  # inside addresses reachable (IPv4 + IPv6)
+    ports: int  # destination ports reachable (65536 = every port)
+    v6: int = 0  # of which IPv6
+
+    @property
+    def score(self) -> int:
+        address_score = 0 if self.addresses <= 16 else 1 if self.addresses <= 4096 else 2
+        port_score = 0 if self.ports <= 16 else 1 if self.ports <= 1024 else 2
+        return address_score + port_score
+
+    def text(self) -> str:
+        ports = "every port" if self.ports >= 65536 else f"{self.ports} port{'s' if self.ports != 1 else ''}"
+        v4 = self.addresses - self.v6
+        parts = [f"{v4} IPv4"] if v4 else []
+        if self.v6:
+            parts.append(f"{self.v6} IPv6" if self.v6 < 1 << 16 else f"about 2^{self.v6.bit_length() - 1} IPv6")
+        count = " + ".join(parts) or "0"
+        plural = "es" if self.addresses != 1 else ""
+        return (
+            f"breadth: {count} inside address{plural} reachable on {ports}"
+            f" (score {self.score}/4; {BROAD_SCORE} or more is broad)"
+        )
+
+
+def exposure_breadth(affected: Affected, networks: Networks) -> Breadth:
+    """Inside addresses (internal, translated-to and our own public ones) and ports an exposure reaches."""
+    inside = affected.internal | (affected.translated & (networks.internal | networks.org_public))
+    inside = inside | networks.org_part(affected.public)
+    ports = (
+        65536
+        if affected.ports.is_empty or affected.ports.is_any
+        else sum(end - start + 1 for start, end in affected.ports.ranges)
+    )
+    return Breadth(inside.count(), ports, AddressSet(v6=inside.v6).count())
+
+
+def classify_change(
+    change: RuleChange,
+    networks: Networks,
+    before: DeviceView = EMPTY_VIEW,
+    after: DeviceView = EMPTY_VIEW,
+    cache: DeltaCache | None = None,
+) -> RuleChange:
+    """Return the change with categories, tags and affected addresses filled in.
+
+    `before` / `after` describe the device on each side (where lists are bound, which side faces the
+    Internet); without them a change is judged from its own rule only.
+    """
     categories: set[str] = set()
     proxy = False
     affected = Affected()
+    reasons = list(change.reasons)
     if change.family == "filter":
-        judgement = judge_filter_change(change, networks)
+        view = after if change.after is not None else before
+        rule = change.rule
+        # a list known to face the Internet, else unknown (LAN-side bindings are not proof: the same
+        # list may be applied elsewhere, and a rule may name inside destinations on purpose)
+        faces = True if isinstance(rule, FilterRule) and view.faces_internet(rule) else None
+        only = isinstance(rule, FilterRule) and view.only_internet(rule)
+        judgement = judge_filter_change(change, networks, faces_internet=faces, only_internet=only)
         categories |= judgement.categories
         proxy, affected = judgement.proxy_port, judgement.affected
     elif change.family == "nat":
@@ -216,19 +346,185 @@ def classify_change(change: RuleChange, networks: Networks) -> RuleChange:
         if affected == Affected():
             # a removal (or a change that enables nothing new) still records what the rule covered:
             # removing a port forward is evidence too, and the report names the hosts it concerned
-            rule = change.after if isinstance(change.after, NatRule) and change.after.enabled else change.before
-            if isinstance(rule, NatRule):
-                affected = judge_nat(rule, networks).affected
+            nat = change.after if isinstance(change.after, NatRule) and change.after.enabled else change.before
+            if isinstance(nat, NatRule):
+                affected = judge_nat(nat, networks).affected
     elif change.family == "binding":
         categories.add(r.BINDING_CHANGED)
+        binding = change.rule
+        if isinstance(binding, Binding) and binding.kind is BindingKind.NAT_RULESET:
+            # the rule-set's NAT rules carry their binding (ingress/egress), so the NAT changes beside this
+            # one say what is translated where now
+            state = "no longer applies" if change.change is ChangeType.REMOVED else "applies"
+            side = "from" if binding.direction == "in" else "to"
+            reasons.append(f"NAT rule-set {binding.name} {state} to traffic {side} {binding.interface}")
+        judged = judge_binding_change(change, networks, before, after, cache)
+        if judged is not None:
+            judgement, delta, reason = judged
+            categories |= judgement.categories
+            proxy, affected = judgement.proxy_port, judgement.affected
+            reasons.append(reason)
+            change = replace(change, delta=delta, exact=delta.exact)
     elif change.family == "object":
         categories.add(r.OBJECT_CHANGED)
     if change.family in ("filter", "nat") and any(reason.startswith("object ") for reason in change.reasons):
         categories.add(r.OBJECT_CHANGED)
+    tags = [r.PROXY_PORT] if proxy else []
+    if r.INBOUND_EXPOSURE in categories:
+        breadth = exposure_breadth(affected, networks)
+        reasons.append(breadth.text())
+        if breadth.score >= BROAD_SCORE:
+            tags.append(r.BROAD)
     ordered = tuple(category for category in r.CATEGORIES if category in categories)
-    tags = (r.PROXY_PORT,) if proxy else ()
-    return replace(change, categories=ordered, tags=tags, affected=affected)
+    return replace(change, categories=ordered, tags=tuple(tags), affected=affected, reasons=tuple(reasons))
 
 
-def classify_changes(changes: list[RuleChange], networks: Networks) -> list[RuleChange]:
-    return [classify_change(change, networks) for change in changes]
+# -- bindings --------------------------------------------------------------------------------------
+
+
+def _unbound_permits(binding: Binding, view: DeviceView) -> bool:
+    """What passes where no filter is bound, as the vendors document it.
+
+    No ACL on an interface permits everything (IOS, NX-OS, EOS, Junos, VyOS), except that an ASA lets
+    traffic entering an interface through only toward lower security levels, so nothing enters through the
+    security-level-0 outside interface without an ACL; and IOS ZBF drops traffic between zones that have no
+    zone-pair policy.
+    """
+    direction = binding.direction.lower()
+    if direction == "zone-pair":
+        return False
+    if view.platform == "cisco_asa" and direction == "in":
+        return not view.binding_faces_internet(binding)
+    return True
+
+
+def _slot(binding: Binding) -> tuple[str, str, str | None]:
+    return binding.interface, binding.direction.lower(), binding.context
+
+
+def _bound_rules(binding: Binding | None, view: DeviceView, reference: Binding) -> tuple[FilterRule, ...]:
+    """The rules deciding traffic at the binding's place: its list, or what the platform does unbound."""
+    if binding is None:
+        if _unbound_permits(reference, view):
+            return PASS_ALL
+        return PASS_NONE
+    rules = view.rules_of(binding.name)
+    if rules is None:  # a reference to a list that does not exist filters nothing (IOS, ASA docs)
+        return PASS_ALL
+    return rules
+
+
+UNBOUND = "(binding)"
+PASS_ALL = (FilterRule(UNBOUND, Action.PERMIT),)
+PASS_NONE: tuple[FilterRule, ...] = ()
+# (old rules, new rules, family) -> delta, keyed by the identity of the rule tuples (one device's views
+# hold them for the whole classification): a list bound on many interfaces is compared once
+DeltaCache = dict[tuple[int, int, AddressSet], SpaceDelta]
+
+
+_V6_BINDING = re.compile(r"\bipv6\b|\binet6\b|\bipv6-name\b", re.IGNORECASE)
+_V4_BINDING = re.compile(r"\bip (port )?access-group\b|\bfamily inet\b|\bfirewall (in|out|local) name\b", re.IGNORECASE)
+
+
+def _binding_family(change: RuleChange) -> AddressSet:
+    """The address family a filter binding filters, from its config line (`ip access-group` is IPv4 only,
+    `ipv6 traffic-filter` IPv6 only, Junos `family inet` / `inet6`, VyOS `name` / `ipv6-name`); both
+    when the line does not say (ASA unified ACLs, zone policies)."""
+    side = change.lines_after or change.lines_before
+    text = " ".join(side.lines) if side else ""
+    whole = AddressSet.any()
+    if _V6_BINDING.search(text):
+        return AddressSet(v6=whole.v6)
+    if _V4_BINDING.search(text):
+        return AddressSet(v4=whole.v4)
+    return whole
+
+
+def judge_binding_change(
+    change: RuleChange,
+    networks: Networks,
+    before: DeviceView,
+    after: DeviceView,
+    cache: DeltaCache | None = None,
+) -> tuple[Judgement, SpaceDelta, str] | None:
+    """A filter bound or unbound on an interface changes what passes there: compare the traffic decided at
+    that place before and after.
+
+    A list swapped for another is one comparison split between its two changes, so each part is reported
+    once and diff(b, a) stays the inverse: the removed binding carries what is now denied, the added one
+    what is now permitted.
+    """
+    binding = change.rule
+    if not isinstance(binding, Binding) or binding.kind is not BindingKind.FILTER:
+        return None
+    if change.change is ChangeType.MODIFIED:
+        return None
+    if before is EMPTY_VIEW and after is EMPTY_VIEW:
+        return None  # no device context: nothing to compare
+    old_bound = [b for b in before.bindings if b.kind is BindingKind.FILTER and _slot(b) == _slot(binding)]
+    new_bound = [b for b in after.bindings if b.kind is BindingKind.FILTER and _slot(b) == _slot(binding)]
+    place = f"{binding.interface} {binding.direction}".rstrip()
+    keep: str | None = None  # "widened" / "narrowed": the part of a swap this side reports
+    if change.change is ChangeType.REMOVED:
+        replacement = next((b for b in new_bound if b.name != binding.name), None)
+        old_rules = _bound_rules(binding, before, binding)
+        new_rules = _bound_rules(replacement, after, binding)
+        view = before
+        what = f"filter {binding.name} no longer applied on {place}"
+        if replacement is not None:
+            what += f" (replaced by {replacement.name})"
+            keep = "narrowed"
+    else:
+        replaced = next((b for b in old_bound if b.name != binding.name), None)
+        old_rules = _bound_rules(replaced, before, binding)
+        new_rules = _bound_rules(binding, after, binding)
+        view = after
+        what = f"filter {binding.name} applied on {place}"
+        if replaced is not None:
+            what += f" instead of {replaced.name}"
+            keep = "widened"
+    # an IPv4 ACL binding (`ip access-group`) filters IPv4 only: compare within the lists' families
+    family = _binding_family(change)
+    key = (id(old_rules), id(new_rules), family)
+    cached = cache.get(key) if cache is not None else None
+    if cached is None:
+        zones = ZoneIndex()
+        region = rule_boxes(FilterRule(UNBOUND, Action.PERMIT, Match(src=family, dst=family)), zones)
+        cached = compare_in_region(CompiledList.build(old_rules, zones), CompiledList.build(new_rules, zones), region)
+        if cache is not None:
+            cache[key] = cached
+    delta = cached
+    if keep == "widened":
+        delta = SpaceDelta(delta.widened, (), delta.exact)
+    elif keep == "narrowed":
+        delta = SpaceDelta((), delta.narrowed, delta.exact)
+    judgement = judge_filter_change(
+        replace(change, delta=delta),
+        networks,
+        faces_internet=view.binding_faces_internet(binding),
+        only_internet=view.binding_only_internet(binding),
+        reopened=True,
+    )
+    effect = (
+        "which newly permits traffic"
+        if delta.widened and not delta.narrowed
+        else "which newly denies traffic"
+        if delta.narrowed and not delta.widened
+        else "which permits some traffic and denies other"
+        if delta.widened
+        else "which changes no traffic"
+    )
+    return judgement, delta, f"{what}, {effect}"
+
+
+def classify_changes(
+    changes: list[RuleChange],
+    networks: Networks,
+    before: RuleSet | None = None,
+    after: RuleSet | None = None,
+) -> list[RuleChange]:
+    """Classify every change of one device; with both rule sets, bindings and the Internet side count."""
+    before_view = DeviceView.of(before) if before is not None else EMPTY_VIEW
+    after_view = DeviceView.of(after) if after is not None else EMPTY_VIEW
+    cache: DeltaCache = {}
+    return [classify_change(change, networks, before_view, after_view, cache) for change in changes]

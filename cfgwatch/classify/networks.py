@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,6 +30,25 @@ BUILTIN_INTERNAL = (
 BUILTIN_NON_PUBLIC = ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32", "ff00::/8", "::/128")
 
 DEFAULT_PROXY_PORTS = (1080, 3128, 8080, 8118, 8888, 9050, 9150, 3129, 8000, 8081, 1081, 9051)
+
+# A public destination set is "bounded" (a specific destination, what egress-forward is about) when it
+# covers at most 1/BOUNDED_FRACTION of its family's public space (about 3.7e9 IPv4 addresses): a /8
+# of IPv4 is still bounded, a /7 is not, and neither is "any minus a few blocked prefixes" (bogon or
+# blocklist denies ahead of a permit any).
+BOUNDED_FRACTION = 128
+
+# Names (or name parts) that mark the Internet side: zones, nameifs, interface lists, descriptions.
+UNTRUSTED_WORDS = frozenset(
+    {"outside", "untrust", "untrusted", "internet", "wan", "external", "ext", "isp", "public", "ppp", "pppoe", "dialer"}
+)
+
+
+def untrusted_name(name: str | None) -> bool:
+    """Whether a zone/nameif/list name says it faces the Internet (`untrust`, `OUTSIDE`, `wan-zone`, `ISP1`)."""
+    if not name:
+        return False
+    words = [word for word in re.split(r"[^a-z]+", name.lower()) if word]
+    return any(word in UNTRUSTED_WORDS for word in words)
 
 
 class AddressClass(StrEnum):
@@ -62,6 +82,11 @@ class Networks:
     org_public: AddressSet
     non_public: AddressSet
     proxy_ports: PortSet
+    # derived once: classification asks for the public space of every change
+    _public: AddressSet = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_public", AddressSet.any() - self.internal - self.org_public - self.non_public)
 
     @classmethod
     def default(cls) -> Networks:
@@ -81,7 +106,7 @@ class Networks:
     @property
     def public(self) -> AddressSet:
         """Everything that is neither internal, ours, nor unroutable."""
-        return AddressSet.any() - self.internal - self.org_public - self.non_public
+        return self._public
 
     def internal_part(self, addresses: AddressSet) -> AddressSet:
         return addresses & self.internal
@@ -92,6 +117,17 @@ class Networks:
     def org_part(self, addresses: AddressSet) -> AddressSet:
         return addresses & self.org_public
 
+    def bounded_public(self, addresses: AddressSet) -> AddressSet:
+        """The public part of `addresses` when it is bounded (see BOUNDED_FRACTION), else empty.
+
+        Judged per address family: all of the IPv4 Internet except a blocklist is as unbounded as any.
+        """
+        public = self.public_part(addresses)
+        everything = self.public
+        v4 = public.v4 if _small(AddressSet(v4=public.v4), AddressSet(v4=everything.v4)) else ()
+        v6 = public.v6 if _small(AddressSet(v6=public.v6), AddressSet(v6=everything.v6)) else ()
+        return AddressSet(v4=v4, v6=v6)
+
     def classes(self, addresses: AddressSet) -> frozenset[AddressClass]:
         found: set[AddressClass] = set()
         if addresses.overlaps(self.internal):
@@ -101,6 +137,10 @@ class Networks:
         if addresses.overlaps(self.public) or addresses.fqdns:
             found.add(AddressClass.PUBLIC)
         return frozenset(found)
+
+
+def _small(part: AddressSet, whole: AddressSet) -> bool:
+    return part.count() * BOUNDED_FRACTION <= whole.count()
 
 
 def load_networks(path: Path) -> Networks:

@@ -27,6 +27,7 @@ NAT_MODIFIED = "nat-modified"
 BINDING_CHANGED = "binding-changed"
 OBJECT_CHANGED = "object-changed"
 PROXY_PORT = "proxy-port"
+BROAD = "broad"  # an inbound exposure that reaches many inside addresses and/or ports
 CATEGORIES = (
     EGRESS_FORWARD,
     INBOUND_EXPOSURE,

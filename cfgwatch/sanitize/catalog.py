@@ -86,7 +86,9 @@ CISCO: tuple[Rule, ...] = (
         also=("eigrp", "rip"),
     ),
     secret_rule(
-        "cisco-nxos-pim-hello-auth", r"\bhello-authentication\s+ah-md5\s+" + TYPE + "?" + TOK, need=("hello-authentication",)
+        "cisco-nxos-pim-hello-auth",
+        r"\bhello-authentication\s+ah-md5\s+" + TYPE + "?" + TOK,
+        need=("hello-authentication",),
     ),
     secret_rule(
         "cisco-nxos-bfd-auth-key",

@@ -43,13 +43,14 @@ def new_run_id(started: datetime) -> str:
 class _FastImport:
     """One `git fast-import` process fed blob by blob; killed (never committed) if the run fails."""
 
-    def __init__(self, repo: git.Repo) -> None:
+    def __init__(self, repo: git.Repo, lock_fd: int | None = None) -> None:
         self.proc = subprocess.Popen(
             ["git", "--git-dir", repo.git_dir, "fast-import", "--quiet", "--force", "--done"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
         )
         assert self.proc.stdin is not None
         self.stdin: IO[bytes] = self.proc.stdin
@@ -304,11 +305,11 @@ class RunWriter(RepoUpkeep):
             self.upkeep()
 
     def _drop_temp_objects(self) -> None:
-        """Remove git's temporary object files (tmp_pack_*, tmp_idx_*, tmp_obj_*): a fast-import that ran
+        """Remove git's temporary object files (tmp_pack_*, tmp_idx_*, tmp_obj_*, a repack's .tmp-*): a git that ran
         out of space or was killed leaves them, and they would fill the disk further. Called under the run
         lock, where no other git process of cfgwatch writes objects."""
         objects = self.git_dir / "objects"
-        for pattern in ("pack/tmp_*", "??/tmp_obj_*", "tmp_obj_*"):
+        for pattern in ("pack/tmp_*", "pack/.tmp-*", "??/tmp_obj_*", "tmp_obj_*"):
             for leftover in objects.glob(pattern):
                 with suppress(OSError):
                     leftover.unlink()
@@ -399,7 +400,7 @@ class _Staging:
                 continue
             if self.importer is None:
                 writer._drop_pending()
-                self.importer = _FastImport(writer.repo)
+                self.importer = _FastImport(writer.repo, writer.lock_fd)
             if write_cfg:
                 staged.files.append((cfg_path, self.importer.blob(data)))
                 existing[cfg_path] = cfg_id

@@ -1251,6 +1251,32 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
     return InterfaceInfo(interface, bindings, other)
 
 
+def read_group_members(
+    stanza: Stanza, nested: str, read: Callable[[list[str]], None], *, final: bool, code: str
+) -> tuple[list[str], list[Diagnostic]] | None:
+    """Feed each member line of an object-group (descriptions skipped) to `read`.
+
+    Returns the names of nested groups (`nested NAME` lines) and a diagnostic per unreadable member, or
+    None when a member names a group not defined yet and this is not the `final` round of
+    `define_in_order` (the group is then retried after the others).
+    """
+    members: list[str] = []
+    problems: list[Diagnostic] = []
+    for line in stanza.children:
+        parts = line.text.split()
+        if parts[0] == "description":
+            continue
+        if parts[0] == nested and len(parts) == 2:
+            members.append(parts[1])
+        try:
+            read(parts)
+        except SyntaxProblem as problem:
+            if problem.code == "UNKNOWN-OBJECT" and not final:
+                return None
+            problems.append(diagnostic(code, problem, line))
+    return members, problems
+
+
 def define_in_order(stanzas: Sequence[Stanza], define: Callable[[Stanza, bool], bool]) -> None:
     """Define objects/groups, retrying those whose members refer to groups defined further down.
 

@@ -23,7 +23,8 @@ SECRET_RULES: tuple[Rule, ...] = (
     secret_rule(
         "cisco-password",
         r"(?<![\w-])(?:password|secret)\s+" + NOT_VALUE + r"(?:(?:level|privilege)\s+\d+\s+)?"
-        r"(?:(?P<t>[0-9]|sha512|sha256|md5|pbkdf2|scrypt|encrypted|clear)\s+)?" + QTOK,
+        # IOS XR: `secret 10 <sha512crypt>`, `password encrypted <type 7>` (BGP neighbours, LDP, MSDP ...)
+        r"(?:(?P<t>1[0-9]|[0-9]|sha512|sha256|md5|pbkdf2|scrypt|encrypted|clear)\s+)?" + QTOK,
         need=("password", "secret"),
     ),
     secret_rule("cisco-typed-key", r"(?<![\w-])key\s+(?P<t>[0-9])\s+" + QTOK, need=("key",)),
@@ -51,7 +52,9 @@ SECRET_RULES: tuple[Rule, ...] = (
         need=("pre-shared-key",),
     ),
     secret_rule(
-        "cisco-ospf-md5", r"\bmessage-digest-key\s+\d+\s+md5\s+" + TYPE + "?" + TOK, need=("message-digest-key",)
+        "cisco-ospf-md5",
+        r"\bmessage-digest-key\s+\d+\s+md5\s+(?:(?:encrypted|clear)\s+)?" + TYPE + "?" + TOK,  # XR: md5 encrypted K
+        need=("message-digest-key",),
     ),
     secret_rule(
         "cisco-auth-key",

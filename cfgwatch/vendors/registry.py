@@ -1,6 +1,6 @@
 """The platform registry: every `PlatformSpec`, from the `cfgwatch.platforms` entry-point group.
 
-cfgwatch declares its ten built-in platforms in its own pyproject.toml (`cisco_ios =
+cfgwatch declares its eleven built-in platforms in its own pyproject.toml (`cisco_ios =
 "cfgwatch.vendors.cisco_ios:SPEC"` ...); a site package declares its own under the same group and a spec
 of the same name replaces the built-in. Detection asks the specs in ascending `detection_priority`
 (the most distinctive syntaxes first, generic Cisco IOS last).
@@ -41,7 +41,7 @@ from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.spec import PlatformSpec
 
 # netutils tables whose keys are other tools' names for a platform, first table first when two disagree.
-# NETMIKO_LIB_MAPPER also guards the others: a netmiko name of a platform of its own (cisco_xr) is never
+# NETMIKO_LIB_MAPPER also guards the others: a netmiko name of a platform of its own (huawei) is never
 # folded onto a registered platform (cfgwatch collects such devices as backup-only).
 ALIAS_TABLES: tuple[Mapping[str, str], ...] = (
     NETMIKO_LIB_MAPPER,

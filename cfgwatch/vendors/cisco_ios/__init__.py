@@ -62,7 +62,7 @@ SPEC = PlatformSpec(
         ),
     ),
     completeness=family.ends_with_end,
-    secrets=family.secrets(also_for=("cisco_xr",)),
+    secrets=family.secrets(),
     continuation=NotApplicable("IOS prints one command per line"),
     volatile=LineRules(
         rules=(

@@ -41,6 +41,11 @@ def _numbered_kind(name: str) -> str | None:
     return None
 
 
+# Stanzas only IOS XR writes (`ipv4 access-list`, `object-group network ipv4 X`, `object-group port X`): an
+# XR config read as IOS must not parse to silently nothing.
+_XR_HEADS = ("ipv4 access-list ", "object-group network ipv4 ", "object-group network ipv6 ", "object-group port ")
+
+
 @dataclass
 class _State:
     """Everything collected while walking the stanzas of one config."""
@@ -69,7 +74,16 @@ def parse(text: str) -> RuleSet:
     zone_pairs: list[cc.Stanza] = []
     for stanza in stanzas:
         head = stanza.head.text
-        if head.startswith("object-group "):
+        if head.startswith(_XR_HEADS):
+            state.diags.append(
+                Diagnostic(
+                    f"{CODE}-XR-SYNTAX",
+                    "IOS XR syntax, not modelled as IOS: set the device's platform to cisco_xr",
+                    stanza.head.number,
+                    head,
+                )
+            )
+        elif head.startswith("object-group "):
             groups.append(stanza)
         elif head.startswith(("ip access-list ", "ipv6 access-list ")):
             named_acls.append(stanza)
@@ -139,26 +153,23 @@ def _object_group(stanza: cc.Stanza, state: _State, *, final: bool) -> bool:
             return True
         return False
     kind, name = tokens[1], tokens[2]
-    members: list[str] = []
-    addresses = AddressSet()
+    found: list[AddressSet] = []
     services: list[Service] = []
-    problems: list[Diagnostic] = []
-    for line in stanza.children:
-        parts = line.text.split()
-        if parts[0] == "description":
-            continue
-        if parts[0] == "group-object" and len(parts) == 2:
-            members.append(parts[1])
-        try:
-            if kind == "network":
-                addresses = addresses.union(cc.network_member(parts, state.table, wildcard=False))
-            else:
-                services.extend(cc.service_member(parts, state.table, cc.IOS_SYNTAX))
-        except cc.SyntaxProblem as problem:
-            if problem.code == "UNKNOWN-OBJECT" and not final:
-                return False
-            problems.append(cc.diagnostic(CODE, problem, line))
+
+    def read(parts: list[str]) -> None:
+        if kind == "network":
+            found.append(cc.network_member(parts, state.table, wildcard=False))
+        else:
+            services.extend(cc.service_member(parts, state.table, cc.IOS_SYNTAX))
+
+    read_out = cc.read_group_members(stanza, "group-object", read, final=final, code=CODE)
+    if read_out is None:
+        return False
+    members, problems = read_out
     state.diags.extend(problems)
+    addresses = AddressSet()
+    for member in found:
+        addresses = addresses.union(member)
     if kind == "network":
         resolved = AddressSet(addresses.v4, addresses.v6, addresses.fqdns, (name,))
         state.table.networks[name] = resolved

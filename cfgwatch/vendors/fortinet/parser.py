@@ -245,6 +245,38 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+def _open_quote(line: str) -> bool:
+    """The line leaves a double-quoted value open (an odd number of unescaped `"`)."""
+    return (line.count('"') - line.count('\\"')) % 2 == 1
+
+
+def _join_quoted(lines: list[str]) -> tuple[list[str], dict[int, int]]:
+    """Lines with every multi-line quoted value (`set comments "CHG-1 ...` + `TICKET-2"`) joined into its
+    first line (FortiOS keeps the newlines inside the quotes); the lines it swallowed become blank.
+
+    Returns the lines and, for each joined line (1-based), the number of its last physical line.
+    """
+    if not any('"' in line and _open_quote(line) for line in lines):
+        return lines, {}
+    out = list(lines)
+    ends: dict[int, int] = {}
+    index = 0
+    while index < len(out):
+        line = out[index]
+        if '"' in line and _open_quote(line):
+            last = index + 1
+            while last < len(out) and not _open_quote(out[last]):
+                last += 1
+            if last < len(out):  # the quote closes on line `last`: join; an unclosed quote is left alone
+                out[index] = "\n".join(lines[index : last + 1])
+                for blank in range(index + 1, last + 1):
+                    out[blank] = ""
+                ends[index + 1] = last + 1
+                index = last
+        index += 1
+    return out, ends
+
+
 def _section_family(section: str) -> str:
     return section[:-1] if section.endswith("6") and section[:-1] in _IGNORED else section
 
@@ -257,7 +289,7 @@ class _Collector:
         self.entries: dict[tuple[str | None, str, str], _Entry] = {}
         self.order: list[_Entry] = []
         self.unmodelled: list[tuple[int, str, str]] = []
-        lines = config_lines(text)
+        lines, self.ends = _join_quoted(config_lines(text))
         self.by_indent = not any(line.strip() == "end" for line in lines)
         self._scan(lines)
 
@@ -322,7 +354,7 @@ class _Collector:
             if target is None:
                 self.diags.add("FORTI-SYNTAX", f"line outside an 'edit' block of 'config {top.path}'", number, stripped)
                 continue
-            target.end = number
+            target.end = self.ends.get(number, number)
             args = _tokens(rest)
             if word in ("set", "append", "select", "unselect") and args:
                 key, values = args[0].lower(), args[1:]

@@ -124,6 +124,7 @@ class _State:
     policies: dict[Path, _Block] = field(default_factory=dict)
     terms: dict[Path, _Block] = field(default_factory=dict)
     logical_systems_seen: set[str] = field(default_factory=set)
+    services_rules_seen: set[str] = field(default_factory=set)  # [services] rules already reported
 
     def diag(self, code: str, message: str, line: int) -> None:
         text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
@@ -162,6 +163,9 @@ def _collect(state: _State) -> None:
             continue
         head = path[0]
         if head not in _RELEVANT:
+            if head == "services":
+                _services_rule(state, stmt)
+                continue
             if (
                 head in ("logical-systems", "tenants")
                 and len(path) > 2
@@ -194,6 +198,34 @@ def _collect(state: _State) -> None:
                 entry[0].append(path[3])
         elif head == "routing-instances" and len(path) >= 4 and path[2] == "interface":
             state.vrf_members[path[3]] = path[1]
+
+
+# MX/MS-MPC and Next Gen Services hierarchies whose rules filter or translate traffic but are not modelled:
+# each rule is a diagnostic (a config whose rules all live there must not read as "no rules").
+_SERVICES_RULES = {"stateful-firewall": "stateful firewall", "nat": "NAT"}
+
+
+def _services_rule(state: _State, stmt: Stmt) -> None:
+    """`services stateful-firewall rule R ...` / `services nat rule R ...`: one diagnostic per rule."""
+    path = stmt.path
+    kind = _SERVICES_RULES.get(path[1])
+    if kind is None or len(path) < 4:
+        return
+    if path[2] in ("rule", "rule-set"):
+        name = f"{path[2]} {path[3]}"
+    elif path[1] == "nat" and path[2] in ("source", "destination", "static") and len(path) >= 5:
+        name = f"{path[2]} {path[3]} {path[4]}"  # Next Gen Services: `services nat source rule-set RS ...`
+    else:
+        return
+    key = f"services {path[1]} {name}"
+    if key in state.services_rules_seen:
+        return
+    state.services_rules_seen.add(key)
+    state.diag(
+        f"JUNOS-SERVICES-{path[1].upper()}-UNSUPPORTED",
+        f"{key}: {kind} rules under [services] (MS-MPC / Next Gen Services) are not modelled",
+        stmt.line,
+    )
 
 
 def _collect_security(state: _State, stmt: Stmt, depth: int | None) -> None:
@@ -1282,7 +1314,7 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 def parse(text: str) -> RuleSet:
     """Junos config text (curly or set form, or both mixed) -> RuleSet."""
     flat, lines = flatten(text)
-    expand_groups(flat, _RELEVANT)
+    expand_groups(flat, _RELEVANT | {"services"})  # services: to report its rules
     state = _State(flat, lines)
     for line in flat.too_deep:
         state.diag("JUNOS-TOO-DEEP", f"block nested deeper than {MAX_DEPTH} levels: not read", line)

@@ -35,6 +35,16 @@ def _history_row(m: re.Match[str], line: str) -> ChangeMetadata:
     return ChangeMetadata(m.group("user"), iso_time(m.group("when")), "routeros-history", line.strip())
 
 
+# A configuration item added/changed/removed (RouterOS "system,info" topic): firewall rules, address-list
+# entries, routes, addresses ... The session prefix before the user (`ssh:`, `winbox-3.40/tcp-msg(winbox):`)
+# and the `/action:N` after the address are dropped.
+ROUTEROS_ITEM = re.compile(
+    r"\b(?P<what>(?:[\w-]+ ){0,2}(?:rule|entry|route|address|item|interface|script|user|service|pool|server|client|"
+    r"settings|list|queue|peer|key|certificate|profile|bridge|port|vlan)) "
+    r"(?P<op>added|changed|removed|moved|enabled|disabled|commented) by "
+    r"(?:[^\s:]*:)?(?P<user>[^\s@/:()]+)(?:@(?P<addr>[0-9A-Fa-f.:]+))?"
+)
+
 # The parser module is imported on the first parse or detect (see Deferred).
 PARSER = ParserInfo(
     platform="mikrotik_routeros",
@@ -105,6 +115,9 @@ SPEC = PlatformSpec(
     syslog=SyslogPatterns(
         patterns=(
             SyslogPattern("routeros-config", re.compile(r"\bconfig changed by (?P<user>\S+)"), event_from_groups),
+            # `nat rule added by admin` (v6); v7 names the session: `filter rule changed by
+            # winbox-3.40/tcp-msg(winbox):admin@10.0.0.5/action:133 (/ip firewall filter set ...)`, `ssh:admin@...`.
+            SyslogPattern("routeros-item", ROUTEROS_ITEM, event_from_groups),
             SyslogPattern(
                 "routeros-login", re.compile(r"\buser (?P<user>\S+) logged in from (?P<addr>\S+)"), event_from_groups
             ),

@@ -47,6 +47,7 @@ from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tree import MAX_DEPTH, flatten, parse_address, parse_ports
 from cfgwatch.vendors._misc_common import union_all
+from cfgwatch.vendors.paloalto_panos.appid import app_services
 
 PLATFORM = "paloalto_panos"
 DEFAULT_VSYS = "vsys1"
@@ -158,6 +159,8 @@ class _State:
     services: dict[tuple[str, str], tuple[list[Path], int]] = field(default_factory=dict)
     service_groups: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
     edls: dict[tuple[str, str], int] = field(default_factory=dict)
+    app_groups: dict[tuple[str, str], tuple[list[str], int]] = field(default_factory=dict)
+    custom_apps: dict[tuple[str, str], tuple[list[Path], int]] = field(default_factory=dict)
     zones: list[tuple[str, str, str, int]] = field(default_factory=list)  # scope, zone, interface, line
     interfaces: dict[str, tuple[list[str], int, int]] = field(default_factory=dict)
     vrfs: dict[str, str] = field(default_factory=dict)
@@ -312,6 +315,10 @@ def _collect(state: _State, statements: Iterable[RawStmt]) -> None:
             state.services.setdefault((scope, path[1]), ([], line))[0].append(path[2:])
         elif head == "service-group" and len(path) >= 4 and path[2] == "members":
             state.service_groups.setdefault((scope, path[1]), ([], line))[0].append(path[3])
+        elif head == "application-group" and len(path) >= 4 and path[2] == "members":
+            state.app_groups.setdefault((scope, path[1]), ([], line))[0].append(path[3])
+        elif head == "application" and len(path) >= 3:
+            state.custom_apps.setdefault((scope, path[1]), ([], line))[0].append(path[2:])
         elif head == "external-list":
             state.edls.setdefault((scope, path[1]), line)
         elif head == "zone" and len(path) >= 5 and path[2] == "network" and path[3] in _ZONE_KINDS:
@@ -634,7 +641,8 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
         dst = ANY_ADDRESS.difference(dst).named(*(f"!{n}" for n in dst.names))
     service_values = fields.lists.get("service")
     services = _rule_services(resolver, service_values, scope) if service_values else (ANY_SERVICE,)
-    if ("service", "application-default") in fields.seen:
+    app_default = ("service", "application-default") in fields.seen
+    if app_default:
         options.add("application-default")
     for key in _OPTION_LISTS:
         for value, _line in fields.lists.get(key, ()):
@@ -658,6 +666,9 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
         if single_key[0] not in _SECURITY_IGNORED and single_key[0] not in ("schedule", "service"):
             where = " ".join(single_key)
             state.diag("PANOS-RULE-UNSUPPORTED", f"security rule {rule.name}: {where} is not modelled", line)
+    applications = fields.lists.get("application")
+    if applications and all(value != "any" for value, _line in applications):
+        services = _application_services(state, resolver, rule, applications, services, app_default, action)
     description = fields.single.get(("description",))
     any_zone = ("any",) if rule.rulebase == "default-security-rules" else ()
     return FilterRule(
@@ -672,6 +683,104 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
         comment=description[0] if description else None,
         source=_span(state, rule),
     )
+
+
+def _application_services(
+    state: _State,
+    resolver: _Resolver,
+    rule: _Rule,
+    applications: list[tuple[str, int]],
+    services: tuple[Service, ...],
+    app_default: bool,
+    action: Action,
+) -> tuple[Service, ...]:
+    """The services a rule that selects by application matches (PAN-OS: application AND service).
+
+    `application-default`: the applications' default protocols/ports (App-ID table, custom applications'
+    `default port`); `any`: their protocols on every port; explicit services: those services restricted to
+    the applications' protocols. An application with no known defaults is a diagnostic and judged
+    conservatively, so that no newly permitted traffic is missed: in an allow rule it counts as any
+    protocol and port (the rule is as broad as its services allow), in a deny/drop rule it matches
+    nothing (the rule never hides a later allow rule).
+    """
+    known: list[Service] = []
+    unknown: list[str] = []
+    for name, line in applications:
+        _app_defaults(state, resolver, rule.scope, name, line, known, unknown, ())
+    if unknown:
+        judged = "any protocol and port" if action.allows else "matching nothing"
+        names = ", ".join(dict.fromkeys(unknown))
+        line = applications[0][1]
+        state.diag(
+            "PANOS-UNKNOWN-APPLICATION",
+            f"security rule {rule.name}: application {names} has no known default protocol/ports; "
+            f"judged conservatively as {judged} for this {'allow' if action.allows else 'deny'} rule",
+            line,
+        )
+        if action.allows:
+            return services
+    if app_default:
+        return tuple(dict.fromkeys(known))
+    result: list[Service] = []
+    for app in known:
+        for service in services:
+            if service.protocol is None:
+                ports = app.protocol in (6, 17, 132)
+                result.append(app if not ports else Service(app.protocol, names=app.names))
+            elif service.protocol == app.protocol:
+                result.append(service)
+    return tuple(dict.fromkeys(result))
+
+
+def _app_defaults(
+    state: _State,
+    resolver: _Resolver,
+    scope: str,
+    name: str,
+    line: int,
+    known: list[Service],
+    unknown: list[str],
+    seen: tuple[str, ...],
+) -> None:
+    """Expand one application name (group, custom application, App-ID table) into `known`/`unknown`."""
+    group = resolver._lookup(state.app_groups, scope, name)
+    if group is not None and name not in seen:
+        for member in state.app_groups[(group, name)][0]:
+            _app_defaults(state, resolver, group, member, line, known, unknown, (*seen, name))
+        return
+    custom = resolver._lookup(state.custom_apps, scope, name)
+    if custom is not None:
+        found = _custom_app(state.custom_apps[(custom, name)][0], name)
+        if found:
+            known.extend(found)
+            return
+    table = app_services(name)
+    if table is None:
+        unknown.append(name)
+    else:
+        known.extend(table)
+
+
+def _custom_app(specs: list[Path], name: str) -> list[Service]:
+    """A custom application's `default port tcp/80,8080` / `default ident-by-ip-protocol 47` statements."""
+    out: list[Service] = []
+    icmp: dict[int, dict[str, int]] = {}  # protocol -> type/code of `ident-by-icmp[6]-type`
+    for spec in specs:
+        if len(spec) >= 3 and spec[:2] == ("default", "port"):
+            proto, _, ports = spec[2].partition("/")
+            try:
+                out.append(Service(protocol_number(proto), dst_ports=parse_ports(ports), names=(name,)))
+            except ValueError:
+                continue
+        elif len(spec) >= 3 and spec[:2] == ("default", "ident-by-ip-protocol") and spec[2].isdigit():
+            out.append(Service(int(spec[2]), names=(name,)))
+        elif len(spec) >= 3 and spec[:2] in (("default", "ident-by-icmp-type"), ("default", "ident-by-icmp6-type")):
+            fields = icmp.setdefault(58 if spec[1] == "ident-by-icmp6-type" else 1, {})
+            if len(spec) >= 4 and spec[2] in ("type", "code") and spec[3].isdigit():
+                fields[spec[2]] = int(spec[3])
+    for protocol, fields in icmp.items():
+        out.append(Service(protocol, icmp_type=fields.get("type"), icmp_code=fields.get("code"), names=(name,)))
+    return out
 
 
 def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields, sequence: int) -> NatRule:
