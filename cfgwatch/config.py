@@ -13,13 +13,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cfgwatch.collect.settings import PullSettings
+from cfgwatch.collect.settings import InventoryPluginSettings, PullSettings
 from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
 from cfgwatch.sanitize.settings import SanitizeSettings
 from cfgwatch.section import Section
+from cfgwatch.store_settings import StoreSettings
 from cfgwatch.yamlio import load_yaml_document
 
 DEFAULT_CONFIG_NAME = "cfgwatch.yaml"
@@ -31,12 +32,14 @@ class CfgwatchConfig(Section):
     inventory: Path = Path("inventory")  # hosts.yaml, groups.yaml, defaults.yaml, approved.yaml, ...
     state_dir: Path = Path(".cfgwatch")  # keys, locks, caches: never inside the snapshot repo
     base_dir: Path = Path(".")  # directory of cfgwatch.yaml; set by load_config
+    inventory_plugin: InventoryPluginSettings | None = None  # devices from a Nornir inventory plugin (NetBox ...)
     policy: PolicySettings = PolicySettings()
     flows: FlowSettings = FlowSettings()
     pull: PullSettings = PullSettings()
     nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)
     notify: NotifySettings = NotifySettings()  # webhook / email / syslog targets of the nightly
     sanitize: SanitizeSettings = SanitizeSettings()  # limits on what is read before it reaches git
+    store: StoreSettings = StoreSettings()  # store.remote: push the snapshot repo after each run
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

@@ -212,7 +212,7 @@ def coverage_gaps(
 class StageError:
     """A stage that could not do its job (bad config, unreachable store, export failure)."""
 
-    stage: str  # pull | audit | export | coverage
+    stage: str  # pull | push | audit | export | coverage
     message: str
 
     def __str__(self) -> str:
@@ -555,6 +555,8 @@ def run_nightly(
                 pull_result = _pull_with_wait(project, lock_wait)
             except CfgwatchError as exc:
                 errors.append(StageError("pull", str(exc)))
+            if pull_result is not None and pull_result.push is not None and not pull_result.push.ok:
+                errors.append(StageError("push", pull_result.push.text()))  # notified; retried next run
 
         audit: AuditResult | None = None
         audited_to: str | None = None

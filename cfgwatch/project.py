@@ -46,12 +46,33 @@ if TYPE_CHECKING:
     from cfgwatch.revisions import DiffResult
     from cfgwatch.sanitize import ChangeMetadata
     from cfgwatch.store import DeviceRevision, JournalEntry, RunInfo, SnapshotStore
+    from cfgwatch.store.remote import PushResult
 
 CONFIG_TEMPLATE = """\
 # cfgwatch settings. Relative paths are relative to the folder holding this file.
 snapshots: snapshots   # git repository of sanitized device configs, one commit per collection run
 inventory: inventory   # hosts.yaml, groups.yaml, defaults.yaml (Nornir SimpleInventory format)
 state_dir: .cfgwatch   # secret-fingerprint key, run journal, caches (never inside snapshots/)
+
+# How changes are judged (README "Change review"); every value shown is the default.
+policy:
+  fail_on: high        # audit/nightly exit 1 at or above this severity: info, low, medium, high, critical
+  syslog: []           # device syslog files naming who changed what, e.g. [/var/log/network/config.log]
+  tickets: []          # ticket exports besides inventory/tickets.yaml (yaml, csv, ServiceNow json)
+  groups: {}           # per inventory group ("default": every device), for example:
+  #   default: {change_windows: ["sat 22:00-sun 04:00"], admins: [netops]}
+  #   dmz: {nat_changes_allowed: false}
+
+# pull:
+#   timeout: 60          # seconds one attempt on one device may take
+#   deadline: 900        # seconds the whole pull may take; devices still busy then fail as `timeout`
+#   known_hosts: ~/.ssh/known_hosts
+#   ssh_config: ~/.ssh/config   # Host blocks: HostName, User, Port, IdentityFile, ProxyJump
+
+# store:
+#   remote:              # push the snapshot repo after every run (never forced)
+#     url: git@git.example.net:netops/cfgwatch-snapshots.git
+#     ssh_key: ~/.ssh/cfgwatch_push
 """
 
 
@@ -214,9 +235,16 @@ class Project:
 
     @cached_property
     def inventory(self) -> Inventory | None:
-        """The inventory, or None when it has no hosts.yaml yet (an import needs none)."""
+        """The inventory (from inventory_plugin when configured), or None when the inventory folder has no
+        hosts.yaml yet (an import needs none)."""
         from cfgwatch.inventory import HOSTS_FILE, load_inventory
 
+        if self.config.inventory_plugin is not None:
+            from cfgwatch.inventory.plugins import load_plugin_inventory
+
+            return load_plugin_inventory(
+                self.config.inventory_plugin, self.config.inventory_path, self.config.base_dir
+            )
         if not (self.config.inventory_path / HOSTS_FILE).exists():
             return None
         return load_inventory(self.config.inventory_path)
@@ -293,7 +321,7 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            return run_import(
+            result = run_import(
                 store,
                 Path(directory),
                 key=key,
@@ -302,6 +330,7 @@ class Project:
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
             )
+            return replace(result, push=self.push(events=events))
 
     def import_git(
         self,
@@ -319,7 +348,7 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            return replay_history(
+            result = replay_history(
                 store,
                 Path(repo),
                 key=key,
@@ -329,6 +358,8 @@ class Project:
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
             )
+            result.push = self.push(events=events)  # once for the whole history, not per replayed run
+            return result
 
     def pull(
         self,
@@ -338,6 +369,7 @@ class Project:
         workers: int | None = None,
         processes: int | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
         retries: int | None = None,
         known_hosts: Path | None = None,
         trust_on_first_use: bool | None = None,
@@ -362,15 +394,33 @@ class Project:
             workers=workers,
             processes=processes,
             timeout=timeout,
+            deadline=deadline,
             retries=retries,
             known_hosts=cfg.resolve(known_hosts) if known_hosts is not None else None,
             trust_on_first_use=trust_on_first_use,
         )
         with store.lock():
             key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
-            return run_pull(
+            result = run_pull(
                 store, selected, key=key, options=options, allow_shrink=allow_shrink, events=events, started=started
             )
+            return replace(result, push=self.push(events=events))
+
+    def push(self, *, events: Events = NO_EVENTS) -> PushResult | None:
+        """Push the snapshot repo to store.remote (None when none is configured); never forced.
+
+        Runs after every pull and import, whether or not the run committed, so a push that failed or was
+        rejected before is retried by the next run. A rejected push keeps the local commit.
+        """
+        from cfgwatch.store.remote import push
+
+        remote = self.config.store.remote
+        if remote is None:
+            return None
+        store = self.store
+        events.message("push", f"pushing snapshots to {remote.branch}")
+        with store.lock():
+            return push(store.git_dir, store._branch_ref(), remote, self.config.base_dir)
 
     def runs(self, limit: int | None = None) -> list[RunInfo]:
         """Runs that committed a change, newest first."""
@@ -621,9 +671,13 @@ class Project:
         internal: AddressSet | None = None,
         exporters: Sequence[str] = (),
         backend: str | None = None,
+        until: datetime | None = None,
+        latest: bool = False,
     ) -> HuntResult:
         """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few returns
-        (`internal` defaults to the private ranges plus inventory/networks.yaml)."""
+        (`internal` defaults to the private ranges plus inventory/networks.yaml). The window ends at `until`,
+        default now: a hunt answers "what is happening now"; `latest` ends it at the newest stored flow
+        instead (replaying an old export)."""
         from cfgwatch.flows.verify import hunt
 
         networks = internal if internal is not None else self.networks.internal
@@ -632,6 +686,7 @@ class Project:
                 session.backend,
                 networks,
                 self.config.flows,
+                end=None if latest else (until if until is not None else datetime.now(UTC)),
                 since=since,
                 exporters=tuple(exporters),
                 has_asn_db=session.enricher.has_asn_db,

@@ -238,7 +238,22 @@ class FlowBackendContract:
         assert [(item["internal"], item["prefix"], item["reason"]) for item in found] == [
             ("10.1.0.5", "45.77.10.0/24", "hosting")
         ]
+        # the hunt names the destination host and port behind the /24, not only the prefix
+        assert found[0]["destinations"] == [
+            {"address": VPS, "port": 3128, "packets": SPIKE_FLOWS * SPIKE_PACKETS, "bytes": SPIKE_FLOWS * 40_000,
+             "flows": SPIKE_FLOWS}
+        ]  # fmt: skip
         assert found == run(reference)
+
+    def test_destination_services_rank_alike(self, backend: FlowBackend, reference: FlowBackend) -> None:
+        """Five CDN hosts with equal traffic: ranked by bytes, ties by address, cut at `top`, in every backend."""
+        selector = FlowSelector(("fw1",), AddressSet.parse("10.1.0.0/24"), INTERNAL, AddressSet.parse("104.16.5.0/24"))
+        window = TimeWindow(T0, T0 + timedelta(hours=12))
+        rows = backend.destination_services(selector, window, top=3)
+        assert [(row.address, row.port) for row in rows] == [(f"{CDN_NET}{host}", 443) for host in (10, 11, 12)]
+        assert all(row.out.flows == 72 and row.out.packets == 72 * 20 for row in rows)
+        assert rows == reference.destination_services(selector, window, top=3)
+        assert backend.destination_services(selector, TimeWindow(T0 - timedelta(hours=2), T0), top=3) == ()
 
 
 def _counts(backend: FlowBackend, exporters: tuple[str, ...], window: TimeWindow) -> list[tuple[str, int]]:

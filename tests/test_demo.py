@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _wheel import build_wheel
 
 from cfgwatch.demo import EVIL_DEVICE, run_demo
 from cfgwatch.errors import InputError
@@ -53,18 +54,8 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
 def test_demo_runs_from_a_built_wheel_without_the_repository(tmp_path: Path) -> None:
     """A non-editable install has no fixtures/ beside it: everything the demo and the lab serve must be
     package data in the wheel (the wheel is installed with --target; its dependencies come from this venv)."""
-    repo = Path(__file__).resolve().parents[1]
-    source = tmp_path / "src"  # a copy, so building writes no build/ or egg-info into the checkout
-    tracked = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"], capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (repo / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            (source / name).write_bytes((repo / name).read_bytes())
-    wheels = tmp_path / "wheels"
+    wheel = build_wheel(tmp_path)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels), str(source)]
-    subprocess.run(build, capture_output=True, text=True, check=True)
-    (wheel,) = wheels.glob("cfgwatch-*.whl")
     site = tmp_path / "site"
     install = [*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)]
     subprocess.run(install, capture_output=True, text=True, check=True)

@@ -524,12 +524,28 @@ def test_cli_ingest_and_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 0, result.output
     assert "456 records, 0 bad" in result.output
     assert (tmp_path / "flows" / "ledger.jsonl").exists()  # default store: next to the snapshot repo
-    result = runner.invoke(app, ["flows", "hunt", "--since", "24h", "--format", "json"])
+    result = runner.invoke(app, ["flows", "hunt", "--since", "24h", "--until", "latest", "--format", "json"])
     assert result.exit_code == 1
     import json
 
     document = json.loads(result.output)
     assert [item["internal"] for item in document["findings"]] == [SPIKE_HOST]
+    (finding,) = document["findings"]
+    assert [(row["address"], row["port"]) for row in finding["destinations"]] == [(VPS_ADDR, 8080)]
+    assert finding["destinations"][0]["packets"] == 24 * 4 * 200  # four flows an hour for 24 h
+    # text: the internal host, the destination host and port (not only the /24), the AS and the class
+    until = (CHANGE + timedelta(hours=24)).isoformat()
+    text = runner.invoke(app, ["flows", "hunt", "--since", "24h", "--until", until])
+    assert text.exit_code == 1, text.output
+    assert f"* {SPIKE_HOST}\n" in text.output and f"destinations: {VPS_ADDR}:8080 (19,200 pkts)\n" in text.output
+    assert "prefix: 45.77.10.0/24\n" in text.output and "\n    AS: " in text.output and "\n    class: " in text.output
+    assert "returns: " in text.output and "hunt window: 2024-05-10 12:00 to 2024-05-11 12:00 UTC (24 h)" in text.output
+    # by default the window ends now: these 2024 flows are long past
+    now = runner.invoke(app, ["flows", "hunt", "--since", "24h"])
+    assert now.exit_code == 0 and "no outbound spikes" in now.output
+    assert f"to {datetime.now(UTC):%Y-%m-%d}" in now.output
+    bad = runner.invoke(app, ["flows", "hunt", "--until", "yesterday"])
+    assert bad.exit_code == 2 and "--until" in bad.output
 
 
 def test_store_enriches_tor_exits_and_ranges(tmp_path: Path) -> None:

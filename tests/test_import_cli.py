@@ -112,10 +112,12 @@ def _import_and_check(project: Path, cli: Cli, tmp_path: Path) -> None:
     (folder / "r3.example.net").write_text("nothing recognisable\n", encoding="utf-8")
     code, out, err = cli("import", str(folder), cwd=project)
     assert code == 0, err
-    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("added")}
-    assert "juniper_junos (inventory)" in lines["r1"]
-    assert "vyos (detected)" in lines["r2"]
-    assert "unknown (unknown)" in lines["r3.example.net"]  # dots kept: not a config extension
+    # not a terminal: the list layout, one item per device
+    items = {item.split("\n", 1)[0]: item for item in out.split("* ")[1:]}
+    assert all("status: added\n" in items[name] for name in ("r1", "r2", "r3.example.net"))
+    assert "platform: juniper_junos (inventory)\n" in items["r1"]
+    assert "platform: vyos (detected)\n" in items["r2"]
+    assert "platform: unknown (unknown)\n" in items["r3.example.net"]  # dots kept: not a config extension
     store = SnapshotStore(project / "snapshots")
     assert (store.platform("r1"), store.platform("r2"), store.platform("r3.example.net")) == (
         "juniper_junos",

@@ -8,7 +8,7 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cfgwatch.audit import AuditResult
 from cfgwatch.cli import app
-from cfgwatch.flows.figures import SeriesPoint
+from cfgwatch.flows.figures import FlowFlags, SeriesPoint
 from cfgwatch.model.changes import SourceLines
 from cfgwatch.report.console import audit_renderable
 from cfgwatch.report.html import CSP, audit_html, flow_chart_svg, series_points
@@ -157,7 +157,9 @@ def test_rich_text_shows_table_and_each_finding(result: AuditResult) -> None:
     assert "+    15 |  15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128" in text
     assert "who: mallory at 2026-11-25T03:00:00+00:00" in text
     assert "ticket: CHG0042 (rule-comment, approved)" in text
-    assert "flow: traffic-confirmed" in text and '"return_ratio": 0.0331' in text
+    assert "flow: traffic-confirmed" in text and "returns: 236 packets (3.3 % of outbound)" in text
+    assert "outbound: 7,140 packets, 9.3 MB, 178 flows" in text and "rate change: 75x the baseline rate" in text
+    assert "{" not in text and "True" not in text and "None" not in text  # no raw JSON, no Python literals
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown", "html"])
@@ -228,3 +230,47 @@ def test_cli_error_line_shows_control_characters(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2 and "error:" in done.stderr, done.stderr
     assert "\x1b" not in done.stderr and "\x9b" not in done.stderr and "cfg\\x9b2J\\x1b[31m.yaml" in done.stderr
+
+
+def test_readable_figures_say_undefined_values_in_words() -> None:
+    from cfgwatch.report import readable
+
+    assert readable.count(1234567) == "1,234,567" and readable.size(999) == "999 B"
+    assert readable.size(7_722_000) == "7.7 MB" and readable.size(1_500_000_000) == "1.5 GB"
+    assert readable.percent(0.0331) == "3.3 %" and readable.percent(0.004) == "0.40 %"
+    assert readable.percent(0.05) == "5 %" and readable.percent(None) == "n/a"
+    assert (
+        readable.spike(None) == "new traffic (none in the baseline)"
+        and readable.spike(1234.5) == "1,234.5x the baseline rate"
+    )
+    assert readable.duration(timedelta(hours=24)) == "24 h" and readable.duration(timedelta(days=7)) == "7 d"
+    assert readable.duration(timedelta(minutes=90)) == "90 min"
+    assert readable.flags(FlowFlags()) == "none"
+    assert readable.figure_lines(None) == []
+    assert readable.figure_lines(FlowFlags(spike=True)) == [
+        "measured: nothing (the change affects no internal address); flags: spike"
+    ]
+
+
+def test_step_chart_rises_at_the_bucket_edge_not_before() -> None:
+    change = datetime(2026, 11, 25, 3, 17, tzinfo=UTC)
+    points = [SeriesPoint(change + timedelta(minutes=30 * k), 5 if k < 0 else 500, 1) for k in range(-4, 4)]
+    svg = flow_chart_svg(points, change)
+    marker = float(re.search(r'class="change-marker" x1="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
+    line = re.search(r'class="series-outbound"[^>]*points="([^"]+)"', svg).group(1)  # type: ignore[union-attr]
+    vertices = [tuple(map(float, pair.split(","))) for pair in line.split()]
+    rise = next(x for (x, y), (_, prev) in zip(vertices[1:], vertices, strict=False) if y < prev)
+    assert abs(rise - marker) < 0.1
+    assert 'data-unit="packets per 30 min"' in svg and ">change<" in svg and ">+1 h<" in svg
+
+
+def test_a_bucket_straddling_the_change_is_marked() -> None:
+    """Buckets not aligned to the change (a series from elsewhere): the one holding the change is shaded and
+    says so; aligned buckets never are."""
+    change = datetime(2026, 11, 25, 3, 17, tzinfo=UTC)
+    hours = [SeriesPoint(datetime(2026, 11, 25, h, tzinfo=UTC), 5 if h < 3 else 500, 1) for h in range(6)]
+    svg = flow_chart_svg(hours, change)
+    assert svg.count("straddles-change") == 1 and "both before and after the change" in svg
+    assert re.search(r'class="bucket straddles-change"[^>]*data-t="2026-11-25T03:00:00\+00:00"', svg)
+    aligned = [SeriesPoint(change + timedelta(hours=k), 5, 1) for k in range(-2, 3)]
+    assert "straddles-change" not in flow_chart_svg(aligned, change)

@@ -199,11 +199,14 @@ def test_log_device_lists_its_runs_and_names_a_bad_device(tmp_path: Path, cli: C
 
     code, out, err = cli("log", "--device", "rtr1", cwd=project)
     assert code == 0, err
-    lines = out.splitlines()
-    assert len(lines) == 3 and "status" in lines[0]
-    assert second.commit[:12] in lines[1] and "changed" in lines[1] and "bob at 2024-04-30 02:00" in lines[1]
-    assert "netmiko" in lines[1] and second.run_id in lines[1]
-    assert first.commit[:12] in lines[2] and "added" in lines[2] and first.run_id in lines[2]
+    # not a terminal: the list layout, one item per run (newest first), one value per line
+    items = out.split("* ")[1:]
+    assert len(items) == 2 and out.startswith("* ")
+    assert f"commit: {second.commit[:12]}\n" in items[0] and "status: changed\n" in items[0]
+    assert "changed by (config header): bob at 2024-04-30 02:00\n" in items[0]
+    assert "collector: netmiko\n" in items[0] and f"run: {second.run_id}\n" in items[0]
+    assert f"commit: {first.commit[:12]}\n" in items[1] and "status: added\n" in items[1]
+    assert f"run: {first.run_id}\n" in items[1]
 
     code, out, _ = cli("log", "-d", "rtr1", "--limit", "1", cwd=project)
     assert code == 0 and first.commit[:12] not in out and second.commit[:12] in out

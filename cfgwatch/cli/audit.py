@@ -11,11 +11,16 @@ import typer
 from cfgwatch.cli.common import console, err_console, one_of, registered, state
 from cfgwatch.policy.approved import is_retroactive
 from cfgwatch.report.formats import REPORT_FORMATS
+from cfgwatch.terminal import echo, wide
 
 
-def _emit(report: str | bytes, output: Path | None) -> None:
+def _emit(report: str | bytes, output: Path | None, *, fold: bool = False) -> None:
+    """To a file, or stdout (`fold`: plain text folded at spaces on a terminal, see cfgwatch.terminal.fold)."""
     if output is None:
-        typer.echo(report, nl=False)
+        if fold and isinstance(report, str):
+            echo(console, report)
+        else:
+            typer.echo(report, nl=False)
     else:
         if isinstance(report, bytes):
             output.write_bytes(report)
@@ -49,7 +54,7 @@ def register(app: typer.Typer) -> None:
                 f"report format {fmt!r} renders audits only (use one of: {able})", param_hint="--format"
             )
         result = state(ctx).project().diff(rev_a, rev_b, devices=device or None)
-        typer.echo(render(result), nl=False)
+        _emit(render(result), None, fold=fmt == "text")
 
     @app.command("audit")
     def audit_command(
@@ -79,10 +84,10 @@ def register(app: typer.Typer) -> None:
         project = state(ctx).project()
         with project.flow_checker(flows) as checker:
             result = project.audit(since=since, flow_checker=checker)
-        if report.tty is not None and output is None and console.is_terminal:
+        if report.tty is not None and output is None and wide(console):  # else the list layout of `render`
             console.print(report.tty(result))
         else:
-            _emit(report.render(result), output)
+            _emit(report.render(result), output, fold=fmt == "text")
         if result.fails(project.config.policy.fail_on):
             raise typer.Exit(1)
 

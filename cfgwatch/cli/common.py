@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from cfgwatch.terminal import printable
+from cfgwatch.terminal import fold, printable
 
 if TYPE_CHECKING:  # loaded when a command runs, not for `cfgwatch --help` (start-up time)
     from cfgwatch.config import CfgwatchConfig
@@ -20,10 +20,15 @@ if TYPE_CHECKING:  # loaded when a command runs, not for `cfgwatch --help` (star
 
 class PlainConsole(Console):
     """The CLI's consoles: every string printed is made printable (device names, remarks and error texts
-    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal."""
+    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal.
+    A soft-wrapped line (one rich must not wrap: it holds paths, ids, addresses) is folded at spaces on a
+    terminal, so the terminal never has to cut it inside a word (`cfgwatch.terminal.fold`)."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(printable(item) if isinstance(item, str) else item for item in objects), **kwargs)
+        texts = [printable(item) if isinstance(item, str) else item for item in objects]
+        if kwargs.get("soft_wrap") and self.is_terminal:
+            texts = [fold(item, self.width) if isinstance(item, str) else item for item in texts]
+        super().print(*texts, **kwargs)
 
 
 console = PlainConsole(highlight=False)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,10 @@ from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.formats import FLOW_FORMATS
 from cfgwatch.flows.open import parse_duration
 from cfgwatch.model import AddressSet
+from cfgwatch.terminal import Listing, echo, printable, show
+
+if TYPE_CHECKING:
+    from cfgwatch.flows.verify import HuntResult
 
 
 class OutputFormat(StrEnum):
@@ -84,7 +89,17 @@ def register(app: typer.Typer) -> None:
     @flows.command("hunt")
     def hunt_command(
         ctx: typer.Context,
-        since: Annotated[str | None, typer.Option("--since", help="Window to hunt in, e.g. 24h, 7d.")] = None,
+        since: Annotated[
+            str | None, typer.Option("--since", help="Window length, counted back from --until, e.g. 24h, 7d.")
+        ] = None,
+        until: Annotated[
+            str | None,
+            typer.Option(
+                "--until",
+                help="End of the window: an ISO time (2026-12-02T06:00, UTC unless it has an offset), or "
+                "'latest' for the newest stored flow. Default: now.",
+            ),
+        ] = None,
         internal: Annotated[
             list[str] | None,
             typer.Option(
@@ -95,7 +110,8 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
         backend: Annotated[str | None, _backend_option()] = None,
     ) -> None:
-        """Internal sources whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few return packets."""
+        """Internal hosts whose outbound traffic to CDN/VPS/anomalous ASNs spiked with few return packets:
+        each with its destination hosts and ports, AS and provider class."""
         project = state(ctx).project()
         try:
             networks = AddressSet.parse(*internal) if internal else project.networks.internal
@@ -106,6 +122,8 @@ def register(app: typer.Typer) -> None:
             internal=networks,
             exporters=exporter or (),
             backend=backend,
+            until=None if until in (None, "latest") else _moment(until),
+            latest=until == "latest",
         )
         if fmt is OutputFormat.json:
             typer.echo(
@@ -123,19 +141,53 @@ def register(app: typer.Typer) -> None:
                 )
             )
         else:
-            console.print(f"hunt window {result.window.start:%Y-%m-%d %H:%M} .. {result.window.end:%Y-%m-%d %H:%M} UTC")
-            for note in result.notes:
-                console.print(f"note: {note}", markup=False, soft_wrap=True)
-            if not result.findings:
-                console.print("no outbound spikes with few returns")
-            for item in result.findings:
-                asn = f"AS{item.asn} {item.org}".strip() if item.asn else (item.org or "AS unknown")
-                ratio = "new" if item.spike_ratio is None else f"x{item.spike_ratio:.1f}"
-                console.print(
-                    f"{item.internal} -> {item.prefix} ({asn}, {item.reason}): {item.packets} pkts "
-                    f"{item.bytes} bytes {item.flows} flows, spike {ratio}, returns {item.return_ratio:.0%}",
-                    markup=False,
-                    soft_wrap=True,
-                )
+            _hunt_text(result)
         if result.findings:
             raise typer.Exit(1)
+
+
+def _moment(text: str | None) -> datetime:
+    """--until as an aware time (UTC when it names no offset); a bad value is a usage error (exit 2)."""
+    assert text is not None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{text!r} is not a time like 2026-12-02T06:00 or 2026-12-02T06:00+01:00 (or 'latest')",
+            param_hint="--until",
+        ) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _hunt_text(result: HuntResult) -> None:
+    """The window, notes, then one item per finding (a table on a wide terminal): who, where, how much."""
+    from cfgwatch.report import readable
+
+    head = [f"hunt window: {readable.window(result.window)}", f"baseline: {readable.window(result.baseline_window)}"]
+    head += [f"note: {note}" for note in result.notes]
+    if not result.findings:
+        head.append("no outbound spikes with few returns")
+    echo(console, printable("".join(line + "\n" for line in head)))
+    if not result.findings:
+        return
+    rows = []
+    for item in result.findings:
+        asn = f"AS{item.asn}" if item.asn else "AS unknown"
+        hosts = "\n".join(f"{row.endpoint} ({readable.plural(row.out.packets, 'pkt')})" for row in item.services)
+        rows.append(
+            (
+                item.internal,
+                hosts or item.prefix,
+                item.prefix,
+                " ".join(part for part in (asn, item.org) if part),
+                item.provider_class or "unclassified",
+                item.reason,
+                f"{readable.plural(item.packets, 'packet')}, {readable.size(item.bytes)}, "
+                f"{readable.plural(item.flows, 'flow')}",
+                "new traffic" if item.spike_ratio is None else readable.spike(item.spike_ratio),
+                readable.percent(item.return_ratio),
+            )
+        )
+    columns = ("internal host", "destinations", "prefix", "AS", "class", "reason", "sent", "rate", "returns")
+    title = f"{len(rows)} internal host(s) with outbound spikes and few returns"
+    show(console, Listing(title, columns, tuple(rows), keep=frozenset({"internal host", "prefix", "class", "reason"})))

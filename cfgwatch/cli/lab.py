@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from datetime import UTC, datetime
@@ -9,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cfgwatch.cli.common import console, state
 from cfgwatch.errors import InputError
+from cfgwatch.terminal import Listing, show
 
 lab_app = typer.Typer(help="Emulated routers and firewalls over real SSH on 127.0.0.1, for tests and the demo.")
 
@@ -41,7 +42,10 @@ def serve_cmd(
     port_base: Annotated[
         int | None,
         typer.Option(
-            "--port-base", min=1, max=65000, help="Listen on consecutive ports from here (default: ephemeral)."
+            "--port-base",
+            min=1,
+            max=65000,
+            help="Listen on consecutive ports from here, the jump host last (default: ephemeral).",
         ),
     ] = None,
     syslog_to: Annotated[
@@ -61,8 +65,9 @@ def serve_cmd(
             raise InputError(f"lab already exists with {len(lab.devices())} devices", path=root, key="--devices")
     else:
         lab = LabState.create(root, devices=devices)
-    if port_base is not None:
-        lab.set_ports({d.name: port_base + i for i, d in enumerate(lab.devices())})
+    if port_base is not None:  # the devices, then the jump host on the next port
+        devs = lab.devices()
+        lab.set_ports({d.name: port_base + i for i, d in enumerate(devs)}, jump_port=port_base + len(devs))
     if syslog_to is not None:
         from cfgwatch.watch import parse_listen
 
@@ -71,18 +76,19 @@ def serve_cmd(
     server.start()
     try:
         known = lab.write_known_hosts()
-        table = Table(title=f"cfgwatch lab: {len(lab.devices())} devices on 127.0.0.1")
-        for col in ("device", "platform", "port"):
-            table.add_column(col)
-        for dev in lab.devices():
-            table.add_row(dev.name, dev.platform, str(dev.port))
-        console.print(table)
+        rows = tuple((dev.name, dev.platform, str(dev.port)) for dev in lab.devices())
+        title = f"cfgwatch lab: {len(rows)} devices on 127.0.0.1"
+        show(console, Listing(title, ("device", "platform", "port"), rows, keep=frozenset({"device", "platform"})))
         console.print(f"known_hosts: {known}", markup=False)
+        console.print(f"jump host:   127.0.0.1:{server.jump_port} (direct-tcpip to 127.0.0.1 only)", markup=False)
+        console.print(f"client key:  {lab.client_key_path}", markup=False)
         console.print(f"credentials: set -a; . {lab.root / 'credentials.env'}; set +a", markup=False)
         if inventory_out is not None:
             lab.write_inventory(inventory_out)
             console.print(f"inventory:   {inventory_out}", markup=False)
         console.print(f"syslog:      {lab.syslog_path}", markup=False)
+        ready = lab.root / "ready.json"  # `cfgwatch lab wait` returns once this exists and the ports answer
+        ready.write_text(json.dumps(server.ports), encoding="utf-8")
         done = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: done.set())
         try:
@@ -91,7 +97,24 @@ def serve_cmd(
         except KeyboardInterrupt:
             pass
     finally:
+        (lab.root / "ready.json").unlink(missing_ok=True)
         server.stop()
+
+
+@lab_app.command("wait")
+def wait_cmd(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait at most.")] = 30.0,
+    state_dir: Annotated[Path | None, typer.Option("--state", help="Lab state directory.")] = None,
+) -> None:
+    """Wait until `cfgwatch lab serve` (started in the background) answers on every device port.
+
+    Exit 0 when ready; 2 after --timeout seconds without a ready lab (scripts: `cfgwatch lab serve & cfgwatch lab
+    wait`)."""
+    from cfgwatch.lab.process import wait_for_lab
+
+    ports = wait_for_lab(_state_dir(ctx, state_dir), timeout=timeout)
+    typer.echo(f"lab ready: {len(ports)} devices")
 
 
 def _parse_at(value: str | None) -> datetime | None:

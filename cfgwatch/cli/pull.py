@@ -6,31 +6,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.cli.progress import ProgressBars
+from cfgwatch.terminal import Listing, show
 
 if TYPE_CHECKING:
     from cfgwatch.collect.runner import PullResult
 
 
-def _summary(result: PullResult) -> Table:
+def _summary(result: PullResult) -> Listing:
     run = result.run
     status = {n: "added" for n in run.added} | {n: "changed" for n in run.changed}
     status |= {n: "unchanged" for n in run.unchanged}
-    table = Table(title=f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}")
-    width = max((len(o.name) for o in result.outcomes), default=6)
-    table.add_column("device", no_wrap=True, min_width=width)
-    for col in ("platform", "collector", "result", "attempts", "seconds", "detail"):
-        table.add_column(col, justify="right" if col in ("attempts", "seconds") else "left")
+    rows = []
     for o in sorted(result.outcomes, key=lambda o: (o.ok, o.name)):
         if o.failure is not None:
-            res, detail = f"[red]failed: {o.failure.reason}[/red]", o.failure.detail
+            res, detail = f"failed: {o.failure.reason}", o.failure.detail
         else:
             res, detail = status.get(o.name, "unchanged"), ""
-        table.add_row(o.name, o.platform or "?", o.collector, res, str(o.attempts), f"{o.seconds:.1f}", detail)
-    return table
+        rows.append((o.name, o.platform or "?", o.collector, res, str(o.attempts), f"{o.seconds:.1f}", detail))
+    return Listing(
+        f"run {run.run_id}: commit {run.commit[:12] if run.commit else 'none (nothing changed)'}",
+        ("device", "platform", "collector", "result", "attempts", "seconds", "detail"),
+        tuple(rows),
+        keep=frozenset({"device", "platform", "collector"}),
+        right=frozenset({"attempts", "seconds"}),
+    )
 
 
 def pull_cmd(
@@ -60,6 +62,14 @@ def pull_cmd(
         float | None,
         typer.Option("--timeout", min=0.1, help="Seconds one attempt on one device may take (default 60)."),
     ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            min=0.1,
+            help="Seconds the whole pull may take; devices still busy fail as timeout (default: pull.deadline, 900).",
+        ),
+    ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="Extra attempts after a transient failure (default 2).")
     ] = None,
@@ -81,7 +91,7 @@ def pull_cmd(
 
     Each device uses its inventory collector: napalm (get_config) or netmiko (the platform's show
     command). Failed devices keep their last good snapshot and are listed in the run. Exit code 1 when
-    any device failed, 0 when all were collected.
+    any device failed or the push to store.remote failed or was rejected, 0 otherwise.
     """
     project = state(ctx).project()
     kwargs = dict(
@@ -90,6 +100,7 @@ def pull_cmd(
         workers=workers,
         processes=processes,
         timeout=timeout,
+        deadline=deadline,
         retries=retries,
         known_hosts=known_hosts.resolve() if known_hosts is not None else None,
         trust_on_first_use=True if tofu else None,
@@ -104,11 +115,14 @@ def pull_cmd(
         for f in failures:
             err_console.print(f"failed {f.name}: {f.reason}: {f.detail}", markup=False, highlight=False)
     else:
-        console.print(_summary(result))
+        show(console, _summary(result))
         run = result.run
         counts = f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged"
         console.print(f"{counts}, {len(failures)} failed")
-    if failures:
+    push_failed = result.push is not None and not result.push.ok
+    if result.push is not None and (push_failed or not quiet):
+        (err_console if push_failed else console).print(result.push.text(), markup=False, soft_wrap=True)
+    if failures or push_failed:
         raise typer.Exit(1)
 
 

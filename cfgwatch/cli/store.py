@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cfgwatch.cli.common import err_console, state
+from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.errors import InputError
 from cfgwatch.project import init_project
 from cfgwatch.store import DeviceRevision
+from cfgwatch.terminal import Listing, show
 
 if TYPE_CHECKING:
     from cfgwatch.collect.backups import Skipped
     from cfgwatch.project import Project
+    from cfgwatch.store.remote import PushResult
 
 
 def init_cmd(
@@ -90,13 +92,19 @@ def import_cmd(
     with ProgressBars(err_console) as events:
         result = project.import_dir(directory, platform=platform, events=events)
 
-    for d in result.devices:
-        if d.status == "unchanged":
-            continue
-        platform_text = f"{d.platform or 'unknown'} ({d.platform_source.value})"
-        extra = f"  {d.redactions} secret(s) hidden" if d.redactions else ""
-        notes = f"  [{'; '.join(d.notes)}]" if d.notes else ""
-        typer.echo(f"{d.status:<9} {d.name:<24} {platform_text:<32}{extra}{notes}".rstrip())
+    devices = tuple(
+        (
+            d.name,
+            d.status,
+            f"{d.platform or 'unknown'} ({d.platform_source.value})",
+            f"{d.redactions} secret(s) hidden" if d.redactions else "",
+            "; ".join(d.notes),
+        )
+        for d in result.devices
+        if d.status != "unchanged"
+    )
+    if devices:
+        show(console, Listing("", ("device", "status", "platform", "secrets", "notes"), devices, keep=_KEEP))
     _print_skipped(result.skipped)
     for failure in result.run.failed:
         err_console.print(f"warning: {failure.name}: {failure.reason}: {failure.detail}", markup=False, soft_wrap=True)
@@ -110,6 +118,17 @@ def import_cmd(
         typer.echo(f"run {run.run_id}: no change, nothing committed ({counts})")
     else:
         typer.echo(f"run {run.run_id}: committed {run.commit[:12]} ({counts})")
+    if result.push is not None:
+        report_push(result.push)
+
+
+def report_push(push: PushResult) -> None:
+    """Print the push to store.remote; a rejected or failed push exits 1 (the run itself is committed)."""
+    if push.ok:
+        typer.echo(push.text())
+        return
+    err_console.print(push.text(), markup=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _since_time(since: str | None) -> datetime | None:
@@ -148,13 +167,15 @@ def _import_git(project: Project, repo: Path, since: datetime | None, platform: 
     )
     if result.runs == 0:
         typer.echo(f"nothing to replay ({skipped})")
-        return
-    assert result.first is not None and result.last is not None
-    span = f"{result.first:%Y-%m-%d %H:%M} .. {result.last:%Y-%m-%d %H:%M} UTC"
-    typer.echo(
-        f"replayed {result.runs} commit(s) as runs ({result.committed} committed) from {span}; "
-        f"{len(result.devices)} device(s) added; skipped {skipped}"
-    )
+    else:
+        assert result.first is not None and result.last is not None
+        span = f"{result.first:%Y-%m-%d %H:%M} .. {result.last:%Y-%m-%d %H:%M} UTC"
+        typer.echo(
+            f"replayed {result.runs} commit(s) as runs ({result.committed} committed) from {span}; "
+            f"{len(result.devices)} device(s) added; skipped {skipped}"
+        )
+    if result.push is not None:
+        report_push(result.push)
 
 
 def log_cmd(
@@ -180,45 +201,78 @@ def log_cmd(
             raise InputError("--all lists every run; it cannot be combined with --device")
         _device_log(project.history(device, limit))
         return
-    rows: list[tuple[datetime, str, str, int, int, list[str], str]] = []
+    rows: list[tuple[datetime, str, str, tuple[str, ...], tuple[str, ...], list[str], str]] = []
     if all_runs:
         for e in project.journal(limit):
             failed = [f.name for f in e.failed]
             commit = e.commit[:12] if e.commit else "no-change"
-            rows.append((e.started, e.run_id, e.collector, len(e.changed), len(e.added), failed, commit))
+            rows.append((e.started, e.run_id, e.collector, e.changed, e.added, failed, commit))
     else:
         for r in project.runs(limit):
             failed = [f.name for f in r.failed]
-            rows.append((r.time, r.run_id, r.collector, len(r.changed), len(r.added), failed, r.commit[:12]))
+            rows.append((r.time, r.run_id, r.collector, r.changed, r.added, failed, r.commit[:12]))
     if not rows:
         typer.echo("no runs yet (run `cfgwatch import FOLDER`)")
         return
-    typer.echo(
-        f"{'started (UTC)':<20} {'commit':<12} {'collector':<10} {'changed':>7} {'added':>7} {'failed':>6}  "
-        "run (failed devices)"
+    listing = tuple(
+        (
+            started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            commit,
+            collector,
+            str(len(changed)),
+            str(len(added)),
+            str(len(failed)),
+            named((*changed, *added)),
+            named(tuple(failed)),
+            run_id,
+        )
+        for started, run_id, collector, changed, added, failed, commit in rows
     )
-    for started, run_id, collector, changed, added, failed, commit in rows:
-        when = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        names = f"  ({', '.join(failed)})" if failed else ""
-        typer.echo(f"{when:<20} {commit:<12} {collector:<10} {changed:>7} {added:>7} {len(failed):>6}  {run_id}{names}")
+    show(console, Listing("", _RUN_COLUMNS, listing, keep=_KEEP, right=frozenset({"changed", "added", "failed"})))
+
+
+_RUN_COLUMNS = (
+    "started",
+    "commit",
+    "collector",
+    "changed",
+    "added",
+    "failed",
+    "devices",
+    "failed devices",
+    "run",
+)
+_DEVICE_COLUMNS = ("started", "commit", "collector", "status", "platform", "changed by (config header)", "run")
+_KEEP = frozenset({"device", "started", "commit", "collector", "status", "platform", "run"})
+
+
+def named(devices: tuple[str, ...], shown: int = 2) -> str:
+    """Device names for one line: 'edge1, core2 +3 more' (sorted; '' for none)."""
+    ordered = sorted(dict.fromkeys(devices))
+    more = len(ordered) - shown
+    return ", ".join(ordered[:shown]) + (f" +{more} more" if more > 0 else "")
 
 
 def _device_log(revisions: list[DeviceRevision]) -> None:
-    """One line per run that changed the device, newest first."""
-    typer.echo(
-        f"{'started (UTC)':<20} {'commit':<12} {'collector':<10} {'status':<8} {'platform':<16} "
-        "changed by (config header)  run"
-    )
+    """One item per run that changed the device, newest first."""
+    rows = []
     for r in revisions:
-        when = r.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         who = "-"
         if r.metadata is not None and (r.metadata.user or r.metadata.time):
             at = r.metadata.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if r.metadata.time else "?"
             who = f"{r.metadata.user or '?'} at {at}"
-        typer.echo(
-            f"{when:<20} {r.commit[:12]:<12} {r.collector:<10} {r.status:<8} {r.platform or 'unknown':<16} "
-            f"{who:<27}  {r.run_id or '-'}"
+        rows.append(
+            (
+                r.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                r.commit[:12],
+                r.collector,
+                r.status,
+                r.platform or "unknown",
+                who,
+                r.run_id or "-",
+            )
         )
+    show(console, Listing("", _DEVICE_COLUMNS, tuple(rows), keep=_KEEP))
 
 
 def show_cmd(

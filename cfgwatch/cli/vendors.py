@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cfgwatch import api
 from cfgwatch.cli.common import console
 from cfgwatch.model import RuleSet, to_json
+from cfgwatch.terminal import Listing, echo, printable, show
 from cfgwatch.vendors.base import ParserInfo
 from cfgwatch.vendors.registry import spec_rows
 
@@ -39,19 +39,17 @@ def vendor_rows() -> list[VendorRow]:
 
 def vendors_cmd() -> None:
     """List the registered parsers: platform, accepted forms, modelled features, description."""
-    table = Table(title="cfgwatch parsers", show_lines=False)
-    table.add_column("platform", style="bold")
-    table.add_column("forms")
-    table.add_column("features")
-    table.add_column("description")
-    for row in vendor_rows():
-        if row.info is None:
-            table.add_row(row.platform, "-", "-", f"[red]not available[/red] ({row.problem})")
-        else:
-            table.add_row(
-                row.platform, ", ".join(row.info.forms), ", ".join(sorted(row.info.features)), row.info.description
-            )
-    console.print(table)
+    rows = tuple(
+        (row.platform, "-", "-", f"not available ({row.problem})")
+        if row.info is None
+        else (row.platform, ", ".join(row.info.forms), ", ".join(sorted(row.info.features)), row.info.description)
+        for row in vendor_rows()
+    )
+    show(console, Listing("cfgwatch parsers", ("platform", "forms", "features", "description"), rows, keep=_KEEP))
+
+
+# Table columns holding names and addresses: never wrapped (`cfgwatch.terminal.Listing`).
+_KEEP = frozenset({"platform", "line", "list", "seq", "src", "dst", "kind", "name", "interface", "code"})
 
 
 def parse_cmd(
@@ -71,12 +69,16 @@ def parse_cmd(
     _print_text(rules, file)
 
 
+_NAT_COLUMNS = ("line", "kind", "where", "match", "translated", "flags")
+_ACL_COLUMNS = ("line", "list", "seq", "action", "src", "dst", "services", "options", "comment")
+_BINDING_COLUMNS = ("kind", "name", "interface", "direction", "vrf")
+_DIAG_COLUMNS = ("line", "code", "message", "text")
+
+
 def _print_text(rules: RuleSet, file: Path) -> None:
-    console.print(f"[bold]{file}[/bold] ({rules.platform})", markup=True)
+    echo(console, printable(f"{file} ({rules.platform})\n"))
     if rules.nats:
-        nat = Table(title=f"NAT rules ({len(rules.nats)})")
-        for column in ("line", "kind", "where", "match", "translated", "flags"):
-            nat.add_column(column)
+        nat_rows = []
         for rule in rules.nats:
             match = f"src {rule.match.src} -> dst {rule.match.dst}"
             services = ", ".join(str(service) for service in rule.match.services if not service.is_any)
@@ -101,47 +103,42 @@ def _print_text(rules: RuleSet, file: Path) -> None:
             if rule.context:
                 where += f" vrf {rule.context}"
             line = "" if rule.source is None else str(rule.source.start_line)
-            nat.add_row(line, rule.kind.value, where, match, "; ".join(translated) or "-", " ".join(flags))
-        console.print(nat, markup=False)
+            nat_rows.append(
+                (f"line {line}", rule.kind.value, where, match, "; ".join(translated) or "-", " ".join(flags))
+            )
+        show(console, Listing(f"NAT rules ({len(rules.nats)})", _NAT_COLUMNS, tuple(nat_rows), keep=_KEEP))
     if rules.filters:
-        acl = Table(title=f"filter entries ({len(rules.filters)})")
-        for column in ("line", "list", "seq", "action", "src", "dst", "services", "options", "comment"):
-            acl.add_column(column)
+        acl_rows = []
         for entry in rules.filters:
             services = ", ".join(str(service) for service in entry.match.services)
             options = sorted(entry.options) + ([] if entry.enabled else ["inactive"])
-            acl.add_row(
-                "" if entry.source is None else str(entry.source.start_line),
-                entry.list_name,
-                "" if entry.sequence is None else str(entry.sequence),
-                entry.action.value,
-                str(entry.match.src),
-                str(entry.match.dst),
-                services,
-                " ".join(options),
-                (entry.comment or "").replace("\n", " / "),
+            acl_rows.append(
+                (
+                    "line " + ("" if entry.source is None else str(entry.source.start_line)),
+                    entry.list_name,
+                    "" if entry.sequence is None else str(entry.sequence),
+                    entry.action.value,
+                    str(entry.match.src),
+                    str(entry.match.dst),
+                    services,
+                    " ".join(options),
+                    (entry.comment or "").replace("\n", " / "),
+                )
             )
-        console.print(acl, markup=False)
+        show(console, Listing(f"filter entries ({len(rules.filters)})", _ACL_COLUMNS, tuple(acl_rows), keep=_KEEP))
     if rules.bindings:
-        bindings = Table(title=f"bindings ({len(rules.bindings)})")
-        for column in ("kind", "name", "interface", "direction", "vrf"):
-            bindings.add_column(column)
-        for binding in rules.bindings:
-            bindings.add_row(
-                binding.kind.value, binding.name, binding.interface, binding.direction, binding.context or ""
-            )
-        console.print(bindings, markup=False)
+        binding_rows = tuple(
+            (binding.kind.value, binding.name, binding.interface, binding.direction, binding.context or "")
+            for binding in rules.bindings
+        )
+        show(console, Listing(f"bindings ({len(rules.bindings)})", _BINDING_COLUMNS, binding_rows, head=1, keep=_KEEP))
     if rules.diagnostics:
-        diags = Table(title=f"diagnostics ({len(rules.diagnostics)})")
-        for column in ("line", "code", "message", "text"):
-            diags.add_column(column)
-        for diag in rules.diagnostics:
-            diags.add_row(str(diag.line), diag.code, diag.message, diag.text)
-        console.print(diags, markup=False)
-    console.print(
+        diag_rows = tuple((f"line {diag.line}", diag.code, diag.message, diag.text) for diag in rules.diagnostics)
+        show(console, Listing(f"diagnostics ({len(rules.diagnostics)})", _DIAG_COLUMNS, diag_rows, keep=_KEEP))
+    echo(
+        console,
         f"{len(rules.nats)} NAT rules, {len(rules.filters)} filter entries, {len(rules.bindings)} bindings, "
-        f"{len(rules.objects)} objects, {len(rules.diagnostics)} diagnostics",
-        markup=False,
+        f"{len(rules.objects)} objects, {len(rules.diagnostics)} diagnostics\n",
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cfgwatch.collect.backups import (
     CISCO_FAMILY,
@@ -39,6 +40,9 @@ from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotSto
 from cfgwatch.vendors.registry import detect_platform, platform_names
 
 __all__ = ["CONFIG_SUFFIXES", "device_name", "import_dir", "list_device_files"]
+
+if TYPE_CHECKING:
+    from cfgwatch.store.remote import PushResult
 
 COLLECTOR = "import"
 _BINARY_PROBE = 8192
@@ -70,6 +74,7 @@ class ImportResult:
     run: RunResult
     devices: tuple[ImportedDevice, ...]
     skipped: tuple[Skipped, ...] = ()
+    push: PushResult | None = None  # the push to store.remote, when one is configured
 
 
 def _walk(directory: Path) -> list[str]:

@@ -46,6 +46,7 @@ def connection_extras(
     timeout: float,
     known_hosts: str | None,
     strict: bool,
+    auth: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """napalm driver keyword arguments; the netmiko ones travel in optional_args (NAPALM passes them on)."""
     optional: dict[str, Any] = {
@@ -60,6 +61,7 @@ def connection_extras(
         "alt_key_file": known_hosts or "",
         "allow_agent": False,
         "use_keys": False,
+        **(auth or {}),  # key files, passphrase, agent (cfgwatch.collect.ssh.netmiko_auth)
     }
     if secret:
         optional["secret"] = secret

@@ -55,6 +55,7 @@ def connection_extras(
     timeout: float,
     known_hosts: str | None,
     strict: bool,
+    auth: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """ConnectHandler keyword arguments (beyond host/port/user/password, which Nornir passes)."""
     extras: dict[str, Any] = {
@@ -71,6 +72,7 @@ def connection_extras(
         "alt_key_file": known_hosts or "",
         "allow_agent": False,
         "use_keys": False,
+        **(auth or {}),  # key files, passphrase, agent (cfgwatch.collect.ssh.netmiko_auth)
         "session_log": None,
     }
     if secret:

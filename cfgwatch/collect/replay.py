@@ -23,7 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from cfgwatch.collect.backups import DevicePath, Skipped, classify_paths, router_db_types
 from cfgwatch.collect.importdir import PlatformResolver, forced_platform
@@ -34,6 +34,9 @@ from cfgwatch.sanitize import sanitize
 from cfgwatch.sanitize.settings import DEFAULT_MAX_CONFIG_BYTES
 from cfgwatch.store import DeviceSnapshot, SnapshotStore, check_device_name
 from cfgwatch.store.writer import PlannedRun
+
+if TYPE_CHECKING:
+    from cfgwatch.store.remote import PushResult
 
 COLLECTOR = "import-git"
 TRAILER_SOURCE = "Cfgwatch-Source-Commit"
@@ -65,6 +68,7 @@ class ReplayResult:
     skipped_paths: list[Skipped] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
+    push: PushResult | None = None  # one push to store.remote after the whole replay, when configured
 
 
 def replay_run_id(commit: SourceCommit) -> str:

@@ -21,12 +21,12 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paramiko
 from nornir.core import Nornir
@@ -39,6 +39,7 @@ from nornir.plugins.runners import ThreadedRunner
 
 from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
+from cfgwatch.collect import ssh
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
 from cfgwatch.errors import ConfigError
@@ -46,6 +47,9 @@ from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
+
+if TYPE_CHECKING:
+    from cfgwatch.store.remote import PushResult
 
 # Nornir logs each failed subtask with its traceback; without a handler Python would print it on stderr.
 # Outcomes are reported as data instead (the CLI shows them; a user's own logging config still sees them).
@@ -74,18 +78,20 @@ class DeviceOutcome:
 
 @dataclass(frozen=True, slots=True)
 class PullResult:
-    """A pull: the store's run (commit or none) and every device's outcome."""
+    """A pull: the store's run (commit or none), every device's outcome, and the push to store.remote
+    (None when no remote is configured)."""
 
     run: RunResult
     outcomes: tuple[DeviceOutcome, ...]
+    push: PushResult | None = None
 
 
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _scrub(text: str, creds: Credentials) -> str:
+def _scrub(text: str, hidden: Sequence[str]) -> str:
     """Remove credential values from text meant for humans, logs or commit messages."""
-    for value in (creds.password, creds.secret):
+    for value in sorted(hidden, key=len, reverse=True):
         if value:
             text = text.replace(value, "***")
     return text
@@ -109,25 +115,39 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def classify(exc: BaseException) -> tuple[str, str]:
-    """(reason, detail) for an exception raised while collecting; reason is a store FAILURE_REASON."""
+    """(reason, detail) for an exception raised while collecting; reason is a store FAILURE_REASON.
+    A failure on a jump host says so first (`jump host bastion:22: authentication failed`)."""
+    chain = _chain(exc)
+    hop = next((f"{e}: " for e in chain if isinstance(e, ssh.JumpHostError)), "")
+    reason, detail = _classify_chain(exc, chain)
+    return reason, hop + detail
+
+
+def _classify_chain(exc: BaseException, chain: list[BaseException]) -> tuple[str, str]:
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 
-    chain = _chain(exc)
     for e in chain:
         if isinstance(e, paramiko.BadHostKeyException):
             return "hostkey", "host key mismatch: the device presented a different key than known_hosts holds"
         if isinstance(e, paramiko.SSHException) and "known_hosts" in str(e):
             return "hostkey", "host key not in known_hosts (add it, or pull with --trust-on-first-use)"
     for e in chain:
+        if isinstance(e, ssh.KeyFileError):
+            return "auth", str(e)
+        if isinstance(e, paramiko.SSHException) and "No authentication methods available" in str(e):
+            return "auth", "nothing to log in with: no password, key_file or use_agent (or the agent holds no key)"
         if isinstance(e, NetmikoAuthenticationException | paramiko.AuthenticationException):
             return "auth", "authentication failed"
     for e in chain:
         if isinstance(e, ConnectionRefusedError):
             return "refused", "connection refused"
+        if isinstance(e, paramiko.ChannelException):  # the jump host could not reach the next hop
+            return "refused", f"channel to the next hop refused ({_one_line(e.text or str(e.code), 80)})"
     for e in chain:
         if isinstance(e, NetmikoTimeoutException | ReadTimeout | TimeoutError | socket.timeout):
             return "timeout", f"timed out ({_one_line(str(e), 100) or type(e).__name__})"
-    return "error", f"{type(exc).__name__}: {_one_line(str(exc))}"
+    root = next((e for e in chain if not isinstance(e, ssh.JumpHostError)), exc)
+    return "error", f"{type(root).__name__}: {_one_line(str(root))}"
 
 
 def _host_key_name(hostname: str, port: int) -> str:
@@ -212,69 +232,118 @@ class _Job:
     """Everything one device's collection needs; picklable, so a job can run in a worker process."""
 
     device: Device
-    creds: Credentials
+    route: ssh.Route  # where and how to log in (target, jump hosts, keys), resolved in the parent
     options: PullOptions
     known_hosts: Path  # the user's file: error text names it, trust on first use appends to it
     host_keys: Path | None  # this device's pinned copy (pin_host_keys); None when known_hosts is absent
+    deadline_at: float | None = None  # time.time() by which the whole pull must be done (pull.deadline)
+
+    @property
+    def creds(self) -> Credentials:
+        return self.route.target.creds
+
+    def budget(self) -> tuple[float, bool]:
+        """Seconds the next attempt may take, and whether the run deadline (not pull.timeout) bounds it."""
+        if self.deadline_at is None:
+            return self.options.timeout, False
+        left = self.deadline_at - time.time()
+        return (left, True) if left < self.options.timeout else (self.options.timeout, False)
+
+
+def _deadline_detail(opts: PullOptions) -> str:
+    return f"the run deadline (pull.deadline {opts.deadline:g}s) passed"
+
+
+def _merge_extras(ours: dict[str, Any], user: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The inventory's connection_options extras over cfgwatch's (reserved keys were refused at load);
+    NAPALM's optional_args merge key by key."""
+    merged = {**ours, **(user or {})}
+    if isinstance(ours.get("optional_args"), dict) and isinstance((user or {}).get("optional_args"), Mapping):
+        merged["optional_args"] = {**ours["optional_args"], **user["optional_args"]}  # type: ignore[index]
+    return merged
 
 
 def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
-    """One try: returns (text, "", "") on success, else (None, reason, detail)."""
-    dev, opts = job.device, job.options
+    """One try: returns (text, "", "") on success, else (None, reason, detail).
+
+    The attempt's wall clock is pull.timeout, or what is left of the run deadline if that is less: a
+    timer shuts the TCP socket down when it runs out, which ends the session wherever it is stuck.
+    """
+    dev, opts, target = job.device, job.options, job.route.target
     strict = not opts.trust_on_first_use
     known = str(job.host_keys) if job.host_keys is not None else None
     if strict and known is None:
         return None, "hostkey", f"known_hosts file {job.known_hosts} not found (or pull with --trust-on-first-use)"
-    try:
-        sock = socket.create_connection((dev.hostname, dev.port), timeout=opts.timeout)
-    except OSError as exc:
-        return (None, *classify(exc))
-    sock.settimeout(None)
+    budget, by_deadline = job.budget()
+    if budget <= 0:
+        return None, "timeout", f"{_deadline_detail(opts)} before this device was reached"
     expired = threading.Event()
+    tcp: list[socket.socket] = []
 
     def expire() -> None:
         expired.set()
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        for sock in tcp:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
-    timer = threading.Timer(opts.timeout, expire)
+    def timed_out() -> tuple[None, str, str]:
+        if by_deadline:
+            return None, "timeout", f"{_deadline_detail(opts)} ({budget:.1f}s were left for this attempt)"
+        return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+
+    def remember(hostname: str, port: int, key: paramiko.PKey) -> None:
+        _remember_key(job.known_hosts, hostname, port, key)
+
+    def track(sock: socket.socket) -> None:
+        tcp.append(sock)
+        if expired.is_set():
+            expire()
+
+    timer = threading.Timer(budget, expire)
     timer.daemon = True
     timer.start()
+    route: ssh.OpenRoute | None = None
     conn_name = dev.collector
+    user_options = dev.connection_options.get(dev.collector, {})
     try:
+        route = ssh.open_route(
+            job.route, timeout=budget, known_hosts=job.known_hosts, strict=strict, remember=remember, on_tcp=track
+        )
+        auth = ssh.netmiko_auth(target.creds)
+        common = dict(secret=job.creds.secret, sock=route.sock, timeout=budget, known_hosts=known, strict=strict)
         if dev.collector == napalm_collector.COLLECTOR:
-            extras = napalm_collector.connection_extras(
-                secret=job.creds.secret, sock=sock, timeout=opts.timeout, known_hosts=known, strict=strict
-            )
+            extras = napalm_collector.connection_extras(**common, auth=auth)
             task.host.connection_options["napalm"] = ConnectionOptions(
-                extras=extras, platform=napalm_collector.driver(dev.platform)
+                extras=_merge_extras(extras, user_options.get("extras")),
+                platform=user_options.get("platform") or napalm_collector.driver(dev.platform),
             )
             result = napalm_collector.collect_running(task, platform=dev.platform)
         else:
-            extras = netmiko_collector.connection_extras(
-                secret=job.creds.secret, sock=sock, timeout=opts.timeout, known_hosts=known, strict=strict
+            extras = netmiko_collector.connection_extras(**common, auth=auth)
+            task.host.connection_options["netmiko"] = ConnectionOptions(
+                extras=_merge_extras(extras, user_options.get("extras")),
+                platform=user_options.get("platform") or dev.platform,
             )
-            task.host.connection_options["netmiko"] = ConnectionOptions(extras=extras, platform=dev.platform)
             result = netmiko_collector.collect_running(
                 task,
                 platform=str(dev.platform),
                 enable=bool(job.creds.secret) and netmiko_collector.needs_enable(dev.platform),
             )
         if expired.is_set():
-            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+            return timed_out()
         if opts.trust_on_first_use:
             key = _server_key(task, conn_name)
             if key is not None:
-                _remember_key(job.known_hosts, dev.hostname, dev.port, key)
+                _remember_key(job.known_hosts, target.hostname, target.port, key)
         return str(result.result), "", ""
     except NornirSubTaskError as exc:
         inner = exc.result[0].exception if exc.result and exc.result[0].exception else exc
         if expired.is_set():
-            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+            return timed_out()
         return (None, *classify(inner))
     except Exception as exc:  # a driver bug must not end the run for every other device
         if expired.is_set():
-            return None, "timeout", f"no complete answer within {opts.timeout:g}s"
+            return timed_out()
         return (None, *classify(exc))
     finally:
         timer.cancel()
@@ -282,8 +351,8 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
             netmiko_collector.quick_close(task, conn_name, dev.platform)
         with contextlib.suppress(Exception):
             task.host.close_connections()
-        with contextlib.suppress(OSError):
-            sock.close()
+        if route is not None:
+            route.close()
 
 
 def _pull_one(task: Task, jobs: dict[str, _Job], report: Callable[[DeviceOutcome], None]) -> Result:
@@ -304,11 +373,14 @@ def _pull_one(task: Task, jobs: dict[str, _Job], report: Callable[[DeviceOutcome
             reason, detail, text = str(verdict.reason), verdict.detail, None
         if reason in _NO_RETRY or attempts > job.options.retries:
             break
-        delay = job.options.backoff * (2 ** (attempts - 1))
-        time.sleep(delay * (0.75 + random.random() / 2))
+        delay = job.options.backoff * (2 ** (attempts - 1)) * (0.75 + random.random() / 2)
+        left, by_deadline = job.budget()
+        if by_deadline and left <= delay:
+            break  # no time for another attempt before the run deadline
+        time.sleep(delay)
     failure = None
     if text is None:
-        detail = _scrub(detail, job.creds)
+        detail = _scrub(detail, job.route.hidden)
         if attempts > 1:
             detail = f"{detail} (after {attempts} attempts)"
         failure = DeviceFailure(dev.name, reason or "error", detail)
@@ -336,7 +408,7 @@ def _check_collectable(device: Device) -> None:
 
 def _crashed(job: _Job, exc: BaseException | None, where: str) -> DeviceOutcome:
     """The outcome of a device whose task never produced one (a bug, a dead worker): still data, never lost."""
-    detail = _scrub(f"internal error ({where}): {type(exc).__name__}: {_one_line(str(exc))}", job.creds)
+    detail = _scrub(f"internal error ({where}): {type(exc).__name__}: {_one_line(str(exc))}", job.route.hidden)
     failure = DeviceFailure(job.device.name, "error", detail)
     return DeviceOutcome(job.device.name, job.device.platform, job.device.collector, failure, 0, 0.0)
 
@@ -351,8 +423,8 @@ def _collect_threads(
     for name, job in by_name.items():
         hosts[name] = Host(
             name=name,
-            hostname=job.device.hostname,
-            port=job.device.port,
+            hostname=job.route.target.hostname,
+            port=job.route.target.port,
             username=job.creds.username,
             password=job.creds.password,
             platform=job.device.platform,
@@ -479,10 +551,13 @@ def collect(
     credentials cannot be resolved (an unset environment variable, an unreadable file).
     """
     opts = options or PullOptions()
-    resolved: list[tuple[Device, Credentials, Path]] = []
+    deadline_at = time.time() + opts.deadline if opts.deadline is not None else None
+    ssh_config = ssh.load_ssh_config(opts.ssh_config)
+    resolved: list[tuple[Device, ssh.Route, Path]] = []
     for dev in devices:
         _check_collectable(dev)
-        resolved.append((dev, resolve_credentials(dev), known_hosts_for(dev, opts)))
+        route = ssh.plan_route(dev, resolve_credentials(dev), ssh_config)
+        resolved.append((dev, route, known_hosts_for(dev, opts)))
     if not resolved:
         return []
     lock = threading.Lock()
@@ -495,8 +570,12 @@ def collect(
             events.item_done("pull", outcome, count, len(resolved))  # under the lock: one at a time, in order
 
     with tempfile.TemporaryDirectory(prefix="cfgwatch-known-hosts-") as tmp:
-        pinned = pin_host_keys([(dev, known) for dev, _, known in resolved], Path(tmp))
-        jobs = [_Job(dev, creds, opts, known, pinned[dev.name]) for dev, creds, known in resolved]
+        targets = [
+            (replace(dev, hostname=route.target.hostname, port=route.target.port), known)
+            for dev, route, known in resolved
+        ]
+        pinned = pin_host_keys(targets, Path(tmp))
+        jobs = [_Job(dev, route, opts, known, pinned[dev.name], deadline_at) for dev, route, known in resolved]
         processes = processes_for(len(jobs), opts.processes)
         if processes == 1:
             return _collect_threads(jobs, opts.workers, report)

@@ -29,6 +29,7 @@ from cfgwatch.flows.backends.base import (
     FlowSelector,
     OutboundSummary,
     PairRow,
+    ServiceRow,
     TimeWindow,
 )
 from cfgwatch.flows.figures import NO_FLAGS, Destination, FlowFigures, FlowFlags, rounded
@@ -310,6 +311,7 @@ class HuntFinding:
     baseline_packets: int
     spike_ratio: float | None
     return_ratio: float
+    services: tuple[ServiceRow, ...] = ()  # the destination hosts and ports inside `prefix`, largest first
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -325,7 +327,21 @@ class HuntFinding:
             "baseline_packets": self.baseline_packets,
             "spike_ratio": rounded(self.spike_ratio),
             "return_ratio": rounded(self.return_ratio),
+            "destinations": [
+                {
+                    "address": row.address,
+                    "port": row.port,
+                    "packets": row.out.packets,
+                    "bytes": row.out.bytes,
+                    "flows": row.out.flows,
+                }
+                for row in self.services
+            ],
         }
+
+
+# The hunt names the hosts and ports behind this many findings (one more query each), largest first.
+HUNT_DETAILED = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +426,23 @@ def hunt(
             )
         )
     findings.sort(key=lambda item: (-item.bytes, item.internal, item.prefix))
+    findings[:HUNT_DETAILED] = [
+        replace(
+            item,
+            services=backend.destination_services(
+                FlowSelector(
+                    exporters,
+                    AddressSet.parse(item.internal),
+                    internal_networks,
+                    destinations=AddressSet.parse(item.prefix),
+                ),
+                window,
+            ),
+        )
+        for item in findings[:HUNT_DETAILED]
+    ]
+    if len(findings) > HUNT_DETAILED:
+        note_list.append(f"destination hosts and ports are listed for the {HUNT_DETAILED} largest findings only")
     if not has_asn_db:
         note_list.append("without an ASN database, destinations (/24) never seen in the baseline count as anomalous")
     return HuntResult(window, baseline_window, tuple(findings), tuple(note_list))

@@ -8,6 +8,7 @@ from cfgwatch.inventory.loader import (
     Device,
     Group,
     Inventory,
+    JumpHost,
     load_inventory,
     resolve_credentials,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Device",
     "Group",
     "Inventory",
+    "JumpHost",
     "canonical",
     "has_parser",
     "known_platforms",

@@ -23,15 +23,27 @@ class CredentialRef:
     password_file: Path | None = None
     secret_env: str | None = None  # enable secret (Cisco) when the platform needs one
     secret_file: Path | None = None
+    key_file: Path | None = None  # SSH private key (OpenSSH or PEM); its passphrase by reference below
+    passphrase_env: str | None = None
+    passphrase_file: Path | None = None
+    use_agent: bool = False  # offer the keys of the SSH agent ($SSH_AUTH_SOCK)
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """Resolved login. repr never shows the password or secret."""
+    """Resolved login. repr never shows the password, secret or key passphrase."""
 
     username: str | None
     password: str | None = field(repr=False)
     secret: str | None = field(default=None, repr=False)
+    key_files: tuple[Path, ...] = ()
+    passphrase: str | None = field(default=None, repr=False)
+    use_agent: bool = False
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The values that must never reach a log, an error text or a commit."""
+        return tuple(v for v in (self.password, self.secret, self.passphrase) if v)
 
 
 def _read(device: str, kind: str, env: str | None, file: Path | None) -> str | None:
@@ -51,8 +63,17 @@ def _read(device: str, kind: str, env: str | None, file: Path | None) -> str | N
 def resolve(device: str, ref: CredentialRef) -> Credentials:
     """Read the referenced env vars/files now; a missing one is a ConfigError naming the device and the key."""
     username = _read(device, "username", ref.username_env, ref.username_file) or ref.username
+    key_files: tuple[Path, ...] = ()
+    if ref.key_file is not None:
+        key = ref.key_file.expanduser()
+        if not key.is_file():
+            raise ConfigError(f"device '{device}': key_file {key} not found", path=key)
+        key_files = (key,)
     return Credentials(
         username=username,
         password=_read(device, "password", ref.password_env, ref.password_file),
         secret=_read(device, "secret", ref.secret_env, ref.secret_file),
+        key_files=key_files,
+        passphrase=_read(device, "passphrase", ref.passphrase_env, ref.passphrase_file),
+        use_agent=ref.use_agent,
     )

@@ -9,8 +9,9 @@ Errors name the file and the key (e.g. `hosts.yaml: key 'rtr1.data.collector'`).
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,38 @@ class CredentialsIn(_Strict):
     password_file: Path | None = None
     secret_env: str | None = None
     secret_file: Path | None = None
+    key_file: Path | None = None
+    passphrase_env: str | None = None
+    passphrase_file: Path | None = None
+    use_agent: bool | None = None
+
+
+_HOP_RE = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]\s]+\]|[^:@\s\[\]]+)(?::(?P<port>\d{1,5}))?$")
+
+
+def parse_hop(text: str) -> tuple[str | None, str, int | None]:
+    """(user, host, port) of an OpenSSH ProxyJump hop `[user@]host[:port]` (IPv6 in brackets)."""
+    m = _HOP_RE.match(text.strip())
+    if m is None or (m["port"] is not None and not 1 <= int(m["port"]) <= 65535):
+        raise ValueError(f"not a jump host of the form [user@]host[:port]: {text!r}")
+    return m["user"], m["host"].strip("[]"), int(m["port"]) if m["port"] else None
+
+
+class JumpHostIn(_Strict):
+    """`data.jump_host`: the SSH bastion a device is reached through (`[user@]host[:port]` or this mapping)."""
+
+    hostname: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str | None = None
+    credentials: CredentialsIn | None = None  # default: the device's own credentials
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            user, host, port = parse_hop(value)
+            return {"hostname": host, "port": port or 22, "username": user}
+        return value
 
 
 class DataIn(BaseModel):
@@ -63,6 +96,7 @@ class DataIn(BaseModel):
     role: str | None = None
     collector: Collector | None = None
     credentials: CredentialsIn | None = None
+    jump_host: JumpHostIn | None = None
 
     @model_validator(mode="after")
     def _no_typos(self) -> DataIn:
@@ -84,7 +118,28 @@ def _check_no_secrets(value: Any, where: str) -> None:
             _check_no_secrets(item, f"{where}{key}.")
 
 
+# ConnectHandler / NAPALM optional_args keys cfgwatch sets itself: the socket (its deadline and jump hosts)
+# and host-key checking, which stays strict (pull.known_hosts / --trust-on-first-use decide it).
+RESERVED_EXTRAS = frozenset(
+    {"sock", "ssh_strict", "system_host_keys", "alt_host_keys", "alt_key_file", "ssh_config_file", "host", "ip"}
+)
+
+
+def _check_reserved(extras: Mapping[str, Any], where: str) -> None:
+    for key, value in extras.items():
+        if key in RESERVED_EXTRAS:
+            raise ValueError(
+                f"{where}{key}: set by cfgwatch (host keys stay strictly checked: use pull.known_hosts or "
+                "--trust-on-first-use; jump hosts: data.jump_host or ~/.ssh/config ProxyJump)"
+            )
+        if key == "optional_args" and isinstance(value, Mapping):
+            _check_reserved(value, f"{where}{key}.")
+
+
 class ConnectionOptionIn(_Strict):
+    """`connection_options.<netmiko|napalm>`: passed to the connection (extras: ConnectHandler keyword
+    arguments, or the NAPALM driver's with `optional_args`)."""
+
     hostname: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = None
@@ -97,6 +152,7 @@ class ConnectionOptionIn(_Strict):
         if self.password:
             raise ValueError(_PLAIN_PASSWORD)
         _check_no_secrets(self.extras or {}, "extras.")
+        _check_reserved(self.extras or {}, "extras.")
         return self
 
 
@@ -140,6 +196,16 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class JumpHost:
+    """The SSH bastion a device is reached through; credentials None: the device's own are used."""
+
+    hostname: str
+    port: int = 22
+    username: str | None = None
+    credentials: CredentialRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """One device with everything inherited from groups and defaults already applied."""
 
@@ -154,6 +220,7 @@ class Device:
     credentials: CredentialRef
     data: Mapping[str, Any] = field(default_factory=dict)  # the user's own data keys (not cfgwatch's)
     connection_options: Mapping[str, Any] = field(default_factory=dict)
+    jump_host: JumpHost | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +332,20 @@ def _canonical(name: str | None, path: Path, key: str) -> str | None:
         raise ConfigError(exc.message, path=path, key=key) from exc
 
 
+def _relative(value: Any, directory: Path) -> Any:
+    """A relative file path in the inventory is relative to the inventory folder."""
+    if isinstance(value, Path) and not value.expanduser().is_absolute():
+        return directory / value
+    return value
+
+
+def _credential_ref(get: Callable[[str], Any]) -> CredentialRef:
+    """A CredentialRef from `get(field name)` (None where unset)."""
+    values = {name: get(name) for name in CredentialRef.__dataclass_fields__}
+    values["use_agent"] = bool(values["use_agent"])
+    return CredentialRef(**values)
+
+
 def _resolve_device(
     name: str,
     host: HostIn,
@@ -272,6 +353,7 @@ def _resolve_device(
     groups: Mapping[str, Group],
     defaults: DefaultsIn,
     directory: Path,
+    hosts_path: Path,
 ) -> Device:
     order = _group_closure(host.groups, groups)
     chain = list(_chain(host, order, groups_in, defaults))
@@ -279,10 +361,15 @@ def _resolve_device(
     creds = [item.credentials for item in datas if item.credentials is not None]
 
     def cred(attr: str) -> Any:
-        value = _first(creds, attr)
-        if isinstance(value, Path) and not value.expanduser().is_absolute():
-            value = directory / value
-        return value
+        return _relative(_first(creds, attr), directory)
+
+    jump_in: JumpHostIn | None = _first(datas, "jump_host")
+    jump = None
+    if jump_in is not None:
+        jump_creds = None
+        if jump_in.credentials is not None:
+            jump_creds = _credential_ref(lambda attr: _relative(getattr(jump_in.credentials, attr), directory))
+        jump = JumpHost(jump_in.hostname, jump_in.port, jump_in.username, jump_creds)
 
     platform_raw = _first(datas, "platform") or _first(chain, "platform")
     user_data: dict[str, Any] = {}
@@ -296,22 +383,15 @@ def _resolve_device(
         name=name,
         hostname=_first(chain, "hostname") or name,
         port=_first(chain, "port") or 22,
-        platform=_canonical(platform_raw, directory / HOSTS_FILE, f"{name}.data.platform"),
+        platform=_canonical(platform_raw, hosts_path, f"{name}.data.platform"),
         groups=tuple(host.groups),
         site=_first(datas, "site"),
         role=_first(datas, "role"),
         collector=_first(datas, "collector") or "netmiko",
-        credentials=CredentialRef(
-            username=cred("username") or _first(chain, "username"),
-            username_env=cred("username_env"),
-            username_file=cred("username_file"),
-            password_env=cred("password_env"),
-            password_file=cred("password_file"),
-            secret_env=cred("secret_env"),
-            secret_file=cred("secret_file"),
-        ),
+        credentials=_credential_ref(lambda attr: cred(attr) or (_first(chain, attr) if attr == "username" else None)),
         data=user_data,
         connection_options=options,
+        jump_host=jump,
     )
 
 
@@ -340,10 +420,21 @@ def load_inventory(directory: Path) -> Inventory:
     if not directory.is_dir():
         raise ConfigError("inventory directory not found", path=directory)
     hosts_path, groups_path, defaults_path = (directory / n for n in (HOSTS_FILE, GROUPS_FILE, DEFAULTS_FILE))
-    hosts_file = _read_yaml(hosts_path, required=True)
-    groups_file = _read_yaml(groups_path, required=False)
-    defaults_file = _read_yaml(defaults_path, required=False)
+    return build_inventory(
+        directory,
+        _read_yaml(hosts_path, required=True),
+        _read_yaml(groups_path, required=False),
+        _read_yaml(defaults_path, required=False),
+    )
 
+
+def build_inventory(
+    directory: Path, hosts_file: YamlDocument, groups_file: YamlDocument, defaults_file: YamlDocument
+) -> Inventory:
+    """Validate SimpleInventory-shaped hosts/groups/defaults (from files or an inventory plugin) and resolve
+    every device; errors name the document (file or plugin) and the key. Relative paths are relative to
+    `directory`."""
+    hosts_path, groups_path = Path(hosts_file.source), Path(groups_file.source)
     defaults: DefaultsIn = _validate(DefaultsIn, defaults_file.data, defaults_file, "")
     groups_in: dict[str, GroupIn] = {
         str(n): _validate(GroupIn, v, groups_file, str(n)) for n, v in groups_file.data.items()
@@ -373,5 +464,5 @@ def load_inventory(directory: Path) -> Inventory:
         for group_name in host.groups:
             if group_name not in groups_in:
                 raise ConfigError(f"unknown group '{group_name}'", path=hosts_path, key=f"{name}.groups")
-        hosts[name] = _resolve_device(name, host, groups_in, groups, defaults, directory)
+        hosts[name] = _resolve_device(name, host, groups_in, groups, defaults, directory, hosts_path)
     return Inventory(directory=directory, hosts=hosts, groups=groups)

@@ -34,6 +34,9 @@ data:
     password_env: CFGWATCH_PASSWORD
     # password_file: /etc/cfgwatch/password   # alternative: first line of a file (relative to this folder)
     # secret_env: CFGWATCH_ENABLE_SECRET       # enable secret where the platform needs one
+    # key_file: ~/.ssh/netops_ed25519           # SSH key login (passphrase_env / passphrase_file if it has one)
+    # use_agent: true                           # offer the SSH agent's keys ($SSH_AUTH_SOCK)
+  # jump_host: netops@bastion.example.net:22    # reach devices through a bastion (or ProxyJump in ~/.ssh/config)
 """
 
 FILES: dict[str, str] = {"hosts.yaml": HOSTS_YAML, "groups.yaml": GROUPS_YAML, "defaults.yaml": DEFAULTS_YAML}

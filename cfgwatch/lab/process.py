@@ -5,7 +5,9 @@ The benchmark uses this so the lab's SSH work does not share a GIL with the coll
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -55,3 +57,31 @@ def stop_lab_process(lab: LabProcess, *, timeout: float = 10.0) -> None:
             lab.process.wait(timeout=timeout)
     if lab.process.stderr:
         lab.process.stderr.close()
+
+
+def wait_for_lab(state_dir: Path, *, timeout: float = 30.0) -> dict[str, int]:
+    """Wait until a lab serving STATE_DIR is ready: ready.json written and every port accepting connections.
+
+    A ready.json left behind by a lab that was killed does not count: its ports refuse. Returns the ports.
+    """
+    ready = Path(state_dir) / "ready.json"
+    deadline = time.monotonic() + timeout
+    while True:
+        ports: dict[str, int] = {}
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            ports = {str(k): int(v) for k, v in json.loads(ready.read_text(encoding="utf-8")).items()}
+        if ports and all(_accepts(port) for port in ports.values()):
+            return ports
+        if time.monotonic() >= deadline:
+            raise CfgwatchError(
+                f"the lab in {state_dir} was not ready within {timeout:g}s (is `cfgwatch lab serve` running?)"
+            )
+        time.sleep(0.1)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False

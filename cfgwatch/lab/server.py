@@ -3,6 +3,10 @@
 One thread runs a selector over all listening sockets; each accepted connection gets a handler
 thread (plus paramiko's transport thread) that runs the device's emulated CLI. Faults are read from
 the state directory at connection time, so tests flip them without restarting the lab.
+
+Logins are by password (or keyboard-interactive) or by the lab's client key (authorized_keys). One
+more port is a jump host: an SSH bastion that only opens `direct-tcpip` channels to loopback targets,
+so pulls through a bastion are tested with real SSH-in-SSH.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from paramiko.common import (
     AUTH_FAILED,
     AUTH_SUCCESSFUL,
     OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_FAILED_CONNECT_FAILED,
     OPEN_SUCCEEDED,
 )
 from paramiko.server import InteractiveQuery
 
 from cfgwatch.errors import InputError
 from cfgwatch.lab.platforms import CRLF, Session, lab_platforms
-from cfgwatch.lab.state import LabDevice, LabState
+from cfgwatch.lab.state import JUMP_NAME, LabDevice, LabState
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -59,16 +64,24 @@ def _load_moduli(directory: Path) -> None:
 class _DeviceSSH(paramiko.ServerInterface):
     """Password authentication and one interactive shell channel, as network devices offer."""
 
-    def __init__(self, username: str, password: str, reject_all: bool) -> None:
+    def __init__(self, username: str, password: str, reject_all: bool, keys: frozenset[str] = frozenset()) -> None:
         self._username = username
         self._password = password
         self._reject_all = reject_all
+        self._keys = keys
         self.login: str | None = None
         self._interactive_user = ""
         self.shell = threading.Event()
 
     def get_allowed_auths(self, username: str) -> str:
-        return "password,keyboard-interactive"
+        return "publickey,password,keyboard-interactive"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        login = username.split("+", 1)[0]
+        if not self._reject_all and login == self._username and key.get_base64() in self._keys:
+            self.login = login
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
 
     def check_auth_password(self, username: str, password: str) -> int:
         # MikroTik clients append terminal options to the login name ("netops+ct511w4098h").
@@ -156,9 +169,53 @@ def run_cli(chan: paramiko.Channel, session: Session, platform_name: str) -> Non
             chan.sendall("".join(echo).encode("utf-8"))
 
 
+class _JumpSSH(_DeviceSSH):
+    """A bastion: the device logins, no shell, `direct-tcpip` to loopback targets only (connected here)."""
+
+    def __init__(self, username: str, password: str, keys: frozenset[str], relayed: list[tuple[str, int]]) -> None:
+        super().__init__(username, password, reject_all=False, keys=keys)
+        self.targets: dict[int, socket.socket] = {}
+        self._relayed = relayed
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_direct_tcpip_request(
+        self, chanid: int, origin: tuple[str, int], destination: tuple[str, int]
+    ) -> int:
+        host, port = destination
+        if host not in LOOPBACK:
+            return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        try:
+            self.targets[chanid] = socket.create_connection((host, port), timeout=10)
+        except OSError:
+            return OPEN_FAILED_CONNECT_FAILED
+        self._relayed.append((host, port))
+        return OPEN_SUCCEEDED
+
+
+def _relay(chan: paramiko.Channel, sock: socket.socket) -> None:
+    """Copy bytes both ways between a forwarded channel and its TCP connection until either side closes."""
+    sock.settimeout(None)
+    try:
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException), selectors.DefaultSelector() as sel:
+            sel.register(chan, selectors.EVENT_READ)
+            sel.register(sock, selectors.EVENT_READ)
+            while not chan.closed:
+                for key, _ in sel.select(timeout=1.0):
+                    data = chan.recv(32768) if key.fileobj is chan else sock.recv(32768)
+                    if not data:
+                        return
+                    (sock.sendall if key.fileobj is chan else chan.sendall)(data)
+    finally:
+        for end in (chan, sock):
+            with contextlib.suppress(Exception):
+                end.close()
+
+
 @dataclass(frozen=True, slots=True)
 class _Listener:
-    device: LabDevice
+    device: LabDevice | None  # None: the jump host
     sock: socket.socket
 
 
@@ -177,29 +234,36 @@ class LabServer:
         self._conns: set[paramiko.Transport] = set()
         self._lock = threading.Lock()
         self.ports: dict[str, int] = {}
+        self.jump_port = 0
+        self.relayed: list[tuple[str, int]] = []  # every (host, port) the jump host forwarded to, in order
 
     def start(self) -> dict[str, int]:
         """Bind every device's port (ephemeral where the state says 0) and start serving; returns the ports."""
         _load_moduli(self.state.root)
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self.state.client_key_path  # noqa: B018 -- the client key pair exists before anyone logs in with it
         for dev in self.state.devices():
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((self.host, dev.port))
-            except OSError as exc:
-                sock.close()
-                self._close_listeners()
-                raise InputError(f"cannot listen on {self.host}:{dev.port}: {exc.strerror}", key=dev.name) from exc
-            sock.listen(128)
-            sock.setblocking(False)
-            self._listeners.append(_Listener(dev, sock))
-            self._selector.register(sock, selectors.EVENT_READ, dev)
-            self.ports[dev.name] = sock.getsockname()[1]
-        self.state.set_ports(self.ports)
+            self.ports[dev.name] = self._listen(dev, dev.port, dev.name)
+        self.jump_port = self._listen(None, self.state.jump_port(), JUMP_NAME)
+        self.state.set_ports(self.ports, self.jump_port)
         self._thread = threading.Thread(target=self._accept_loop, name="cfgwatch-lab", daemon=True)
         self._thread.start()
         return dict(self.ports)
+
+    def _listen(self, dev: LabDevice | None, port: int, name: str) -> int:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, port))
+        except OSError as exc:
+            sock.close()
+            self._close_listeners()
+            raise InputError(f"cannot listen on {self.host}:{port}: {exc.strerror}", key=name) from exc
+        sock.listen(128)
+        sock.setblocking(False)
+        self._listeners.append(_Listener(dev, sock))
+        self._selector.register(sock, selectors.EVENT_READ, dev)
+        return int(sock.getsockname()[1])
 
     def _accept_loop(self) -> None:
         while not self._stop.is_set():
@@ -211,9 +275,9 @@ class LabServer:
                 except (BlockingIOError, OSError):
                     continue
                 conn.setblocking(True)
-                threading.Thread(
-                    target=self._handle, args=(conn, key.data), name=f"lab-{key.data.name}", daemon=True
-                ).start()
+                dev = key.data
+                target, name = (self._handle, dev.name) if dev is not None else (self._handle_jump, JUMP_NAME)
+                threading.Thread(target=target, args=(conn, dev), name=f"lab-{name}", daemon=True).start()
 
     def _handle(self, conn: socket.socket, dev: LabDevice) -> None:
         fault = self.state.fault(dev.name)
@@ -223,7 +287,8 @@ class LabServer:
             self._conns.add(transport)
         try:
             transport.add_server_key(self.state.hostkey(dev.name, alternate=fault == "hostkey"))
-            iface = _DeviceSSH(creds.username, creds.password, reject_all=fault == "auth")
+            keys = frozenset(self.state.authorized_keys())
+            iface = _DeviceSSH(creds.username, creds.password, reject_all=fault == "auth", keys=keys)
             try:
                 transport.start_server(server=iface)
             except (paramiko.SSHException, EOFError, OSError):
@@ -250,6 +315,35 @@ class LabServer:
                 chan.close()
         except Exception:  # one broken session must never take the lab down
             log.exception("lab session for %s failed", dev.name)
+        finally:
+            transport.close()
+            with self._lock:
+                self._conns.discard(transport)
+
+    def _handle_jump(self, conn: socket.socket, _dev: None) -> None:
+        """One bastion session: authenticate, then relay every direct-tcpip channel it opens."""
+        creds = self.state.credentials()
+        transport = paramiko.Transport(conn)
+        with self._lock:
+            self._conns.add(transport)
+        try:
+            transport.add_server_key(self.state.jump_hostkey())
+            iface = _JumpSSH(creds.username, creds.password, frozenset(self.state.authorized_keys()), self.relayed)
+            try:
+                transport.start_server(server=iface)
+            except (paramiko.SSHException, EOFError, OSError):
+                return
+            while transport.is_active() and not self._stop.is_set():
+                chan = transport.accept(timeout=0.5)
+                if chan is None:
+                    continue
+                target = iface.targets.pop(chan.get_id(), None)
+                if target is None:
+                    chan.close()
+                    continue
+                threading.Thread(target=_relay, args=(chan, target), name="lab-jump-relay", daemon=True).start()
+        except Exception:  # one broken session must never take the lab down
+            log.exception("lab jump host session failed")
         finally:
             transport.close()
             with self._lock:

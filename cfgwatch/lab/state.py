@@ -9,7 +9,9 @@ Layout (all under one directory, so `cfgwatch lab apply` in another process chan
     hostkeys/<name>.key the device's SSH host key (ECDSA P-256); <name>.alt.key for the changed-key fault
     faults.json         {device: fault} with fault in FAULTS
     syslog.log          one line per config change, in each platform's own format
-    known_hosts         OpenSSH known_hosts for every device's real host key
+    known_hosts         OpenSSH known_hosts for every device's real host key (and the jump host's)
+    client.key          the lab user's SSH private key (ECDSA, 0600); authorized_keys holds its public key
+    hostkeys/_jump.key  the host key of the lab's jump host (an SSH bastion with direct-tcpip to 127.0.0.1)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ USERNAME_ENV = "CFGWATCH_LAB_USERNAME"
 PASSWORD_ENV = "CFGWATCH_LAB_PASSWORD"
 SECRET_ENV = "CFGWATCH_LAB_SECRET"
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "lab"  # package data: works from a wheel
+JUMP_NAME = "_jump"  # host key file name of the jump host (not a device name: those start alphanumeric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,28 @@ class LabState:
     def known_hosts_path(self) -> Path:
         return self.root / "known_hosts"
 
+    @property
+    def client_key_path(self) -> Path:
+        """The lab user's private key (made on first use, so labs created before keys existed get one)."""
+        path = self.root / "client.key"
+        if not path.exists():
+            with self._locked():
+                if not path.exists():
+                    key = paramiko.ECDSAKey.generate(bits=256)
+                    key.write_private_key_file(str(path))  # paramiko writes it 0600
+                    _atomic_write(self.root / "authorized_keys", f"{key.get_name()} {key.get_base64()} lab\n")
+        return path
+
+    def authorized_keys(self) -> set[str]:
+        """Base64 public keys the lab devices and jump host accept for the lab user."""
+        self.client_key_path  # noqa: B018 -- creates the pair when missing
+        lines = (self.root / "authorized_keys").read_text(encoding="utf-8").splitlines()
+        return {line.split()[1] for line in lines if len(line.split()) >= 2}
+
+    def jump_port(self) -> int:
+        """The jump host's port (0 until a server bound it)."""
+        return int(str(self._manifest().get("jump_port", 0)))
+
     def config_path(self, name: str) -> Path:
         return self.root / "configs" / f"{name}.cfg"
 
@@ -223,6 +248,13 @@ class LabState:
     def fault(self, name: str) -> str | None:
         return self.faults().get(name)
 
+    def jump_hostkey(self) -> paramiko.PKey:
+        """The jump host's key (made on first use)."""
+        path = self.hostkey_path(JUMP_NAME)
+        if not path.exists():
+            paramiko.ECDSAKey.generate(bits=256).write_private_key_file(str(path))
+        return paramiko.ECDSAKey.from_private_key_file(str(path))
+
     def hostkey(self, name: str, *, alternate: bool = False) -> paramiko.PKey:
         path = self.hostkey_path(name, alternate=alternate)
         if alternate and not path.exists():
@@ -239,19 +271,23 @@ class LabState:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _write_manifest(self, devices: list[LabDevice], username: str, host: str = "127.0.0.1") -> None:
+    def _write_manifest(
+        self, devices: list[LabDevice], username: str, host: str = "127.0.0.1", jump_port: int = 0
+    ) -> None:
         data = {
             "host": host,
             "username": username,
+            "jump_port": jump_port,
             "devices": [{"name": d.name, "platform": d.platform, "port": d.port} for d in devices],
         }
         _atomic_write(self.manifest_path, json.dumps(data, indent=2) + "\n")
 
-    def set_ports(self, ports: dict[str, int]) -> None:
+    def set_ports(self, ports: dict[str, int], jump_port: int | None = None) -> None:
         """Record the ports the server bound (ephemeral ports are only known after binding)."""
         with self._locked():
             devs = [LabDevice(d.name, d.platform, ports.get(d.name, d.port)) for d in self.devices()]
-            self._write_manifest(devs, self.credentials().username)
+            jump = self.jump_port() if jump_port is None else jump_port
+            self._write_manifest(devs, self.credentials().username, jump_port=jump)
 
     def set_fault(self, name: str, fault: str | None) -> None:
         """Put a device into a failure mode (None clears it); takes effect on the next connection."""
@@ -303,11 +339,19 @@ class LabState:
         for dev in self.devices():
             key = self.hostkey(dev.name)
             lines.append(f"[{host}]:{dev.port} {key.get_name()} {key.get_base64()}\n")
+        if self.jump_port():
+            key = self.jump_hostkey()
+            lines.append(f"[{host}]:{self.jump_port()} {key.get_name()} {key.get_base64()}\n")
         _atomic_write(self.known_hosts_path, "".join(lines))
         return self.known_hosts_path
 
-    def write_inventory(self, directory: Path, host: str = "127.0.0.1") -> Path:
-        """A Nornir SimpleInventory (hosts/groups/defaults.yaml) for the lab; credentials by env var name."""
+    def write_inventory(
+        self, directory: Path, host: str = "127.0.0.1", *, key_auth: bool = False, via_jump: bool = False
+    ) -> Path:
+        """A Nornir SimpleInventory (hosts/groups/defaults.yaml) for the lab; credentials by env var name.
+
+        key_auth: log in with the lab's client key instead of the password; via_jump: reach every device
+        through the lab's jump host (`data.jump_host`; the server must have bound it)."""
         hosts: dict[str, object] = {}
         profiles = lab_profiles()
         for dev in self.devices():
@@ -323,19 +367,20 @@ class LabState:
                 },
             }
         groups = {"lab": {"data": {"site": "lab"}}, **{p: {} for p in sorted({d.platform for d in self.devices()})}}
-        defaults = {
-            "data": {
-                "credentials": {
-                    "username_env": USERNAME_ENV,
-                    "password_env": PASSWORD_ENV,
-                    "secret_env": SECRET_ENV,
-                },
-                "known_hosts": str(self.known_hosts_path.resolve()),
-            }
-        }
+        credentials: dict[str, object] = {"username_env": USERNAME_ENV, "secret_env": SECRET_ENV}
+        if key_auth:
+            credentials["key_file"] = str(self.client_key_path.resolve())
+        else:
+            credentials["password_env"] = PASSWORD_ENV
+        data: dict[str, object] = {"credentials": credentials, "known_hosts": str(self.known_hosts_path.resolve())}
+        if via_jump:
+            if not self.jump_port():
+                raise InputError("the lab's jump host has no port yet (start the lab first)", path=self.root)
+            data["jump_host"] = f"[{host}]:{self.jump_port()}" if ":" in host else f"{host}:{self.jump_port()}"
+        defaults = {"data": data}
         directory.mkdir(parents=True, exist_ok=True)
-        for fname, data in (("hosts.yaml", hosts), ("groups.yaml", groups), ("defaults.yaml", defaults)):
-            _atomic_write(directory / fname, yaml.safe_dump(data, sort_keys=False))
+        for fname, content in (("hosts.yaml", hosts), ("groups.yaml", groups), ("defaults.yaml", defaults)):
+            _atomic_write(directory / fname, yaml.safe_dump(content, sort_keys=False))
         return directory
 
 

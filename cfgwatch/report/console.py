@@ -6,11 +6,8 @@ get the plain text of cfgwatch.report.findings.audit_text).
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from cfgwatch.audit import AuditResult
@@ -18,8 +15,9 @@ from cfgwatch.report.changes import changes_text
 from cfgwatch.report.coverage import coverage_renderable
 from cfgwatch.report.findings import audit_text
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import FindingView, finding_views
-from cfgwatch.terminal import printable
+from cfgwatch.terminal import Listing, printable
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -47,22 +45,29 @@ class _SafeText(Text):
         return self
 
 
-def findings_table(views: list[FindingView]) -> Table:
-    table = Table(title=f"{len(views)} finding(s)", show_lines=False, expand=False)
-    for column in ("severity", "id", "device", "enables", "flags", "who", "ticket", "flow"):
-        table.add_column(column, overflow="fold")
-    for view in views:
-        table.add_row(
-            _severity(view),
-            _text(view.id),
-            _text(view.device),
-            _text(", ".join(view.enables)),
-            _text(", ".join(view.flags) or "-"),
-            _text(view.user or "unknown"),
-            _text(view.ticket.matched or "none"),
-            _text(view.flow.verdict),
+def findings_table(views: list[FindingView]) -> Listing:
+    """The findings as a table where it fits the terminal, else as a list (ids and names never folded)."""
+    rows = tuple(
+        (
+            view.severity.upper(),
+            view.id,
+            view.device,
+            ", ".join(view.enables),
+            ", ".join(view.flags) or "-",
+            view.user or "unknown",
+            view.ticket.matched or "none",
+            view.flow.verdict,
         )
-    return table
+        for view in views
+    )
+    return Listing(
+        f"{len(views)} finding(s)",
+        ("severity", "id", "device", "enables", "flags", "who", "ticket", "flow"),
+        rows,
+        head=1,
+        keep=frozenset({"severity", "id", "device", "ticket", "flow"}),
+        styles=tuple((number, 0, SEVERITY_STYLE.get(view.severity, "")) for number, view in enumerate(views)),
+    )
 
 
 def finding_panel(view: FindingView) -> Panel:
@@ -94,8 +99,9 @@ def finding_panel(view: FindingView) -> Panel:
         f"internal {affected.internal or '-'}; public {affected.public or '-'}; ports {affected.ports or '-'}\n"
     )
     body.append("flow: ", style="bold")
-    figures = view.inline_figures_json
-    body.append(view.flow.verdict + (f" {json.dumps(figures, sort_keys=True)}" if figures else "") + "\n")
+    body.append(view.flow.verdict + "\n")
+    for line in figure_lines(view.flow.figures):
+        body.append(f"  {line}\n")
     for note in view.flow.notes:
         body.append(f"  {note}\n", style="dim")
     for marker, lines, style in (("-", view.lines_before, "red"), ("+", view.lines_after, "green")):

@@ -11,6 +11,7 @@ from cfgwatch.policy.findings import ATTACK
 from cfgwatch.report.changes import changes_json
 from cfgwatch.report.coverage import coverage_json, coverage_lines
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import FindingView, finding_views
 from cfgwatch.terminal import printable
 
@@ -47,7 +48,6 @@ def audit_json(result: AuditResult) -> str:
 
 def finding_text(view: FindingView) -> list[str]:
     attributed = view.attributed_time.isoformat() if view.attributed_time else "unknown time"
-    figures = view.figures_json
     lines = [
         f"[{view.severity.upper()}] {view.id} {view.device}: {', '.join(view.enables)}",
         f"    flags: {', '.join(view.flags) or '-'}",
@@ -55,7 +55,8 @@ def finding_text(view: FindingView) -> list[str]:
         f"    ticket: {view.ticket.matched or '-'} ({view.ticket.how}"
         f"{', approved' if view.ticket.approved else ''})"
         + (f"; referenced {', '.join(view.ticket.referenced)}" if view.ticket.referenced else ""),
-        f"    flow: {view.flow.verdict}" + (f" {json.dumps(figures, sort_keys=True)}" if figures else ""),
+        f"    flow: {view.flow.verdict}",
+        *(f"      {line}" for line in figure_lines(view.flow.figures)),
     ]
     lines.extend("    " + line for line in view.change_block)
     return lines

@@ -4,20 +4,28 @@ Contents: a summary, filters by severity / device / category (a few lines of inl
 also come from the URL fragment, e.g. ``report.html#severity=critical&device=edge1``), and per finding
 its before/after rules and config lines, attribution, ticket, flow verdict and figures.
 
-Flow chart: when the finding's flow figures carry a `series` (typed `SeriesPoint`s: interval start,
-outbound packets, return packets) the finding gets an inline SVG chart of outbound vs return packets over
-time with the change time marked; without at least two points no chart is drawn. Everything from
-configs, tickets and logs is HTML-escaped, and a Content-Security-Policy forbids any network access from
-the page.
+Flow figures read as figures (units, thousands separators, ratios as %: `cfgwatch.report.readable`). Flow
+chart: when the finding's flow figures carry a `series` (typed `SeriesPoint`s: interval start, outbound
+packets, return packets) the finding gets an inline SVG step chart of outbound vs return packets per bucket,
+with axis units and the change time marked; without at least two points no chart is drawn. A rollback
+block (when the view carries one) has a Copy button.
+
+Everything from configs, tickets and logs is HTML-escaped. The Content-Security-Policy forbids any network
+access from the page and allows exactly the page's own style sheet and script by their SHA-256 hashes (no
+'unsafe-inline'): an injected script or style does not run even if escaping ever failed.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
-import json
+import itertools
+import re
 from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cfgwatch import __version__
 from cfgwatch.audit import AuditResult
@@ -27,30 +35,41 @@ from cfgwatch.policy.findings import ATTACK
 from cfgwatch.policy.settings import SEVERITIES
 from cfgwatch.report.coverage import coverage_html
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import count, duration, figure_lines, figure_rows, moment, percent, plural, size
 from cfgwatch.report.view import ATTACK_URL, FindingView, finding_views
-
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 _STYLE = """
 :root{--crit:#8b0000;--high:#c0392b;--med:#d68910;--low:#2471a3;--info:#7f8c8d;--bg:#fafafa;--fg:#1c1c1c}
+*{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:var(--bg);color:var(--fg)}
 header,main{max-width:1100px;margin:0 auto;padding:12px 20px}
 header{border-bottom:1px solid #ddd}
-h1{font-size:22px;margin:8px 0}h2{font-size:18px}h3{font-size:16px;margin:0 0 8px}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px}h3{font-size:16px;margin:0 0 8px}h5{margin:4px 0;font-size:13px}
 .sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
 .sev-critical{background:var(--crit)}.sev-high{background:var(--high)}.sev-medium{background:var(--med)}
 .sev-low{background:var(--low)}.sev-info{background:var(--info)}
 table{border-collapse:collapse;width:100%;margin:8px 0}
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}
-.finding{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0}
-.finding dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px;margin:8px 0}
-.finding dt{font-weight:600}.finding dd{margin:0}
-pre{background:#f6f8fa;padding:8px;overflow-x:auto;margin:4px 0}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+caption{text-align:left;font-weight:600;padding:4px 0}
+.scroll{overflow-x:auto;max-width:100%}
+.scroll td code{white-space:nowrap}
+.finding{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0;min-width:0}
+.finding dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 14px;margin:8px 0}
+.finding dt{font-weight:600}.finding dd{margin:0;overflow-wrap:anywhere}
+.rules{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));gap:10px}
+.rules>div{min-width:0}.rules code{overflow-wrap:anywhere}
+pre{background:#f6f8fa;padding:8px;overflow-x:auto;margin:4px 0;max-width:100%}
 .del{background:#ffeef0;color:#86181d;display:block}.ins{background:#e6ffed;color:#144620;display:block}
-.filters label{margin-right:14px}.muted{color:#666}
-.chart{max-width:100%;height:auto;background:#fff}
+.copy-head{display:flex;align-items:center;gap:10px}.copy-head h4{margin:8px 0}
+button.copy{font:inherit;font-size:12px;padding:2px 10px;border:1px solid #aaa;border-radius:4px;background:#f6f6f6}
+.filters label{margin-right:14px;display:inline-block}.filters select{max-width:100%}.muted{color:#666}
+.chart-box{overflow-x:auto;max-width:100%}
+.chart{width:100%;max-width:680px;height:auto;background:#fff;display:block}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+@media (max-width:600px){header,main{padding:8px 10px}.finding{padding:10px}
+.finding dl{grid-template-columns:minmax(0,1fr)}.finding dd{margin-bottom:4px}
+.chart{min-width:460px}}
 """
 
 _SCRIPT = """
@@ -93,11 +112,54 @@ _SCRIPT = """
   ids.forEach(function (name) {
     document.getElementById("filter-" + name).addEventListener("change", apply);
   });
+  function copied(button, ok) {
+    button.textContent = ok ? "Copied" : "Select and copy";
+    window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+  }
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok;
+  }
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = document.getElementById(button.getAttribute("data-copy")).textContent;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(
+          function () { copied(button, true); },
+          function () { copied(button, fallbackCopy(text)); }
+        );
+      } else {
+        copied(button, fallbackCopy(text));
+      }
+    });
+  });
   fromHash();
   apply();
   document.body.setAttribute("data-ready", "1");
 })();
 """
+
+
+def csp_hash(source: str) -> str:
+    """The CSP source expression allowing exactly this inline script or style text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(script: str = _SCRIPT, style: str = _STYLE) -> str:
+    """No network, no plugins, no base or form targets; only this style sheet and this script may run."""
+    return (
+        f"default-src 'none'; style-src {csp_hash(style)}; script-src {csp_hash(script)}; img-src data:;"
+        " base-uri 'none'; form-action 'none'"
+    )
+
+
+CSP = content_security_policy()
 
 
 def esc(value: object) -> str:
@@ -123,19 +185,42 @@ def _nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
+def bucket_length(points: list[SeriesPoint]) -> timedelta:
+    """The interval one point counts (the smallest gap between consecutive starts; the audit's buckets are
+    equal and start at the change time, see `cfgwatch.audit.flow_series`)."""
+    gaps = [later.t - earlier.t for earlier, later in itertools.pairwise(points) if later.t > earlier.t]
+    return min(gaps) if gaps else timedelta(hours=1)
+
+
+def _offset_label(offset: timedelta) -> str:
+    if not offset:
+        return "change"
+    sign = "+" if offset > timedelta(0) else "-"
+    return f"{sign}{duration(abs(offset))}"
+
+
 def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, title: str = "") -> str:
-    """Inline SVG: outbound (red) and return (blue) packets per interval, the change time as a dashed line."""
+    """Inline SVG step chart: outbound (red) and return (blue) packets per bucket, the change as a dashed line.
+
+    A step chart, not a line through the points: each bucket is drawn flat over the interval it counts, so
+    the outbound line rises exactly at the edge of the first bucket that had the traffic. The audit's buckets
+    start at the change time, so a path the change opened never appears to carry traffic before it. Every
+    bucket is also a transparent `rect.bucket` with its interval and counts (tooltip, and what tests read).
+    """
     if len(points) < 2:
         return ""
-    width, height, left, right, top, bottom = 640, 220, 56, 16, 24, 40
+    width, height, left, right, top, bottom = 580, 260, 60, 18, 28, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    start, end = points[0].t, points[-1].t
+    step = bucket_length(points)
+    start, end = points[0].t, points[-1].t + step
     if change_time is not None and change_time.tzinfo is None:
         change_time = change_time.replace(tzinfo=UTC)
     if change_time is not None:
         start, end = min(start, change_time), max(end, change_time)
     span = max((end - start).total_seconds(), 1.0)
     top_value = _nice_max(max(max(p.outbound_packets, p.return_packets) for p in points))
+    unit = f"packets per {duration(step)}"
+    label = title or "outbound vs return packets"
 
     def x(when: datetime) -> float:
         return left + plot_w * (when - start).total_seconds() / span
@@ -143,45 +228,90 @@ def flow_chart_svg(points: list[SeriesPoint], change_time: datetime | None, *, t
     def y(value: float) -> float:
         return top + plot_h * (1 - value / top_value)
 
-    def line(values: Iterable[tuple[datetime, float]]) -> str:
-        return " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in values)
+    def steps(values: list[int]) -> str:
+        vertices: list[str] = []
+        for index, (point, value) in enumerate(zip(points, values, strict=True)):
+            edge_end = points[index + 1].t if index + 1 < len(points) else point.t + step
+            vertices += [f"{x(point.t):.1f},{y(value):.1f}", f"{x(min(edge_end, point.t + step)):.1f},{y(value):.1f}"]
+        return " ".join(vertices)
 
     parts = [
-        f'<svg class="chart" data-chart="flow" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"'
-        f' width="{width}" height="{height}" role="img" aria-label="{esc(title or "outbound vs return packets")}">',
-        f"<title>{esc(title or 'outbound vs return packets')}</title>",
+        f'<svg class="chart" data-chart="flow" data-unit="{esc(unit)}" xmlns="http://www.w3.org/2000/svg"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{esc(label)}">',
+        f"<title>{esc(label)}</title>",
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#ccc"/>',
     ]
-    for fraction in (0.0, 0.5, 1.0):
+    if change_time is not None:  # the time after the change, lightly shaded
+        shade = x(change_time)
+        parts.append(
+            f'<rect class="after-change" x="{shade:.1f}" y="{top}" width="{left + plot_w - shade:.1f}"'
+            f' height="{plot_h}" fill="#fdf2f2"/>'
+        )
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
         value = top_value * fraction
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#eee"/>'
-            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">{value:g}</text>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" font-size="12" text-anchor="end">{count(round(value))}</text>'
         )
-    for when, anchor in ((start, "start"), (end, "end")):
-        parts.append(
-            f'<text x="{x(when):.1f}" y="{height - 22}" font-size="11" text-anchor="{anchor}">'
-            f"{esc(when.strftime('%Y-%m-%d %H:%M'))}</text>"
-        )
+    parts.append(f'<text class="axis-unit" x="{left}" y="{top - 16}" font-size="12" fill="#444">{esc(unit)}</text>')
+    # x axis: a tick at every bucket edge, labelled relative to the change (at most ~8 labels)
+    edges = [point.t for point in points] + [points[-1].t + step]
+    every = -(-len(edges) // 7)  # at most ~7 labels, counted from the change so "change" is one of them
+    anchor_time = change_time or start
+    for edge in edges:
+        ex = x(edge)
+        parts.append(f'<line x1="{ex:.1f}" x2="{ex:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" stroke="#999"/>')
+        offset = edge - anchor_time
+        buckets_away = round(offset / step)
+        if not offset or (buckets_away % every == 0 and abs(x(anchor_time) - ex) > 30):
+            parts.append(
+                f'<text class="x-tick" x="{ex:.1f}" y="{top + plot_h + 16}" font-size="12" text-anchor="middle">'
+                f"{esc(_offset_label(offset))}</text>"
+            )
+    axis_text = f"time relative to the change ({moment(anchor_time)}); {duration(step)} buckets"
+    if change_time is None:
+        axis_text = f"time from {moment(start)}; {duration(step)} buckets"
+    parts.append(
+        f'<text class="axis-time" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 32}" font-size="12"'
+        f' text-anchor="middle" fill="#444">{esc(axis_text)}</text>'
+    )
     if change_time is not None:
         cx = x(change_time)
         parts.append(
             f'<line class="change-marker" x1="{cx:.1f}" x2="{cx:.1f}" y1="{top}" y2="{top + plot_h}"'
-            f' stroke="#333" stroke-dasharray="4 3"/>'
-            f'<text x="{cx + 4:.1f}" y="{top + 12}" font-size="11">change</text>'
+            f' stroke="#333" stroke-dasharray="4 3" data-t="{esc(change_time.isoformat())}"/>'
+            f'<text x="{cx:.1f}" y="{top - 3}" font-size="12" text-anchor="middle">change</text>'
         )
     parts.append(
         f'<polyline class="series-outbound" fill="none" stroke="#c0392b" stroke-width="2"'
-        f' points="{line((p.t, p.outbound_packets) for p in points)}"/>'
+        f' points="{steps([p.outbound_packets for p in points])}"/>'
         f'<polyline class="series-return" fill="none" stroke="#2471a3" stroke-width="2"'
-        f' points="{line((p.t, p.return_packets) for p in points)}"/>'
+        f' points="{steps([p.return_packets for p in points])}"/>'
     )
-    legend_y = height - 6
+    for point in points:  # hover targets: one per bucket, with its interval and counts
+        bx, bw = x(point.t), x(point.t + step) - x(point.t)
+        tip = (
+            f"{moment(point.t).removesuffix(' UTC')} to {moment(point.t + step)}: "
+            f"{plural(point.outbound_packets, 'outbound packet')}, {plural(point.return_packets, 'return packet')}"
+        )
+        straddles = change_time is not None and point.t < change_time < point.t + step
+        if straddles:  # a series not aligned to the change: say so rather than let it look like traffic before it
+            tip += "; this bucket holds traffic from both before and after the change"
+        css, paint = (
+            ("bucket straddles-change", 'fill="#000" fill-opacity="0.08"') if straddles else ("bucket", 'fill="none"')
+        )
+        parts.append(
+            f'<rect class="{css}" x="{bx:.1f}" y="{top}" width="{bw:.1f}" height="{plot_h}" {paint}'
+            ' pointer-events="all"'
+            f' data-t="{esc(point.t.isoformat())}" data-outbound="{point.outbound_packets}"'
+            f' data-return="{point.return_packets}"><title>{esc(tip)}</title></rect>'
+        )
+    legend_y = height - 8
     parts.append(
         f'<rect x="{left}" y="{legend_y - 9}" width="12" height="4" fill="#c0392b"/>'
-        f'<text x="{left + 16}" y="{legend_y - 4}" font-size="11">outbound packets</text>'
+        f'<text x="{left + 16}" y="{legend_y - 4}" font-size="12">outbound packets</text>'
         f'<rect x="{left + 140}" y="{legend_y - 9}" width="12" height="4" fill="#2471a3"/>'
-        f'<text x="{left + 156}" y="{legend_y - 4}" font-size="11">return packets</text>'
+        f'<text x="{left + 156}" y="{legend_y - 4}" font-size="12">return packets</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -199,27 +329,80 @@ def _lines_html(lines: SourceLines | None, css: str, marker: str) -> str:
     )
 
 
-def _figures_table(view: FindingView) -> str:
-    rows = []
-    figures = view.figures_json
-    for key in sorted(figures):
-        if key in ("series", "top_destinations"):
-            continue
-        value = figures[key]
-        shown = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
-        rows.append(f"<tr><th>{esc(key)}</th><td>{esc(shown)}</td></tr>")
-    if view.top_destinations:
-        heads = ["prefix", "asn", "org", "provider_class", "packets", "return_packets", "new"]
+def _scroll(table: str) -> str:
+    """A table that may be wider than a phone scrolls inside its box, never the page."""
+    return f'<div class="scroll">{table}</div>'
+
+
+_NUMBER_UNIT = re.compile(r"(\d) (h|d|min|s|B|kB|MB|GB|TB|PB|%)(?![\w])")
+
+
+def _unit_nbsp(text: str) -> str:
+    """A number and its unit never split across lines ('24&nbsp;h')."""
+    return _NUMBER_UNIT.sub(r"\1&nbsp;\2", text)
+
+
+def figures_html(view: FindingView) -> str:
+    """The flow figures as labelled, readable values (units, separators, %) and the top destinations."""
+    measured = view.flow.measured
+    if measured is None:
+        lines = figure_lines(view.flow.figures)
+        return "".join(f'<p class="figures muted">{esc(line)}</p>' for line in lines)
+    rows = "".join(
+        f'<dt>{esc(figure.label)}</dt><dd data-figure="{esc(figure.key)}">{_unit_nbsp(esc(figure.value))}</dd>'
+        for figure in figure_rows(measured)
+    )
+    out = f'<dl class="figures">{rows}</dl>'
+    if measured.top_destinations:
+        heads = ("destination", "example host", "AS", "class", "packets", "bytes", "flows", "returned", "new")
         body = "".join(
-            "<tr>" + "".join(f"<td>{esc(shown[h])}</td>" for h in heads) + "</tr>"
-            for shown in (item.to_json() for item in view.top_destinations)
+            "<tr>"
+            f"<td><code>{esc(item.prefix)}</code></td><td><code>{esc(item.sample_address or '-')}</code></td>"
+            f"<td>{esc(' '.join(p for p in (f'AS{item.asn}' if item.asn else 'unknown', item.org) if p))}</td>"
+            f"<td>{esc(item.provider_class or 'unclassified')}</td>"
+            f'<td class="num">{count(item.packets)}</td><td class="num">{esc(size(item.bytes))}</td>'
+            f'<td class="num">{count(item.flows)}</td>'
+            f'<td class="num">{esc(percent(item.return_packets / item.packets if item.packets else None))}</td>'
+            f"<td>{'new' if item.new else 'seen before'}</td></tr>"
+            for item in measured.top_destinations
         )
-        rows.append(
-            "<tr><th>top destinations</th><td><table><tr>"
-            + "".join(f"<th>{esc(h)}</th>" for h in heads)
-            + f"</tr>{body}</table></td></tr>"
-        )
-    return f'<table class="figures">{"".join(rows)}</table>' if rows else ""
+        head = "".join(f"<th>{esc(name)}</th>" for name in heads)
+        out += _scroll(f'<table class="destinations"><caption>top destinations</caption><tr>{head}</tr>{body}</table>')
+    return out
+
+
+def copy_block(title: str, lines: Sequence[str], *, block_id: str, note: str = "") -> str:
+    """A titled code block with a Copy button (the page script copies the block's text to the clipboard).
+
+    The slot the rollback commands fill (and any other text a reviewer pastes into a device session).
+    """
+    text = "\n".join(lines)
+    return (
+        f'<div class="copyable"><div class="copy-head"><h4>{esc(title)}</h4>'
+        f'<button type="button" class="copy" data-copy="{esc(block_id)}">Copy</button></div>'
+        + (f'<p class="muted">{esc(note)}</p>' if note else "")
+        + f'<pre id="{esc(block_id)}">{esc(text)}</pre></div>'
+    )
+
+
+def _rollback_of(view: FindingView) -> Any:
+    """The rollback the view carries (`view.rollback`: method, syntax, commands, note), or None."""
+    return getattr(view, "rollback", None)
+
+
+def _rollback_html(view: FindingView) -> str:
+    """The rollback commands with a Copy button, headed by how they were derived; the note says why there
+    are none when there are none."""
+    rollback = _rollback_of(view)
+    if rollback is None:
+        return ""
+    how = f"{getattr(rollback, 'method', '')} {getattr(rollback, 'syntax', '')}".strip()
+    title = f"Rollback ({how}; not applied by cfgwatch)" if how else "Rollback (not applied by cfgwatch)"
+    commands = tuple(str(command) for command in getattr(rollback, "commands", ()))
+    note = str(getattr(rollback, "note", "") or "")
+    if commands:
+        return copy_block(title, commands, block_id=f"rollback-{view.id}", note=note)
+    return f"<h4>{esc(title)}</h4>" + (f'<p class="muted">{esc(note)}</p>' if note else "")
 
 
 def _attrs(view: FindingView) -> str:
@@ -258,7 +441,6 @@ def finding_html(view: FindingView) -> str:
     if view.commit_comment:
         items.append(("Commit comment", view.commit_comment))
     details = "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in items)
-    config = _lines_html(view.lines_before, "del", "-") + _lines_html(view.lines_after, "ins", "+")
     chart = flow_chart_svg(
         series_points(view.series),
         view.change_time,
@@ -271,16 +453,30 @@ def finding_html(view: FindingView) -> str:
         f"<code>{esc(view.id)}</code> {esc(view.device)} "
         f'<span class="muted">({esc(view.platform)})</span></h3>'
         f"<dl>{details}</dl>"
-        "<h4>Rules</h4><table><tr><th>before</th><th>after</th></tr>"
-        f"<tr><td><code>{esc(view.before)}</code></td>"
-        f"<td><code>{esc(view.after)}</code></td></tr></table>"
-        + (f"<h4>Config lines</h4><pre>{config}</pre>" if config else "")
+        + _rules_html(view)
+        + _rollback_html(view)
         + f'<h4>Flow verdict: <span class="verdict">{esc(view.flow.verdict)}</span></h4>'
         + (f"<ul>{flow_notes}</ul>" if flow_notes else "")
-        + _figures_table(view)
-        + chart
+        + figures_html(view)
+        + (f'<div class="chart-box">{chart}</div>' if chart else "")
         + "</section>"
     )
+
+
+def _rules_html(view: FindingView) -> str:
+    """Before and after side by side (stacked on a narrow screen): the rule, then its config lines."""
+    halves = []
+    for name, rule, lines, css, marker in (
+        ("before", view.before, view.lines_before, "del", "-"),
+        ("after", view.after, view.lines_after, "ins", "+"),
+    ):
+        config = _lines_html(lines, css, marker)
+        halves.append(
+            f'<div class="rule-{name}"><h5>{name}</h5><p><code>{esc(rule)}</code></p>'
+            + (f"<pre>{config}</pre>" if config else '<p class="muted">no config lines</p>')
+            + "</div>"
+        )
+    return f'<h4>Rules and config lines</h4><div class="rules">{"".join(halves)}</div>'
 
 
 def _options(name: str, values: Iterable[str]) -> str:
@@ -322,7 +518,7 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
         f'<p><strong id="finding-count">{len(findings)}</strong> finding(s) ({esc(summary_counts)}) from '
         f"{len(result.changes)} change(s) in {len(result.pairs)} run pair(s); worst: "
         f"<strong>{esc(result.worst() or 'none')}</strong>.</p>",
-        f"<table><tr><th>runs compared</th><th>before</th><th>after</th></tr>{runs}</table>" if runs else "",
+        _scroll(f"<table><tr><th>runs compared</th><th>before</th><th>after</th></tr>{runs}</table>") if runs else "",
         "</section>",
     ]
     if findings:
@@ -333,8 +529,10 @@ def audit_html(result: AuditResult, *, title: str = "cfgwatch audit report") -> 
             _options("category", categories),
             f' <span class="muted"><span id="shown-count">{len(findings)}</span> shown</span>',
             "</section>",
-            '<table id="findings-table"><tr><th>id</th><th>severity</th><th>device</th><th>enables</th>'
-            f"<th>flags</th><th>who</th><th>ticket</th><th>flow</th></tr>{table_rows}</table>",
+            _scroll(
+                '<table id="findings-table"><tr><th>id</th><th>severity</th><th>device</th><th>enables</th>'
+                f"<th>flags</th><th>who</th><th>ticket</th><th>flow</th></tr>{table_rows}</table>"
+            ),
             *(finding_html(view) for view in findings),
         ]
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 
 from cfgwatch.audit import AuditResult
@@ -12,6 +11,7 @@ from cfgwatch.policy.findings import ATTACK, Finding
 from cfgwatch.report.changes import changes_markdown
 from cfgwatch.report.coverage import coverage_markdown, coverage_rows
 from cfgwatch.report.formats import ReportFormat
+from cfgwatch.report.readable import figure_lines
 from cfgwatch.report.view import CSV_COLUMNS, FindingView, finding_views, numbered
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
@@ -82,8 +82,7 @@ def finding_markdown(view: FindingView) -> list[str]:
         f" ports {_md(row['ports'] or '-')}",
         f"- **Flow verdict:** {_md(view.flow.verdict)}",
     ]
-    if view.figures_json:
-        out.append(f"- **Flow figures:** {_md(json.dumps(view.inline_figures_json, sort_keys=True))}")
+    out.extend(f"  - {_md(line)}" for line in figure_lines(view.flow.figures))
     diff = [f"- {line}" for line in numbered(view.lines_before)]
     diff += [f"+ {line}" for line in numbered(view.lines_after)]
     if diff:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cfgwatch.model import AddressSet, PortSet
 
@@ -174,6 +174,43 @@ class PairRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRow:
+    """Outbound traffic to one remote address and destination port: the hosts and services a prefix stands
+    for (post-NAT address and port when the record carries them, like every remote in this module)."""
+
+    address: str
+    port: int
+    out: Counters
+
+    @property
+    def endpoint(self) -> str:
+        """'45.77.10.5:3128', '[2001:db8::5]:443'."""
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+def top_services(rows: Iterable[ServiceRow], top: int) -> tuple[ServiceRow, ...]:
+    """The `top` largest by outbound bytes; ties by address then port, so every backend ranks alike."""
+    return tuple(sorted(rows, key=lambda row: (-row.out.bytes, row.address, row.port))[:top])
+
+
+def services_from_sql(rows: Iterable[Sequence[Any]], top: int) -> tuple[ServiceRow, ...]:
+    """`top_services` of SQL rows (ip_version, v4, v6_hi, v6_lo, port, packets, bytes, flows)."""
+    from cfgwatch.flows.schema import decode_address
+
+    return top_services(
+        (
+            ServiceRow(
+                decode_address(int(row[0]), int(row[1]), int(row[2]), int(row[3])),
+                int(row[4]),
+                Counters(int(row[5]), int(row[6]), int(row[7])),
+            )
+            for row in rows
+        ),
+        top,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageRow:
     """How many records an exporter sent in a window (0 records = telemetry gap)."""
 
@@ -235,6 +272,13 @@ class FlowBackend(Protocol):
 
     def baseline_remotes(self, selector: FlowSelector, window: TimeWindow) -> BaselineRemotes:
         """Remote prefixes and non-zero ASNs that received outbound traffic from the selector in the window."""
+        ...
+
+    def destination_services(
+        self, selector: FlowSelector, window: TimeWindow, *, top: int = 5
+    ) -> tuple[ServiceRow, ...]:
+        """Outbound traffic per remote address and destination port, the `top` largest (`top_services`):
+        which hosts and ports a hunt finding's prefix stands for."""
         ...
 
     def time_range(self, exporters: Sequence[str] = ()) -> tuple[datetime, datetime] | None:

@@ -38,7 +38,9 @@ from cfgwatch.flows.backends.base import (
     OutboundSummary,
     PairRow,
     RemoteRow,
+    ServiceRow,
     TimeWindow,
+    services_from_sql,
 )
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import get_reader
@@ -483,6 +485,21 @@ class ClickHouseBackend:
         prefixes = frozenset(prefix_key_text(int(row[0]), int(row[1])) for row in rows)
         asns = frozenset(int(row[2]) for row in rows if row[2])
         return BaselineRemotes(prefixes, asns)
+
+    def destination_services(
+        self, selector: FlowSelector, window: TimeWindow, *, top: int = 5
+    ) -> tuple[ServiceRow, ...]:
+        is_out, _is_ret, _remote_key, r4, rhi, rlo = selector_sql(selector)
+        nat = nat_present_sql("nat_dst")
+        rows = self._execute(
+            f"""SELECT ip_version, {r4} AS a4, {rhi} AS ahi, {rlo} AS alo,
+                if({nat} AND nat_dst_port != 0, nat_dst_port, dst_port) AS port,
+                sum(packets), sum(bytes), count()
+            FROM {self.source}
+            WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)} AND {is_out}
+            GROUP BY ip_version, a4, ahi, alo, port"""
+        )
+        return services_from_sql(rows, top)
 
     def time_range(self, exporters: Sequence[str] = ()) -> tuple[datetime, datetime] | None:
         where = ""

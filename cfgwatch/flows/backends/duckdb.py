@@ -23,7 +23,9 @@ from cfgwatch.flows.backends.base import (
     OutboundSummary,
     PairRow,
     RemoteRow,
+    ServiceRow,
     TimeWindow,
+    services_from_sql,
 )
 from cfgwatch.flows.backends.duckdb_ingest import ParquetIngest, sql_text
 from cfgwatch.flows.enrich import Enricher
@@ -640,6 +642,26 @@ class DuckDBBackend:
         prefixes = frozenset(prefix_key_text(int(row[0]), int(row[1])) for row in rows)
         asns = frozenset(int(row[2]) for row in rows if row[2])
         return BaselineRemotes(prefixes, asns)
+
+    def destination_services(
+        self, selector: FlowSelector, window: TimeWindow, *, top: int = 5
+    ) -> tuple[ServiceRow, ...]:
+        self._view()
+        where, params = self._where(selector.exporters, window)
+        is_out, _is_ret, _remote_key, _remote_id = selector_sql(selector)
+        nat = nat_present_sql("nat_dst")
+        rows = self.con.execute(
+            f"""WITH marked AS (SELECT *, {is_out} AS _out FROM flows WHERE {where})
+                SELECT ip_version,
+                    CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS a4,
+                    CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS ahi,
+                    CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS alo,
+                    CASE WHEN {nat} AND nat_dst_port <> 0 THEN nat_dst_port ELSE dst_port END AS port,
+                    sum(packets), sum(bytes), count(*)
+                FROM marked WHERE _out GROUP BY ip_version, a4, ahi, alo, port""",
+            params,
+        ).fetchall()
+        return services_from_sql(rows, top)
 
     def time_range(self, exporters: Sequence[str] = ()) -> tuple[datetime, datetime] | None:
         self._view()

@@ -62,7 +62,9 @@ from cfgwatch.flows.backends.base import (
     OutboundSummary,
     PairRow,
     RemoteRow,
+    ServiceRow,
     TimeWindow,
+    top_services,
 )
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.schema import V4_PREFIX_LEN, V6_PREFIX_LEN
@@ -845,6 +847,32 @@ class NfdumpBackend:
                 if asn:
                     asns.add(asn)
         return BaselineRemotes(frozenset(_prefix_text(key) for key in remotes), frozenset(asns))
+
+    def destination_services(
+        self, selector: FlowSelector, window: TimeWindow, *, top: int = 5
+    ) -> tuple[ServiceRow, ...]:
+        nf_filter = self._selector_filter(selector)
+        if nf_filter is None:
+            return ()
+        classify = _Classifier(selector)
+        services: dict[tuple[int, int, int], _Acc] = {}
+        for rec in self._records(selector.exporters, window, nf_filter):
+            hit = classify.outbound(rec)
+            if hit is None:
+                continue
+            port = rec.nat_dst_port if rec.nat_dst and rec.nat_dst_port else rec.dst_port
+            key = (rec.version, hit[1], port)
+            acc = services.get(key)
+            if acc is None:
+                acc = services[key] = _Acc()
+            acc.add(rec.packets, rec.bytes)
+        return top_services(
+            (
+                ServiceRow(_address_text(version, address), port, acc.counters())
+                for (version, address, port), acc in services.items()
+            ),
+            top,
+        )
 
     def time_range(self, exporters: Sequence[str] = ()) -> tuple[datetime, datetime] | None:
         earliest = datetime(1970, 1, 1, tzinfo=UTC)
