@@ -19,6 +19,7 @@ from cfgwatch.errors import ConfigError
 from cfgwatch.flows.settings import FlowSettings
 from cfgwatch.notify.settings import NightlySettings, NotifySettings
 from cfgwatch.policy.settings import PolicySettings
+from cfgwatch.sanitize.settings import SanitizeSettings
 from cfgwatch.section import Section
 from cfgwatch.store_settings import StoreSettings
 from cfgwatch.yamlio import load_yaml_document
@@ -39,6 +40,7 @@ class CfgwatchConfig(Section):
     pull: PullSettings = PullSettings()
     nightly: NightlySettings = NightlySettings()  # the unattended job (cfgwatch nightly)
     notify: NotifySettings = NotifySettings()  # webhook / email / syslog targets of the nightly
+    sanitize: SanitizeSettings = SanitizeSettings()  # limits on what is read before it reaches git
     store: StoreSettings = StoreSettings()  # store.remote: push the snapshot repo after each run
 
     def resolve(self, path: Path) -> Path:

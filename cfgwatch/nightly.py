@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
@@ -62,11 +62,13 @@ def nightly_lock(state_dir: Path) -> Iterator[None]:
             f"another cfgwatch nightly is running ({holder}); not starting a second one", path=path
         ) from None
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
+        with suppress(OSError):  # naming the holder is a courtesy: a full disk must not stop the run
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
         yield
     finally:
-        os.ftruncate(fd, 0)
+        with suppress(OSError):
+            os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
@@ -98,10 +100,8 @@ def read_state(state_dir: Path) -> NightlyState:
 def write_state(state_dir: Path, state: NightlyState) -> None:
     """Atomically replace the state file (a crash leaves the old one)."""
     path = state_dir / STATE_NAME
-    tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        _atomic_write(path, json.dumps(state.to_json(), indent=2) + "\n")
     except OSError as exc:
         raise StoreError(f"cannot write the nightly state: {exc.strerror}", path=path) from exc
 
@@ -430,10 +430,20 @@ def prometheus_text(result: NightlyResult) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Replace path by text: fsync'd temp file renamed into place, the temp file removed if that fails
+    (a full disk must not leave half files behind)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must not land before the data
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 def write_monitoring(result: NightlyResult, cfg: CfgwatchConfig) -> tuple[Path, Path]:

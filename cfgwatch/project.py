@@ -271,10 +271,24 @@ class Project:
         return load_policy_inputs(self.config)
 
     def journal_entries(self) -> list[JournalEntry]:
-        """Every collection run in the run journal, oldest first (read afresh: a pull appends to it)."""
-        from cfgwatch.store import RunJournal, journal_path
+        """Every collection run in the run journal, oldest first (read afresh: a pull appends to it).
 
-        return RunJournal(journal_path(self.config.state_path)).entries()
+        Committed runs whose line was lost (kill -9 after `update-ref`, full disk) are rebuilt from their
+        commit trailers first (store.journal.sync_journal)."""
+        from cfgwatch.store import RunJournal, journal_path
+        from cfgwatch.store.journal import sync_journal
+
+        journal = RunJournal(journal_path(self.config.state_path))
+        try:
+            store = self.store
+        except StoreError:  # no snapshot repository yet: nothing committed to rebuild from
+            return journal.entries()
+        pending = [] if store.journal is None else sync_journal(store)
+        entries = journal.entries()
+        known = {e.run_id for e in entries}
+        entries.extend(e for e in pending if e.run_id not in known)  # lock busy: returned, not yet written
+        entries.sort(key=lambda e: e.started)
+        return entries
 
     # --- snapshots ------------------------------------------------------------------------------------
 
@@ -307,7 +321,15 @@ class Project:
         inventory = self.inventory
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
-            result = run_import(store, Path(directory), key=key, platform=platform, inventory=inventory, events=events)
+            result = run_import(
+                store,
+                Path(directory),
+                key=key,
+                platform=platform,
+                inventory=inventory,
+                events=events,
+                max_bytes=self.config.sanitize.max_config_bytes,
+            )
             return replace(result, push=self.push(events=events))
 
     def import_git(
@@ -327,7 +349,14 @@ class Project:
         with store.lock():
             key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
             result = replay_history(
-                store, Path(repo), key=key, since=since, platform=platform, inventory=inventory, events=events
+                store,
+                Path(repo),
+                key=key,
+                since=since,
+                platform=platform,
+                inventory=inventory,
+                events=events,
+                max_bytes=self.config.sanitize.max_config_bytes,
             )
             result.push = self.push(events=events)  # once for the whole history, not per replayed run
             return result

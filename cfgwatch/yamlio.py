@@ -128,15 +128,19 @@ def _key_lines(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
 
 def parse_yaml_document(text: str, source: str | Path, *, error: type[InputError] = ConfigError) -> YamlDocument:
     """The document in text with its key lines; `error` naming source:line for bad YAML or a duplicate key."""
-    loader = UniqueKeyLoader(text)  # a SafeLoader subclass: no arbitrary objects
+    loader: UniqueKeyLoader | None = None
     try:
+        # A SafeLoader subclass: no arbitrary objects. Its constructor already rejects control
+        # characters (yaml ReaderError), so it is made inside the try too.
+        loader = UniqueKeyLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         message, line = _describe(exc)
         raise error(f"malformed YAML: {message}", path=source, line=line) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(str(source), data, _key_lines(node))
 
 

@@ -259,9 +259,10 @@ def clickhouse_cluster() -> Iterator[tuple[ClickHouseServer, ClickHouseServer]]:
         import clickhouse_driver  # noqa: F401
     except ImportError:
         skip_loudly("clickhouse-driver is not installed (pip install 'cfgwatch[clickhouse]')")
-    with tempfile.TemporaryDirectory(prefix="cfgwatch-ch-shard2-") as tmp2, tempfile.TemporaryDirectory(
-        prefix="cfgwatch-ch-shard1-"
-    ) as tmp1:
+    with (
+        tempfile.TemporaryDirectory(prefix="cfgwatch-ch-shard2-") as tmp2,
+        tempfile.TemporaryDirectory(prefix="cfgwatch-ch-shard1-") as tmp1,
+    ):
         second = ClickHouseServer(Path(tmp2))
         second.start()
         try:

@@ -90,3 +90,39 @@ def test_canary_alone_with_crlf_and_bytes(platform: str) -> None:
     result = sanitize(seeded.replace("\n", "\r\n").encode(), platform, KEY)
     assert not _leaked(result.text, leaks)
     assert "\r" not in result.text
+
+
+# One case per secret syntax of each vendor's command reference (tests/_secret_syntaxes.py).
+from _secret_syntaxes import SYNTAXES, Syntax  # noqa: E402
+
+from cfgwatch.sanitize.audit import scan_text  # noqa: E402
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES, ids=[s.id for s in SYNTAXES])
+def test_syntax_canary(syntax: Syntax) -> None:
+    """The secret is gone on its platform and with no platform; the command's other words stay."""
+    seeded, leaks = fill(syntax.text)
+    for given in (syntax.platform, None):
+        for raw in (seeded, seeded.replace("\n", "\r\n").encode()):
+            result = sanitize(raw, given, KEY)
+            assert not _leaked(result.text, leaks), (given, result.text)
+            assert result.redactions >= 1
+    own = sanitize(seeded, syntax.platform, KEY).text
+    for word in syntax.keep:
+        assert word in own, (word, own)
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES, ids=[s.id for s in SYNTAXES])
+def test_audit_secrets_uses_the_sanitizer_rules(syntax: Syntax) -> None:
+    """audit-secrets reports the raw config (without naming the secret) and nothing once it is sanitized."""
+    seeded, leaks = fill(syntax.text)
+    for given in (syntax.platform, None):
+        found = list(scan_text(seeded, given))
+        assert found, given
+        assert not any(value in excerpt for value in leaks for _, _, excerpt in found)
+        assert not list(scan_text(sanitize(seeded, given, KEY).text, given))
+
+
+def test_syntax_table_covers_every_secret_platform() -> None:
+    assert {s.platform for s in SYNTAXES} == set(PLATFORMS)
+    assert len({s.id for s in SYNTAXES}) == len(SYNTAXES)

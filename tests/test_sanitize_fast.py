@@ -37,7 +37,8 @@ def reference(raw: str | bytes, platform: str | None, key: bytes) -> E.Sanitized
             notes.append(continuation.note)
             text = joined
     rules = R.rules_for(canonical)
-    redactor = E._Redactor(rules, key)  # used for _replace / pem only, never for its prechecks
+    redactor = E._Redactor(rules, key)  # used for _replace / pem / blocks only, never for its prechecks
+    text, _ = redactor.blocks(text)
     ctx = E._Ctx()
     out: list[str] = []
     found: list[tuple[int, ChangeMetadata]] = []

@@ -158,8 +158,18 @@ def test_a_lab_change_becomes_a_notified_finding_within_60_seconds(
         assert not [o for o in project.pull().outcomes if not o.ok]
         port = _free_udp_port()
         watcher = subprocess.Popen(
-            [sys.executable, "-m", "cfgwatch", "-c", str(root / "cfgwatch.yaml"), "watch", "--udp",
-             f"127.0.0.1:{port}", "--debounce", "1"],
+            [
+                sys.executable,
+                "-m",
+                "cfgwatch",
+                "-c",
+                str(root / "cfgwatch.yaml"),
+                "watch",
+                "--udp",
+                f"127.0.0.1:{port}",
+                "--debounce",
+                "1",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -171,8 +181,9 @@ def test_a_lab_change_becomes_a_notified_finding_within_60_seconds(
             lab.set_syslog_forward(("127.0.0.1", port))
             started = time.monotonic()
             ios = lab.read_config("core-rtr-01")
-            lab.apply("core-rtr-01", ios.replace(NAT_ANCHOR, NAT_ANCHOR + PROXY_LINE), user="mallory",
-                      source="185.220.101.4")
+            lab.apply(
+                "core-rtr-01", ios.replace(NAT_ANCHOR, NAT_ANCHOR + PROXY_LINE), user="mallory", source="185.220.101.4"
+            )
             assert received.arrived.wait(60), "no notification within 60 s"
             elapsed = time.monotonic() - started
         finally:
@@ -197,12 +208,14 @@ def test_burst_of_messages_is_one_pull_and_unknown_hosts_are_ignored(tmp_path: P
     )
     cycles: list[Any] = []
     ignored: list[str] = []
-    watcher = Watcher(Project.open(root / "cfgwatch.yaml"), debounce=0.3, on_cycle=cycles.append,
-                      on_ignored=ignored.append)
+    watcher = Watcher(
+        Project.open(root / "cfgwatch.yaml"), debounce=0.3, on_cycle=cycles.append, on_ignored=ignored.append
+    )
     stop = threading.Event()
     port = _free_udp_port()
-    worker = threading.Thread(target=serve, kwargs={"watcher": watcher, "udp": ("127.0.0.1", port), "tcp": None,
-                                                    "stop": stop})
+    worker = threading.Thread(
+        target=serve, kwargs={"watcher": watcher, "udp": ("127.0.0.1", port), "tcp": None, "stop": stop}
+    )
     worker.start()
     try:
         time.sleep(0.3)

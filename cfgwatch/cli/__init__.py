@@ -8,6 +8,7 @@ so that a command's module is imported only when that command runs.
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from typing import Annotated, NoReturn
@@ -55,8 +56,6 @@ def _global(
     ctx.obj = State(config_arg=config)
 
 
-
-
 def main() -> None:
     """Console entry point: bad input and store errors become one line on stderr and exit code 2."""
     try:
@@ -73,6 +72,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            crash(exc)
+        # A full disk, a quota, a read-only or failing filesystem: the machine's state, not a bug.
+        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+        err_console.print(f"error: {where}{exc.strerror}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
     except Exception as exc:
         # click usage errors (typer vendors click in new releases) print themselves and carry exit code 2
         show = getattr(exc, "show", None)
@@ -82,6 +88,12 @@ def main() -> None:
             sys.exit(code)
         crash(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# OSError numbers that describe the machine (space, quota, permissions, a failing disk), never a bug.
+ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO, errno.EACCES, errno.EPERM, errno.EMFILE}
+)
 
 
 def crash(exc: BaseException) -> NoReturn:

@@ -109,6 +109,8 @@ def pull_cmd(
     with ProgressBars(err_console, quiet=quiet) as events:
         result = project.pull(events=events, **kwargs)  # type: ignore[arg-type]
     failures = [o.failure for o in result.outcomes if o.failure is not None]
+    for note in result.run.warnings:
+        err_console.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
     if quiet:
         for f in failures:
             err_console.print(f"failed {f.name}: {f.reason}: {f.detail}", markup=False, highlight=False)

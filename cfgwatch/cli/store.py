@@ -109,6 +109,8 @@ def import_cmd(
     for failure in result.run.failed:
         err_console.print(f"warning: {failure.name}: {failure.reason}: {failure.detail}", markup=False, soft_wrap=True)
     run = result.run
+    for note in run.warnings:
+        err_console.print(f"warning: {note}", markup=False, soft_wrap=True)
     counts = (
         f"{len(run.added)} added, {len(run.changed)} changed, {len(run.unchanged)} unchanged, {len(run.failed)} failed"
     )

@@ -19,9 +19,7 @@ def watch_cmd(
         str | None,
         typer.Option("--udp", help="Listen for syslog on UDP HOST:PORT (devices send to it; 0.0.0.0:514 as root)."),
     ] = "127.0.0.1:5514",
-    tcp: Annotated[
-        str | None, typer.Option("--tcp", help="Also listen on TCP HOST:PORT (RFC 6587 framing).")
-    ] = None,
+    tcp: Annotated[str | None, typer.Option("--tcp", help="Also listen on TCP HOST:PORT (RFC 6587 framing).")] = None,
     debounce: Annotated[
         float,
         typer.Option(

@@ -35,6 +35,7 @@ from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Inventory, canonical
 from cfgwatch.sanitize import sanitize
+from cfgwatch.sanitize.settings import DEFAULT_MAX_CONFIG_BYTES
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore, check_device_name
 from cfgwatch.vendors.registry import detect_platform, platform_names
 
@@ -172,11 +173,18 @@ def forced_platform(platform: str | None) -> str | None:
         raise UnknownPlatformError(f"--platform: {exc.message}") from None
 
 
-def _read(file: Path) -> bytes:
+def _too_big(size: int, limit: int) -> str:
+    return f"config file is {size:,} bytes, over the limit of {limit:,} (sanitize.max_config_bytes in cfgwatch.yaml)"
+
+
+def _read(file: Path, limit: int = DEFAULT_MAX_CONFIG_BYTES) -> bytes:
     try:
-        data = file.read_bytes()
+        with file.open("rb") as handle:
+            data = handle.read(limit + 1)  # never more than the limit in memory, even if the file grows
     except OSError as exc:
         raise InputError(f"cannot read config file: {exc.strerror}", path=file) from exc
+    if len(data) > limit:
+        raise InputError(_too_big(len(data), limit) + " (it grew while being read)", path=file)
     if b"\0" in data[:_BINARY_PROBE]:
         raise InputError("not a text config file (binary data); move it out of the folder", path=file)
     return data
@@ -191,6 +199,7 @@ def import_dir(
     inventory: Inventory | None = None,
     started: datetime | None = None,
     events: Events = NO_EVENTS,
+    max_bytes: int = DEFAULT_MAX_CONFIG_BYTES,
 ) -> ImportResult:
     """Snapshot every config file of `directory` into `store` as one run (one commit, or none if unchanged)."""
     directory = Path(directory)
@@ -203,10 +212,12 @@ def import_dir(
     readable: list[tuple[str, Path]] = []
     for name, file in entries:
         try:
-            empty = file.stat().st_size == 0
+            size = file.stat().st_size
         except OSError as exc:
             raise InputError(f"cannot read config file: {exc.strerror}", path=file) from exc
-        if empty:
+        if size > max_bytes:  # before anything is read or committed
+            raise InputError(_too_big(size, max_bytes), path=file)
+        if size == 0:
             failures.append(DeviceFailure(name, "incomplete", f"{file.name} is empty"))
         else:
             readable.append((name, file))
@@ -215,9 +226,10 @@ def import_dir(
 
     def snapshots() -> Iterator[DeviceSnapshot]:
         for done, (name, file) in enumerate(readable, start=1):
-            raw = _read(file)
+            raw = _read(file, max_bytes)
             device_platform, source = resolver.resolve(name, raw.decode("utf-8-sig", "replace"))
             clean = sanitize(raw, device_platform, key)
+            del raw  # the raw bytes are not needed once sanitized: one copy less while the store writes
             details[name] = ImportedDevice(
                 name, file, device_platform, source, "pending", clean.redactions, tuple(clean.notes)
             )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from cfgwatch.errors import InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Inventory
 from cfgwatch.sanitize import sanitize
+from cfgwatch.sanitize.settings import DEFAULT_MAX_CONFIG_BYTES
 from cfgwatch.store import DeviceSnapshot, SnapshotStore, check_device_name
 from cfgwatch.store.writer import PlannedRun
 
@@ -141,26 +143,32 @@ def _parse_log(stream: IO[bytes]) -> Iterator[SourceCommit]:
 class _BlobReader:
     """One `git cat-file --batch` process for every text of the replay."""
 
-    def __init__(self, repo: Path) -> None:
-        self.proc = subprocess.Popen(
-            _git(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
+    def __init__(self, repo: Path, limit: int = DEFAULT_MAX_CONFIG_BYTES) -> None:
+        self.proc = subprocess.Popen(_git(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        self.limit = limit
 
-    def read(self, blob: str) -> bytes:
+    def read(self, blob: str, where: str = "") -> bytes:
         self.stdin.write(blob.encode() + b"\n")
         self.stdin.flush()
         header = self.stdout.readline().split()
         if len(header) != 3:
             raise InputError(f"git cat-file cannot read blob {blob}")
         size = int(header[2])
+        if size > self.limit:  # never held in memory: refused with the commit and path named
+            self.proc.kill()  # it would block writing the rest of the blob into the pipe
+            raise InputError(
+                f"config is {size:,} bytes, over the limit of {self.limit:,} (sanitize.max_config_bytes in "
+                f"cfgwatch.yaml){where}"
+            )
         data = self.stdout.read(size)
         self.stdout.read(1)
         return data
 
     def close(self) -> None:
-        self.stdin.close()
+        with suppress(BrokenPipeError):  # killed after an oversize blob
+            self.stdin.close()
         self.proc.wait()
 
 
@@ -180,6 +188,7 @@ def replay_history(
     platform: str | None = None,
     inventory: Inventory | None = None,
     events: Events = NO_EVENTS,
+    max_bytes: int = DEFAULT_MAX_CONFIG_BYTES,
 ) -> ReplayResult:
     """Write one run per source commit that adds or modifies a device config (see the module docstring)."""
     repo = Path(repo)
@@ -198,7 +207,7 @@ def replay_history(
         done_ids.update(entry.run_id for entry in store.journal)
     newest = max((run.time for run in store.runs(limit=1)), default=None)
 
-    reader = _BlobReader(repo)
+    reader = _BlobReader(repo, max_bytes)
     try:
         resolver = PlatformResolver(forced=forced, inventory=inventory, tool_types=_head_router_dbs(repo, reader))
         platforms: dict[str, str | None] = {}
@@ -243,7 +252,8 @@ def _plan(
     for path, blob in commit.written:
         device = by_path.get(path)
         if device is not None:
-            texts[device.name] = reader.read(blob)  # a device moved between groups: the last path wins
+            # a device moved between groups: the last path wins
+            texts[device.name] = reader.read(blob, f": {path} in commit {commit.sha[:12]}")
     snapshots = []
     for name, raw in sorted(texts.items()):
         if not raw.strip() or b"\0" in raw[:8192]:
@@ -264,9 +274,9 @@ def _plan(
 
 def _head_router_dbs(repo: Path, reader: _BlobReader) -> dict[str, str]:
     """Device -> backup-tool type from every router.db in the source HEAD tree."""
-    listing = subprocess.run(
-        _git(repo, "ls-tree", "-r", "-z", "HEAD"), capture_output=True, check=True
-    ).stdout.decode("utf-8", "replace")
+    listing = subprocess.run(_git(repo, "ls-tree", "-r", "-z", "HEAD"), capture_output=True, check=True).stdout.decode(
+        "utf-8", "replace"
+    )
     types: dict[str, str] = {}
     for record in listing.split("\0"):
         info, _, path = record.partition("\t")

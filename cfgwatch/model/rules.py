@@ -243,8 +243,23 @@ class Diagnostic:
     code: str  # stable, e.g. IOS-NAT-UNSUPPORTED
     message: str
     line: int
-    text: str = ""
+    text: str = ""  # the offending line, cut to DIAGNOSTIC_TEXT characters
     severity: Severity = Severity.WARNING
+
+    def __post_init__(self) -> None:
+        # One hostile line can raise a diagnostic per token: holding the whole line in each made the
+        # output grow with the square of the line length (a 40 KB iptables line gave 801 MB of JSON).
+        if len(self.text) > DIAGNOSTIC_TEXT:
+            object.__setattr__(self, "text", _cut(self.text))
+        if len(self.message) > DIAGNOSTIC_TEXT:
+            object.__setattr__(self, "message", _cut(self.message))
+
+
+DIAGNOSTIC_TEXT = 400  # characters of a line or message a diagnostic keeps
+
+
+def _cut(text: str) -> str:
+    return f"{text[:DIAGNOSTIC_TEXT]}... [{len(text) - DIAGNOSTIC_TEXT} more characters]"
 
 
 @dataclass(frozen=True, slots=True)

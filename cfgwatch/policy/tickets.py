@@ -95,6 +95,15 @@ def _ticket(record: dict[str, Any], source: str) -> Ticket:
     )
 
 
+def _listed(items: object) -> list[Any]:
+    """The ticket records of a document: a list (or nothing); a scalar there is a bad file, not a crash."""
+    if not items:
+        return []
+    if not isinstance(items, list):
+        raise TypeError(f"expected a list of ticket records, found {type(items).__name__}")
+    return items
+
+
 def load_tickets(path: Path) -> tuple[list[Ticket], list[TicketProblem]]:
     """Tickets from one file (format by extension); problems name the file and line."""
     if not path.exists():
@@ -112,12 +121,12 @@ def load_tickets(path: Path) -> tuple[list[Ticket], list[TicketProblem]]:
         elif suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8"))
             items = data.get("records", data.get("result", [])) if isinstance(data, dict) else data
-            records = [(None, item) for item in (items or []) if isinstance(item, dict)]
+            records = [(None, item) for item in _listed(items) if isinstance(item, dict)]
         else:
             data = load_yaml(path, what="ticket file") or {}
             items = data.get("tickets", []) if isinstance(data, dict) else data
-            records = [(None, item) for item in (items or [])]
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
+            records = [(None, item) for item in _listed(items)]
+    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, TypeError) as exc:
         problems.append(TicketProblem(str(path), getattr(exc, "lineno", None), f"unreadable: {exc}"))
         return tickets, problems
     except ConfigError as exc:  # YAML: malformed, a duplicate key, or not readable

@@ -52,9 +52,14 @@ def scan_text(text: str, platform: str | None = None) -> Iterator[tuple[int, tup
     would still redact is reported; markers already in the text are not.
     """
     redactor = E._Redactor(R.rules_for(platform), _SCAN_KEY)
+    text = text.replace("\r\n", "\n")
+    text, starts = redactor.blocks(text, pad=True)  # the sanitizer's multi-line XML pass, line count kept
+    for start in starts:
+        number = text.count("\n", 0, start) + 1
+        yield number, ("xml-block-secret",), text[start : text.find("\n", start) % (len(text) + 1)][:_EXCERPT]
     ctx = E._Ctx()
     in_pem = 0
-    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if in_pem:
             if E._PEM_END.search(line):
                 in_pem = 0

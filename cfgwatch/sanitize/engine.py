@@ -11,6 +11,7 @@ per-line algorithm (tests/test_sanitize_fast.py keeps that algorithm as the refe
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from itertools import accumulate
 from typing import Protocol, cast
 
 from cfgwatch.model.text import strip_bom
+from cfgwatch.sanitize import catalog as C
 from cfgwatch.sanitize import rules as R
 from cfgwatch.sanitize import volatile as V
 from cfgwatch.sanitize.marker import Fingerprinter, fingerprint, is_marker, marker, marker_may_contain
@@ -35,6 +37,7 @@ _TYPE7 = re.compile(r"\d\d(?:[0-9A-Fa-f]{2})+")
 _EDGE = frozenset("<>&;")  # a marker's first and last characters, in either form
 _PEM_WORD = "-----BEGIN "  # every _PEM_BEGIN match contains it
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CHUNK = 1 << 22  # characters lowered at once when looking for rule words
 # After a newline: a line that may change the brace, FortiOS or RouterOS trackers (besides braces).
 _BLOCK_EVENT = re.compile(r"\n\s*(?:config |edit |next|end|/)")
 
@@ -130,7 +133,7 @@ def _meaning(rule: R.Rule, m: re.Match[str], inner: str, ctx: _Context) -> tuple
         # stable, so fingerprint where the secret sits. Trade-off: a rotation is not visible here.
         key_name = m.groupdict().get("k") or rule.name
         return "ctx", f"fortios\x00{ctx.get('forti')}\x00{key_name}"
-    kind_t = m.groupdict().get("t")
+    kind_t = {"encrypted": "7", "clear": "0"}.get(m.groupdict().get("t") or "", m.groupdict().get("t"))
     if kind_t == "7" and _TYPE7.fullmatch(inner):
         decoded = _try_type7(inner)
         if decoded is not None:
@@ -170,6 +173,15 @@ class _Context(Protocol):
     def get(self, tracker: str) -> str: ...
 
 
+class _NoContext:
+    def get(self, tracker: str) -> str:
+        return ""
+
+
+_NO_CONTEXT = _NoContext()
+_BLOCK_RULE = R.Rule("xml-block-secret", C.BLOCK, xml=True)
+
+
 @dataclass(slots=True)
 class _WordTables:
     """What a rule tuple's need/also words derive to; built once per rule tuple, not once per device
@@ -188,9 +200,7 @@ def _word_tables(rules: tuple[R.Rule, ...]) -> _WordTables:
     words = sorted({word for rule in rules for word in rule.need + rule.also})
     bits = {word: 1 << n for n, word in enumerate(words)}
     roots = [w for w in words if not any(o != w and o in w for o in words)]
-    groups = tuple(
-        (root, bits[root], tuple((w, bits[w]) for w in words if root in w and w != root)) for root in roots
-    )
+    groups = tuple((root, bits[root], tuple((w, bits[w]) for w in words if root in w and w != root)) for root in roots)
     # Words a replacement can bring in: inside a marker (":" of "redacted:hmac:") or across its
     # edges (those hold "<", ">", "&" or ";"). Once a value is replaced, the later rules are chosen
     # again with these words counted as present.
@@ -301,6 +311,35 @@ class _Redactor:
         self.hits.append(rule.name)
         return m.string[m.start() : start] + quote + prefix + mark + quote + m.string[end : m.end()]
 
+    def blocks(self, text: str, pad: bool = False) -> tuple[str, list[int]]:
+        """text with the XML secrets that span lines or sit in CDATA (catalog.BLOCK) replaced by a marker;
+        also the offsets where each replaced element starts. ``pad`` keeps the line count (audit)."""
+        if "</" not in text:
+            return text, []
+        starts: list[int] = []
+
+        def one(m: re.Match[str]) -> str:
+            value = m.group("v")
+            inner = value.strip()
+            if inner[:9].upper() == "<![CDATA[":
+                inner = inner[9:-3].strip()
+            if not inner or ("redacted:" in inner and is_marker(inner)) or "-----BEGIN " in inner:
+                return m.group(0)  # empty, already a marker, or a private key (the PEM pass takes it whole)
+            _, material = _meaning(_BLOCK_RULE, m, inner, _NO_CONTEXT)
+            self.count += 1
+            self.hits.append(_BLOCK_RULE.name)
+            starts.append(m.start())
+            start, end = m.span("v")
+            pad_lines = "\n" * value.count("\n") if pad else ""
+            return (
+                m.string[m.start() : start]
+                + marker("hmac", self._print(material), xml=True)
+                + pad_lines
+                + m.string[end : m.end()]
+            )
+
+        return C.BLOCK.sub(one, text), starts
+
     def pem(self, body: str, xml: bool) -> str:
         self.count += 1
         self.hits.append("pem-private-key")
@@ -353,6 +392,7 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
 
     rules = R.rules_for(canonical)
     redactor = _Redactor(rules, key)
+    text, _ = redactor.blocks(text)  # values spanning lines (XML text, CDATA) before the line pass
     lines = text.split("\n")
     volatile_tables = V.tables()
     index = _LineIndex(text, lines, volatile_tables)
@@ -459,22 +499,25 @@ class _LineIndex:
         self.text = text
         self.lines = lines
         self.volatile_tables = volatile
-        self.starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))  # offset of each line
+        # Offset of each line; an array holds 8 bytes a line where a list of ints holds ~36.
+        self.starts = array("q", accumulate(map((1).__add__, map(len, lines)), initial=0))
         self.nonascii: frozenset[int] = frozenset()
         self.volatile: Container[int] = ()  # lines that may be volatile (set by special())
         if not text.isascii():
             self.nonascii = frozenset(self.matching(_NON_ASCII, text))
 
-    def containing(self, word: str, text: str, into: set[int]) -> None:
-        """Add the lines of ``text`` (same line offsets as self.text) that contain ``word``."""
+    def containing(self, word: str, text: str, into: set[int], at: int = 0, span: int | None = None) -> None:
+        """Add the lines of ``text`` that contain ``word``: ``text`` is self.text[at:] (same offsets once
+        ``at`` is added); only hits starting in its first ``span`` characters count (all by default)."""
         find, starts, last = text.find, self.starts, len(self.lines) - 1
+        limit = len(text) if span is None else span
         pos = find(word)
-        while pos != -1:
-            i = bisect_right(starts, pos) - 1
+        while pos != -1 and pos < limit:
+            i = bisect_right(starts, at + pos) - 1
             into.add(i)
             if i >= last:
                 return
-            pos = find(word, starts[i + 1])
+            pos = find(word, starts[i + 1] - at)
 
     def matching(self, pattern: re.Pattern[str], text: str) -> list[int]:
         """Lines where a match of ``pattern`` in ``text`` starts.
@@ -508,11 +551,14 @@ class _LineIndex:
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
             hits.update(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
         # Rule words are lower case; lower() keeps offsets only for ASCII, so non-ASCII characters
-        # (whose lines are already in hits) become "?" first.
-        low = text if text.isascii() else text.encode("ascii", "replace").decode("ascii")
-        low = low.lower()
-        for word in gate:
-            self.containing(word, low, hits)
+        # (whose lines are already in hits) become "?" first. Lowered a chunk at a time (never a second
+        # copy of a big config): chunks overlap by the longest word, a hit is counted where it starts.
+        overlap = max(map(len, gate), default=1) - 1
+        for at in range(0, len(text), _CHUNK):
+            piece = text[at : at + _CHUNK + overlap]
+            low = (piece if piece.isascii() else piece.encode("ascii", "replace").decode("ascii")).lower()
+            for word in gate:
+                self.containing(word, low, hits, at, min(_CHUNK, len(piece)))
         return sorted(hits)
 
     def brace_lines(self) -> set[int]:

@@ -30,13 +30,17 @@ VAL = r"""(?P<v>""" + MARK + r"""|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s;,"'<>{}]+)"""
 _BEFORE_MARK = r"(?!\S+\s+(?:<|&lt;)redacted:)"
 TOK = _BEFORE_MARK + r"(?P<v>\S+)"
 QTOK = _BEFORE_MARK + r"""(?P<v>"[^"]*"|[^\s"]+)"""
-TYPE = r"(?:(?P<t>[0-9])\s+)"
+# A Cisco encryption type: a digit, or IOS-XR's words ("encrypted" is type 7, "clear" is type 0).
+TYPE = r"(?:(?P<t>[0-9]|encrypted|clear)\s+)"
 # Words that follow "password"/"secret" as settings, not values.
 NOT_VALUE = (
     r"(?![\w-]*(?:length|count|changes|format|type|policy|complexity|lifetime|encryption|encrypt|check|history|"
     r"reuse|aging|mode|required|prompt|expiry|expiration|expire|strength|recovery|controls|hash-algorithm)\b)"
     r"(?!(?:none|yes|no|enable|disable|enabled|disabled)\s*$)"
-    r"(?!ENC\s)(?!\S+\s+(?:<|&lt;)redacted:)"  # FortiOS 'ENC <value>'; a token just before a marker
+    r"(?!ENC\s)(?!(?:\S+\s+){1,2}(?:<|&lt;)redacted:)"  # FortiOS 'ENC <value>'; a keyword before a marker
+    # Words that introduce the value rather than being it: IOS `ip msdp password peer A S`, `mpls ldp
+    # password fallback S`, EOS `shared-secret profile P`, Junos MACsec `pre-shared-key ckn N cak S`.
+    r"(?!(?:peer|fallback|option|profile|ckn)\s)"
 )
 # A bare small number after "key" is a key id (Cisco "key chain" entries), not a key.
 NOT_ID = r"(?!\d{1,4}\s*(?:;|$))"
@@ -95,7 +99,8 @@ GENERIC: tuple[Rule, ...] = (
     secret_rule("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^@\s/]+)@", need=("://",), also=("@",)),
     secret_rule(
         "keyword-value",
-        r"(?<![\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
+        r"(?<![<\w-])(?:[\w-]*[-_])?(?:" + _GENERIC_WORDS + r")[\"']?(?:\s*[=:]\s*|\s+)"
+        r"(?!\d+\s+(?:md5|sha\S*|hmac\S*)\s)"  # `authentication-key 1 md5 S`: a key id, then the algorithm
         r"(?:(?P<t>[0-9]|sha512|sha256|md5)\s+)?" + NOT_VALUE + r"(?![a-z][a-z0-9+.-]*://)" + VAL,
         reject=_PUBLIC,
         need=("pass", "secret", "key"),
@@ -125,6 +130,7 @@ class SecretTables:
     by_platform: dict[str, tuple[Rule, ...]]  # platform -> its own rules (() for generic-only platforms)
     aliases: dict[str, str]  # names folded onto a platform for its secret syntax only (SecretRules.also_for)
     everything: tuple[Rule, ...]  # what an unknown platform gets (before GENERIC): see SecretRules.order
+    generic: tuple[Rule, ...]  # the pass every platform gets last: catalog.GENERIC_EXTRA then GENERIC
     continuations: dict[str, LineContinuation]  # platform -> the line continuation joined before redacting
 
 
@@ -137,6 +143,7 @@ def tables() -> SecretTables:
 
 @cache
 def _tables(specs: tuple[PlatformSpec, ...]) -> SecretTables:
+    from cfgwatch.sanitize import catalog
     from cfgwatch.vendors.spec import LineContinuation, SecretRules
 
     by_platform: dict[str, tuple[Rule, ...]] = {}
@@ -144,18 +151,19 @@ def _tables(specs: tuple[PlatformSpec, ...]) -> SecretTables:
     ranked: list[tuple[int, str, tuple[Rule, ...]]] = []
     continuations: dict[str, LineContinuation] = {}
     for spec in specs:
+        extra = catalog.BY_PLATFORM.get(spec.name, ())  # the catalog's tight forms run first
         if isinstance(spec.secrets, SecretRules):
-            by_platform[spec.name] = spec.secrets.rules
+            by_platform[spec.name] = extra + spec.secrets.rules
             aliases.update(dict.fromkeys(spec.secrets.also_for, spec.name))
-            ranked.append((spec.secrets.order, spec.name, spec.secrets.rules))
+            ranked.append((spec.secrets.order, spec.name, by_platform[spec.name]))
         else:
-            by_platform[spec.name] = ()
+            by_platform[spec.name] = extra
         if isinstance(spec.continuation, LineContinuation):
             continuations[spec.name] = spec.continuation
     ranked.sort(key=lambda item: (item[0], item[1]))
     # Platforms sharing one tuple of rules (the Cisco family) contribute it once, at its first place.
     everything = tuple(dict.fromkeys(rule for _, _, rules in ranked for rule in rules))
-    return SecretTables(by_platform, aliases, everything, continuations)
+    return SecretTables(by_platform, aliases, everything, catalog.GENERIC_EXTRA + GENERIC, continuations)
 
 
 def canonical_platform(platform: str | None) -> str | None:
@@ -175,8 +183,8 @@ def rules_for(platform: str | None) -> tuple[Rule, ...]:
     canonical = canonical_platform(platform)
     found = tables()
     if canonical is None:
-        return found.everything + GENERIC
-    return found.by_platform[canonical] + GENERIC
+        return found.everything + found.generic
+    return found.by_platform[canonical] + found.generic
 
 
 def continuations(canonical: str | None) -> tuple[LineContinuation, ...]:
@@ -190,7 +198,8 @@ def continuations(canonical: str | None) -> tuple[LineContinuation, ...]:
 
 # A line that contains none of these cannot match any rule: skip it without running the rules.
 TRIGGER = re.compile(
-    r"pass|secret|key|community|snmp|psk|\$|phash|pwd|token|://|auth|priv|SECRET-DATA|set\s+name|name=",
+    r"pass|secret|key|community|snmp|psk|\$|phash|pwd|token|://|auth|priv|SECRET-DATA|set\s+name|name=|"
+    r"-pw|cak|trap-group|value|bearer|spi|telegram|slack|discord|office",
     _I,
 )
 
@@ -211,6 +220,16 @@ TRIGGER_WORDS: tuple[str, ...] = (
     "auth",
     "priv",
     "name=",
+    "-pw",  # ASA radius-common-pw
+    "cak",  # MACsec connectivity association key (Junos, VyOS, RouterOS)
+    "trap-group",  # Junos: the trap group name is the v1/v2c community
+    "value",  # FortiOS http-headers, PAN-OS HTTP server profile headers
+    "bearer",
+    "spi",  # OSPFv3 IPsec keys
+    "telegram",  # webhook URLs with the token in the path
+    "slack",
+    "discord",
+    "office",
 )
 _SET_NAME = re.compile(r"set\s+name")
 

@@ -10,7 +10,7 @@ import fcntl
 import os
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -55,6 +55,10 @@ class GitRepo:
         self.git_dir = Path(self.repo.git_dir)
         self.journal = RunJournal(journal) if journal is not None else None
         self._locked = False
+        # The lock's descriptor while held. git children that write (fast-import, repack, gc) inherit it:
+        # a flock belongs to the open file, so a child still running after cfgwatch was killed (-9)
+        # keeps the lock, and the next run cannot start a second writer next to it.
+        self.lock_fd: int | None = None
         self._hash_name = "sha1"
         try:
             fmt = self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1")
@@ -115,13 +119,17 @@ class GitRepo:
                 f"another cfgwatch run holds the lock ({holder}); try again later", path=self.lock_path
             ) from None
         try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
+            with suppress(OSError):  # naming the holder is a courtesy: a full disk must not stop the run
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}".encode(), 0)
             self._locked = True
+            self.lock_fd = fd
             yield
         finally:
             self._locked = False
-            os.ftruncate(fd, 0)
+            self.lock_fd = None
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
@@ -179,6 +187,7 @@ class GitRepo:
                 ["git", "--git-dir", str(self.git_dir), *args],
                 input=stdin,
                 capture_output=True,
+                pass_fds=() if self.lock_fd is None else (self.lock_fd,),
                 env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
                 check=False,
             )

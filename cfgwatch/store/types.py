@@ -65,6 +65,7 @@ class RunResult:
     added: tuple[str, ...]
     unchanged: tuple[str, ...]
     failed: tuple[DeviceFailure, ...]
+    warnings: tuple[str, ...] = ()  # e.g. the run journal could not be written (the commit stands)
 
     @property
     def ok(self) -> tuple[str, ...]:

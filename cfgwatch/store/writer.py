@@ -18,14 +18,14 @@ import secrets
 import subprocess
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO
 
 import git
 
 from cfgwatch.errors import InputError, StoreError
-from cfgwatch.store.journal import JournalEntry
+from cfgwatch.store.journal import JournalEntry, missing_runs
 from cfgwatch.store.message import format_message, one_line
 from cfgwatch.store.meta import decode_meta, encode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR
@@ -43,13 +43,14 @@ def new_run_id(started: datetime) -> str:
 class _FastImport:
     """One `git fast-import` process fed blob by blob; killed (never committed) if the run fails."""
 
-    def __init__(self, repo: git.Repo) -> None:
+    def __init__(self, repo: git.Repo, lock_fd: int | None = None) -> None:
         self.proc = subprocess.Popen(
             ["git", "--git-dir", repo.git_dir, "fast-import", "--quiet", "--force", "--done"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
         )
         assert self.proc.stdin is not None
         self.stdin: IO[bytes] = self.proc.stdin
@@ -166,9 +167,18 @@ class RunWriter(RepoUpkeep):
         with self.lock():
             result = self._write_locked(snapshots, failed, collector=collector, started=started, run_id=run_id)
             if self.journal is not None:
-                self.journal.append(
-                    JournalEntry.from_result(result, collector=collector, started=started, finished=datetime.now(UTC))
+                entry = JournalEntry.from_result(
+                    result, collector=collector, started=started, finished=datetime.now(UTC)
                 )
+                try:
+                    lost = [e for e in missing_runs(self, self.journal) if e.run_id != run_id]
+                    self.journal.append(*lost, entry)
+                except StoreError as exc:
+                    if result.commit is None:
+                        raise  # nothing in git tells of this run: the journal line is its only record
+                    # The run is committed; its trailers hold what the line would: rebuilt on the next read.
+                    note = f"run committed ({result.commit[:12]}), but the run journal was not written: {exc}"
+                    result = replace(result, warnings=(*result.warnings, note + " (rebuilt from git on next read)"))
         return result
 
     def _write_locked(
@@ -180,6 +190,7 @@ class RunWriter(RepoUpkeep):
         started: datetime,
         run_id: str,
     ) -> RunResult:
+        self._drop_temp_objects()  # what a killed or out-of-space git left behind in an earlier run
         head = self._head()
         branch = self._branch_ref()
         staging = _Staging(self, self._tree_entries(head))
@@ -220,6 +231,7 @@ class RunWriter(RepoUpkeep):
         journaled like a collection run. Either every run of the call is committed or none is.
         """
         with self.lock():
+            self._drop_temp_objects()
             head = self._head()
             branch = self._branch_ref()
             staging = _Staging(self, self._tree_entries(head))
@@ -270,10 +282,19 @@ class RunWriter(RepoUpkeep):
                 results.append(staged.result(run.run_id, next(pending) if staged.files else None))
             if self.journal is not None:
                 finished = datetime.now(UTC)
-                self.journal.append_many(
+                entries = [
                     JournalEntry.from_result(result, collector=run.collector, started=run.started, finished=finished)
                     for (run, _), result in zip(planned, results, strict=True)
-                )
+                ]
+                ours = {entry.run_id for entry in entries}
+                try:
+                    lost = [e for e in missing_runs(self, self.journal) if e.run_id not in ours]
+                    self.journal.append_many([*lost, *entries])
+                except StoreError as exc:
+                    if not commits or not results:
+                        raise
+                    note = f"{len(commits)} runs committed, but the run journal was not written: {exc}"
+                    results[-1] = replace(results[-1], warnings=(note + " (rebuilt from git on next read)",))
         return results
 
     def _move_branch(self, branch: str, commit: str, head: str | None, why: str) -> None:
@@ -282,6 +303,16 @@ class RunWriter(RepoUpkeep):
         self._drop_pending()
         with suppress(StoreError):  # housekeeping only: the run is already committed
             self.upkeep()
+
+    def _drop_temp_objects(self) -> None:
+        """Remove git's temporary object files (tmp_pack_*, tmp_idx_*, tmp_obj_*, a repack's .tmp-*): a git that ran
+        out of space or was killed leaves them, and they would fill the disk further. Called under the run
+        lock, where no other git process of cfgwatch writes objects."""
+        objects = self.git_dir / "objects"
+        for pattern in ("pack/tmp_*", "pack/.tmp-*", "??/tmp_obj_*", "tmp_obj_*"):
+            for leftover in objects.glob(pattern):
+                with suppress(OSError):
+                    leftover.unlink()
 
     def _drop_pending(self) -> None:
         with suppress(git.GitCommandError):
@@ -312,7 +343,11 @@ class _Staged:
 
     def result(self, run_id: str, commit: str | None) -> RunResult:
         return RunResult(
-            run_id, commit, tuple(sorted(self.changed)), tuple(sorted(self.added)), tuple(sorted(self.unchanged)),
+            run_id,
+            commit,
+            tuple(sorted(self.changed)),
+            tuple(sorted(self.added)),
+            tuple(sorted(self.unchanged)),
             self.failed,
         )
 
@@ -365,7 +400,7 @@ class _Staging:
                 continue
             if self.importer is None:
                 writer._drop_pending()
-                self.importer = _FastImport(writer.repo)
+                self.importer = _FastImport(writer.repo, writer.lock_fd)
             if write_cfg:
                 staged.files.append((cfg_path, self.importer.blob(data)))
                 existing[cfg_path] = cfg_id
@@ -380,3 +415,4 @@ class _Staging:
             self.importer.kill()
             self.importer = None
         self.writer._drop_pending()
+        self.writer._drop_temp_objects()

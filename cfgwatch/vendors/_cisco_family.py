@@ -57,7 +57,9 @@ SECRET_RULES: tuple[Rule, ...] = (
         need=("message-digest-key",),
     ),
     secret_rule(
-        "cisco-auth-key", r"(?<!ntp )(?<![\w-])authentication-key\s+" + TYPE + "?" + TOK, need=("authentication-key",)
+        "cisco-auth-key",
+        r"(?<!ntp )(?<![\w-])authentication-key\s+(?!\d+\s+md5\s)" + TYPE + "?" + TOK,
+        need=("authentication-key",),
     ),
     secret_rule(
         "cisco-snmp-community",

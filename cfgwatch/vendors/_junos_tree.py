@@ -29,6 +29,10 @@ from cfgwatch.vendors._misc_common import v4_interval
 
 Path = tuple[str, ...]
 
+# Real configs nest a dozen levels; past this a block is skipped with a diagnostic. Every statement holds
+# its whole path, so 20,000 nested braces would otherwise cost memory in the square of the depth (1.5 GB).
+MAX_DEPTH = 128
+
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
 _SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
@@ -55,6 +59,7 @@ class FlatConfig:
     spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
     annotations: dict[Path, str] = field(default_factory=dict)
     unsupported: list[tuple[int, str]] = field(default_factory=list)  # (line, verb) of set verbs not modelled
+    too_deep: list[int] = field(default_factory=list)  # lines of blocks nested past MAX_DEPTH (not read)
     set_form: bool = False
     mentions_groups: bool = True  # False when the text has no "groups" at all: nothing for expand_groups
 
@@ -145,6 +150,7 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
     note: str | None = None  # pending /* annotation */
     in_comment: list[str] | None = None
     inactive_next = False
+    skip = 0  # depth inside a block nested past MAX_DEPTH (its tokens are only counted, not read)
     for number, raw in enumerate(lines, 1):
         if in_comment is not None:
             end = raw.find("*/")
@@ -184,6 +190,9 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 continue
         tokens, opens_comment = tokenize_line(raw)
         for index, token in enumerate(tokens):
+            if skip:  # inside a block nested past MAX_DEPTH: only its braces are counted
+                skip += (token == "{") - (token == "}")
+                continue
             if token not in _CONTROL_TOKENS:  # most tokens: a word of the statement being read
                 if token.startswith("/*"):
                     if opens_comment and index == len(tokens) - 1:
@@ -214,6 +223,11 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                     if stack:
                         stack[-1][2][0] = True
                 pending, inactive_next, note = [], False, None
+                continue
+            if token == "{" and len(stack) >= MAX_DEPTH:
+                flat.too_deep.append(number)
+                pending, inactive_next, note = [], False, None
+                skip = 1
                 continue
             if token == "{":
                 if "[" in pending or "]" in pending:

@@ -27,14 +27,14 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from cfgwatch.errors import InputError
+from cfgwatch.errors import InputError, StoreError
 from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
@@ -248,7 +248,17 @@ class ParquetIngest:
         if not file.is_file():
             raise InputError("flow file not found", path=file)
         with self._locked():
-            return self._ingest(file, format_name, exporter, aws_fields)
+            try:
+                return self._ingest(file, format_name, exporter, aws_fields)
+            except (duckdb.IOException, OSError) as exc:
+                if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and exc.errno is None:
+                    raise
+                # A full disk (or a failing one): nothing was ledgered, so the staged parts are swept now
+                # (or by the next ingest) and the same file can simply be ingested again.
+                with suppress(OSError, duckdb.Error):
+                    self._sweep(self.ledger())
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+                raise StoreError(f"cannot write the flow store: {reason[:300]}", path=self.data_dir) from exc
 
     def _ingest(
         self, file: Path, format_name: str, exporter: str | None, aws_fields: Sequence[str] | None

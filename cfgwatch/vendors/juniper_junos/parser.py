@@ -50,6 +50,7 @@ from cfgwatch.model.ports import PORT_PROTOCOLS
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
 from cfgwatch.vendors._junos_tree import (
+    MAX_DEPTH,
     FlatConfig,
     Path,
     Stmt,
@@ -1315,6 +1316,8 @@ def parse(text: str) -> RuleSet:
     flat, lines = flatten(text)
     expand_groups(flat, _RELEVANT | {"services"})  # services: to report its rules
     state = _State(flat, lines)
+    for line in flat.too_deep:
+        state.diag("JUNOS-TOO-DEEP", f"block nested deeper than {MAX_DEPTH} levels: not read", line)
     for line, verb in flat.unsupported:
         if any(word in lines[line - 1] for word in ("security", "firewall", "interfaces", "applications")):
             state.diag("JUNOS-SET-VERB-UNSUPPORTED", f"'{verb}' commands are not applied", line)

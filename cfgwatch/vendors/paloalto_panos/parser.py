@@ -45,7 +45,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._junos_tree import flatten, parse_address, parse_ports
+from cfgwatch.vendors._junos_tree import MAX_DEPTH, flatten, parse_address, parse_ports
 from cfgwatch.vendors._misc_common import union_all
 from cfgwatch.vendors.paloalto_panos.appid import app_services
 
@@ -277,6 +277,8 @@ def _statements(text: str, state_lines: list[str]) -> tuple[Sequence[RawStmt], d
     if first == "<":
         return _xml_statements(text)
     flat, _ = flatten(text, state_lines)
+    if flat.too_deep:
+        return flat.statements, flat.spans, f"braces nested deeper than {MAX_DEPTH} levels at line {flat.too_deep[0]}"
     return flat.statements, flat.spans, None  # Stmt is a (path, line) tuple
 
 
@@ -951,7 +953,10 @@ def parse(text: str) -> RuleSet:
     raw, spans, error = _statements(text, lines)
     state = _State(lines, spans)
     if error is not None:
-        state.diag("PANOS-XML-UNREADABLE", f"XML could not be read: {error}", 1)
+        if error.startswith("braces nested"):  # the brace form: that block is skipped, the rest is read
+            state.diag("PANOS-TOO-DEEP", error, 1)
+        else:
+            state.diag("PANOS-XML-UNREADABLE", f"XML could not be read: {error}", 1)
     _collect(state, raw)
     resolver = _Resolver(state)
     filters: list[FilterRule] = []
