@@ -315,22 +315,32 @@ class Project:
         >>> scratch.cleanup()
         """
         from cfgwatch.collect.importdir import import_dir as run_import
-        from cfgwatch.sanitize import load_or_create_key
 
-        store = self.store  # a missing / non-git snapshot path fails before anything is read
-        inventory = self.inventory
-        with store.lock():
-            key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
+        with self._import_session() as (store, key):
             result = run_import(
                 store,
                 Path(directory),
                 key=key,
                 platform=platform,
-                inventory=inventory,
+                inventory=self.inventory,
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
             )
             return replace(result, push=self.push(events=events))
+
+    @contextmanager
+    def _import_session(self) -> Iterator[tuple[SnapshotStore, bytes]]:
+        """The store, locked for the whole import, and the secret-fingerprint key (created on first use).
+
+        The store and inventory are opened first: a missing / non-git snapshot path or a bad inventory fails
+        before anything is read.
+        """
+        from cfgwatch.sanitize import load_or_create_key
+
+        store = self.store
+        _ = self.inventory
+        with store.lock():
+            yield store, load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
 
     def import_git(
         self,
@@ -342,19 +352,15 @@ class Project:
     ) -> ReplayResult:
         """Replay an Oxidized/RANCID git history: one run per source commit (see cfgwatch.collect.replay)."""
         from cfgwatch.collect.replay import replay_history
-        from cfgwatch.sanitize import load_or_create_key
 
-        store = self.store
-        inventory = self.inventory
-        with store.lock():
-            key = load_or_create_key(self.config.state_path, snapshots=self.config.snapshots_path)
+        with self._import_session() as (store, key):
             result = replay_history(
                 store,
                 Path(repo),
                 key=key,
                 since=since,
                 platform=platform,
-                inventory=inventory,
+                inventory=self.inventory,
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
             )
@@ -398,6 +404,7 @@ class Project:
             retries=retries,
             known_hosts=cfg.resolve(known_hosts) if known_hosts is not None else None,
             trust_on_first_use=trust_on_first_use,
+            max_config_bytes=cfg.sanitize.max_config_bytes,
         )
         with store.lock():
             key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)

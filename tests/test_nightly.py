@@ -10,16 +10,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _webhook import WebhookSink, webhook_sink
 from test_audit import IOS_BASE, IOS_EVIL
 
 from cfgwatch import api
@@ -38,31 +37,10 @@ Cli = Callable[..., tuple[int, str, str]]
 # --- fixtures ---------------------------------------------------------------------------------------------
 
 
-class _Hook:
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-
-
 @pytest.fixture
-def hook() -> Iterator[tuple[_Hook, int]]:
-    state = _Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield state, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+def hook() -> Iterator[tuple[WebhookSink, int]]:
+    with webhook_sink() as receiver:
+        yield receiver
 
 
 def _dead_port() -> int:
@@ -131,7 +109,7 @@ def _run(
 
 
 def test_nightly_audits_since_previous_notifies_and_reports_coverage_gap(
-    tmp_path: Path, hook: tuple[_Hook, int], cli: Cli
+    tmp_path: Path, hook: tuple[WebhookSink, int], cli: Cli
 ) -> None:
     state, port = hook
     root = _project(tmp_path / "p", port)
@@ -230,7 +208,7 @@ def test_real_pull_failures_feed_the_coverage_gap_and_a_dead_webhook_is_data(
     assert doc["coverage_gaps"][0]["coverage"]["reason"] == "refused" and doc["audit"]["findings"] == []
 
 
-def test_stage_error_exits_2_and_is_still_notified(tmp_path: Path, hook: tuple[_Hook, int], cli: Cli) -> None:
+def test_stage_error_exits_2_and_is_still_notified(tmp_path: Path, hook: tuple[WebhookSink, int], cli: Cli) -> None:
     state, port = hook
     root = _project(tmp_path / "p", port)
     (root / "snapshots").rename(root / "moved")
@@ -354,7 +332,7 @@ def test_export_step_writes_a_verifiable_bundle_for_the_nights_range(tmp_path: P
 
 
 def test_pull_blocked_by_a_running_pull_is_a_stage_error_and_the_audit_still_runs(
-    tmp_path: Path, hook: tuple[_Hook, int], cli: Cli, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, hook: tuple[WebhookSink, int], cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state, port = hook
     monkeypatch.setenv("CW_U", "admin")

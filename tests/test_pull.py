@@ -197,3 +197,22 @@ def test_cli_pull_against_the_lab(lab: Lab, tmp_path: Path, monkeypatch: pytest.
     res = runner.invoke(app, ["pull", "-d", "branch-srx-01"])
     assert res.exit_code == 0
     assert "branch-srx-01" in res.output and "1 unchanged, 0 failed" in res.output
+
+
+def test_a_pulled_config_over_the_size_limit_fails_and_keeps_the_last_snapshot(lab: Lab) -> None:
+    """sanitize.max_config_bytes holds for pulls too: refused before sanitize, the last good snapshot stays."""
+    first = pull(lab.store, lab.devices(), key=KEY, options=FAST)
+    assert first.run.commit is not None
+    before = lab.store.read("core-rtr-01")
+    config = lab.state.read_config("core-rtr-01")
+    body, end, tail = config.rpartition("\nend")
+    padding = "".join(f"\n! padding line {n:06d}" for n in range(20_000))
+    grown = body + padding + end + tail  # still a complete IOS config: it ends with `end`
+    lab.state.apply("core-rtr-01", grown, user="mallory")
+    limit = len(before.encode()) * 3  # the old config fits, the grown one (~400 KB more) does not
+    second = pull(lab.store, lab.devices(), key=KEY, options=replace(FAST, max_config_bytes=limit))
+    failed = {f.name: f for f in second.run.failed}
+    assert set(failed) == {"core-rtr-01"}
+    assert failed["core-rtr-01"].reason == "incomplete"
+    assert "sanitize.max_config_bytes" in failed["core-rtr-01"].detail
+    assert lab.store.read("core-rtr-01") == before

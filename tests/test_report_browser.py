@@ -11,14 +11,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from _cdp import Browser
 from _report_fixtures import audit_all, build_project
 
 from cfgwatch.audit import AuditResult
-from cfgwatch.report import html as html_report
 from cfgwatch.report.html import CSP, audit_html, csp_hash
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -136,17 +134,11 @@ def _numbers(points: str) -> list[tuple[float, float]]:
 
 @pytest.fixture(scope="module")
 def with_rollback(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditResult, Path]:
-    """The report with a rollback block in the first finding (the slot report-story's rollback fills)."""
+    """The report of the fixture project, with the rollback the audit computed for each finding (never applied)."""
     base = tmp_path_factory.mktemp("rollback")
     (base / "project").mkdir()
     result = audit_all(build_project(base / "project"))
-    first = result.findings[0].id
-    with pytest.MonkeyPatch.context() as patch:
-        rollback = SimpleNamespace(
-            method="source-lines", syntax="ios", commands=("no ip nat outside source static 45.77.1.2 10.0.2.1",)
-        )
-        patch.setattr(html_report, "_rollback_of", lambda view: rollback if view.id == first else None)
-        page = audit_html(result)
+    page = audit_html(result)
     path = base / "report.html"
     path.write_text(page, encoding="utf-8")
     return result, path
@@ -202,11 +194,20 @@ def test_layout_figures_chart_and_copy_at_desktop_and_phone_width(
     finally:
         browser.close()
     assert browser.console == [], browser.console
-    assert 'id="rollback-' + result.findings[0].id + '">no ip nat outside source static 45.77.1.2 10.0.2.1</pre>' in dom
-    assert "Rollback (source-lines ios; not applied by cfgwatch)" in dom
     # readable figures: units, thousands separators, ratios as %; no raw JSON and no Python literals
     edge = dom[dom.index('<section class="finding" id="' + result.findings[0].id) :]
     edge = edge[: edge.index("</section>")]
+    # the story, why this severity, the rule in the device's own syntax and the rollback (issue 17 items 1-3)
+    assert '<p class="story">10.0.0.0/24 can now reach 45.77.1.2:3128 through list LAN_OUT.' in edge
+    assert "<h4>Why this severity</h4>" in edge and "raised to critical: proxy-port" in edge
+    assert "15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128</span></pre>" in edge  # device syntax
+    assert "<h4>Rollback (hier_config ios; not applied by cfgwatch)</h4>" in edge
+    rollback = re.search(r'<pre id="rollback-' + result.findings[0].id + r'">(.*?)</pre>', edge, flags=re.S)
+    assert rollback is not None
+    assert rollback.group(1).split("\n") == [
+        "ip access-list extended LAN_OUT",
+        "  no 15 permit tcp 10.0.0.0 0.0.0.255 host 45.77.1.2 eq 3128",
+    ]
     assert '<dd data-figure="outbound">7,140 packets, 9.3&nbsp;MB, 178 flows</dd>' in edge
     assert '<dd data-figure="returns">236 packets (3.3&nbsp;% of outbound)</dd>' in edge
     assert '<dd data-figure="spike">75x the baseline rate</dd>' in edge

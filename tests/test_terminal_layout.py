@@ -85,6 +85,7 @@ COMMANDS = [
     ["parse", str(FIXTURES / "arista_eos" / "ip-nat-source-static.cfg")],
     ["flows", "hunt", "--since", "8d"],
     ["audit-secrets"],
+    ["approvals", "list"],
 ]
 
 

@@ -12,12 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _webhook import WebhookSink, webhook_sink
 
 from cfgwatch.lab import LabState, running_lab
 from cfgwatch.lab.platforms import LabError, lab_platforms
@@ -94,33 +94,10 @@ def test_lab_forwards_syslog_only_to_loopback(tmp_path: Path) -> None:
 # --- end to end: lab change -> syslog -> watch -> pull -> audit -> webhook ------------------------------------
 
 
-class _Hook:
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.arrived = threading.Event()
-
-
 @pytest.fixture
-def hook() -> Iterator[tuple[_Hook, int]]:
-    state = _Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            state.arrived.set()
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield state, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+def hook() -> Iterator[tuple[WebhookSink, int]]:
+    with webhook_sink() as receiver:
+        yield receiver
 
 
 def _free_udp_port() -> int:
@@ -145,7 +122,7 @@ def _lab_project(root: Path, lab: LabState, hook_port: int) -> Path:
 
 
 def test_a_lab_change_becomes_a_notified_finding_within_60_seconds(
-    tmp_path: Path, hook: tuple[_Hook, int], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, hook: tuple[WebhookSink, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received, hook_port = hook
     lab = LabState.create(tmp_path / "lab")

@@ -582,6 +582,19 @@ def collect(
         return _collect_processes(jobs, processes, opts.workers, report)
 
 
+def _over_limit(text: str, limit: int) -> str | None:
+    """Why a pulled config is refused for its size (UTF-8 bytes over sanitize.max_config_bytes), or None."""
+    if len(text) * 4 <= limit:  # no UTF-8 character is longer than 4 bytes: no need to encode
+        return None
+    size = len(text) if len(text) > limit else len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return (
+        f"config is {size:,} bytes or more, over the limit of {limit:,} (sanitize.max_config_bytes in "
+        "cfgwatch.yaml); the last good snapshot is kept"
+    )
+
+
 def pull(
     store: SnapshotStore,
     devices: Sequence[Device],
@@ -607,6 +620,13 @@ def pull(
             assert outcome.failure is not None
             failures.append(outcome.failure)
             final.append(outcome)
+            continue
+        too_big = _over_limit(outcome.text, opts.max_config_bytes)
+        if too_big is not None:  # refused before sanitize (which needs several times the text's size)
+            failure = DeviceFailure(outcome.name, "incomplete", too_big)
+            failures.append(failure)
+            final.append(DeviceOutcome(outcome.name, outcome.platform, outcome.collector, failure,
+                                       outcome.attempts, outcome.seconds))  # fmt: skip
             continue
         clean = sanitize(outcome.text, outcome.platform, key)
         size = check_size(

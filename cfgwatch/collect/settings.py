@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from cfgwatch.collect.validate import DEFAULT_MIN_RATIO
+from cfgwatch.sanitize.settings import DEFAULT_MAX_CONFIG_BYTES
 from cfgwatch.section import Section
 
 
@@ -80,3 +81,5 @@ class PullOptions:
     trust_on_first_use: bool = False
     min_size_ratio: float = DEFAULT_MIN_RATIO
     ssh_config: Path | None = None  # API default: none (PullSettings reads ~/.ssh/config)
+    # a bigger pulled config fails the device before it is sanitized or stored (sanitize.max_config_bytes)
+    max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES
