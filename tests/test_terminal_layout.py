@@ -8,6 +8,7 @@ size set with TIOCSWINSZ) against the demo project, and every id, address, commi
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,23 @@ COMMANDS = [
 def test_80_columns_never_break_an_id_or_address(demo: Path, args: list[str]) -> None:
     wide_code, wide = run_on_tty(args, columns=200, cwd=demo)
     narrow_code, narrow = run_on_tty(args, columns=80, cwd=demo)
+    _assert_nothing_broken(wide_code, wide, narrow_code, narrow)
+
+
+@pytest.mark.slow
+def test_nightly_at_80_columns_never_breaks_an_id(demo: Path, tmp_path: Path) -> None:
+    """The nightly remembers what it audited, so each width runs on its own copy of the demo project."""
+    outputs = []
+    for columns in (200, 80):
+        project = tmp_path / f"demo-{columns}"
+        shutil.copytree(demo, project, symlinks=True)
+        outputs.append(run_on_tty(["nightly", "--no-pull", "--no-notify"], columns=columns, cwd=project))
+    (wide_code, wide), (narrow_code, narrow) = outputs
+    assert TOKEN.search(plain(wide)), wide  # the check can fail: the nightly lists findings with their ids
+    _assert_nothing_broken(wide_code, wide, narrow_code, narrow)
+
+
+def _assert_nothing_broken(wide_code: int, wide: str, narrow_code: int, narrow: str) -> None:
     assert wide_code == narrow_code and wide_code in (0, 1), wide
     wide_tokens = set(TOKEN.findall(plain(wide)))
     narrow_text = plain(narrow)

@@ -11,9 +11,10 @@ from typing import Annotated
 
 import typer
 
-from cfgwatch.cli.common import err_console, state
+from cfgwatch.cli.common import console, err_console, state
 from cfgwatch.cli.progress import ProgressBars
 from cfgwatch.nightly import run_nightly
+from cfgwatch.terminal import echo, printable
 
 
 def nightly_cmd(
@@ -54,10 +55,11 @@ def nightly_cmd(
         lock_wait=lock_wait,
         events=ProgressBars(err_console, quiet=quiet),
     )
+    # device-derived text (names, remarks, users): made printable, and folded at spaces on a terminal
     if quiet:
-        typer.echo(result.summary())
+        echo(console, printable(result.summary()) + "\n")
     else:
-        typer.echo(result.text(), nl=False)
+        echo(console, printable(result.text()))
     raise typer.Exit(result.exit_code)
 
 

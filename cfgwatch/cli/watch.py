@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cfgwatch.cli.common import err_console, state
-from cfgwatch.terminal import printable
+from cfgwatch.cli.common import console, err_console, state
+from cfgwatch.terminal import echo, printable
 
 
 def watch_cmd(
@@ -33,6 +33,7 @@ def watch_cmd(
     Junos UI_COMMIT, FortiOS, PAN-OS, RouterOS, VyOS). Received lines are kept in STATE/watch/syslog.log
     and used by the audit to name who made the change. Runs beside the hourly pull (contrib/).
     """
+    from cfgwatch.report.story import story
     from cfgwatch.watch import WatchCycle, Watcher, parse_listen, serve
 
     if udp is None and tcp is None:
@@ -41,20 +42,24 @@ def watch_cmd(
     udp_address = parse_listen(udp) if udp else None
     tcp_address = parse_listen(tcp) if tcp else None
 
+    def say(line: str) -> None:
+        echo(console, printable(line) + "\n")  # device-derived text: printable, folded at spaces on a terminal
+
     def report(cycle: WatchCycle) -> None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if not cycle.ok:
             err_console.print(f"{stamp} {cycle.device}: {printable(cycle.error or '')}", markup=False)
             return
         if cycle.commit is None:
-            typer.echo(f"{stamp} {cycle.device}: pulled, no change committed")
+            say(f"{stamp} {cycle.device}: pulled, no change committed")
             return
-        typer.echo(
+        say(
             f"{stamp} {cycle.device}: committed {cycle.commit[:12]}, {len(cycle.findings)} finding(s), "
             f"{cycle.seconds:.1f} s after the change message"
         )
         for finding in cycle.findings:
-            typer.echo(f"  [{finding.severity.upper()}] {finding.id} {', '.join(finding.categories)}")
+            categories = ", ".join(finding.categories)
+            say(f"  [{finding.severity.upper()}] {finding.id} {categories}: {story(finding).sentence}")
         for outcome in cycle.notifications:
             if not outcome.ok:
                 err_console.print(f"  notify {outcome.channel} {outcome.target}: {outcome.error}", markup=False)
@@ -77,9 +82,9 @@ def watch_cmd(
         udp=udp_address,
         tcp=tcp_address,
         stop=stop,
-        on_listening=lambda where: typer.echo(f"listening on {where}"),
+        on_listening=lambda where: say(f"listening on {where}"),
     )
-    typer.echo(f"stopped: {watcher.received} message(s) received, {watcher.ignored} from unknown hosts")
+    say(f"stopped: {watcher.received} message(s) received, {watcher.ignored} from unknown hosts")
 
 
 def register(app: typer.Typer) -> None:
