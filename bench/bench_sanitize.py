@@ -12,7 +12,9 @@ Usage: .venv/bin/python bench/bench_sanitize.py [LINES] [REPEATS] [--before GIT-
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import os
 import statistics
 import subprocess
 import sys
@@ -88,14 +90,12 @@ def load_before(rev: str, into: Path) -> ModuleType:
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    before_rev = None
-    if "--before" in args:
-        at = args.index("--before")
-        before_rev = args[at + 1]
-        del args[at : at + 2]
-    lines = int(args[0]) if args else 50_000
-    repeats = int(args[1]) if len(args) > 1 else 7
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lines", nargs="?", type=int, default=50_000, help="config lines (default 50000)")
+    parser.add_argument("repeats", nargs="?", type=int, default=7, help="runs per case (default 7)")
+    parser.add_argument("--before", metavar="GIT-REV", help="also time cfgwatch/sanitize at this revision")
+    args = parser.parse_args()
+    before_rev, lines, repeats = args.before, args.lines, args.repeats
     text = corpus_text(lines)
     key = b"bench-key-0123456789abcdef012345"
     floor = median_ms(lambda: "\n".join(text.split("\n")), repeats)
@@ -110,7 +110,11 @@ def main() -> int:
         repeats,
     )
     (netutils, netutils_cpu), rows = timed[0], timed[1:]
-    print(f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats} (wall ms; cpu = this process's CPU ms)")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats} (wall ms; cpu = this process's CPU ms); "
+        f"load average {load}"
+    )
     print(f"  baseline split/join: {floor:8.1f} ms")
     print(f"  baseline netutils (5 regex filters, no fingerprints): {netutils:8.1f} ms (cpu {netutils_cpu:6.1f})")
     for (name, _, _), (ms, cpu) in zip(cases, rows, strict=True):
