@@ -25,7 +25,7 @@ from cfgwatch.model import AddressSet, NatRule
 from cfgwatch.model.changes import RuleChange
 from cfgwatch.names import require_known
 from cfgwatch.policy.approved import Approval, load_approved
-from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog
+from cfgwatch.policy.attribution import Attribution, ConfigEvent, attribute, read_syslog, received_syslog_path
 from cfgwatch.policy.findings import (
     DeviceContext,
     Finding,
@@ -215,7 +215,7 @@ def load_policy_inputs(config: CfgwatchConfig) -> PolicyInputs:
         tickets.extend(found)
         problems.extend(str(issue) for issue in issues)
     syslog_files = [config.resolve(path) for path in config.policy.syslog]
-    received = config.state_path / "watch" / "syslog.log"  # what `cfgwatch watch` received (cfgwatch.watch)
+    received = received_syslog_path(config.state_path)
     if received.exists():
         syslog_files.append(received)
     scan = read_syslog(syslog_files)

@@ -24,24 +24,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from cfgwatch.errors import InputError
-from cfgwatch.policy.attribution import ConfigEvent, parse_syslog_line
+from cfgwatch.policy.attribution import ConfigEvent, parse_syslog_line, received_syslog_path
 
 if TYPE_CHECKING:
     from cfgwatch.notify import NotifyOutcome
     from cfgwatch.policy.findings import Finding
     from cfgwatch.project import Project
 
-WATCH_LOG = Path("watch") / "syslog.log"
 MAX_MESSAGE = 8192  # bytes; RFC 5424 receivers must accept 480 and should accept 2048
-
-
-def watch_log_path(state_dir: Path) -> Path:
-    """Where the watcher keeps the config-change lines it received (read by the audit for attribution)."""
-    return state_dir / WATCH_LOG
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +111,7 @@ class Watcher:
         self.on_cycle = on_cycle
         self.on_ignored = on_ignored
         self.matcher = DeviceMatcher({name: host.hostname for name, host in inventory.hosts.items()})
-        self.log_path = watch_log_path(project.config.state_path)
+        self.log_path = received_syslog_path(project.config.state_path)
         self._pending: dict[str, _Pending] = {}
         self._wake = threading.Condition()
         self.received = 0
@@ -170,7 +163,8 @@ class Watcher:
         project = self.project
         triggers = tuple(pending.events)
         try:
-            before = project.store.resolve("HEAD") if project.runs(limit=1) else None
+            last = project.runs(limit=1)
+            before = last[0].commit if last else None
             pull = project.pull(devices=[device])
         except Exception as exc:  # a busy store (lock), an unreachable device: reported, the watch goes on
             return WatchCycle(device, triggers, pending.first, error=f"pull: {exc}")

@@ -202,10 +202,11 @@ def replay_history(
     by_path: dict[str, DevicePath] = {d.path: d for d in devices}
     result = ReplayResult(skipped_paths=skipped)
 
-    done_ids = {run.run_id for run in store.runs()}
+    stored = store.runs()  # newest first
+    done_ids = {run.run_id for run in stored}
     if store.journal is not None:
         done_ids.update(entry.run_id for entry in store.journal)
-    newest = max((run.time for run in store.runs(limit=1)), default=None)
+    newest = stored[0].time if stored else None
 
     reader = _BlobReader(repo, max_bytes)
     try:

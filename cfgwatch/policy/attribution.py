@@ -41,6 +41,12 @@ class Attribution:
         }
 
 
+def received_syslog_path(state_dir: Path) -> Path:
+    """Where `cfgwatch watch` keeps the config-change lines it received; the audit reads it like a
+    `policy.syslog` file."""
+    return state_dir / "watch" / "syslog.log"
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigEvent:
     """One configuration event from a syslog file."""
