@@ -1,4 +1,4 @@
-"""CLI start-up cost: `cfgwatch --help` in a fresh process, this checkout against another revision.
+"""CLI start-up cost: `cfgwatch --help` and `--version` in a fresh process, this checkout against another revision.
 
 Each run is a new interpreter (no warm caches inside Python); `python -c pass` and the two trees alternate
 (A B C A B C ...) so all see the same machine load. Prints CPU seconds (user + system of the child) medians,
@@ -11,64 +11,57 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import REPO, Recorder, Sample, add_common_args, fresh_process, median_cpu
+
 NEUTRAL = tempfile.mkdtemp(prefix="cfgwatch-startup-cwd-")
-HELP = "import sys; sys.argv = ['cfgwatch', '--help']; from cfgwatch.cli import main; main()"
+GOAL_ABOVE_BARE = 0.15
 
 
-def child_cpu(tree: Path | None) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one `cfgwatch --help` importing cfgwatch from `tree` (None: `pass`)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+def cli_code(argument: str) -> str:
+    return f"import sys; sys.argv = ['cfgwatch', '{argument}']; from cfgwatch.cli import main; main()"
+
+
+def run_cli(tree: Path | None, argument: str) -> Sample:
+    """One `cfgwatch ARGUMENT` importing cfgwatch from `tree` (None: `python -c pass`)."""
     env = {**os.environ, "PYTHONPATH": str(tree or ""), "COLUMNS": "100"}
     # cwd: an empty folder; `python -c` puts the cwd first on sys.path, ahead of PYTHONPATH
-    code = HELP if tree else "pass"
-    subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True, cwd=NEUTRAL)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall
+    code = cli_code(argument) if tree else "pass"
+    return fresh_process(code, env=env, cwd=NEUTRAL)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", default="HEAD", help="git revision to compare with (default HEAD)")
-    parser.add_argument("--runs", type=int, default=15, help="runs per tree (default 15)")
+    add_common_args(parser, runs=15)
     args = parser.parse_args()
+    recorder = Recorder("startup", args.json)
     with tempfile.TemporaryDirectory(prefix="cfgwatch-startup-") as tmp:
         base = Path(tmp)
         archive = subprocess.run(
             ["git", "-C", str(REPO), "archive", args.against, "cfgwatch"], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        figures: dict[str, list[tuple[float, float]]] = {"python -c pass": [], "baseline": [], "checkout": []}
-        for _ in range(args.runs):
-            figures["python -c pass"].append(child_cpu(None))
-            figures["baseline"].append(child_cpu(base))
-            figures["checkout"].append(child_cpu(REPO))
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.runs} runs each, alternating")
-    medians = {}
-    for name, runs in figures.items():
-        cpu = statistics.median(run[0] for run in runs)
-        wall = statistics.median(run[1] for run in runs)
-        medians[name] = cpu
-        label = {"baseline": args.against, "checkout": "checkout"}.get(name, name)
-        what = "" if name == "python -c pass" else "cfgwatch --help"
-        print(f"{label:>14}: {what:<15}  CPU {cpu:.3f} s  wall {wall:.3f} s (medians)")
-    print(f"ratio checkout / {args.against} (CPU): {medians['checkout'] / medians['baseline']:.2f}")
-    bare = medians["python -c pass"]
-    above = medians["checkout"] - bare
-    print(f"checkout above python -c pass: {above:.3f} s CPU (goal <= 0.150: {'met' if above <= 0.15 else 'missed'}); "
-          f"{args.against}: {medians['baseline'] - bare:.3f} s")
+        for argument in ("--help", "--version"):
+            samples: dict[str, list[Sample]] = {"python -c pass": [], args.against: [], "checkout": []}
+            for _ in range(args.runs):
+                samples["python -c pass"].append(run_cli(None, ""))
+                samples[args.against].append(run_cli(base, argument))
+                samples["checkout"].append(run_cli(REPO, argument))
+            recorder.compare(f"cfgwatch {argument}", samples, baseline=args.against, subject="checkout")
+            above = median_cpu(samples["checkout"]) - median_cpu(samples["python -c pass"])
+            recorder.goal(
+                f"start-up: cfgwatch {argument} above python -c pass",
+                round(above, 4),
+                GOAL_ABOVE_BARE,
+                "s CPU",
+            )
 
 
 if __name__ == "__main__":
