@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfgwatch.model import intervals as iv
+from cfgwatch.model._fastinit import fast_init
 
 V4_MAX = (1 << 32) - 1
 V6_MAX = (1 << 128) - 1
@@ -22,6 +23,7 @@ def _network_interval(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> iv.
     return int(net.network_address), int(net.broadcast_address)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AddressSet:
     """A set of IPv4 and IPv6 addresses; FQDN objects that cannot be resolved offline are kept by name."""

@@ -13,15 +13,18 @@ import functools
 import gc
 import ipaddress
 import re
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple, TypeVar
 
 from cfgwatch.model import (
     ANY_ADDRESS,
     ANY_PORTS,
     EMPTY_ADDRESS,
+    EMPTY_PORTS,
     Action,
     AddressSet,
     Binding,
@@ -40,7 +43,9 @@ from cfgwatch.model import (
     port_number,
     protocol_number,
 )
+from cfgwatch.model._fastinit import fast_init
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.ports import PORT_MAX
 from cfgwatch.model.text import config_lines
 
 TCP, UDP, SCTP, ICMP, ICMP6, IGMP = 6, 17, 132, 1, 58, 2
@@ -104,24 +109,26 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
     head: Line | None = None
     children: list[Line] = []
     lines = config_lines(text)
-    count = len(lines)
-    index = 0
     brk = False
     delimited = banner_style == "delimited"
-    while index < count:
-        raw = lines[index]
-        index += 1
+    new = tuple.__new__  # Line(...) without the NamedTuple's Python-level __new__: one per config line
+    numbered = enumerate(lines, 1)
+    for number, raw in numbered:
         if not raw:
             brk = True
             continue
         if raw[0] in " \t":
             if head is None:
                 continue
-            stripped = raw.strip()
-            if not stripped or stripped[0] == "!" or stripped == "exit":
+            lstripped = raw.lstrip()
+            if not lstripped or lstripped[0] == "!":
                 brk = True
                 continue
-            children.append(Line(index, stripped, len(raw) - len(raw.lstrip()), brk))
+            stripped = lstripped.rstrip()
+            if stripped == "exit":
+                brk = True
+                continue
+            children.append(new(Line, (number, stripped, len(raw) - len(lstripped), brk)))
             brk = False
             continue
         stripped = raw.rstrip()
@@ -129,17 +136,19 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
             brk = True
             continue
         if head is not None:
-            stanzas.append(Stanza(head, tuple(children)))
+            stanzas.append(new(Stanza, (head, tuple(children))))
             children = []
         if delimited and stripped.startswith("banner "):
             head = None
-            index = _skip_banner(stripped, lines, index)
+            skip = _skip_banner(stripped, lines, number) - number
+            if skip > 0:
+                next(islice(numbered, skip - 1, skip), None)  # consume the banner's lines
             brk = True
             continue
-        head = Line(index, stripped, 0, brk)
+        head = new(Line, (number, stripped, 0, brk))
         brk = False
     if head is not None:
-        stanzas.append(Stanza(head, tuple(children)))
+        stanzas.append(new(Stanza, (head, tuple(children))))
     return stanzas
 
 
@@ -172,6 +181,8 @@ def _skip_banner(stripped: str, lines: Sequence[str], index: int) -> int:
 
 def strip_comment(tokens: list[str]) -> list[str]:
     """Drop a trailing `! comment` (batfish-style test configs put them after entries)."""
+    if "!" not in "".join(tokens):  # nearly every entry: one C-level search instead of a loop
+        return tokens
     for index, token in enumerate(tokens):
         if token.startswith("!"):
             return tokens[:index]
@@ -181,9 +192,28 @@ def strip_comment(tokens: list[str]) -> list[str]:
 _V4_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
+_INET_PTON = socket.inet_pton
+_AF_INET = socket.AF_INET
+_FROM_BYTES = int.from_bytes
+
+
 @lru_cache(maxsize=131072)
 def v4_value(token: str) -> int | None:
-    """Dotted-quad IPv4 text to its integer, None if it is not one (hot path: regex + cache, no ipaddress)."""
+    """Dotted-quad IPv4 text to its integer, None if it is not one (hot path: no ipaddress objects).
+
+    Most tokens are not addresses (keywords, names, ports): three dots or nothing. A canonical dotted
+    quad goes through the C `inet_pton`; what it refuses (leading zeros as in `010.0.0.1`, which the
+    devices read as decimal) is left to the regular expression, so both paths accept the same texts.
+    """
+    if token.count(".") != 3:
+        return None
+    try:
+        return _FROM_BYTES(_INET_PTON(_AF_INET, token), "big")
+    except (OSError, ValueError):
+        return _v4_value_slow(token)
+
+
+def _v4_value_slow(token: str) -> int | None:
     found = _V4_RE.fullmatch(token)
     if found is None:
         return None
@@ -368,6 +398,10 @@ PORT_OPERATORS = frozenset({"eq", "neq", "lt", "gt", "range"})
 
 def port(token: str) -> int:
     """A port number or Cisco port name."""
+    if token.isdecimal() and len(token) <= 5:  # hot path: a plain number (names and junk below)
+        number = int(token)
+        if number <= PORT_MAX:
+            return number
     try:
         return port_number(token)
     except ValueError:
@@ -397,13 +431,20 @@ def parse_port_op(tokens: Sequence[str], index: int) -> tuple[PortSet, int]:
         last = port(_need(tokens, index + 2, "range end"))
         if first > last:
             raise SyntaxProblem("BAD-PORT", f"port range {first} {last} runs backwards")
-        return PortSet.of((first, last)), index + 3
+        return PortSet(((first, last),)), index + 3
     values = [port(_need(tokens, index + 1, f"port after '{op}'"))]
     index += 2
     if op in ("eq", "neq"):  # IOS accepts several ports after eq/neq
         while index < len(tokens) and is_port_token(tokens[index]) and not is_v4(tokens[index]):
             values.append(port(tokens[index]))
             index += 1
+    first = values[0]
+    if len(values) == 1 and op != "neq":  # one interval, already valid: no normalising needed
+        if op == "eq":
+            return PortSet(((first, first),)), index
+        if op == "lt":
+            return (PortSet(((0, first - 1),)) if first else EMPTY_PORTS), index
+        return (PortSet(((first + 1, PORT_MAX),)) if first < PORT_MAX else EMPTY_PORTS), index
     return PortSet.from_operator(op, [str(value) for value in values]), index
 
 
@@ -423,6 +464,7 @@ EXTRA_PROTOCOLS: dict[str, int | None] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def protocols(token: str, syntax: Syntax) -> tuple[int | None, ...]:
     """Protocol keyword/number to protocol numbers (`tcp-udp` is two; `ip` is any)."""
     lowered = token.lower()
@@ -596,6 +638,7 @@ LOG_LEVELS = frozenset(
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Ace:
     """One parsed ACL entry before it becomes a FilterRule."""
@@ -1135,6 +1178,7 @@ def object_def(
 ACL_IGNORED = frozenset({"statistics", "counters"})  # per-entry hit counters: telemetry, not policy
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AclItem:
     """One ACL line: tokens from the keyword (permit/deny/remark/...) on, plus its sequence number."""
@@ -1209,18 +1253,16 @@ def build_acl(
             diags.append(diagnostic(code, problem, item.line))
             remarks.entry(item.line.after_break)
             continue
+        number = item.line.number
+        comment = remarks.entry(item.line.after_break)
+        # positional: the hot path of every Cisco-family parse (list_name, action, match, name, from_zones,
+        # to_zones, enabled, options, comment, sequence, source)
         rules.append(
             FilterRule(
-                list_name=name,
-                action=ace.action,
-                match=ace.match,
-                enabled=ace.enabled,
-                options=ace.options,
-                comment=remarks.entry(item.line.after_break),
-                sequence=item.sequence,
-                source=SourceRef(item.line.number, item.line.number),
+                name, ace.action, ace.match, None, (), (), ace.enabled, ace.options, comment, item.sequence,
+                SourceRef(number, number),
             )
-        )
+        )  # fmt: skip
     return rules
 
 
