@@ -109,3 +109,93 @@ def test_scan_skips_banners_and_keeps_line_numbers() -> None:
     assert stanzas[1].head.number == 5 and stanzas[1].children[0] == cc.Line(6, "ip nat inside", 1, False)
     eos = "banner login\nip nat x\nEOF\nhostname r\n"
     assert [(s.head.number, s.head.text) for s in cc.scan(eos)] == [(4, "hostname r")]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (0, 0),
+        (0, (1 << 32) - 1),
+        (167772160, 167772415),  # 10.0.0.0/24
+        (167772160, 167772416),  # not one block
+        (167772161, 167772416),  # one block of 256 that is not aligned
+        (3232235777, 3232235777),
+        ((1 << 32) - 2, (1 << 32) - 1),
+        (5, 12),
+    ],
+)
+def test_range_text_without_ipaddress_matches_summarize(start: int, end: int) -> None:
+    from ipaddress import IPv4Address, IPv6Address
+
+    from cfgwatch.model import addresses
+
+    assert addresses._v4_range_text(start, end) == addresses._range_text(IPv4Address(start), IPv4Address(end))
+    big_start, big_end = start << 96, (end << 96) | ((1 << 96) - 1)
+    assert addresses._v6_range_text(big_start, big_end) == addresses._range_text(
+        IPv6Address(big_start), IPv6Address(big_end)
+    )
+    assert addresses._v6_range_text(start, end) == addresses._range_text(IPv6Address(start), IPv6Address(end))
+
+
+def test_dumps_writes_every_golden_byte_for_byte() -> None:
+    """`dumps` is the fast writer of `parse --format json`: it must equal the reference rendering."""
+    from cfgwatch.model import dumps
+    from cfgwatch.vendors.golden import fixture_configs, golden_path
+    from cfgwatch.vendors.registry import get_parser
+
+    checked = 0
+    for platform, config in fixture_configs():
+        rules = get_parser(platform).parse(config.read_text(encoding="utf-8", errors="replace"))
+        assert dumps(rules) + "\n" == golden_path(platform, config).read_text(encoding="utf-8"), config
+        checked += 1
+    assert checked >= 50
+
+
+def test_dumps_equals_json_dumps_of_to_json_on_odd_values() -> None:
+    import enum
+    import json
+
+    from cfgwatch.model import ANY_ADDRESS, ANY_PORTS, dumps, to_json
+
+    class Level(enum.IntEnum):
+        LOW = 1
+
+    shared = AddressSet.parse("10.0.0.0/24", "2001:db8::/127", "10.0.1.1-10.0.1.9").named("NET", 'x\u00e9"')
+    values: list[object] = [
+        None,
+        True,
+        0,
+        -3,
+        1.5,
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        'é\n"',
+        Level.LOW,
+        [],
+        {},
+        (),
+        frozenset(),
+        {"b": 1, 2: [1, {"a": None}], "a": ()},
+        frozenset({"z", "a"}),
+        [shared, shared, [shared], ANY_ADDRESS, AddressSet.fqdn("Example.COM"), AddressSet()],
+        [ANY_PORTS, PortSet.of(80, (1000, 2000), names=("web",)), PortSet(ranges=())],
+        [Service(6, dst_ports=PortSet.of(443)).named("https"), Service(1, icmp_type=8, icmp_code=0), Service()],
+        SourceRef(1, 2, "dev", None),
+        Diagnostic("X-Y", "m\u2028", 3, "t"),
+        FilterRule("acl", "permit", Match(shared, ANY_ADDRESS), options=frozenset({"log", "established"})),  # type: ignore[arg-type]
+    ]
+    for value in values:
+        assert dumps(value) == json.dumps(to_json(value), indent=1, sort_keys=True), value
+
+
+def test_cli_parse_json_prints_the_golden_text() -> None:
+    from typer.testing import CliRunner
+
+    from cfgwatch.cli import app
+    from cfgwatch.vendors.golden import fixture_configs, golden_path
+
+    for platform, config in list(fixture_configs("cisco_asa"))[:3]:
+        result = CliRunner().invoke(app, ["parse", str(config), "--platform", platform, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == golden_path(platform, config).read_text(encoding="utf-8")
