@@ -134,6 +134,8 @@ class AddressSet:
 
     # -- algebra ------------------------------------------------------------------------------
     def union(self, other: AddressSet) -> AddressSet:
+        if not (self.v4 or self.v6 or self.fqdns or self.names):  # empty and unnamed: the union is `other`
+            return other
         return AddressSet(
             iv.union(self.v4, other.v4), iv.union(self.v6, other.v6), self.fqdns | other.fqdns, self.names + other.names
         )

@@ -255,7 +255,7 @@ def host(address: str) -> AddressSet:
     """One IPv4 or IPv6 address."""
     value = v4_value(address)
     if value is not None:
-        return AddressSet(v4=((value, value),))
+        return AddressSet(((value, value),))
     try:
         ip = ipaddress.IPv6Address(address)
     except ValueError as exc:
@@ -601,6 +601,7 @@ def icmp_type(tokens: Sequence[str], index: int, proto: int) -> tuple[int | None
 # ---------------------------------------------------------------------------------------------
 
 ACTIONS = {"permit": Action.PERMIT, "deny": Action.DENY}
+NO_OPTIONS: frozenset[str] = frozenset()
 FLAG_OPTIONS = frozenset(
     {"established", "fragments", "log-input", "tracked", "ack", "fin", "psh", "rst", "syn", "urg", "ece", "cwr"}
 )
@@ -670,7 +671,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     else:
         protos = protocols(token, syntax)
         index += 1
-    port_capable = bool(protos) and all(p in PORT_PROTOCOLS for p in protos)
+    port_capable = bool(protos) and PORT_PROTOCOLS.issuperset(protos)
+    single = protos[0] if len(protos) == 1 else -1  # the one protocol of the entry (-1: several or none)
     src, index = parse_address(tokens, index, table, syntax)
     src_ports, index = _maybe_ports(tokens, index, table, port_capable)
     dst, index = parse_address(tokens, index, table, syntax)
@@ -679,22 +681,17 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     icmp_code: int | None = None
     options: set[str] = set()
     icmp_group: tuple[Service, ...] | None = None
-    if len(protos) == 1 and protos[0] in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
+    if single in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
         # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
         name = _need(tokens, index + 1, "icmp-type group name")
         if name not in table.icmp_types:
             raise SyntaxProblem("UNKNOWN-OBJECT", f"undefined icmp-type object-group '{name}'")
-        proto = protos[0] or ICMP
+        proto = single or ICMP
         icmp_group = tuple(Service(proto, icmp_type=t, icmp_code=c).named(name) for t, c in table.icmp_types[name])
         index += 2
-    elif len(protos) == 1 and protos[0] in (ICMP, ICMP6):
-        icmp_kind, icmp_code, index = icmp_type(tokens, index, protos[0] or ICMP)
-    elif (
-        len(protos) == 1
-        and protos[0] == IGMP
-        and index < len(tokens)
-        and (tokens[index] in IGMP_TYPES or tokens[index].isdigit())
-    ):
+    elif single in (ICMP, ICMP6):
+        icmp_kind, icmp_code, index = icmp_type(tokens, index, single or ICMP)
+    elif single == IGMP and index < len(tokens) and (tokens[index] in IGMP_TYPES or tokens[index].isdigit()):
         options.add(f"igmp-type {tokens[index]}")
         index += 1
     enabled = True
@@ -742,6 +739,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             raise SyntaxProblem("ACL-UNSUPPORTED", "ports after a service group")
     elif icmp_group is not None:
         services = icmp_group
+    elif port_capable and len(protos) == 1:  # the common case: one of tcp/udp/sctp
+        services = (Service(single, src_ports, dst_ports, icmp_kind, icmp_code),)
     else:
         services = tuple(
             Service(
@@ -753,7 +752,7 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             )
             for proto in protos
         )
-    return Ace(action, Match(src, dst, services), frozenset(options), enabled)
+    return Ace(action, Match(src, dst, services), frozenset(options) if options else NO_OPTIONS, enabled)
 
 
 def _maybe_ports(tokens: Sequence[str], index: int, table: ObjectTable, port_capable: bool) -> tuple[PortSet, int]:
@@ -1275,6 +1274,9 @@ class InterfaceInfo:
     other: list[Line]
 
 
+_INTERFACE_HEADS = frozenset({"description", "ip", "ipv6", "vrf", "zone-member", "nameif", "security-level"})
+
+
 def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> InterfaceInfo:
     """`interface NAME` with addresses, VRF, ACL bindings, NAT roles, zone, nameif, security-level."""
     name = stanza.head.text.split(None, 1)[1] if " " in stanza.head.text else ""
@@ -1289,6 +1291,9 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
     for line in stanza.children:
         tokens = line.text.split()
         head = tokens[0]
+        if head not in _INTERFACE_HEADS:  # most lines (shutdown, speed, mtu ...): left for the vendor module
+            other.append(line)
+            continue
         try:
             if head == "description":
                 description = line.text.split(None, 1)[1] if len(tokens) > 1 else ""
