@@ -94,6 +94,11 @@ class Stanza(NamedTuple):
         return SourceRef(self.head.number, self.end_line)
 
 
+def with_text(line: Line, text: str) -> Line:
+    """The same line with other text (a vendor module's respelling); cheaper than NamedTuple._replace."""
+    return tuple.__new__(Line, (line.number, text, line.indent, line.after_break))
+
+
 BANNER_TYPES = frozenset(
     {"motd", "login", "exec", "incoming", "slip-ppp", "prompt-timeout", "config-save", "enable", "asdm", "lcd"}
 )
@@ -1224,8 +1229,9 @@ def build_acl(
             seq = item.sequence
             if seq is None:
                 seq = highest + 10
+                item = AclItem(item.line, item.tokens, seq)
             highest = max(highest, seq)
-            numbered.append(AclItem(item.line, item.tokens, seq))
+            numbered.append(item)
         work = sorted(numbered, key=lambda item: item.sequence or 0)
     remarks = Remarks()
     rules: list[FilterRule] = []
