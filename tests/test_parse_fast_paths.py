@@ -185,6 +185,10 @@ def test_dumps_equals_json_dumps_of_to_json_on_odd_values() -> None:
         Diagnostic("X-Y", "m\u2028", 3, "t"),
         FilterRule("acl", "permit", Match(shared, ANY_ADDRESS), options=frozenset({"log", "established"})),  # type: ignore[arg-type]
     ]
+    deep: list[object] = []
+    for _ in range(80):  # deeper than the writer's ready-made indentation strings
+        deep = [deep, {"k": (SourceRef(1, 1),)}]
+    values.append(deep)
     for value in values:
         assert dumps(value) == json.dumps(to_json(value), indent=1, sort_keys=True), value
 

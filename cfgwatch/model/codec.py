@@ -16,7 +16,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
-from cfgwatch.model.addresses import AddressSet
+from cfgwatch.model.addresses import AddressSet, _v4_range_text
 from cfgwatch.model.ports import PortSet, Service, protocol_name
 
 T = TypeVar("T")
@@ -81,9 +81,11 @@ def dumps(value: Any) -> str:
 
 _ESCAPE = json.encoder.encode_basestring_ascii  # what json.dumps uses with ensure_ascii=True
 _INT = int.__repr__
-_INDENTS: list[str] = ["\n" + " " * level for level in range(32)]  # newline + indent=1 spaces per level
+_INDENTS: list[str] = ["\n" + " " * level for level in range(64)]  # newline + indent=1 spaces per level
+_DEEP = 60  # below this level `_INDENTS` needs no growing (model objects nest about 8 deep)
 Memo = dict[tuple[int, int], tuple[object, str]]  # (id, level) -> (object kept alive, its text at that level)
 Writer = Callable[[Any, int, Memo], str]
+_WRITERS: dict[type, Writer] = {}  # type -> how its values are written, filled on first sight
 
 
 def _indents(level: int) -> list[str]:
@@ -98,16 +100,18 @@ def _write(value: Any, level: int, memo: Memo) -> str:
     kind = type(value)
     if kind is str:
         return _ESCAPE(value)
-    writer = _WRITERS.get(kind)
-    if writer is None:
-        writer = _WRITERS[kind] = _writer_for(kind)  # decided by type alone, as to_json decides
-    return writer(value, level, memo)
+    return (_WRITERS.get(kind) or _new_writer(kind))(value, level, memo)
+
+
+def _new_writer(kind: type) -> Writer:
+    writer = _WRITERS[kind] = _writer_for(kind)  # decided by type alone, as to_json decides
+    return writer
 
 
 def _block(items: list[str], level: int, open_: str, close: str) -> str:
     if not items:
         return open_ + close
-    indents = _indents(level)
+    indents = _INDENTS if level < _DEEP else _indents(level)
     inner = indents[level + 1]
     return open_ + inner + ("," + inner).join(items) + indents[level] + close
 
@@ -157,8 +161,11 @@ def _write_address_set(value: AddressSet, level: int, memo: Memo) -> str:
     if value.fqdns or value.names:
         text = _write_dict(value.to_json(), level, memo)
     else:
-        ranges = value.ranges()  # digits, dots, colons, `/`, `-`, `any`: nothing json would escape
-        indents = _indents(level)
+        v4 = value.v4
+        # one IPv4 interval (hosts, subnets: most sets) without the list; digits, dots, colons, `/`, `-` and
+        # `any` are all the range texts hold: nothing json would escape
+        ranges = [_v4_range_text(*v4[0])] if len(v4) == 1 and not value.v6 else value.ranges()
+        indents = _INDENTS if level < _DEEP else _indents(level)
         inner = indents[level + 1]
         if ranges:
             deeper = indents[level + 2]
@@ -171,7 +178,7 @@ def _write_address_set(value: AddressSet, level: int, memo: Memo) -> str:
 
 def _write_port_set(value: PortSet, level: int, memo: Memo) -> str:
     """`PortSet.to_json()` written directly: names (when any) and the range text, in sorted key order."""
-    indents = _indents(level)
+    indents = _INDENTS if level < _DEEP else _indents(level)
     inner = indents[level + 1]
     ranges = f'{inner}"ranges": "{value.text()}"'  # digits, `-`, `,`, `any`, `none`: nothing to escape
     if value.names:
@@ -187,7 +194,7 @@ def _write_service(value: Service, level: int, memo: Memo) -> str:
     if found is not None:
         return found[1]
     inner = level + 1
-    indents = _indents(level)
+    indents = _INDENTS if level < _DEEP else _indents(level)
     i1 = indents[inner]
     parts: list[str] = []
     if not value.dst_ports.is_any:
@@ -269,7 +276,7 @@ def _dataclass_writer(cls: type) -> Writer:
     lines = [
         "def write(value, level, memo):",
         "    inner = level + 1",
-        "    indents = _indents(level)",
+        "    indents = _INDENTS if level < _DEEP else _indents(level)",
         "    i1 = indents[inner]",
     ]
     parts: list[str] = []
@@ -279,18 +286,24 @@ def _dataclass_writer(cls: type) -> Writer:
             "    t = type(x)",
             f"    v{index} = (_ESCAPE(x) if t is str else 'null' if x is None else _INT(x) if t is int"
             " else ('true' if x else 'false') if t is bool"
-            " else '[]' if (t is tuple or t is frozenset) and not x else _write(x, inner, memo))",
+            " else '[]' if (t is tuple or t is frozenset) and not x"
+            " else (_WRITERS.get(t) or _new_writer(t))(x, inner, memo))",
         ]
         parts.append(f"{{i1}}{_ESCAPE(name)}: {{v{index}}}")
     lines.append("    return f'{{" + ",".join(parts) + "{indents[level]}}}'")  # `{{` and `}}`: the braces
-    namespace: dict[str, Any] = {"_ESCAPE": _ESCAPE, "_INT": _INT, "_write": _write, "_indents": _indents}
+    namespace: dict[str, Any] = {
+        "_ESCAPE": _ESCAPE,
+        "_INT": _INT,
+        "_WRITERS": _WRITERS,
+        "_new_writer": _new_writer,
+        "_INDENTS": _INDENTS,
+        "_DEEP": _DEEP,
+        "_indents": _indents,
+    }
     code = compile("\n".join(lines) + "\n", f"<dumps {cls.__module__}.{cls.__qualname__}>", "exec")
     exec(code, namespace)
     writer: Writer = namespace["write"]
     return writer
-
-
-_WRITERS: dict[type, Writer] = {}
 
 
 @cache

@@ -273,10 +273,12 @@ def prefix(text: str) -> AddressSet:
     """`A/len` (IPv4 or IPv6, host bits ignored as the devices do)."""
     address, _, length = text.partition("/")
     value = v4_value(address)
-    if value is not None and length.isdigit() and int(length) <= 32:
-        wild = (1 << (32 - int(length))) - 1
-        start = value & ~wild & V4_MAX
-        return AddressSet(v4=((start, start | wild),))
+    if value is not None and length.isdecimal():
+        bits = int(length)
+        if bits <= 32:
+            wild = V4_MAX >> bits
+            start = value & (V4_MAX ^ wild)
+            return AddressSet(((start, start | wild),))
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
