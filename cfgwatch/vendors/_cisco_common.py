@@ -45,7 +45,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model._fastinit import fast_init
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
-from cfgwatch.model.ports import PORT_MAX
+from cfgwatch.model.ports import PORT_MAX, PORT_NAMES
 from cfgwatch.model.text import config_lines
 
 TCP, UDP, SCTP, ICMP, ICMP6, IGMP = 6, 17, 132, 1, 58, 2
@@ -184,7 +184,7 @@ def _skip_banner(stripped: str, lines: Sequence[str], index: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def strip_comment(tokens: list[str]) -> list[str]:
+def strip_comment(tokens: Sequence[str]) -> Sequence[str]:
     """Drop a trailing `! comment` (batfish-style test configs put them after entries)."""
     if "!" not in "".join(tokens):  # nearly every entry: one C-level search instead of a loop
         return tokens
@@ -357,8 +357,8 @@ def parse_address(tokens: Sequence[str], index: int, table: ObjectTable, syntax:
             return found.named(f"interface {name}"), index + 2
     if "/" in token:
         return prefix(token), index + 1
-    if is_v4(token):
-        if index + 1 < len(tokens) and is_v4(tokens[index + 1]):
+    if v4_value(token) is not None:
+        if index + 1 < len(tokens) and v4_value(tokens[index + 1]) is not None:
             return v4_masked(token, tokens[index + 1], syntax.wildcard), index + 2
         return host(token), index + 1
     if ":" in token:
@@ -421,6 +421,9 @@ def port(token: str) -> int:
 def is_port_token(token: str) -> bool:
     if token.isdigit():
         return True
+    lowered = token.lower()
+    if lowered not in EXTRA_PORT_NAMES and lowered.strip() not in PORT_NAMES and not lowered.strip().isdigit():
+        return False  # e.g. `log` after `eq 80`: no exception raised and caught to say so
     try:
         port(token)
     except SyntaxProblem:
@@ -688,7 +691,7 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     icmp_code: int | None = None
     options: set[str] = set()
     icmp_group: tuple[Service, ...] | None = None
-    if single in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
+    if single in (ICMP, ICMP6) and index < len(tokens) and tokens[index] == "object-group":
         # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
         name = _need(tokens, index + 1, "icmp-type group name")
         if name not in table.icmp_types:
@@ -1249,7 +1252,7 @@ def build_acl(
         if keyword in ACL_IGNORED:
             continue
         try:
-            clean = strip_comment(list(tokens))
+            clean = strip_comment(tokens)
             if standard:
                 ace = parse_standard(clean, table, syntax, as_dst=as_dst)
             else:
