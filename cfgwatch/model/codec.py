@@ -67,8 +67,9 @@ def dumps(value: Any) -> str:
     object and the pure-Python indenting encoder (json's C encoder cannot indent): three times the cost of
     the parse. This writes the text straight from the objects: one generated writer per dataclass (its
     fields in sorted order in a single f-string), strings through json's own C escaper, address sets from
-    their integer ranges, ports and services through their `to_json`. Tests hold it to the reference
-    rendering for every golden fixture and for odd values.
+    their integer ranges, ports and services in the forms their `to_json` gives (written out here: a change
+    to those forms must be made in both places). Tests hold it to the reference rendering for every golden
+    fixture and for odd values.
     """
     was_enabled = gc.isenabled()
     gc.disable()  # the writer makes no cycles; collections would rescan the whole rule set again and again
