@@ -13,6 +13,7 @@ beside a regex script that extracts and prints the same kind of lines (informati
     .venv/bin/python bench/bench_parse.py --quick                 # < 60 s: 3 runs, no ciscoconfparse2
     .venv/bin/python bench/bench_parse.py --platform cisco_xr --runs 7
     .venv/bin/python bench/bench_parse.py --profile cisco_ios     # cProfile of one 50k-line parse
+    .venv/bin/python bench/bench_parse.py --against 55b718c       # before/after: that revision vs this tree
 
 Other platforms plug in with bench/parse_gen_<platform>.py exposing `generate(lines: int) -> str`.
 """
@@ -22,8 +23,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import importlib.util
+import json
 import os
 import pstats
+import statistics
+import subprocess
 import sys
 import tempfile
 import tracemalloc
@@ -260,6 +264,57 @@ def bench_json(recorder: Recorder, platform: str, lines: int, runs: int) -> None
                          end_to_end, baseline="regex script")  # fmt: skip
 
 
+CHILD = """
+import json, resource, sys
+sys.path.insert(1, {bench!r})
+from _harness import clear_caches
+from cfgwatch.vendors.registry import get_parser
+text = open({config!r}, encoding="utf-8").read()
+parse = get_parser({platform!r}).parse
+parse(text)
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+samples = []
+for _ in range({runs}):
+    clear_caches()
+    before = cpu()
+    parse(text)
+    samples.append(cpu() - before)
+print(json.dumps(samples))
+"""
+
+
+def parse_in_tree(tree: Path, platform: str, config: Path, runs: int) -> list[float]:
+    """CPU seconds of `runs` parses (caches cleared before each) by the cfgwatch in `tree`, in a new process."""
+    code = CHILD.format(bench=str(REPO / "bench"), config=str(config), platform=platform, runs=runs)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tree, capture_output=True, text=True, check=True)
+    return [float(value) for value in json.loads(done.stdout.splitlines()[-1])]
+
+
+def against(revision: str, platforms: list[str], lines: int, runs: int) -> None:
+    """Before/after: each platform's parse by `revision` and by this tree, alternating fresh processes."""
+    with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-parse-") as tmp:
+        base = Path(tmp) / "base"
+        base.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True,
+                                 check=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        print(f"parse CPU per {lines:,} lines, {revision} vs this tree ({runs} rounds of 5 parses, alternating "
+              "fresh processes, caches cleared before each parse; median of all parses)")  # fmt: skip
+        for platform in platforms:
+            config = Path(tmp) / f"{platform}.cfg"
+            config.write_text(GENERATORS[platform](lines), encoding="utf-8")
+            before: list[float] = []
+            after: list[float] = []
+            for _ in range(runs):
+                before += parse_in_tree(base, platform, config, 5)
+                after += parse_in_tree(REPO, platform, config, 5)
+            old, new = statistics.median(before), statistics.median(after)
+            print(f"  {platform:<12} {revision}: {old:.3f} s   this tree: {new:.3f} s   ({old / new:.2f}x faster)")
+
+
 def profile(platform: str, lines: int, top: int = 25) -> None:
     """cProfile of one parse with caches cleared (generated dataclass __init__s show as `<string>`)."""
     text = GENERATORS[platform](lines)
@@ -282,11 +337,15 @@ def main() -> int:
     parser.add_argument("--growth-platform", default="cisco_ios", help="platform of the 5k/50k/200k growth line")
     parser.add_argument("--json-platform", default="cisco_ios", help="platform of the `parse --format json` lines")
     parser.add_argument("--profile", metavar="PLATFORM", help="only print a cProfile of one parse of PLATFORM")
+    parser.add_argument("--against", metavar="REV", help="only compare each platform's parse with git revision REV")
     add_common_args(parser, runs=5)
     args = parser.parse_args()
     _plugins()
     if args.profile:
         profile(args.profile, args.lines)
+        return 0
+    if args.against:
+        against(args.against, args.platform or list(GENERATORS), args.lines, 3 if args.quick else args.runs)
         return 0
     runs = 3 if args.quick else args.runs
     recorder = Recorder("parse", args.json)
