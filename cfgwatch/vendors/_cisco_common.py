@@ -1313,7 +1313,7 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
                     continue
                 if "/" in tokens[2]:
                     addresses = addresses.union(prefix(tokens[2]))
-                elif len(tokens) >= 4 and is_v4(tokens[2]) and is_v4(tokens[3]):
+                elif len(tokens) >= 4 and v4_value(tokens[2]) is not None and v4_value(tokens[3]) is not None:
                     addresses = addresses.union(host(tokens[2]))
                 else:
                     other.append(line)
