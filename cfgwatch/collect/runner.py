@@ -706,9 +706,7 @@ def pull(
                                        outcome.attempts, outcome.seconds))  # fmt: skip
             continue
         clean = sanitize(outcome.text, outcome.platform, key)
-        size = check_size(
-            clean.text, last_good.get(outcome.name), min_ratio=0 if allow_shrink else opts.min_size_ratio
-        )
+        size = check_size(clean.text, last_good.get(outcome.name), min_ratio=0 if allow_shrink else opts.min_size_ratio)
         if not size.ok:
             failure = DeviceFailure(outcome.name, str(size.reason), size.detail)
             failures.append(failure)
