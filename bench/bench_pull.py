@@ -12,9 +12,10 @@ A pull goes into a copy of a snapshot repo already holding every device (the ste
 hourly pull: last good snapshots are read, nothing new is committed), sanitize and store included.
 
 Each child measures itself around the call only (imports excluded): wall seconds, and CPU seconds of
-its own process plus everything it reaped (git, worker processes): the collector's CPU, never the
-lab's, which is another process. Peak memory is the child's peak RSS (ru_maxrss) plus its largest
-child's (git or a worker process, counted once per worker process): an upper bound.
+its own process, everything it reaped (git) and its live descendants (the forkserver, with the worker
+processes it reaped): the collector's CPU, never the lab's, which is another process. Peak memory:
+the child's peak RSS (ru_maxrss) plus its largest reaped child's (git), or the largest sum of RSS over
+the child and its live descendants (worker processes; sampled every 250 ms) if that is more.
 GOAL lines (issue 19 goal 8): >= 20 devices/s, >= 10x the sequential loop, collector CPU per device
 <= half of REV's, peak memory < 500 MB.
 """
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,7 +49,7 @@ SEQ = "sequential netmiko"
 
 # One pull in a fresh interpreter: argv = inventory dir, store dir, workers, processes. Prints one JSON line.
 PULL_CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from pathlib import Path
 from cfgwatch.collect.runner import pull
 from cfgwatch.collect.settings import PullOptions
@@ -59,17 +61,70 @@ devices = list(load_inventory(Path(inventory)).hosts.values())
 store = SnapshotStore(Path(store_dir))
 options = PullOptions(workers=workers, processes=processes, timeout=60.0, retries=1, backoff=0.5)
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+def live_descendants():  # CPU s of live descendants (the forkserver) and of what they reaped (workers)
+    parent, stat = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry)], stat[int(entry)] = int(fields[1]), fields
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        cur = todo.pop()
+        for pid, ppid in parent.items():
+            if ppid == cur:
+                todo.append(pid)
+                total += sum(int(stat[pid][i]) for i in (11, 12, 13, 14)) / TICK
+    return total
+
 def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
+def rss_tree():  # MB of RSS summed over this process and its live descendants
+    total = 0
+    for pid in [os.getpid(), *descendants()]:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+def descendants():
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, todo = [], [os.getpid()]
+    while todo:
+        kids = [pid for pid, ppid in parent.items() if ppid == todo.pop()]
+        found += kids
+        todo += kids
+    return found
+
+peak, done = [0.0], threading.Event()
+def sample():
+    while not done.wait(0.25):
+        peak[0] = max(peak[0], rss_tree())
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
 cpu0, wall0 = cpu(), time.perf_counter()
 result = pull(store, devices, key=b"bench-key-0123456789abcdef012345", options=options)
-wall, used = time.perf_counter() - wall0, cpu() - cpu0
+wall, used = time.perf_counter() - wall0, cpu() - cpu0 + live_descendants()
+done.set()
+sampler.join()
 own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+peak_mb = max(peak[0], (own.ru_maxrss + kids.ru_maxrss) / 1024)
 failed = [(f.name, f.reason, f.detail) for f in result.run.failed]
 print(json.dumps({"devices": len(devices), "wall": wall, "cpu": used, "failed": failed,
-                  "rss_kb": own.ru_maxrss, "child_rss_kb": kids.ru_maxrss}))
+                  "peak_mb": peak_mb}))
 """
 
 # The baseline: one plain netmiko session after another, as a script would do it. argv = lab state, JSON devices.
@@ -103,7 +158,7 @@ print(json.dumps({"devices": len(devices), "ok": ok, "wall": time.perf_counter()
 """
 
 
-def run_child(code: str, tree: Path, *args: str) -> dict[str, object]:
+def run_child(code: str, tree: Path, *args: str) -> dict[str, Any]:
     """`python -c code args` importing cfgwatch from `tree`; its JSON line."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
@@ -111,7 +166,7 @@ def run_child(code: str, tree: Path, *args: str) -> dict[str, object]:
     )
     if done.returncode != 0:
         raise SystemExit(f"bench child failed ({tree}):\n{done.stderr[-3000:]}")
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -167,7 +222,7 @@ def main() -> None:
         memory: dict[str, float] = {}
         for run in range(args.runs):
             report = run_child(SEQUENTIAL_CHILD, REPO, str(state.root), sequential_args)
-            samples["sequential netmiko"].append(Sample(cpu=float(report["cpu"]), wall=float(report["wall"])))  # type: ignore[arg-type]
+            samples["sequential netmiko"].append(Sample(cpu=float(report["cpu"]), wall=float(report["wall"])))
             for name, tree in trees.items():
                 store = tmp / f"store-{len(memory)}-{run}-{name}"
                 shutil.copytree(seeded, store)
@@ -175,10 +230,9 @@ def main() -> None:
                 shutil.rmtree(store)
                 if got["failed"]:
                     raise SystemExit(f"{name}: pull failed for some devices: {got['failed']}")
-                wall, cpu = float(got["wall"]), float(got["cpu"])  # type: ignore[arg-type]
+                wall, cpu = float(got["wall"]), float(got["cpu"])
                 samples[name].append(Sample(cpu=cpu, wall=wall))
-                workers_used = max(1, args.processes) if args.processes else 1
-                rss = (int(got["rss_kb"]) + int(got["child_rss_kb"]) * workers_used) / 1024  # type: ignore[call-overload]
+                rss = float(got["peak_mb"])
                 memory[name] = max(memory.get(name, 0.0), rss)
                 print(
                     f"run {run + 1} {name:<10} {len(devices)} devices in {wall:5.2f} s = {len(devices) / wall:5.1f}"
