@@ -21,8 +21,6 @@ from cfgwatch.collect import fastpaths
 from cfgwatch.collect.runner import _KnownHosts, pin_host_keys
 from cfgwatch.inventory import Device
 
-pytestmark = pytest.mark.filterwarnings("ignore:Diffie-Hellman over finite fields")
-
 
 def _python_bytes_eq(a: bytes, b: bytes) -> bool:
     """paramiko's original constant_time_bytes_eq."""
@@ -145,3 +143,34 @@ def test_pinned_files_hold_only_the_devices_keys(tmp_path: Path) -> None:
     lab = paramiko.HostKeys(str(pinned["lab"]))
     assert lab.check("[127.0.0.1]:2201", keys["b"])
     assert Path(str(pinned["gone"])).read_text() == ""
+
+
+def test_read_ahead_socket_gives_the_same_bytes_eof_and_timeouts() -> None:
+    import socket
+
+    from cfgwatch.collect.ssh import ReadAheadSocket
+
+    left, right = socket.socketpair()
+    wrapped = ReadAheadSocket(left)
+    wrapped.settimeout(0.2)  # delegated to the socket
+    payload = secrets.token_bytes(200_000)
+    right.sendall(payload[:100_000])
+    got = b""
+    for size in (16, 1, 5000, 64, 100_000):
+        chunk = wrapped.recv(size)
+        assert 0 < len(chunk) <= size
+        got += chunk
+    while len(got) < 100_000:
+        got += wrapped.recv(4096)
+    assert got == payload[:100_000]
+    with pytest.raises(TimeoutError):  # nothing buffered, nothing sent: the socket's own timeout
+        wrapped.recv(16)
+    right.sendall(payload[100_000:])
+    right.close()
+    rest = b""
+    while chunk := wrapped.recv(7):
+        rest += chunk
+    assert rest == payload[100_000:]
+    assert wrapped.recv(16) == b""  # end of file stays end of file
+    assert wrapped.gettimeout() == 0.2
+    wrapped.close()
