@@ -174,3 +174,23 @@ def test_read_ahead_socket_gives_the_same_bytes_eof_and_timeouts() -> None:
     assert wrapped.recv(16) == b""  # end of file stays end of file
     assert wrapped.gettimeout() == 0.2
     wrapped.close()
+
+
+def test_watchdog_runs_due_alarms_in_order_and_never_cancelled_ones() -> None:
+    import threading
+    import time
+
+    from cfgwatch.collect.runner import _Watchdog
+
+    watchdog = _Watchdog()
+    fired: list[str] = []
+    done = threading.Event()
+    watchdog.schedule(0.3, lambda: (fired.append("late"), done.set()))
+    cancelled = watchdog.schedule(0.1, lambda: fired.append("cancelled"))
+    watchdog.schedule(0.05, lambda: fired.append("early"))  # due before the one the thread waits for
+    watchdog.schedule(0.0, lambda: 1 / 0)  # a failing action does not stop the others
+    cancelled.cancel()
+    started = time.monotonic()
+    assert done.wait(5)
+    assert fired == ["early", "late"]
+    assert time.monotonic() - started >= 0.25
