@@ -46,7 +46,7 @@ from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
-from cfgwatch.errors import ConfigError, InputError
+from cfgwatch.errors import ConfigError, InputError, StoreError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
@@ -730,7 +730,11 @@ def _last_good(store: SnapshotStore, head: str | None, outcomes: Sequence[Device
     names = [o.name for o in outcomes if o.failure is None and o.text is not None]
     if head is None or not names:
         return {}
-    return {name: text for name, (text, _platform) in store.read_many(names, head).items()}
+    try:
+        found = store.read_many(names, head)
+    except StoreError:  # read_many also decodes meta files: a malformed one must not fail the size check
+        return {name: text for name in names if (text := store.last_good(name)) is not None}
+    return {name: text for name, (text, _platform) in found.items()}
 
 
 def pull(
