@@ -1,7 +1,7 @@
 """Pull N lab devices through cfgwatch (this checkout and a previous revision) vs a sequential netmiko loop.
 
     .venv/bin/python bench/bench_pull.py                  # 200 devices, 3 runs, sequential loop over 40
-    .venv/bin/python bench/bench_pull.py --quick          # 200 devices, 1 run, sequential loop over 8 (< 60 s)
+    .venv/bin/python bench/bench_pull.py --quick          # 200 devices, 1 run, sequential loop over 5 (< 60 s)
     .venv/bin/python bench/bench_pull.py --against 55b718c --runs 5 --sequential 0
 
 The lab (real SSH on 127.0.0.1, every platform mixed) runs in its own process for the whole bench.
@@ -195,11 +195,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=0, help="pull.processes (default 0 = automatic)")
     parser.add_argument("--sequential", type=int, default=40, help="devices in the sequential loop (0 = all)")
     parser.add_argument("--against", default=AGAINST, help=f"git revision to compare with (default {AGAINST})")
-    parser.add_argument("--quick", action="store_true", help="1 run, sequential loop over 8 devices (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="1 run, sequential loop over 5 devices (< 60 s)")
     add_common_args(parser, runs=3)
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.sequential = 1, 8
+        args.runs, args.sequential = 1, 5
     recorder = Recorder("pull", args.json)
     tmp = Path(tempfile.mkdtemp(prefix="cfgwatch-bench-pull-"))
     trees = {args.against: extract(args.against, tmp / "previous"), "checkout": REPO}
