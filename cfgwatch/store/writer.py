@@ -2,7 +2,10 @@
 
 Why it is built this way:
 - A run is compared against HEAD by blob hash: each text is hashed in-process and compared with the HEAD
-  tree listing (one `git ls-tree`), so an unchanged run reads no stored file and writes nothing.
+  tree listing (one `git ls-tree`), so an unchanged run reads no stored file and writes nothing. A text
+  for a path HEAD does not have is not hashed at all (nothing to compare with; fast-import hashes it).
+  A KnownSnapshot (blob ids from a collector's verified file cache) is unchanged when HEAD's tree holds
+  exactly its ids, without any text; otherwise its text is loaded and compared as usual.
 - Changed blobs and the commit are streamed into one `git fast-import` process (one pack per run, no
   loose-object storm, no working tree). fast-import writes to a scratch ref; the branch is then moved with
   a compare-and-swap `update-ref`. A run that dies half-way never moves the branch: HEAD stays intact.
@@ -29,7 +32,7 @@ from cfgwatch.store.journal import JournalEntry, missing_runs
 from cfgwatch.store.message import format_message, one_line
 from cfgwatch.store.meta import decode_meta, encode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR
-from cfgwatch.store.types import DeviceFailure, DeviceSnapshot, RunResult, check_device_name
+from cfgwatch.store.types import DeviceFailure, DeviceSnapshot, KnownSnapshot, RunResult, check_device_name
 from cfgwatch.store.upkeep import RepoUpkeep
 
 PENDING_REF = "refs/cfgwatch/pending"
@@ -146,7 +149,7 @@ class RunWriter(RepoUpkeep):
 
     def write_run(
         self,
-        snapshots: Iterable[DeviceSnapshot],
+        snapshots: Iterable[DeviceSnapshot | KnownSnapshot],
         failures: Iterable[DeviceFailure] = (),
         *,
         collector: str,
@@ -156,7 +159,8 @@ class RunWriter(RepoUpkeep):
         """Commit one run: every added/changed device in one commit, no commit if nothing changed.
 
         `snapshots` may be a generator (texts are streamed, not held in memory). If it raises, nothing
-        is committed and HEAD is untouched. Devices not mentioned keep their last snapshot.
+        is committed and HEAD is untouched. Devices not mentioned keep their last snapshot. The result's
+        `blobs` holds every device's blob ids as the branch now has them.
         """
         if started.tzinfo is None:
             raise ValueError("started must be timezone-aware")
@@ -183,7 +187,7 @@ class RunWriter(RepoUpkeep):
 
     def _write_locked(
         self,
-        snapshots: Iterable[DeviceSnapshot],
+        snapshots: Iterable[DeviceSnapshot | KnownSnapshot],
         failed: tuple[DeviceFailure, ...],
         *,
         collector: str,
@@ -197,7 +201,7 @@ class RunWriter(RepoUpkeep):
         try:
             staged = staging.stage(snapshots, failed)
             if staging.importer is None:
-                return staged.result(run_id, None)
+                return staged.result(run_id, None, staging.existing)
             message = format_message(
                 collector=collector,
                 run_id=run_id,
@@ -222,7 +226,8 @@ class RunWriter(RepoUpkeep):
             raise
         commit = self._git("rev-parse", "--verify", PENDING_REF).strip()
         self._move_branch(branch, commit, head, run_id)
-        return staged.result(run_id, commit)
+        # added devices were not hashed here: their ids come from the commit itself (one ls-tree)
+        return staged.result(run_id, commit, self._tree_entries(commit) if staged.added else staging.existing)
 
     def write_runs(self, runs: Iterable[PlannedRun]) -> list[RunResult]:
         """Commit many runs in order through one fast-import, one branch update and one upkeep.
@@ -234,7 +239,7 @@ class RunWriter(RepoUpkeep):
             self._drop_temp_objects()
             head = self._head()
             branch = self._branch_ref()
-            staging = _Staging(self, self._tree_entries(head))
+            staging = _Staging(self, self._tree_entries(head), hash_new=True)  # later runs compare with earlier
             planned: list[tuple[PlannedRun, _Staged]] = []
             parent: str | None = head
             ident = self._ident()
@@ -279,7 +284,7 @@ class RunWriter(RepoUpkeep):
             results: list[RunResult] = []
             pending = iter(commits)
             for run, staged in planned:
-                results.append(staged.result(run.run_id, next(pending) if staged.files else None))
+                results.append(staged.result(run.run_id, next(pending) if staged.files else None, {}))
             if self.journal is not None:
                 finished = datetime.now(UTC)
                 entries = [
@@ -341,7 +346,13 @@ class _Staged:
     unchanged: list[str] = field(default_factory=list)
     failed: tuple[DeviceFailure, ...] = ()
 
-    def result(self, run_id: str, commit: str | None) -> RunResult:
+    def result(self, run_id: str, commit: str | None, tree: dict[str, str]) -> RunResult:
+        """The run's result; `tree` (path -> blob id, as the branch holds it after the run) gives `blobs`."""
+        blobs: dict[str, tuple[str, str]] = {}
+        for name in (*self.changed, *self.added, *self.unchanged):
+            cfg, meta = tree.get(f"{CONFIG_DIR}/{name}"), tree.get(f"{META_DIR}/{name}.json")
+            if cfg is not None and meta is not None:
+                blobs[name] = (cfg, meta)
         return RunResult(
             run_id,
             commit,
@@ -349,6 +360,7 @@ class _Staged:
             tuple(sorted(self.added)),
             tuple(sorted(self.unchanged)),
             self.failed,
+            blobs=blobs,
         )
 
 
@@ -358,9 +370,11 @@ class _Staging:
     The listing is updated as runs are staged, so consecutive runs of one stream see each other.
     """
 
-    def __init__(self, writer: RunWriter, existing: dict[str, str]) -> None:
+    def __init__(self, writer: RunWriter, existing: dict[str, str], *, hash_new: bool = False) -> None:
         self.writer = writer
         self.existing = existing
+        # hash texts of paths the tree does not have yet: only a stream of several runs compares with them
+        self.hash_new = hash_new
         self.importer: _FastImport | None = None
         # meta blobs written earlier in this stream: not in the object database until fast-import ends
         self.meta_blobs: dict[str, bytes] = {}
@@ -368,26 +382,36 @@ class _Staging:
     def _meta(self, blob_id: str) -> bytes:
         return self.meta_blobs.get(blob_id) or self.writer._read_blob(blob_id)
 
-    def stage(self, snapshots: Iterable[DeviceSnapshot], failed: tuple[DeviceFailure, ...]) -> _Staged:
+    def stage(self, snapshots: Iterable[DeviceSnapshot | KnownSnapshot], failed: tuple[DeviceFailure, ...]) -> _Staged:
         writer, existing = self.writer, self.existing
         failed_names = {f.name for f in failed}
         staged = _Staged(failed=failed)
         seen: set[str] = set()
-        for snap in snapshots:
-            name = check_device_name(snap.name)
+        for item in snapshots:
+            name = check_device_name(item.name)
             if name in seen:
                 raise InputError(f"device '{name}' appears twice in one run")
             if name in failed_names:
                 raise InputError(f"device '{name}' is listed both as collected and as failed")
             seen.add(name)
-            data = snap.text.encode("utf-8")
-            meta = encode_meta(snap.platform, snap.metadata)
             cfg_path, meta_path = f"{CONFIG_DIR}/{name}", f"{META_DIR}/{name}.json"
             old_cfg = existing.get(cfg_path)
-            cfg_id = writer._blob_id(data)
+            if isinstance(item, KnownSnapshot):
+                if old_cfg == item.config_blob and existing.get(meta_path) == item.meta_blob:
+                    staged.unchanged.append(name)
+                    continue
+                snap = item.load()  # the tree moved on, or the ids were wrong: compare the real text
+                if snap.name != name:
+                    raise InputError(f"device '{name}' loaded as '{snap.name}'")
+            else:
+                snap = item
+            data = snap.text.encode("utf-8")
+            meta = encode_meta(snap.platform, snap.metadata)
+            new = old_cfg is None and not self.hash_new
+            cfg_id = "" if new else writer._blob_id(data)
             write_cfg = old_cfg != cfg_id
             write_meta = write_cfg
-            meta_id = writer._blob_id(meta)
+            meta_id = "" if new else writer._blob_id(meta)
             if not write_cfg:
                 old_meta = existing.get(meta_path)
                 if old_meta != meta_id:
@@ -403,10 +427,12 @@ class _Staging:
                 self.importer = _FastImport(writer.repo, writer.lock_fd)
             if write_cfg:
                 staged.files.append((cfg_path, self.importer.blob(data)))
-                existing[cfg_path] = cfg_id
+                if not new:
+                    existing[cfg_path] = cfg_id
             staged.files.append((meta_path, self.importer.blob(meta)))
-            existing[meta_path] = meta_id
-            self.meta_blobs[meta_id] = meta
+            if not new:
+                existing[meta_path] = meta_id
+                self.meta_blobs[meta_id] = meta
             (staged.added if old_cfg is None else staged.changed).append(name)
         return staged
 
