@@ -1,4 +1,5 @@
-"""The import's file cache (store.filecache): an unchanged folder is not read again, and nothing hides a change.
+"""The import's file cache (store.filecache): an unchanged folder is not read again, and nothing hides a change;
+and a big run's parallel blob writers (store.writer._BlobHelper): all or nothing, like a small run.
 
 A hit needs an equal stat stamp (ctime included), a non-racy record, a valid HMAC and the cached blob ids in
 the tree the run commits onto; each test breaks one of these and checks that the change is still found.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ import pytest
 
 from cfgwatch.collect import importdir
 from cfgwatch.collect.importdir import CACHE_NAME
-from cfgwatch.errors import InputError
+from cfgwatch.errors import InputError, StoreError
 from cfgwatch.project import Project, init_project
 from cfgwatch.sanitize import ChangeMetadata
 from cfgwatch.store import DeviceSnapshot, KnownSnapshot, SnapshotStore, filecache
@@ -236,3 +239,61 @@ def test_settled_refuses_racy_and_moving_files(tmp_path: Path) -> None:
     assert filecache.settled(st, st, changed + filecache.RACY_NS) == filecache.stamp_of(st)
     file.write_text("hostname r2\n")
     assert filecache.settled(st, file.stat(), changed + 10 * filecache.RACY_NS) is None  # changed while read
+
+
+def _texts(count: int) -> list[DeviceSnapshot]:
+    return [
+        DeviceSnapshot(f"r{n}", "cisco_ios", f"hostname r{n}\n" + " permit ip any any\n" * 400) for n in range(count)
+    ]
+
+
+def test_big_run_packs_blobs_in_helper_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run over CHUNK_BYTES shares its blobs with helper fast-imports; the commit names their blobs by id."""
+    from cfgwatch.store import writer
+
+    monkeypatch.setattr(writer, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)  # three helpers, whatever this machine has
+    started: list[object] = []
+    real_helper = writer._BlobHelper.__init__
+
+    def counting(self: writer._BlobHelper, *args: object) -> None:
+        started.append(self)
+        real_helper(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer._BlobHelper, "__init__", counting)
+    store = SnapshotStore.init(tmp_path / "repo")
+    snaps = _texts(60)
+    result = store.write_run(snaps, collector="t", started=datetime.now(UTC))
+    assert len(started) == 3 and len(result.added) == 60
+    assert all(store.read(s.name) == s.text for s in snaps)
+    assert subprocess.run(["git", "--git-dir", str(store.git_dir), "fsck", "--strict"], check=False).returncode == 0
+    assert list((store.git_dir / "objects").rglob("tmp_*")) == []
+
+
+@pytest.mark.parametrize("how", ["collector-fails", "helper-killed"])
+def test_big_run_that_fails_moves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    from cfgwatch.store import writer
+
+    monkeypatch.setattr(writer, "CHUNK_BYTES", 20_000)
+    store = SnapshotStore.init(tmp_path / "repo")
+    first = store.write_run(_texts(3), collector="t", started=datetime.now(UTC))
+    real_finish = writer._BlobHelper.finish
+
+    def killed_first(self: writer._BlobHelper) -> dict[int, str]:
+        self.proc.kill()
+        return real_finish(self)
+
+    if how == "helper-killed":
+        monkeypatch.setattr(writer._BlobHelper, "finish", killed_first)
+
+    def snapshots() -> Iterator[DeviceSnapshot]:
+        for snap in _texts(60):
+            yield DeviceSnapshot(snap.name, snap.platform, snap.text + "! v2\n")
+        if how == "collector-fails":
+            raise InputError("collector failed after the helpers started")
+
+    with pytest.raises((InputError, StoreError)):
+        store.write_run(snapshots(), collector="t", started=datetime.now(UTC))
+    assert store.resolve("HEAD") == first.commit and store.read("r1") == _texts(3)[1].text
+    assert list((store.git_dir / "objects").rglob("tmp_*")) == []
+    assert [t.name for t in threading.enumerate() if t.name == "cfgwatch-fast-import"] == []

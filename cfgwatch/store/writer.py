@@ -7,8 +7,10 @@ Why it is built this way:
   A KnownSnapshot (blob ids from a collector's verified file cache) is unchanged when HEAD's tree holds
   exactly its ids, without any text; otherwise its text is loaded and compared as usual.
 - Changed blobs and the commit are streamed into one `git fast-import` process (one pack per run, no
-  loose-object storm, no working tree). fast-import writes to a scratch ref; the branch is then moved with
-  a compare-and-swap `update-ref`. A run that dies half-way never moves the branch: HEAD stays intact.
+  loose-object storm, no working tree); a big run (a first import) shares its blobs with helper
+  processes on the other cores, and the commit follows once their packs are written. fast-import
+  writes to a scratch ref; the branch is then moved with a compare-and-swap `update-ref`. A run that
+  dies half-way never moves the branch: HEAD stays intact.
 - One commit per run (not per device, as Oxidized does) keeps history short at thousands of devices.
 - Every committed run is followed by upkeep (store.upkeep) while the lock is still held.
 """
@@ -17,8 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import secrets
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -43,27 +48,123 @@ def new_run_id(started: datetime) -> str:
     return started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+CHUNK_BYTES = 16 << 20  # blob bytes per turn of one fast-import process in a big run
+HELPER_QUEUE = 256  # blobs queued per helper process (about 2 chunks of 130 kB texts)
+
+
+def _spawn_fast_import(git_dir: str, lock_fd: int | None, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["git", "--git-dir", git_dir, "fast-import", "--quiet", "--done", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
+    )
+
+
+class _BlobHelper:
+    """A second `git fast-import` that only packs blobs, fed from a queue by its own thread.
+
+    It lets a big run (a first import: 600 MB) use a second core: git's delta search and zlib run in
+    both processes at once. Its blob ids come back through --export-marks once it has finished, before
+    the main process writes the commit that names them.
+    """
+
+    def __init__(self, git_dir: str, lock_fd: int | None) -> None:
+        fd, marks = tempfile.mkstemp(prefix="tmp_cfgwatch_marks_", dir=os.path.join(git_dir, "objects", "pack"))
+        os.close(fd)
+        self.marks_path = marks
+        self.proc = _spawn_fast_import(git_dir, lock_fd, f"--export-marks={marks}")
+        self.queue: queue.Queue[bytes | None] = queue.Queue(HELPER_QUEUE)
+        self.error: OSError | None = None
+        self.thread = threading.Thread(target=self._feed, name="cfgwatch-fast-import", daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    stdin.write(item)
+                except OSError as exc:  # the process died (out of space, killed): keep draining the queue
+                    self.error = exc
+        with suppress(OSError):
+            stdin.close()
+
+    def finish(self) -> dict[int, str]:
+        """Wait for the process; blob mark -> id of everything it wrote."""
+        self.queue.put(b"done\n")
+        self.queue.put(None)
+        self.thread.join()
+        assert self.proc.stderr is not None
+        err = self.proc.stderr.read().decode("utf-8", "replace")
+        if self.proc.wait() != 0 or self.error is not None:
+            raise StoreError(f"git fast-import failed: {one_line(err or str(self.error), 300)}")
+        with open(self.marks_path, encoding="ascii") as handle:
+            ids = {int(mark[1:]): oid for mark, oid in (line.split() for line in handle if line.strip())}
+        self.drop()
+        return ids
+
+    def kill(self) -> None:
+        with suppress(OSError):
+            self.proc.kill()
+        while True:  # unblock the feeding thread, then stop it
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
+        self.queue.put(None)
+        self.thread.join()
+        self.proc.wait()
+        if self.proc.stderr is not None:
+            with suppress(OSError):
+                self.proc.stderr.close()
+        self.drop()
+
+    def drop(self) -> None:
+        with suppress(OSError):
+            os.unlink(self.marks_path)
+
+
 class _FastImport:
-    """One `git fast-import` process fed blob by blob; killed (never committed) if the run fails."""
+    """The run's `git fast-import` process, fed blob by blob; killed (never committed) if the run fails.
+
+    A run that writes more than CHUNK_BYTES of blobs hands every other chunk to helper processes (one
+    per further core, at most 3) that pack blobs in parallel; the commits are written last, by this
+    process, once the helpers have finished and their blobs can be named by id. Only this process
+    moves a ref (the scratch ref), so a run that dies anywhere leaves the branch as it was.
+    """
 
     def __init__(self, repo: git.Repo, lock_fd: int | None = None) -> None:
-        self.proc = subprocess.Popen(
-            ["git", "--git-dir", repo.git_dir, "fast-import", "--quiet", "--force", "--done"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
-        )
+        self.git_dir = str(repo.git_dir)
+        self.lock_fd = lock_fd
+        self.proc = _spawn_fast_import(self.git_dir, lock_fd, "--force")
         assert self.proc.stdin is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.marks = 0
+        self.helpers: list[_BlobHelper] = []
+        self.max_helpers = max(0, min(os.cpu_count() or 1, 4) - 1)
+        self.chunk = 0  # which chunk of CHUNK_BYTES the next blob belongs to
+        self.chunk_bytes = 0
+        self.commits: list[tuple[bytes, str | None, list[tuple[str, int]]]] = []
 
     def blob(self, data: bytes) -> int:
         self.marks += 1
-        self.stdin.write(b"blob\nmark :%d\ndata %d\n" % (self.marks, len(data)))
-        self.stdin.write(data)
-        self.stdin.write(b"\n")
+        record = b"blob\nmark :%d\ndata %d\n" % (self.marks, len(data))
+        turn = self.chunk % (1 + self.max_helpers)
+        if turn == 0:
+            self.stdin.write(record)
+            self.stdin.write(data)
+            self.stdin.write(b"\n")
+        else:
+            if turn > len(self.helpers):
+                self.helpers.append(_BlobHelper(self.git_dir, self.lock_fd))
+            self.helpers[turn - 1].queue.put(record + data + b"\n")
+        self.chunk_bytes += len(data)
+        if self.chunk_bytes >= CHUNK_BYTES:
+            self.chunk, self.chunk_bytes = self.chunk + 1, 0
         return self.marks
 
     def commit(
@@ -77,27 +178,38 @@ class _FastImport:
         files: Iterable[tuple[str, int]],
         author: str | None = None,
     ) -> int:
-        """Write one commit; returns its mark, which a later commit of the same stream can name as parent."""
+        """Queue one commit (written by finish); returns its mark, which a later commit can name as parent."""
         msg = message.encode("utf-8")
         now = int(datetime.now(UTC).timestamp())
         self.marks += 1
-        out = [
-            b"commit %s\n" % ref.encode(),
-            b"mark :%d\n" % self.marks,
-            b"author %s %d +0000\n" % ((author or ident).encode(), int(author_time.timestamp())),
-            b"committer %s %d +0000\n" % (ident.encode(), now),
-            b"data %d\n" % len(msg),
-            msg,
-            b"\n",
-        ]
-        if parent is not None:
-            out.append(b"from %s\n" % parent.encode())
-        out.extend(b"M 100644 :%d %s\n" % (mark, path.encode()) for path, mark in files)
-        out.append(b"\n")
-        self.stdin.write(b"".join(out))
+        head = b"".join(
+            [
+                b"commit %s\n" % ref.encode(),
+                b"mark :%d\n" % self.marks,
+                b"author %s %d +0000\n" % ((author or ident).encode(), int(author_time.timestamp())),
+                b"committer %s %d +0000\n" % (ident.encode(), now),
+                b"data %d\n" % len(msg),
+                msg,
+                b"\n",
+            ]
+        )
+        self.commits.append((head, parent, list(files)))
         return self.marks
 
     def finish(self) -> None:
+        ids: dict[int, str] = {}
+        for helper in self.helpers:  # their packs exist before this process names their blobs
+            ids.update(helper.finish())
+        self.helpers = []
+        for head, parent, files in self.commits:
+            out = [head]
+            if parent is not None:
+                out.append(b"from %s\n" % parent.encode())
+            for path, mark in files:
+                blob = ids[mark].encode() if mark in ids else b":%d" % mark
+                out.append(b"M 100644 %s %s\n" % (blob, path.encode()))
+            out.append(b"\n")
+            self.stdin.write(b"".join(out))
         self.stdin.write(b"done\n")
         self.stdin.close()
         assert self.proc.stderr is not None
@@ -106,6 +218,9 @@ class _FastImport:
             raise StoreError(f"git fast-import failed: {one_line(err, 300)}")
 
     def kill(self) -> None:
+        for helper in self.helpers:
+            helper.kill()
+        self.helpers = []
         self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stderr):
