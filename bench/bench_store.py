@@ -17,9 +17,9 @@ warm-up round dropped), printing CPU seconds (this process and its git children)
    also sanitizes, shown once as "import without the cache"). GOAL `store: unchanged run, 5,000 devices`
    <= 0.3 s CPU.
 
---quick (for scripts/bench_table.py, < 60 s): the first import uses 600-line texts and its goal scales
-with the text size (10 s per 5,000 x 3,000 lines), and the folder holds 5,000 files of 30 lines (an unchanged run
-reads no text, so its cost is per file, not per byte).
+--quick (for scripts/bench_table.py, about a minute on a loaded machine): the first import and the
+in-memory run use 1,000 texts of 3,000 lines and the first-import goal scales with the count (2 s), and
+the folder holds 5,000 files of 10 lines (an unchanged run reads no text: its cost is per file, not per byte).
 """
 
 from __future__ import annotations
@@ -207,12 +207,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=5000, help="devices (default 5000)")
     parser.add_argument("--lines", type=int, default=3000, help="lines per text of the first import (default 3000)")
+    parser.add_argument("--folder-devices", type=int, help="files in the folder (default: --devices)")
     parser.add_argument("--folder-lines", type=int, default=3000, help="lines per file of the folder (default 3000)")
-    parser.add_argument("--quick", action="store_true", help="600-line texts, 30-line files, 2 runs (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="1,000 texts; 5,000 files of 10 lines; 2 runs")
     add_common_args(parser, runs=3)
     args = parser.parse_args()
     if args.quick:
-        args.lines, args.folder_lines, args.runs = 600, 30, 2
+        args.devices, args.lines, args.folder_devices, args.folder_lines, args.runs = 1000, 3000, 5000, 10, 2
+    folder_devices = args.folder_devices or args.devices
     recorder = Recorder("store", args.json)
 
     blocks = shared_blocks(args.lines)
@@ -243,15 +245,15 @@ def main() -> None:
         )
         del texts
 
-        samples, reading = unchanged_folder(work, args.devices, args.folder_lines, args.runs)
+        samples, reading = unchanged_folder(work, folder_devices, args.folder_lines, args.runs)
         ratio = recorder.compare(
-            f"unchanged import of a folder of {args.devices:,} files x {args.folder_lines:,} lines",
+            f"unchanged import of a folder of {folder_devices:,} files x {args.folder_lines:,} lines",
             samples,
             baseline="git hash-object --stdin-paths (same files)",
         )
         print(f"  import without the cache (reads, sanitizes and hashes every file): {reading:.2f} s CPU, one run")
         recorder.goal(
-            f"store: unchanged run, {args.devices:,} devices",
+            f"store: unchanged run, {folder_devices:,} devices",
             round(median_cpu(samples["cfgwatch import (file cache)"]), 3),
             UNCHANGED_GOAL_S,
             "s CPU",
