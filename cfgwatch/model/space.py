@@ -130,10 +130,14 @@ def _box_intersection(left: Box, right: Box) -> Box | None:
 
 
 _NO_BOUNDS = (1.0, 0.0) * len(DIMENSIONS)  # a rule that matches nothing: low > high overlaps nothing
-_SERVICE_NEUTRAL = (255, 0, PORT_MAX, 0, PORT_MAX, 0)  # no service yet: the min/max start points
+_SERVICE_NEUTRAL = (255.0, 0.0, float(PORT_MAX), 0.0, float(PORT_MAX), 0.0)  # the min/max start points
+_ALL_STATES_BOUNDS = (float(ALL_STATES[0][0]), float(ALL_STATES[-1][1]))
+_PORT_MAX_F = float(PORT_MAX)
+_ANY_SERVICE_BOUNDS = (0.0, 255.0, 0.0, _PORT_MAX_F, 0.0, _PORT_MAX_F)
+Bounds = tuple[float, ...]
 
 
-def _service_bounds(service: Service) -> tuple[int, int, int, int, int, int]:
+def _service_bounds(service: Service) -> Bounds:
     """Protocol, source-port and destination-port (or ICMP type/code) extent of one service.
 
     A port protocol with an empty port set adds its protocol but no port, so a rule made only of such
@@ -141,102 +145,74 @@ def _service_bounds(service: Service) -> tuple[int, int, int, int, int, int]:
     """
     protocol = service.protocol
     if protocol is None:
-        return (0, 255, 0, PORT_MAX, 0, PORT_MAX)
+        return _ANY_SERVICE_BOUNDS
+    number = float(protocol)
     if protocol in PORT_PROTOCOLS:
         sports, dports = service.src_ports.ranges, service.dst_ports.ranges
         if sports and dports:
-            return (protocol, protocol, sports[0][0], sports[-1][1], dports[0][0], dports[-1][1])
-        return (protocol, protocol, PORT_MAX, 0, PORT_MAX, 0)
+            return (number, number, sports[0][0], sports[-1][1], dports[0][0], dports[-1][1])
+        return (number, number, _PORT_MAX_F, 0.0, _PORT_MAX_F, 0.0)
     if protocol in ICMP_PROTOCOLS:
         icmp = icmp_axis(service)
-        return (protocol, protocol, 0, PORT_MAX, icmp[0][0], icmp[-1][1])
-    return (protocol, protocol, 0, PORT_MAX, 0, PORT_MAX)
+        return (number, number, 0.0, _PORT_MAX_F, float(icmp[0][0]), float(icmp[-1][1]))
+    return (number, number, 0.0, _PORT_MAX_F, 0.0, _PORT_MAX_F)
 
 
-def _address_bounds(addresses: AddressSet) -> tuple[int, int] | None:
-    """Lowest and highest point of `address_axis(addresses)` without building it (None: no address)."""
+def _address_bounds(addresses: AddressSet) -> Bounds:
+    """Lowest and highest point of `address_axis(addresses)` without building it (empty: no address)."""
     v4, v6 = addresses.v4, addresses.v6
     if not v4 and not v6:
-        return None
+        return ()
     low = v4[0][0] if v4 else v6[0][0] + V6_OFFSET
     high = v6[-1][1] + V6_OFFSET if v6 else v4[-1][1]
-    return (low, high)
+    return (float(low), float(high))
 
 
 class _BoundsMaker:
     """Lowest and highest value of each rule on every dimension (one bounding box over its services).
 
     Computed straight from the match without building boxes, because it runs for every rule of a list;
-    float64 rounding is monotonic, so the prefilter stays conservative (never drops an overlap).
-
-    Parsers hand out one object per distinct address, port set or service token, so memoising by object
-    identity (valid while the rules that hold them are alive, i.e. during one build) skips most of the
-    work on real lists without ever hashing a value.
+    float64 rounding is monotonic, so the prefilter stays conservative (never drops an overlap). Only the
+    zone axes are remembered (by zone names): memoising addresses or services by object cost more than
+    recomputing them (measured: 3.4 against 1.4 us per entry on a 50,000-entry list).
     """
 
     def __init__(self, zones: ZoneIndex) -> None:
         self.zones = zones
-        self._addresses: dict[int, tuple[int, int] | None] = {}
-        self._services: dict[int, tuple[int, int, int, int, int, int]] = {}
-        self._zones: dict[tuple[str, ...], tuple[int, int]] = {}
+        self._zones: dict[tuple[str, ...], Bounds] = {}
 
-    def _zone(self, names: tuple[str, ...]) -> tuple[int, int]:
-        found = self._zones.get(names)
-        if found is None:
-            axis = self.zones.axis(names)  # registers new zone ids in rule order, as before
-            found = self._zones[names] = (axis[0][0], axis[-1][1])
+    def _zone(self, names: tuple[str, ...]) -> Bounds:
+        axis = self.zones.axis(names)  # registers new zone ids in rule order, as before
+        found = self._zones[names] = (float(axis[0][0]), float(axis[-1][1]))
         return found
 
-    def _address(self, addresses: AddressSet) -> tuple[int, int] | None:
-        key = id(addresses)
-        if key in self._addresses:
-            return self._addresses[key]
-        found = self._addresses[key] = _address_bounds(addresses)
-        return found
-
-    def _service(self, service: Service) -> tuple[int, int, int, int, int, int]:
-        found = self._services.get(id(service))
-        if found is None:
-            found = self._services[id(service)] = _service_bounds(service)
-        return found
-
-    def bounds(self, rule: FilterRule) -> tuple[float, ...]:
-        from_low, from_high = self._zone(rule.from_zones)
-        to_low, to_high = self._zone(rule.to_zones)
+    def bounds(self, rule: FilterRule) -> Bounds:
+        """The rule's 16 bounds: (low, high) per dimension, in DIMENSIONS order."""
+        zones = self._zones
+        from_bounds = zones.get(rule.from_zones) or self._zone(rule.from_zones)
+        to_bounds = zones.get(rule.to_zones) or self._zone(rule.to_zones)
         match = rule.match
-        src = self._address(match.src)
-        dst = self._address(match.dst)
+        src = _address_bounds(match.src)
+        dst = _address_bounds(match.dst)
         services = match.services
         if len(services) == 1:
-            proto_low, proto_high, sport_low, sport_high, dport_low, dport_high = self._service(services[0])
+            service = _service_bounds(services[0])
         else:
             proto_low, proto_high, sport_low, sport_high, dport_low, dport_high = _SERVICE_NEUTRAL
-            for service in services:
-                p_low, p_high, s_low, s_high, d_low, d_high = self._service(service)
+            for one in services:
+                p_low, p_high, s_low, s_high, d_low, d_high = _service_bounds(one)
                 proto_low, proto_high = min(proto_low, p_low), max(proto_high, p_high)
                 sport_low, sport_high = min(sport_low, s_low), max(sport_high, s_high)
                 dport_low, dport_high = min(dport_low, d_low), max(dport_high, d_high)
-        states = state_axis(rule) if rule.options else ALL_STATES
-        if src is None or dst is None or not states:  # matches nothing: a box that overlaps nothing
+            service = (proto_low, proto_high, sport_low, sport_high, dport_low, dport_high)
+        if rule.options:
+            axis = state_axis(rule)
+            states = (float(axis[0][0]), float(axis[-1][1])) if axis else ()
+        else:
+            states = _ALL_STATES_BOUNDS
+        if not src or not dst or not states:  # matches nothing: a box that overlaps nothing
             return _NO_BOUNDS
-        return (
-            float(from_low),
-            float(from_high),
-            float(to_low),
-            float(to_high),
-            float(src[0]),
-            float(src[1]),
-            float(dst[0]),
-            float(dst[1]),
-            float(proto_low),
-            float(proto_high),
-            float(sport_low),
-            float(sport_high),
-            float(dport_low),
-            float(dport_high),
-            float(states[0][0]),
-            float(states[-1][1]),
-        )
+        return from_bounds + to_bounds + src + dst + service + states
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +252,7 @@ class CompiledList:
         high = np.empty((count, len(DIMENSIONS)), dtype=np.float64, order="F")
         maker = _BoundsMaker(zones)
         fresh_rows: list[int] = []
-        fresh: list[tuple[float, ...]] = []
+        fresh: list[Bounds] = []
         if like is not None and twins:
             copy_to: list[int] = []
             copy_from: list[int] = []
