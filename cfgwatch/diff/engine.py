@@ -167,6 +167,19 @@ class _Differ:
             self._diff_list(list_name, old_lists.get(list_name, ()), new_lists.get(list_name, ()))
 
     def _diff_list(self, list_name: str, old_rules: Sequence[FilterRule], new_rules: Sequence[FilterRule]) -> None:
+        """Changes of one filter list; the costly packet-space work follows what changed, not the length.
+
+        Per entry only cheap work is done: its identity is built and hashed once (then it is an int), an
+        entry kept with the same meaning is compared once, and the overlap index row of such an entry is
+        copied from its old twin (a row depends only on what the entry matches). The packet-space
+        comparison runs only for removed, added, modified and moved entries, inside the region the changed
+        entry matches, and there over every entry of both versions that overlaps that region: an entry in
+        front can shadow the change and the entries behind it decide what it no longer decides, so
+        first-match semantics forbid skipping those. An unchanged entry gets no judgement of its own: a
+        packet whose verdict changes is decided by a changed or moved entry in one of the versions (a
+        change in front of a later rule takes traffic from it or hands traffic to it), and that entry's
+        judgement counts it. Nothing is compiled when no entry needs a judgement.
+        """
         if len(old_rules) == len(new_rules) and all(
             _same_meaning(old, new) for old, new in zip(old_rules, new_rules, strict=True)
         ):
@@ -200,7 +213,7 @@ class _Differ:
             removed = [key for key in removed if key not in replaced]
             added = [key for key in added if key not in paired]
             old_keyed = {replaced.get(key, key): rule for key, rule in old_keyed.items()}
-        common = [key for key in old_keyed if key in new_keyed]
+        common = old_order = [key for key in old_keyed if key in new_keyed]
         modified: list[Hashable] = []
         twins: dict[int, FilterRule] = {}  # id of an entry of the new list -> its old twin in meaning
         for key in common:
@@ -209,7 +222,6 @@ class _Differ:
                 twins[id(new)] = old
             else:
                 modified.append(key)
-        old_order = [key for key in old_keyed if key in new_keyed]
         new_order = [key for key in new_keyed if key in old_keyed]
 
         # the LIS tie-break picks a different member of a swapped pair in each direction: choose between
@@ -228,12 +240,16 @@ class _Differ:
             key=lambda m: (len(m), sorted(text_of(key) for key in m)),
         )
 
-        # one index of bounds for the old list; the new list copies the rows of its unchanged entries
+        # one index of bounds for the old list; the new list copies the rows of its unchanged entries;
+        # built at the first judgement (zone ids are handed out in list order before any region's)
         zones = ZoneIndex()
-        compiled_old = CompiledList.build(old_rules, zones)
-        compiled_new = CompiledList.build(new_rules, zones, like=compiled_old, twins=twins)
+        compiled: list[CompiledList] = []
 
         def delta_for(old: FilterRule | None, new: FilterRule | None) -> SpaceDelta:
+            if not compiled:
+                compiled.append(CompiledList.build(old_rules, zones))
+                compiled.append(CompiledList.build(new_rules, zones, like=compiled[0], twins=twins))
+            compiled_old, compiled_new = compiled
             regions = [box for rule in (old, new) if rule is not None for box in rule_boxes(rule, zones)]
             owners = (compiled_old.index_of(old), compiled_new.index_of(new))
             return compare_in_region(compiled_old, compiled_new, regions, owners, self.budget, self.until)
@@ -248,8 +264,9 @@ class _Differ:
             old, new = old_keyed[key], new_keyed[key]
             reasons = self._object_reasons(old, new)
             self.record(ChangeType.MODIFIED, "filter", text_of(key), old, new, reasons, delta_for(old, new))
+        modified_keys = set(modified)
         for key in moved:
-            if key in modified:
+            if key in modified_keys:
                 continue
             old, new = old_keyed[key], new_keyed[key]
             delta = delta_for(old, new)

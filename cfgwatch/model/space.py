@@ -229,6 +229,7 @@ class CompiledList:
     high: np.ndarray
     _boxes: dict[int, tuple[Box, ...]]
     _positions: dict[int, int]  # id(rule) -> index among the active rules
+    verdicts: np.ndarray  # allows as an array, one more False at the end: index -1 is the default deny
 
     @classmethod
     def build(
@@ -276,15 +277,17 @@ class CompiledList:
             table = np.array(fresh, dtype=np.float64).reshape(-1, 2 * len(DIMENSIONS))
             low[fresh_rows] = table[:, 0::2]
             high[fresh_rows] = table[:, 1::2]
+        allows = tuple(rule.action.allows for rule in active)
         return cls(
             rules=active,
-            allows=tuple(rule.action.allows for rule in active),
+            allows=allows,
             zones=zones,
             low=low,
             high=high,
             _boxes={},
             # the first position of a rule object listed twice (later writes win, so write in reverse)
             _positions=dict(zip(map(id, reversed(active)), range(count - 1, -1, -1), strict=True)),
+            verdicts=np.array((*allows, False), dtype=bool),
         )
 
     def boxes(self, index: int) -> tuple[Box, ...]:
@@ -574,10 +577,8 @@ def compare_in_region(
         except BudgetExceeded:
             reason = f"over {budget.max_seconds:g} s" if deadline != until else "the device diff ran out of time"
             return _conservative(regions, reason, total_cells)
-        allows_before = np.array((*before.allows, False), dtype=bool)  # index -1: default deny
-        allows_after = np.array((*after.allows, False), dtype=bool)
-        allowed_before = allows_before[first_before]
-        allowed_after = allows_after[first_after]
+        allowed_before = before.verdicts[first_before]  # index -1: the default deny
+        allowed_after = after.verdicts[first_after]
         gained = allowed_after & ~allowed_before
         lost = allowed_before & ~allowed_after
         if owners is not None:
