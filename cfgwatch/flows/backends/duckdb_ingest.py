@@ -39,6 +39,7 @@ from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
 from cfgwatch.flows.formats.base import MAX_TIME_US, MIN_TIME_US, ROW_FIELDS, ReadStats
+from cfgwatch.flows.formats.native import REJECTS_LIMIT, NativeScan, native_scan
 from cfgwatch.flows.schema import COLUMNS, encode_address, nat_present_sql, prefix_key_text
 from cfgwatch.plugins import OWN_DISTRIBUTION
 
@@ -275,9 +276,13 @@ class ParquetIngest:
         stats = ReadStats(str(file))
         batch_id = uuid.uuid4().hex[:12]
         with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
-            # DuckDB reads cfgwatch's own nfdump CSV layout directly; a site's replacement format of the
-            # same name goes through its reader like any other format.
-            if format_name == "nfdump-csv" and FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION:
+            # DuckDB reads cfgwatch's own line formats directly; a site's replacement format of the same
+            # name goes through its reader like any other format.
+            own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
+            scan = native_scan(format_name, file, exporter, aws_fields) if own else None
+            if scan is not None and self._stage_native(scan, file, stats):
+                staged = stats.records > 0
+            elif format_name == "nfdump-csv" and own:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
             else:
                 staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
@@ -330,6 +335,35 @@ class ParquetIngest:
             f"delim = '\t', header = false, quote = '\"', columns = {spec})"
         )
         return True
+
+    def _stage_native(self, scan: NativeScan, file: Path, stats: ReadStats) -> bool:
+        """ONE parallel typed read of the file into table `staged` (see `formats.native`). True when the scan
+        vouches for every line; False (nothing staged) when a line was rejected or a row is odd, so the exact
+        path reads the file and names each bad record's line. nfdump's trailing Summary block is no record:
+        its lines are rejected by the typed read, and the tail check proves they are all there is."""
+        rejects = "cfgwatch_rejects"
+        self._drop_rejects(rejects)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {scan.select(file, rejects)}")
+            lines = [int(line) for (line,) in self.con.execute(f"SELECT DISTINCT line FROM {rejects}").fetchall()]
+        finally:
+            self._drop_rejects(rejects)
+        row = self.con.execute("SELECT count(*) FILTER (WHERE _odd), count(*) FROM staged").fetchone()
+        odd, total = (int(value) for value in row) if row else (0, 0)
+        explained = not lines
+        if lines and scan.summary:
+            tail_rows = _nfdump_summary_rows(file)
+            explained = tail_rows is not None and len(lines) == tail_rows and len(lines) < REJECTS_LIMIT
+        if odd or not explained:
+            self.con.execute("DROP TABLE staged")
+            return False
+        stats.records = total
+        return True
+
+    def _drop_rejects(self, name: str) -> None:
+        """The rejects tables of a typed read live on the connection; each read starts with none."""
+        for table in (name, name + "_scan"):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def _stage_nfdump_csv(self, file: Path, exporter: str | None, stats: ReadStats) -> bool:
         """DuckDB parses `nfdump -o csv` itself. First ONE parallel streaming statement straight into `staged`;
@@ -497,8 +531,7 @@ class ParquetIngest:
                 LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
                 LEFT JOIN tor t ON t.ip_version = s.ip_version
                   AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
-                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END
-                ORDER BY s.exporter, s.time_start)
+                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END)
               TO {target} (FORMAT parquet, PARTITION_BY (day), ROW_GROUP_SIZE {ROW_GROUP_ROWS},
                 FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"""
         )
@@ -536,7 +569,7 @@ class ParquetIngest:
         source = "[" + ", ".join(sql_text(str(path)) for path in stored) + "]"
         names = ", ".join(sql_text(str(name)) for name in exporters)
         self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM staged ANTI JOIN (
+            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT {fields} FROM staged ANTI JOIN (
                     SELECT {fields} FROM read_parquet({source}) WHERE exporter IN ({names})
                         AND time_start BETWEEN ? AND ?) stored USING ({fields})""",
             [first, last],
