@@ -132,3 +132,78 @@ def test_nfdump_icmp_and_padded_records_agree(tmp_path: Path, monkeypatch: pytes
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     native, exact, vouched = _both(tmp_path, monkeypatch, path, "nfdump-csv")
     assert vouched and native == exact
+
+
+def _flows(root: Path) -> list[tuple[object, ...]]:
+    backend = DuckDBBackend(root)
+    backend.refresh()
+    rows = backend.con.execute("SELECT * FROM flows ORDER BY ALL").fetchall()
+    backend.close()
+    return rows
+
+
+def test_compaction_sorts_and_merges_append_only_batches_and_dedupe_still_works(tmp_path: Path) -> None:
+    root = tmp_path / "flows"
+    files = [write_aws_vpc_sql(tmp_path / f"part{index}.log", 2000, start=START, seed=index) for index in range(3)]
+    backend = DuckDBBackend(root)
+    for path in files:
+        assert backend.ingest(path, "aws-vpc").records == 2000
+    backend.close()
+    before = _flows(root)
+    days = sorted(path.name for path in (root / "data").iterdir())
+    assert len(list((root / "data").glob("day=*/*.parquet"))) > len(days)
+    report = duckdb_ingest.compact_store(root)
+    assert (report.days, report.rows) == (len(days), 6000)
+    assert len(list((root / "data").glob("day=*/*.parquet"))) == len(days)  # one sorted file per day
+    assert _flows(root) == before
+    con = DuckDBBackend(root).con
+    for part in (root / "data").glob("day=*/*.parquet"):
+        order = con.execute(f"SELECT exporter, time_start FROM read_parquet('{part}')").fetchall()
+        assert order == sorted(order)
+    assert duckdb_ingest.compact_store(root) == duckdb_ingest.CompactReport(0, 0, 0)  # nothing left to do
+    backend = DuckDBBackend(root)
+    assert backend.ingest(files[0], "aws-vpc").skipped
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes(files[1].read_bytes().replace(b"\n", b"\r\n"))
+    assert backend.ingest(crlf, "aws-vpc").records == 0  # a re-export of compacted records adds nothing
+    backend.close()
+    assert _flows(root) == before
+
+
+def test_a_compaction_killed_before_or_after_its_ledger_line_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "flows"
+    backend = DuckDBBackend(root)
+    for index in range(2):
+        backend.ingest(write_aws_vpc_sql(tmp_path / f"p{index}.log", 500, start=START, seed=index), "aws-vpc")
+    backend.close()
+    before = _flows(root)
+    files = sorted((root / "data").glob("day=*/*.parquet"))
+
+    class Killed(Exception):
+        pass
+
+    def kill(*_args: object) -> None:
+        raise Killed
+
+    unlink = Path.unlink
+
+    def kill_once_ledgered(path: Path, missing_ok: bool = False) -> None:
+        if '"compaction"' in (root / "ledger.jsonl").read_text(encoding="utf-8"):
+            raise Killed
+        unlink(path, missing_ok=missing_ok)
+
+    with monkeypatch.context() as patch:  # killed after landing, before the ledger line: new files unledgered
+        patch.setattr(duckdb_ingest.ParquetIngest, "_append_ledger", kill)
+        with pytest.raises(Killed):
+            duckdb_ingest.compact_store(root)
+    assert _flows(root) == before
+    with monkeypatch.context() as patch:  # killed after the ledger line, before the old files are removed
+        patch.setattr(Path, "unlink", kill_once_ledgered)
+        with pytest.raises(Killed):
+            duckdb_ingest.compact_store(root)
+    assert all(path.exists() for path in files)
+    assert _flows(root) == before
+    duckdb_ingest.compact_store(root)  # its sweep removes the replaced files
+    assert not any(path.exists() for path in files) and _flows(root) == before

@@ -28,6 +28,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -173,9 +174,9 @@ class ParquetIngest:
         self.ledger_path = root / "ledger.jsonl"
         self.enricher = enricher
 
-    def ledger(self) -> dict[str, dict[str, Any]]:
-        """Ledger entries by file SHA-256; a line cut short by a kill during its append is not an entry."""
-        entries: dict[str, dict[str, Any]] = {}
+    def _entries(self) -> list[dict[str, Any]]:
+        """Every ledger line (ingests and compactions); a line cut short by a kill during its append is none."""
+        entries: list[dict[str, Any]] = []
         if self.ledger_path.exists():
             for line in self.ledger_path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -183,23 +184,39 @@ class ParquetIngest:
                         entry = json.loads(line)
                     except json.JSONDecodeError:
                         continue
-                    if isinstance(entry, dict) and "sha256" in entry:
-                        entries[entry["sha256"]] = entry
+                    if isinstance(entry, dict):
+                        entries.append(entry)
         return entries
+
+    def ledger(self) -> dict[str, dict[str, Any]]:
+        """Ingest ledger entries by file SHA-256."""
+        return {entry["sha256"]: entry for entry in self._entries() if "sha256" in entry}
+
+    def _committed(self) -> tuple[set[str], set[str]]:
+        """(ledgered batch ids, `day=.../name` files a ledgered compaction replaced)."""
+        entries = self._entries()
+        batches = {str(entry.get("batch")) for entry in entries if "batch" in entry}
+        replaced = {str(name) for entry in entries for name in entry.get("replaces", ())}
+        return batches, replaced
 
     def committed_files(self) -> tuple[list[Path], bool]:
         """The Parquet files a reader may see, and whether that is every file in the day directories.
 
         A `part-<batch>-` file is seen once the ledger names its batch (a killed or in-flight batch is not),
-        and only when it is whole (PAR1 at both ends; a file cut short by an older version is skipped)."""
+        and only when it is whole (PAR1 at both ends; a file cut short by an older version is skipped). A file
+        that a ledgered compaction replaced is not seen, even before its removal."""
         files = sorted(self.data_dir.glob("day=*/*.parquet"))
         if not files:
             return [], True
-        batches = {str(entry.get("batch")) for entry in self.ledger().values()}
+        batches, replaced = self._committed()
         kept = []
         for part in files:
             match = _PART_BATCH.match(part.name)
-            if (match is None or match.group(1) in batches) and _whole_parquet(part):
+            if (
+                (match is None or match.group(1) in batches)
+                and f"{part.parent.name}/{part.name}" not in replaced
+                and _whole_parquet(part)
+            ):
                 kept.append(part)
         return kept, len(kept) == len(files)
 
@@ -214,14 +231,15 @@ class ParquetIngest:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _sweep(self, ledger: dict[str, dict[str, Any]]) -> None:
-        """Remove what a killed ingest left: staging directories, and landed files of an unledgered batch."""
+    def _sweep(self) -> None:
+        """Remove what a killed ingest or compaction left: staging directories, landed files of an unledgered
+        batch, and files a ledgered compaction replaced."""
         for staging in self.data_dir.glob(STAGING_PREFIX + "*"):
             shutil.rmtree(staging, ignore_errors=True)
-        batches = {str(entry.get("batch")) for entry in ledger.values()}
+        batches, replaced = self._committed()
         for part in self.data_dir.glob("day=*/*.parquet"):
             match = _PART_BATCH.match(part.name)
-            if match and match.group(1) not in batches:
+            if (match and match.group(1) not in batches) or f"{part.parent.name}/{part.name}" in replaced:
                 part.unlink(missing_ok=True)
 
     def _append_ledger(self, entry: dict[str, Any]) -> None:
@@ -257,7 +275,7 @@ class ParquetIngest:
                 # A full disk (or a failing one): nothing was ledgered, so the staged parts are swept now
                 # (or by the next ingest) and the same file can simply be ingested again.
                 with suppress(OSError, duckdb.Error):
-                    self._sweep(self.ledger())
+                    self._sweep()
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
                 raise StoreError(f"cannot write the flow store: {reason[:300]}", path=self.data_dir) from exc
 
@@ -266,7 +284,7 @@ class ParquetIngest:
     ) -> IngestReport:
         digest = _sha256(file)
         ledger = self.ledger()
-        self._sweep(ledger)
+        self._sweep()
         if digest in ledger:
             previous = ledger[digest]
             return IngestReport(
@@ -580,6 +598,51 @@ class ParquetIngest:
         self.con.execute("ALTER TABLE fresh RENAME TO staged")
         return before - after
 
+    def compact(self, *, max_files: int = 1) -> CompactReport:
+        """Merge the committed files of every day that has more than `max_files` of them (or whose one file
+        was not written by a compaction) into files sorted by exporter and time: ingest appends unsorted
+        batches; sorted row groups let the exporter/time filters of the queries skip most of a day.
+
+        Crash-safe like an ingest: the merged files are staged, landed, then ONE ledger line naming the new
+        batch and the files it replaces is the commit point (readers stop seeing those files from then on);
+        the replaced files are removed after it, or by the next ingest's or compaction's sweep."""
+        with self._locked():
+            self._sweep()
+            files, _every = self.committed_files()
+            compacted = {str(entry["batch"]) for entry in self._entries() if entry.get("compaction")}
+            by_day: dict[str, list[Path]] = {}
+            for part in files:
+                by_day.setdefault(part.parent.name, []).append(part)
+            batch_id = uuid.uuid4().hex[:12]
+            staging = self.data_dir / f"{STAGING_PREFIX}{batch_id}"
+            replaced: list[Path] = []
+            rows = 0
+            columns = ", ".join(f"CAST({column.name} AS {column.duckdb}) AS {column.name}" for column in COLUMNS)
+            for _day, parts in sorted(by_day.items()):
+                match = _PART_BATCH.match(parts[0].name)
+                if len(parts) <= max_files and match is not None and match.group(1) in compacted:
+                    continue
+                source = "[" + ", ".join(sql_text(str(path)) for path in parts) + "]"
+                written = self.con.execute(
+                    f"""COPY (SELECT {columns} FROM read_parquet({source}, hive_partitioning = true)
+                            ORDER BY exporter, time_start)
+                        TO {sql_text(str(staging))} (FORMAT parquet, PARTITION_BY (day), APPEND true,
+                          ROW_GROUP_SIZE {ROW_GROUP_ROWS}, FILENAME_PATTERN 'part-{batch_id}-{{uuid}}',
+                          COMPRESSION {PARQUET_COMPRESSION})"""
+                ).fetchone()
+                rows += int(written[0]) if written else 0
+                replaced.extend(parts)
+            if not replaced:
+                return CompactReport(0, 0, 0)
+            self._land(staging)
+            names = [f"{part.parent.name}/{part.name}" for part in replaced]
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            self._append_ledger({"batch": batch_id, "compaction": True, "replaces": names, "at": at})
+            for part in replaced:
+                part.unlink(missing_ok=True)
+            days = len({part.parent.name for part in replaced})
+            return CompactReport(days, len(replaced), rows)
+
     def _land(self, staging: Path) -> None:
         """Move a written batch into the day directories: fsync each file, rename it (atomic on one
         filesystem), fsync the directories, so a reader sees a whole file or none."""
@@ -598,6 +661,25 @@ class ParquetIngest:
             finally:
                 os.close(descriptor)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CompactReport:
+    """What one compaction did: days rewritten, files merged, rows written."""
+
+    days: int
+    files: int
+    rows: int
+
+
+def compact_store(root: Path) -> CompactReport:
+    """Compact the Parquet flow store under `root` (see `ParquetIngest.compact`): for the nightly job."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        return ParquetIngest(con, Path(root), Enricher()).compact()
+    finally:
+        con.close()
 
 
 def _whole_parquet(path: Path) -> bool:
