@@ -343,8 +343,21 @@ _AWS_TYPES = {
     "start": "DOUBLE",
     "end": "DOUBLE",
 }
-# What Python's str.split() takes for a separator besides ' ' (a value holding one would split there).
-_SPLIT_SPACE = "[\\t\\r\\x0b\\x0c\\x1c-\\x1f]"
+# Printable ASCII and line ends: a file with any other byte (a tab, another separator Python's str.split()
+# honours, a control character, non-ASCII text) is read by the Python reader, which splits as AWS means.
+_PLAIN = bytes(range(0x20, 0x7F)) + b"\n\r"
+CHUNK = 1 << 22
+
+
+def _plain_text(file: Path) -> bool:
+    """Whether the file holds only `_PLAIN` bytes and every CR ends a line (one C-speed pass per chunk)."""
+    with file.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if chunk.endswith(b"\r"):
+                chunk += handle.read(1)
+            if chunk.translate(None, _PLAIN) or chunk.count(b"\r") != chunk.count(b"\r\n"):
+                return False
+    return True
 
 
 def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | None) -> NativeScan | None:
@@ -352,7 +365,7 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
     from cfgwatch.flows.formats.readers import AWS_V2_FIELDS
 
     first = _first_line(file)
-    if first is None or first[:1] in ("{", "[") or not first.strip():
+    if first is None or first[:1] in ("{", "[") or not first.strip() or not _plain_text(file):
         return None
     parts = first.split()
     header = bool(parts) and parts[0] == "version"
@@ -360,14 +373,13 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
     if len(set(names)) != len(names) or "start" not in names or ("srcaddr" not in names or "dstaddr" not in names):
         return None
     fields = tuple((name, _AWS_TYPES.get(name, "VARCHAR")) for name in names)
-    texts = [name for name, kind in fields if kind == "VARCHAR"]
 
     def col(name: str) -> str:
         return ident(name) if name in names else "NULL"
 
     def text(name: str) -> str:
-        """A VARCHAR field as the Python reader sees it: force_not_null turns '-' into '', so back to '-'."""
-        return f"(CASE WHEN {ident(name)} = '' THEN '-' ELSE {ident(name)} END)" if name in names else "NULL"
+        """A VARCHAR field as the Python reader sees it: nullstr made '-' NULL (str.split() gives no other)."""
+        return f"coalesce({ident(name)}, '-')" if name in names else "NULL"
 
     start = _micros(col("start"))
     end = _micros(col("end")) if "end" in names else start
@@ -402,9 +414,6 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
         f"NOT {_micros_ok(start, end)}",
         *(f"{rows[name]} IS NULL" for name in ("src_port", "dst_port", "proto")),
     ]
-    if texts:  # non-ASCII, or a separator Python's split() honours, inside a value: the exact path decides
-        joined = "concat(" + ", ".join(ident(name) for name in texts) + ")"
-        odd_parts.append(f"(strlen({joined}) <> length({joined}) OR regexp_matches({joined}, '{_SPLIT_SPACE}'))")
     for side in ("src", "dst"):
         nat = f"pkt-{side}addr"
         if nat in names:
@@ -417,8 +426,7 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
     status = f"coalesce({text('log-status')}, 'OK')"
     keep = f"NOT ({status} IN ('NODATA', 'SKIPDATA') OR ({text('srcaddr')} = '-' AND {text('dstaddr')} = '-'))"
     options = (
-        f"header = false, skip = {1 if header else 0}, delim = ' ', quote = '', escape = '', nullstr = ['-'],"
-        f" force_not_null = [{', '.join(sql_text(name) for name in texts)}]"
+        f"header = false, skip = {1 if header else 0}, delim = ' ', quote = '', escape = '', nullstr = ['-']"
     )
     return NativeScan(fields, options, rows, " OR ".join(odd_parts), lists=tuple(lists), keep=keep)
 
