@@ -173,6 +173,8 @@ class ParquetIngest:
         self.data_dir = root / "data"
         self.ledger_path = root / "ledger.jsonl"
         self.enricher = enricher
+        # ROW_FIELDS the staged table leaves out because the batch's format never sets them (typed literals).
+        self._constants: dict[str, str] = {}
 
     def _entries(self) -> list[dict[str, Any]]:
         """Every ledger line (ingests and compactions); a line cut short by a kill during its append is none."""
@@ -296,6 +298,7 @@ class ParquetIngest:
         with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
             # DuckDB reads cfgwatch's own line formats directly; a site's replacement format of the same
             # name goes through its reader like any other format.
+            self._constants = {}
             own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
             scan = native_scan(format_name, file, exporter, aws_fields) if own else None
             if scan is not None and self._stage_native(scan, file, stats):
@@ -375,8 +378,15 @@ class ParquetIngest:
         if odd or not explained:
             self.con.execute("DROP TABLE staged")
             return False
+        self._constants = scan.constants()
         stats.records = total
         return True
+
+    def _staged(self) -> str:
+        """SQL for the staged rows with every ROW_FIELDS column (constants added, not materialised)."""
+        if not self._constants:
+            return "staged"
+        return "(SELECT *, " + ", ".join(f"{sql} AS {name}" for name, sql in self._constants.items()) + " FROM staged)"
 
     def _drop_rejects(self, name: str) -> None:
         """The rejects tables of a typed read live on the connection; each read starts with none."""
@@ -521,7 +531,7 @@ class ParquetIngest:
         }
         lookups: list[tuple[Any, ...]] = []
         if not self.enricher.is_empty:
-            keys = self.con.execute(f"SELECT DISTINCT s.ip_version, {rkey} FROM staged s").fetchall()
+            keys = self.con.execute(f"SELECT DISTINCT s.ip_version, {rkey} FROM {self._staged()} s").fetchall()
             for version, key in keys:
                 network = prefix_key_text(int(version), int(key)).split("/")[0]
                 found = self.enricher.lookup(network, tor=False)
@@ -539,23 +549,31 @@ class ParquetIngest:
         )
         select = ", ".join(f"s.{name}" for name in ROW_FIELDS)
         staging = self.data_dir / f"{STAGING_PREFIX}{batch_id}"
-        target = sql_text(str(staging))
+        days = tuple(
+            str(day)
+            for (day,) in self.con.execute("SELECT DISTINCT CAST(time_start AS DATE) FROM staged ORDER BY 1").fetchall()
+        )
+        if len(days) == 1:  # one day (an nfcapd rotation, an hourly log): one file, no partitioning pass
+            (staging / f"day={days[0]}").mkdir(parents=True)
+            target = sql_text(str(staging / f"day={days[0]}" / f"part-{batch_id}-{uuid.uuid4()}.parquet"))
+            day, layout = "", ""
+        else:
+            target = sql_text(str(staging))
+            day, layout = (
+                ", CAST(s.time_start AS DATE) AS day",
+                f"PARTITION_BY (day), FILENAME_PATTERN 'part-{batch_id}-{{uuid}}',",
+            )
         self.con.execute(
             f"""COPY (SELECT {select},
                     coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
-                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class,
-                    CAST(s.time_start AS DATE) AS day
-                FROM staged s
+                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class{day}
+                FROM {self._staged()} s
                 LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
                 LEFT JOIN tor t ON t.ip_version = s.ip_version
                   AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
                   AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END)
-              TO {target} (FORMAT parquet, PARTITION_BY (day), ROW_GROUP_SIZE {ROW_GROUP_ROWS},
-                FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"""
-        )
-        days = tuple(
-            str(day)
-            for (day,) in self.con.execute("SELECT DISTINCT CAST(time_start AS DATE) FROM staged ORDER BY 1").fetchall()
+              TO {target} (FORMAT parquet, {layout} ROW_GROUP_SIZE {ROW_GROUP_ROWS},
+                COMPRESSION {PARQUET_COMPRESSION})"""
         )
         for table in ("staged", "enrich", "tor"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -583,13 +601,15 @@ class ParquetIngest:
         stored = [path for path in files if path.parent.name in wanted]
         if not stored:
             return 0
-        fields = ", ".join(ROW_FIELDS)
+        # Constant columns of the batch are compared in the stored rows' filter, the others by the join.
+        fields = ", ".join(name for name in ROW_FIELDS if name not in self._constants)
+        same = "".join(f" AND {name} = {sql}" for name, sql in self._constants.items())
         source = "[" + ", ".join(sql_text(str(path)) for path in stored) + "]"
         names = ", ".join(sql_text(str(name)) for name in exporters)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT {fields} FROM staged ANTI JOIN (
                     SELECT {fields} FROM read_parquet({source}) WHERE exporter IN ({names})
-                        AND time_start BETWEEN ? AND ?) stored USING ({fields})""",
+                        AND time_start BETWEEN ? AND ?{same}) stored USING ({fields})""",
             [first, last],
         )
         counts = self.con.execute("SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM fresh)").fetchone()
