@@ -90,6 +90,8 @@ ZEEK_ODD = [
     "1700000003\tC4\t10.0.0.1\t1\t10.0.0.9\t2\tunknown_transport\t-\t-\t-\t-\tOTH\t-\t0\t-\t1\t1\t0\t0\t-",
     "1700000004\tC5\t010.0.0.1\t1\t10.0.0.9\t2\ttcp\t-\t-\t-\t-\tOTH\t-\t0\t-\t1\t1\t0\t0\t-",
     "1700000005\tC6\t10.0.0.1\t1\t10.0.0.9\t2\ttcp\t-\t-\t-\t-\tOTH\t-\t0\t-\t1\t\t0\t0\t-",
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n1700000006\tC7\t10.0.0.1\t1\t10.0.0.9\t2",
+    '{"ts": 1700000007, "id.orig_h": "10.0.0.1", "id.resp_h": "10.0.0.2", "proto": "udp"}',
 ]
 AWS_ODD = [
     "2 1 eni-a 10.0.0.1 10.0.0.2 1000 443 6 1 100 1700000000 1700000060 ACCEPT OK",

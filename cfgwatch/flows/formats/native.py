@@ -275,12 +275,20 @@ def _zeek_header(file: Path) -> tuple[list[str], int, str, int] | None:
     return (fields, offset, unset, 0) if fields else None
 
 
-def _later(file: Path, start: int, markers: Sequence[bytes]) -> bool:
-    """Whether any marker occurs after byte `start` (a second #fields header changes the columns)."""
+def _header_later(file: Path, start: int) -> bool:
+    """Whether a header line other than #close, or a JSON line, follows byte `start` (a second #fields
+    header changes the columns; the Python reader follows it). Two memchr-speed passes over the file."""
     if file.stat().st_size <= start:
         return False
     with file.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        return any(view.find(marker, start) >= 0 for marker in markers)
+        if view.find(b"\n{", start) >= 0:
+            return True
+        at = view.find(b"\n#", start)
+        while at >= 0:
+            if view[at + 1 : at + 7] != b"#close":
+                return True
+            at = view.find(b"\n#", at + 2)
+    return False
 
 
 def zeek_conn_scan(file: Path, exporter: str | None) -> NativeScan | None:
@@ -289,7 +297,7 @@ def zeek_conn_scan(file: Path, exporter: str | None) -> NativeScan | None:
     if found is None:
         return None
     names, offset, unset, skip = found
-    if len(set(names)) != len(names) or _later(file, offset, (b"\n#fields", b"\n#separator", b"\n#unset", b"\n{")):
+    if len(set(names)) != len(names) or _header_later(file, offset):
         return None
     if unset in ("", "(empty)") or any(name not in names for name in ("ts", "id.orig_h", "id.resp_h")):
         return None
