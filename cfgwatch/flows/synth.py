@@ -4,7 +4,8 @@
   from one host, and after the change a spike from another host to a VPS with ~5% return packets.
 * `generate_parquet` -> millions of background flows generated inside DuckDB straight into the
   day-partitioned Parquet store layout (`<root>/data/day=.../*.parquet`), enrichment columns filled.
-* `write_nfdump_csv_sql` -> a large `nfdump -o csv` style file generated inside DuckDB (ingest benchmark).
+* `write_nfdump_csv_sql`, `write_zeek_conn_sql`, `write_aws_vpc_sql` -> large flow files in those formats,
+  generated inside DuckDB (ingest benchmark).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _bulk_select(rows: int, start: datetime, days: int, exporters: int, seed: in
 def generate_parquet(
     root: Path, rows: int, *, start: datetime, days: int = 7, exporters: int = 100, seed: int = 1
 ) -> Path:
-    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as ingest does)."""
+    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as compaction leaves them)."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()

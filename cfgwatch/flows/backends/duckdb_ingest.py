@@ -3,10 +3,12 @@
 Ingest is idempotent through a content-hash ledger (`<root>/ledger.jsonl`): a file whose SHA-256 was
 ingested before is skipped, and a record already stored from another file of the same exporter (a CRLF or
 grown re-export) is dropped before the write (`ParquetIngest._drop_stored`). Rows are staged through
-DuckDB's own CSV reader (the nfdump CSV fast path reads the export directly; other formats stream through
-a Python reader into a temporary TSV), enriched per distinct destination, and written with COPY ...
-PARTITION_BY (day) under `<root>/data/day=YYYY-MM-DD/`.
-The queries over those files live in `cfgwatch.flows.backends.duckdb`.
+DuckDB's own CSV reader: nfdump CSV, Zeek conn.log and AWS VPC text are read directly by one typed parallel
+scan (`formats.native`; a file with an odd line goes the exact path), other formats stream through a Python
+reader into a temporary TSV. Rows are enriched per distinct destination and written append-only, unsorted,
+under `<root>/data/day=YYYY-MM-DD/` (one file per day of the batch); `ParquetIngest.compact` (the nightly
+job: `compact_store`) later merges a day's files into one sorted by exporter and time.
+The queries over those files live in `cfgwatch.flows.backends.duckdb`; they read the files as they are.
 
 A kill -9 at any point must not leave a file a reader chokes on, nor a batch counted twice. So a batch is
 written into `<root>/data/.staging-<batch>/` (same filesystem, invisible to the `day=*/*.parquet` glob),
