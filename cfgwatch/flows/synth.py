@@ -144,7 +144,7 @@ def _bulk_select(rows: int, start: datetime, days: int, exporters: int, seed: in
 def generate_parquet(
     root: Path, rows: int, *, start: datetime, days: int = 7, exporters: int = 100, seed: int = 1
 ) -> Path:
-    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as compaction leaves them)."""
+    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as compaction does)."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
