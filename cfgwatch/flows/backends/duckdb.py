@@ -41,7 +41,7 @@ from cfgwatch.flows.schema import (
 )
 from cfgwatch.flows.verify import CheckSummary, WindowTotals
 
-CHECK_BATCH = 100
+CHECK_BATCH = 100  # requests per statement; `_check_batch` keys a request in 14 bits (q << 50)
 # A request whose sources span at most this many /24s is prefiltered with a hash join on the source and
 # destination /24 (only candidate records reach its exact predicate); wider ones test every record.
 PREFILTER_BLOCKS = 1 << 16  # requests per check_summaries statement (bounds the SQL text and the planner's work)
@@ -70,6 +70,21 @@ _CHECK_COLUMNS = (
 # statistics of every row group say so, the scan projects a constant instead of decoding the column.
 _ZERO_CANDIDATES = frozenset(_CHECK_COLUMNS[3:]) - {"dst_org", "dst_class", "action", "packets", "bytes"}
 _COLUMN_TYPES = {column.name: column.duckdb for column in COLUMNS}
+# One integer per (request, window, remote prefix) in `check_summaries`: request << 50 | window << 49 | IPv6 << 48 |
+# the /24 (IPv4) or /48 (IPv6) key, which fits in 48 bits.
+_W_BIT = 1 << 49
+_V6_BIT = 1 << 48
+_PREFIX_MASK = _V6_BIT - 1
+_ADDRESS_V6 = 1 << 63
+
+
+def _address_key(prefix: str) -> str:
+    """SQL: one UBIGINT per address of column group `prefix`, to count distinct addresses: the IPv4 address
+    itself, or a hash of the IPv6 address with the top bit set (never equal to an IPv4 key)."""
+    return (
+        f"(CASE WHEN ip_version = 6 THEN hash({prefix}_v6_hi, {prefix}_v6_lo) | CAST({_ADDRESS_V6} AS UBIGINT)"
+        f" ELSE CAST({prefix}_v4 AS UBIGINT) END)"
+    )
 
 
 def _remote_parts(selector: FlowSelector) -> tuple[str, str, str]:
@@ -471,36 +486,37 @@ class DuckDBBackend:
                     LEFT JOIN keys ks ON ks.q = j.q AND ks.k = ({v4} j.src_v4 >> 8 END)
                     LEFT JOIN keys kd ON kd.q = j.q AND kd.k = ({v4} j.dst_v4 >> 8 END))),
             sel AS MATERIALIZED (
-                SELECT q, w, ip_version, packets, bytes, rev_packets, rev_bytes, dst_asn, dst_org, dst_class, _out,
-                    CASE WHEN _out THEN (CASE WHEN {nat}
-                        THEN {prefix_key_sql("nat_dst")} ELSE {prefix_key_sql("dst")} END)
-                        ELSE {prefix_key_sql("src")} END AS rkey,
-                    src_v4, src_v6_hi, src_v6_lo,
+                SELECT q, w, packets, bytes, rev_packets, rev_bytes, dst_asn, dst_org, dst_class, _out,
+                    (CAST(q AS UBIGINT) << 50) | (CAST(w AS UBIGINT) << 49)
+                        | (CASE WHEN ip_version = 6 THEN {_V6_BIT} ELSE 0 END)
+                        | (CASE WHEN _out THEN (CASE WHEN {nat}
+                            THEN {prefix_key_sql("nat_dst")} ELSE {prefix_key_sql("dst")} END)
+                            ELSE {prefix_key_sql("src")} END) AS pk,
+                    CASE WHEN _out THEN {_address_key("src")} END AS sk,
+                    CASE WHEN _out THEN (CASE WHEN {nat} THEN {_address_key("nat_dst")}
+                        ELSE {_address_key("dst")} END) END AS rk,
                     CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
                     CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
                     CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo
                 FROM m WHERE _out OR _ret),
-            okeys AS MATERIALIZED (
-                SELECT q, w, ip_version, rkey, sum(bytes) AS ob FROM sel WHERE _out GROUP BY q, w, ip_version, rkey),
+            okeys AS MATERIALIZED (SELECT pk, sum(bytes) AS ob FROM sel WHERE _out GROUP BY pk),
             tot AS (
                 SELECT q, w, sum(packets) AS op, sum(bytes) AS ob, count(*) AS of, sum(rev_packets) AS orp,
                     sum(rev_bytes) AS orb, count(*) FILTER (WHERE rev_packets > 0) AS orf,
-                    count(DISTINCT hash(ip_version, r4, rhi, rlo)) AS dests,
-                    count(DISTINCT hash(src_v4, src_v6_hi, src_v6_lo)) AS srcs
+                    count(DISTINCT rk) AS dests, count(DISTINCT sk) AS srcs
                 FROM sel WHERE _out GROUP BY q, w),
             paired AS (
-                SELECT s.q, s.w, sum(s.packets) AS rp, sum(s.bytes) AS rb, count(*) AS rf
-                FROM sel s SEMI JOIN okeys o ON o.q = s.q AND o.w = s.w AND o.ip_version = s.ip_version
-                    AND o.rkey = s.rkey
-                WHERE NOT s._out GROUP BY s.q, s.w),
+                SELECT q, w, sum(packets) AS rp, sum(bytes) AS rb, count(*) AS rf
+                FROM sel WHERE NOT _out AND pk IN (SELECT pk FROM okeys) GROUP BY q, w),
             seen AS (
-                SELECT q, ip_version, rkey, bool_or(w = 0) AS after, bool_or(w = 1) AS before
-                FROM okeys GROUP BY q, ip_version, rkey),
+                SELECT pk - (pk & {_W_BIT}) AS k, bool_or(pk & {_W_BIT} = 0) AS after,
+                    bool_or(pk & {_W_BIT} <> 0) AS before
+                FROM okeys GROUP BY k),
             top AS (
-                SELECT q, ip_version, rkey FROM okeys WHERE w = 0
-                QUALIFY rank() OVER (PARTITION BY q ORDER BY ob DESC) <= {int(top)}),
+                SELECT pk FROM okeys WHERE pk & {_W_BIT} = 0
+                QUALIFY rank() OVER (PARTITION BY pk >> 50 ORDER BY ob DESC) <= {int(top)}),
             top_info AS (
-                SELECT t.q, t.ip_version, t.rkey,
+                SELECT t.pk,
                     sum(s.packets) FILTER (WHERE s._out) AS op, sum(s.bytes) FILTER (WHERE s._out) AS ob,
                     count(*) FILTER (WHERE s._out) AS of,
                     coalesce(sum(s.rev_packets) FILTER (WHERE s._out), 0)
@@ -509,34 +525,33 @@ class DuckDBBackend:
                     max(s.dst_class) FILTER (WHERE s._out) AS cls,
                     arg_max(struct_pack(r4 := s.r4, rhi := s.rhi, rlo := s.rlo), s.bytes) FILTER (WHERE s._out)
                         AS sample
-                FROM top t JOIN sel s
-                  ON s.q = t.q AND s.w = 0 AND s.ip_version = t.ip_version AND s.rkey = t.rkey
-                GROUP BY t.q, t.ip_version, t.rkey)
-            SELECT 0 AS kind, t.q, t.w, NULL::UTINYINT AS v, NULL::UBIGINT AS rkey, t.op, t.ob, t.of,
+                FROM top t JOIN sel s ON s.pk = t.pk GROUP BY t.pk)
+            SELECT 0 AS kind, t.q, t.w, NULL::UBIGINT AS pk, t.op, t.ob, t.of,
                    t.orp + coalesce(p.rp, 0), t.orb + coalesce(p.rb, 0), t.orf + coalesce(p.rf, 0),
                    NULL::UINTEGER AS asn, NULL::VARCHAR AS org, NULL::VARCHAR AS cls,
                    NULL::STRUCT(r4 UINTEGER, rhi UBIGINT, rlo UBIGINT) AS sample, NULL::BOOLEAN AS new, t.dests
             FROM tot t LEFT JOIN paired p ON p.q = t.q AND p.w = t.w
             UNION ALL
-            SELECT 1, q, 0, NULL, NULL, NULL, NULL, count(*) FILTER (WHERE after AND NOT before), NULL, NULL, NULL,
-                   NULL, NULL, NULL, NULL, NULL, NULL
-            FROM seen GROUP BY q
+            SELECT 1, CAST(k >> 50 AS INTEGER), 0, NULL, NULL, NULL, count(*) FILTER (WHERE after AND NOT before),
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM seen GROUP BY k >> 50
             UNION ALL
-            SELECT 2, i.q, 0, i.ip_version, i.rkey, op, ob, of, rp, NULL, NULL, asn, org, cls, sample, NOT s.before,
-                   NULL
-            FROM top_info i JOIN seen s ON s.q = i.q AND s.ip_version = i.ip_version AND s.rkey = i.rkey
+            SELECT 2, CAST(i.pk >> 50 AS INTEGER), 0, i.pk, op, ob, of, rp, NULL, NULL, asn, org, cls, sample,
+                   NOT s.before, NULL
+            FROM top_info i JOIN seen s ON s.k = i.pk
             UNION ALL
-            SELECT 3, q, w, NULL, NULL, NULL, NULL, srcs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            SELECT 3, q, w, NULL, NULL, NULL, srcs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM tot
             UNION ALL
-            SELECT 4, q, w, NULL, NULL, NULL, NULL, sum(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            SELECT 4, q, w, NULL, NULL, NULL, sum(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM ({counted}) GROUP BY q, w
         """
         return self._fold(sql, len(requests), top)
 
     def _fold(self, sql: str, size: int, top: int) -> list[CheckSummary]:
         """Run a `_check_batch` statement and fold its rows (kind 0 totals, 1 new prefixes, 2 top prefixes,
-        3 distinct sources, 4 records) into one `CheckSummary` per request."""
+        3 distinct sources, 4 records) into one `CheckSummary` per request. A prefix travels as one integer
+        (`_V6_BIT`, `_W_BIT`, request << 50, the /24 or /48 key below): cheap to group, join and rank."""
         outs = [Counters()] * (2 * size)
         rets = [Counters()] * (2 * size)
         records = [0] * (2 * size)
@@ -548,32 +563,33 @@ class DuckDBBackend:
             kind, q, w = int(row[0]), int(row[1]), int(row[2])
             slot = 2 * q + w
             if kind == 0:
-                outs[slot] = Counters(int(row[5]), int(row[6]), int(row[7]))
-                rets[slot] = Counters(int(row[8]), int(row[9]), int(row[10]))
-                dests[slot] = int(row[16])
+                outs[slot] = Counters(int(row[4]), int(row[5]), int(row[6]))
+                rets[slot] = Counters(int(row[7]), int(row[8]), int(row[9]))
+                dests[slot] = int(row[15])
             elif kind == 2:
-                sample = row[14] or {}
-                version = int(row[3])
+                sample = row[13] or {}
+                key = int(row[3])
+                version = 6 if key & _V6_BIT else 4
                 tops[q].append(
                     Destination(
-                        prefix=prefix_key_text(version, int(row[4])),
+                        prefix=prefix_key_text(version, key & _PREFIX_MASK),
                         sample_address=decode_address(
                             version, int(sample.get("r4", 0)), int(sample.get("rhi", 0)), int(sample.get("rlo", 0))
                         )
                         if sample
                         else "",
-                        asn=int(row[11] or 0),
-                        org=str(row[12] or ""),
-                        provider_class=str(row[13] or ""),
-                        packets=int(row[5]),
-                        bytes=int(row[6]),
-                        flows=int(row[7]),
-                        return_packets=int(row[8]),
-                        new=bool(row[15]),
+                        asn=int(row[10] or 0),
+                        org=str(row[11] or ""),
+                        provider_class=str(row[12] or ""),
+                        packets=int(row[4]),
+                        bytes=int(row[5]),
+                        flows=int(row[6]),
+                        return_packets=int(row[7]),
+                        new=bool(row[14]),
                     )
                 )
             else:
-                value = int(row[7])
+                value = int(row[6])
                 if kind == 1:
                     new_count[q] = value
                 elif kind == 3:
