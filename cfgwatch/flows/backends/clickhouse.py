@@ -60,23 +60,6 @@ from cfgwatch.flows.schema import (
 from cfgwatch.model import AddressSet
 
 BATCH_ROWS = 50_000
-# What `_marked` passes on besides the selector's own expressions.
-_MARKED_COLUMNS = (
-    "ip_version",
-    "packets",
-    "bytes",
-    "rev_packets",
-    "rev_bytes",
-    "dst_asn",
-    "dst_org",
-    "dst_class",
-    "src_v4",
-    "src_v6_hi",
-    "src_v6_lo",
-    "dst_v4",
-    "dst_v6_hi",
-    "dst_v6_lo",
-)
 LEDGER_TABLE_SUFFIX = "_cfgwatch_ingested"
 _DEFAULTS = {"String": "''", "LowCardinality(String)": "''"}
 _INDEX = {name: index for index, name in enumerate(ROW_FIELDS)}
@@ -419,14 +402,16 @@ class ClickHouseBackend:
         """The outbound-or-return records of a selector in a window, with only the columns the aggregates read:
         the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left."""
         is_out, is_ret, remote_key, r4, rhi, rlo = selector_sql(selector)
-        # the columns the predicates and the outer query name, and no others: ClickHouse reads only these
-        outer = f"{remote_key} {r4} {rhi} {rlo} {extra} {is_out} {is_ret} " + " ".join(_MARKED_COLUMNS)
-        needed = ", ".join(column.name for column in COLUMNS if re.search(rf"\b{column.name}\b", outer))
-        return (
-            f"(SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
+        outer = (
+            f"SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
             f" dst_asn, dst_org, dst_class, src_v4, src_v6_hi, src_v6_lo, dst_v4, dst_v6_hi, dst_v6_lo,"
             f" {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo{extra}"
-            f" FROM (SELECT {needed}, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
+        )
+        # the inner query passes on the columns the predicates and the outer query name, and no others
+        named = f"{outer} {is_out} {is_ret}"
+        needed = ", ".join(column.name for column in COLUMNS if re.search(rf"\b{column.name}\b", named))
+        return (
+            f"({outer} FROM (SELECT {needed}, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
             f" WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)}) WHERE _out OR _ret)"
         )
 
