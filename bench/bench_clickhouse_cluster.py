@@ -68,10 +68,10 @@ def measure_with(action: Callable[[], object], servers: Sequence[ClickHouseServe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=500_000)
-    parser.add_argument("--quick", action="store_true", help="100k flows, 3 runs: under a minute")
+    parser.add_argument("--quick", action="store_true", help="30k flows, 3 runs: about a minute")
     add_common_args(parser, runs=5)
     args = parser.parse_args()
-    rows = 100_000 if args.quick else args.rows
+    rows = 30_000 if args.quick else args.rows
     runs = min(args.runs, 3) if args.quick else args.runs
     recorder = Recorder("clickhouse_cluster", args.json)
     logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)  # "not listening yet" while servers start
