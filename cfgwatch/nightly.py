@@ -212,7 +212,7 @@ def coverage_gaps(
 class StageError:
     """A stage that could not do its job (bad config, unreachable store, export failure)."""
 
-    stage: str  # pull | push | audit | export | coverage
+    stage: str  # pull | push | audit | export | coverage | compact
     message: str
 
     def __str__(self) -> str:

@@ -214,9 +214,10 @@ def test_stage_error_exits_2_and_is_still_notified(tmp_path: Path, hook: tuple[W
     (root / "snapshots").rename(root / "moved")
     (root / "snapshots").mkdir()
     (root / "snapshots" / "junk").write_text("x")
-    code, out, _ = cli("nightly", "--no-pull", "-q", cwd=root)
+    code, out, err = cli("nightly", "--no-pull", "-q", cwd=root)
     assert code == 2
     assert "error in audit: " in out and "not a git repository" in out
+    assert err.startswith("error: nightly audit: ") and "not a git repository" in err  # cron mail shows it too
     (body,) = state.bodies
     assert body["errors"] and body["errors"][0].startswith("audit: ")
     assert not (root / "state" / STATE_NAME).exists()  # a failed audit does not move the "since" mark

@@ -55,6 +55,9 @@ def nightly_cmd(
         lock_wait=lock_wait,
         events=ProgressBars(err_console, quiet=quiet),
     )
+    # a failed stage is an error line on stderr too, so cron mail and journald show it beside the exit code 2
+    for error in result.errors:
+        err_console.print(f"error: nightly {printable(str(error))}", markup=False, highlight=False, soft_wrap=True)
     # device-derived text (names, remarks, users): made printable, and folded at spaces on a terminal
     if quiet:
         echo(console, printable(result.summary()) + "\n")

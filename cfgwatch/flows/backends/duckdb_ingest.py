@@ -235,6 +235,21 @@ class ParquetIngest:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Locked, and a full (or failing) disk becomes a StoreError: nothing was ledgered, so the staged
+        parts are swept now (or by the next ingest) and the same ingest or compaction can simply run again."""
+        with self._locked():
+            try:
+                yield
+            except (duckdb.IOException, OSError) as exc:
+                if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and exc.errno is None:
+                    raise
+                with suppress(OSError, duckdb.Error):
+                    self._sweep()
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+                raise StoreError(f"cannot write the flow store: {reason[:300]}", path=self.data_dir) from exc
+
     def _sweep(self) -> None:
         """Remove what a killed ingest or compaction left: staging directories, landed files of an unledgered
         batch, and files a ledgered compaction replaced."""
@@ -270,18 +285,8 @@ class ParquetIngest:
         file = Path(path)
         if not file.is_file():
             raise InputError("flow file not found", path=file)
-        with self._locked():
-            try:
-                return self._ingest(file, format_name, exporter, aws_fields)
-            except (duckdb.IOException, OSError) as exc:
-                if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and exc.errno is None:
-                    raise
-                # A full disk (or a failing one): nothing was ledgered, so the staged parts are swept now
-                # (or by the next ingest) and the same file can simply be ingested again.
-                with suppress(OSError, duckdb.Error):
-                    self._sweep()
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-                raise StoreError(f"cannot write the flow store: {reason[:300]}", path=self.data_dir) from exc
+        with self._writing():
+            return self._ingest(file, format_name, exporter, aws_fields)
 
     def _ingest(
         self, file: Path, format_name: str, exporter: str | None, aws_fields: Sequence[str] | None
@@ -628,7 +633,7 @@ class ParquetIngest:
         Crash-safe like an ingest: the merged files are staged, landed, then ONE ledger line naming the new
         batch and the files it replaces is the commit point (readers stop seeing those files from then on);
         the replaced files are removed after it, or by the next ingest's or compaction's sweep."""
-        with self._locked():
+        with self._writing():
             self._sweep()
             files, _every = self.committed_files()
             compacted = {str(entry["batch"]) for entry in self._entries() if entry.get("compaction")}
