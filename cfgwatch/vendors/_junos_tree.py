@@ -50,6 +50,10 @@ class Stmt(NamedTuple):
     line: int
 
 
+# Stmt(path, line) without the generated Python-level __new__: one C call for the 50k statements of a set config
+_new_stmt = tuple.__new__
+
+
 @dataclass(slots=True)
 class FlatConfig:
     """The flattened config: leaf statements in file order plus per-path metadata."""
@@ -182,7 +186,7 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 )
             ):
                 flat.set_form = True
-                flat.statements.append(Stmt(tuple(stripped.split()[1:]), number))
+                flat.statements.append(_new_stmt(Stmt, (tuple(stripped.split()[1:]), number)))
                 continue
             first = stripped.split(None, 1)[0]
             if first in _SET_VERBS:

@@ -132,6 +132,11 @@ def split_quoted_words(text: str, quote: str) -> list[str] | None:
     words = text.split()
     if quote not in text:
         return words
+    if text.count(quote) == 2:  # the usual line: one quoted value, its last word (`set ... address '10.1.1.1'`)
+        last = words[-1]
+        if len(last) >= 2 and last[0] == quote and last[-1] == quote:
+            words[-1] = last[1:-1]
+            return words
     for index, word in enumerate(words):
         if word[0] == quote:
             if len(word) < 2 or word[-1] != quote or word.count(quote) != 2:

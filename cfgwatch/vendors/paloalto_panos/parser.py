@@ -415,8 +415,16 @@ class _Resolver:
         self._addresses: dict[tuple[str, str], AddressSet] = {}
         self._services: dict[tuple[str, str], tuple[Service, ...]] = {}
         self._objects: dict[tuple[str, str], AddressSet] = {}
+        # names each table defines in any scope (tables are complete before resolving starts): most look-ups
+        # are of literals or of names in another table, answered by one set test instead of three probes
+        self._names: dict[int, set[str]] = {}
 
     def _lookup(self, table: Mapping[tuple[str, str], object], scope: str, name: str) -> str | None:
+        names = self._names.get(id(table))
+        if names is None:
+            names = self._names[id(table)] = {key[1] for key in table}
+        if name not in names:
+            return None
         for candidate in (scope, "shared", DEFAULT_VSYS):
             if (candidate, name) in table:
                 return candidate
