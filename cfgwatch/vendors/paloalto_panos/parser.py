@@ -17,7 +17,7 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -177,17 +177,15 @@ class _State:
 
 
 class _XmlFrame:
-    """One open element of the XML walk: its path, first line, last line so far and remaining children."""
+    """One open element of the XML walk: its path, first line, last line so far, whether it has children."""
 
-    __slots__ = ("children", "element", "has_children", "here", "last", "line")
+    __slots__ = ("has_children", "here", "last", "line")
 
     def __init__(self, element: etree._Element, here: Path) -> None:
-        self.element = element
         self.here = here
         self.line: int = element.sourceline or 1
         self.last = self.line
         self.has_children = False
-        self.children: Iterator[etree._Element] = element.iterchildren(etree.Element)
 
 
 def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple[int, int]], str | None]:
@@ -209,26 +207,25 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
             return (element.text or "").strip()
         return tag
 
-    def leave(frame: _XmlFrame) -> None:
-        if frame.has_children:
-            spans[frame.here] = (frame.line, frame.last)
-        else:
-            value = (frame.element.text or "").strip()
-            out.append(((*frame.here, value) if value and frame.element.tag != "member" else frame.here, frame.line))
-
-    # An explicit stack, not recursion: XML nested 1,000 deep is valid XML and must not be a RecursionError.
-    # Leaves come out in document order; an element's span is known when its last child is done.
+    # iterwalk, not recursion: XML nested 1,000 deep is valid XML and must not be a RecursionError. Leaves
+    # come out in document order; an element's span is known at its end event, when its last child is done.
     if isinstance(root.tag, str):
-        stack = [_XmlFrame(root, (token(root),))]
-        while stack:
-            frame = stack[-1]
-            child = next(frame.children, None)
-            if child is not None:  # elements only (iterchildren(etree.Element)): no processing instructions
-                frame.has_children = True
-                stack.append(_XmlFrame(child, (*frame.here, token(child))))
+        stack: list[_XmlFrame] = []
+        for event, element in etree.iterwalk(root, events=("start", "end"), tag=etree.Element):
+            if event == "start":
+                if stack:
+                    parent = stack[-1]
+                    parent.has_children = True
+                    stack.append(_XmlFrame(element, (*parent.here, token(element))))
+                else:
+                    stack.append(_XmlFrame(element, (token(element),)))
                 continue
-            stack.pop()
-            leave(frame)
+            frame = stack.pop()
+            if frame.has_children:
+                spans[frame.here] = (frame.line, frame.last)
+            else:
+                value = (element.text or "").strip()
+                out.append(((*frame.here, value) if value and element.tag != "member" else frame.here, frame.line))
             if stack and frame.last > stack[-1].last:
                 stack[-1].last = frame.last
     return out, spans, None
