@@ -23,7 +23,6 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from cfgwatch.model import (
@@ -581,14 +580,6 @@ def _application_services(terms: dict[str, list[Path]]) -> tuple[Service, ...]:
 
 def _services(protocols: list[int], sports: PortSet, dports: PortSet, either: PortSet | None) -> tuple[Service, ...]:
     """Protocols x ports. Ports without protocol mean tcp and udp; `port` (either side) doubles them."""
-    return _services_of(tuple(protocols), sports, dports, either)
-
-
-@lru_cache(maxsize=16_384)
-def _services_of(
-    protocols: tuple[int, ...], sports: PortSet, dports: PortSet, either: PortSet | None
-) -> tuple[Service, ...]:
-    """_services, one shared immutable value per distinct match (filters repeat a few port/protocol mixes)."""
     has_ports = not (sports.is_any and dports.is_any and either is None)
     protos: list[int | None] = list(protocols) or ([_TCP, _UDP] if has_ports else [None])
     out: list[Service] = []

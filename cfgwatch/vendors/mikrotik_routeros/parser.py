@@ -212,6 +212,7 @@ class _RouterOS:
         self.objects: list[ObjectDef] = []
         self.bindings: list[Binding] = []
         self.interfaces: dict[str, Interface] = {}
+        self._referenced: dict[tuple[str, str, bool], AddressSet] = {}  # (family, list, negated) -> match
         commands = _commands(text, self.diags)
         for command in commands:
             if command.path in _LISTS and command.verb == "add":
@@ -306,19 +307,27 @@ class _RouterOS:
             result = complement(parsed).named(f"!{text}") if neg else parsed
         if list_key in command.pairs:
             neg, name = negated(command.pairs[list_key])
-            listed = self._list((family, name)) if (family, name) in self.lists else None
+            listed = self._referenced.get((family, name, neg))
             if listed is None:
-                self.diags.add(
-                    "MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text
-                )
-                listed = AddressSet.fqdn(f"address-list:{name}")
-            listed = (
-                complement(listed).named(f"!{name}")
-                if neg and not listed.fqdns
-                else listed.named(f"!{name}" if neg else name)
-            )
+                listed = self._reference(command, family, name, neg)
             result = listed if result.is_any else (result & listed).named(*listed.names)
         return result
+
+    def _reference(self, command: _Command, family: str, name: str, neg: bool) -> AddressSet:
+        """What `src-address-list=[!]NAME` matches; a defined list's answer is kept for the rules after it
+        (lists are complete before rules are read), an undefined one is reported at every reference."""
+        known = (family, name) in self.lists
+        listed = self._list((family, name)) if known else AddressSet.fqdn(f"address-list:{name}")
+        if not known:
+            self.diags.add("MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text)
+        listed = (
+            complement(listed).named(f"!{name}")
+            if neg and not listed.fqdns
+            else listed.named(f"!{name}" if neg else name)
+        )
+        if known:
+            self._referenced[(family, name, neg)] = listed
+        return listed
 
     def _rule(self, command: _Command, table_name: str, family: str) -> None:
         if command.verb != "add":
