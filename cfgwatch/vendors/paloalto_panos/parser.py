@@ -58,7 +58,8 @@ PREDEFINED_SERVICES: dict[str, tuple[Service, ...]] = {
     "service-http": (Service(6, ANY_PORTS, PortSet.of(80, 8080)),),
     "service-https": (Service(6, ANY_PORTS, PortSet.of(443)),),
 }
-_OPTION_LISTS = ("application", "source-user", "category", "source-hip", "destination-hip")  # kept as options
+# list fields kept as options
+_OPTION_LIST_SET = frozenset({"application", "source-user", "category", "source-hip", "destination-hip"})
 _ZONE_KINDS = frozenset({"layer3", "layer2", "virtual-wire", "tap", "tunnel"})
 _RULEBASES = {"rulebase": "", "pre-rulebase": "pre-", "post-rulebase": "post-"}
 _LIST_FIELDS = frozenset(
@@ -649,10 +650,11 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
     app_default = ("service", "application-default") in fields.seen
     if app_default:
         options.add("application-default")
-    for key in _OPTION_LISTS:
-        for value, _line in fields.lists.get(key, ()):
-            if value != "any":
-                options.add(f"{key}:{value}")
+    for key, values in fields.lists.items():  # a rule has a few lists: test each, not every option list
+        if key in _OPTION_LIST_SET:
+            for value, _line in values:
+                if value != "any":
+                    options.add(f"{key}:{value}")
     rule_type = fields.single.get(("rule-type",))
     if rule_type is not None and rule_type[0] != "universal":
         options.add(f"rule-type:{rule_type[0]}")
