@@ -199,7 +199,9 @@ class _VyOS:
             return
         self.ruleset_lines.setdefault(name, number)
         if rest and rest[0] == "rule" and len(rest) >= 3 and rest[1].isdigit():
-            rules = self.rulesets.setdefault(name, {})
+            rules = self.rulesets.get(name)
+            if rules is None:  # not setdefault(name, {}): that builds a throwaway dict per rule line
+                rules = self.rulesets[name] = {}
             number_key = int(rest[1])
             item = rules.get(number_key) or rules.setdefault(number_key, _Item(number_key, number, number))
             item.last = number
