@@ -273,6 +273,8 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 sports = ports
         elif kind == "state":
             options.add(_state(text, neg))
+        elif kind == "ignored":  # --set-xmark, --log-prefix, --reject-with ...: common, so tested early
+            index += _IGNORED_OPTS[token]
         elif kind == "iface":
             name = f"!{text}" if neg else text
             if neg:
@@ -312,8 +314,6 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 dst = placeholder
         elif kind == "counters":
             index += 2
-        elif kind == "ignored":
-            index += _IGNORED_OPTS[token]
         elif token.startswith("-"):
             diags.add("LINUX-IPT-UNSUPPORTED", f"option '{token}' is not modelled", line, raw)
             while index + 1 < count and not tokens[index + 1].startswith("-") and tokens[index + 1] != "!":
