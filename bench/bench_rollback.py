@@ -1,28 +1,37 @@
 """What a rollback costs per finding on a big config: one added entry in a 50k-line IOS config.
 
-    .venv/bin/python bench/bench_rollback.py [--acls 5000] [--repeat 20]
+    .venv/bin/python bench/bench_rollback.py [--acls 5000] [--runs 5] [--quick]
 
-The first call pays the one-time ciscoconfparse2 import; the median of the next `--repeat` calls is the
-per-finding cost (splitting both configs, cutting them to the touched stanza, Diff on that stanza).
-Prints the load average: the figure is only comparable on a quiet machine.
+cfgwatch cuts both configs to the touched stanza and runs ciscoconfparse2's Diff (hier_config) on that;
+the baseline is the same Diff over the whole two configs, which is what a tool without the cut would do.
+Both alternate in one run (A B A B, caches cleared, the first call's one-time imports paid in a warm-up);
+prints CPU/wall medians, the ratio and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Recorder, add_common_args, interleave, median_cpu
+from ciscoconfparse2 import Diff
 
 from cfgwatch.model.changes import ChangeType, RuleChange, SourceLines
 from cfgwatch.report.rollback import rollback_for
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acls", type=int, default=5000, help="named ACLs of 9 entries each")
-    parser.add_argument("--repeat", type=int, default=20)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--acls", type=int, default=5000, help="named ACLs of 9 entries each (default 5000)")
+    parser.add_argument("--quick", action="store_true", help="1,000 ACLs, 3 runs")
+    add_common_args(parser, runs=5)
     args = parser.parse_args()
+    if args.quick:
+        args.acls, args.runs = 1000, 3
+    recorder = Recorder("rollback", args.json)
     lines = ["hostname big"]
     for index in range(args.acls):
         lines.append(f"ip access-list extended ACL{index}")
@@ -33,19 +42,27 @@ def main() -> None:
     change = RuleChange(
         "big", "cisco_ios", ChangeType.ADDED, "filter", "k", None, None, lines_after=SourceLines(4, 4, (added,))
     )
-    start = time.perf_counter()
-    first = rollback_for(change, before_text, after_text)
-    cold = time.perf_counter() - start
-    times = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        rollback_for(change, before_text, after_text)
-        times.append(time.perf_counter() - start)
-    print(
-        f"{len(after):,} lines; first call (with imports) {cold:.2f} s; per finding median "
-        f"{statistics.median(times) * 1000:.1f} ms over {args.repeat}; load {os.getloadavg()[0]:.1f}"
+
+    def whole_config_diff() -> object:
+        return Diff(after_text, before_text, syntax="ios").get_diff()
+
+    def cfgwatch_rollback() -> object:
+        return rollback_for(change, before_text, after_text)
+
+    samples = interleave(
+        {"ciscoconfparse2 Diff, whole config": whole_config_diff, "cfgwatch rollback_for": cfgwatch_rollback},
+        args.runs,
     )
-    print("commands:", first.commands)
+    print(f"{len(after):,} lines, one added entry")
+    ratio = recorder.compare(
+        "rollback of one finding",
+        samples,
+        baseline="ciscoconfparse2 Diff, whole config",
+        subject="cfgwatch rollback_for",
+    )
+    per_finding = median_cpu(samples["cfgwatch rollback_for"])
+    print(f"per finding {per_finding * 1000:.1f} ms CPU ({ratio:.3f}x the whole-config Diff)")
+    print("commands:", rollback_for(change, before_text, after_text).commands)
 
 
 if __name__ == "__main__":
