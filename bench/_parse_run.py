@@ -41,9 +41,9 @@ def line_scan(text: str) -> int:
 
 
 def add_args(parser: argparse.ArgumentParser, forms: Sequence[str]) -> None:
-    add_common_args(parser, runs=5)
+    add_common_args(parser, runs=7)
     parser.add_argument("--form", action="append", choices=list(forms), help="only these forms (repeatable)")
-    parser.add_argument("--quick", action="store_true", help="3 runs at 50k, 2 per growth size (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="5 runs at 50k, 2 per growth size (< 60 s)")
     parser.add_argument("--memory", action="store_true", help="also print the tracemalloc peak of one 50k parse")
 
 
@@ -82,8 +82,8 @@ def _peak_mb(parse: Callable[[str], object], text: str) -> float:
 def run(bench: str, forms: Sequence[Form], args: argparse.Namespace) -> int:
     """Measure every selected form; returns 0 (the GOAL lines carry the verdicts)."""
     recorder = Recorder(bench, args.json)
-    runs = 3 if args.quick else args.runs
-    growth_runs = 2 if args.quick else max(2, runs // 2)
+    runs = 5 if args.quick else args.runs  # 5: one run slowed by a loaded machine cannot move the median
+    growth_runs = 2 if args.quick else 3
     for form in forms:
         if args.form and form.name not in args.form:
             continue
