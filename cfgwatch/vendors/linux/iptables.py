@@ -163,6 +163,7 @@ def to_spec(value: str) -> tuple[AddressSet | None, PortSet | None, bool]:
 
 
 _ANY_SERVICES = (ANY_SERVICE,)
+_new_cond = tuple.__new__  # one C call instead of the NamedTuple's generated Python __new__ (a rule per line)
 
 
 @lru_cache(maxsize=1024)
@@ -332,7 +333,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
         services = _ANY_SERVICES
     else:
         services = _services(proto, sports, dports, icmp)
-    cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
+    cond = _new_cond(Cond, (src, dst, services, in_if, out_if, frozenset(options)))  # Cond(...) without its __new__
     comment = " ".join(comments) or None
     rule = ChainRule(line, cond, "PASS", comment=comment, text=raw)
     upper = target.upper()
