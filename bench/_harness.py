@@ -112,13 +112,27 @@ def add_common_args(parser: argparse.ArgumentParser, *, runs: int = 5) -> None:
     parser.add_argument("--json", metavar="FILE", help=f"append one JSON line per record (also ${JSON_ENV})")
 
 
+def _without_json(arguments: list[str]) -> list[str]:
+    """The command line to print beside a figure: `--json FILE` says where records went, not what ran."""
+    kept: list[str] = []
+    skip_next = False
+    for argument in arguments:
+        if skip_next:
+            skip_next = False
+        elif argument == "--json":
+            skip_next = True
+        elif not argument.startswith("--json="):
+            kept.append(argument)
+    return kept
+
+
 class Recorder:
     """Prints one bench's figures and, when asked, appends them as JSON lines for the README table."""
 
     def __init__(self, bench: str, json_path: str | None = None) -> None:
         self.bench = bench
         self.json_path = json_path or os.environ.get(JSON_ENV) or None
-        self.command = " ".join([Path(sys.argv[0]).as_posix().split(str(REPO) + "/")[-1], *sys.argv[1:]])
+        self.command = " ".join([Path(sys.argv[0]).as_posix().split(str(REPO) + "/")[-1], *_without_json(sys.argv[1:])])
         one, five, fifteen = load_average()
         print(f"[{bench}] load average {one:.2f} {five:.2f} {fifteen:.2f}; {os.cpu_count()} cores")
 

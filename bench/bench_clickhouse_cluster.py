@@ -1,11 +1,12 @@
 """Sizing figures per flow backend: cfgwatch ingest rate and one verification question on DuckDB, one
 ClickHouse server and a two-shard ClickHouse cluster (issue 19 goal 9).
 
-    .venv/bin/python bench/bench_clickhouse_cluster.py [--rows 500000] [--repeat 5]
+    .venv/bin/python bench/bench_clickhouse_cluster.py [--rows 500000] [--runs 5] [--quick]
 
 One nfdump CSV export (10 exporters, one day; `cfgwatch.flows.synth`) is ingested with `backend.ingest`
 into each store, then `outbound_summary` (every internal source, any destination, the last 12 hours) is
-asked `--repeat` times per store, the stores alternating (A B C A B C ...) so all see the same load.
+asked `--runs` times per store, the stores alternating (A B C A B C ...) so all see the same load
+(bench/_harness.py: caches cleared and garbage collected before each run).
 Servers are private clickhouse-server processes on loopback ports, started and stopped here by PID; the
 cluster is two of them as two shards (cfgwatch's own DDL: `<table>_local` on each shard, Distributed
 over them, sharded by exporter). CPU seconds are this process plus the servers' (from /proc), so
@@ -19,11 +20,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import resource
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -33,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
 from _flow_fixtures import CLUSTER, ClickHouseServer, clickhouse_cluster, clickhouse_server  # noqa: E402
+from _harness import Recorder, Sample, add_common_args, measure  # noqa: E402
 
 from cfgwatch.flows.backends.base import FlowSelector, TimeWindow  # noqa: E402
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend  # noqa: E402
@@ -57,26 +58,25 @@ def server_cpu(servers: Sequence[ClickHouseServer]) -> float:
     return total
 
 
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def measure(action: Callable[[], object], servers: Sequence[ClickHouseServer]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process and the servers) of one call."""
-    cpu0, srv0, wall0 = own_cpu(), server_cpu(servers), time.perf_counter()
-    action()
-    return time.perf_counter() - wall0, (own_cpu() - cpu0) + (server_cpu(servers) - srv0)
+def measure_with(action: Callable[[], object], servers: Sequence[ClickHouseServer]) -> Sample:
+    """`_harness.measure` (caches cleared, gc) plus the CPU the servers used meanwhile."""
+    before = server_cpu(servers)
+    sample = measure(action)
+    return Sample(sample.cpu + server_cpu(servers) - before, sample.wall)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=500_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="30k flows, 3 runs: about a minute")
+    add_common_args(parser, runs=5)
     args = parser.parse_args()
+    rows = 30_000 if args.quick else args.rows
+    runs = min(args.runs, 3) if args.quick else args.runs
+    recorder = Recorder("clickhouse_cluster", args.json)
     logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)  # "not listening yet" while servers start
     with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-ch-") as scratch:
-        export = write_nfdump_csv_sql(Path(scratch) / "flows.csv", args.rows, start=START, exporters=10)
+        export = write_nfdump_csv_sql(Path(scratch) / "flows.csv", rows, start=START, exporters=10)
         selector = FlowSelector(exporters=(), sources=INTERNAL, internal=INTERNAL)
         window = TimeWindow(START + timedelta(hours=12), START + timedelta(days=1))
         with clickhouse_server() as single, clickhouse_cluster() as (node, shard):
@@ -88,29 +88,32 @@ def main() -> None:
                     (node, shard),
                 ),
             }
-            ingest: dict[str, tuple[float, float]] = {}
-            for name, (store, servers) in stores.items():
-                ingest[name] = measure(partial(store.ingest, export, "nfdump-csv"), servers)
-            queries: dict[str, list[tuple[float, float]]] = {name: [] for name in stores}
+            every = (single, node, shard)
+            ingest = {
+                name: measure_with(partial(store.ingest, export, "nfdump-csv"), every)
+                for name, (store, _servers) in stores.items()
+            }
+            queries: dict[str, list[Sample]] = {name: [] for name in stores}
             answers: dict[str, str] = {}
-            for _ in range(args.repeat):
-                for name, (store, servers) in stores.items():
+            for round_number in range(runs + 1):  # A B C A B C ..., one warm-up round
+                for name, (store, _servers) in stores.items():
                     question = partial(store.outbound_summary, selector, window)
-                    queries[name].append(measure(question, servers))
+                    sample = measure_with(question, every)
+                    if round_number:
+                        queries[name].append(sample)
                     answers[name] = repr(question())
             same = len(set(answers.values())) == 1
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{args.rows:,} flows, 10 exporters, one day; load average {load}; {args.repeat} queries each, alternating")
-    header = ("store", "ingest s", "rows/s", "rows/s/CPU-s", "query s (median)", "query CPU s")
-    print(f"{header[0]:<20} {header[1]:>9} {header[2]:>10} {header[3]:>13} {header[4]:>17} {header[5]:>12}")
-    base_query = statistics.median(w for w, _ in queries["duckdb"])
-    for name in stores:
-        wall, cpu = ingest[name]
-        q_wall = statistics.median(w for w, _ in queries[name])
-        q_cpu = statistics.median(c for _, c in queries[name])
-        print(f"{name:<20} {wall:9.2f} {args.rows / wall:10,.0f} {args.rows / cpu:13,.0f} {q_wall:17.3f} {q_cpu:12.3f}"
-              f"   query {q_wall / base_query:.2f}x duckdb")
+    print(f"{rows:,} flows, 10 exporters, one day; CPU includes every clickhouse-server process")
+    for name, sample in ingest.items():
+        print(
+            f"  ingest {name:<20} {sample.wall:8.2f} s wall {rows / sample.wall:12,.0f} rows/s"
+            f" {rows / max(sample.cpu, 1e-9):12,.0f} rows per CPU-s"
+        )
+    recorder.compare(
+        "outbound_summary, every internal source, 12 hours", queries, baseline="duckdb", subject="cluster (2 shards)"
+    )
     print(f"same answer from every store: {same}")
+    assert same, "the stores disagree"
 
 
 if __name__ == "__main__":

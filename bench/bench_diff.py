@@ -1,44 +1,55 @@
 #!/usr/bin/env python3
-"""Benchmark of the rule-level diff (issue 7).
+"""Benchmark of the rule-level diff (issue 19 goal 4; issues 7 and 20 item 6).
 
-1. Two versions of a 10,000-entry IOS ACL differing in 10 entries: rule diff + classification time
-   (parsers excluded and reported apart), beside a plain text diff (difflib) of the same files.
-2. An estate of N devices (default 5,000) with 50 changed in the last run: `diff_range` end to end
-   (git tree diff, read, parse, diff, classify) and the `cfgwatch diff` command as a subprocess.
+1. Two versions of an IOS ACL of 10,000 and of 50,000 entries differing in 10 entries spread over the
+   list: rule diff + classification CPU (parsing excluded, reported apart), alternating with a baseline
+   that compares the two rule lists as plain sets (what a diff without identity, pairing or first-match
+   judgement costs). Goals: 10,000 entries <= 0.2 s CPU, 50,000 entries <= 1 s.
+2. With --against REV: the same diffs in fresh processes, this checkout alternating with REV (via
+   git archive): the before/after figures of a change.
+3. With --eos-against REV (issue 20 item 6, e.g. 0418c7e, whose diff took ~30 s here): deleting 14
+   entries of the 107-entry EOS ACL, fresh processes, this checkout alternating with REV.
+4. With --estate N: an estate of N devices with 50 changed, `diff_range` end to end (git tree diff, read,
+   parse, diff, classify) alternating with `git diff --stat` of the same two runs.
 
-3. Issue 20 item 6: deleting 14 entries of the 107-entry EOS ACL (fixtures/configs/arista_eos/example-filters-
-   current): rule diff time in fresh processes, this checkout alternating with another revision (--against),
-   medians and the load average. `--eos-only` runs just this part.
+Every run starts with cleared functools caches and a collection (bench/_harness.py).
 
-Prints medians of --repeat runs and the targets: ACL diff <= 0.2 s, estate diff <= 10 s.
-Usage: python bench/bench_diff.py [--devices 5000] [--repeat 5] [--against 0418c7e] [--eos-runs 3] [--eos-only]
+    .venv/bin/python bench/bench_diff.py --quick
+    .venv/bin/python bench/bench_diff.py --runs 7 --against main --eos-against 0418c7e --estate 5000
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
+import inspect
 import os
-import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import REPO, Recorder, Sample, add_common_args, interleave, measure, median_cpu
 
 from cfgwatch.audit import diff_range
 from cfgwatch.classify.categories import classify_changes
 from cfgwatch.classify.networks import Networks
 from cfgwatch.config import load_config
 from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.model import RuleSet
 from cfgwatch.store import DeviceSnapshot, SnapshotStore
 from cfgwatch.vendors.registry import get_parser
 
+GOALS = {10_000: ("diff 10,000-entry ACL, 10 changed", 0.2), 50_000: ("diff 50,000 entries", 1.0)}
+CHANGED = 10
+
 
 def acl_text(entries: int, changed: set[int]) -> str:
+    """An IOS extended ACL of `entries` permits; the `changed` ones open port 3128 to one outside host."""
     lines = ["hostname bench", "ip access-list extended BIG"]
     for index in range(entries):
         third, fourth = divmod(index, 250)
@@ -52,33 +63,153 @@ def acl_text(entries: int, changed: set[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def median_of(repeat: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+def changed_entries(entries: int) -> set[int]:
+    """CHANGED entries spread evenly over the list, so no prefix or suffix holds them all."""
+    return set(range(5, entries, entries // CHANGED))
 
 
-def bench_acl(repeat: int) -> None:
+def plain_set_diff(before: RuleSet, after: RuleSet) -> tuple[list[object], list[object]]:
+    """Baseline: the entries only in one version, by value (no identity keys, pairing or packet space)."""
+    old, new = set(before.filters), set(after.filters)
+    return [rule for rule in before.filters if rule not in new], [rule for rule in after.filters if rule not in old]
+
+
+def bench_acl(recorder: Recorder, entries: int, runs: int) -> None:
     parser = get_parser("cisco_ios")
-    before_text = acl_text(10_000, set())
-    after_text = acl_text(10_000, set(range(5, 10_000, 1000)))
+    before_text, after_text = acl_text(entries, set()), acl_text(entries, changed_entries(entries))
+    parsed: list[RuleSet] = []
+    parsing = measure(lambda: parsed.extend((parser.parse(before_text), parser.parse(after_text))))
+    before, after = parsed
     networks = Networks.default()
-    parse_time = median_of(repeat, lambda: (parser.parse(before_text), parser.parse(after_text)))
-    before, after = parser.parse(before_text), parser.parse(after_text)
+
+    def rule_diff() -> object:
+        return classify_changes(diff_rulesets(before, after, device="bench"), networks)
+
     changes = classify_changes(diff_rulesets(before, after, device="bench"), networks)
-    diff_time = median_of(repeat, lambda: classify_changes(diff_rulesets(before, after, device="bench"), networks))
-    text_time = median_of(
-        repeat, lambda: list(difflib.unified_diff(before_text.splitlines(), after_text.splitlines(), lineterm=""))
+    found = sorted(change.key for change in changes)
+    if len(changes) != CHANGED:
+        raise SystemExit(f"expected {CHANGED} changes in the {entries}-entry ACL, found {len(changes)}: {found[:3]}")
+    samples = interleave({"plain set comparison": lambda: plain_set_diff(before, after), "cfgwatch": rule_diff}, runs)
+    title = f"{entries:,}-entry ACL, {CHANGED} entries changed: rule diff + classify (parsing excluded)"
+    ratio = recorder.compare(title, samples, baseline="plain set comparison", subject="cfgwatch")
+    print(f"  parsing both versions (apart, once): CPU {parsing.cpu:.3f} s")
+    goal_title, limit = GOALS[entries]
+    recorder.goal(goal_title, median_cpu(samples["cfgwatch"]), limit, "s CPU", baseline="set comparison", ratio=ratio)
+
+
+# run in a fresh interpreter against either tree: only APIs every revision has
+ACL_CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from bench_diff_acl import acl_text
+from cfgwatch.classify.categories import classify_changes
+from cfgwatch.classify.networks import Networks
+from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.vendors.registry import get_parser
+assert Path(sys.modules["cfgwatch"].__file__).parent.parent == Path(sys.argv[1])
+entries = int(sys.argv[2])
+changed = set(range(5, entries, entries // int(sys.argv[3])))
+parser = get_parser("cisco_ios")
+before, after = parser.parse(acl_text(entries, set())), parser.parse(acl_text(entries, changed))
+networks = Networks.default()
+began, wall = time.process_time(), time.perf_counter()
+changes = classify_changes(diff_rulesets(before, after, device="bench"), networks)
+print(time.process_time() - began, time.perf_counter() - wall, len(changes), sum(1 for c in changes if not c.exact))
+"""
+
+EOS_CONFIG = REPO / "fixtures" / "configs" / "arista_eos" / "example-filters-current_rtr-with-acl.cfg"
+EOS_DELETED = ("30", "500", "540", "560", "580", "620", "640", "720", "740", "800", "1740", "1760", "2020", "2060")
+EOS_CHILD = """
+import sys, time
+from pathlib import Path
+from cfgwatch.diff.engine import diff_rulesets
+from cfgwatch.vendors.registry import get_parser
+assert Path(sys.modules["cfgwatch"].__file__).parent.parent == Path(sys.argv[1])
+text = Path(sys.argv[2]).read_text(encoding="utf-8")
+deleted = set(sys.argv[3].split(","))
+kept = [line for line in text.splitlines() if not (line.startswith("  ") and line.split()[0] in deleted)]
+parser = get_parser("arista_eos")
+before, after = parser.parse(text), parser.parse("\\n".join(kept) + "\\n")
+began, wall = time.process_time(), time.perf_counter()
+changes = diff_rulesets(before, after, device="bench")
+print(time.process_time() - began, time.perf_counter() - wall, len(changes), sum(1 for c in changes if not c.exact))
+"""
+
+
+def child(tree: Path, code: str, *args: str) -> tuple[Sample, int, int]:
+    """(diff CPU and wall seconds, changes, inexact changes) of `code` importing cfgwatch from `tree`."""
+    # -S: no site, so the editable install's import hook (which wins over PYTHONPATH) is not loaded and
+    # `cfgwatch` really comes from `tree`; the third-party packages come from this environment's site-packages
+    site_packages = sysconfig.get_paths()["purelib"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), site_packages])}
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(tree), *args],
+        env=env,
+        cwd=tree,  # `-c` puts the working directory first on sys.path
+        capture_output=True,
+        check=False,
+        text=True,
     )
-    print("10,000-entry ACL, 10 entries changed")
-    print(f"  changes found:               {len(changes)}")
-    verdict = "met" if diff_time <= 0.2 else "NOT met"
-    print(f"  rule diff + classify median: {diff_time:.3f} s  (target <= 0.2 s: {verdict})")
-    print(f"  parsing both versions:       {parse_time:.3f} s  (reported apart)")
-    print(f"  baseline difflib text diff:  {text_time:.3f} s  -> rule diff / text diff = {diff_time / text_time:.1f}x")
+    if done.returncode != 0:
+        raise SystemExit(f"diff child failed under {tree}:\n{done.stderr}")
+    cpu, wall, changes, inexact = done.stdout.split()
+    return Sample(cpu=float(cpu), wall=float(wall)), int(changes), int(inexact)
+
+
+def archived(revision: str, into: Path) -> Path:
+    """The cfgwatch package of `revision`, extracted under `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
+    ).stdout
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def alternate_children(
+    recorder: Recorder, title: str, against: str, base: Path, runs: int, run: Callable[[Path], tuple[Sample, int, int]]
+) -> float:
+    """Fresh processes, `against` and this checkout alternating; prints medians, ratio and change counts."""
+    samples: dict[str, list[Sample]] = {against: [], "checkout": []}
+    counts: dict[str, tuple[int, int]] = {}
+    for _ in range(runs):
+        for name, tree in ((against, base), ("checkout", REPO)):
+            sample, changes, inexact = run(tree)
+            samples[name].append(sample)
+            counts[name] = (changes, inexact)
+    ratio = recorder.compare(title, samples, baseline=against, subject="checkout")
+    for name, (changes, inexact) in counts.items():
+        print(f"  {name}: {changes} changes, {inexact} past the budget")
+    return ratio
+
+
+def bench_against(recorder: Recorder, against: str, base: Path, sizes: list[int], runs: int) -> None:
+    # the children build the same ACL text as this script, which `against` may not have
+    helper = base.parent / "acl-text"
+    helper.mkdir(exist_ok=True)
+    source = "from __future__ import annotations\n\n" + inspect.getsource(acl_text)
+    (helper / "bench_diff_acl.py").write_text(source, encoding="utf-8")
+    for entries in sizes:
+        alternate_children(
+            recorder,
+            f"{entries:,}-entry ACL, {CHANGED} changed, diff + classify CPU in fresh processes",
+            against,
+            base,
+            runs,
+            lambda tree, n=entries: child(tree, ACL_CHILD, str(n), str(CHANGED), str(helper)),
+        )
+
+
+def bench_eos(recorder: Recorder, against: str, base: Path, runs: int) -> None:
+    alternate_children(
+        recorder,
+        "EOS acl_in (107 entries), 14 entries deleted: diff CPU in fresh processes",
+        against,
+        base,
+        runs,
+        lambda tree: child(tree, EOS_CHILD, str(EOS_CONFIG), ",".join(EOS_DELETED)),
+    )
 
 
 def small_ios(index: int, variant: int) -> str:
@@ -95,7 +226,7 @@ def small_ios(index: int, variant: int) -> str:
     )
 
 
-def bench_estate(devices: int, repeat: int) -> None:
+def bench_estate(recorder: Recorder, devices: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "cfgwatch.yaml").write_text("snapshots: snapshots\n", encoding="utf-8")
@@ -113,99 +244,44 @@ def bench_estate(devices: int, repeat: int) -> None:
             started=start + timedelta(hours=1),
         )
         config = load_config(root / "cfgwatch.yaml")
-        api_time = median_of(repeat, lambda: diff_range(store, config))
-        result = diff_range(store, config)
-        cli_time = median_of(
-            max(1, repeat // 2),
-            lambda: subprocess.run(
-                [sys.executable, "-m", "cfgwatch", "-c", str(root / "cfgwatch.yaml"), "diff", "--format", "json"],
-                check=True,
-                capture_output=True,
-            ),
+        git_stat = ["git", "--git-dir", str(store.git_dir), "diff", "--stat", "HEAD~1", "HEAD"]
+        samples = interleave(
+            {
+                "git diff --stat": lambda: subprocess.run(git_stat, check=True, capture_output=True),
+                "diff_range (API)": lambda: diff_range(store, config),
+            },
+            runs,
         )
-        print(f"estate of {devices} devices, {len(changed)} changed in the last run")
-        print(f"  devices compared:            {len(result.devices)}; changes: {len(result.changes)}")
-        print(f"  diff_range (API) median:     {api_time:.2f} s")
-        verdict = "met" if cli_time <= 10 else "NOT met"
-        print(f"  `cfgwatch diff` median:      {cli_time:.2f} s  (target <= 10 s: {verdict})")
-
-
-REPO = Path(__file__).resolve().parents[1]
-EOS_CONFIG = REPO / "fixtures" / "configs" / "arista_eos" / "example-filters-current_rtr-with-acl.cfg"
-EOS_DELETED = ("30", "500", "540", "560", "580", "620", "640", "720", "740", "800", "1740", "1760", "2020", "2060")
-# run in a fresh interpreter against either tree: only APIs both revisions have (no budget argument)
-EOS_CHILD = """
-import sys, time
-from pathlib import Path
-from cfgwatch.diff.engine import diff_rulesets
-from cfgwatch.vendors.registry import get_parser
-assert Path(sys.modules["cfgwatch"].__file__).parent.parent == Path(sys.argv[3])
-text = Path(sys.argv[1]).read_text(encoding="utf-8")
-deleted = set(sys.argv[2].split(","))
-kept = [line for line in text.splitlines() if not (line.startswith("  ") and line.split()[0] in deleted)]
-parser = get_parser("arista_eos")
-before, after = parser.parse(text), parser.parse("\\n".join(kept) + "\\n")
-began = time.process_time()
-changes = diff_rulesets(before, after, device="bench")
-print(time.process_time() - began, len(changes), sum(1 for c in changes if not c.exact))
-"""
-
-
-def eos_child(tree: Path) -> tuple[float, int, int]:
-    """(diff CPU seconds, changes, inexact changes) of the EOS 14-entry deletion importing cfgwatch from `tree`."""
-    # -S: no site, so the editable install's import hook (which wins over PYTHONPATH) is not loaded and
-    # `cfgwatch` really comes from `tree`; the third-party packages come from this environment's site-packages
-    site_packages = sysconfig.get_paths()["purelib"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), site_packages])}
-    done = subprocess.run(
-        [sys.executable, "-S", "-c", EOS_CHILD, str(EOS_CONFIG), ",".join(EOS_DELETED), str(tree)],
-        env=env,
-        cwd=tree,  # `-c` puts the working directory first on sys.path
-        capture_output=True,
-        check=False,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"EOS diff child failed under {tree}:\n{done.stderr}")
-    seconds, changes, inexact = done.stdout.split()
-    return float(seconds), int(changes), int(inexact)
-
-
-def bench_eos(against: str, runs: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-diff-") as tmp:
-        base = Path(tmp)
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", against, "cfgwatch"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        figures: dict[str, list[tuple[float, int, int]]] = {"baseline": [], "checkout": []}
-        for _ in range(runs):  # alternating, so both trees see the same machine load
-            figures["baseline"].append(eos_child(base))
-            figures["checkout"].append(eos_child(REPO))
-    load = os.getloadavg()
-    print(f"EOS acl_in (107 entries), 14 entries deleted; {runs} fresh processes each, alternating")
-    print(f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    medians = {}
-    for name, results in figures.items():
-        medians[name] = statistics.median(result[0] for result in results)
-        label = against if name == "baseline" else "checkout"
-        changes, inexact = results[0][1], results[0][2]
-        print(f"  {label:>10}: diff CPU median {medians[name]:.3f} s  ({changes} changes, {inexact} past the budget)")
-    print(f"  speed-up {against} / checkout: {medians['baseline'] / medians['checkout']:.0f}x")
+        result = diff_range(store, config)
+        title = f"estate of {devices} devices, {len(changed)} changed ({len(result.changes)} changes)"
+        recorder.compare(title, samples, baseline="git diff --stat", subject="diff_range (API)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devices", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--against", default="0418c7e", help="baseline revision for the EOS case")
+    add_common_args(parser, runs=5)
+    parser.add_argument("--quick", action="store_true", help="3 runs of the two ACL goals only (< 60 s)")
+    parser.add_argument("--sizes", default="10000,50000", help="ACL sizes, comma-separated (default 10000,50000)")
+    parser.add_argument("--against", help="also diff the ACLs in fresh processes under this git revision")
+    parser.add_argument("--eos-against", help="also the EOS case against this revision (e.g. 0418c7e)")
     parser.add_argument("--eos-runs", type=int, default=3, help="fresh processes per tree for the EOS case")
-    parser.add_argument("--eos-only", action="store_true")
+    parser.add_argument("--estate", type=int, default=0, metavar="DEVICES", help="also the estate diff (e.g. 5000)")
     args = parser.parse_args()
-    if not args.eos_only:
-        bench_acl(args.repeat)
-        bench_estate(args.devices, args.repeat)
-    bench_eos(args.against, args.eos_runs)
+    runs = 3 if args.quick else args.runs
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    unknown = [size for size in sizes if size not in GOALS]
+    if unknown:
+        parser.error(f"--sizes: goals exist for {', '.join(map(str, GOALS))} only, not {unknown}")
+    recorder = Recorder("diff", args.json)
+    for entries in sizes:
+        bench_acl(recorder, entries, runs)
+    with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-diff-") as tmp:
+        if args.against and not args.quick:
+            bench_against(recorder, args.against, archived(args.against, Path(tmp) / "against"), sizes, runs)
+        if args.eos_against and not args.quick:
+            bench_eos(recorder, args.eos_against, archived(args.eos_against, Path(tmp) / "eos"), args.eos_runs)
+    if args.estate and not args.quick:
+        bench_estate(recorder, args.estate, runs)
     return 0
 
 

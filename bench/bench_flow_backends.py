@@ -3,8 +3,10 @@
 The question (issue 10): outbound packets and return ratio from 100 internal IPs to non-internal
 destinations, by destination /24, after time T. Answered by bare `nfdump` (one filtered, aggregated
 invocation: the baseline), and by cfgwatch's `outbound_summary` on the nfdump, DuckDB and ClickHouse
-backends. Prints medians and the ratio table. Targets: cfgwatch-on-nfdump <= 1.2x bare nfdump;
-DuckDB faster than bare nfdump; ClickHouse <= 1 s.
+backends (ClickHouse: ONE statement). The engines alternate in every round (bench/_harness.py: caches
+cleared, garbage collected); CPU is this process, its children and the clickhouse-server process.
+Prints CPU and wall medians, ratios to bare nfdump, the load average and one GOAL line (issue 19 goal 7):
+`ClickHouse 10M-flow question` <= 1 s wall. Every engine must give the same answer (checked).
 
 The data is built once and cached under --data (rebuild with --rebuild):
 * Parquet: `cfgwatch.flows.synth.generate_parquet` (the issue 9 generator), 1 day, 4 exporters;
@@ -13,11 +15,11 @@ The data is built once and cached under --data (rebuild with --rebuild):
   the day); `--rotate 0` keeps everything in one file. Bare nfdump is timed twice: `-R DIR -t T` as
   typed (nfdump 1.7.1 reads every file even with -t) and with the files chosen by name, as an expert
   would (`-R DIR/nfcapd.<T - 15 min>:<last>`);
-* ClickHouse: a private clickhouse-server (started and stopped here by PID), rows loaded with
-  clickhouse-client from a TSV that DuckDB writes from the same Parquet.
+* ClickHouse: a private clickhouse-server (started and stopped here by PID), rows posted to its HTTP
+  interface on 127.0.0.1 as a TSV that DuckDB writes from the same Parquet.
 
     .venv/bin/python bench/bench_flow_backends.py                 # 10 M flows
-    .venv/bin/python bench/bench_flow_backends.py --rows 1000000  # quick run
+    .venv/bin/python bench/bench_flow_backends.py --quick         # 300k flows, one nfcapd file, < 60 s
     .venv/bin/python bench/bench_flow_backends.py --rotate 0      # everything in one nfcapd file
 """
 
@@ -26,12 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
 from _flow_fixtures import ClickHouseServer, IpfixExporter, Nfcapd  # noqa: E402
+from _harness import Recorder, Sample, add_common_args, measure, median_cpu, median_wall  # noqa: E402
 
 from cfgwatch.flows.backends.base import FlowSelector, OutboundSummary, TimeWindow  # noqa: E402
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend  # noqa: E402
@@ -227,21 +234,17 @@ def load_clickhouse(server: ClickHouseServer, data: Path, store: Path) -> None:
         f" TO '{tsv}' (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '')"
     )
     con.close()
-    log("loading ClickHouse with clickhouse-client ...")
+    log("loading ClickHouse over its HTTP interface ...")
+    query = urllib.parse.urlencode({"query": f"INSERT INTO flows ({', '.join(names)}) FORMAT TabSeparated"})
     with tsv.open("rb") as handle:
-        subprocess.run(
-            [
-                "clickhouse-client",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server.tcp_port),
-                "--query",
-                f"INSERT INTO flows ({', '.join(names)}) FORMAT TabSeparated",
-            ],
-            stdin=handle,
-            check=True,
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.http_port}/?{query}",
+            data=handle,
+            method="POST",
+            headers={"Content-Length": str(tsv.stat().st_size)},
         )
+        with urllib.request.urlopen(request, timeout=3600) as reply:
+            reply.read()
     tsv.unlink()
     client.execute("OPTIMIZE TABLE flows FINAL")
     marker.write_text("ok\n", encoding="utf-8")
@@ -302,34 +305,61 @@ def bare_nfdump(flowdir: Path | str, sources: list[str], since: datetime) -> dic
     return per
 
 
-def timed(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times = []
-    result: Any = None
-    for _ in range(repeat):
-        began = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), result
+def server_cpu(server: ClickHouseServer) -> float:
+    """User + system seconds the clickhouse-server process used so far (it is not a waited-for child)."""
+    if server.proc is None:
+        return 0.0
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def alternate(
+    cases: dict[str, Callable[[], Any]], runs: int, server: ClickHouseServer
+) -> tuple[dict[str, list[Sample]], dict[str, Any]]:
+    """`_harness.interleave`, with the ClickHouse server's CPU added to every sample (all engines run beside it,
+    so an idle server costs each the same) and the last answer of each case kept."""
+    samples: dict[str, list[Sample]] = {name: [] for name in cases}
+    answers: dict[str, Any] = {}
+    for round_number in range(runs + 1):  # one warm-up round
+        for name, action in cases.items():
+            before = server_cpu(server)
+            sample = measure(partial(_keep, answers, name, action))
+            sample = Sample(sample.cpu + server_cpu(server) - before, sample.wall)
+            if round_number:
+                samples[name].append(sample)
+    return samples, answers
+
+
+def _keep(answers: dict[str, Any], name: str, action: Callable[[], Any]) -> None:
+    answers[name] = action()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", type=int, default=None, help="flows (default 10M; 300k with --quick)")
+    parser.add_argument("--quick", action="store_true", help="300k flows in one nfcapd file, 3 runs: under a minute")
     parser.add_argument("--data", type=Path, default=None, help="cache directory (default /tmp/cfgwatch-bench-<rows>)")
-    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rate", type=float, default=250_000, help="IPFIX records/s sent to nfcapd when building")
     parser.add_argument(
-        "--rotate", type=int, default=300, help="nfcapd file rotation in seconds (nfcapd's default 300; 0 = one file)"
+        "--rotate", type=int, default=None, help="nfcapd file rotation in seconds (default 300, 0 with --quick)"
     )
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--no-nfdump", action="store_true", help="skip nfcapd/nfdump (no IPFIX build); DuckDB is then the baseline"
+    )
+    add_common_args(parser, runs=5)
     args = parser.parse_args()
-    data = args.data or Path(f"/tmp/cfgwatch-bench-{args.rows}")
+    rows = args.rows or (300_000 if args.quick else 10_000_000)
+    rotate = args.rotate if args.rotate is not None else (0 if args.quick else 300)
+    runs = min(args.runs, 3) if args.quick else args.runs
+    recorder = Recorder("flow_backends", args.json)
+    data = args.data or Path(f"/tmp/cfgwatch-bench-{rows}")
     if args.rebuild:
         shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True, exist_ok=True)
 
-    store = build_parquet(data, args.rows)
-    flowdir = build_nfcapd(data, store, args.rate, args.rotate)
+    store = build_parquet(data, rows)
+    flowdir = None if args.no_nfdump else build_nfcapd(data, store, args.rate, rotate)
     server = start_clickhouse(data)
     try:
         load_clickhouse(server, data, store)
@@ -339,50 +369,59 @@ def main() -> None:
         selector = FlowSelector((), AddressSet.parse(*sources), INTERNAL)
 
         duck = DuckDBBackend(store, threads=2)
-        nf = NfdumpBackend(flowdir)
         house = ClickHouseBackend(port=server.tcp_port, table="flows", create=False)
-        results: dict[str, tuple[float, Any]] = {}
-        results["bare nfdump"] = timed(lambda: bare_nfdump(flowdir, sources, since), args.repeat)
-        if args.rotate:
-            chosen = files_from(flowdir, since, nf.file_slack)
-            results["bare nfdump, by name"] = timed(lambda: bare_nfdump(chosen, sources, since), args.repeat)
-        results["cfgwatch nfdump"] = timed(lambda: nf.outbound_summary(selector, window), args.repeat)
-        results["cfgwatch duckdb"] = timed(lambda: duck.outbound_summary(selector, window), args.repeat)
-        results["cfgwatch clickhouse"] = timed(lambda: house.outbound_summary(selector, window), args.repeat)
+        cases: dict[str, Callable[[], Any]] = {}
+        nf: NfdumpBackend | None = None
+        if flowdir is not None:
+            nfdir = flowdir
+            nf = NfdumpBackend(nfdir)
+            cases["bare nfdump"] = lambda: bare_nfdump(nfdir, sources, since)
+            if rotate:
+                chosen = files_from(nfdir, since, nf.file_slack)
+                cases["bare nfdump, by name"] = lambda: bare_nfdump(chosen, sources, since)
+            cases["cfgwatch nfdump"] = partial(nf.outbound_summary, selector, window)
+        cases["cfgwatch duckdb"] = lambda: duck.outbound_summary(selector, window)
+        cases["cfgwatch clickhouse"] = lambda: house.outbound_summary(selector, window)
+        samples, answers = alternate(cases, runs, server)
 
-        summaries: dict[str, OutboundSummary] = {
-            name: value for name, (_t, value) in results.items() if isinstance(value, OutboundSummary)
-        }
-        bare_out = {sum(item[0] for item in value.values()) for name, (_t, value) in results.items() if "bare" in name}
-        figures = {(s.out.packets, s.ret.packets, len(s.remotes), s.exporter_records) for s in summaries.values()}
+        summaries = {name: value for name, value in answers.items() if isinstance(value, OutboundSummary)}
+        bare_out = {sum(item[0] for item in value.values()) for name, value in answers.items() if "bare" in name}
         ref = summaries["cfgwatch duckdb"]
-        layout = (
-            f"{len(list(flowdir.iterdir()))} nfcapd files ({args.rotate} s rotation)"
-            if args.rotate
-            else "1 nfcapd file"
-        )
-        print(f"\nflows: {args.rows:,} in {layout}; question: 100 internal IPs, after {since.isoformat()}, by /24")
-        ratio = ref.ret.packets / max(ref.out.packets, 1)
+        if flowdir is None:
+            layout = "no nfcapd files"
+        elif rotate:
+            layout = f"{len(list(flowdir.iterdir()))} nfcapd files ({rotate} s rotation)"
+        else:
+            layout = "1 nfcapd file"
+        print(f"flows: {rows:,} ({layout}); question: 100 internal IPs, after {since.isoformat()}, by /24")
         print(
-            f"answer: {len(ref.remotes)} remote /24s, outbound {ref.out.packets:,} packets, "
-            f"paired returns {ref.ret.packets:,} packets (ratio {ratio:.3f})"
+            f"answer: {len(ref.remotes)} remote /24s, outbound {ref.out.packets:,} packets, paired returns"
+            f" {ref.ret.packets:,} packets (ratio {ref.ret.packets / max(ref.out.packets, 1):.3f})"
         )
-        agree = len(figures) == 1 and bare_out == {ref.out.packets}
-        print(f"bare nfdump outbound packets: {', '.join(f'{n:,}' for n in sorted(bare_out))}; all agree: {agree}")
-        base = results["bare nfdump"][0]
-        best = min(seconds for name, (seconds, _v) in results.items() if "bare" in name)
-        print(f"\n{'engine':<24}{'median s':>10}{'x bare nfdump':>16}{'x best bare':>13}  target")
-        targets = {
-            "bare nfdump": "baseline",
-            "bare nfdump, by name": "",
-            "cfgwatch nfdump": "<= 1.2x",
-            "cfgwatch duckdb": "< 1.0x",
-            "cfgwatch clickhouse": "<= 1 s",
+        # nfcapd files carry no AS data (the Parquet/ClickHouse rows do), so nfdump agrees on the figures only
+        figures = {
+            (item.out, item.ret, len(item.remotes), item.exporter_records, item.distinct_sources)
+            for item in summaries.values()
         }
-        for name, (seconds, _value) in results.items():
-            print(f"{name:<24}{seconds:>10.3f}{seconds / base:>15.2f}x{seconds / best:>12.2f}x  {targets[name]}")
+        same = len(figures) == 1 and bare_out <= {ref.out.packets}
+        same = same and summaries["cfgwatch clickhouse"] == ref
+        print(f"every engine gives the same figures (ClickHouse and DuckDB the same summary): {same}")
+        assert same, "the engines disagree"
+        name = f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"
+        title = f"outbound question, {name} flows, every engine (CPU includes the ClickHouse server)"
+        baseline = "bare nfdump" if flowdir is not None else "cfgwatch duckdb"
+        subject = "cfgwatch duckdb" if flowdir is not None else "cfgwatch clickhouse"
+        recorder.compare(title, samples, baseline=baseline, subject=subject)
+        for other in ("cfgwatch nfdump", "cfgwatch clickhouse"):
+            if other in samples and other != subject:
+                cpu = median_cpu(samples[other]) / max(median_cpu(samples[baseline]), 1e-9)
+                print(f"  ratio {other} / {baseline} (CPU): {cpu:.2f}")
+        recorder.goal(
+            f"ClickHouse {name}-flow question", round(median_wall(samples["cfgwatch clickhouse"]), 4), 1.0, "s wall"
+        )
         duck.close()
-        nf.close()
+        if nf is not None:
+            nf.close()
         house.close()
     finally:
         server.stop()

@@ -1,12 +1,22 @@
-"""Flow store benchmark: verification of N changes, scan rate, nfdump-CSV ingest rate, peak memory.
+"""Flow store benchmark (issue 19 goal 7): verify all changes of an audit in one pass vs one plain query per change.
 
-Each figure is printed beside plain DuckDB answering the same kind of question directly in the same run.
-    .venv/bin/python bench/bench_flows.py               # 20M flows (issue targets)
-    .venv/bin/python bench/bench_flows.py --rows 2000000 --ingest-rows 1000000 --per-check   # quick run
-Targets: 100 verifications <= 2 s total, scan >= 50M rows/s, ingest >= 1M rows/s, peak RSS < 2 GB.
-`--per-check` also times the per-change path (two `outbound_summary` queries per change, what backends
-without `check_summaries` get) once and checks that it gives the same verdicts. `--dir D --reuse` keeps a
-generated store between runs; `--ingest-rows 0` skips the ingest benchmark.
+The store is `cfgwatch.flows.synth.generate_parquet` (100 exporters, 7 days); 100 changes, one per exporter,
+each with a /24 of internal sources, half of them limited to port 443, changed on day 6. Alternating in the
+same run (caches cleared and garbage collected before each run, bench/_harness.py):
+* baseline: 100 plain DuckDB queries, one per change over both of its windows (baseline + post), reading
+  the Parquet files directly: outbound records and packets of the change's sources per window;
+* cfgwatch: `verify_many` over the same changes (DuckDB `check_summaries`: every change in one statement,
+  one scan of the day partitions; verdicts, spike/return ratios, top destinations, new prefixes, coverage).
+Also compared: a whole-store scan through the `flows` view vs plain `read_parquet` (same aggregates).
+Prints CPU (user + system) and wall medians, the load average, peak RSS and one GOAL line:
+`verify 100 changes, 20M flows: one pass vs 100 plain queries` <= 0.5 (CPU ratio). Ingest figures live in
+bench/bench_ingest.py.
+
+    .venv/bin/python bench/bench_flows.py                      # 20M flows (the issue's size)
+    .venv/bin/python bench/bench_flows.py --quick              # 1M flows, < 60 s
+    .venv/bin/python bench/bench_flows.py --dir /tmp/bf --reuse --per-check   # keep the store; check verdicts
+`--per-check` also runs the per-change path once (two `outbound_summary` per change) and checks that it gives
+the same verdicts as the one-pass path.
 """
 
 from __future__ import annotations
@@ -14,34 +24,27 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Recorder, add_common_args, interleave
 
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
 from cfgwatch.flows.settings import FlowSettings
-from cfgwatch.flows.synth import generate_parquet, write_nfdump_csv_sql
-from cfgwatch.flows.verify import FlowCheck, verify_many
+from cfgwatch.flows.synth import generate_parquet
+from cfgwatch.flows.verify import FlowCheck, FlowVerdict, verify_many, windows
 from cfgwatch.model import AddressSet, PortSet
 
-T = TypeVar("T")
 START = datetime(2024, 6, 1, tzinfo=UTC)
 DAYS = 7
 EXPORTERS = 100
-
-
-def timed(action: Callable[[], T], repeat: int) -> tuple[float, T]:
-    times: list[float] = []
-    results: list[T] = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        results.append(action())
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), results[-1]
+INTERNAL_FIRST, INTERNAL_LAST = 167772160, 184549375  # 10.0.0.0/8
+GOAL_RATIO = 0.5
 
 
 class PerCheck:
@@ -50,46 +53,23 @@ class PerCheck:
     name = "per-check"
 
     def __init__(self, inner: DuckDBBackend) -> None:
+        self.enricher = inner.enricher
         self.coverage = inner.coverage
         self.outbound_summary = inner.outbound_summary
         self.pair_summary = inner.pair_summary
         self.baseline_remotes = inner.baseline_remotes
+        self.destination_services = inner.destination_services
         self.time_range = inner.time_range
 
     def close(self) -> None:
         """The wrapped store is closed by its owner."""
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=20_000_000)
-    parser.add_argument("--changes", type=int, default=100)
-    parser.add_argument("--ingest-rows", type=int, default=2_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dir", type=Path, default=None, help="Work directory (default: a temporary one).")
-    parser.add_argument("--reuse", action="store_true", help="Use the store already generated under --dir.")
-    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: one per core).")
-    parser.add_argument("--per-check", action="store_true", help="Also time the per-change query path once.")
-    args = parser.parse_args()
-
-    work = args.dir or Path(tempfile.mkdtemp(prefix="cfgwatch-bench-flows-"))
-    root = work / "store"
-    if args.reuse and any((root / "data").glob("day=*/*.parquet")):
-        print(f"reusing the store under {root}")
-    else:
-        began = time.perf_counter()
-        generate_parquet(root, args.rows, start=START, days=DAYS, exporters=EXPORTERS)
-        print(f"generated {args.rows:,} flows in {time.perf_counter() - began:.1f} s under {root}")
-
-    backend = DuckDBBackend(root, memory_limit="1500MB", threads=args.threads)
+def make_checks(count: int) -> list[FlowCheck]:
     internal = AddressSet.parse("10.0.0.0/8")
     rng = random.Random(7)
     checks = []
-    for index in range(args.changes):
+    for index in range(count):
         exporter = index % EXPORTERS
         third = rng.randrange(16)
         checks.append(
@@ -102,85 +82,97 @@ def main() -> None:
                 internal_networks=internal,
             )
         )
+    return checks
+
+
+def plain_sql(glob: str, check: FlowCheck, settings: FlowSettings) -> str:
+    """What a person would type for one change: outbound records and packets per window, straight from Parquet."""
+    post, baseline = windows(check.change_time, settings)
+    lo, hi = check.internal.v4[0]
+    ports = " AND dst_port = 443" if check.ports is not None else ""
+
+    def at(moment: datetime) -> str:
+        return f"TIMESTAMP '{moment.astimezone(UTC).replace(tzinfo=None)}'"
+
+    return (
+        f"SELECT time_start >= {at(post.start)} AS post, count(*), sum(packets) FROM read_parquet('{glob}')"
+        f" WHERE exporter = '{check.device}' AND time_start >= {at(baseline.start)} AND time_start < {at(post.end)}"
+        f" AND src_v4 BETWEEN {lo} AND {hi} AND NOT (dst_v4 BETWEEN {INTERNAL_FIRST} AND {INTERNAL_LAST}){ports}"
+        " GROUP BY post"
+    )
+
+
+def label(rows: int) -> str:
+    return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=None, help="flows in the store (default 20M; 1M with --quick)")
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--quick", action="store_true", help="1M flows, 3 runs: finishes in under a minute")
+    parser.add_argument("--dir", type=Path, default=None, help="Work directory (default: a temporary one).")
+    parser.add_argument("--reuse", action="store_true", help="Use the store already generated under --dir.")
+    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: one per core).")
+    parser.add_argument("--per-check", action="store_true", help="Also run the per-change path once and compare.")
+    add_common_args(parser, runs=5)
+    args = parser.parse_args()
+    rows = args.rows or (1_000_000 if args.quick else 20_000_000)
+    runs = min(args.runs, 3) if args.quick else args.runs
+    recorder = Recorder("flows", args.json)
+
+    work = args.dir or Path(tempfile.mkdtemp(prefix="cfgwatch-bench-flows-"))
+    root = work / "store"
+    if args.reuse and any((root / "data").glob("day=*/*.parquet")):
+        print(f"reusing the store under {root}")
+    else:
+        began = time.perf_counter()
+        generate_parquet(root, rows, start=START, days=DAYS, exporters=EXPORTERS)
+        print(f"generated {rows:,} flows in {time.perf_counter() - began:.1f} s under {root}")
+
+    backend = DuckDBBackend(root, memory_limit="1500MB", threads=args.threads)
+    checks = make_checks(args.changes)
     settings = FlowSettings()
-    verify_many(backend, checks[:2], settings)  # warm the Parquet metadata cache
-    verify_s, verdicts = timed(lambda: verify_many(backend, checks, settings), args.repeat)
-    confirmed = sum(1 for item in verdicts if item.verdict == "traffic-confirmed")
-    per_check_s: float | None = None
-    if args.per_check:
-        per_check_s, slow = timed(lambda: verify_many(PerCheck(backend), checks, settings), 1)
-        assert slow == verdicts, "the batched and per-change paths disagree"
-
-    # plain DuckDB, one such question directly (outbound packets of one /24 in one day, whole-store glob)
-    con = backend.con
     glob = str(root / "data" / "day=*" / "*.parquet")
-    one = checks[0]
-    lo, hi = one.internal.v4[0]
-    post_start = one.change_time.replace(tzinfo=None)
-    plain_sql = (
-        f"SELECT count(*), sum(packets) FROM read_parquet('{glob}') WHERE exporter = '{one.device}'"
-        f" AND time_start >= TIMESTAMP '{post_start}' AND time_start < TIMESTAMP '{post_start + timedelta(days=1)}'"
-        f" AND src_v4 BETWEEN {lo} AND {hi} AND NOT (dst_v4 BETWEEN 167772160 AND 184549375)"
-    )
-    plain_s, _ = timed(lambda: con.execute(plain_sql).fetchall(), args.repeat)
+    statements = [plain_sql(glob, check, settings) for check in checks]
+    verdicts: list[list[FlowVerdict]] = []
 
-    backend.refresh()
-    scan_sql = "SELECT count(*), sum(bytes) FILTER (WHERE dst_port = 443), count(DISTINCT exporter) FROM flows"
-    scan_s, _ = timed(lambda: con.execute(scan_sql).fetchall(), args.repeat)
-    plain_scan_sql = (
-        "SELECT count(*), sum(bytes) FILTER (WHERE dst_port = 443), count(DISTINCT exporter)"
-        f" FROM read_parquet('{glob}')"
-    )
-    plain_scan_s, _ = timed(lambda: con.execute(plain_scan_sql).fetchall(), args.repeat)
-    backend.close()
+    def plain() -> None:
+        for sql in statements:
+            backend.con.execute(sql).fetchall()
 
-    ingest_s: float | None = None
-    plain_ingest_s: float | None = None
-    if args.ingest_rows > 0:  # --ingest-rows 0 skips the ingest benchmark
-        csv_path = work / "nfdump.csv"
-        write_nfdump_csv_sql(csv_path, args.ingest_rows, start=START)
-        ingest_times = []
-        for attempt in range(args.repeat):
-            store = DuckDBBackend(work / f"ingest-{attempt}", memory_limit="1500MB")
-            began = time.perf_counter()
-            report = store.ingest(csv_path, "nfdump-csv")
-            ingest_times.append(time.perf_counter() - began)
-            assert report.records == args.ingest_rows, report
-            store.close()
-        ingest_s = statistics.median(ingest_times)
-        plain_store = DuckDBBackend(work / "plain", memory_limit="1500MB")
-        plain_ingest_s, _ = timed(
-            lambda: plain_store.con.execute(f"SELECT count(*) FROM read_csv('{csv_path}', header = true)").fetchall(),
-            args.repeat,
-        )
-        plain_store.close()
+    def one_pass() -> None:
+        verdicts.append(verify_many(backend, checks, settings))
 
     n = args.changes
-    print(f"rows in store            {args.rows:,} over {DAYS} days, {EXPORTERS} exporters")
-    print(
-        f"verify {n} changes        median {verify_s:.3f} s total, {verify_s / n * 1000:.1f} ms/change"
-        f"  ({confirmed} confirmed)   target <= 2 s"
+    samples = interleave({f"{n} plain queries": plain, "cfgwatch verify, one pass": one_pass}, runs)
+    confirmed = sum(1 for item in verdicts[-1] if item.verdict == "traffic-confirmed")
+    assert all(item == verdicts[0] for item in verdicts), "verify gave different verdicts across runs"
+    title = f"verify {n} changes, {label(rows)} flows: one pass vs {n} plain queries"
+    ratio = recorder.compare(title, samples, baseline=f"{n} plain queries")
+    print(f"  {confirmed} of {n} changes traffic-confirmed")
+    recorder.goal(title, round(ratio, 3), GOAL_RATIO, "x", baseline=f"{n} plain queries", ratio=ratio)
+
+    if args.per_check:
+        began = time.perf_counter()
+        slow = verify_many(PerCheck(backend), checks, settings)
+        print(f"per-change path: {time.perf_counter() - began:.2f} s wall, same verdicts: {slow == verdicts[-1]}")
+        assert slow == verdicts[-1], "the one-pass and per-change paths disagree"
+
+    backend.refresh()
+    aggregates = "count(*), sum(bytes) FILTER (WHERE dst_port = 443), count(DISTINCT exporter)"
+    scans = interleave(
+        {
+            "plain read_parquet": lambda: backend.con.execute(
+                f"SELECT {aggregates} FROM read_parquet('{glob}')"
+            ).fetchall(),
+            "flows view": lambda: backend.con.execute(f"SELECT {aggregates} FROM flows").fetchall(),
+        },
+        runs,
     )
-    print(
-        f"plain DuckDB, one query  median {plain_s * 1000:.1f} ms   x{n} = {plain_s * n:.3f} s"
-        f"   ratio verify/({n} plain queries) {verify_s / (plain_s * n):.2f}"
-    )
-    if per_check_s is not None:
-        print(
-            f"per-change path (before) {per_check_s:.3f} s total (one run, same verdicts)"
-            f"   speed-up {per_check_s / verify_s:.1f}x"
-        )
-    print(
-        f"scan (view, 3 aggs)      median {scan_s:.3f} s = {args.rows / scan_s / 1e6:.0f} M rows/s   target >= 50"
-        f"   plain read_parquet, same aggs {plain_scan_s:.3f} s (ratio {scan_s / plain_scan_s:.2f})"
-    )
-    if ingest_s is not None and plain_ingest_s is not None:
-        print(
-            f"ingest nfdump CSV        median {ingest_s:.3f} s for {args.ingest_rows:,} rows = "
-            f"{args.ingest_rows / ingest_s / 1e6:.2f} M rows/s   target >= 1"
-            f"   plain read_csv count {plain_ingest_s:.3f} s (ratio {ingest_s / plain_ingest_s:.2f})"
-        )
-    print(f"peak RSS                 {peak_rss_mb():.0f} MB   target < 2048")
+    recorder.compare(f"scan {label(rows)} flows, 3 aggregates", scans, baseline="plain read_parquet")
+    backend.close()
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Benchmark of `cfgwatch import --git`: replaying an Oxidized history into the snapshot repo (issue 18).
+"""`cfgwatch import --git`: replaying an Oxidized history into the snapshot repo (issue 18), against a read-only floor.
 
-    .venv/bin/python bench/bench_import_history.py [--devices 5000] [--commits 10000] [--lines 120] [--repeat 1]
+    .venv/bin/python bench/bench_import_history.py [--devices 5000] [--commits 10000] [--lines 120] [--runs 1] [--quick]
 
 Builds an Oxidized-shaped source repository (single_repo with 10 groups, a router.db, a README) with
 git fast-import: commit 1 adds every device, each later commit changes 1-3 devices (an ACL line and a
@@ -9,24 +9,26 @@ secret, like a real edit). Then, in fresh processes, alternating:
   every changed blob through `git cat-file --batch` (the floor any replay design pays);
 - cfgwatch: `Project.import_git` into a new project (sanitize every text, one run per commit, commits,
   journal, upkeep).
-Prints wall and CPU seconds (children included) per side, medians, the ratio and the load average.
-The goal (issue 18): the 5,000-device, 10,000-commit history in minutes.
+Through bench/_harness.py: CPU seconds (children included) and wall medians per side, the ratio and the
+load average. The goal (issue 18): the 5,000-device, 10,000-commit history in minutes; no issue-19 goal
+is measured here. --quick: 500 devices, 1,000 commits, 2 runs (under a minute).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import REPO, Recorder, Sample, add_common_args, fresh_process, median_wall
+
+ROOT = REPO
 GROUPS = 10
 
 
@@ -82,7 +84,7 @@ def build_source(path: Path, devices: int, commits: int, lines: int) -> None:
 
 BASELINE = r"""
 import subprocess, sys
-repo = sys.argv[1]
+repo = REPO_PATH
 log = subprocess.run(["git", "--git-dir", repo, "log", "--reverse", "--raw", "--no-abbrev", "-z", "--format=%x01%H"],
                      capture_output=True, check=True).stdout
 blobs = [f.split()[3] for f in log.split(b"\0") if f.strip().startswith(b":")]
@@ -99,24 +101,11 @@ CFGWATCH = r"""
 import sys
 from pathlib import Path
 from cfgwatch.project import Project, init_project
-folder = Path(sys.argv[2])
+folder = Path(PROJECT_PATH)
 init_project(folder)
-result = Project.open(folder / "cfgwatch.yaml").import_git(Path(sys.argv[1]))
-print(result.runs, result.committed, len(result.devices))
+result = Project.open(folder / "cfgwatch.yaml").import_git(Path(REPO_PATH))
+assert result.runs > 0
 """
-
-
-def run(code: str, *args: str) -> tuple[float, float, str]:
-    """Wall and CPU seconds (this child and its git children) of one fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.stdout.strip()
 
 
 def main() -> None:
@@ -124,32 +113,35 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--commits", type=int, default=10000)
     parser.add_argument("--lines", type=int, default=120, help="lines per device config")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="500 devices, 1,000 commits, 2 runs")
+    add_common_args(parser, runs=1)
     args = parser.parse_args()
+    if args.quick:
+        args.devices, args.commits, args.runs = 500, 1000, 2
+    recorder = Recorder("import_history", args.json)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "oxidized.git"
         start = time.perf_counter()
         build_source(source, args.devices, args.commits, args.lines)
         print(f"source: {args.devices} devices, {args.commits} commits, {args.lines} lines each "
-              f"(built in {time.perf_counter() - start:.1f} s)")
-        base: list[tuple[float, float]] = []
-        ours: list[tuple[float, float]] = []
-        for i in range(args.repeat):
-            wall, cpu, out = run(BASELINE, str(source))
-            base.append((wall, cpu))
-            print(f"  baseline  #{i + 1}: {wall:7.1f} s wall {cpu:7.1f} s CPU  ({out.split()[0]} blobs read)")
-            wall, cpu, out = run(CFGWATCH, str(source), str(Path(scratch) / f"proj{i}"))
-            ours.append((wall, cpu))
-            runs, committed, devices = out.split()
-            print(f"  cfgwatch  #{i + 1}: {wall:7.1f} s wall {cpu:7.1f} s CPU  "
-                  f"({runs} runs, {committed} commits, {devices} devices)")
-        b_wall = statistics.median(w for w, _ in base)
-        o_wall = statistics.median(w for w, _ in ours)
-        o_cpu = statistics.median(c for _, c in ours)
-        b_cpu = statistics.median(c for _, c in base)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"median: cfgwatch {o_wall:.1f} s wall / {o_cpu:.1f} s CPU; baseline {b_wall:.1f} s / {b_cpu:.1f} s CPU; "
-              f"ratio {o_wall / b_wall:.1f}x wall; {args.commits / o_wall:.0f} commits/s; load {load}")
+              f"(built in {time.perf_counter() - start:.1f} s)")  # fmt: skip
+        samples: dict[str, list[Sample]] = {"read the history (git log + cat-file)": [], "cfgwatch import --git": []}
+        for i in range(args.runs):  # alternating, each a fresh interpreter; no warm-up: every run is a new project
+            base = BASELINE.replace("REPO_PATH", repr(str(source)))
+            samples["read the history (git log + cat-file)"].append(fresh_process(base, cwd=ROOT))
+            project = str(Path(scratch) / f"proj{i}")
+            ours = CFGWATCH.replace("REPO_PATH", repr(str(source))).replace("PROJECT_PATH", repr(project))
+            samples["cfgwatch import --git"].append(fresh_process(ours, cwd=ROOT))
+            runs = subprocess.run(["git", "--git-dir", f"{project}/snapshots", "rev-list", "--count", "HEAD"],
+                                  capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+            print(f"  run {i + 1}: {runs} commits in the snapshot repo")
+        recorder.compare(
+            f"replay of {args.commits:,} commits, {args.devices:,} devices",
+            samples,
+            baseline="read the history (git log + cat-file)",
+        )
+        wall = median_wall(samples["cfgwatch import --git"])
+        print(f"  {args.commits / wall:,.0f} commits/s (wall)")
 
 
 if __name__ == "__main__":

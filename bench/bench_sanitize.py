@@ -1,42 +1,39 @@
 #!/usr/bin/env python3
-"""Sanitizer speed on a 50k-line config built from real corpus files (all platforms' fixtures repeated).
+"""Sanitizer speed: one 50k-line config built from real corpus files, and a pull's mix of 200 lab configs.
 
-Prints medians (ms) and ratios against baselines measured in the same run:
+Every run is a new interpreter that imports one tree and times only its own work (cold: the tables a
+pull derives once per run are counted once per run); the cases alternate (A B C A B C ...) so they see
+the same machine load. Baselines measured in the same run:
   split/join      - just splitting and joining the lines (the floor for any one-pass tool)
   netutils        - netutils sanitize_config + clean_config with netutils' own example filters
-  before (opt.)   - cfgwatch/sanitize as it was at a git revision, loaded side by side, and whether
-                    it writes the same text
-Usage: .venv/bin/python bench/bench_sanitize.py [LINES] [REPEATS] [--before GIT-REV]
-  e.g. --before a8b803e (the per-line engine before the whole-text prefilter)
+  REV             - cfgwatch as it was at a git revision (--before, default 55b718c; `git archive`);
+                    the output must be identical (sha256 of every sanitized text)
+GOAL (issue 19 goal 8, the sanitizer's share of a pull): 200 lab configs (every lab platform, as a pull
+sanitizes them) take no more CPU than at REV.
+
+    .venv/bin/python bench/bench_sanitize.py [LINES] [--runs 7] [--before GIT-REV]
+    .venv/bin/python bench/bench_sanitize.py --quick       # 20k lines, 3 runs (< 60 s)
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
-from types import ModuleType
 
-from netutils.config.clean import clean_config, sanitize_config
-from netutils.constants import _PROVIDED_SANITIZE_FILTERS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cfgwatch.sanitize import sanitize
+from _harness import REPO, Recorder, Sample, add_common_args, median_cpu
 
-REPO = Path(__file__).resolve().parents[1]
+from cfgwatch.lab.state import DEFAULT_FIXTURES, load_fixture_devices
+
 ROOT = REPO / "fixtures" / "sanitize"
-CLEAN_FILTERS = [
-    {"regex": r"^Current\s+configuration.*\n"},
-    {"regex": r"^Building\s+configuration.*\n"},
-    {"regex": r"^ntp\s+clock-period.*\n"},
-]
+KEY = b"bench-key-0123456789abcdef012345"
+BEFORE = "55b718c"
 
 
 def corpus_text(lines: int) -> str:
@@ -50,91 +47,100 @@ def corpus_text(lines: int) -> str:
     return "\n".join(out[:lines]) + "\n"
 
 
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    return medians([fn], repeats)[0][0]
+def lab_configs(count: int) -> list[tuple[str, str]]:
+    """(text, platform) of `count` lab devices, cycling through the lab's fixture platforms as a lab does."""
+    base = [
+        ((DEFAULT_FIXTURES / f"{name}.cfg").read_text(), platform) for name, platform in load_fixture_devices().items()
+    ]
+    return [base[i % len(base)] for i in range(count)]
 
 
-def medians(fns: list[Callable[[], object]], repeats: int) -> list[tuple[float, float]]:
-    """(wall, CPU) median ms of each fn, the fns taking turns so load swings hit them alike."""
-    wall: list[list[float]] = [[] for _ in fns]
-    cpu: list[list[float]] = [[] for _ in fns]
-    for fn in fns:
-        fn()  # warm-up: lazy imports (netutils.password), first-call caches
-    for _ in range(repeats):
-        for n, fn in enumerate(fns):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            fn()
-            cpu[n].append((time.process_time() - start_cpu) * 1000)
-            wall[n].append((time.perf_counter() - start) * 1000)
-    return [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu, strict=True)]
+CHILD = """
+import hashlib, json, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+cases = json.loads(open(path, encoding="utf-8").read())
+key = b"bench-key-0123456789abcdef012345"
+if kind == "sanitize":
+    from cfgwatch.sanitize import sanitize
+    run = lambda: [sanitize(text, platform, key).text for text, platform in cases]
+elif kind == "netutils":
+    from netutils.config.clean import clean_config, sanitize_config
+    from netutils.constants import _PROVIDED_SANITIZE_FILTERS as FILTERS
+    CLEAN = [{"regex": r"^Current\\s+configuration.*\\n"}, {"regex": r"^Building\\s+configuration.*\\n"},
+             {"regex": r"^ntp\\s+clock-period.*\\n"}]
+    run = lambda: [clean_config(sanitize_config(text, FILTERS), CLEAN) for text, _ in cases]
+else:
+    run = lambda: ["\\n".join(text.split("\\n")) for text, _ in cases]
+cpu0, wall0 = time.process_time(), time.perf_counter()
+out = run()
+cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+print(json.dumps({"cpu": cpu, "wall": wall, "digest": hashlib.sha256("\\0".join(out).encode()).hexdigest()}))
+"""
 
 
-def load_before(rev: str, into: Path) -> ModuleType:
-    """cfgwatch/sanitize at git revision rev, importable next to the current one (as sanitize_before)."""
-    names = subprocess.run(
-        ["git", "-C", str(REPO), "ls-tree", "--name-only", rev, "cfgwatch/sanitize/"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    package = into / "sanitize_before"
-    package.mkdir()
-    for name in names:
-        if name.endswith(".py"):
-            source = subprocess.run(
-                ["git", "-C", str(REPO), "show", f"{rev}:{name}"], capture_output=True, text=True, check=True
-            ).stdout
-            (package / Path(name).name).write_text(source.replace("cfgwatch.sanitize", "sanitize_before"))
-    sys.path.insert(0, str(into))
-    return importlib.import_module("sanitize_before.engine")
+def run_child(kind: str, tree: Path, cases: Path) -> tuple[Sample, str]:
+    """One cold run (a new interpreter importing cfgwatch from `tree`): its own CPU/wall around the work."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(cases)], env=env, cwd=tree, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench child failed ({tree}):\n{done.stderr[-3000:]}")
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return Sample(cpu=float(got["cpu"]), wall=float(got["wall"])), str(got["digest"])
+
+
+def extract(revision: str, into: Path) -> Path:
+    """cfgwatch/ as it was at `revision`, under `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
+    ).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lines", nargs="?", type=int, default=50_000, help="config lines (default 50000)")
-    parser.add_argument("repeats", nargs="?", type=int, default=7, help="runs per case (default 7)")
-    parser.add_argument("--before", metavar="GIT-REV", help="also time cfgwatch/sanitize at this revision")
+    parser.add_argument("--devices", type=int, default=200, help="lab configs in the pull mix (default 200)")
+    parser.add_argument("--before", metavar="GIT-REV", default=BEFORE, help=f"compare with (default {BEFORE})")
+    parser.add_argument("--quick", action="store_true", help="20k lines, 3 runs")
+    add_common_args(parser, runs=7)
     args = parser.parse_args()
-    before_rev, lines, repeats = args.before, args.lines, args.repeats
-    text = corpus_text(lines)
-    key = b"bench-key-0123456789abcdef012345"
-    floor = median_ms(lambda: "\n".join(text.split("\n")), repeats)
-    cases: list[tuple[str, str | bytes, str | None]] = [
-        ("sanitize(platform=cisco_ios)", text, "cisco_ios"),
-        ("sanitize(platform=None: all rules)", text, None),
-        ("sanitize(bytes, juniper_junos)", text.encode(), "juniper_junos"),
-    ]
-    timed = medians(
-        [lambda: clean_config(sanitize_config(text, _PROVIDED_SANITIZE_FILTERS), CLEAN_FILTERS)]
-        + [partial(sanitize, raw, p, key) for _, raw, p in cases],
-        repeats,
-    )
-    (netutils, netutils_cpu), rows = timed[0], timed[1:]
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"{lines} lines, {len(text) / 1e6:.1f} MB, median of {repeats} (wall ms; cpu = this process's CPU ms); "
-        f"load average {load}"
-    )
-    print(f"  baseline split/join: {floor:8.1f} ms")
-    print(f"  baseline netutils (5 regex filters, no fingerprints): {netutils:8.1f} ms (cpu {netutils_cpu:6.1f})")
-    for (name, _, _), (ms, cpu) in zip(cases, rows, strict=True):
-        print(
-            f"  {name:<36} {ms:8.1f} ms (cpu {cpu:6.1f})  x{ms / floor:6.1f} split/join"
-            f"  x{ms / netutils:5.1f} netutils (cpu x{cpu / netutils_cpu:4.1f})"
+    if args.quick:
+        args.lines, args.runs = min(args.lines, 20_000), 3
+    recorder = Recorder("sanitize", args.json)
+    before = f"before {args.before}"
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        old = extract(args.before, tmp / "before")
+        text = corpus_text(args.lines)
+        jobs = (
+            (f"sanitize {args.lines // 1000}k lines (cisco_ios)", [(text, "cisco_ios")], True),
+            (f"sanitize {args.lines // 1000}k lines (platform None: all rules)", [(text, None)], False),
+            (f"sanitize {args.devices} lab configs (pull mix)", lab_configs(args.devices), False),
         )
-    if before_rev is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            old = load_before(before_rev, Path(tmp))
-            print(f"  before = cfgwatch/sanitize at {before_rev}, same input, same run, calls taking turns:")
-            for name, raw, p in cases:
-                (old_ms, old_cpu), (ms, cpu) = medians(
-                    [partial(old.sanitize, raw, p, key), partial(sanitize, raw, p, key)], repeats
-                )
-                same = old.sanitize(raw, p, key).text == sanitize(raw, p, key).text
-                print(
-                    f"  {name:<36} before {old_ms:7.1f} ms (cpu {old_cpu:7.1f})  now {ms:6.1f} ms (cpu {cpu:6.1f})"
-                    f"  x{old_ms / ms:5.1f} faster  output {'identical' if same else 'DIFFERENT'}"
-                )
+        for number, (title, cases, baselines) in enumerate(jobs):
+            path = tmp / f"cases-{number}.json"
+            path.write_text(json.dumps(cases), encoding="utf-8")
+            kinds = {"split/join": ("split", REPO), "netutils": ("netutils", REPO)} if baselines else {}
+            kinds |= {before: ("sanitize", old), "checkout": ("sanitize", REPO)}
+            samples: dict[str, list[Sample]] = {name: [] for name in kinds}
+            digests: dict[str, set[str]] = {name: set() for name in kinds}
+            for _ in range(args.runs):
+                for name, (kind, tree) in kinds.items():
+                    sample, digest = run_child(kind, tree, path)
+                    samples[name].append(sample)
+                    digests[name].add(digest)
+            ratio = recorder.compare(title, samples, baseline=before, subject="checkout")
+            if digests[before] != digests["checkout"]:
+                raise SystemExit(f"{title}: output differs from {args.before}")
+            print("  output identical to", args.before)
+            if number == len(jobs) - 1:
+                cpu_new, cpu_old = median_cpu(samples["checkout"]), median_cpu(samples[before])
+                per_new, per_old = round(1000 * cpu_new / len(cases), 3), round(1000 * cpu_old / len(cases), 3)
+                recorder.goal(f"{title}, CPU per config", per_new, per_old, "ms CPU", baseline=before, ratio=ratio)
     return 0
 
 

@@ -1,32 +1,53 @@
-"""Benchmark of the snapshot store at estate scale (issue 2). Not a test: prints medians, targets, ratios.
+"""Snapshot store at estate scale (issue 19 goal 5): first import, unchanged runs, against plain git in the same run.
 
-    .venv/bin/python bench/bench_store.py [--devices 5000] [--lines 3000] [--repeat 3] [--no-baseline]
+    .venv/bin/python bench/bench_store.py [--devices 5000] [--lines 3000] [--runs 3] [--quick]
 
-Measures SnapshotStore.write_run on already-sanitized texts (the store's own cost; sanitizing is measured
-by the sanitize area) for: the first import commit, a run with 50 devices changed, a run with none changed
-(must make no commit), and listing the devices changed between two runs. The baseline, measured in the
-same run on the same texts, is the obvious design: write every file into a git working tree, `git add -A`,
-`git commit`.
+Three measurements, each alternating cfgwatch with a baseline (A B A B, cfgwatch caches cleared, one
+warm-up round dropped), printing CPU seconds (this process and its git children) and wall medians:
+
+1. first import of DEVICES x LINES already-sanitized texts (5,000 x 3,000 lines = 600 MB) into an empty
+   store: SnapshotStore.write_run vs plain `git fast-import` fed the same blobs and one commit (the floor
+   of any one-pack design). GOAL `store: first import, 5,000 x 3,000 lines` <= 10 s CPU.
+2. unchanged run of the same texts held in memory (what a pull hands over): write_run vs hashlib computing
+   the same git blob ids in-process. A text in memory must be hashed to be compared, so this is a floor
+   comparison, not a goal.
+3. unchanged import of a folder of DEVICES config files (Project.import_dir, the `cfgwatch import` path, with
+   its file cache in the state dir) vs `git hash-object --stdin-paths` of the same files (reading and
+   hashing every byte: what any design without a stat cache pays at the least; cfgwatch without the cache
+   also sanitizes, shown once as "import without the cache"). GOAL `store: unchanged run, 5,000 devices`
+   <= 0.3 s CPU.
+
+--quick (for scripts/bench_table.py, about a minute on a loaded machine): the first import and the
+in-memory run use 1,000 texts of 3,000 lines and the first-import goal scales with the count (2 s), and
+the folder holds 5,000 files of 10 lines (an unchanged run reads no text: its cost is per file, not per byte).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _harness import Recorder, Sample, add_common_args, measure, median_cpu, median_wall
+
+from cfgwatch.collect.importdir import import_dir
+from cfgwatch.project import Project, init_project
+from cfgwatch.sanitize import load_or_create_key
 from cfgwatch.store import DeviceSnapshot, SnapshotStore
 
-TARGETS = {"first": 15.0, "changed50": 2.0, "unchanged": 1.0, "listing": 0.3}
 BLOCK = 100  # lines per block; each block has 10 device-specific lines, the rest is shared boilerplate
+FIRST_GOAL_S = 10.0  # for 5,000 x 3,000 lines
+UNCHANGED_GOAL_S = 0.3
 
 
 def shared_blocks(lines: int) -> list[list[str]]:
@@ -46,115 +67,201 @@ def device_text(n: int, blocks: list[list[str]], version: int = 0) -> str:
     return "\n".join(parts) + "\n"
 
 
-class Clock:
-    """`with Clock() as c: ...` then c.seconds."""
-
-    def __enter__(self) -> Clock:
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.start
+def small_text(n: int, lines: int) -> str:
+    body = [f"hostname dev{n:05d}", "ip access-list extended EDGE-IN"]
+    body.extend(f" permit tcp 10.{n % 250}.{i % 250}.0 0.0.0.255 any eq {1000 + i}" for i in range(lines - 2))
+    return "\n".join(body) + "\n"
 
 
-def snaps(texts: dict[str, str]) -> list[DeviceSnapshot]:
-    return [DeviceSnapshot(name, "cisco_ios", text) for name, text in texts.items()]
+def alternate(
+    cases: dict[str, tuple[Callable[[], object], Callable[[], object], Callable[[], object]]], runs: int
+) -> dict[str, list[Sample]]:
+    """(setup, action, teardown) per case, A B A B with one warm-up round; only the action is measured."""
+    samples: dict[str, list[Sample]] = {name: [] for name in cases}
+    for round_number in range(1 + runs):
+        for name, (setup, action, teardown) in cases.items():
+            setup()
+            sample = measure(action)
+            teardown()
+            if round_number:
+                samples[name].append(sample)
+    return samples
 
 
-def naive_commit(worktree: Path, texts: dict[str, str]) -> None:
-    """Baseline: every file written into a working tree, then git add -A and git commit."""
-    configs = worktree / "configs"
-    configs.mkdir(exist_ok=True)
-    for name, text in texts.items():
-        (configs / name).write_text(text, encoding="utf-8")
-    subprocess.run(["git", "-C", str(worktree), "add", "-A"], check=True)
-    subprocess.run(["git", "-C", str(worktree), "commit", "-q", "--allow-empty", "-m", "run"], check=True)
+def fast_import(git_dir: Path, texts: list[tuple[str, str]]) -> None:
+    """Baseline: the same blobs and one commit through plain `git fast-import` (no hashing, no checks)."""
+    proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "fast-import", "--quiet", "--done"],
+                            stdin=subprocess.PIPE)  # fmt: skip
+    assert proc.stdin is not None
+    for mark, (_, text) in enumerate(texts, start=1):
+        data = text.encode()
+        proc.stdin.write(b"blob\nmark :%d\ndata %d\n" % (mark, len(data)))
+        proc.stdin.write(data)
+        proc.stdin.write(b"\n")
+    files = b"".join(b"M 100644 :%d configs/%s\n" % (m, n.encode()) for m, (n, _) in enumerate(texts, start=1))
+    proc.stdin.write(b"commit refs/heads/main\ncommitter b <b@b> 0 +0000\ndata 3\nrun\n" + files + b"\ndone\n")
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+
+
+def first_import(work: Path, texts: list[tuple[str, str]], runs: int) -> dict[str, list[Sample]]:
+    repo = work / "first"
+    started = datetime.now(UTC)
+
+    def fresh_bare() -> None:
+        shutil.rmtree(repo, ignore_errors=True)
+        subprocess.run(["git", "init", "-q", "--bare", str(repo)], check=True)
+
+    def fresh_store() -> None:
+        shutil.rmtree(repo, ignore_errors=True)
+        SnapshotStore.init(repo)
+
+    def write_all() -> None:
+        result = SnapshotStore(repo).write_run(
+            (DeviceSnapshot(n, "cisco_ios", t) for n, t in texts), collector="bench", started=started
+        )
+        assert len(result.added) == len(texts)
+
+    def clean() -> None:
+        shutil.rmtree(repo, ignore_errors=True)
+
+    return alternate(
+        {
+            "git fast-import (same texts)": (fresh_bare, lambda: fast_import(repo, texts), clean),
+            "cfgwatch write_run": (fresh_store, write_all, clean),
+        },
+        runs,
+    )
+
+
+def unchanged_in_memory(work: Path, texts: list[tuple[str, str]], runs: int) -> dict[str, list[Sample]]:
+    store = SnapshotStore.init(work / "memory")
+    started = datetime.now(UTC)
+    store.write_run((DeviceSnapshot(n, "cisco_ios", t) for n, t in texts), collector="bench", started=started)
+
+    def blob_ids() -> None:
+        for _, text in texts:
+            data = text.encode()
+            digest = hashlib.sha1(b"blob %d\0" % len(data))
+            digest.update(data)
+            digest.hexdigest()
+
+    def write_unchanged() -> None:
+        result = store.write_run(
+            (DeviceSnapshot(n, "cisco_ios", t) for n, t in texts), collector="bench", started=started
+        )
+        assert result.commit is None, "an unchanged run must not commit"
+
+    def nothing() -> None:
+        pass
+
+    samples = alternate(
+        {
+            "hashlib blob ids (same texts)": (nothing, blob_ids, nothing),
+            "cfgwatch write_run": (nothing, write_unchanged, nothing),
+        },
+        runs,
+    )
+    shutil.rmtree(work / "memory")
+    return samples
+
+
+def unchanged_folder(work: Path, devices: int, lines: int, runs: int) -> tuple[dict[str, list[Sample]], float]:
+    """Samples of the unchanged folder import, and the CPU seconds of one import that reads every file."""
+    folder = work / "saved"
+    folder.mkdir()
+    for n in range(devices):
+        (folder / f"dev{n:05d}.cfg").write_text(small_text(n, lines))
+    init_project(work / "project")
+    config = work / "project" / "cfgwatch.yaml"
+    time.sleep(2.1)  # files changed within 2 s of being read are never cached (the racily-clean rule)
+    Project.open(config).import_dir(folder, platform="cisco_ios")  # every device added; the cache filled
+    project = Project.open(config)
+    key = load_or_create_key(project.config.state_path)
+    # the same unchanged import with no cache: what every unchanged run cost before (one run, not alternated)
+    reading = measure(lambda: import_dir(project.store, folder, key=key, platform="cisco_ios", cache=None)).cpu
+    paths = "".join(f"{folder / f'dev{n:05d}.cfg'}\n" for n in range(devices)).encode()
+
+    def hash_object() -> None:
+        subprocess.run(["git", "hash-object", "--stdin-paths"], input=paths, capture_output=True, check=True)
+
+    def import_unchanged() -> None:
+        result = Project.open(config).import_dir(folder, platform="cisco_ios")
+        assert result.run.commit is None and len(result.run.unchanged) == devices, result.run
+
+    def nothing() -> None:
+        pass
+
+    samples = alternate(
+        {
+            "git hash-object --stdin-paths (same files)": (nothing, hash_object, nothing),
+            "cfgwatch import (file cache)": (nothing, import_unchanged, nothing),
+        },
+        runs,
+    )
+    return samples, reading
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", type=int, default=5000)
-    parser.add_argument("--lines", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-baseline", action="store_true", help="skip the git-working-tree baseline")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=5000, help="devices (default 5000)")
+    parser.add_argument("--lines", type=int, default=3000, help="lines per text of the first import (default 3000)")
+    parser.add_argument("--folder-devices", type=int, help="files in the folder (default: --devices)")
+    parser.add_argument("--folder-lines", type=int, default=3000, help="lines per file of the folder (default 3000)")
+    parser.add_argument("--quick", action="store_true", help="1,000 texts; 5,000 files of 10 lines; 2 runs")
+    add_common_args(parser, runs=3)
     args = parser.parse_args()
+    if args.quick:
+        args.devices, args.lines, args.folder_devices, args.folder_lines, args.runs = 1000, 3000, 5000, 10, 2
+    folder_devices = args.folder_devices or args.devices
+    recorder = Recorder("store", args.json)
 
     blocks = shared_blocks(args.lines)
-    with Clock() as gen:
-        base = {f"dev{n:05d}": device_text(n, blocks) for n in range(args.devices)}
-    gen_time = gen.seconds
-    size_mb = sum(len(t) for t in base.values()) / 1e6
-    lines = base["dev00000"].count("\n")
-    print(f"{args.devices} devices x {lines} lines = {size_mb:.0f} MB of config text (generated in {gen_time:.1f} s)")
-
-    results: dict[str, list[float]] = {k: [] for k in TARGETS}
-    baseline: dict[str, list[float]] = {"first": [], "changed50": [], "unchanged": []}
-    work = Path(tempfile.mkdtemp(prefix="cfgwatch-bench-"))
-    started = datetime.now(UTC)
+    texts = [(f"dev{n:05d}", device_text(n, blocks)) for n in range(args.devices)]
+    size_mb = sum(len(t) for _, t in texts) / 1e6
+    lines = texts[0][1].count("\n")
+    print(f"{args.devices:,} devices x {lines:,} lines = {size_mb:,.0f} MB of config text")
+    work = Path(tempfile.mkdtemp(prefix="cfgwatch-bench-store-"))
     try:
-        for rep in range(args.repeat):
-            repo = work / f"store{rep}"
-            store = SnapshotStore.init(repo)
-            with Clock() as c:
-                store.write_run(snaps(base), collector="bench", started=started)
-            results["first"].append(c.seconds)
-            texts = dict(base)
-            for run in range(1, args.repeat + 1):
-                for n in range((run - 1) * 50, run * 50):
-                    texts[f"dev{n:05d}"] = device_text(n, blocks, version=run)
-                with Clock() as c:
-                    res = store.write_run(snaps(texts), collector="bench", started=started)
-                assert res.commit is not None and len(res.changed) == 50
-                if rep == 0:
-                    results["changed50"].append(c.seconds)
-            with Clock() as c:
-                res = store.write_run(snaps(texts), collector="bench", started=started)
-            assert res.commit is None, "an unchanged run must not commit"
-            results["unchanged"].append(c.seconds)
-            with Clock() as c:
-                changed = store.changed_devices("HEAD~1", "HEAD")
-            assert len(changed) == 50
-            results["listing"].append(c.seconds)
-            out = subprocess.run(["git", "--git-dir", str(repo), "rev-list", "--count", "HEAD"],
-                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
-            assert out.strip() == str(1 + args.repeat), f"expected {1 + args.repeat} commits, got {out.strip()}"
-            shutil.rmtree(repo)
+        samples = first_import(work, texts, args.runs)
+        ratio = recorder.compare("first import into an empty store", samples, baseline="git fast-import (same texts)")
+        goal = FIRST_GOAL_S * (args.devices * args.lines) / (5000 * 3000)  # 10 s for 5,000 x 3,000 lines
+        recorder.goal(
+            f"store: first import, {args.devices:,} x {args.lines:,} lines",
+            round(median_cpu(samples["cfgwatch write_run"]), 3),
+            round(goal, 3),
+            "s CPU",
+            baseline="git fast-import",
+            ratio=ratio,
+        )
+        print(f"  (wall median {median_wall(samples['cfgwatch write_run']):.2f} s)")
 
-            if not args.no_baseline:
-                tree = work / f"naive{rep}"
-                tree.mkdir()
-                subprocess.run(["git", "init", "-q", str(tree)], check=True)
-                with Clock() as c:
-                    naive_commit(tree, base)
-                baseline["first"].append(c.seconds)
-                texts = dict(base)
-                for n in range(50):
-                    texts[f"dev{n:05d}"] = device_text(n, blocks, version=1)
-                with Clock() as c:
-                    naive_commit(tree, texts)
-                baseline["changed50"].append(c.seconds)
-                with Clock() as c:
-                    naive_commit(tree, texts)
-                baseline["unchanged"].append(c.seconds)
-                shutil.rmtree(tree)
+        samples = unchanged_in_memory(work, texts, args.runs)
+        recorder.compare(
+            "unchanged run, texts in memory (a pull: every text hashed)",
+            samples,
+            baseline="hashlib blob ids (same texts)",
+        )
+        del texts
+
+        samples, reading = unchanged_folder(work, folder_devices, args.folder_lines, args.runs)
+        ratio = recorder.compare(
+            f"unchanged import of a folder of {folder_devices:,} files x {args.folder_lines:,} lines",
+            samples,
+            baseline="git hash-object --stdin-paths (same files)",
+        )
+        print(f"  import without the cache (reads, sanitizes and hashes every file): {reading:.2f} s CPU, one run")
+        recorder.goal(
+            f"store: unchanged run, {folder_devices:,} devices",
+            round(median_cpu(samples["cfgwatch import (file cache)"]), 3),
+            UNCHANGED_GOAL_S,
+            "s CPU",
+            baseline="git hash-object",
+            ratio=ratio,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    labels = {
-        "first": "first import commit",
-        "changed50": "run with 50 changed",
-        "unchanged": "run with none changed",
-        "listing": "changed-device listing",
-    }
-    print(f"\nmedian of {args.repeat}        cfgwatch   target  vs target   baseline  speed-up vs baseline")
-    for key, label in labels.items():
-        med = statistics.median(results[key])
-        line = f"{label:<24} {med:8.3f} s {TARGETS[key]:6.1f} s  {med / TARGETS[key]:8.2f}x"
-        if baseline.get(key):
-            base_med = statistics.median(baseline[key])
-            line += f"  {base_med:8.3f} s  {base_med / med:8.1f}x"
-        print(line)
-    print("\n(vs target < 1.00x means within target; baseline = git working tree + git add -A + git commit)")
 
 
 if __name__ == "__main__":

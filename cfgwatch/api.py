@@ -115,28 +115,8 @@ def pull(
 
 
 def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
-    """One config file -> RuleSet. `auto` asks each importable parser's detector in registry order.
+    """One config file -> RuleSet (`cfgwatch.vendors.registry.parse_file`, where it lives so that
+    `cfgwatch parse` need not import the project and settings modules)."""
+    from cfgwatch.vendors.registry import parse_file as parse_config_file
 
-    Raises InputError for an unreadable file or an undetectable platform, UnknownPlatformError for a
-    platform no parser is registered for.
-    """
-    from cfgwatch.errors import InputError
-    from cfgwatch.vendors.registry import all_parsers, get_parser
-
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig", errors="replace")  # -sig: an editor's BOM is no config
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror or exc}", path=file) from exc
-    if platform.strip().lower() != "auto":
-        try:
-            info = get_parser(platform)
-        except (ImportError, AttributeError) as exc:
-            raise InputError(f"the parser for '{platform}' is not available: {exc}", path=file) from exc
-    else:
-        # a platform package still being written is skipped for detection
-        found = next((candidate for candidate in all_parsers() if candidate.detect(text)), None)
-        if found is None:
-            raise InputError("cannot detect the platform; pass --platform", path=file)
-        info = found
-    return info.parse(text)
+    return parse_config_file(path, platform)

@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -523,6 +523,37 @@ def _pull_with_wait(project: Project, wait: float) -> PullResult:
             time.sleep(min(5.0, max(deadline - time.monotonic(), 0.1)))
 
 
+def _compact_flows(
+    project: Project, say: Callable[[str, str], None], errors: list[StageError], notes: list[str]
+) -> None:
+    """Merge the day's unsorted ingest batches (DuckDB flow store only) once the audit has read them.
+
+    Ingest appends batches without sorting so it keeps up with exporters; without a nightly compaction a
+    day would stay hundreds of small files and every window query would open all of them.
+    """
+    if project.config.flows.backend != "duckdb" or not project.has_flow_data():
+        return
+    from cfgwatch.flows.backends.duckdb import DuckDBBackend
+    from cfgwatch.flows.backends.duckdb_ingest import compact_store
+
+    try:
+        with project.flows() as session:
+            backend = session.backend
+            root = backend.root if isinstance(backend, DuckDBBackend) else None
+        if root is None:
+            return
+        say("compact", "compacting the flow store")
+        report = compact_store(root)
+    except CfgwatchError as exc:
+        errors.append(StageError("compact", str(exc)))
+        return
+    except OSError as exc:  # a full disk leaves the batches as they were: still readable
+        errors.append(StageError("compact", f"flow store: {exc.strerror or exc}"))
+        return
+    if report.files:
+        notes.append(f"flow store compacted: {report.days} days, {report.files} files merged, {report.rows} rows")
+
+
 def run_nightly(
     project: Project | CfgwatchConfig | None = None,
     *,
@@ -618,6 +649,7 @@ def run_nightly(
                     errors.append(StageError("export", f"{target}: {exc.strerror or exc}"))
         finally:
             flows.close()
+        _compact_flows(project, say, errors, notes)
 
         result = NightlyResult(
             pulled=len(pull_result.run.ok) if pull_result is not None else None,

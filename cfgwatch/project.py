@@ -315,6 +315,7 @@ class Project:
         >>> scratch.cleanup()
         """
         from cfgwatch.collect.importdir import import_dir as run_import
+        from cfgwatch.collect.importdir import open_cache
 
         with self._import_session() as (store, key):
             result = run_import(
@@ -325,6 +326,7 @@ class Project:
                 inventory=self.inventory,
                 events=events,
                 max_bytes=self.config.sanitize.max_config_bytes,
+                cache=open_cache(self.config.state_path, key),  # unchanged files are not read again
             )
             return replace(result, push=self.push(events=events))
 

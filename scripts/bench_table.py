@@ -42,6 +42,10 @@ SUITE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("pull", "bench/bench_pull.py", ("--quick",)),
     ("sanitize", "bench/bench_sanitize.py", ("--quick",)),
     ("rollback", "bench/bench_rollback.py", ("--quick",)),
+    ("memory", "bench/bench_memory.py", ("--quick",)),
+    ("history", "bench/bench_history.py", ("--quick",)),
+    ("import_history", "bench/bench_import_history.py", ("--quick",)),
+    ("clickhouse_cluster", "bench/bench_clickhouse_cluster.py", ("--quick",)),
 )
 
 
@@ -97,6 +101,27 @@ def render(records: list[dict[str, object]], commit: str) -> str:
             f"| {record['title']} | {_number(record['value'])} {record['unit']} | {sign} {_number(record['limit'])} "
             f"| {versus} | {record.get('load', '')} | {'yes' if record['met'] else '**no**'} "
             f"| `{record.get('command', '')}` |"
+        )
+    compared: dict[tuple[object, object], dict[str, object]] = {}
+    for record in records:
+        if record.get("kind") == "compare":
+            compared[(record["bench"], record["title"])] = record
+    if compared:
+        lines += [
+            "",
+            "Every comparison behind those rows (CPU seconds, medians; ratio = subject / baseline):",
+            "",
+            "| bench | what | subject | CPU | baseline | CPU | ratio | load |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+    for record in compared.values():
+        cases = record.get("cases")
+        assert isinstance(cases, dict)
+        subject, baseline = str(record["subject"]), str(record["baseline"])
+        lines.append(
+            f"| {record['bench']} | {record['title']} | {subject} | {_number(cases[subject]['cpu'])} "
+            f"| {baseline} | {_number(cases[baseline]['cpu'])} | {_number(record['ratio'])} "
+            f"| {record.get('load', '')} |"
         )
     lines += ["", END]
     return "\n".join(lines)

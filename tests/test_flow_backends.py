@@ -197,6 +197,31 @@ def test_clickhouse_private_server_speaks_the_old_sql(clickhouse: ClickHouseServ
     backend.close()
 
 
+def test_clickhouse_outbound_summary_is_one_statement(
+    flow_data: FlowData, clickhouse: ClickHouseServer, reference: DuckDBBackend
+) -> None:
+    """Issue 19 goal 7: per-prefix rows, distinct sources and destinations and the window's record count come
+    back from ONE statement (WITH TOTALS + a scalar subquery), with the reference store's figures."""
+    store = ClickHouseBackend(port=clickhouse.tcp_port, table="flows_one", enricher=make_enricher(flow_data.root))
+    flow_data.ingest_into(store)
+    statements: list[str] = []
+    execute = store.client.execute
+
+    def counting(sql: str, *args: object, **kwargs: object) -> object:
+        statements.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    store.client.execute = counting
+    selector = FlowSelector(("fw1",), AddressSet.parse("10.1.0.0/24"), INTERNAL, ports=PortSet.of(443, 3128))
+    for window in (TimeWindow(T0, CHANGE), TimeWindow(CHANGE, CHANGE + timedelta(hours=6))):
+        statements.clear()
+        summary = store.outbound_summary(selector, window)
+        assert len(statements) == 1, statements
+        assert summary.distinct_sources > 0 and summary.exporter_records > summary.out.flows
+        assert summary == reference.outbound_summary(selector, window)
+    store.close()
+
+
 def test_clickhouse_reads_a_foreign_table_through_the_readme_column_mapping(clickhouse: ClickHouseServer) -> None:
     """An Akvorado-shaped table (IPv6-mapped addresses, receive time, sampling) read via the README mapping."""
     client = clickhouse.client()

@@ -524,6 +524,9 @@ def test_cli_ingest_and_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 0, result.output
     assert "456 records, 0 bad" in result.output
     assert (tmp_path / "flows" / "ledger.jsonl").exists()  # default store: next to the snapshot repo
+    result = runner.invoke(app, ["flows", "compact"])
+    assert result.exit_code == 0, result.output
+    assert "5 days compacted: 5 files merged, 456 rows" in result.output
     result = runner.invoke(app, ["flows", "hunt", "--since", "24h", "--until", "latest", "--format", "json"])
     assert result.exit_code == 1
     import json

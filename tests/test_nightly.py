@@ -348,3 +348,37 @@ def test_pull_blocked_by_a_running_pull_is_a_stage_error_and_the_audit_still_run
     assert "error in pull: " in out and "another cfgwatch run holds the lock" in out
     (body,) = state.bodies
     assert body["errors"][0].startswith("pull: ") and any(f["severity"] == "critical" for f in body["findings"])
+
+
+def test_nightly_compacts_the_days_ingest_batches(tmp_path: Path, cli: Cli) -> None:
+    """Ingest appends unsorted batches; the nightly merges each day into one file and the flows stay the same."""
+    from cfgwatch.flows.synth import write_aws_vpc_sql
+    from cfgwatch.project import Project
+
+    root = _project(tmp_path / "p", None)
+    _run(root, {"edge1": IOS_BASE}, NOW - timedelta(days=1))
+    exports = [write_aws_vpc_sql(tmp_path / f"vpc{index}.log", 500, start=NOW, seed=index) for index in range(3)]
+    project = Project.open(load_config(root / "cfgwatch.yaml"))
+
+    def stored() -> tuple[list[tuple[object, ...]], list[Path]]:
+        with project.flows() as session:
+            backend = session.backend
+            backend.refresh()  # type: ignore[attr-defined]
+            rows = backend.con.execute("SELECT * FROM flows ORDER BY ALL").fetchall()  # type: ignore[attr-defined]
+            files = sorted(backend.root.glob("data/day=*/*.parquet"))  # type: ignore[attr-defined]
+        return rows, files
+
+    with project.flows() as session:
+        for path in exports:
+            assert session.backend.ingest(path, "aws-vpc").records == 500
+    rows_before, files_before = stored()
+    days = {path.parent.name for path in files_before}
+    assert len(files_before) > len(days)
+
+    code, out, err = cli("nightly", "--no-pull", cwd=root)
+    assert code == 0, (out, err)
+    assert f"flow store compacted: {len(days)} days, {len(files_before)} files merged, 1500 rows" in out
+    rows_after, files_after = stored()
+    assert rows_after == rows_before and len(files_after) == len(days)
+    code, out, _ = cli("nightly", "--no-pull", cwd=root)
+    assert code == 0 and "flow store compacted" not in out  # nothing left to merge

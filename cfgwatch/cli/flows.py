@@ -86,6 +86,22 @@ def register(app: typer.Typer) -> None:
         if bad_total:
             err_console.print(f"{bad_total} bad records skipped")
 
+    @flows.command("compact")
+    def compact_command(ctx: typer.Context) -> None:
+        """Merge each day's ingest batches in the DuckDB flow store into one file sorted by exporter and time.
+        Ingest appends unsorted batches (fast); run this nightly so exporter/time filters skip more."""
+        from cfgwatch.flows.backends.duckdb import DuckDBBackend
+        from cfgwatch.flows.backends.duckdb_ingest import compact_store
+
+        project = state(ctx).project()
+        with project.flows() as session:
+            store = session.backend
+            if not isinstance(store, DuckDBBackend):
+                raise InputError(f"flow backend {store.name!r} has no Parquet files to compact (only duckdb has)")
+            root = store.root
+        report = compact_store(root)
+        console.print(f"{report.days} days compacted: {report.files} files merged, {report.rows} rows")
+
     @flows.command("hunt")
     def hunt_command(
         ctx: typer.Context,

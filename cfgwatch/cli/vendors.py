@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -10,12 +9,11 @@ from typing import Annotated
 
 import typer
 
-from cfgwatch import api
 from cfgwatch.cli.common import console
-from cfgwatch.model import RuleSet, to_json
+from cfgwatch.model import RuleSet, dumps
 from cfgwatch.terminal import Listing, echo, printable, show
 from cfgwatch.vendors.base import ParserInfo
-from cfgwatch.vendors.registry import spec_rows
+from cfgwatch.vendors.registry import parse_file, spec_rows
 
 
 class ParseFormat(StrEnum):
@@ -62,9 +60,9 @@ def parse_cmd(
     ),
 ) -> None:
     """Show the NAT rules, ACL entries, bindings and diagnostics cfgwatch extracts from one config."""
-    rules = api.parse_file(file, platform)
+    rules = parse_file(file, platform)  # api.parse_file, without importing the project modules
     if fmt is ParseFormat.JSON:
-        typer.echo(json.dumps(to_json(rules), indent=1, sort_keys=True))
+        typer.echo(dumps(rules))  # the text of json.dumps(to_json(rules), indent=1, sort_keys=True), faster
         return
     _print_text(rules, file)
 

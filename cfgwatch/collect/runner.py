@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import heapq
+import hmac
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.context
@@ -36,13 +39,14 @@ from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hos
 from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Result, Task
 from nornir.plugins.runners import ThreadedRunner
+from paramiko.hostkeys import HostKeyEntry
 
+from cfgwatch.collect import fastpaths, ssh
 from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
-from cfgwatch.collect import ssh
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
-from cfgwatch.errors import ConfigError
+from cfgwatch.errors import ConfigError, InputError, StoreError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
 # Nornir logs each failed subtask with its traceback; without a handler Python would print it on stderr.
 # Outcomes are reported as data instead (the CLI shows them; a user's own logging config still sees them).
 logging.getLogger("nornir").addHandler(logging.NullHandler())
+fastpaths.install()
 
 # Failures that a retry cannot fix (and, for auth, that retries could turn into an account lockout).
 _NO_RETRY = frozenset({"auth", "hostkey", "cli-error"})
@@ -181,26 +186,75 @@ def pin_host_keys(devices: Sequence[tuple[Device, Path]], directory: Path) -> di
 
     paramiko parses the whole known_hosts file (and builds every key) on each connection and looks hosts
     up linearly: with hundreds of devices that is most of a pull's client CPU. Each known_hosts source is
-    parsed once here instead. A per-device file also means paramiko's AutoAddPolicy (trust on first use)
-    rewrites a throw-away copy rather than racing other sessions on the user's file; the real file is
-    appended to by _remember_key. Hashed entries match as in paramiko, since lookup is paramiko's own.
+    parsed once here instead, and indexed by host name (_KnownHosts). A per-device file also means
+    paramiko's AutoAddPolicy (trust on first use) rewrites a throw-away copy rather than racing other
+    sessions on the user's file; the real file is appended to by _remember_key. Hashed entries match
+    as in paramiko, since their test is paramiko's own.
     """
-    loaded: dict[Path, paramiko.HostKeys | None] = {}
+    loaded: dict[Path, _KnownHosts | None] = {}
     pinned: dict[str, Path | None] = {}
     for index, (dev, source) in enumerate(devices):
         if source not in loaded:
-            loaded[source] = paramiko.HostKeys(str(source)) if source.is_file() else None
+            loaded[source] = _KnownHosts(source) if source.is_file() else None
         keys = loaded[source]
         if keys is None:
             pinned[dev.name] = None
             continue
         name = _host_key_name(dev.hostname, dev.port)
-        found = keys.lookup(name)
-        lines = [f"{name} {kind} {found[kind].get_base64()}\n" for kind in found] if found else []
+        lines = [f"{name} {kind} {key.get_base64()}\n" for kind, key in keys.lookup(name).items()]
         target = directory / f"{index}.known_hosts"
         target.write_text("".join(lines), encoding="utf-8")
         pinned[dev.name] = target
     return pinned
+
+
+class _KnownHosts:
+    """A known_hosts file read once and indexed by host name, answering like paramiko.HostKeys.lookup.
+
+    paramiko's HostKeys scans every entry per lookup (and, while loading, per host name of every line:
+    quadratic in the file's size). Here each line is parsed by paramiko's own HostKeyEntry.from_line
+    (bad and unknown-type lines skipped as paramiko's load skips them), plain names go into a dict and
+    hashed `|1|salt|hash` names are tested with paramiko's hash_host. lookup() gives, per key type, the
+    key of the first matching entry in file order: what paramiko's lookup()[type] and check() use
+    (paramiko's load-time removal of repeated host/key pairs never changes that first key).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._entries: list[HostKeyEntry] = []
+        self._plain: dict[str, list[int]] = {}
+        self._hashed: list[tuple[int, str]] = []  # (entry position, hashed name), tested per lookup
+        with path.open(encoding="utf-8", errors="surrogateescape") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                line = raw.strip()
+                if not line or line[0] == "#":
+                    continue
+                try:
+                    entry = HostKeyEntry.from_line(line, lineno)
+                except paramiko.SSHException:
+                    continue
+                if entry is None or entry.key is None:
+                    continue
+                position = len(self._entries)
+                self._entries.append(entry)
+                for host in dict.fromkeys(entry.hostnames):
+                    if host.startswith("|1|"):
+                        self._hashed.append((position, host))
+                    self._plain.setdefault(host, []).append(position)
+
+    def lookup(self, name: str) -> dict[str, paramiko.PKey]:
+        """Key type -> key for host `name` (empty when the file has none)."""
+        positions = set(self._plain.get(name, ()))
+        if not name.startswith("|1|"):
+            positions.update(
+                position
+                for position, hashed in self._hashed
+                if hmac.compare_digest(paramiko.HostKeys.hash_host(name, hashed), hashed)
+            )
+        found: dict[str, paramiko.PKey] = {}
+        for position in sorted(positions):
+            key = self._entries[position].key
+            found.setdefault(key.get_name(), key)
+        return found
 
 
 def _server_key(task: Task, conn_name: str) -> paramiko.PKey | None:
@@ -263,11 +317,76 @@ def _merge_extras(ours: dict[str, Any], user: Mapping[str, Any] | None) -> dict[
     return merged
 
 
+class _Alarm:
+    """One scheduled call of the watchdog; cancel() before it is due and it never runs."""
+
+    __slots__ = ("action", "at", "cancelled")
+
+    def __init__(self, at: float, action: Callable[[], None]) -> None:
+        self.at = at
+        self.action = action
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Watchdog:
+    """Runs each attempt's deadline action from one thread per process, in deadline order.
+
+    A threading.Timer per attempt meant a thread started, woken and ended for every device: with
+    hundreds of devices, measurable CPU and context switches for an action that almost never runs.
+    Cancelled alarms are dropped when they reach the front of the queue.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._queue: list[tuple[float, int, _Alarm]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, delay: float, action: Callable[[], None]) -> _Alarm:
+        alarm = _Alarm(time.monotonic() + delay, action)
+        with self._cv:
+            heapq.heappush(self._queue, (alarm.at, next(self._order), alarm))
+            if self._thread is None or not self._thread.is_alive():  # first use (in this process)
+                self._thread = threading.Thread(target=self._run, name="cfgwatch-pull-watchdog", daemon=True)
+                self._thread.start()
+            elif self._queue[0][2] is alarm:
+                self._cv.notify()  # the new alarm is due before the one the thread waits for
+        return alarm
+
+    def _run(self) -> None:
+        with self._cv:
+            while True:
+                while self._queue and self._queue[0][2].cancelled:
+                    heapq.heappop(self._queue)
+                if not self._queue:
+                    self._cv.wait()
+                    continue
+                wait = self._queue[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cv.wait(wait)
+                    continue
+                alarm = heapq.heappop(self._queue)[2]
+                self._cv.release()
+                try:
+                    if not alarm.cancelled:
+                        alarm.action()
+                except Exception:  # an action only shuts sockets down; one failing must not stop the others
+                    pass
+                finally:
+                    self._cv.acquire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
     """One try: returns (text, "", "") on success, else (None, reason, detail).
 
     The attempt's wall clock is pull.timeout, or what is left of the run deadline if that is less: a
-    timer shuts the TCP socket down when it runs out, which ends the session wherever it is stuck.
+    watchdog alarm shuts the TCP socket down when it runs out, which ends the session wherever it is stuck.
     """
     dev, opts, target = job.device, job.options, job.route.target
     strict = not opts.trust_on_first_use
@@ -299,9 +418,7 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
         if expired.is_set():
             expire()
 
-    timer = threading.Timer(budget, expire)
-    timer.daemon = True
-    timer.start()
+    alarm = _WATCHDOG.schedule(budget, expire)
     route: ssh.OpenRoute | None = None
     conn_name = dev.collector
     user_options = dev.connection_options.get(dev.collector, {})
@@ -346,7 +463,7 @@ def _attempt(task: Task, job: _Job) -> tuple[str | None, str, str]:
             return timed_out()
         return (None, *classify(exc))
     finally:
-        timer.cancel()
+        alarm.cancel()
         with contextlib.suppress(Exception):
             netmiko_collector.quick_close(task, conn_name, dev.platform)
         with contextlib.suppress(Exception):
@@ -595,6 +712,31 @@ def _over_limit(text: str, limit: int) -> str | None:
     )
 
 
+# Last good snapshots read per `git cat-file --batch` (one git process instead of one or two per device;
+# a batch, not the whole run, so a big pull never holds every last good text at once).
+_LAST_GOOD_BATCH = 256
+
+
+def _head(store: SnapshotStore) -> str | None:
+    """The store's HEAD commit, or None before its first run."""
+    try:
+        return store.resolve("HEAD")
+    except InputError:
+        return None
+
+
+def _last_good(store: SnapshotStore, head: str | None, outcomes: Sequence[DeviceOutcome]) -> dict[str, str]:
+    """Device -> its text at `head` (store.last_good for many devices at once); absent devices left out."""
+    names = [o.name for o in outcomes if o.failure is None and o.text is not None]
+    if head is None or not names:
+        return {}
+    try:
+        found = store.read_many(names, head)
+    except StoreError:  # read_many also decodes meta files: a malformed one must not fail the size check
+        return {name: text for name in names if (text := store.last_good(name)) is not None}
+    return {name: text for name, (text, _platform) in found.items()}
+
+
 def pull(
     store: SnapshotStore,
     devices: Sequence[Device],
@@ -615,7 +757,11 @@ def pull(
     snapshots: list[DeviceSnapshot] = []
     failures: list[DeviceFailure] = []
     final: list[DeviceOutcome] = []
-    for outcome in outcomes:
+    head = _head(store)
+    last_good: dict[str, str] = {}
+    for position, outcome in enumerate(outcomes):
+        if position % _LAST_GOOD_BATCH == 0:
+            last_good = _last_good(store, head, outcomes[position : position + _LAST_GOOD_BATCH])
         if outcome.failure is not None or outcome.text is None:
             assert outcome.failure is not None
             failures.append(outcome.failure)
@@ -629,9 +775,7 @@ def pull(
                                        outcome.attempts, outcome.seconds))  # fmt: skip
             continue
         clean = sanitize(outcome.text, outcome.platform, key)
-        size = check_size(
-            clean.text, store.last_good(outcome.name), min_ratio=0 if allow_shrink else opts.min_size_ratio
-        )
+        size = check_size(clean.text, last_good.get(outcome.name), min_ratio=0 if allow_shrink else opts.min_size_ratio)
         if not size.ok:
             failure = DeviceFailure(outcome.name, str(size.reason), size.detail)
             failures.append(failure)

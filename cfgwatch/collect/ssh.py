@@ -192,6 +192,41 @@ class _RecordingPolicy(paramiko.MissingHostKeyPolicy):
         self._remember(name, self._port, key)
 
 
+class ReadAheadSocket:
+    """A connected TCP socket whose recv() reads ahead: one system call fetches what has arrived and the
+    following recv() calls are served from it.
+
+    paramiko reads every packet in two or more recv() calls (the first cipher block, then the rest), and
+    each one on a socket with a timeout is a poll() and a recv() plus a release and re-take of the GIL:
+    with a hundred sessions in one process those were most of the transport threads' CPU. The bytes,
+    their order, end of file (b"") and timeouts (raised by the underlying recv when nothing is buffered)
+    are the socket's own; everything else (send, settimeout, close, ...) goes to the socket unchanged.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._ahead = b""
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        if flags:  # paramiko passes none; anything else must see the socket as it is
+            if self._ahead:
+                raise OSError("recv flags with read-ahead data pending")
+            return self._sock.recv(size, flags)
+        if self._ahead:
+            out, self._ahead = self._ahead[:size], self._ahead[size:]
+            return out
+        data = self._sock.recv(max(size, self.CHUNK))
+        if len(data) <= size:
+            return data
+        self._ahead = data[size:]
+        return data[:size]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 @dataclass
 class OpenRoute:
     """An opened route: `sock` goes to the collector, `tcp` is what a deadline shuts down."""
@@ -228,7 +263,7 @@ def open_route(
     tcp = socket.create_connection((first.hostname, first.port), timeout=timeout)
     tcp.settimeout(None)
     on_tcp(tcp)
-    opened = OpenRoute(tcp, tcp, [])
+    opened = OpenRoute(ReadAheadSocket(tcp), tcp, [])
     try:
         for index, hop in enumerate(route.hops):
             nxt = route.hops[index + 1] if index + 1 < len(route.hops) else route.target

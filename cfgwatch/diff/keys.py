@@ -55,13 +55,23 @@ def _service_identity(service: Service) -> Hashable:
 
 
 def filter_identity(rule: FilterRule) -> Hashable:
-    """The same identity as `filter_key`, as a hashable tuple: matching 10,000-entry lists needs no text."""
+    """The same identity as `filter_key`, as a hashable tuple: matching 10,000-entry lists needs no text.
+
+    Runs for every entry of both lists, so the common shapes take short paths: a single service is its
+    own identity rather than a one-element frozenset (a set of services with one distinct member is
+    written the same way, so equal service sets still give equal identities and unequal ones never do).
+    """
     if rule.name:
         return ("filter", rule.list_name, "named", rule.name)
     match = rule.match
-    services = frozenset(_service_identity(service) for service in match.services)
+    services = match.services
+    if len(services) == 1:
+        service_identity = _service_identity(services[0])
+    else:
+        distinct = frozenset(_service_identity(service) for service in services)
+        service_identity = next(iter(distinct)) if len(distinct) == 1 else distinct
     states = states_text(rule.states) if rule.options else ""
-    identity = (_address_identity(match.src), _address_identity(match.dst), services, states)
+    identity = (_address_identity(match.src), _address_identity(match.dst), service_identity, states)
     return ("filter", rule.list_name, identity, rule.from_zones, rule.to_zones)
 
 

@@ -4,7 +4,8 @@
   from one host, and after the change a spike from another host to a VPS with ~5% return packets.
 * `generate_parquet` -> millions of background flows generated inside DuckDB straight into the
   day-partitioned Parquet store layout (`<root>/data/day=.../*.parquet`), enrichment columns filled.
-* `write_nfdump_csv_sql` -> a large `nfdump -o csv` style file generated inside DuckDB (ingest benchmark).
+* `write_nfdump_csv_sql`, `write_zeek_conn_sql`, `write_aws_vpc_sql` -> large flow files in those formats,
+  generated inside DuckDB (ingest benchmark).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _bulk_select(rows: int, start: datetime, days: int, exporters: int, seed: in
 def generate_parquet(
     root: Path, rows: int, *, start: datetime, days: int = 7, exporters: int = 100, seed: int = 1
 ) -> Path:
-    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as ingest does)."""
+    """Write `rows` synthetic flows into `<root>/data/day=*/` sorted by exporter and time (as compaction does)."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -181,3 +182,117 @@ def write_nfdump_csv_sql(path: Path, rows: int, *, start: datetime, exporters: i
     )
     con.close()
     return path
+
+
+def _v4_text(column: str) -> str:
+    return (
+        f"CAST(({column} >> 24) AS VARCHAR) || '.' || CAST((({column} >> 16) & 255) AS VARCHAR) || '.' || "
+        f"CAST((({column} >> 8) & 255) AS VARCHAR) || '.' || CAST(({column} & 255) AS VARCHAR)"
+    )
+
+
+ZEEK_CONN_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+]
+ZEEK_CONN_TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "string",
+    "interval",
+    "count",
+    "count",
+    "string",
+    "bool",
+    "bool",
+    "count",
+    "string",
+    "count",
+    "count",
+    "count",
+    "count",
+    "set[string]",
+]
+
+
+def write_zeek_conn_sql(path: Path, rows: int, *, start: datetime, exporters: int = 10, seed: int = 3) -> Path:
+    """A large Zeek conn.log (TSV with the #separator/#fields/#types header, as Zeek writes it)."""
+    inner = _bulk_select(rows, start, 1, exporters, seed)
+    body = path.with_suffix(".body")
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT printf('%.6f', epoch_us(time_start) / 1e6 + (hash(src_port) % 1000000) / 1e6) AS ts,
+                'C' || CAST(hash(src_v4, dst_port, src_port) % 100000000000 AS VARCHAR) AS uid,
+                {_v4_text("src_v4")} AS orig_h, src_port AS orig_p, {_v4_text("dst_v4")} AS resp_h, dst_port AS resp_p,
+                'tcp' AS proto, CASE WHEN dst_port = 443 THEN 'ssl' ELSE '-' END AS service,
+                printf('%.6f', (bytes % 5000) / 1000.0) AS duration, bytes AS orig_bytes, bytes // 3 AS resp_bytes,
+                'SF' AS conn_state, '-' AS local_orig, '-' AS local_resp, 0 AS missed_bytes, 'ShADadFf' AS history,
+                packets AS orig_pkts, bytes + 40 * packets AS orig_ip_bytes, packets AS resp_pkts,
+                bytes // 3 + 40 * packets AS resp_ip_bytes, '(empty)' AS tunnel_parents
+            FROM ({inner})) TO '{body}' (FORMAT csv, HEADER false, DELIMITER '\t', QUOTE '')"""
+    )
+    con.close()
+    opened = start.astimezone(UTC).strftime("%Y-%m-%d-%H-%M-%S")
+    header = (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+        f"#open\t{opened}\n#fields\t" + "\t".join(ZEEK_CONN_FIELDS) + "\n#types\t" + "\t".join(ZEEK_CONN_TYPES) + "\n"
+    )
+    _concatenate(path, header, body, f"#close\t{opened}\n")
+    return path
+
+
+AWS_V2_HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+)
+
+
+def write_aws_vpc_sql(path: Path, rows: int, *, start: datetime, exporters: int = 10, seed: int = 4) -> Path:
+    """A large AWS VPC flow log in the S3 text form (v2 default fields with their header line)."""
+    inner = _bulk_select(rows, start, 1, exporters, seed)
+    body = path.with_suffix(".body")
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT 2 AS version, '123456789010' AS account, 'eni-' || lpad(exporter[4:], 17, '0') AS eni,
+                {_v4_text("src_v4")} AS src, {_v4_text("dst_v4")} AS dst, src_port, dst_port, 6 AS protocol,
+                packets, bytes, epoch(time_start)::BIGINT AS t0, epoch(time_start)::BIGINT + 60 AS t1,
+                CASE WHEN hash(src_port) % 50 = 0 THEN 'REJECT' ELSE 'ACCEPT' END AS action, 'OK' AS status
+            FROM ({inner})) TO '{body}' (FORMAT csv, HEADER false, DELIMITER ' ', QUOTE '')"""
+    )
+    con.close()
+    _concatenate(path, AWS_V2_HEADER + "\n", body, "")
+    return path
+
+
+def _concatenate(path: Path, head: str, body: Path, tail: str) -> None:
+    """head + body file + tail into `path` (DuckDB writes the body; the header lines are not CSV)."""
+    with path.open("wb") as out:
+        out.write(head.encode("utf-8"))
+        with body.open("rb") as source:
+            while chunk := source.read(1 << 22):
+                out.write(chunk)
+        out.write(tail.encode("utf-8"))
+    body.unlink()

@@ -5,7 +5,7 @@ diff/ and classify/; they are not re-exported here, so importing the rule model 
 """
 
 from cfgwatch.model.addresses import ANY_ADDRESS, EMPTY_ADDRESS, AddressSet
-from cfgwatch.model.codec import from_json, to_json
+from cfgwatch.model.codec import dumps, from_json, to_json
 from cfgwatch.model.ports import (
     ANY_PORTS,
     ANY_SERVICE,
@@ -58,6 +58,7 @@ __all__ = [
     "Service",
     "Severity",
     "SourceRef",
+    "dumps",
     "from_json",
     "port_number",
     "protocol_name",

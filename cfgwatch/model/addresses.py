@@ -8,20 +8,24 @@ rules that mean the same addresses compare equal.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cfgwatch.model import intervals as iv
+from cfgwatch.model._fastinit import fast_init
 
 V4_MAX = (1 << 32) - 1
 V6_MAX = (1 << 128) - 1
+_NTOA = socket.inet_ntoa
 
 
 def _network_interval(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> iv.Interval:
     return int(net.network_address), int(net.broadcast_address)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AddressSet:
     """A set of IPv4 and IPv6 addresses; FQDN objects that cannot be resolved offline are kept by name."""
@@ -130,6 +134,8 @@ class AddressSet:
 
     # -- algebra ------------------------------------------------------------------------------
     def union(self, other: AddressSet) -> AddressSet:
+        if not (self.v4 or self.v6 or self.fqdns or self.names):  # empty and unnamed: the union is `other`
+            return other
         return AddressSet(
             iv.union(self.v4, other.v4), iv.union(self.v6, other.v6), self.fqdns | other.fqdns, self.names + other.names
         )
@@ -172,11 +178,9 @@ class AddressSet:
         """Compact text form for JSON: CIDR where aligned, `first-last` where not."""
         if self.is_any:
             return ["any"]
-        out: list[str] = []
-        for start, end in self.v4:
-            out.append(_range_text(ipaddress.IPv4Address(start), ipaddress.IPv4Address(end)))
-        for start, end in self.v6:
-            out.append(_range_text(ipaddress.IPv6Address(start), ipaddress.IPv6Address(end)))
+        out = [_v4_range_text(start, end) for start, end in self.v4]
+        if self.v6:
+            out.extend(_v6_range_text(start, end) for start, end in self.v6)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -200,9 +204,46 @@ class AddressSet:
         return text
 
 
+def _v4_text(value: int) -> str:
+    """Dotted quad of an IPv4 integer (what `str(IPv4Address(value))` gives, without the object)."""
+    return _NTOA(value.to_bytes(4, "big"))
+
+
+def _prefix_length(start: int, end: int, bits: int) -> int | None:
+    """The prefix length when [start, end] is exactly one CIDR block, else None."""
+    size = end - start + 1
+    if size & (size - 1) or start & (size - 1):
+        return None
+    return bits - size.bit_length() + 1
+
+
+def _interval_text(start: int, end: int, bits: int, address: Callable[[int], str]) -> str:
+    """`A`, `A/len` or `A-B` from integers: the JSON form of one interval, computed without summarising
+    (a 50k-line config has tens of thousands of them; `_range_text` is the reference it must agree with)."""
+    if start == end:
+        return address(start)
+    length = _prefix_length(start, end, bits)
+    if length is not None:
+        return f"{address(start)}/{length}"
+    return f"{address(start)}-{address(end)}"
+
+
+def _v6_text(value: int) -> str:
+    return str(ipaddress.IPv6Address(value))
+
+
+def _v4_range_text(start: int, end: int) -> str:
+    return _interval_text(start, end, 32, _v4_text)
+
+
+def _v6_range_text(start: int, end: int) -> str:
+    return _interval_text(start, end, 128, _v6_text)
+
+
 def _range_text(
     first: ipaddress.IPv4Address | ipaddress.IPv6Address, last: ipaddress.IPv4Address | ipaddress.IPv6Address
 ) -> str:
+    """The reference form of one interval (via ipaddress); the fast functions above must agree with it."""
     if first == last:
         return str(first)
     nets = list(ipaddress.summarize_address_range(first, last))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfgwatch.model import intervals as iv
+from cfgwatch.model._fastinit import fast_init
 
 PORT_MAX = 65535
 
@@ -164,6 +165,7 @@ def port_number(token: str) -> int:
     raise ValueError(f"unknown port name {token!r}")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PortSet:
     """A set of TCP/UDP/SCTP ports as normalised ranges; `names` is display only."""
@@ -296,6 +298,7 @@ ANY_PORTS = PortSet()
 EMPTY_PORTS = PortSet(ranges=())
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Service:
     """A protocol with source/destination ports (ports only matter for tcp, udp, sctp).

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from cfgwatch.model._fastinit import fast_init
 from cfgwatch.model.addresses import ANY_ADDRESS, AddressSet
 from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PortSet, Service
 
@@ -47,6 +48,7 @@ class Severity(StrEnum):
     ERROR = "error"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where a rule came from. Never part of a rule's identity."""
@@ -101,6 +103,7 @@ def connection_states(options: frozenset[str]) -> frozenset[str]:
     return ALL_CONN_STATES if states == ALL_CONN_STATES else states
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Match:
     """The traffic a rule selects: source and destination addresses and a union of services."""
@@ -126,6 +129,7 @@ class Match:
 ANY_MATCH = Match()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FilterRule:
     """One ACL entry, filter term or security policy.
@@ -156,6 +160,7 @@ class FilterRule:
         return connection_states(self.options)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NatRule:
     """One translation, in the direction its original match is written.
@@ -197,6 +202,7 @@ class NatRule:
         return self.translated_dst_ports is not None or not self.match.dst_ports().is_any
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Binding:
     """Where a filter or NAT applies: ACL on an interface+direction, NAT role, zone membership."""
@@ -209,6 +215,7 @@ class Binding:
     source: SourceRef | None = field(default_factory=_no_source, compare=False)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Interface:
     """An interface's addresses, zone/nameif, VRF and security level: context for classification."""
@@ -223,6 +230,7 @@ class Interface:
     source: SourceRef | None = field(default_factory=_no_source, compare=False)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ObjectDef:
     """A named object or group as resolved, so a change of meaning can be reported as such."""
@@ -236,6 +244,7 @@ class ObjectDef:
     source: SourceRef | None = field(default_factory=_no_source, compare=False)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """Something in a NAT/ACL stanza the parser could not model. Never dropped silently."""

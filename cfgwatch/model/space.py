@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from cfgwatch.model import AddressSet, FilterRule, PortSet
 from cfgwatch.model import intervals as iv
 from cfgwatch.model.budget import DEFAULT_BUDGET, DiffBudget
-from cfgwatch.model.ports import ICMP_PROTOCOLS, PORT_MAX, PORT_PROTOCOLS, icmp_axis
+from cfgwatch.model.ports import ICMP_PROTOCOLS, PORT_MAX, PORT_PROTOCOLS, Service, icmp_axis
 from cfgwatch.model.rules import CONN_STATES, NEW_STATE
 
 V6_OFFSET = 1 << 32  # IPv6 addresses live above IPv4 on one address axis
@@ -129,55 +129,90 @@ def _box_intersection(left: Box, right: Box) -> Box | None:
     return None if any(not part for part in result) else result
 
 
-def _rule_bounds(rule: FilterRule, zones: ZoneIndex) -> tuple[float, ...]:
-    """Lowest and highest value of a rule on every dimension (one bounding box over its services).
+_NO_BOUNDS = (1.0, 0.0) * len(DIMENSIONS)  # a rule that matches nothing: low > high overlaps nothing
+_SERVICE_NEUTRAL = (255.0, 0.0, float(PORT_MAX), 0.0, float(PORT_MAX), 0.0)  # the min/max start points
+_ALL_STATES_BOUNDS = (float(ALL_STATES[0][0]), float(ALL_STATES[-1][1]))
+_PORT_MAX_F = float(PORT_MAX)
+_ANY_SERVICE_BOUNDS = (0.0, 255.0, 0.0, _PORT_MAX_F, 0.0, _PORT_MAX_F)
+Bounds = tuple[float, ...]
 
-    Computed straight from the match without building boxes, because it runs for every rule of both
-    lists; float64 rounding is monotonic, so the prefilter stays conservative (never drops an overlap).
+
+def _service_bounds(service: Service) -> Bounds:
+    """Protocol, source-port and destination-port (or ICMP type/code) extent of one service.
+
+    A port protocol with an empty port set adds its protocol but no port, so a rule made only of such
+    services keeps low > high on the port axes and overlaps nothing, as its boxes are empty.
     """
-    from_axis = zones.axis(rule.from_zones)
-    to_axis = zones.axis(rule.to_zones)
-    src = address_axis(rule.match.src)
-    dst = address_axis(rule.match.dst)
-    proto_low, proto_high, sport_low, sport_high, dport_low, dport_high = 255, 0, PORT_MAX, 0, PORT_MAX, 0
-    for service in rule.match.services:
-        if service.protocol is None:
-            proto_low, proto_high = 0, 255
-            sport_low, sport_high, dport_low, dport_high = 0, PORT_MAX, 0, PORT_MAX
-            continue
-        proto_low, proto_high = min(proto_low, service.protocol), max(proto_high, service.protocol)
-        if service.protocol in PORT_PROTOCOLS and service.src_ports.ranges and service.dst_ports.ranges:
-            sport_low = min(sport_low, service.src_ports.ranges[0][0])
-            sport_high = max(sport_high, service.src_ports.ranges[-1][1])
-            dport_low = min(dport_low, service.dst_ports.ranges[0][0])
-            dport_high = max(dport_high, service.dst_ports.ranges[-1][1])
-        elif service.protocol in ICMP_PROTOCOLS:
-            icmp = icmp_axis(service)
-            sport_low, sport_high = 0, PORT_MAX
-            dport_low, dport_high = min(dport_low, icmp[0][0]), max(dport_high, icmp[-1][1])
+    protocol = service.protocol
+    if protocol is None:
+        return _ANY_SERVICE_BOUNDS
+    number = float(protocol)
+    if protocol in PORT_PROTOCOLS:
+        sports, dports = service.src_ports.ranges, service.dst_ports.ranges
+        if sports and dports:
+            return (number, number, sports[0][0], sports[-1][1], dports[0][0], dports[-1][1])
+        return (number, number, _PORT_MAX_F, 0.0, _PORT_MAX_F, 0.0)
+    if protocol in ICMP_PROTOCOLS:
+        icmp = icmp_axis(service)
+        return (number, number, 0.0, _PORT_MAX_F, float(icmp[0][0]), float(icmp[-1][1]))
+    return (number, number, 0.0, _PORT_MAX_F, 0.0, _PORT_MAX_F)
+
+
+def _address_bounds(addresses: AddressSet) -> Bounds:
+    """Lowest and highest point of `address_axis(addresses)` without building it (empty: no address)."""
+    v4, v6 = addresses.v4, addresses.v6
+    if not v4 and not v6:
+        return ()
+    low = v4[0][0] if v4 else v6[0][0] + V6_OFFSET
+    high = v6[-1][1] + V6_OFFSET if v6 else v4[-1][1]
+    return (float(low), float(high))
+
+
+class _BoundsMaker:
+    """Lowest and highest value of each rule on every dimension (one bounding box over its services).
+
+    Computed straight from the match without building boxes, because it runs for every rule of a list;
+    float64 rounding is monotonic, so the prefilter stays conservative (never drops an overlap). Only the
+    zone axes are remembered (by zone names): memoising addresses or services by object cost more than
+    recomputing them (measured: 3.4 against 1.4 us per entry on a 50,000-entry list).
+    """
+
+    def __init__(self, zones: ZoneIndex) -> None:
+        self.zones = zones
+        self._zones: dict[tuple[str, ...], Bounds] = {}
+
+    def _zone(self, names: tuple[str, ...]) -> Bounds:
+        axis = self.zones.axis(names)  # registers new zone ids in rule order, as before
+        found = self._zones[names] = (float(axis[0][0]), float(axis[-1][1]))
+        return found
+
+    def bounds(self, rule: FilterRule) -> Bounds:
+        """The rule's 16 bounds: (low, high) per dimension, in DIMENSIONS order."""
+        zones = self._zones
+        from_bounds = zones.get(rule.from_zones) or self._zone(rule.from_zones)
+        to_bounds = zones.get(rule.to_zones) or self._zone(rule.to_zones)
+        match = rule.match
+        src = _address_bounds(match.src)
+        dst = _address_bounds(match.dst)
+        services = match.services
+        if len(services) == 1:
+            service = _service_bounds(services[0])
         else:
-            sport_low, sport_high, dport_low, dport_high = 0, PORT_MAX, 0, PORT_MAX
-    states = state_axis(rule) if rule.options else ALL_STATES
-    if not src or not dst or not states:  # matches nothing: a box that overlaps nothing
-        return (1.0, 0.0) * len(DIMENSIONS)
-    return (
-        float(from_axis[0][0]),
-        float(from_axis[-1][1]),
-        float(to_axis[0][0]),
-        float(to_axis[-1][1]),
-        float(src[0][0]),
-        float(src[-1][1]),
-        float(dst[0][0]),
-        float(dst[-1][1]),
-        float(proto_low),
-        float(proto_high),
-        float(sport_low),
-        float(sport_high),
-        float(dport_low),
-        float(dport_high),
-        float(states[0][0]),
-        float(states[-1][1]),
-    )
+            proto_low, proto_high, sport_low, sport_high, dport_low, dport_high = _SERVICE_NEUTRAL
+            for one in services:
+                p_low, p_high, s_low, s_high, d_low, d_high = _service_bounds(one)
+                proto_low, proto_high = min(proto_low, p_low), max(proto_high, p_high)
+                sport_low, sport_high = min(sport_low, s_low), max(sport_high, s_high)
+                dport_low, dport_high = min(dport_low, d_low), max(dport_high, d_high)
+            service = (proto_low, proto_high, sport_low, sport_high, dport_low, dport_high)
+        if rule.options:
+            axis = state_axis(rule)
+            states = (float(axis[0][0]), float(axis[-1][1])) if axis else ()
+        else:
+            states = _ALL_STATES_BOUNDS
+        if not src or not dst or not states:  # matches nothing: a box that overlaps nothing
+            return _NO_BOUNDS
+        return from_bounds + to_bounds + src + dst + service + states
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,23 +225,69 @@ class CompiledList:
     rules: tuple[FilterRule, ...]
     allows: tuple[bool, ...]
     zones: ZoneIndex
-    low: np.ndarray  # (rules, dimensions)
+    low: np.ndarray  # (rules, dimensions), column-major: the prefilter reads one dimension at a time
     high: np.ndarray
     _boxes: dict[int, tuple[Box, ...]]
+    _positions: dict[int, int]  # id(rule) -> index among the active rules
+    verdicts: np.ndarray  # allows as an array, one more False at the end: index -1 is the default deny
 
     @classmethod
-    def build(cls, rules: Sequence[FilterRule], zones: ZoneIndex) -> CompiledList:
+    def build(
+        cls,
+        rules: Sequence[FilterRule],
+        zones: ZoneIndex,
+        *,
+        like: CompiledList | None = None,
+        twins: Mapping[int, FilterRule] | None = None,
+    ) -> CompiledList:
+        """Compile the enabled rules of a list.
+
+        `like` and `twins` (id of a rule here -> a rule of `like` with the same meaning) let the second
+        version of a list copy the index rows of the entries it shares with the first instead of
+        recomputing them: a rule's bounds depend only on what it matches, so an entry equal in meaning to
+        its counterpart has the same row. Only the entries without a twin cost Python work.
+        """
         active = tuple(rule for rule in rules if rule.enabled)
-        bounds = np.array([_rule_bounds(rule, zones) for rule in active], dtype=np.float64).reshape(
-            -1, 2 * len(DIMENSIONS)
-        )
+        count = len(active)
+        low = np.empty((count, len(DIMENSIONS)), dtype=np.float64, order="F")
+        high = np.empty((count, len(DIMENSIONS)), dtype=np.float64, order="F")
+        maker = _BoundsMaker(zones)
+        fresh_rows: list[int] = []
+        fresh: list[Bounds] = []
+        if like is not None and twins:
+            copy_to: list[int] = []
+            copy_from: list[int] = []
+            positions = like._positions
+            for index, rule in enumerate(active):
+                twin = twins.get(id(rule))
+                row = positions.get(id(twin)) if twin is not None else None
+                if row is None:
+                    fresh_rows.append(index)
+                    fresh.append(maker.bounds(rule))
+                else:
+                    copy_to.append(index)
+                    copy_from.append(row)
+            if copy_to:
+                low[copy_to] = like.low[copy_from]
+                high[copy_to] = like.high[copy_from]
+        else:
+            fresh_rows = list(range(count))
+            fresh = [maker.bounds(rule) for rule in active]
+        if fresh:
+            table = np.array(fresh, dtype=np.float64).reshape(-1, 2 * len(DIMENSIONS))
+            low[fresh_rows] = table[:, 0::2]
+            high[fresh_rows] = table[:, 1::2]
+        allows = tuple(rule.action.allows for rule in active)
         return cls(
             rules=active,
-            allows=tuple(rule.action.allows for rule in active),
+            allows=allows,
             zones=zones,
-            low=bounds[:, 0::2],
-            high=bounds[:, 1::2],
+            low=low,
+            high=high,
             _boxes={},
+            # the first position of a rule object listed twice (later writes win, so write in reverse)
+            _positions=dict(zip(map(id, reversed(active)), range(count - 1, -1, -1), strict=True)),
+            verdicts=np.array((*allows, False), dtype=bool),
         )
 
     def boxes(self, index: int) -> tuple[Box, ...]:
@@ -217,14 +298,26 @@ class CompiledList:
         return found
 
     def overlapping(self, region: Box) -> list[int]:
-        """Rules (in list order) with a box overlapping the region: numpy prefilter, then the exact test."""
+        """Rules (in list order) with a box overlapping the region: numpy prefilter, then the exact test.
+
+        The prefilter narrows one dimension at a time (addresses first, the most selective in practice),
+        so a region costs two comparisons over the whole list and the rest only over the survivors.
+        """
         if not self.rules:
             return []
-        region_low = np.array([float(dim[0][0]) for dim in region])
-        region_high = np.array([float(dim[-1][1]) for dim in region])
-        mask = np.all(self.low <= region_high, axis=1) & np.all(self.high >= region_low, axis=1)
-        candidates = np.nonzero(mask)[0].tolist()
-        return [index for index in candidates if any(_box_overlaps(box, region) for box in self.boxes(index))]
+        candidates: np.ndarray | None = None
+        for dim in _PREFILTER_ORDER:
+            region_low, region_high = float(region[dim][0][0]), float(region[dim][-1][1])
+            if candidates is None:
+                keep = (self.low[:, dim] <= region_high) & (self.high[:, dim] >= region_low)
+                candidates = np.flatnonzero(keep)
+            else:
+                keep = (self.low[candidates, dim] <= region_high) & (self.high[candidates, dim] >= region_low)
+                candidates = candidates[keep]
+            if not len(candidates):
+                return []
+        assert candidates is not None
+        return [index for index in candidates.tolist() if any(_box_overlaps(box, region) for box in self.boxes(index))]
 
     def decide(self, point: tuple[int, ...], candidates: Sequence[int]) -> bool:
         """First-match decision for one packet, over the candidate rules (in list order); default deny."""
@@ -243,10 +336,10 @@ class CompiledList:
         """Position of this very rule object among the active rules (None if absent or disabled)."""
         if rule is None:
             return None
-        for index, candidate in enumerate(self.rules):
-            if candidate is rule:
-                return index
-        return None
+        return self._positions.get(id(rule))
+
+
+_PREFILTER_ORDER = (2, 3, 6, 4, 5, 0, 1, 7)  # src, dst, dst port, protocol, src port, zones, state
 
 
 def _in(value: int, intervals: iv.Intervals) -> bool:
@@ -484,10 +577,8 @@ def compare_in_region(
         except BudgetExceeded:
             reason = f"over {budget.max_seconds:g} s" if deadline != until else "the device diff ran out of time"
             return _conservative(regions, reason, total_cells)
-        allows_before = np.array((*before.allows, False), dtype=bool)  # index -1: default deny
-        allows_after = np.array((*after.allows, False), dtype=bool)
-        allowed_before = allows_before[first_before]
-        allowed_after = allows_after[first_after]
+        allowed_before = before.verdicts[first_before]  # index -1: the default deny
+        allowed_after = after.verdicts[first_after]
         gained = allowed_after & ~allowed_before
         lost = allowed_before & ~allowed_after
         if owners is not None:

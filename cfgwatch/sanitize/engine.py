@@ -212,13 +212,13 @@ def _word_tables(rules: tuple[R.Rule, ...]) -> _WordTables:
 class _Redactor:
     """Applies one platform's rules to lines, counting redactions."""
 
-    def __init__(self, rules: tuple[R.Rule, ...], key: bytes) -> None:
+    def __init__(self, rules: tuple[R.Rule, ...], key: bytes, tables: _WordTables | None = None) -> None:
         self.rules = rules
         self.key = key
         self.count = 0
         self.hits: list[str] = []  # rule names, in order (the audit reports them)
         self._print = Fingerprinter(key, _DOMAIN)
-        tables = _word_tables(rules)
+        tables = tables or _word_tables(rules)
         self._bits = tables.bits
         self._groups = tables.groups
         self._marker_words = tables.marker_words
@@ -378,25 +378,25 @@ def sanitize(raw: str | bytes, platform: str | None, key: bytes) -> Sanitized:
         raise ValueError("sanitize needs a non-empty HMAC key (see load_or_create_key)")
     notes: list[str] = []
     text = _decode(raw, notes)
-    canonical = R.canonical_platform(platform)
+    plan = _plan_for(platform)
+    canonical = plan.canonical
     if canonical is None:
         if platform:
             notes.append(f"platform unknown ({platform!r}): every platform's rules and the generic pass applied")
         else:
             notes.append("no platform given: every platform's rules and the generic pass applied")
-    for continuation in R.continuations(canonical):  # the platform's own; every platform's when unknown
+    for continuation in plan.continuations:  # the platform's own; every platform's when unknown
         joined = continuation.pattern.sub("", text)
         if joined != text:
             notes.append(continuation.note)
             text = joined
 
-    rules = R.rules_for(canonical)
-    redactor = _Redactor(rules, key)
+    redactor = _Redactor(plan.rules, key, plan.words)
     text, _ = redactor.blocks(text)  # values spanning lines (XML text, CDATA) before the line pass
     lines = text.split("\n")
-    volatile_tables = V.tables()
+    volatile_tables = plan.volatile
     index = _LineIndex(text, lines, volatile_tables)
-    special = index.special(_gate_words(rules))
+    special = index.special(plan.gate)
     # Every other line can only lose trailing blanks: it holds no volatile hint, no private key,
     # and none of the words a secret rule needs.
     out: list[str | None] = list(map(str.rstrip, lines))
@@ -486,6 +486,34 @@ def _pem_block(
 @cache
 def _gate_words(rules: tuple[R.Rule, ...]) -> tuple[str, ...] | None:
     return R.gate_words(rules)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything sanitize() derives from a platform name alone, built once per platform (and set of
+    registered specs): a pull of hundreds of devices of a dozen platforms derives each only once."""
+
+    canonical: str | None
+    continuations: tuple[R.LineContinuation, ...]
+    rules: tuple[R.Rule, ...]
+    gate: tuple[str, ...] | None
+    words: _WordTables
+    volatile: V.VolatileTables
+
+
+def _plan_for(platform: str | None) -> _Plan:
+    from cfgwatch.vendors.registry import all_specs
+
+    return _plan(platform, all_specs())
+
+
+@lru_cache(maxsize=128)
+def _plan(platform: str | None, specs: tuple[object, ...]) -> _Plan:
+    """The plan for `platform` under `specs` (the key: a newly registered platform gets new plans)."""
+    del specs  # the tables below read the same registry; the argument only keys the cache
+    canonical = R.canonical_platform(platform)
+    rules = R.rules_for(canonical)
+    return _Plan(canonical, R.continuations(canonical), rules, _gate_words(rules), _word_tables(rules), V.tables())
 
 
 class _LineIndex:

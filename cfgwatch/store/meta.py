@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from json.encoder import py_encode_basestring
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cfgwatch.sanitize import ChangeMetadata
 
+# json's own string encoder (the C one when available), as json.dumps(..., ensure_ascii=False) uses it
+_encode_string = getattr(json.encoder, "c_encode_basestring", None) or py_encode_basestring
+
+
+def _json(value: str | None) -> str:
+    return "null" if value is None else _encode_string(value)
+
 
 def encode_meta(platform: str | None, metadata: ChangeMetadata | None) -> bytes:
-    """Stable bytes (sorted keys, one trailing newline) so identical meta gives an identical git blob."""
-    doc: dict[str, Any] = {"platform": platform, "metadata": None}
-    if metadata is not None:
-        doc["metadata"] = {
-            "user": metadata.user,
-            "time": metadata.time.isoformat() if metadata.time is not None else None,
-            "source": metadata.source,
-            "raw": metadata.raw,
-        }
-    return (json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """Stable bytes (sorted keys, one trailing newline) so identical meta gives an identical git blob.
+
+    Spelled out rather than `json.dumps(..., indent=1, sort_keys=True)`, whose indenting encoder is pure
+    Python (a fifth of an unchanged 5,000-device run); byte-identical to it (tests/test_store.py checks).
+    """
+    if metadata is None:
+        return ('{\n "metadata": null,\n "platform": ' + _json(platform) + "\n}\n").encode("utf-8")
+    when = metadata.time.isoformat() if metadata.time is not None else None
+    fields = (("raw", metadata.raw), ("source", metadata.source), ("time", when), ("user", metadata.user))
+    inner = ",\n".join(f'  "{key}": {_json(value)}' for key, value in fields)
+    return ('{\n "metadata": {\n' + inner + '\n },\n "platform": ' + _json(platform) + "\n}\n").encode("utf-8")
 
 
 def decode_meta(data: bytes) -> tuple[str | None, ChangeMetadata | None]:

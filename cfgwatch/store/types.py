@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,21 @@ class DeviceSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownSnapshot:
+    """A device whose sanitized config a collector knows only by its git blob ids (from a verified cache).
+
+    write_run counts it unchanged only when the tree it commits onto holds exactly these two blobs for the
+    device; otherwise it calls `load` for the real snapshot. A stale or forged id costs a re-read, never a
+    missed change: the ids are compared under the run lock, against the same tree the run commits onto.
+    """
+
+    name: str
+    config_blob: str
+    meta_blob: str
+    load: Callable[[], DeviceSnapshot]
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceFailure:
     """A device that could not be collected in a run. `detail` is human text and never holds credentials."""
 
@@ -66,6 +82,9 @@ class RunResult:
     unchanged: tuple[str, ...]
     failed: tuple[DeviceFailure, ...]
     warnings: tuple[str, ...] = ()  # e.g. the run journal could not be written (the commit stands)
+    # device -> (config blob id, meta blob id) of every device of the run, as the branch now holds them:
+    # what a collector may cache next to the file it read (see store.filecache)
+    blobs: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> tuple[str, ...]:

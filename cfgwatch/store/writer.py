@@ -2,10 +2,15 @@
 
 Why it is built this way:
 - A run is compared against HEAD by blob hash: each text is hashed in-process and compared with the HEAD
-  tree listing (one `git ls-tree`), so an unchanged run reads no stored file and writes nothing.
+  tree listing (one `git ls-tree`), so an unchanged run reads no stored file and writes nothing. A text
+  for a path HEAD does not have is not hashed at all (nothing to compare with; fast-import hashes it).
+  A KnownSnapshot (blob ids from a collector's verified file cache) is unchanged when HEAD's tree holds
+  exactly its ids, without any text; otherwise its text is loaded and compared as usual.
 - Changed blobs and the commit are streamed into one `git fast-import` process (one pack per run, no
-  loose-object storm, no working tree). fast-import writes to a scratch ref; the branch is then moved with
-  a compare-and-swap `update-ref`. A run that dies half-way never moves the branch: HEAD stays intact.
+  loose-object storm, no working tree); a big run (a first import) shares its blobs with helper
+  processes on the other cores, and the commit follows once their packs are written. fast-import
+  writes to a scratch ref; the branch is then moved with a compare-and-swap `update-ref`. A run that
+  dies half-way never moves the branch: HEAD stays intact.
 - One commit per run (not per device, as Oxidized does) keeps history short at thousands of devices.
 - Every committed run is followed by upkeep (store.upkeep) while the lock is still held.
 """
@@ -14,8 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import secrets
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -29,7 +37,7 @@ from cfgwatch.store.journal import JournalEntry, missing_runs
 from cfgwatch.store.message import format_message, one_line
 from cfgwatch.store.meta import decode_meta, encode_meta
 from cfgwatch.store.repo import CONFIG_DIR, META_DIR
-from cfgwatch.store.types import DeviceFailure, DeviceSnapshot, RunResult, check_device_name
+from cfgwatch.store.types import DeviceFailure, DeviceSnapshot, KnownSnapshot, RunResult, check_device_name
 from cfgwatch.store.upkeep import RepoUpkeep
 
 PENDING_REF = "refs/cfgwatch/pending"
@@ -40,27 +48,123 @@ def new_run_id(started: datetime) -> str:
     return started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+CHUNK_BYTES = 16 << 20  # blob bytes per turn of one fast-import process in a big run
+HELPER_QUEUE = 256  # blobs queued per helper process (about 2 chunks of 130 kB texts)
+
+
+def _spawn_fast_import(git_dir: str, lock_fd: int | None, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["git", "--git-dir", git_dir, "fast-import", "--quiet", "--done", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
+    )
+
+
+class _BlobHelper:
+    """A second `git fast-import` that only packs blobs, fed from a queue by its own thread.
+
+    It lets a big run (a first import: 600 MB) use a second core: git's delta search and zlib run in
+    both processes at once. Its blob ids come back through --export-marks once it has finished, before
+    the main process writes the commit that names them.
+    """
+
+    def __init__(self, git_dir: str, lock_fd: int | None) -> None:
+        fd, marks = tempfile.mkstemp(prefix="tmp_cfgwatch_marks_", dir=os.path.join(git_dir, "objects", "pack"))
+        os.close(fd)
+        self.marks_path = marks
+        self.proc = _spawn_fast_import(git_dir, lock_fd, f"--export-marks={marks}")
+        self.queue: queue.Queue[bytes | None] = queue.Queue(HELPER_QUEUE)
+        self.error: OSError | None = None
+        self.thread = threading.Thread(target=self._feed, name="cfgwatch-fast-import", daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    stdin.write(item)
+                except OSError as exc:  # the process died (out of space, killed): keep draining the queue
+                    self.error = exc
+        with suppress(OSError):
+            stdin.close()
+
+    def finish(self) -> dict[int, str]:
+        """Wait for the process; blob mark -> id of everything it wrote."""
+        self.queue.put(b"done\n")
+        self.queue.put(None)
+        self.thread.join()
+        assert self.proc.stderr is not None
+        err = self.proc.stderr.read().decode("utf-8", "replace")
+        if self.proc.wait() != 0 or self.error is not None:
+            raise StoreError(f"git fast-import failed: {one_line(err or str(self.error), 300)}")
+        with open(self.marks_path, encoding="ascii") as handle:
+            ids = {int(mark[1:]): oid for mark, oid in (line.split() for line in handle if line.strip())}
+        self.drop()
+        return ids
+
+    def kill(self) -> None:
+        with suppress(OSError):
+            self.proc.kill()
+        while True:  # unblock the feeding thread, then stop it
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
+        self.queue.put(None)
+        self.thread.join()
+        self.proc.wait()
+        if self.proc.stderr is not None:
+            with suppress(OSError):
+                self.proc.stderr.close()
+        self.drop()
+
+    def drop(self) -> None:
+        with suppress(OSError):
+            os.unlink(self.marks_path)
+
+
 class _FastImport:
-    """One `git fast-import` process fed blob by blob; killed (never committed) if the run fails."""
+    """The run's `git fast-import` process, fed blob by blob; killed (never committed) if the run fails.
+
+    A run that writes more than CHUNK_BYTES of blobs hands every other chunk to helper processes (one
+    per further core, at most 3) that pack blobs in parallel; the commits are written last, by this
+    process, once the helpers have finished and their blobs can be named by id. Only this process
+    moves a ref (the scratch ref), so a run that dies anywhere leaves the branch as it was.
+    """
 
     def __init__(self, repo: git.Repo, lock_fd: int | None = None) -> None:
-        self.proc = subprocess.Popen(
-            ["git", "--git-dir", repo.git_dir, "fast-import", "--quiet", "--force", "--done"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            pass_fds=() if lock_fd is None else (lock_fd,),  # holds the run lock as long as it runs
-        )
+        self.git_dir = str(repo.git_dir)
+        self.lock_fd = lock_fd
+        self.proc = _spawn_fast_import(self.git_dir, lock_fd, "--force")
         assert self.proc.stdin is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.marks = 0
+        self.helpers: list[_BlobHelper] = []
+        self.max_helpers = max(0, min(os.cpu_count() or 1, 4) - 1)
+        self.chunk = 0  # which chunk of CHUNK_BYTES the next blob belongs to
+        self.chunk_bytes = 0
+        self.commits: list[tuple[bytes, str | None, list[tuple[str, int]]]] = []
 
     def blob(self, data: bytes) -> int:
         self.marks += 1
-        self.stdin.write(b"blob\nmark :%d\ndata %d\n" % (self.marks, len(data)))
-        self.stdin.write(data)
-        self.stdin.write(b"\n")
+        record = b"blob\nmark :%d\ndata %d\n" % (self.marks, len(data))
+        turn = self.chunk % (1 + self.max_helpers)
+        if turn == 0:
+            self.stdin.write(record)
+            self.stdin.write(data)
+            self.stdin.write(b"\n")
+        else:
+            if turn > len(self.helpers):
+                self.helpers.append(_BlobHelper(self.git_dir, self.lock_fd))
+            self.helpers[turn - 1].queue.put(record + data + b"\n")
+        self.chunk_bytes += len(data)
+        if self.chunk_bytes >= CHUNK_BYTES:
+            self.chunk, self.chunk_bytes = self.chunk + 1, 0
         return self.marks
 
     def commit(
@@ -74,27 +178,38 @@ class _FastImport:
         files: Iterable[tuple[str, int]],
         author: str | None = None,
     ) -> int:
-        """Write one commit; returns its mark, which a later commit of the same stream can name as parent."""
+        """Queue one commit (written by finish); returns its mark, which a later commit can name as parent."""
         msg = message.encode("utf-8")
         now = int(datetime.now(UTC).timestamp())
         self.marks += 1
-        out = [
-            b"commit %s\n" % ref.encode(),
-            b"mark :%d\n" % self.marks,
-            b"author %s %d +0000\n" % ((author or ident).encode(), int(author_time.timestamp())),
-            b"committer %s %d +0000\n" % (ident.encode(), now),
-            b"data %d\n" % len(msg),
-            msg,
-            b"\n",
-        ]
-        if parent is not None:
-            out.append(b"from %s\n" % parent.encode())
-        out.extend(b"M 100644 :%d %s\n" % (mark, path.encode()) for path, mark in files)
-        out.append(b"\n")
-        self.stdin.write(b"".join(out))
+        head = b"".join(
+            [
+                b"commit %s\n" % ref.encode(),
+                b"mark :%d\n" % self.marks,
+                b"author %s %d +0000\n" % ((author or ident).encode(), int(author_time.timestamp())),
+                b"committer %s %d +0000\n" % (ident.encode(), now),
+                b"data %d\n" % len(msg),
+                msg,
+                b"\n",
+            ]
+        )
+        self.commits.append((head, parent, list(files)))
         return self.marks
 
     def finish(self) -> None:
+        ids: dict[int, str] = {}
+        for helper in self.helpers:  # their packs exist before this process names their blobs
+            ids.update(helper.finish())
+        self.helpers = []
+        for head, parent, files in self.commits:
+            out = [head]
+            if parent is not None:
+                out.append(b"from %s\n" % parent.encode())
+            for path, mark in files:
+                blob = ids[mark].encode() if mark in ids else b":%d" % mark
+                out.append(b"M 100644 %s %s\n" % (blob, path.encode()))
+            out.append(b"\n")
+            self.stdin.write(b"".join(out))
         self.stdin.write(b"done\n")
         self.stdin.close()
         assert self.proc.stderr is not None
@@ -103,6 +218,9 @@ class _FastImport:
             raise StoreError(f"git fast-import failed: {one_line(err, 300)}")
 
     def kill(self) -> None:
+        for helper in self.helpers:
+            helper.kill()
+        self.helpers = []
         self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stderr):
@@ -146,7 +264,7 @@ class RunWriter(RepoUpkeep):
 
     def write_run(
         self,
-        snapshots: Iterable[DeviceSnapshot],
+        snapshots: Iterable[DeviceSnapshot | KnownSnapshot],
         failures: Iterable[DeviceFailure] = (),
         *,
         collector: str,
@@ -156,7 +274,8 @@ class RunWriter(RepoUpkeep):
         """Commit one run: every added/changed device in one commit, no commit if nothing changed.
 
         `snapshots` may be a generator (texts are streamed, not held in memory). If it raises, nothing
-        is committed and HEAD is untouched. Devices not mentioned keep their last snapshot.
+        is committed and HEAD is untouched. Devices not mentioned keep their last snapshot. The result's
+        `blobs` holds every device's blob ids as the branch now has them.
         """
         if started.tzinfo is None:
             raise ValueError("started must be timezone-aware")
@@ -183,7 +302,7 @@ class RunWriter(RepoUpkeep):
 
     def _write_locked(
         self,
-        snapshots: Iterable[DeviceSnapshot],
+        snapshots: Iterable[DeviceSnapshot | KnownSnapshot],
         failed: tuple[DeviceFailure, ...],
         *,
         collector: str,
@@ -197,7 +316,7 @@ class RunWriter(RepoUpkeep):
         try:
             staged = staging.stage(snapshots, failed)
             if staging.importer is None:
-                return staged.result(run_id, None)
+                return staged.result(run_id, None, staging.existing)
             message = format_message(
                 collector=collector,
                 run_id=run_id,
@@ -222,7 +341,8 @@ class RunWriter(RepoUpkeep):
             raise
         commit = self._git("rev-parse", "--verify", PENDING_REF).strip()
         self._move_branch(branch, commit, head, run_id)
-        return staged.result(run_id, commit)
+        # added devices were not hashed here: their ids come from the commit itself (one ls-tree)
+        return staged.result(run_id, commit, self._tree_entries(commit) if staged.added else staging.existing)
 
     def write_runs(self, runs: Iterable[PlannedRun]) -> list[RunResult]:
         """Commit many runs in order through one fast-import, one branch update and one upkeep.
@@ -234,7 +354,7 @@ class RunWriter(RepoUpkeep):
             self._drop_temp_objects()
             head = self._head()
             branch = self._branch_ref()
-            staging = _Staging(self, self._tree_entries(head))
+            staging = _Staging(self, self._tree_entries(head), hash_new=True)  # later runs compare with earlier
             planned: list[tuple[PlannedRun, _Staged]] = []
             parent: str | None = head
             ident = self._ident()
@@ -279,7 +399,7 @@ class RunWriter(RepoUpkeep):
             results: list[RunResult] = []
             pending = iter(commits)
             for run, staged in planned:
-                results.append(staged.result(run.run_id, next(pending) if staged.files else None))
+                results.append(staged.result(run.run_id, next(pending) if staged.files else None, {}))
             if self.journal is not None:
                 finished = datetime.now(UTC)
                 entries = [
@@ -341,7 +461,13 @@ class _Staged:
     unchanged: list[str] = field(default_factory=list)
     failed: tuple[DeviceFailure, ...] = ()
 
-    def result(self, run_id: str, commit: str | None) -> RunResult:
+    def result(self, run_id: str, commit: str | None, tree: dict[str, str]) -> RunResult:
+        """The run's result; `tree` (path -> blob id, as the branch holds it after the run) gives `blobs`."""
+        blobs: dict[str, tuple[str, str]] = {}
+        for name in (*self.changed, *self.added, *self.unchanged):
+            cfg, meta = tree.get(f"{CONFIG_DIR}/{name}"), tree.get(f"{META_DIR}/{name}.json")
+            if cfg is not None and meta is not None:
+                blobs[name] = (cfg, meta)
         return RunResult(
             run_id,
             commit,
@@ -349,6 +475,7 @@ class _Staged:
             tuple(sorted(self.added)),
             tuple(sorted(self.unchanged)),
             self.failed,
+            blobs=blobs,
         )
 
 
@@ -358,9 +485,11 @@ class _Staging:
     The listing is updated as runs are staged, so consecutive runs of one stream see each other.
     """
 
-    def __init__(self, writer: RunWriter, existing: dict[str, str]) -> None:
+    def __init__(self, writer: RunWriter, existing: dict[str, str], *, hash_new: bool = False) -> None:
         self.writer = writer
         self.existing = existing
+        # hash texts of paths the tree does not have yet: only a stream of several runs compares with them
+        self.hash_new = hash_new
         self.importer: _FastImport | None = None
         # meta blobs written earlier in this stream: not in the object database until fast-import ends
         self.meta_blobs: dict[str, bytes] = {}
@@ -368,26 +497,36 @@ class _Staging:
     def _meta(self, blob_id: str) -> bytes:
         return self.meta_blobs.get(blob_id) or self.writer._read_blob(blob_id)
 
-    def stage(self, snapshots: Iterable[DeviceSnapshot], failed: tuple[DeviceFailure, ...]) -> _Staged:
+    def stage(self, snapshots: Iterable[DeviceSnapshot | KnownSnapshot], failed: tuple[DeviceFailure, ...]) -> _Staged:
         writer, existing = self.writer, self.existing
         failed_names = {f.name for f in failed}
         staged = _Staged(failed=failed)
         seen: set[str] = set()
-        for snap in snapshots:
-            name = check_device_name(snap.name)
+        for item in snapshots:
+            name = check_device_name(item.name)
             if name in seen:
                 raise InputError(f"device '{name}' appears twice in one run")
             if name in failed_names:
                 raise InputError(f"device '{name}' is listed both as collected and as failed")
             seen.add(name)
-            data = snap.text.encode("utf-8")
-            meta = encode_meta(snap.platform, snap.metadata)
             cfg_path, meta_path = f"{CONFIG_DIR}/{name}", f"{META_DIR}/{name}.json"
             old_cfg = existing.get(cfg_path)
-            cfg_id = writer._blob_id(data)
+            if isinstance(item, KnownSnapshot):
+                if old_cfg == item.config_blob and existing.get(meta_path) == item.meta_blob:
+                    staged.unchanged.append(name)
+                    continue
+                snap = item.load()  # the tree moved on, or the ids were wrong: compare the real text
+                if snap.name != name:
+                    raise InputError(f"device '{name}' loaded as '{snap.name}'")
+            else:
+                snap = item
+            data = snap.text.encode("utf-8")
+            meta = encode_meta(snap.platform, snap.metadata)
+            new = old_cfg is None and not self.hash_new
+            cfg_id = "" if new else writer._blob_id(data)
             write_cfg = old_cfg != cfg_id
             write_meta = write_cfg
-            meta_id = writer._blob_id(meta)
+            meta_id = "" if new else writer._blob_id(meta)
             if not write_cfg:
                 old_meta = existing.get(meta_path)
                 if old_meta != meta_id:
@@ -403,10 +542,12 @@ class _Staging:
                 self.importer = _FastImport(writer.repo, writer.lock_fd)
             if write_cfg:
                 staged.files.append((cfg_path, self.importer.blob(data)))
-                existing[cfg_path] = cfg_id
+                if not new:
+                    existing[cfg_path] = cfg_id
             staged.files.append((meta_path, self.importer.blob(meta)))
-            existing[meta_path] = meta_id
-            self.meta_blobs[meta_id] = meta
+            if not new:
+                existing[meta_path] = meta_id
+                self.meta_blobs[meta_id] = meta
             (staged.added if old_cfg is None else staged.changed).append(name)
         return staged
 

@@ -13,15 +13,18 @@ import functools
 import gc
 import ipaddress
 import re
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple, TypeVar
 
 from cfgwatch.model import (
     ANY_ADDRESS,
     ANY_PORTS,
     EMPTY_ADDRESS,
+    EMPTY_PORTS,
     Action,
     AddressSet,
     Binding,
@@ -40,7 +43,9 @@ from cfgwatch.model import (
     port_number,
     protocol_number,
 )
+from cfgwatch.model._fastinit import fast_init
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.ports import PORT_MAX, PORT_NAMES
 from cfgwatch.model.text import config_lines
 
 TCP, UDP, SCTP, ICMP, ICMP6, IGMP = 6, 17, 132, 1, 58, 2
@@ -89,6 +94,11 @@ class Stanza(NamedTuple):
         return SourceRef(self.head.number, self.end_line)
 
 
+def with_text(line: Line, text: str) -> Line:
+    """The same line with other text (a vendor module's respelling); cheaper than NamedTuple._replace."""
+    return tuple.__new__(Line, (line.number, text, line.indent, line.after_break))
+
+
 BANNER_TYPES = frozenset(
     {"motd", "login", "exec", "incoming", "slip-ppp", "prompt-timeout", "config-save", "enable", "asdm", "lcd"}
 )
@@ -104,24 +114,26 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
     head: Line | None = None
     children: list[Line] = []
     lines = config_lines(text)
-    count = len(lines)
-    index = 0
     brk = False
     delimited = banner_style == "delimited"
-    while index < count:
-        raw = lines[index]
-        index += 1
+    new = tuple.__new__  # Line(...) without the NamedTuple's Python-level __new__: one per config line
+    numbered = enumerate(lines, 1)
+    for number, raw in numbered:
         if not raw:
             brk = True
             continue
         if raw[0] in " \t":
             if head is None:
                 continue
-            stripped = raw.strip()
-            if not stripped or stripped[0] == "!" or stripped == "exit":
+            lstripped = raw.lstrip()
+            if not lstripped or lstripped[0] == "!":
                 brk = True
                 continue
-            children.append(Line(index, stripped, len(raw) - len(raw.lstrip()), brk))
+            stripped = lstripped.rstrip()
+            if stripped == "exit":
+                brk = True
+                continue
+            children.append(new(Line, (number, stripped, len(raw) - len(lstripped), brk)))
             brk = False
             continue
         stripped = raw.rstrip()
@@ -129,17 +141,19 @@ def scan(text: str, *, banner_style: str = "delimited") -> list[Stanza]:
             brk = True
             continue
         if head is not None:
-            stanzas.append(Stanza(head, tuple(children)))
+            stanzas.append(new(Stanza, (head, tuple(children))))
             children = []
         if delimited and stripped.startswith("banner "):
             head = None
-            index = _skip_banner(stripped, lines, index)
+            skip = _skip_banner(stripped, lines, number) - number
+            if skip > 0:
+                next(islice(numbered, skip - 1, skip), None)  # consume the banner's lines
             brk = True
             continue
-        head = Line(index, stripped, 0, brk)
+        head = new(Line, (number, stripped, 0, brk))
         brk = False
     if head is not None:
-        stanzas.append(Stanza(head, tuple(children)))
+        stanzas.append(new(Stanza, (head, tuple(children))))
     return stanzas
 
 
@@ -170,8 +184,10 @@ def _skip_banner(stripped: str, lines: Sequence[str], index: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def strip_comment(tokens: list[str]) -> list[str]:
+def strip_comment(tokens: Sequence[str]) -> Sequence[str]:
     """Drop a trailing `! comment` (batfish-style test configs put them after entries)."""
+    if "!" not in "".join(tokens):  # nearly every entry: one C-level search instead of a loop
+        return tokens
     for index, token in enumerate(tokens):
         if token.startswith("!"):
             return tokens[:index]
@@ -181,9 +197,28 @@ def strip_comment(tokens: list[str]) -> list[str]:
 _V4_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
+_INET_PTON = socket.inet_pton
+_AF_INET = socket.AF_INET
+_FROM_BYTES = int.from_bytes
+
+
 @lru_cache(maxsize=131072)
 def v4_value(token: str) -> int | None:
-    """Dotted-quad IPv4 text to its integer, None if it is not one (hot path: regex + cache, no ipaddress)."""
+    """Dotted-quad IPv4 text to its integer, None if it is not one (hot path: no ipaddress objects).
+
+    Most tokens are not addresses (keywords, names, ports): three dots or nothing. A canonical dotted
+    quad goes through the C `inet_pton`; what it refuses (leading zeros as in `010.0.0.1`, which the
+    devices read as decimal) is left to the regular expression, so both paths accept the same texts.
+    """
+    if token.count(".") != 3:
+        return None
+    try:
+        return _FROM_BYTES(_INET_PTON(_AF_INET, token), "big")
+    except (OSError, ValueError):
+        return _v4_value_slow(token)
+
+
+def _v4_value_slow(token: str) -> int | None:
     found = _V4_RE.fullmatch(token)
     if found is None:
         return None
@@ -225,7 +260,7 @@ def host(address: str) -> AddressSet:
     """One IPv4 or IPv6 address."""
     value = v4_value(address)
     if value is not None:
-        return AddressSet(v4=((value, value),))
+        return AddressSet(((value, value),))
     try:
         ip = ipaddress.IPv6Address(address)
     except ValueError as exc:
@@ -238,10 +273,12 @@ def prefix(text: str) -> AddressSet:
     """`A/len` (IPv4 or IPv6, host bits ignored as the devices do)."""
     address, _, length = text.partition("/")
     value = v4_value(address)
-    if value is not None and length.isdigit() and int(length) <= 32:
-        wild = (1 << (32 - int(length))) - 1
-        start = value & ~wild & V4_MAX
-        return AddressSet(v4=((start, start | wild),))
+    if value is not None and length.isdecimal():
+        bits = int(length)
+        if bits <= 32:
+            wild = V4_MAX >> bits
+            start = value & (V4_MAX ^ wild)
+            return AddressSet(((start, start | wild),))
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
@@ -320,8 +357,8 @@ def parse_address(tokens: Sequence[str], index: int, table: ObjectTable, syntax:
             return found.named(f"interface {name}"), index + 2
     if "/" in token:
         return prefix(token), index + 1
-    if is_v4(token):
-        if index + 1 < len(tokens) and is_v4(tokens[index + 1]):
+    if v4_value(token) is not None:
+        if index + 1 < len(tokens) and v4_value(tokens[index + 1]) is not None:
             return v4_masked(token, tokens[index + 1], syntax.wildcard), index + 2
         return host(token), index + 1
     if ":" in token:
@@ -368,6 +405,10 @@ PORT_OPERATORS = frozenset({"eq", "neq", "lt", "gt", "range"})
 
 def port(token: str) -> int:
     """A port number or Cisco port name."""
+    if token.isdecimal() and len(token) <= 5:  # hot path: a plain number (names and junk below)
+        number = int(token)
+        if number <= PORT_MAX:
+            return number
     try:
         return port_number(token)
     except ValueError:
@@ -380,6 +421,9 @@ def port(token: str) -> int:
 def is_port_token(token: str) -> bool:
     if token.isdigit():
         return True
+    lowered = token.lower()
+    if lowered not in EXTRA_PORT_NAMES and lowered.strip() not in PORT_NAMES and not lowered.strip().isdigit():
+        return False  # e.g. `log` after `eq 80`: no exception raised and caught to say so
     try:
         port(token)
     except SyntaxProblem:
@@ -397,13 +441,20 @@ def parse_port_op(tokens: Sequence[str], index: int) -> tuple[PortSet, int]:
         last = port(_need(tokens, index + 2, "range end"))
         if first > last:
             raise SyntaxProblem("BAD-PORT", f"port range {first} {last} runs backwards")
-        return PortSet.of((first, last)), index + 3
+        return PortSet(((first, last),)), index + 3
     values = [port(_need(tokens, index + 1, f"port after '{op}'"))]
     index += 2
     if op in ("eq", "neq"):  # IOS accepts several ports after eq/neq
         while index < len(tokens) and is_port_token(tokens[index]) and not is_v4(tokens[index]):
             values.append(port(tokens[index]))
             index += 1
+    first = values[0]
+    if len(values) == 1 and op != "neq":  # one interval, already valid: no normalising needed
+        if op == "eq":
+            return PortSet(((first, first),)), index
+        if op == "lt":
+            return (PortSet(((0, first - 1),)) if first else EMPTY_PORTS), index
+        return (PortSet(((first + 1, PORT_MAX),)) if first < PORT_MAX else EMPTY_PORTS), index
     return PortSet.from_operator(op, [str(value) for value in values]), index
 
 
@@ -423,6 +474,7 @@ EXTRA_PROTOCOLS: dict[str, int | None] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def protocols(token: str, syntax: Syntax) -> tuple[int | None, ...]:
     """Protocol keyword/number to protocol numbers (`tcp-udp` is two; `ip` is any)."""
     lowered = token.lower()
@@ -559,6 +611,7 @@ def icmp_type(tokens: Sequence[str], index: int, proto: int) -> tuple[int | None
 # ---------------------------------------------------------------------------------------------
 
 ACTIONS = {"permit": Action.PERMIT, "deny": Action.DENY}
+NO_OPTIONS: frozenset[str] = frozenset()
 FLAG_OPTIONS = frozenset(
     {"established", "fragments", "log-input", "tracked", "ack", "fin", "psh", "rst", "syn", "urg", "ece", "cwr"}
 )
@@ -596,6 +649,7 @@ LOG_LEVELS = frozenset(
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Ace:
     """One parsed ACL entry before it becomes a FilterRule."""
@@ -627,7 +681,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     else:
         protos = protocols(token, syntax)
         index += 1
-    port_capable = bool(protos) and all(p in PORT_PROTOCOLS for p in protos)
+    port_capable = bool(protos) and PORT_PROTOCOLS.issuperset(protos)
+    single = protos[0] if len(protos) == 1 else -1  # the one protocol of the entry (-1: several or none)
     src, index = parse_address(tokens, index, table, syntax)
     src_ports, index = _maybe_ports(tokens, index, table, port_capable)
     dst, index = parse_address(tokens, index, table, syntax)
@@ -636,22 +691,17 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
     icmp_code: int | None = None
     options: set[str] = set()
     icmp_group: tuple[Service, ...] | None = None
-    if len(protos) == 1 and protos[0] in (ICMP, ICMP6) and tokens[index : index + 1] == ["object-group"]:
+    if single in (ICMP, ICMP6) and index < len(tokens) and tokens[index] == "object-group":
         # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
         name = _need(tokens, index + 1, "icmp-type group name")
         if name not in table.icmp_types:
             raise SyntaxProblem("UNKNOWN-OBJECT", f"undefined icmp-type object-group '{name}'")
-        proto = protos[0] or ICMP
+        proto = single or ICMP
         icmp_group = tuple(Service(proto, icmp_type=t, icmp_code=c).named(name) for t, c in table.icmp_types[name])
         index += 2
-    elif len(protos) == 1 and protos[0] in (ICMP, ICMP6):
-        icmp_kind, icmp_code, index = icmp_type(tokens, index, protos[0] or ICMP)
-    elif (
-        len(protos) == 1
-        and protos[0] == IGMP
-        and index < len(tokens)
-        and (tokens[index] in IGMP_TYPES or tokens[index].isdigit())
-    ):
+    elif single in (ICMP, ICMP6):
+        icmp_kind, icmp_code, index = icmp_type(tokens, index, single or ICMP)
+    elif single == IGMP and index < len(tokens) and (tokens[index] in IGMP_TYPES or tokens[index].isdigit()):
         options.add(f"igmp-type {tokens[index]}")
         index += 1
     enabled = True
@@ -699,6 +749,8 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             raise SyntaxProblem("ACL-UNSUPPORTED", "ports after a service group")
     elif icmp_group is not None:
         services = icmp_group
+    elif port_capable and len(protos) == 1:  # the common case: one of tcp/udp/sctp
+        services = (Service(single, src_ports, dst_ports, icmp_kind, icmp_code),)
     else:
         services = tuple(
             Service(
@@ -710,7 +762,7 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             )
             for proto in protos
         )
-    return Ace(action, Match(src, dst, services), frozenset(options), enabled)
+    return Ace(action, Match(src, dst, services), frozenset(options) if options else NO_OPTIONS, enabled)
 
 
 def _maybe_ports(tokens: Sequence[str], index: int, table: ObjectTable, port_capable: bool) -> tuple[PortSet, int]:
@@ -1135,6 +1187,7 @@ def object_def(
 ACL_IGNORED = frozenset({"statistics", "counters"})  # per-entry hit counters: telemetry, not policy
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AclItem:
     """One ACL line: tokens from the keyword (permit/deny/remark/...) on, plus its sequence number."""
@@ -1181,8 +1234,9 @@ def build_acl(
             seq = item.sequence
             if seq is None:
                 seq = highest + 10
+                item = AclItem(item.line, item.tokens, seq)
             highest = max(highest, seq)
-            numbered.append(AclItem(item.line, item.tokens, seq))
+            numbered.append(item)
         work = sorted(numbered, key=lambda item: item.sequence or 0)
     remarks = Remarks()
     rules: list[FilterRule] = []
@@ -1198,7 +1252,7 @@ def build_acl(
         if keyword in ACL_IGNORED:
             continue
         try:
-            clean = strip_comment(list(tokens))
+            clean = strip_comment(tokens)
             if standard:
                 ace = parse_standard(clean, table, syntax, as_dst=as_dst)
             else:
@@ -1209,18 +1263,16 @@ def build_acl(
             diags.append(diagnostic(code, problem, item.line))
             remarks.entry(item.line.after_break)
             continue
+        number = item.line.number
+        comment = remarks.entry(item.line.after_break)
+        # positional: the hot path of every Cisco-family parse (list_name, action, match, name, from_zones,
+        # to_zones, enabled, options, comment, sequence, source)
         rules.append(
             FilterRule(
-                list_name=name,
-                action=ace.action,
-                match=ace.match,
-                enabled=ace.enabled,
-                options=ace.options,
-                comment=remarks.entry(item.line.after_break),
-                sequence=item.sequence,
-                source=SourceRef(item.line.number, item.line.number),
+                name, ace.action, ace.match, None, (), (), ace.enabled, ace.options, comment, item.sequence,
+                SourceRef(number, number),
             )
-        )
+        )  # fmt: skip
     return rules
 
 
@@ -1231,6 +1283,9 @@ class InterfaceInfo:
     interface: Interface
     bindings: list[Binding]
     other: list[Line]
+
+
+_INTERFACE_HEADS = frozenset({"description", "ip", "ipv6", "vrf", "zone-member", "nameif", "security-level"})
 
 
 def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> InterfaceInfo:
@@ -1247,6 +1302,9 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
     for line in stanza.children:
         tokens = line.text.split()
         head = tokens[0]
+        if head not in _INTERFACE_HEADS:  # most lines (shutdown, speed, mtu ...): left for the vendor module
+            other.append(line)
+            continue
         try:
             if head == "description":
                 description = line.text.split(None, 1)[1] if len(tokens) > 1 else ""
@@ -1255,7 +1313,7 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
                     continue
                 if "/" in tokens[2]:
                     addresses = addresses.union(prefix(tokens[2]))
-                elif len(tokens) >= 4 and is_v4(tokens[2]) and is_v4(tokens[3]):
+                elif len(tokens) >= 4 and v4_value(tokens[2]) is not None and v4_value(tokens[3]) is not None:
                     addresses = addresses.union(host(tokens[2]))
                 else:
                     other.append(line)

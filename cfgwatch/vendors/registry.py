@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from netutils.lib_mapper import (
     AERLEON_LIB_MAPPER,
@@ -34,7 +35,7 @@ from netutils.lib_mapper import (
     SCRAPLI_LIB_MAPPER,
 )
 
-from cfgwatch.errors import UnknownPlatformError
+from cfgwatch.errors import InputError, UnknownPlatformError
 from cfgwatch.model import RuleSet
 from cfgwatch.plugins import PLATFORMS_GROUP, PluginError, Registry
 from cfgwatch.vendors.base import ParserInfo
@@ -173,3 +174,28 @@ def detect_platform(text: str) -> str | None:
         if info.detect(text):
             return info.platform
     return None
+
+
+def parse_file(path: str | Path, platform: str = "auto") -> RuleSet:
+    """One config file -> RuleSet. `auto` asks each importable parser's detector in registry order.
+
+    Raises InputError for an unreadable file or an undetectable platform, UnknownPlatformError for a
+    platform no parser is registered for.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8-sig", errors="replace")  # -sig: an editor's BOM is no config
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror or exc}", path=file) from exc
+    if platform.strip().lower() != "auto":
+        try:
+            info = get_parser(platform)
+        except (ImportError, AttributeError) as exc:
+            raise InputError(f"the parser for '{platform}' is not available: {exc}", path=file) from exc
+    else:
+        # a platform package still being written is skipped for detection
+        found = next((candidate for candidate in all_parsers() if candidate.detect(text)), None)
+        if found is None:
+            raise InputError("cannot detect the platform; pass --platform", path=file)
+        info = found
+    return info.parse(text)

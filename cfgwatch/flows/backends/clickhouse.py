@@ -22,6 +22,7 @@ clause for clause, so verdicts and figures agree across backends.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -398,17 +399,27 @@ class ClickHouseBackend:
         return tuple(sorted(found.values(), key=lambda row: row.exporter))
 
     def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "") -> str:
+        """The outbound-or-return records of a selector in a window, with only the columns the aggregates read:
+        the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left."""
         is_out, is_ret, remote_key, r4, rhi, rlo = selector_sql(selector)
-        return (
-            f"(SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
+        outer = (
+            f"SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
             f" dst_asn, dst_org, dst_class, src_v4, src_v6_hi, src_v6_lo, dst_v4, dst_v6_hi, dst_v6_lo,"
             f" {r4} AS r4, {rhi} AS rhi, {rlo} AS rlo{extra}"
-            f" FROM (SELECT *, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
+        )
+        # the inner query passes on the columns the predicates and the outer query name, and no others
+        named = f"{outer} {is_out} {is_ret}"
+        needed = ", ".join(column.name for column in COLUMNS if re.search(rf"\b{column.name}\b", named))
+        return (
+            f"({outer} FROM (SELECT {needed}, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
             f" WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)}) WHERE _out OR _ret)"
         )
 
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
-        per = self._execute(
+        """ONE statement: per-prefix rows, and WITH TOTALS the distinct sources and destinations of the whole
+        selection; the window's record count (coverage) rides along as a scalar subquery."""
+        where = self._where(selector.exporters, window)
+        rows = self._execute(
             f"""SELECT ip_version, rkey,
                 sumIf(packets, _out), sumIf(bytes, _out), countIf(_out),
                 sumIf(rev_packets, _out) + sumIf(packets, _ret AND NOT _out),
@@ -416,18 +427,20 @@ class ClickHouseBackend:
                 countIf(_ret AND NOT _out) + countIf(_out AND rev_packets > 0),
                 uniqExactIf(r4, rhi, rlo, _out),
                 maxIf(dst_asn, _out), maxIf(dst_org, _out), maxIf(dst_class, _out),
-                argMaxIf(r4, bytes, _out), argMaxIf(rhi, bytes, _out), argMaxIf(rlo, bytes, _out)
+                argMaxIf(r4, bytes, _out), argMaxIf(rhi, bytes, _out), argMaxIf(rlo, bytes, _out),
+                uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out),
+                (SELECT count() FROM {self.source} WHERE {where}) AS records
             FROM {self._marked(selector, window)}
-            GROUP BY ip_version, rkey HAVING countIf(_out) > 0"""
+            GROUP BY ip_version, rkey WITH TOTALS HAVING countIf(_out) > 0"""
         )
-        totals = self._execute(
-            f"""SELECT uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out), uniqExactIf(r4, rhi, rlo, _out)
-            FROM {self._marked(selector, window)}"""
-        )
-        records = int(
-            self._execute(f"SELECT count() FROM {self.source} WHERE {self._where(selector.exporters, window)}")[0][0]
-        )
-        sources, destinations = (int(value) for value in totals[0])
+        per = [row for row in rows if int(row[0])]  # the totals row has the key columns' defaults (ip_version 0)
+        totals = [row for row in rows if not int(row[0])]
+        if totals:
+            sources, destinations = int(totals[-1][15]), int(totals[-1][8])
+            records = int(totals[-1][16])
+        else:  # nothing outbound or returning: no group and, on some servers, no totals row either
+            sources = destinations = 0
+            records = int(self._execute(f"SELECT count() FROM {self.source} WHERE {where}")[0][0])
         remotes = [
             RemoteRow(
                 prefix=prefix_key_text(int(row[0]), int(row[1])),

@@ -41,7 +41,7 @@ from cfgwatch.flows.schema import (
 )
 from cfgwatch.flows.verify import CheckSummary, WindowTotals
 
-CHECK_BATCH = 100
+CHECK_BATCH = 100  # requests per statement; `_check_batch` keys a request in 14 bits (q << 50)
 # A request whose sources span at most this many /24s is prefiltered with a hash join on the source and
 # destination /24 (only candidate records reach its exact predicate); wider ones test every record.
 PREFILTER_BLOCKS = 1 << 16  # requests per check_summaries statement (bounds the SQL text and the planner's work)
@@ -70,6 +70,21 @@ _CHECK_COLUMNS = (
 # statistics of every row group say so, the scan projects a constant instead of decoding the column.
 _ZERO_CANDIDATES = frozenset(_CHECK_COLUMNS[3:]) - {"dst_org", "dst_class", "action", "packets", "bytes"}
 _COLUMN_TYPES = {column.name: column.duckdb for column in COLUMNS}
+# One integer per (request, window, remote prefix) in `check_summaries`: request << 50 | window << 49 | IPv6 << 48 |
+# the /24 (IPv4) or /48 (IPv6) key, which fits in 48 bits.
+_W_BIT = 1 << 49
+_V6_BIT = 1 << 48
+_PREFIX_MASK = _V6_BIT - 1
+_ADDRESS_V6 = 1 << 63
+
+
+def _address_key(prefix: str) -> str:
+    """SQL: one UBIGINT per address of column group `prefix`, to count distinct addresses: the IPv4 address
+    itself, or a hash of the IPv6 address with the top bit set (never equal to an IPv4 key)."""
+    return (
+        f"(CASE WHEN ip_version = 6 THEN hash({prefix}_v6_hi, {prefix}_v6_lo) | CAST({_ADDRESS_V6} AS UBIGINT)"
+        f" ELSE CAST({prefix}_v4 AS UBIGINT) END)"
+    )
 
 
 def _remote_parts(selector: FlowSelector) -> tuple[str, str, str]:
@@ -345,7 +360,7 @@ class DuckDBBackend:
     def _check_batch(
         self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
     ) -> list[CheckSummary]:
-        chk_rows: list[str] = []  # (q, w, exporter, lo, hi): one row per window and exporter of a request
+        chk_rows: list[str] = []  # (q, w, g, exporter, lo, hi): one row per window and exporter of a request
         any_rows: list[str] = []  # windows of requests over every exporter
         out_arms: list[str] = []
         ret_arms: list[str] = []
@@ -353,6 +368,8 @@ class DuckDBBackend:
         names: set[str] = set()
         blocks: list[str] = []  # (q, first /24, last /24, first, last) of exactly keyed sources
         groups: dict[tuple[str, str], int] = {}  # (remote_ok AND ports_ok, ret_remote) -> group of keyed requests
+        every_exporter = False  # an exactly tested (unkeyed) request over every exporter
+        exact_exporters: set[str] = set()  # exporters of exactly tested requests: all their records are candidates
         for q, (selector, post, baseline) in enumerate(requests):
             source_blocks = _source_blocks(selector)
             if source_blocks is not None:
@@ -364,6 +381,8 @@ class DuckDBBackend:
                 is_out, is_ret, _remote_key, _remote_id = selector_sql(selector)
                 out_arms.append(f"WHEN {q} THEN {is_out}")
                 ret_arms.append(f"WHEN {q} THEN {is_ret}")
+                exact_exporters.update(selector.exporters)
+                every_exporter = every_exporter or not selector.exporters
             for w, window in enumerate((post, baseline)):
                 spans.append(window)
                 lo, hi = _naive_sql(window.start), _naive_sql(window.end)
@@ -374,22 +393,21 @@ class DuckDBBackend:
                     any_rows.append(f"({q}, {w}, {group}, NULL, {lo}, {hi})")
         start = min(span.start for span in spans)
         end = max(span.end for span in spans)
-        # Only the day partitions bound the scan; the join to `chk` applies each window exactly. Files are sorted
-        # by (exporter, time), so with many exporters a row group spans an exporter's whole day and a time hull
-        # prunes nothing more while costing comparisons per record (at worst the two edge days are read whole).
+        # Only the day partitions and the exporters bound the scan (they prune files and row groups); the join to
+        # `chk` applies each window exactly. Files need not be sorted: nothing here depends on record order.
         scan = (
             f"day BETWEEN DATE '{start.astimezone(UTC).date().isoformat()}'"
             f" AND DATE '{end.astimezone(UTC).date().isoformat()}'"
         )
         if not any_rows:
-            # A range, not an IN list: the join to `chk` matches exporters exactly, this only has to prune row
-            # groups (files are sorted by exporter) and a comparison costs far less than an IN list's hash join.
             ordered = sorted(names)
             if len(ordered) <= EXPORTER_IN_LIST:
                 scan += " AND exporter IN (" + ", ".join(sql_text(name) for name in ordered) + ")"
-            else:
+            else:  # a range prunes row groups as well and costs one comparison per record, not a hash probe
                 scan += f" AND exporter BETWEEN {sql_text(ordered[0])} AND {sql_text(ordered[-1])}"
         ctes = ["chk(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(chk_rows or any_rows) + ")"]
+        if chk_rows and any_rows:
+            ctes.append("chk_any(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(any_rows) + ")")
         if blocks:
             ctes.append("rng(q, a, b, lo, hi) AS (VALUES " + ", ".join(blocks) + ")")
         else:
@@ -401,68 +419,62 @@ class DuckDBBackend:
             "keys AS (SELECT q, k, greatest(lo, k * 256) AS lo, least(hi, k * 256 + 255) AS hi"
             " FROM (SELECT q, lo, hi, unnest(range(a, b + 1)) AS k FROM rng))"
         )
+        ctes.append("kset AS (SELECT DISTINCT k FROM keys)")
         nat = nat_present_sql("nat_dst")
-        remote_id = (
-            f"CASE WHEN {nat} THEN hash(nat_dst_v4, nat_dst_v6_hi, nat_dst_v6_lo)"
-            " ELSE hash(dst_v4, dst_v6_hi, dst_v6_lo) END"
-        )
-        # Rows reach the join only through a scan whose filters DuckDB evaluates while reading: the literal
-        # day/time/exporter hull prunes row groups, and for keyed requests a semi-join on the source or
-        # destination /24 drops every record no keyed request can select before the wide columns are joined.
+        # ONE scan of the day partitions: a record goes on only when a keyed request's source /24 is its source or
+        # destination /24 (a semi-join against a few hundred keys), or when an exactly tested request reads its
+        # exporter. Constant zero columns (Parquet statistics) are projected, not decoded.
         zeros = self._all_zero_columns()
         columns = ", ".join(
             f"CAST(0 AS {_COLUMN_TYPES[name]}) AS {name}" if name in zeros else name for name in _CHECK_COLUMNS
         )
-        flows_all = f"(SELECT {columns} FROM flows WHERE {scan})"
-        flows_keyed = (
-            f"(SELECT {columns} FROM flows WHERE {scan}"
-            " AND ((src_v4 >> 8) IN (SELECT k FROM keys) OR (dst_v4 >> 8) IN (SELECT k FROM keys)))"
-        )
+        candidate = ["(src_v4 >> 8) IN (SELECT k FROM kset)", "(dst_v4 >> 8) IN (SELECT k FROM kset)"]
+        if every_exporter:
+            candidate = ["TRUE"]
+        elif exact_exporters:
+            candidate.append("exporter IN (" + ", ".join(sql_text(name) for name in sorted(exact_exporters)) + ")")
+        cand = f"SELECT {columns} FROM flows WHERE {scan} AND ({' OR '.join(candidate)})"
+        joins: list[str] = []
+        if chk_rows:
+            joins.append("JOIN chk c ON f.exporter = c.exporter AND f.time_start >= c.lo AND f.time_start < c.hi")
+        if any_rows:
+            table = "chk_any" if chk_rows else "chk"
+            joins.append(f"JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi")
+        joined = " UNION ALL ".join(f"SELECT c.q, c.w, c.g, f.* FROM cand f {join}" for join in joins)
         # Records per window (coverage): a day no window starts or ends in lies wholly inside every window it
         # overlaps, so it is counted from a per (exporter, day) aggregate of the exporter column alone; records
-        # of the edge days go through the exact time-range join. Each day partition is read by one of the two.
+        # of the edge days go through the exact time-range join.
         edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
         edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
         flows_days = (
             f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} AND day NOT IN ({edge_list})"
             " GROUP BY exporter, day)"
         )
-        flows_edge = f"(SELECT exporter, day, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
-        whole_day = "(CAST({f}.day AS TIMESTAMP) >= c.lo AND CAST({f}.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
-        joins: list[str] = []
-        if chk_rows:
-            joins.append("JOIN chk c ON f.exporter = c.exporter AND f.time_start >= c.lo AND f.time_start < c.hi")
-        if any_rows:
-            if chk_rows:
-                ctes.append("chk_any(q, w, g, exporter, lo, hi) AS (VALUES " + ", ".join(any_rows) + ")")
-            table = "chk_any" if chk_rows else "chk"
-            joins.append(f"JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi")
-        parts: list[str] = []
-        for join in joins:
-            if groups:
-                parts.append(f"SELECT c.q, c.w, c.g, f.* FROM {flows_keyed} f {join} AND c.g >= 0")
-            if out_arms:
-                parts.append(f"SELECT c.q, c.w, c.g, f.* FROM {flows_all} f {join} AND c.g < 0")
-        joined = " UNION ALL ".join(parts)
+        flows_edge = f"(SELECT exporter, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
+        whole_day = "(CAST(f.day AS TIMESTAMP) >= c.lo AND CAST(f.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
         counted_parts: list[str] = []
         for join in joins:
-            day_join = (
-                join.replace("f.time_start >= c.lo AND f.time_start < c.hi", whole_day.format(f="f"))
-                if "f.time_start >= c.lo AND f.time_start < c.hi" in join
-                else join
-            )
+            day_join = join.replace("f.time_start >= c.lo AND f.time_start < c.hi", whole_day)
             counted_parts.append(f"SELECT c.q, c.w, f.n FROM {flows_days} f {day_join}")
             counted_parts.append(f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} GROUP BY c.q, c.w")
         counted = " UNION ALL ".join(counted_parts)
         group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
         group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
+        if len(groups) == 1:
+            ((only_out, only_ret),) = groups
+            group_out, group_ret = only_out, only_ret
         other_out = f"CASE q {' '.join(out_arms)} END" if out_arms else "FALSE"
         other_ret = f"CASE q {' '.join(ret_arms)} END" if ret_arms else "FALSE"
         if not groups:
             group_out = group_ret = "FALSE"
+        v4 = "CASE WHEN ip_version = 6 THEN NULL ELSE"
+        # One aggregate over the marked records gives every (request, window, remote prefix) row and, as a second
+        # grouping set, the distinct sources of each (request, window); the fold below reads only its result.
         sql = f"""
             WITH {", ".join(ctes)},
-            m AS MATERIALIZED (
+            cand AS MATERIALIZED ({cand}),
+            j AS ({joined}),
+            m AS (
                 SELECT *,
                     CASE WHEN g >= 0 THEN action <> 2 AND _sm AND ({group_out}) ELSE ({other_out}) END AS _out,
                     CASE WHEN g >= 0 THEN action <> 2 AND _dm AND ({group_ret}) ELSE ({other_ret}) END AS _ret
@@ -470,70 +482,76 @@ class DuckDBBackend:
                     SELECT j.*,
                         coalesce(j.ip_version = 4 AND j.src_v4 BETWEEN ks.lo AND ks.hi, FALSE) AS _sm,
                         coalesce(j.ip_version = 4 AND j.dst_v4 BETWEEN kd.lo AND kd.hi, FALSE) AS _dm
-                    FROM ({joined}) j
-                    LEFT JOIN keys ks ON ks.q = j.q AND ks.k = (j.src_v4 >> 8)
-                    LEFT JOIN keys kd ON kd.q = j.q AND kd.k = (j.dst_v4 >> 8))
-                WHERE _sm OR _dm OR g < 0),
+                    FROM j
+                    LEFT JOIN keys ks ON ks.q = j.q AND ks.k = ({v4} j.src_v4 >> 8 END)
+                    LEFT JOIN keys kd ON kd.q = j.q AND kd.k = ({v4} j.dst_v4 >> 8 END))),
             sel AS MATERIALIZED (
-                SELECT q, w, ip_version, packets, bytes, rev_packets, rev_bytes,
-                    dst_asn, dst_org, dst_class, _out, {remote_id} AS rid,
-                    CASE WHEN _out THEN hash(src_v4, src_v6_hi, src_v6_lo) END AS srch,
-                    CASE WHEN _out THEN (CASE WHEN {nat}
-                        THEN {prefix_key_sql("nat_dst")} ELSE {prefix_key_sql("dst")} END)
-                        ELSE {prefix_key_sql("src")} END AS rkey,
+                SELECT q, w, packets, bytes, rev_packets, rev_bytes, dst_asn, dst_org, dst_class, _out,
+                    (CAST(q AS UBIGINT) << 50) | (CAST(w AS UBIGINT) << 49)
+                        | (CASE WHEN ip_version = 6 THEN {_V6_BIT} ELSE 0 END)
+                        | (CASE WHEN _out THEN (CASE WHEN {nat}
+                            THEN {prefix_key_sql("nat_dst")} ELSE {prefix_key_sql("dst")} END)
+                            ELSE {prefix_key_sql("src")} END) AS pk,
+                    CASE WHEN _out THEN {_address_key("src")} END AS sk,
+                    CASE WHEN _out THEN (CASE WHEN {nat} THEN {_address_key("nat_dst")}
+                        ELSE {_address_key("dst")} END) END AS rk,
                     CASE WHEN {nat} THEN nat_dst_v4 ELSE dst_v4 END AS r4,
                     CASE WHEN {nat} THEN nat_dst_v6_hi ELSE dst_v6_hi END AS rhi,
                     CASE WHEN {nat} THEN nat_dst_v6_lo ELSE dst_v6_lo END AS rlo
                 FROM m WHERE _out OR _ret),
-            out_p AS (
-                SELECT q, w, ip_version, rkey, sum(packets) AS op, sum(bytes) AS ob, count(*) AS of,
-                    sum(rev_packets) AS orp, sum(rev_bytes) AS orb, count(*) FILTER (WHERE rev_packets > 0) AS orf
-                FROM sel WHERE _out GROUP BY q, w, ip_version, rkey),
-            ret_p AS (
-                SELECT q, w, ip_version, rkey, sum(packets) AS rp, sum(bytes) AS rb, count(*) AS rf
-                FROM sel WHERE NOT _out GROUP BY q, w, ip_version, rkey),
-            pp AS MATERIALIZED (
-                SELECT o.q, o.w, o.ip_version, o.rkey, o.op, o.ob, o.of,
-                    o.orp + coalesce(r.rp, 0) AS rp, o.orb + coalesce(r.rb, 0) AS rb, o.orf + coalesce(r.rf, 0) AS rf
-                FROM out_p o LEFT JOIN ret_p r
-                  ON r.q = o.q AND r.w = o.w AND r.ip_version = o.ip_version AND r.rkey = o.rkey),
-            flagged AS MATERIALIZED (
-                SELECT p.*, b.rkey IS NULL AS new FROM (SELECT * FROM pp WHERE w = 0) p
-                LEFT JOIN (SELECT q, ip_version, rkey FROM pp WHERE w = 1) b
-                  ON b.q = p.q AND b.ip_version = p.ip_version AND b.rkey = p.rkey),
-            top AS (SELECT * FROM flagged QUALIFY rank() OVER (PARTITION BY q ORDER BY ob DESC) <= {int(top)}),
+            okeys AS MATERIALIZED (SELECT pk, sum(bytes) AS ob FROM sel WHERE _out GROUP BY pk),
+            tot AS (
+                SELECT q, w, sum(packets) AS op, sum(bytes) AS ob, count(*) AS of, sum(rev_packets) AS orp,
+                    sum(rev_bytes) AS orb, count(*) FILTER (WHERE rev_packets > 0) AS orf,
+                    count(DISTINCT rk) AS dests, count(DISTINCT sk) AS srcs
+                FROM sel WHERE _out GROUP BY q, w),
+            paired AS (
+                SELECT q, w, sum(packets) AS rp, sum(bytes) AS rb, count(*) AS rf
+                FROM sel WHERE NOT _out AND pk IN (SELECT pk FROM okeys) GROUP BY q, w),
+            seen AS (
+                SELECT pk - (pk & {_W_BIT}) AS k, bool_or(pk & {_W_BIT} = 0) AS after,
+                    bool_or(pk & {_W_BIT} <> 0) AS before
+                FROM okeys GROUP BY k),
+            top AS (
+                SELECT pk FROM okeys WHERE pk & {_W_BIT} = 0
+                QUALIFY rank() OVER (PARTITION BY pk >> 50 ORDER BY ob DESC) <= {int(top)}),
             top_info AS (
-                SELECT t.q, t.ip_version, t.rkey, max(s.dst_asn) AS asn, max(s.dst_org) AS org,
-                    max(s.dst_class) AS cls, arg_max(struct_pack(r4 := s.r4, rhi := s.rhi, rlo := s.rlo), s.bytes)
-                    AS sample
-                FROM top t JOIN sel s
-                  ON s.q = t.q AND s.w = 0 AND s._out AND s.ip_version = t.ip_version AND s.rkey = t.rkey
-                GROUP BY t.q, t.ip_version, t.rkey)
-            SELECT 0 AS kind, q, w, NULL::UTINYINT AS v, NULL::UBIGINT AS rkey, sum(op), sum(ob), sum(of),
-                   sum(rp), sum(rb), sum(rf), NULL::UINTEGER AS asn, NULL::VARCHAR AS org,
-                   NULL::VARCHAR AS cls, NULL::STRUCT(r4 UINTEGER, rhi UBIGINT, rlo UBIGINT) AS sample,
-                   NULL::BOOLEAN AS new
-            FROM pp GROUP BY q, w
+                SELECT t.pk,
+                    sum(s.packets) FILTER (WHERE s._out) AS op, sum(s.bytes) FILTER (WHERE s._out) AS ob,
+                    count(*) FILTER (WHERE s._out) AS of,
+                    coalesce(sum(s.rev_packets) FILTER (WHERE s._out), 0)
+                        + coalesce(sum(s.packets) FILTER (WHERE NOT s._out), 0) AS rp,
+                    max(s.dst_asn) FILTER (WHERE s._out) AS asn, max(s.dst_org) FILTER (WHERE s._out) AS org,
+                    max(s.dst_class) FILTER (WHERE s._out) AS cls,
+                    arg_max(struct_pack(r4 := s.r4, rhi := s.rhi, rlo := s.rlo), s.bytes) FILTER (WHERE s._out)
+                        AS sample
+                FROM top t JOIN sel s ON s.pk = t.pk GROUP BY t.pk)
+            SELECT 0 AS kind, t.q, t.w, NULL::UBIGINT AS pk, t.op, t.ob, t.of,
+                   t.orp + coalesce(p.rp, 0), t.orb + coalesce(p.rb, 0), t.orf + coalesce(p.rf, 0),
+                   NULL::UINTEGER AS asn, NULL::VARCHAR AS org, NULL::VARCHAR AS cls,
+                   NULL::STRUCT(r4 UINTEGER, rhi UBIGINT, rlo UBIGINT) AS sample, NULL::BOOLEAN AS new, t.dests
+            FROM tot t LEFT JOIN paired p ON p.q = t.q AND p.w = t.w
             UNION ALL
-            SELECT 1, q, 0, NULL, NULL, NULL, NULL, count(*) FILTER (WHERE new), NULL, NULL, NULL,
-                   NULL, NULL, NULL, NULL, NULL
-            FROM flagged GROUP BY q
+            SELECT 1, CAST(k >> 50 AS INTEGER), 0, NULL, NULL, NULL, count(*) FILTER (WHERE after AND NOT before),
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM seen GROUP BY k >> 50
             UNION ALL
-            SELECT 2, t.q, 0, t.ip_version, t.rkey, op, ob, of, rp, rb, rf, asn, org, cls, sample, new
-            FROM top t JOIN top_info i ON i.q = t.q AND i.ip_version = t.ip_version AND i.rkey = t.rkey
+            SELECT 2, CAST(i.pk >> 50 AS INTEGER), 0, i.pk, op, ob, of, rp, NULL, NULL, asn, org, cls, sample,
+                   NOT s.before, NULL
+            FROM top_info i JOIN seen s ON s.k = i.pk
             UNION ALL
-            SELECT 3, q, w, NULL, NULL, NULL, NULL, count(DISTINCT srch), NULL, NULL, NULL, NULL, NULL, NULL,
-                   NULL, NULL
-            FROM sel WHERE _out GROUP BY q, w
+            SELECT 3, q, w, NULL, NULL, NULL, srcs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM tot
             UNION ALL
-            SELECT 5, q, w, NULL, NULL, NULL, NULL, count(DISTINCT (ip_version, rkey, rid)), NULL, NULL, NULL,
-                   NULL, NULL, NULL, NULL, NULL
-            FROM sel WHERE _out GROUP BY q, w
-            UNION ALL
-            SELECT 4, q, w, NULL, NULL, NULL, NULL, sum(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            SELECT 4, q, w, NULL, NULL, NULL, sum(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM ({counted}) GROUP BY q, w
         """
-        size = len(requests)
+        return self._fold(sql, len(requests), top)
+
+    def _fold(self, sql: str, size: int, top: int) -> list[CheckSummary]:
+        """Run a `_check_batch` statement and fold its rows (kind 0 totals, 1 new prefixes, 2 top prefixes,
+        3 distinct sources, 4 records) into one `CheckSummary` per request. A prefix travels as one integer
+        (`_V6_BIT`, `_W_BIT`, request << 50, the /24 or /48 key below): cheap to group, join and rank."""
         outs = [Counters()] * (2 * size)
         rets = [Counters()] * (2 * size)
         records = [0] * (2 * size)
@@ -545,39 +563,39 @@ class DuckDBBackend:
             kind, q, w = int(row[0]), int(row[1]), int(row[2])
             slot = 2 * q + w
             if kind == 0:
-                outs[slot] = Counters(int(row[5]), int(row[6]), int(row[7]))
-                rets[slot] = Counters(int(row[8]), int(row[9]), int(row[10]))
+                outs[slot] = Counters(int(row[4]), int(row[5]), int(row[6]))
+                rets[slot] = Counters(int(row[7]), int(row[8]), int(row[9]))
+                dests[slot] = int(row[15])
             elif kind == 2:
-                sample = row[14] or {}
-                version = int(row[3])
+                sample = row[13] or {}
+                key = int(row[3])
+                version = 6 if key & _V6_BIT else 4
                 tops[q].append(
                     Destination(
-                        prefix=prefix_key_text(version, int(row[4])),
+                        prefix=prefix_key_text(version, key & _PREFIX_MASK),
                         sample_address=decode_address(
                             version, int(sample.get("r4", 0)), int(sample.get("rhi", 0)), int(sample.get("rlo", 0))
                         )
                         if sample
                         else "",
-                        asn=int(row[11] or 0),
-                        org=str(row[12] or ""),
-                        provider_class=str(row[13] or ""),
-                        packets=int(row[5]),
-                        bytes=int(row[6]),
-                        flows=int(row[7]),
-                        return_packets=int(row[8]),
-                        new=bool(row[15]),
+                        asn=int(row[10] or 0),
+                        org=str(row[11] or ""),
+                        provider_class=str(row[12] or ""),
+                        packets=int(row[4]),
+                        bytes=int(row[5]),
+                        flows=int(row[6]),
+                        return_packets=int(row[7]),
+                        new=bool(row[14]),
                     )
                 )
             else:
-                value = int(row[7])
+                value = int(row[6])
                 if kind == 1:
                     new_count[q] = value
                 elif kind == 3:
                     sources[slot] = value
-                elif kind == 4:
-                    records[slot] = value
                 else:
-                    dests[slot] = value
+                    records[slot] = value
         out: list[CheckSummary] = []
         for q in range(size):
             after, before = (

@@ -3,10 +3,12 @@
 Ingest is idempotent through a content-hash ledger (`<root>/ledger.jsonl`): a file whose SHA-256 was
 ingested before is skipped, and a record already stored from another file of the same exporter (a CRLF or
 grown re-export) is dropped before the write (`ParquetIngest._drop_stored`). Rows are staged through
-DuckDB's own CSV reader (the nfdump CSV fast path reads the export directly; other formats stream through
-a Python reader into a temporary TSV), enriched per distinct destination, and written with COPY ...
-PARTITION_BY (day) under `<root>/data/day=YYYY-MM-DD/`.
-The queries over those files live in `cfgwatch.flows.backends.duckdb`.
+DuckDB's own CSV reader: nfdump CSV, Zeek conn.log and AWS VPC text are read directly by one typed parallel
+scan (`formats.native`; a file with an odd line goes the exact path), other formats stream through a Python
+reader into a temporary TSV. Rows are enriched per distinct destination and written append-only, unsorted,
+under `<root>/data/day=YYYY-MM-DD/` (one file per day of the batch); `ParquetIngest.compact` (the nightly
+job: `compact_store`) later merges a day's files into one sorted by exporter and time.
+The queries over those files live in `cfgwatch.flows.backends.duckdb`; they read the files as they are.
 
 A kill -9 at any point must not leave a file a reader chokes on, nor a batch counted twice. So a batch is
 written into `<root>/data/.staging-<batch>/` (same filesystem, invisible to the `day=*/*.parquet` glob),
@@ -28,6 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
 from cfgwatch.flows.formats.base import MAX_TIME_US, MIN_TIME_US, ROW_FIELDS, ReadStats
+from cfgwatch.flows.formats.native import REJECTS_LIMIT, NativeScan, native_scan
 from cfgwatch.flows.schema import COLUMNS, encode_address, nat_present_sql, prefix_key_text
 from cfgwatch.plugins import OWN_DISTRIBUTION
 
@@ -171,10 +175,12 @@ class ParquetIngest:
         self.data_dir = root / "data"
         self.ledger_path = root / "ledger.jsonl"
         self.enricher = enricher
+        # ROW_FIELDS the staged table leaves out because the batch's format never sets them (typed literals).
+        self._constants: dict[str, str] = {}
 
-    def ledger(self) -> dict[str, dict[str, Any]]:
-        """Ledger entries by file SHA-256; a line cut short by a kill during its append is not an entry."""
-        entries: dict[str, dict[str, Any]] = {}
+    def _entries(self) -> list[dict[str, Any]]:
+        """Every ledger line (ingests and compactions); a line cut short by a kill during its append is none."""
+        entries: list[dict[str, Any]] = []
         if self.ledger_path.exists():
             for line in self.ledger_path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -182,23 +188,39 @@ class ParquetIngest:
                         entry = json.loads(line)
                     except json.JSONDecodeError:
                         continue
-                    if isinstance(entry, dict) and "sha256" in entry:
-                        entries[entry["sha256"]] = entry
+                    if isinstance(entry, dict):
+                        entries.append(entry)
         return entries
+
+    def ledger(self) -> dict[str, dict[str, Any]]:
+        """Ingest ledger entries by file SHA-256."""
+        return {entry["sha256"]: entry for entry in self._entries() if "sha256" in entry}
+
+    def _committed(self) -> tuple[set[str], set[str]]:
+        """(ledgered batch ids, `day=.../name` files a ledgered compaction replaced)."""
+        entries = self._entries()
+        batches = {str(entry.get("batch")) for entry in entries if "batch" in entry}
+        replaced = {str(name) for entry in entries for name in entry.get("replaces", ())}
+        return batches, replaced
 
     def committed_files(self) -> tuple[list[Path], bool]:
         """The Parquet files a reader may see, and whether that is every file in the day directories.
 
         A `part-<batch>-` file is seen once the ledger names its batch (a killed or in-flight batch is not),
-        and only when it is whole (PAR1 at both ends; a file cut short by an older version is skipped)."""
+        and only when it is whole (PAR1 at both ends; a file cut short by an older version is skipped). A file
+        that a ledgered compaction replaced is not seen, even before its removal."""
         files = sorted(self.data_dir.glob("day=*/*.parquet"))
         if not files:
             return [], True
-        batches = {str(entry.get("batch")) for entry in self.ledger().values()}
+        batches, replaced = self._committed()
         kept = []
         for part in files:
             match = _PART_BATCH.match(part.name)
-            if (match is None or match.group(1) in batches) and _whole_parquet(part):
+            if (
+                (match is None or match.group(1) in batches)
+                and f"{part.parent.name}/{part.name}" not in replaced
+                and _whole_parquet(part)
+            ):
                 kept.append(part)
         return kept, len(kept) == len(files)
 
@@ -213,14 +235,15 @@ class ParquetIngest:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _sweep(self, ledger: dict[str, dict[str, Any]]) -> None:
-        """Remove what a killed ingest left: staging directories, and landed files of an unledgered batch."""
+    def _sweep(self) -> None:
+        """Remove what a killed ingest or compaction left: staging directories, landed files of an unledgered
+        batch, and files a ledgered compaction replaced."""
         for staging in self.data_dir.glob(STAGING_PREFIX + "*"):
             shutil.rmtree(staging, ignore_errors=True)
-        batches = {str(entry.get("batch")) for entry in ledger.values()}
+        batches, replaced = self._committed()
         for part in self.data_dir.glob("day=*/*.parquet"):
             match = _PART_BATCH.match(part.name)
-            if match and match.group(1) not in batches:
+            if (match and match.group(1) not in batches) or f"{part.parent.name}/{part.name}" in replaced:
                 part.unlink(missing_ok=True)
 
     def _append_ledger(self, entry: dict[str, Any]) -> None:
@@ -256,7 +279,7 @@ class ParquetIngest:
                 # A full disk (or a failing one): nothing was ledgered, so the staged parts are swept now
                 # (or by the next ingest) and the same file can simply be ingested again.
                 with suppress(OSError, duckdb.Error):
-                    self._sweep(self.ledger())
+                    self._sweep()
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
                 raise StoreError(f"cannot write the flow store: {reason[:300]}", path=self.data_dir) from exc
 
@@ -265,7 +288,7 @@ class ParquetIngest:
     ) -> IngestReport:
         digest = _sha256(file)
         ledger = self.ledger()
-        self._sweep(ledger)
+        self._sweep()
         if digest in ledger:
             previous = ledger[digest]
             return IngestReport(
@@ -275,9 +298,14 @@ class ParquetIngest:
         stats = ReadStats(str(file))
         batch_id = uuid.uuid4().hex[:12]
         with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
-            # DuckDB reads cfgwatch's own nfdump CSV layout directly; a site's replacement format of the
-            # same name goes through its reader like any other format.
-            if format_name == "nfdump-csv" and FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION:
+            # DuckDB reads cfgwatch's own line formats directly; a site's replacement format of the same
+            # name goes through its reader like any other format.
+            self._constants = {}
+            own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
+            scan = native_scan(format_name, file, exporter, aws_fields) if own else None
+            if scan is not None and self._stage_native(scan, file, stats):
+                staged = stats.records > 0
+            elif format_name == "nfdump-csv" and own:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
             else:
                 staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
@@ -330,6 +358,42 @@ class ParquetIngest:
             f"delim = '\t', header = false, quote = '\"', columns = {spec})"
         )
         return True
+
+    def _stage_native(self, scan: NativeScan, file: Path, stats: ReadStats) -> bool:
+        """ONE parallel typed read of the file into table `staged` (see `formats.native`). True when the scan
+        vouches for every line; False (nothing staged) when a line was rejected or a row is odd, so the exact
+        path reads the file and names each bad record's line. nfdump's trailing Summary block is no record:
+        its lines are rejected by the typed read, and the tail check proves they are all there is."""
+        rejects = "cfgwatch_rejects"
+        self._drop_rejects(rejects)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {scan.select(file, rejects)}")
+            lines = [int(line) for (line,) in self.con.execute(f"SELECT DISTINCT line FROM {rejects}").fetchall()]
+        finally:
+            self._drop_rejects(rejects)
+        row = self.con.execute("SELECT count(*) FILTER (WHERE _odd), count(*) FROM staged").fetchone()
+        odd, total = (int(value) for value in row) if row else (0, 0)
+        explained = not lines
+        if lines and scan.summary:
+            tail_rows = _nfdump_summary_rows(file)
+            explained = tail_rows is not None and len(lines) == tail_rows and len(lines) < REJECTS_LIMIT
+        if odd or not explained:
+            self.con.execute("DROP TABLE staged")
+            return False
+        self._constants = scan.constants()
+        stats.records = total
+        return True
+
+    def _staged(self) -> str:
+        """SQL for the staged rows with every ROW_FIELDS column (constants added, not materialised)."""
+        if not self._constants:
+            return "staged"
+        return "(SELECT *, " + ", ".join(f"{sql} AS {name}" for name, sql in self._constants.items()) + " FROM staged)"
+
+    def _drop_rejects(self, name: str) -> None:
+        """The rejects tables of a typed read live on the connection; each read starts with none."""
+        for table in (name, name + "_scan"):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def _stage_nfdump_csv(self, file: Path, exporter: str | None, stats: ReadStats) -> bool:
         """DuckDB parses `nfdump -o csv` itself. First ONE parallel streaming statement straight into `staged`;
@@ -469,7 +533,7 @@ class ParquetIngest:
         }
         lookups: list[tuple[Any, ...]] = []
         if not self.enricher.is_empty:
-            keys = self.con.execute(f"SELECT DISTINCT s.ip_version, {rkey} FROM staged s").fetchall()
+            keys = self.con.execute(f"SELECT DISTINCT s.ip_version, {rkey} FROM {self._staged()} s").fetchall()
             for version, key in keys:
                 network = prefix_key_text(int(version), int(key)).split("/")[0]
                 found = self.enricher.lookup(network, tor=False)
@@ -487,24 +551,31 @@ class ParquetIngest:
         )
         select = ", ".join(f"s.{name}" for name in ROW_FIELDS)
         staging = self.data_dir / f"{STAGING_PREFIX}{batch_id}"
-        target = sql_text(str(staging))
-        self.con.execute(
-            f"""COPY (SELECT {select},
-                    coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
-                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class,
-                    CAST(s.time_start AS DATE) AS day
-                FROM staged s
-                LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
-                LEFT JOIN tor t ON t.ip_version = s.ip_version
-                  AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
-                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END
-                ORDER BY s.exporter, s.time_start)
-              TO {target} (FORMAT parquet, PARTITION_BY (day), ROW_GROUP_SIZE {ROW_GROUP_ROWS},
-                FILENAME_PATTERN 'part-{batch_id}-{{uuid}}', COMPRESSION {PARQUET_COMPRESSION})"""
-        )
         days = tuple(
             str(day)
             for (day,) in self.con.execute("SELECT DISTINCT CAST(time_start AS DATE) FROM staged ORDER BY 1").fetchall()
+        )
+        if len(days) == 1:  # one day (an nfcapd rotation, an hourly log): one file, no partitioning pass
+            (staging / f"day={days[0]}").mkdir(parents=True)
+            target = sql_text(str(staging / f"day={days[0]}" / f"part-{batch_id}-{uuid.uuid4()}.parquet"))
+            day, layout = "", ""
+        else:
+            target = sql_text(str(staging))
+            day, layout = (
+                ", CAST(s.time_start AS DATE) AS day",
+                f"PARTITION_BY (day), FILENAME_PATTERN 'part-{batch_id}-{{uuid}}',",
+            )
+        self.con.execute(
+            f"""COPY (SELECT {select},
+                    coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
+                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class{day}
+                FROM {self._staged()} s
+                LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
+                LEFT JOIN tor t ON t.ip_version = s.ip_version
+                  AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
+                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END)
+              TO {target} (FORMAT parquet, {layout} ROW_GROUP_SIZE {ROW_GROUP_ROWS},
+                COMPRESSION {PARQUET_COMPRESSION})"""
         )
         for table in ("staged", "enrich", "tor"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -532,13 +603,15 @@ class ParquetIngest:
         stored = [path for path in files if path.parent.name in wanted]
         if not stored:
             return 0
-        fields = ", ".join(ROW_FIELDS)
+        # Constant columns of the batch are compared in the stored rows' filter, the others by the join.
+        fields = ", ".join(name for name in ROW_FIELDS if name not in self._constants)
+        same = "".join(f" AND {name} = {sql}" for name, sql in self._constants.items())
         source = "[" + ", ".join(sql_text(str(path)) for path in stored) + "]"
         names = ", ".join(sql_text(str(name)) for name in exporters)
         self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM staged ANTI JOIN (
+            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT {fields} FROM staged ANTI JOIN (
                     SELECT {fields} FROM read_parquet({source}) WHERE exporter IN ({names})
-                        AND time_start BETWEEN ? AND ?) stored USING ({fields})""",
+                        AND time_start BETWEEN ? AND ?{same}) stored USING ({fields})""",
             [first, last],
         )
         counts = self.con.execute("SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM fresh)").fetchone()
@@ -546,6 +619,51 @@ class ParquetIngest:
         self.con.execute("DROP TABLE staged")
         self.con.execute("ALTER TABLE fresh RENAME TO staged")
         return before - after
+
+    def compact(self, *, max_files: int = 1) -> CompactReport:
+        """Merge the committed files of every day that has more than `max_files` of them (or whose one file
+        was not written by a compaction) into files sorted by exporter and time: ingest appends unsorted
+        batches; sorted row groups let the exporter/time filters of the queries skip most of a day.
+
+        Crash-safe like an ingest: the merged files are staged, landed, then ONE ledger line naming the new
+        batch and the files it replaces is the commit point (readers stop seeing those files from then on);
+        the replaced files are removed after it, or by the next ingest's or compaction's sweep."""
+        with self._locked():
+            self._sweep()
+            files, _every = self.committed_files()
+            compacted = {str(entry["batch"]) for entry in self._entries() if entry.get("compaction")}
+            by_day: dict[str, list[Path]] = {}
+            for part in files:
+                by_day.setdefault(part.parent.name, []).append(part)
+            batch_id = uuid.uuid4().hex[:12]
+            staging = self.data_dir / f"{STAGING_PREFIX}{batch_id}"
+            replaced: list[Path] = []
+            rows = 0
+            columns = ", ".join(f"CAST({column.name} AS {column.duckdb}) AS {column.name}" for column in COLUMNS)
+            for _day, parts in sorted(by_day.items()):
+                match = _PART_BATCH.match(parts[0].name)
+                if len(parts) <= max_files and match is not None and match.group(1) in compacted:
+                    continue
+                source = "[" + ", ".join(sql_text(str(path)) for path in parts) + "]"
+                written = self.con.execute(
+                    f"""COPY (SELECT {columns} FROM read_parquet({source}, hive_partitioning = true)
+                            ORDER BY exporter, time_start)
+                        TO {sql_text(str(staging))} (FORMAT parquet, PARTITION_BY (day), APPEND true,
+                          ROW_GROUP_SIZE {ROW_GROUP_ROWS}, FILENAME_PATTERN 'part-{batch_id}-{{uuid}}',
+                          COMPRESSION {PARQUET_COMPRESSION})"""
+                ).fetchone()
+                rows += int(written[0]) if written else 0
+                replaced.extend(parts)
+            if not replaced:
+                return CompactReport(0, 0, 0)
+            self._land(staging)
+            names = [f"{part.parent.name}/{part.name}" for part in replaced]
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            self._append_ledger({"batch": batch_id, "compaction": True, "replaces": names, "at": at})
+            for part in replaced:
+                part.unlink(missing_ok=True)
+            days = len({part.parent.name for part in replaced})
+            return CompactReport(days, len(replaced), rows)
 
     def _land(self, staging: Path) -> None:
         """Move a written batch into the day directories: fsync each file, rename it (atomic on one
@@ -565,6 +683,25 @@ class ParquetIngest:
             finally:
                 os.close(descriptor)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CompactReport:
+    """What one compaction did: days rewritten, files merged, rows written."""
+
+    days: int
+    files: int
+    rows: int
+
+
+def compact_store(root: Path) -> CompactReport:
+    """Compact the Parquet flow store under `root` (see `ParquetIngest.compact`): for the nightly job."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        return ParquetIngest(con, Path(root), Enricher()).compact()
+    finally:
+        con.close()
 
 
 def _whole_parquet(path: Path) -> bool:

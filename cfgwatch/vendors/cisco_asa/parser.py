@@ -41,6 +41,12 @@ class _State:
     nats: list[NatRule] = field(default_factory=list)
 
 
+# First words of the top-level lines `parse` looks at (each prefix it tests starts with one of them).
+_HEAD_WORDS = frozenset(
+    {"object", "object-group", "access-list", "access-group", "nat", "interface", "static", "global"}
+)
+
+
 @cc.paused_gc
 def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
@@ -55,6 +61,8 @@ def parse(text: str) -> RuleSet:
     groups_bindings: list[cc.Stanza] = []
     for stanza in cc.scan(text, banner_style="line"):
         head = stanza.head.text
+        if head.partition(" ")[0] not in _HEAD_WORDS:  # names, routes, logging ...: one set test, not eight
+            continue
         if head.startswith("object network "):
             net_objects.setdefault(head.split()[2], []).append(stanza)
         elif head.startswith("object service "):

@@ -46,6 +46,13 @@ def _numbered_kind(name: str) -> str | None:
 _XR_HEADS = ("ipv4 access-list ", "object-group network ipv4 ", "object-group network ipv6 ", "object-group port ")
 
 
+# First words of the top-level lines `parse` looks at (each prefix it tests starts with one of them).
+_HEAD_WORDS = frozenset(
+    {"ip", "ipv4", "ipv6", "object-group", "access-list", "interface", "route-map", "class-map", "policy-map",
+     "zone-pair"}
+)  # fmt: skip
+
+
 @dataclass
 class _State:
     """Everything collected while walking the stanzas of one config."""
@@ -74,6 +81,8 @@ def parse(text: str) -> RuleSet:
     zone_pairs: list[cc.Stanza] = []
     for stanza in stanzas:
         head = stanza.head.text
+        if head.partition(" ")[0] not in _HEAD_WORDS:  # banners' neighbours, routes, services ...: one set test
+            continue
         if head.startswith(_XR_HEADS):
             state.diags.append(
                 Diagnostic(

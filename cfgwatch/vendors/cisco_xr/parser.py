@@ -157,10 +157,10 @@ def _ios_spelling(stanza: cc.Stanza) -> cc.Stanza:
             direction = _DIRECTIONS.get(tokens[where], "") if where < len(tokens) else tokens[-1]
             for name in tokens[2:where]:
                 if name != "common":
-                    children.append(line._replace(text=f"{family} access-group {name} {direction}"))
+                    children.append(cc.with_text(line, f"{family} access-group {name} {direction}"))
             continue
-        children.append(line._replace(text=" ".join(tokens)))
-    return stanza._replace(children=tuple(children))
+        children.append(cc.with_text(line, " ".join(tokens)))
+    return cc.Stanza(stanza.head, tuple(children))
 
 
 # -- object-groups ------------------------------------------------------------------------------
@@ -262,10 +262,10 @@ def _acls(stanzas: list[cc.Stanza], state: _State) -> None:
             item = cc.acl_item(line, words)
             if not item.tokens:
                 continue
-            xr_words, extra = _xr_words(list(item.tokens), v6=v6)
+            xr_words, extra = _xr_words(item.tokens, v6=v6)
             if extra:
                 options[line.number] = extra
-            items.append(cc.AclItem(item.line, tuple(xr_words), item.sequence))
+            items.append(item if xr_words is item.tokens else cc.AclItem(item.line, tuple(xr_words), item.sequence))
     tables = {family: _family_table(state.table, v6=family) for family in {v6 for v6, _name in lists}}
     for (v6, name), items in lists.items():
         syntax = cc.Syntax(v6=True) if v6 else cc.IOS_SYNTAX
@@ -303,12 +303,24 @@ def _source_only(tokens: Sequence[str], index: int) -> int | None:
     return None
 
 
-def _xr_words(tokens: list[str], *, v6: bool) -> tuple[list[str], frozenset[str]]:
+_XR_ONLY_WORDS = frozenset({"net-group", "port-group", "set", *_OPTION_ARGS, *_NEXTHOPS})
+_RESPELLED_PROTOCOLS = frozenset({"ipv4", "icmp", "icmpv6", "ipv6-icmp", "58"})
+
+
+def _xr_words(tokens: Sequence[str], *, v6: bool) -> tuple[Sequence[str], frozenset[str]]:
     """An XR entry in the shared IOS grammar: `ipv4` -> `ip`, `icmp` in IPv6 -> `icmpv6`, `net-group` ->
     `object-group`, `port-group` -> `portgroup`; XR-only options that do not change the decision are
-    taken out and returned as options."""
+    taken out and returned as options. An entry with none of these comes back as it is (the same object)."""
     if not tokens or tokens[0] not in cc.ACTIONS:
         return tokens, frozenset()
+    if (
+        len(tokens) > 1
+        and tokens[1] not in _RESPELLED_PROTOCOLS
+        and _XR_ONLY_WORDS.isdisjoint(tokens)
+        and _source_only(tokens, 1) is None
+    ):
+        return tokens, frozenset()  # most entries: already in the shared grammar
+    tokens = list(tokens)
     out: list[str] = [tokens[0]]
     options: set[str] = set()
     index = 1

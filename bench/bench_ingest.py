@@ -1,0 +1,146 @@
+"""Flow ingest rate (issue 19 goal 6): nfdump CSV, Zeek conn.log and AWS VPC flow logs into the DuckDB store.
+
+For each format N synthetic rows are written (cfgwatch.flows.synth), then two cases alternate (A B A B):
+the floor -- plain DuckDB counting the same file with read_csv -- and cfgwatch ingesting it into a fresh
+store (parse, convert, enrich, dedupe check, Parquet written append-only per day, ledger). Prints CPU and
+wall medians, the ratio to the floor, rows/s (wall) and rows per CPU-second, and one GOAL line per format
+(>= 1,000,000 rows/s). `--profile` adds the time of every SQL statement of one ingest per format.
+
+    .venv/bin/python bench/bench_ingest.py                 # 1M rows per format, 3 runs
+    .venv/bin/python bench/bench_ingest.py --quick         # 200k rows, 2 runs (< 60 s)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Recorder, Sample, add_common_args, interleave, median_cpu, median_wall
+
+from cfgwatch.flows.backends.duckdb import DuckDBBackend
+from cfgwatch.flows.synth import write_aws_vpc_sql, write_nfdump_csv_sql, write_zeek_conn_sql
+
+START = datetime(2024, 6, 1, tzinfo=UTC)
+GOAL_ROWS_PER_S = 1_000_000
+WRITERS: dict[str, Callable[..., Path]] = {
+    "nfdump-csv": write_nfdump_csv_sql,
+    "zeek-conn": write_zeek_conn_sql,
+    "aws-vpc": write_aws_vpc_sql,
+}
+# The floor: DuckDB counting the file with the options that let it read the layout at all.
+COUNT_OPTIONS = {
+    "nfdump-csv": "header = true",
+    "zeek-conn": "delim = '\\t', comment = '#', header = false",
+    "aws-vpc": "delim = ' ', header = true",
+}
+
+
+def count_rows(path: Path, format_name: str) -> int:
+    con = duckdb.connect()
+    try:
+        row = con.execute(f"SELECT count(*) FROM read_csv('{path}', {COUNT_OPTIONS[format_name]})").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def ingest(path: Path, format_name: str, work: Path, rows: int) -> None:
+    """One ingest into a fresh store; checks every row was stored."""
+    store = work / f"store-{uuid.uuid4().hex[:8]}"
+    backend = DuckDBBackend(store, memory_limit="1500MB")
+    try:
+        report = backend.ingest(path, format_name)
+    finally:
+        backend.close()
+    assert report.records == rows and report.bad == 0, report
+    shutil.rmtree(store)
+
+
+def profile(path: Path, format_name: str, work: Path) -> None:
+    """Wall seconds of each SQL statement of one ingest (the store's connection is wrapped)."""
+    backend = DuckDBBackend(work / "profiled", memory_limit="1500MB")
+    connection = backend.con
+    times: list[tuple[float, str]] = []
+
+    class Timed:
+        def execute(self, sql: str, *args: Any) -> Any:
+            began = time.perf_counter()
+            result = connection.execute(sql, *args)
+            times.append((time.perf_counter() - began, " ".join(sql.split())[:100]))
+            return result
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(connection, name)
+
+    backend._ingest.con = Timed()  # type: ignore[assignment]
+    began = time.perf_counter()
+    backend.ingest(path, format_name)
+    total = time.perf_counter() - began
+    backend.close()
+    shutil.rmtree(work / "profiled")
+    print(f"  profile {format_name}: {total:.3f} s wall, SQL statements by time:")
+    for seconds, sql in sorted(times, reverse=True)[:5]:
+        print(f"    {seconds:7.3f} s  {sql}")
+    print(f"    {total - sum(seconds for seconds, _sql in times):7.3f} s  outside SQL (hash, ledger, rename, fsync)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per format (default 1,000,000)")
+    parser.add_argument("--quick", action="store_true", help="200,000 rows and 2 runs per format")
+    parser.add_argument("--formats", default=",".join(WRITERS), help="comma-separated (default all three)")
+    parser.add_argument("--profile", action="store_true", help="time each SQL statement of one ingest")
+    add_common_args(parser, runs=3)
+    args = parser.parse_args()
+    rows, runs = (200_000, 2) if args.quick else (args.rows, args.runs)
+    recorder = Recorder("ingest", args.json)
+    with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-ingest-") as tmp:
+        work = Path(tmp)
+        for format_name in args.formats.split(","):
+            path = WRITERS[format_name](work / f"flows.{format_name}", rows, start=START)
+            assert count_rows(path, format_name) == rows
+            size = path.stat().st_size
+            print(f"{format_name}: {rows:,} rows, {size / 1e6:.0f} MB ({size / rows:.0f} bytes/row)")
+            samples: dict[str, list[Sample]] = interleave(
+                {
+                    "duckdb read_csv count (floor)": lambda: count_rows(path, format_name),  # noqa: B023
+                    "cfgwatch ingest": lambda: ingest(path, format_name, work, rows),  # noqa: B023
+                },
+                runs,
+            )
+            ratio = recorder.compare(
+                f"ingest {format_name}", samples, baseline="duckdb read_csv count (floor)", subject="cfgwatch ingest"
+            )
+            ours, floor = samples["cfgwatch ingest"], samples["duckdb read_csv count (floor)"]
+            print(
+                f"  rows/s (wall): cfgwatch {rows / median_wall(ours):,.0f}, floor {rows / median_wall(floor):,.0f};"
+                f" rows per CPU-second: cfgwatch {rows / median_cpu(ours):,.0f}, floor {rows / median_cpu(floor):,.0f}"
+            )
+            if args.profile:
+                profile(path, format_name, work)
+            recorder.goal(
+                f"ingest {format_name}",
+                round(rows / median_wall(ours)),
+                GOAL_ROWS_PER_S,
+                "rows/s",
+                higher_is_better=True,
+                baseline="floor CPU",
+                ratio=ratio,
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
