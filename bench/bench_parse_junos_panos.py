@@ -1,36 +1,25 @@
 #!/usr/bin/env python3
-"""Parse speed and peak memory of the Junos and PAN-OS parsers on 50,000-line synthetic configs.
+"""Parse CPU of the Junos (set and curly) and PAN-OS (set and XML) parsers on generated configs.
 
-Each config has 2,000 NAT rules, 10,000 ACL entries / filter terms / security rules and filler.
-Printed beside two baselines measured in the same run: a plain line scan (split + strip of every line,
-the floor for any parser) and, for Junos, ciscoconfparse2's bare parse (syntax="junos").
-Target: <= 0.5 s median and < 300 MB peak per 50k-line config.
+Each 50k-line config has 2,000 NAT rules, 10,000 filter terms / security rules / address objects and
+filler (curly Junos the same statements at a third of the count, as braces take ~3 lines per statement).
+Per form: a plain line scan of the same text and the parse alternate, caches cleared before every run;
+printed are CPU/wall medians, the ratio to the scan and the load, one GOAL line `parse FORM 50k lines`
+(<= 0.5 s CPU, issue 19 goal 3) and a 5k/50k/200k growth line (rule counts scale with the size).
 
-`--against REV` also times the parsers of an older git revision (its cfgwatch/ tree unpacked to a
-temporary directory) and this checkout, each in fresh child processes taking turns, and prints a
-before/after table: both sides see the same machine load, which on a shared machine moves either
-figure by a third from one minute to the next.
-
-Usage: .venv/bin/python bench/bench_parse_junos_panos.py [--repeat N] [--skip-ccp] [--against REV [--rounds N]]
+    .venv/bin/python bench/bench_parse_junos_panos.py [--quick] [--form "juniper_junos set"] [--runs N] [--json F]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import json
-import statistics
-import subprocess
 import sys
-import tarfile
-import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _parse_run import Form, add_args, run
 
 TARGET_LINES = 50_000
 NAT_RULES = 2_000
@@ -123,17 +112,17 @@ def _curly_split(tokens: list[str]) -> list[str]:
     return out
 
 
-def panos_set() -> str:
+def panos_set(nat_rules: int = NAT_RULES, acl_entries: int = ACL_ENTRIES, target: int = TARGET_LINES) -> str:
     """Set form: NAT rules (PAT + port forwards), security rules, address objects, filler."""
     out: list[str] = []
-    for n in range(NAT_RULES):
+    for n in range(nat_rules):
         rule = f"set rulebase nat rules N{n}"
         out.append(f"{rule} from trust")
         out.append(f"{rule} source {_ip(n)}")
         out.append(f"{rule} destination {_ip(n, 198)}")
         out.append(f"{rule} destination-translation translated-address {_ip(n, 172)}")
         out.append(f"{rule} destination-translation translated-port {1024 + n % 5000}")
-    for n in range(ACL_ENTRIES):
+    for n in range(acl_entries):
         rule = f"set rulebase security rules S{n}"
         if n % 2 == 0:
             out.append(f"set address A{n} ip-netmask {_ip(n, 100)}/32")
@@ -144,16 +133,16 @@ def panos_set() -> str:
         out.append(f"{rule} action allow")
         out.append(f"{rule} service service-https")
     n = 0
-    while len(out) < TARGET_LINES:
+    while len(out) < target:
         out.append(f"set network interface ethernet ethernet1/{n} comment filler-{n}")
         n += 1
-    return "\n".join(out[:TARGET_LINES]) + "\n"
+    return "\n".join(out[:target]) + "\n"
 
 
-def panos_xml() -> str:
+def panos_xml(nat_rules: int = NAT_RULES, acl_entries: int = ACL_ENTRIES, target: int = TARGET_LINES) -> str:
     """XML form of a comparable config, about 50k lines."""
     out = ["<config><devices><entry name='localhost.localdomain'><vsys><entry name='vsys1'>", "<rulebase><nat><rules>"]
-    for n in range(NAT_RULES):
+    for n in range(nat_rules):
         out.extend(
             [
                 f"<entry name='N{n}'>",
@@ -168,7 +157,7 @@ def panos_xml() -> str:
             ]
         )
     out.append("</rules></nat><security><rules>")
-    for n in range(ACL_ENTRIES // 2):
+    for n in range(acl_entries // 2):
         out.extend(
             [
                 f"<entry name='S{n}'>",
@@ -179,148 +168,54 @@ def panos_xml() -> str:
             ]
         )
     out.append("</rules></security></rulebase>")
-    filler = TARGET_LINES - len(out) - 2
+    filler = target - len(out) - 2
     out.extend(f"<tag><entry name='filler-{n}'/></tag>" for n in range(max(0, filler)))
     out.append("</entry></vsys></entry></devices></config>")
     return "\n".join(out) + "\n"
 
 
-def line_scan(text: str) -> int:
-    return sum(1 for line in text.splitlines() if line.strip())
+def _scaled(count: int, lines: int) -> int:
+    return max(2, round(count * lines / TARGET_LINES))
 
 
-def ccp_junos(text: str) -> object:
-    from ciscoconfparse2 import CiscoConfParse
-
-    return CiscoConfParse(text.splitlines(), syntax="junos")
+def junos_set_lines(lines: int) -> str:
+    return junos_set(_scaled(NAT_RULES, lines), _scaled(ACL_ENTRIES, lines), lines)
 
 
-def _vendors() -> tuple[ModuleType, ModuleType, ModuleType]:
-    """The parser modules, imported late so a child process can put another cfgwatch tree first."""
-    from cfgwatch.vendors import _junos_tree
-
-    try:
-        from cfgwatch.vendors.juniper_junos import parser as juniper_junos
-        from cfgwatch.vendors.paloalto_panos import parser as paloalto_panos
-    except ImportError:  # a revision from before platforms were packages (--against)
-        from cfgwatch.vendors import juniper_junos, paloalto_panos  # type: ignore[no-redef]
-
-    return _junos_tree, juniper_junos, paloalto_panos
+def junos_curly_lines(lines: int) -> str:
+    # curly text spends ~3 lines per set statement on braces: same rule mix at a third of the size
+    target = round(14_000 * lines / TARGET_LINES)
+    return junos_curly(junos_set(_scaled(NAT_RULES // 3, lines), _scaled(ACL_ENTRIES // 3, lines), target))
 
 
-def _cold() -> None:
-    """Empty the parsers' address/port caches so every timed parse starts cold."""
-    for value in vars(_vendors()[0]).values():  # every lru_cache the shared helpers have
-        if callable(getattr(value, "cache_clear", None)):
-            value.cache_clear()
+def panos_set_lines(lines: int) -> str:
+    return panos_set(_scaled(NAT_RULES, lines), _scaled(ACL_ENTRIES, lines), lines)
 
 
-def median_times(func: Callable[[str], object], text: str, repeat: int) -> tuple[float, float]:
-    """Median wall and median CPU (process) seconds; CPU time shows the cost on a machine busy with other work."""
-    times, cpu = [], []
-    for _ in range(repeat):
-        _cold()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        func(text)
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return statistics.median(times), statistics.median(cpu)
+def panos_xml_lines(lines: int) -> str:
+    return panos_xml(_scaled(NAT_RULES, lines), _scaled(ACL_ENTRIES, lines), lines)
 
 
-def median_time(func: Callable[[str], object], text: str, repeat: int) -> float:
-    return median_times(func, text, repeat)[0]
+def forms() -> list[Form]:
+    from cfgwatch.vendors.juniper_junos.parser import parse as junos
+    from cfgwatch.vendors.paloalto_panos.parser import parse as panos
 
-
-def peak_mb(func: Callable[[str], object], text: str) -> float:
-    _cold()
-    tracemalloc.start()
-    func(text)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 1e6
-
-
-def _cases() -> list[tuple[str, Callable[[str], object], str]]:
-    _tree, juniper_junos, paloalto_panos = _vendors()
     return [
-        ("juniper_junos set", juniper_junos.parse, junos_set()),
-        # curly text spends ~3 lines per set statement on braces: same rule mix at a third of the size
-        ("juniper_junos curly", juniper_junos.parse, junos_curly(junos_set(NAT_RULES // 3, ACL_ENTRIES // 3, 14_000))),
-        ("paloalto_panos set", paloalto_panos.parse, panos_set()),
-        ("paloalto_panos xml", paloalto_panos.parse, panos_xml()),
+        Form("juniper_junos set", junos_set_lines, junos),
+        Form("juniper_junos curly", junos_curly_lines, junos),
+        Form("paloalto_panos set", panos_set_lines, panos),
+        Form("paloalto_panos xml", panos_xml_lines, panos),
     ]
 
 
-def _child(root: str, repeat: int) -> int:
-    """Child process of --against: median wall/CPU per case with the cfgwatch tree at `root`, as JSON."""
-    sys.path.insert(0, root)
-    import cfgwatch
-
-    if not str(Path(cfgwatch.__file__).resolve()).startswith(str(Path(root).resolve())):
-        raise SystemExit(f"cfgwatch imported from {cfgwatch.__file__}, not from {root}")
-    result = {label: median_times(func, text, repeat) for label, func, text in _cases()}
-    print(json.dumps(result))
-    return 0
-
-
-def _against(revision: str, repeat: int, rounds: int) -> None:
-    """Before (`revision`) / after (this checkout) table, child processes taking turns."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "cfgwatch"], capture_output=True, check=True
-    ).stdout
-    runs: dict[str, list[dict[str, list[float]]]] = {"before": [], "after": []}
-    with tempfile.TemporaryDirectory(prefix="bench-before-") as before_root:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(before_root, filter="data")
-        for _ in range(rounds):
-            for side, root in (("before", before_root), ("after", str(ROOT))):
-                command = [sys.executable, __file__, "--child-root", root, "--repeat", str(repeat)]
-                output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-                runs[side].append(json.loads(output))
-    print(f"\nbefore = {revision}, after = this checkout; medians of {rounds} alternating child runs x {repeat}")
-    print(f"{'case':24} {'before s':>9} {'after s':>8} {'before cpu':>10} {'after cpu':>9} {'after/before':>12}")
-    for label in runs["before"][0]:
-        wall = [statistics.median(run[label][0] for run in runs[side]) for side in ("before", "after")]
-        cpu = [statistics.median(run[label][1] for run in runs[side]) for side in ("before", "after")]
-        print(f"{label:24} {wall[0]:9.3f} {wall[1]:8.3f} {cpu[0]:10.3f} {cpu[1]:9.3f} {wall[1] / wall[0]:12.2f}")
+NAMES = ("juniper_junos set", "juniper_junos curly", "paloalto_panos set", "paloalto_panos xml")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--skip-ccp", action="store_true", help="skip the slow ciscoconfparse2 baseline")
-    parser.add_argument("--against", metavar="REV", help="also print a before/after table against git revision REV")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
-    parser.add_argument("--child-root", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_args(parser, NAMES)
     args = parser.parse_args()
-    if args.child_root:
-        return _child(args.child_root, args.repeat)
-    cases = _cases()
-    ok = True
-    print(
-        f"{'case':24} {'lines':>7} {'rules':>7} {'median s':>9} {'cpu s':>6} {'peak MB':>8} {'scan s':>7} {'x scan':>7}"
-    )
-    for label, func, text in cases:
-        result = func(text)
-        rules = len(result.filters) + len(result.nats)  # type: ignore[attr-defined]
-        seconds, cpu = median_times(func, text, args.repeat)
-        scan = median_time(line_scan, text, args.repeat)
-        memory = peak_mb(func, text)
-        lines = len(text.splitlines())
-        print(f"{label:24} {lines:7d} {rules:7d} {seconds:9.3f} {cpu:6.3f} {memory:8.1f}", end=" ")
-        print(f"{scan:7.3f} {seconds / scan:7.1f}")
-        per_50k = seconds * TARGET_LINES / lines
-        ok = ok and per_50k <= 0.5 and memory < 300
-    if not args.skip_ccp:
-        text = cases[1][2]
-        ccp = median_time(ccp_junos, text, 1)
-        ours = median_time(cases[1][1], text, args.repeat)
-        print(f"ciscoconfparse2 junos bare parse (curly, 1 run): {ccp:.2f} s; cfgwatch is {ccp / ours:.1f}x faster")
-    print("target <= 0.5 s (wall) and < 300 MB per 50k lines:", "met" if ok else "NOT met")
-    print("cpu s = process time of the parse: what it costs when the machine is shared with other work")
-    if args.against:
-        _against(args.against, args.repeat, args.rounds)
-    return 0 if ok else 1
+    return run("parse_junos_panos", forms(), args)
 
 
 if __name__ == "__main__":

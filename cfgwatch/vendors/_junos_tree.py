@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 from cfgwatch.model import AddressSet, PortSet
@@ -48,6 +49,10 @@ class Stmt(NamedTuple):
 
     path: Path
     line: int
+
+
+# Stmt(path, line) without the generated Python-level __new__: one C call for the 50k statements of a set config
+_new_stmt = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -133,6 +138,24 @@ def _expand(tokens: list[str]) -> list[Path]:
     return out
 
 
+def _plain_set_lines(flat: FlatConfig, lines: list[str]) -> int:
+    """The leading `set` and blank lines of a text without quotes, comments, braces or brackets, read the
+    way flatten's loop reads them from a clean state (no open block, statement or comment), in a tight
+    loop; returns the index of the first other line, where flatten's general loop takes over."""
+    append = flat.statements.append
+    for index, raw in enumerate(lines):
+        stripped = raw.lstrip()
+        if stripped.startswith("set "):
+            append(_new_stmt(Stmt, (tuple(stripped.split()[1:]), index + 1)))
+        elif stripped:
+            break
+    else:
+        index = len(lines)
+    if flat.statements:
+        flat.set_form = True
+    return index
+
+
 def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list[str]]:
     """Flatten curly-brace and/or set-command text (both may appear in one file) into statements.
 
@@ -151,7 +174,8 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
     in_comment: list[str] | None = None
     inactive_next = False
     skip = 0  # depth inside a block nested past MAX_DEPTH (its tokens are only counted, not read)
-    for number, raw in enumerate(lines, 1):
+    start = _plain_set_lines(flat, lines) if plain_text else 0
+    for number, raw in enumerate(islice(lines, start, None), start + 1):
         if in_comment is not None:
             end = raw.find("*/")
             if end < 0:
@@ -182,7 +206,7 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 )
             ):
                 flat.set_form = True
-                flat.statements.append(Stmt(tuple(stripped.split()[1:]), number))
+                flat.statements.append(_new_stmt(Stmt, (tuple(stripped.split()[1:]), number)))
                 continue
             first = stripped.split(None, 1)[0]
             if first in _SET_VERBS:

@@ -7,6 +7,7 @@ negated address matches (`!10.0.0.1`, `! -s`, `src-address=!...`) become the sam
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -51,10 +52,36 @@ class Diagnostics:
 
 
 _V4_TEXT = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+# host-bit masks by prefix-length text, for every text `/(\d{1,2})` reads as 0..32 in ASCII ("08" too)
+_HOST_BITS = {f"{bits}": (1 << (32 - bits)) - 1 for bits in range(33)} | {
+    f"0{bits}": (1 << (32 - bits)) - 1 for bits in range(10)
+}
+_AF_INET = socket.AF_INET
 
 
 def v4_interval(text: str) -> tuple[int, int] | None:
-    """`a.b.c.d[/len]` -> (first, last) without the ipaddress module (hot path); None if not that shape."""
+    """`a.b.c.d[/len]` -> (first, last) without the ipaddress module (hot path); None if not that shape.
+
+    `inet_pton` reads the usual spelling (four ASCII octets without leading zeros: a strict subset of
+    the pattern, same value) in C; anything else (`010.1.1.1`, non-ASCII digits, junk) takes the pattern.
+    """
+    if not text[:1].isdecimal():  # the pattern's first character is a digit: names end here
+        return None
+    address, slash, length = text.partition("/")
+    try:
+        value = int.from_bytes(socket.inet_pton(_AF_INET, address), "big")
+    except OSError:
+        return _v4_interval_text(text)
+    if not slash:
+        return value, value
+    host = _HOST_BITS.get(length)
+    if host is None:
+        return _v4_interval_text(text)
+    first = value & ~host & V4_MAX
+    return first, first | host
+
+
+def _v4_interval_text(text: str) -> tuple[int, int] | None:
     match = _V4_TEXT.fullmatch(text)
     if match is None:
         return None
@@ -105,6 +132,11 @@ def split_quoted_words(text: str, quote: str) -> list[str] | None:
     words = text.split()
     if quote not in text:
         return words
+    if text.count(quote) == 2:  # the usual line: one quoted value, its last word (`set ... address '10.1.1.1'`)
+        last = words[-1]
+        if len(last) >= 2 and last[0] == quote and last[-1] == quote:
+            words[-1] = last[1:-1]
+            return words
     for index, word in enumerate(words):
         if word[0] == quote:
             if len(word) < 2 or word[-1] != quote or word.count(quote) != 2:

@@ -987,8 +987,9 @@ def _pools(state: _State) -> dict[tuple[str, str], _Pool]:
     return out
 
 
-def _nat(state: _State, resolver: _Resolver) -> tuple[list[NatRule], list[Binding]]:
-    pools = _pools(state)
+def _nat(
+    state: _State, resolver: _Resolver, pools: dict[tuple[str, str], _Pool]
+) -> tuple[list[NatRule], list[Binding]]:
     rules: list[NatRule] = []
     bindings: list[Binding] = []
     set_info: dict[Path, dict[str, list[tuple[str, str]]]] = {}
@@ -1324,9 +1325,10 @@ def parse(text: str) -> RuleSet:
     _collect(state)
     resolver = _Resolver(state)
     filters = _policies(state, resolver) + _terms(state, resolver)
-    nats, nat_bindings = _nat(state, resolver)
+    pools = _pools(state)  # once: the NAT rules and the pool objects share it
+    nats, nat_bindings = _nat(state, resolver, pools)
     interfaces, bindings = _interfaces(state)
-    objects = _objects(state, resolver, _pools(state))
+    objects = _objects(state, resolver, pools)
     diagnostics = list(dict.fromkeys(state.diagnostics))
     return RuleSet(
         platform=PLATFORM,

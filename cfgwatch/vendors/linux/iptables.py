@@ -4,13 +4,15 @@ nftables reader; ICMP names live in vendors/_netfilter_icmp.py)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cfgwatch.model import (
     AddressSet,
     PortSet,
     Service,
 )
-from cfgwatch.model.ports import ANY_PORTS, PORT_PROTOCOLS
+from cfgwatch.model.addresses import ANY_ADDRESS
+from cfgwatch.model.ports import ANY_PORTS, ANY_SERVICE, PORT_PROTOCOLS
 from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._misc_common import (
@@ -160,10 +162,49 @@ def to_spec(value: str) -> tuple[AddressSet | None, PortSet | None, bool]:
     return addr, ports, ok
 
 
+_ANY_SERVICES = (ANY_SERVICE,)
+_new_cond = tuple.__new__  # one C call instead of the NamedTuple's generated Python __new__ (a rule per line)
+
+
+@lru_cache(maxsize=1024)
+def _state(text: str, negate: bool) -> str:
+    """The option for `--ctstate TEXT` (rule sets repeat a handful of state lists on thousands of rules)."""
+    states = frozenset(text.upper().split(","))
+    if negate:
+        return "ctstate:!" + ",".join(sorted(s.lower() for s in states))
+    return state_option(states)
+
+
+@lru_cache(maxsize=16_384)
+def _services(
+    proto: int, sports: PortSet | None, dports: PortSet | None, icmp: tuple[int | None, int | None]
+) -> tuple[Service, ...]:
+    """The one Service of a rule with a protocol; one shared immutable value per distinct match."""
+    if proto in PORT_PROTOCOLS:
+        return (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
+    return (Service(proto, icmp_type=icmp[0], icmp_code=icmp[1]),)
+
+
+def _next_value(tokens: list[str], index: int) -> tuple[int, bool, str]:
+    """The value after the option at `index`: (its index, whether an old-style `! ` preceded it, the value)."""
+    index += 1
+    negate = False
+    if index < len(tokens) and tokens[index] == "!":  # old `-s ! x` syntax
+        negate = True
+        index += 1
+    return index, negate, tokens[index] if index < len(tokens) else ""
+
+
+# option kinds that take exactly one value (read inline: one function call less per option)
+_ONE_VALUE = frozenset({"chain", "addr", "proto", "iface", "port", "state", "comment", "icmp", "addrtype", "match"})
+_ONE_VALUE |= {"jump", "to"}
+_SRC_OPTIONS = frozenset({"-s", "--source", "--src", "--src-range"})
+
+
 def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) -> tuple[str, ChainRule] | None:
     chain = ""
-    src: AddressSet = AddressSet.any()
-    dst: AddressSet = AddressSet.any()
+    src: AddressSet = ANY_ADDRESS
+    dst: AddressSet = ANY_ADDRESS
     proto: int | None = None
     sports: PortSet | None = None
     dports: PortSet | None = None
@@ -177,14 +218,6 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
     neg = False
     index, count = 0, len(tokens)
 
-    def value() -> str:
-        nonlocal index, neg
-        index += 1
-        if index < count and tokens[index] == "!":  # old `-s ! x` syntax
-            neg = True
-            index += 1
-        return tokens[index] if index < count else ""
-
     while index < count:
         token = tokens[index]
         if token == "!":
@@ -192,24 +225,35 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             index += 1
             continue
         kind = _IPT_KIND.get(token)  # one dict look-up instead of a chain of tuple membership tests
-        if kind == "chain":
-            chain = value()
-            if index + 1 < count and tokens[index + 1].isdigit():
+        text = ""
+        if kind in _ONE_VALUE:
+            index += 1
+            if index < count and tokens[index] == "!":  # old `-s ! x` syntax
+                neg = True
                 index += 1
-        elif kind == "addr":
-            text = value()
-            parsed = _addr_list(text)
+            text = tokens[index] if index < count else ""
+        if kind == "addr":
+            parsed = parse_address(text) if "," not in text else _addr_list(text)
             if parsed is None:
                 diags.add("LINUX-IPT-BAD-ADDRESS", f"cannot read address '{text}'", line, raw)
                 return None
             if neg:
                 parsed = complement(parsed).named(f"!{text}")
-            if token in ("-s", "--source", "--src", "--src-range"):
+            if token in _SRC_OPTIONS:
                 src = narrow(src, parsed)
             else:
                 dst = narrow(dst, parsed)
+        elif kind == "match":
+            pass
+        elif kind == "jump":
+            target = text
+            if token in ("-g", "--goto"):
+                target_args["goto"] = "1"
+        elif kind == "chain":
+            chain = text
+            if index + 1 < count and tokens[index + 1].isdigit():
+                index += 1
         elif kind == "proto":
-            text = value()
             if text.lower() in ("all", "0"):
                 proto = None
             else:
@@ -217,17 +261,7 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 if proto is None or neg:
                     diags.add("LINUX-IPT-UNSUPPORTED", f"protocol '{'!' if neg else ''}{text}' not modelled", line, raw)
                     return None
-        elif kind == "iface":
-            text = value()
-            name = f"!{text}" if neg else text
-            if neg:
-                diags.add("LINUX-NEGATED-INTERFACE", f"negated interface '{name}' kept as a label", line, raw)
-            if token in ("-i", "--in-interface"):
-                in_if = name
-            else:
-                out_if = name
         elif kind == "port":
-            text = value()
             ports = port_set(text)
             if ports is None:
                 diags.add("LINUX-IPT-BAD-PORT", f"cannot read ports '{text}'", line, raw)
@@ -239,15 +273,20 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             else:
                 sports = ports
         elif kind == "state":
-            states = frozenset(value().upper().split(","))
+            options.add(_state(text, neg))
+        elif kind == "ignored":  # --set-xmark, --log-prefix, --reject-with ...: common, so tested early
+            index += _IGNORED_OPTS[token]
+        elif kind == "iface":
+            name = f"!{text}" if neg else text
             if neg:
-                options.add("ctstate:!" + ",".join(sorted(s.lower() for s in states)))
+                diags.add("LINUX-NEGATED-INTERFACE", f"negated interface '{name}' kept as a label", line, raw)
+            if token in ("-i", "--in-interface"):
+                in_if = name
             else:
-                options.add(state_option(states))
+                out_if = name
         elif kind == "comment":
-            comments.append(value())
+            comments.append(text)
         elif kind == "icmp":
-            text = value()
             found = icmp_name(text, token == "--icmpv6-type" or proto == 58)
             if found is None:
                 diags.add("LINUX-IPT-BAD-ICMP", f"unknown ICMP type '{text}': every type is assumed", line, raw)
@@ -255,41 +294,34 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
                 diags.add("LINUX-IPT-UNSUPPORTED", f"negated ICMP type '{text}': every type is assumed", line, raw)
             else:
                 icmp = found
+        elif kind == "addrtype":
+            options.add(f"{token[2:]}:{text.lower()}")
+        elif kind == "to":
+            target_args[token] = text
         elif kind == "syn":
             options.add("syn")
         elif kind == "tcp-flags":
-            options.add(f"tcp-flags:{value()}/{value()}")
-        elif kind == "addrtype":
-            options.add(f"{token[2:]}:{value().lower()}")
+            index, _, mask = _next_value(tokens, index)
+            index, _, flags = _next_value(tokens, index)
+            options.add(f"tcp-flags:{mask}/{flags}")
         elif kind == "match-set":
-            name = value()
-            direction = value()
+            index, _, name = _next_value(tokens, index)
+            index, _, direction = _next_value(tokens, index)
             placeholder = AddressSet.fqdn(f"ipset:{name}", names=(name,))
             diags.add("LINUX-IPSET", f"ipset '{name}' contents are not in the ruleset; kept by name", line, raw)
             if direction.startswith("src"):
                 src = placeholder
             else:
                 dst = placeholder
-        elif kind == "match":
-            value()
         elif kind == "counters":
             index += 2
-        elif kind == "jump":
-            target = value()
-            if token in ("-g", "--goto"):
-                target_args["goto"] = "1"
-        elif kind == "to":
-            target_args[token] = value()
-        elif kind == "ignored":
-            index += _IGNORED_OPTS[token]
         elif token.startswith("-"):
             diags.add("LINUX-IPT-UNSUPPORTED", f"option '{token}' is not modelled", line, raw)
             while index + 1 < count and not tokens[index + 1].startswith("-") and tokens[index + 1] != "!":
                 index += 1
         else:
             diags.add("LINUX-IPT-UNSUPPORTED", f"unexpected token '{token}'", line, raw)
-        if token != "!":
-            neg = False
+        neg = False  # `token` is never "!" here: that case continued above
         index += 1
 
     if not chain:
@@ -298,12 +330,10 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
     if proto is None:
         if dports is not None or sports is not None:
             diags.add("LINUX-IPT-UNSUPPORTED", "ports without a protocol", line, raw)
-        services = (Service(),)
-    elif proto in PORT_PROTOCOLS:
-        services = (Service(proto, sports or ANY_PORTS, dports or ANY_PORTS),)
+        services = _ANY_SERVICES
     else:
-        services = (Service(proto, icmp_type=icmp[0], icmp_code=icmp[1]),)
-    cond = Cond(src, dst, services, in_if, out_if, frozenset(options))
+        services = _services(proto, sports, dports, icmp)
+    cond = _new_cond(Cond, (src, dst, services, in_if, out_if, frozenset(options)))  # Cond(...) without its __new__
     comment = " ".join(comments) or None
     rule = ChainRule(line, cond, "PASS", comment=comment, text=raw)
     upper = target.upper()
@@ -338,6 +368,19 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
     return chain, rule
 
 
+def _add_rule(table: Table, line: str, number: int, diags: Diagnostics) -> None:
+    parsed = _parse_ipt_rule(_ipt_tokens(line), number, line, diags)
+    if parsed is None:
+        return
+    chain_name, rule = parsed
+    found = table.chains.get(chain_name)
+    if found is None:
+        found = table.chains[chain_name] = Chain(chain_name, number, kind="nat" if table.name == "nat" else "filter")
+        found.hook = _BUILTIN.get(chain_name)
+    rule.end_line = number
+    found.rules.append(rule)
+
+
 def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
     tables: list[Table] = []
     table: Table | None = None
@@ -349,6 +392,9 @@ def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
             line = line.split("]", 1)[1].strip()
             if not line:
                 continue
+        if table is not None and line.startswith("-A "):  # most lines: nothing below matches them
+            _add_rule(table, line, number, diags)
+            continue
         head = line[0]
         if head == "*":
             table = Table("iptables", line[1:].strip())
@@ -381,18 +427,7 @@ def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
                 chain.policy, chain.hook = parts[2].upper(), _BUILTIN.get(parts[1])
             continue
         if line.startswith("-A ") or line.startswith("-I ") or line.startswith("--append "):
-            parsed = _parse_ipt_rule(_ipt_tokens(line), number, line, diags)
-            if parsed is None:
-                continue
-            chain_name, rule = parsed
-            found = table.chains.get(chain_name)
-            if found is None:
-                found = table.chains[chain_name] = Chain(
-                    chain_name, number, kind="nat" if table.name == "nat" else "filter"
-                )
-                found.hook = _BUILTIN.get(chain_name)
-            rule.end_line = number
-            found.rules.append(rule)
+            _add_rule(table, line, number, diags)
             continue
         diags.add("LINUX-IPT-SYNTAX", "unrecognised iptables-save line", number, line)
     return tables

@@ -74,7 +74,7 @@ _CT_VMAP = re.compile(r"\bct\s+state\s+vmap\s*\{([^}]*)\}")
 def _ct_state_vmap(line: str) -> list[str]:
     """`ct state vmap { established : accept, invalid : drop }` is one rule per state (nft(8) verdict maps):
     a packet in a mapped state gets that verdict, any other state goes on to the next rule."""
-    found = _CT_VMAP.search(line)
+    found = _CT_VMAP.search(line) if "vmap" in line else None  # a substring test first: most rules map nothing
     if found is None:
         return [line]
     rules: list[str] = []

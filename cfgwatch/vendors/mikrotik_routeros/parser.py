@@ -117,6 +117,18 @@ _OPTION_KEYS = (
     "psd",
 )
 
+_OPTION_KEY_SET = frozenset(_OPTION_KEYS)
+# every key a firewall rule may carry without a MIKROTIK-UNSUPPORTED diagnostic
+_KNOWN_KEYS = _IGNORED | _OPTION_KEY_SET | {
+    "chain", "action", "src-address", "dst-address", "src-address-list", "dst-address-list", "protocol",
+    "dst-port", "src-port", "connection-state", "icmp-options", "in-interface", "in-interface-list",
+    "out-interface", "out-interface-list", "to-addresses", "to-ports", "disabled", "comment", "jump-target",
+}  # fmt: skip
+_VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT", "tarpit": "REJECT", "return": "RETURN"}
+
+# the sections _RouterOS reads commands of; every other section's commands are skipped unread
+_READ_PATHS = frozenset({*_TABLES, *_LISTS, "/ip address", "/interface list member"})
+
 
 @dataclass(slots=True)
 class _Command:
@@ -157,9 +169,12 @@ def _commands(text: str, diags: Diagnostics) -> list[_Command]:
             pending.append(stripped[:-1])
             if number < len(lines):
                 continue
-        pending.append(stripped)
-        logical = "".join(pending).strip()
-        pending = []
+        if pending:
+            pending.append(stripped)
+            logical = "".join(pending).strip()
+            pending = []
+        else:  # one whole line (most): already stripped
+            logical = stripped
         if logical.startswith("/"):
             words = logical.split()
             verbs = [i for i, w in enumerate(words) if w in ("add", "set", "remove", "disable", "enable")]
@@ -169,19 +184,20 @@ def _commands(text: str, diags: Diagnostics) -> list[_Command]:
             else:
                 path = logical
                 continue
+        if path not in _READ_PATHS:  # a section nothing reads (DNS, queues, ...): no pairs to split
+            continue
         verb, _, rest = logical.partition(" ")
-        command = _Command(path, start, number, verb, text=logical)
+        pairs: dict[str, str] = {}
         if '"' not in rest:  # no quoted values: every word is `key=value` or a bare word
             for word in rest.split():
                 key, eq, value = word.partition("=")
                 if eq and _is_key(key):
-                    command.pairs[key] = value
-            out.append(command)
-            continue
-        for match in _PAIR.finditer(rest):
-            if match.group(1):
-                command.pairs[match.group(1)] = _unquote(match.group(2))
-        out.append(command)
+                    pairs[key] = value
+        else:
+            for key, value, _bare in _PAIR.findall(rest):
+                if key:
+                    pairs[key] = _unquote(value) if value[:1] == '"' else value
+        out.append(_Command(path, start, number, verb, pairs, logical))
     return out
 
 
@@ -196,6 +212,7 @@ class _RouterOS:
         self.objects: list[ObjectDef] = []
         self.bindings: list[Binding] = []
         self.interfaces: dict[str, Interface] = {}
+        self._referenced: dict[tuple[str, str, bool], AddressSet] = {}  # (family, list, negated) -> match
         commands = _commands(text, self.diags)
         for command in commands:
             if command.path in _LISTS and command.verb == "add":
@@ -290,19 +307,27 @@ class _RouterOS:
             result = complement(parsed).named(f"!{text}") if neg else parsed
         if list_key in command.pairs:
             neg, name = negated(command.pairs[list_key])
-            listed = self._list((family, name)) if (family, name) in self.lists else None
+            listed = self._referenced.get((family, name, neg))
             if listed is None:
-                self.diags.add(
-                    "MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text
-                )
-                listed = AddressSet.fqdn(f"address-list:{name}")
-            listed = (
-                complement(listed).named(f"!{name}")
-                if neg and not listed.fqdns
-                else listed.named(f"!{name}" if neg else name)
-            )
+                listed = self._reference(command, family, name, neg)
             result = listed if result.is_any else (result & listed).named(*listed.names)
         return result
+
+    def _reference(self, command: _Command, family: str, name: str, neg: bool) -> AddressSet:
+        """What `src-address-list=[!]NAME` matches; a defined list's answer is kept for the rules after it
+        (lists are complete before rules are read), an undefined one is reported at every reference."""
+        known = (family, name) in self.lists
+        listed = self._list((family, name)) if known else AddressSet.fqdn(f"address-list:{name}")
+        if not known:
+            self.diags.add("MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text)
+        listed = (
+            complement(listed).named(f"!{name}")
+            if neg and not listed.fqdns
+            else listed.named(f"!{name}" if neg else name)
+        )
+        if known:
+            self._referenced[(family, name, neg)] = listed
+        return listed
 
     def _rule(self, command: _Command, table_name: str, family: str) -> None:
         if command.verb != "add":
@@ -359,8 +384,8 @@ class _RouterOS:
                 options.add(f"ctstate:!{','.join(sorted(states))}")
             else:
                 options.add(state_option(states))
-        for key in _OPTION_KEYS:
-            if key in pairs:
+        for key in pairs:
+            if key in _OPTION_KEY_SET:
                 options.add(f"{key}:{pairs[key]}")
         icmp_type = icmp_code = None
         if "icmp-options" in pairs:
@@ -369,13 +394,8 @@ class _RouterOS:
             icmp_code = int(code_text) if code_text.isdigit() else None
         in_if = self._iface(pairs, "in-interface", "in-interface-list", command)
         out_if = self._iface(pairs, "out-interface", "out-interface-list", command)
-        known = {
-            "chain", "action", "src-address", "dst-address", "src-address-list", "dst-address-list", "protocol",
-            "dst-port", "src-port", "connection-state", "icmp-options", "in-interface", "in-interface-list",
-            "out-interface", "out-interface-list", "to-addresses", "to-ports", "disabled", "comment", "jump-target",
-        }  # fmt: skip
         for key in pairs:
-            if key not in known and key not in _IGNORED and key not in _OPTION_KEYS:
+            if key not in _KNOWN_KEYS:
                 self.diags.add("MIKROTIK-UNSUPPORTED", f"'{key}=' is not modelled", command.line, command.text)
         if proto in PORT_PROTOCOLS:
             services: tuple[Service, ...] = (
@@ -391,9 +411,8 @@ class _RouterOS:
         )
         rule.enabled = pairs.get("disabled", "no") != "yes"
         action = pairs.get("action", "accept").lower()
-        verdicts = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT", "tarpit": "REJECT", "return": "RETURN"}
-        if action in verdicts:
-            rule.verdict = verdicts[action]
+        if action in _VERDICTS:
+            rule.verdict = _VERDICTS[action]
         elif action == "jump":
             rule.verdict, rule.target = "JUMP", pairs.get("jump-target", "")
         elif action in ("dst-nat", "src-nat", "netmap", "same"):

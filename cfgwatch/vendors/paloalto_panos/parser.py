@@ -17,7 +17,7 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -58,7 +58,8 @@ PREDEFINED_SERVICES: dict[str, tuple[Service, ...]] = {
     "service-http": (Service(6, ANY_PORTS, PortSet.of(80, 8080)),),
     "service-https": (Service(6, ANY_PORTS, PortSet.of(443)),),
 }
-_OPTION_LISTS = ("application", "source-user", "category", "source-hip", "destination-hip")  # kept as options
+# list fields kept as options
+_OPTION_LIST_SET = frozenset({"application", "source-user", "category", "source-hip", "destination-hip"})
 _ZONE_KINDS = frozenset({"layer3", "layer2", "virtual-wire", "tap", "tunnel"})
 _RULEBASES = {"rulebase": "", "pre-rulebase": "pre-", "post-rulebase": "post-"}
 _LIST_FIELDS = frozenset(
@@ -177,17 +178,15 @@ class _State:
 
 
 class _XmlFrame:
-    """One open element of the XML walk: its path, first line, last line so far and remaining children."""
+    """One open element of the XML walk: its path, first line, last line so far, whether it has children."""
 
-    __slots__ = ("children", "element", "has_children", "here", "last", "line")
+    __slots__ = ("has_children", "here", "last", "line")
 
     def __init__(self, element: etree._Element, here: Path) -> None:
-        self.element = element
         self.here = here
         self.line: int = element.sourceline or 1
         self.last = self.line
         self.has_children = False
-        self.children: Iterator[etree._Element] = element.iterchildren(etree.Element)
 
 
 def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple[int, int]], str | None]:
@@ -209,26 +208,25 @@ def _xml_statements(text: str) -> tuple[list[tuple[Path, int]], dict[Path, tuple
             return (element.text or "").strip()
         return tag
 
-    def leave(frame: _XmlFrame) -> None:
-        if frame.has_children:
-            spans[frame.here] = (frame.line, frame.last)
-        else:
-            value = (frame.element.text or "").strip()
-            out.append(((*frame.here, value) if value and frame.element.tag != "member" else frame.here, frame.line))
-
-    # An explicit stack, not recursion: XML nested 1,000 deep is valid XML and must not be a RecursionError.
-    # Leaves come out in document order; an element's span is known when its last child is done.
+    # iterwalk, not recursion: XML nested 1,000 deep is valid XML and must not be a RecursionError. Leaves
+    # come out in document order; an element's span is known at its end event, when its last child is done.
     if isinstance(root.tag, str):
-        stack = [_XmlFrame(root, (token(root),))]
-        while stack:
-            frame = stack[-1]
-            child = next(frame.children, None)
-            if child is not None:  # elements only (iterchildren(etree.Element)): no processing instructions
-                frame.has_children = True
-                stack.append(_XmlFrame(child, (*frame.here, token(child))))
+        stack: list[_XmlFrame] = []
+        for event, element in etree.iterwalk(root, events=("start", "end"), tag=etree.Element):
+            if event == "start":
+                if stack:
+                    parent = stack[-1]
+                    parent.has_children = True
+                    stack.append(_XmlFrame(element, (*parent.here, token(element))))
+                else:
+                    stack.append(_XmlFrame(element, (token(element),)))
                 continue
-            stack.pop()
-            leave(frame)
+            frame = stack.pop()
+            if frame.has_children:
+                spans[frame.here] = (frame.line, frame.last)
+            else:
+                value = (element.text or "").strip()
+                out.append(((*frame.here, value) if value and element.tag != "member" else frame.here, frame.line))
             if stack and frame.last > stack[-1].last:
                 stack[-1].last = frame.last
     return out, spans, None
@@ -415,8 +413,16 @@ class _Resolver:
         self._addresses: dict[tuple[str, str], AddressSet] = {}
         self._services: dict[tuple[str, str], tuple[Service, ...]] = {}
         self._objects: dict[tuple[str, str], AddressSet] = {}
+        # names each table defines in any scope (tables are complete before resolving starts): most look-ups
+        # are of literals or of names in another table, answered by one set test instead of three probes
+        self._names: dict[int, set[str]] = {}
 
     def _lookup(self, table: Mapping[tuple[str, str], object], scope: str, name: str) -> str | None:
+        names = self._names.get(id(table))
+        if names is None:
+            names = self._names[id(table)] = {key[1] for key in table}
+        if name not in names:
+            return None
         for candidate in (scope, "shared", DEFAULT_VSYS):
             if (candidate, name) in table:
                 return candidate
@@ -644,10 +650,11 @@ def _security(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields) 
     app_default = ("service", "application-default") in fields.seen
     if app_default:
         options.add("application-default")
-    for key in _OPTION_LISTS:
-        for value, _line in fields.lists.get(key, ()):
-            if value != "any":
-                options.add(f"{key}:{value}")
+    for key, values in fields.lists.items():  # a rule has a few lists: test each, not every option list
+        if key in _OPTION_LIST_SET:
+            for value, _line in values:
+                if value != "any":
+                    options.add(f"{key}:{value}")
     rule_type = fields.single.get(("rule-type",))
     if rule_type is not None and rule_type[0] != "universal":
         options.add(f"rule-type:{rule_type[0]}")

@@ -56,6 +56,9 @@ _TOKEN = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(#.*)|(\S+)")
 _DETECT = re.compile(r"^\s*set (?:nat|firewall|interfaces|system|service|protocols|vpn|high-availability) ", re.M)
 _DETECT_CURLY = re.compile(r"^(?:firewall|nat|interfaces|system|service|protocols) \{", re.M)
 _BASE_CHAINS = ("forward", "input", "output", "prerouting")
+# first characters of a set line's path that can make it a `nat`, `firewall` or `interfaces` line (the
+# only heads _VyOS reads): their initials and quotes (a quoted head is unquoted by _tokens); whitespace too
+_READ_FIRST = frozenset("nfi'\"")
 
 
 @dataclass(slots=True)
@@ -110,6 +113,9 @@ def _set_lines(text: str) -> list[tuple[int, list[str], str]]:
     for number, raw in enumerate(config_lines(text), start=1):
         line = raw.strip()
         if line.startswith("set "):
+            first = line[4]
+            if first not in _READ_FIRST and not first.isspace():  # `set system ...`: _VyOS reads none of them
+                continue
             out.append((number, _tokens(line)[1:], line))
         elif line.startswith("delete ") and (" nat " in line or " firewall " in line):
             out.append((number, ["__delete__", *_tokens(line)[1:]], line))
@@ -148,7 +154,7 @@ class _VyOS:
                 and tokens[3].isdigit()
             ):
                 key = (tokens[1], int(tokens[3]))
-                item = self.nat.setdefault(key, _Item(int(tokens[3]), number, number))
+                item = self.nat.get(key) or self.nat.setdefault(key, _Item(int(tokens[3]), number, number))
                 item.last = number
                 item.lines.append((number, tokens[4:], line))
             elif len(tokens) >= 4 and tokens[2] == "rule":
@@ -193,8 +199,11 @@ class _VyOS:
             return
         self.ruleset_lines.setdefault(name, number)
         if rest and rest[0] == "rule" and len(rest) >= 3 and rest[1].isdigit():
-            rules = self.rulesets.setdefault(name, {})
-            item = rules.setdefault(int(rest[1]), _Item(int(rest[1]), number, number))
+            rules = self.rulesets.get(name)
+            if rules is None:  # not setdefault(name, {}): that builds a throwaway dict per rule line
+                rules = self.rulesets[name] = {}
+            number_key = int(rest[1])
+            item = rules.get(number_key) or rules.setdefault(number_key, _Item(number_key, number, number))
             item.last = number
             item.lines.append((number, rest[2:], line))
         elif rest:
