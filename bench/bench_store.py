@@ -238,10 +238,19 @@ def main() -> None:
         print(f"  (wall median {median_wall(samples['cfgwatch write_run']):.2f} s)")
 
         samples = unchanged_in_memory(work, texts, args.runs)
-        recorder.compare(
+        ratio = recorder.compare(
             "unchanged run, texts in memory (a pull: every text hashed)",
             samples,
             baseline="hashlib blob ids (same texts)",
+        )
+        # a pull holds its texts in memory: nothing can skip hashing them, so this one is reported as it is
+        recorder.goal(
+            f"store: unchanged run of pulled texts (in memory), {args.devices:,} x {args.lines:,} lines",
+            round(median_cpu(samples["cfgwatch write_run"]), 3),
+            round(UNCHANGED_GOAL_S * (args.devices * args.lines) / (5000 * 3000), 3),
+            "s CPU",
+            baseline="hashlib blob ids",
+            ratio=ratio,
         )
         del texts
 
@@ -253,7 +262,7 @@ def main() -> None:
         )
         print(f"  import without the cache (reads, sanitizes and hashes every file): {reading:.2f} s CPU, one run")
         recorder.goal(
-            f"store: unchanged run, {folder_devices:,} devices",
+            f"store: unchanged import of a folder, {folder_devices:,} files x {args.folder_lines:,} lines",
             round(median_cpu(samples["cfgwatch import (file cache)"]), 3),
             UNCHANGED_GOAL_S,
             "s CPU",
