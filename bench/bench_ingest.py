@@ -121,7 +121,10 @@ def main() -> None:
                 runs,
             )
             ratio = recorder.compare(
-                f"ingest {format_name}", samples, baseline="duckdb read_csv count (floor)", subject="cfgwatch ingest"
+                f"ingest {format_name}, {rows:,} rows",
+                samples,
+                baseline="duckdb read_csv count (floor)",
+                subject="cfgwatch ingest",
             )
             ours, floor = samples["cfgwatch ingest"], samples["duckdb read_csv count (floor)"]
             print(
@@ -131,7 +134,7 @@ def main() -> None:
             if args.profile:
                 profile(path, format_name, work)
             recorder.goal(
-                f"ingest {format_name}",
+                f"ingest {format_name}, {rows:,} rows",
                 round(rows / median_wall(ours)),
                 GOAL_ROWS_PER_S,
                 "rows/s",
