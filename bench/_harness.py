@@ -98,6 +98,17 @@ def fresh_process(code: str, *, env: Mapping[str, str] | None = None, cwd: str |
     return Sample(cpu=cpu, wall=wall)
 
 
+def package_at(revision: str, into: Path) -> Path:
+    """cfgwatch/ as it was at `revision`, extracted under `into` (for PYTHONPATH=into in a fresh process):
+    the before/after benches compare with an older revision measured in the same run."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
+    ).stdout
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 def median_cpu(samples: list[Sample]) -> float:
     return statistics.median(sample.cpu for sample in samples)
 

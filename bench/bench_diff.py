@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REPO, Recorder, Sample, add_common_args, interleave, measure, median_cpu
+from _harness import REPO, Recorder, Sample, add_common_args, interleave, measure, median_cpu, package_at
 
 from cfgwatch.audit import diff_range
 from cfgwatch.classify.categories import classify_changes
@@ -157,16 +157,6 @@ def child(tree: Path, code: str, *args: str) -> tuple[Sample, int, int]:
     return Sample(cpu=float(cpu), wall=float(wall)), int(changes), int(inexact)
 
 
-def archived(revision: str, into: Path) -> Path:
-    """The cfgwatch package of `revision`, extracted under `into`."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
-    ).stdout
-    into.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def alternate_children(
     recorder: Recorder, title: str, against: str, base: Path, runs: int, run: Callable[[Path], tuple[Sample, int, int]]
 ) -> float:
@@ -277,9 +267,9 @@ def main() -> int:
         bench_acl(recorder, entries, runs)
     with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-diff-") as tmp:
         if args.against and not args.quick:
-            bench_against(recorder, args.against, archived(args.against, Path(tmp) / "against"), sizes, runs)
+            bench_against(recorder, args.against, package_at(args.against, Path(tmp) / "against"), sizes, runs)
         if args.eos_against and not args.quick:
-            bench_eos(recorder, args.eos_against, archived(args.eos_against, Path(tmp) / "eos"), args.eos_runs)
+            bench_eos(recorder, args.eos_against, package_at(args.eos_against, Path(tmp) / "eos"), args.eos_runs)
     if args.estate and not args.quick:
         bench_estate(recorder, args.estate, runs)
     return 0

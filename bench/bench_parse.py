@@ -46,6 +46,7 @@ from _harness import (
     fresh_process,
     interleave,
     median_cpu,
+    package_at,
 )
 
 from cfgwatch.model import dumps
@@ -296,11 +297,7 @@ def parse_in_tree(tree: Path, platform: str, config: Path, runs: int) -> list[fl
 def against(revision: str, platforms: list[str], lines: int, runs: int) -> None:
     """Before/after: each platform's parse by `revision` and by this tree, alternating fresh processes."""
     with tempfile.TemporaryDirectory(prefix="cfgwatch-bench-parse-") as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True,
-                                 check=True).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        base = package_at(revision, Path(tmp) / "base")
         print(f"parse CPU per {lines:,} lines, {revision} vs this tree ({runs} rounds of 5 parses, alternating "
               "fresh processes, caches cleared before each parse; median of all parses)")  # fmt: skip
         for platform in platforms:

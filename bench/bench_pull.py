@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REPO, Recorder, Sample, add_common_args, median_cpu
+from _harness import REPO, Recorder, Sample, add_common_args, median_cpu, package_at
 
 from cfgwatch.inventory import Device, load_inventory
 from cfgwatch.lab import LabState, start_lab_process, stop_lab_process
@@ -178,16 +178,6 @@ def mixed_sample(devices: list[Device], count: int) -> list[Device]:
     return [devices[int(i * step)] for i in range(count)]
 
 
-def extract(revision: str, into: Path) -> Path:
-    """cfgwatch/ as it was at `revision`, under `into`."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
-    ).stdout
-    into.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=200, help="lab devices (default 200)")
@@ -202,7 +192,7 @@ def main() -> None:
         args.runs, args.sequential = 1, 5
     recorder = Recorder("pull", args.json)
     tmp = Path(tempfile.mkdtemp(prefix="cfgwatch-bench-pull-"))
-    trees = {args.against: extract(args.against, tmp / "previous"), "checkout": REPO}
+    trees = {args.against: package_at(args.against, tmp / "previous"), "checkout": REPO}
     state = LabState.create(tmp / "lab", devices=args.devices)
     lab = start_lab_process(state.root)
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REPO, Recorder, Sample, add_common_args, median_cpu
+from _harness import REPO, Recorder, Sample, add_common_args, median_cpu, package_at
 
 from cfgwatch.lab.state import DEFAULT_FIXTURES, load_fixture_devices
 
@@ -90,16 +90,6 @@ def run_child(kind: str, tree: Path, cases: Path) -> tuple[Sample, str]:
     return Sample(cpu=float(got["cpu"]), wall=float(got["wall"])), str(got["digest"])
 
 
-def extract(revision: str, into: Path) -> Path:
-    """cfgwatch/ as it was at `revision`, under `into`."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", revision, "cfgwatch"], capture_output=True, check=True
-    ).stdout
-    into.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lines", nargs="?", type=int, default=50_000, help="config lines (default 50000)")
@@ -114,7 +104,7 @@ def main() -> int:
     before = f"before {args.before}"
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
-        old = extract(args.before, tmp / "before")
+        old = package_at(args.before, tmp / "before")
         text = corpus_text(args.lines)
         jobs = (
             (f"sanitize {args.lines // 1000}k lines (cisco_ios)", [(text, "cisco_ios")], True),

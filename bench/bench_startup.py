@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REPO, Recorder, Sample, add_common_args, fresh_process, median_cpu
+from _harness import REPO, Recorder, Sample, add_common_args, fresh_process, median_cpu, package_at
 
 NEUTRAL = tempfile.mkdtemp(prefix="cfgwatch-startup-cwd-")
 GOAL_ABOVE_BARE = 0.15
@@ -43,11 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     recorder = Recorder("startup", args.json)
     with tempfile.TemporaryDirectory(prefix="cfgwatch-startup-") as tmp:
-        base = Path(tmp)
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", args.against, "cfgwatch"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        base = package_at(args.against, Path(tmp))
         for argument in ("--help", "--version"):
             samples: dict[str, list[Sample]] = {"python -c pass": [], args.against: [], "checkout": []}
             for _ in range(args.runs):
