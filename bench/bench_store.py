@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import Recorder, Sample, add_common_args, measure, median_cpu, median_wall
+from _harness import Recorder, Sample, add_common_args, interleave, measure, median_cpu, median_wall
 
 from cfgwatch.collect.importdir import import_dir
 from cfgwatch.project import Project, init_project
@@ -76,7 +76,8 @@ def small_text(n: int, lines: int) -> str:
 def alternate(
     cases: dict[str, tuple[Callable[[], object], Callable[[], object], Callable[[], object]]], runs: int
 ) -> dict[str, list[Sample]]:
-    """(setup, action, teardown) per case, A B A B with one warm-up round; only the action is measured."""
+    """(setup, action, teardown) per case, A B A B with one warm-up round; only the action is measured
+    (the harness's interleave() for cases that need a fresh repository around each run)."""
     samples: dict[str, list[Sample]] = {name: [] for name in cases}
     for round_number in range(1 + runs):
         for name, (setup, action, teardown) in cases.items():
@@ -153,16 +154,7 @@ def unchanged_in_memory(work: Path, texts: list[tuple[str, str]], runs: int) -> 
         )
         assert result.commit is None, "an unchanged run must not commit"
 
-    def nothing() -> None:
-        pass
-
-    samples = alternate(
-        {
-            "hashlib blob ids (same texts)": (nothing, blob_ids, nothing),
-            "cfgwatch write_run": (nothing, write_unchanged, nothing),
-        },
-        runs,
-    )
+    samples = interleave({"hashlib blob ids (same texts)": blob_ids, "cfgwatch write_run": write_unchanged}, runs)
     shutil.rmtree(work / "memory")
     return samples
 
@@ -190,14 +182,8 @@ def unchanged_folder(work: Path, devices: int, lines: int, runs: int) -> tuple[d
         result = Project.open(config).import_dir(folder, platform="cisco_ios")
         assert result.run.commit is None and len(result.run.unchanged) == devices, result.run
 
-    def nothing() -> None:
-        pass
-
-    samples = alternate(
-        {
-            "git hash-object --stdin-paths (same files)": (nothing, hash_object, nothing),
-            "cfgwatch import (file cache)": (nothing, import_unchanged, nothing),
-        },
+    samples = interleave(
+        {"git hash-object --stdin-paths (same files)": hash_object, "cfgwatch import (file cache)": import_unchanged},
         runs,
     )
     return samples, reading
