@@ -8,16 +8,14 @@ whether a change (or a reorder) altered what is permitted.
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from cfgwatch.diff import keys
+from cfgwatch.gcpause import collector_paused
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet, Service
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
 from cfgwatch.model.icmp_names import icmp_display
@@ -495,42 +493,10 @@ def diff_rulesets(
     everything it matches, with `exact` False and a reason saying so.
     """
     name = device or after.device or before.device or "device"
-    with _collector_paused():
+    with collector_paused():
         differ = _Differ(before, after, name, text_before, text_after, budget)
         differ.diff_objects()
         differ.diff_filters()
         differ.diff_nats()
         differ.diff_bindings()
         return sorted(differ.changes, key=lambda change: (change.family, change.key, change.change.value))
-
-
-_pause_lock = threading.Lock()
-_pause_depth = 0
-_paused_collector = False  # whether the outermost pause turned the collector off (and must turn it back on)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the cyclic garbage collector off while one diff runs.
-
-    A diff allocates a few tuples per entry (identity keys, bounds) that reference counting frees, and
-    keeps no cycles; but every few thousand allocations the collector would walk both parsed rule sets
-    (hundreds of thousands of objects for a 50,000-entry list) to find nothing: about a third of a large
-    diff's time. Nested and concurrent diffs share one pause; the collector comes back on (if it was on)
-    when the last one ends, and collects whatever a diff left as usual from then on.
-    """
-    global _pause_depth, _paused_collector
-    with _pause_lock:
-        if _pause_depth == 0:
-            _paused_collector = gc.isenabled()
-            if _paused_collector:
-                gc.disable()
-        _pause_depth += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pause_depth -= 1
-            if _pause_depth == 0 and _paused_collector:
-                gc.enable()
-                _paused_collector = False

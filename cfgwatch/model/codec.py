@@ -7,7 +7,6 @@ tuples and frozensets become lists (frozensets sorted, so output is deterministi
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import types
 import typing
@@ -16,6 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
+from cfgwatch.gcpause import collector_paused
 from cfgwatch.model.addresses import AddressSet, _v4_range_text
 from cfgwatch.model.ports import PortSet, Service, protocol_name
 
@@ -71,13 +71,8 @@ def dumps(value: Any) -> str:
     to those forms must be made in both places). Tests hold it to the reference rendering for every golden
     fixture and for odd values.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()  # the writer makes no cycles; collections would rescan the whole rule set again and again
-    try:
+    with collector_paused():  # the writer makes no cycles; collections would rescan the rule set again and again
         return _write(value, 0, {})
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _ESCAPE = json.encoder.encode_basestring_ascii  # what json.dumps uses with ensure_ascii=True

@@ -10,7 +10,6 @@ is what keeps a 50k-line config well under the 0.5 s budget.
 from __future__ import annotations
 
 import functools
-import gc
 import ipaddress
 import re
 import socket
@@ -20,6 +19,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple, TypeVar
 
+from cfgwatch.gcpause import collector_paused
 from cfgwatch.model import (
     ANY_ADDRESS,
     ANY_PORTS,
@@ -1461,12 +1461,7 @@ def paused_gc(func: Callable[[str], P]) -> Callable[[str], P]:
 
     @functools.wraps(func)
     def wrapper(text: str) -> P:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return func(text)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     return wrapper
