@@ -533,22 +533,13 @@ def _compact_flows(
     """
     if project.config.flows.backend != "duckdb" or not project.has_flow_data():
         return
-    from cfgwatch.flows.backends.duckdb import DuckDBBackend
     from cfgwatch.flows.backends.duckdb_ingest import compact_store
 
+    say("compact", "compacting the flow store")
     try:
-        with project.flows() as session:
-            backend = session.backend
-            root = backend.root if isinstance(backend, DuckDBBackend) else None
-        if root is None:
-            return
-        say("compact", "compacting the flow store")
-        report = compact_store(root)
-    except CfgwatchError as exc:
+        report = compact_store(project.flow_store_path())
+    except CfgwatchError as exc:  # a full disk included: the batches stay as they were, still readable
         errors.append(StageError("compact", str(exc)))
-        return
-    except OSError as exc:  # a full disk leaves the batches as they were: still readable
-        errors.append(StageError("compact", f"flow store: {exc.strerror or exc}"))
         return
     if report.files:
         notes.append(f"flow store compacted: {report.days} days, {report.files} files merged, {report.rows} rows")

@@ -242,9 +242,7 @@ class Project:
         if self.config.inventory_plugin is not None:
             from cfgwatch.inventory.plugins import load_plugin_inventory
 
-            return load_plugin_inventory(
-                self.config.inventory_plugin, self.config.inventory_path, self.config.base_dir
-            )
+            return load_plugin_inventory(self.config.inventory_plugin, self.config.inventory_path, self.config.base_dir)
         if not (self.config.inventory_path / HOSTS_FILE).exists():
             return None
         return load_inventory(self.config.inventory_path)
@@ -597,10 +595,13 @@ class Project:
         """False when the embedded store was never filled (an audit then says `not-checked`, opening nothing)."""
         from cfgwatch.flows.backends import FLOW_BACKENDS
 
-        flows = self.config.flows
-        if not FLOW_BACKENDS.get(flows.backend).embedded_store:
+        if not FLOW_BACKENDS.get(self.config.flows.backend).embedded_store:
             return True
-        return self.config.resolve(flows.store_path(self.config.snapshots)).exists()
+        return self.flow_store_path().exists()
+
+    def flow_store_path(self) -> Path:
+        """Where an embedded flow backend (DuckDB) keeps its files: flows.store, else `flows/` beside snapshots/."""
+        return self.config.resolve(self.config.flows.store_path(self.config.snapshots))
 
     @contextmanager
     def flows(self, backend: str | None = None) -> Iterator[FlowSession]:

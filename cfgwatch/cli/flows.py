@@ -90,16 +90,13 @@ def register(app: typer.Typer) -> None:
     def compact_command(ctx: typer.Context) -> None:
         """Merge each day's ingest batches in the DuckDB flow store into one file sorted by exporter and time.
         Ingest appends unsorted batches (fast); run this nightly so exporter/time filters skip more."""
-        from cfgwatch.flows.backends.duckdb import DuckDBBackend
         from cfgwatch.flows.backends.duckdb_ingest import compact_store
 
         project = state(ctx).project()
-        with project.flows() as session:
-            store = session.backend
-            if not isinstance(store, DuckDBBackend):
-                raise InputError(f"flow backend {store.name!r} has no Parquet files to compact (only duckdb has)")
-            root = store.root
-        report = compact_store(root)
+        backend = project.config.flows.backend
+        if backend != "duckdb":
+            raise InputError(f"flow backend {backend!r} has no Parquet files to compact (only duckdb has)")
+        report = compact_store(project.flow_store_path())
         console.print(f"{report.days} days compacted: {report.files} files merged, {report.rows} rows")
 
     @flows.command("hunt")
