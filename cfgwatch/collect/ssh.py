@@ -208,20 +208,22 @@ class ReadAheadSocket:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._ahead = b""
+        self._at = 0  # what is served of _ahead: an offset, so a chunk of small packets is not re-copied per read
 
     def recv(self, size: int, flags: int = 0) -> bytes:
+        pending = len(self._ahead) - self._at
         if flags:  # paramiko passes none; anything else must see the socket as it is
-            if self._ahead:
+            if pending:
                 raise OSError("recv flags with read-ahead data pending")
             return self._sock.recv(size, flags)
-        if self._ahead:
-            out, self._ahead = self._ahead[:size], self._ahead[size:]
-            return out
-        data = self._sock.recv(max(size, self.CHUNK))
-        if len(data) <= size:
-            return data
-        self._ahead = data[size:]
-        return data[:size]
+        if not pending:
+            data = self._sock.recv(max(size, self.CHUNK))
+            if len(data) <= size:
+                return data
+            self._ahead, self._at = data, 0
+        out = self._ahead[self._at : self._at + size]
+        self._at += len(out)
+        return out
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
