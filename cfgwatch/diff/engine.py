@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import TypeVar
 
 from cfgwatch.diff import keys
-from cfgwatch.gcpause import collector_paused
 from cfgwatch.model import AddressSet, FilterRule, NatRule, ObjectDef, RuleSet, Service
 from cfgwatch.model.changes import ChangeType, Item, RuleChange, SourceLines
+from cfgwatch.model.gcpause import collector_paused
 from cfgwatch.model.icmp_names import icmp_display
 from cfgwatch.model.ports import protocol_name
 from cfgwatch.model.space import (

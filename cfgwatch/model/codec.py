@@ -15,8 +15,8 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
-from cfgwatch.gcpause import collector_paused
 from cfgwatch.model.addresses import AddressSet, _v4_range_text
+from cfgwatch.model.gcpause import collector_paused
 from cfgwatch.model.ports import PortSet, Service, protocol_name
 
 T = TypeVar("T")

@@ -19,7 +19,6 @@ from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple, TypeVar
 
-from cfgwatch.gcpause import collector_paused
 from cfgwatch.model import (
     ANY_ADDRESS,
     ANY_PORTS,
@@ -45,6 +44,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model._fastinit import fast_init
 from cfgwatch.model.addresses import V4_MAX, V6_MAX
+from cfgwatch.model.gcpause import collector_paused
 from cfgwatch.model.ports import PORT_MAX, PORT_NAMES
 from cfgwatch.model.text import config_lines
 

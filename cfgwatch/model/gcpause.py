@@ -1,4 +1,5 @@
-"""One pause of the cyclic garbage collector, shared by the parsers, the diff engine and the JSON writer.
+"""One pause of the cyclic garbage collector, shared by the parsers, the diff engine and the JSON writer
+(here in model/, the bottom layer every one of them may import).
 
 Parsing, diffing and encoding a big config allocate hundreds of thousands of small acyclic objects;
 every few thousand allocations the collector would walk everything alive to find nothing, which cost a
