@@ -209,3 +209,74 @@ def test_a_compaction_killed_before_or_after_its_ledger_line_loses_and_doubles_n
     assert _flows(root) == before
     duckdb_ingest.compact_store(root)  # its sweep removes the replaced files
     assert not any(path.exists() for path in files) and _flows(root) == before
+
+
+V4_TEXTS = [
+    "1.2.3.4",
+    "0.0.0.0",
+    "255.255.255.255",
+    "100.200.250.199",
+    "01.2.3.4",
+    "1.2.3.04",
+    "0.0.0.00",
+    "256.1.1.1",
+    "1000.1.1.1",
+    "1.2.3",
+    "1.2.3.4.5",
+    " 1.2.3.4",
+    "1.2.3.4 ",
+    "+1.2.3.4",
+    "1e2.1.1.1",
+    "1..2.3",
+    "::1",
+    "",
+    "\u0663.1.1.1",
+    "1.2.3.-1",
+    "10.0.0.1/24",
+    "1_0.1.1.1",
+    "0x1.1.1.1",
+    "1.2.3.4.",
+    ".1.2.3",
+]
+
+
+def test_ipv4_check_is_exactly_what_ipaddress_prints_back() -> None:
+    """The shape match plus the integer checks (range, no leading zero) accept what `ipaddress` accepts and
+    prints back unchanged, and nothing else: '1e2' or '+1' would pass a cast alone."""
+    import ipaddress
+
+    import duckdb
+
+    from cfgwatch.flows.formats.native import octets_sql, v4_sql
+
+    texts = [
+        *V4_TEXTS,
+        *(
+            f"{a}.{b}.7.{c}"
+            for a in ("0", "9", "10", "99", "100", "255", "256", "010")
+            for b in ("0", "00", "1", "249", "250", "251", "300")
+            for c in ("1", "01", "255", "0")
+        ),
+    ]
+    value, valid = v4_sql("t")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE texts (t VARCHAR)")
+    con.executemany("INSERT INTO texts VALUES (?)", [[text] for text in [*texts, None]])
+    rows = con.execute(f"SELECT t, {valid}, {value} FROM (SELECT t, {octets_sql('t')} AS _l_t FROM texts)").fetchall()
+    for text, ok, number in rows:
+        try:
+            expected = int(ipaddress.IPv4Address(text)) if str(ipaddress.IPv4Address(text)) == text else None
+        except ValueError:
+            expected = None
+        assert (ok, number) == (expected is not None, expected), text
+
+
+def test_braces_inside_zeek_fields_keep_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = (FIXTURES / "zeek-cut-logs_conn.log").read_text(encoding="utf-8").split("\n1329843175", 1)[0] + "\n"
+    line = ZEEK_ODD[1].replace("\tdns\t", "\t{dns}\t")
+    path = tmp_path / "fields.log"
+    path.write_text(head + ZEEK_ODD[0] + "\n" + line + "\n", encoding="utf-8")
+    native, exact, vouched = _both(tmp_path, monkeypatch, path, "zeek-conn", exporter="sensor")
+    assert vouched and native == exact

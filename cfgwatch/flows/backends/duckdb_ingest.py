@@ -28,12 +28,12 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -53,6 +53,7 @@ PARQUET_COMPRESSION = "lz4_raw"
 # A batch is written here first; the readers' glob `day=*/*.parquet` never matches it.
 STAGING_PREFIX = ".staging-"
 _PART_BATCH = re.compile(r"part-([0-9a-f]{12})-")
+_T = TypeVar("_T")
 
 
 def sql_text(value: str) -> str:
@@ -308,13 +309,13 @@ class ParquetIngest:
             self._constants = {}
             own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
             scan = native_scan(format_name, file, exporter, aws_fields) if own else None
-            if scan is not None and self._stage_native(scan, file, stats):
+            if scan is not None and self._unordered(self._stage_native, scan, file, stats):
                 staged = stats.records > 0
             elif format_name == "nfdump-csv" and own:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
             else:
                 staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
-            days, repeated = self._enrich_and_write(batch_id) if staged else ((), 0)
+            days, repeated = self._unordered(self._enrich_and_write, batch_id) if staged else ((), 0)
         entry = {
             "sha256": digest,
             "path": str(file),
@@ -340,6 +341,19 @@ class ParquetIngest:
             sha256=digest,
             days=tuple(days),
         )
+
+    def _unordered(self, action: Callable[..., _T], *args: Any) -> _T:
+        """Run `action` with preserve_insertion_order off: a batch is a set of rows (ordered by compaction,
+        never read in file order), and an ordered parallel scan or write holds threads back to keep the order
+        (~12% more CPU for a clean scan, twice the wall time on two cores). The connection is the store's
+        query connection too: its setting is restored. The line-numbered exact paths never run in here."""
+        row = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        before = bool(row[0]) if row else True
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            return action(*args)
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
 
     def _stage_rows(self, rows: Any, tmp: Path, stats: ReadStats) -> bool:
         """Stream reader rows into a TSV and load it with DuckDB's CSV reader into table `staged`."""
