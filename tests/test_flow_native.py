@@ -3,6 +3,7 @@ the clean files themselves, and leave every file with an odd line to the exact p
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -280,3 +281,35 @@ def test_braces_inside_zeek_fields_keep_the_fast_path(
     path.write_text(head + ZEEK_ODD[0] + "\n" + line + "\n", encoding="utf-8")
     native, exact, vouched = _both(tmp_path, monkeypatch, path, "zeek-conn", exporter="sensor")
     assert vouched and native == exact
+
+
+def test_the_hash_overlaps_staging_only_when_the_file_cannot_repeat_a_ledgered_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of a size the ledger holds is hashed first (a repeat costs only the hash); one of a new size is
+    staged while it is hashed, and is still skipped if its hash turns out ledgered (it changed meanwhile)."""
+    first = write_aws_vpc_sql(tmp_path / "first.log", 300, start=START, seed=1)
+    second = write_aws_vpc_sql(tmp_path / "second.log", 400, start=START, seed=2)
+    staged: list[str] = []
+    stage = duckdb_ingest.ParquetIngest._stage
+
+    def spy(self: duckdb_ingest.ParquetIngest, file: Path, *args: object) -> object:
+        staged.append(file.name)
+        return stage(self, file, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb_ingest.ParquetIngest, "_stage", spy)
+    root = tmp_path / "flows"
+    backend = DuckDBBackend(root)
+    assert backend.ingest(first, "aws-vpc").records == 300
+    entry = json.loads((root / "ledger.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["size"] == first.stat().st_size
+    assert backend.ingest(first, "aws-vpc").skipped and staged == ["first.log"]  # hashed first, not staged
+    before = _flows(root)
+    ledgered = duckdb_ingest._sha256(first)
+    with monkeypatch.context() as patch:  # as if second.log had become first.log's content after its stat
+        patch.setattr(duckdb_ingest, "_sha256", lambda _path: ledgered)
+        report = backend.ingest(second, "aws-vpc")
+    assert report.skipped and staged[-1] == "second.log"
+    assert _flows(root) == before and not list((root / "data").glob(".staging-*"))
+    assert backend.ingest(second, "aws-vpc").records == 400
+    backend.close()

@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -292,32 +293,28 @@ class ParquetIngest:
     def _ingest(
         self, file: Path, format_name: str, exporter: str | None, aws_fields: Sequence[str] | None
     ) -> IngestReport:
-        digest = _sha256(file)
         ledger = self.ledger()
         self._sweep()
-        if digest in ledger:
-            previous = ledger[digest]
-            return IngestReport(
-                str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(previous.get("days", ()))
-            )
-        reader = get_reader(format_name, aws_fields=aws_fields)
-        stats = ReadStats(str(file))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfgwatch-sha256") as pool:
+            # hashlib and DuckDB both release the GIL: the file is hashed while it is staged, unless the
+            # ledger holds a file of its size (or one of unknown size), which it may repeat: then the hash
+            # comes first and a repeat costs only the hash, as ever.
+            hashing = pool.submit(_sha256, file)
+            sizes = {entry.get("size") for entry in ledger.values()}
+            if None in sizes or file.stat().st_size in sizes:
+                digest, size = hashing.result()
+                if digest in ledger:
+                    return _skipped(file, format_name, digest, ledger[digest])
+            staged, stats = self._stage(file, format_name, exporter, aws_fields)
+            digest, size = hashing.result()
+        if digest in ledger:  # the file grew to a ledgered content between the size check and the hash
+            self.con.execute("DROP TABLE IF EXISTS staged")
+            return _skipped(file, format_name, digest, ledger[digest])
         batch_id = uuid.uuid4().hex[:12]
-        with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
-            # DuckDB reads cfgwatch's own line formats directly; a site's replacement format of the same
-            # name goes through its reader like any other format.
-            self._constants = {}
-            own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
-            scan = native_scan(format_name, file, exporter, aws_fields) if own else None
-            if scan is not None and self._unordered(self._stage_native, scan, file, stats):
-                staged = stats.records > 0
-            elif format_name == "nfdump-csv" and own:
-                staged = self._stage_nfdump_csv(file, exporter, stats)
-            else:
-                staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
-            days, repeated = self._unordered(self._enrich_and_write, batch_id) if staged else ((), 0)
+        days, repeated = self._unordered(self._enrich_and_write, batch_id) if staged else ((), 0)
         entry = {
             "sha256": digest,
+            "size": size,
             "path": str(file),
             "format": format_name,
             "exporter": exporter,
@@ -341,6 +338,26 @@ class ParquetIngest:
             sha256=digest,
             days=tuple(days),
         )
+
+    def _stage(
+        self, file: Path, format_name: str, exporter: str | None, aws_fields: Sequence[str] | None
+    ) -> tuple[bool, ReadStats]:
+        """Read the file into table `staged`; (whether it holds any record, the read's counts and samples)."""
+        reader = get_reader(format_name, aws_fields=aws_fields)
+        stats = ReadStats(str(file))
+        with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
+            # DuckDB reads cfgwatch's own line formats directly; a site's replacement format of the same
+            # name goes through its reader like any other format.
+            self._constants = {}
+            own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
+            scan = native_scan(format_name, file, exporter, aws_fields) if own else None
+            if scan is not None and self._unordered(self._stage_native, scan, file, stats):
+                staged = stats.records > 0
+            elif format_name == "nfdump-csv" and own:
+                staged = self._stage_nfdump_csv(file, exporter, stats)
+            else:
+                staged = self._stage_rows(reader(file, stats, exporter), Path(tmp), stats)
+        return staged, stats
 
     def _unordered(self, action: Callable[..., _T], *args: Any) -> _T:
         """Run `action` with preserve_insertion_order off: a batch is a set of rows (ordered by compaction,
@@ -736,9 +753,19 @@ def _whole_parquet(path: Path) -> bool:
         return False
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path) -> tuple[str, int]:
+    """(SHA-256 hex digest, bytes hashed) of a file."""
     digest = hashlib.sha256()
+    size = 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _skipped(file: Path, format_name: str, digest: str, previous: dict[str, Any]) -> IngestReport:
+    """The report of a file whose content the ledger holds: nothing read, nothing added."""
+    return IngestReport(
+        str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(previous.get("days", ()))
+    )
