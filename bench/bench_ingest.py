@@ -3,8 +3,9 @@
 For each format N synthetic rows are written (cfgwatch.flows.synth), then two cases alternate (A B A B):
 the floor -- plain DuckDB counting the same file with read_csv -- and cfgwatch ingesting it into a fresh
 store (parse, convert, enrich, dedupe check, Parquet written append-only per day, ledger). Prints CPU and
-wall medians, the ratio to the floor, rows/s (wall) and rows per CPU-second, and one GOAL line per format
-(>= 1,000,000 rows/s). `--profile` adds the time of every SQL statement of one ingest per format.
+wall medians, the ratio to the floor, rows/s (wall) and rows per CPU-second (times the cores: the upper bound
+an idle machine could give), and one GOAL line per format (>= 1,000,000 rows/s, wall). `--profile` adds the
+CPU and wall seconds of every SQL statement of one ingest per format.
 
     .venv/bin/python bench/bench_ingest.py                 # 1M rows per format, 3 runs
     .venv/bin/python bench/bench_ingest.py --quick         # 200k rows, 2 runs (< 60 s)
@@ -13,6 +14,7 @@ wall medians, the ratio to the floor, rows/s (wall) and rows per CPU-second, and
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -136,10 +138,14 @@ def main() -> None:
                 subject="cfgwatch ingest",
             )
             ours, floor = samples["cfgwatch ingest"], samples["duckdb read_csv count (floor)"]
+            cores = os.cpu_count() or 1
             print(
                 f"  rows/s (wall): cfgwatch {rows / median_wall(ours):,.0f}, floor {rows / median_wall(floor):,.0f};"
                 f" rows per CPU-second: cfgwatch {rows / median_cpu(ours):,.0f}, floor {rows / median_cpu(floor):,.0f}"
             )
+            # The GOAL is rows / wall (what a user waits for), which the load on shared cores inflates; rows per
+            # CPU-second x cores is the most the idle machine could give (perfect parallelism): an upper bound.
+            print(f"  upper bound on {cores} idle cores: {rows / median_cpu(ours) * cores:,.0f} rows/s")
             if args.profile:
                 profile(path, format_name, work)
             recorder.goal(

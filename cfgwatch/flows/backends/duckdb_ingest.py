@@ -628,14 +628,16 @@ class ParquetIngest:
         row groups skip all but the overlapping ones (a steady stream of new files reads little). Equal
         records inside one file are all kept, as before: only a repeat across files is a re-export."""
         files, _every = self.committed_files()
+        if not files:  # a new store: nothing to compare with, no pass over the batch
+            return 0
         span = self.con.execute(
             "SELECT min(time_start), max(time_start), list(DISTINCT exporter),"
-            " list(DISTINCT strftime(CAST(time_start AS DATE), '%Y-%m-%d')) FROM staged"
+            " list(DISTINCT CAST(time_start AS DATE)) FROM staged"
         ).fetchone()
-        if not files or span is None or span[0] is None:
+        if span is None or span[0] is None:
             return 0
         first, last, exporters, days = span
-        wanted = {f"day={day}" for day in days}
+        wanted = {f"day={day.isoformat()}" for day in days}
         stored = [path for path in files if path.parent.name in wanted]
         if not stored:
             return 0
