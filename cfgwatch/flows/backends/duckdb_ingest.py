@@ -601,15 +601,27 @@ class ParquetIngest:
                 ", CAST(s.time_start AS DATE) AS day",
                 f"PARTITION_BY (day), FILENAME_PATTERN 'part-{batch_id}-{{uuid}}',",
             )
+        # A join with an empty table finds nothing: its columns are typed NULLs then (the same output types),
+        # and the probe side's key expressions are not computed for every row (~12% of this statement).
+        joins = ""
+        joined = {"e.dst_asn": "CAST(NULL AS UINTEGER)", "e.dst_org": "CAST(NULL AS VARCHAR)"}
+        joined.update({"e.dst_class": "CAST(NULL AS VARCHAR)", "t.lo": "CAST(NULL AS UBIGINT)"})
+        if lookups:
+            joins += f" LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}"
+            joined.update({name: name for name in ("e.dst_asn", "e.dst_org", "e.dst_class")})
+        if tor_rows:
+            joins += (
+                " LEFT JOIN tor t ON t.ip_version = s.ip_version"
+                f" AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote['v6_hi']} ELSE 0 END"
+                f" AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote['v6_lo']} ELSE {remote['v4']} END"
+            )
+            joined["t.lo"] = "t.lo"
         self.con.execute(
             f"""COPY (SELECT {select},
-                    coalesce(e.dst_asn, 0) AS dst_asn, coalesce(e.dst_org, '') AS dst_org,
-                    CASE WHEN t.lo IS NOT NULL THEN 'tor-exit' ELSE coalesce(e.dst_class, '') END AS dst_class{day}
-                FROM {self._staged()} s
-                LEFT JOIN enrich e ON e.ip_version = s.ip_version AND e.rkey = {rkey}
-                LEFT JOIN tor t ON t.ip_version = s.ip_version
-                  AND t.hi6 = CASE WHEN s.ip_version = 6 THEN {remote["v6_hi"]} ELSE 0 END
-                  AND t.lo = CASE WHEN s.ip_version = 6 THEN {remote["v6_lo"]} ELSE {remote["v4"]} END)
+                    coalesce({joined["e.dst_asn"]}, 0) AS dst_asn, coalesce({joined["e.dst_org"]}, '') AS dst_org,
+                    CASE WHEN {joined["t.lo"]} IS NOT NULL THEN 'tor-exit' ELSE coalesce({joined["e.dst_class"]}, '')
+                    END AS dst_class{day}
+                FROM {self._staged()} s{joins})
               TO {target} (FORMAT parquet, {layout} ROW_GROUP_SIZE {ROW_GROUP_ROWS},
                 COMPRESSION {PARQUET_COMPRESSION})"""
         )
