@@ -1,7 +1,8 @@
 """Flow ingest rate (issue 19 goal 6): nfdump CSV, Zeek conn.log and AWS VPC flow logs into the DuckDB store.
 
-For each format N synthetic rows are written (cfgwatch.flows.synth), then two cases alternate (A B A B):
-the floor -- plain DuckDB counting the same file with read_csv -- and cfgwatch ingesting it into a fresh
+For each format N synthetic rows are written (cfgwatch.flows.synth), then three cases alternate (A B C ...):
+the floor -- plain DuckDB counting the same file with read_csv --, plain DuckDB converting it to Parquet
+(sniffed types, no checks: the conversion alone), and cfgwatch ingesting it into a fresh
 store (parse, convert, enrich, dedupe check, Parquet written append-only per day, ledger). Prints CPU and
 wall medians, the ratio to the floor, rows/s (wall) and rows per CPU-second (times the cores: the upper bound
 an idle machine could give), and one GOAL line per format (>= 1,000,000 rows/s, wall). `--profile` adds the
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import Recorder, Sample, add_common_args, interleave, median_cpu, median_wall
 
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
+from cfgwatch.flows.backends.duckdb_ingest import PARQUET_COMPRESSION
 from cfgwatch.flows.synth import write_aws_vpc_sql, write_nfdump_csv_sql, write_zeek_conn_sql
 
 START = datetime(2024, 6, 1, tzinfo=UTC)
@@ -57,6 +59,21 @@ def count_rows(path: Path, format_name: str) -> int:
         return int(row[0]) if row else 0
     finally:
         con.close()
+
+
+def copy_to_parquet(path: Path, format_name: str, work: Path) -> None:
+    """Plain DuckDB converting the file (types sniffed, no checks, no enrichment) into one Parquet file:
+    what the conversion alone costs, beside the floor that only counts lines."""
+    target = work / f"copy-{uuid.uuid4().hex[:8]}.parquet"
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{path}', {COUNT_OPTIONS[format_name]})) TO '{target}'"
+            f" (FORMAT parquet, COMPRESSION {PARQUET_COMPRESSION})"
+        )
+    finally:
+        con.close()
+    target.unlink()
 
 
 def ingest(path: Path, format_name: str, work: Path, rows: int) -> None:
@@ -127,6 +144,7 @@ def main() -> None:
             samples: dict[str, list[Sample]] = interleave(
                 {
                     "duckdb read_csv count (floor)": lambda: count_rows(path, format_name),  # noqa: B023
+                    "duckdb read_csv -> parquet (no checks)": lambda: copy_to_parquet(path, format_name, work),  # noqa: B023
                     "cfgwatch ingest": lambda: ingest(path, format_name, work, rows),  # noqa: B023
                 },
                 runs,
@@ -138,6 +156,8 @@ def main() -> None:
                 subject="cfgwatch ingest",
             )
             ours, floor = samples["cfgwatch ingest"], samples["duckdb read_csv count (floor)"]
+            copied = median_cpu(samples["duckdb read_csv -> parquet (no checks)"])
+            print(f"  ratio cfgwatch ingest / duckdb read_csv -> parquet (CPU): {median_cpu(ours) / copied:.2f}")
             cores = os.cpu_count() or 1
             print(
                 f"  rows/s (wall): cfgwatch {rows / median_wall(ours):,.0f}, floor {rows / median_wall(floor):,.0f};"
