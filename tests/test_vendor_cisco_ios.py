@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _held_out import egress
 from _platform_fixtures import extra_platforms
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -347,3 +348,30 @@ def test_cli_vendors_lists_unimportable_module(monkeypatch: pytest.MonkeyPatch) 
         rows = {row.platform: row for row in vendors.vendor_rows()}
     assert rows["not_yet"].info is None and "ModuleNotFoundError" in (rows["not_yet"].problem or "")
     assert rows["cisco_ios"].info is PARSER
+
+
+_GROUPS_BEFORE = """hostname r1
+interface GigabitEthernet0/1
+ ip address 10.1.0.1 255.255.0.0
+ ip access-group IN-OUT in
+object-group network PROXIES
+ host 10.9.9.9
+object-group service PROXYPORTS
+ tcp eq 8080
+ip access-list extended IN-OUT
+ 20 permit object-group PROXYPORTS 10.1.0.0 0.0.255.255 object-group PROXIES
+"""
+
+
+def test_group_object_defined_further_down_resolves() -> None:
+    """IOS `group-object NAME` may name a group printed later: it resolves (no diagnostic), so widening a
+    group through a nested group reaches the ACL entry that uses it."""
+    after = _GROUPS_BEFORE.replace(" host 10.9.9.9\n", " host 10.9.9.9\n group-object EXT\n") + (
+        "object-group network EXT\n 198.51.100.50 255.255.255.254\n"
+    )
+    rules = parse(after)
+    assert not rules.diagnostics
+    (entry,) = rules.filter_lists()["IN-OUT"]
+    assert entry.match.dst == AddressSet.parse("10.9.9.9").union(AddressSet.parse("198.51.100.50/31"))
+    change = egress("cisco_ios", _GROUPS_BEFORE, after, "permit object-group PROXYPORTS")
+    assert tuple(change.affected.public.ranges()) == ("198.51.100.50/31",)

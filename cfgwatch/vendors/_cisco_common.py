@@ -855,6 +855,9 @@ def network_member(tokens: Sequence[str], table: ObjectTable, *, wildcard: bool)
     if not tokens:
         raise SyntaxProblem("OBJECT-UNSUPPORTED", "empty member")
     head = tokens[0]
+    if head == "group-object" and len(tokens) == 2:
+        # a nested group may be defined further down: UNKNOWN-OBJECT lets define_in_order retry it
+        return table.network(tokens[1])
     if head in ("group-object", "network-object"):
         return network_member(tokens[1:], table, wildcard=wildcard)
     if head == "object" and len(tokens) == 2:
