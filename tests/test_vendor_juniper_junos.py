@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from _held_out import egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -300,3 +301,39 @@ def test_policy_whose_statements_are_all_deactivated_does_not_crash() -> None:
     )
     rules = get_parser("juniper_junos").parse(text)
     assert all(rule.source is None or rule.source.start_line >= 1 for rule in rules.filters)
+
+
+_SRX_BEFORE = """set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security address-book global address LAN 10.1.0.0/16
+set security address-book global address VPS 198.51.100.7/32
+set applications application OUT protocol tcp
+set applications application OUT destination-port https
+set security policies from-zone trust to-zone untrust policy p1 match source-address LAN
+set security policies from-zone trust to-zone untrust policy p1 match destination-address VPS
+set security policies from-zone trust to-zone untrust policy p1 match application OUT
+set security policies from-zone trust to-zone untrust policy p1 then permit
+"""
+
+
+def test_junos_port_names() -> None:
+    """Junos's own port names (Port Names Supported table): `socks` is 1080, `radius` 1812 (not Cisco's
+    1645), and a hyphenated name such as `ftp-data` is one port, not a range."""
+    for name, port in (("socks", 1080), ("radius", 1812), ("ftp-data", 20), ("snmp-trap", 162), ("nfsd", 2049)):
+        rules = parse(_SRX_BEFORE.replace("destination-port https", f"destination-port {name}"))
+        assert not rules.diagnostics, name
+        (policy,) = rules.filters
+        assert policy.match.services == (tcp(port),), name
+    after = _SRX_BEFORE.replace("destination-port https", "destination-port socks")
+    change = egress("juniper_junos", _SRX_BEFORE, after, "policy p1 then permit")
+    assert change.affected.ports.text() == "1080"
+
+
+def test_predefined_transport_any_applications() -> None:
+    """`junos-tcp-any` / `junos-udp-any` (junos-defaults: every port of one protocol) resolve without a
+    diagnostic and keep the protocol, so a policy using them is not widened to every protocol."""
+    rules = parse(_SRX_BEFORE.replace("match application OUT", "match application [ junos-tcp-any junos-udp-any ]"))
+    assert not rules.diagnostics
+    (policy,) = rules.filters
+    assert [service.protocol for service in policy.match.services] == [6, 17]
+    assert all(service.dst_ports.is_any for service in policy.match.services)

@@ -48,7 +48,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.ports import PORT_PROTOCOLS
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
+from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, JUNOS_PORT_NAMES, PREDEFINED_APPLICATIONS
 from cfgwatch.vendors._junos_tree import (
     MAX_DEPTH,
     FlatConfig,
@@ -57,14 +57,22 @@ from cfgwatch.vendors._junos_tree import (
     expand_groups,
     flatten,
     parse_address,
-    parse_ports,
 )
+from cfgwatch.vendors._junos_tree import parse_ports as _shared_ports
 from cfgwatch.vendors._misc_common import union_all, v4_interval
 
 PLATFORM = "juniper_junos"
 _RELEVANT = frozenset({"security", "firewall", "interfaces", "applications", "policy-options", "routing-instances"})
 _V6_ANY = AddressSet.parse("::/0")
 _TCP, _UDP, _ICMP, _ICMP6 = 6, 17, 1, 58
+
+
+def parse_ports(text: str) -> PortSet:
+    """A port spec with Junos's own port names first (`socks`, `radius` 1812, `ftp-data` as one name)."""
+    value = JUNOS_PORT_NAMES.get(text.lower())
+    if value is not None:
+        return PortSet(((value, value),))
+    return _shared_ports(text)
 
 
 def unresolved(name: str) -> AddressSet:
