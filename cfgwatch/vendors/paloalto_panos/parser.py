@@ -337,8 +337,65 @@ def _collect_rule(state: _State, scope: str, path: Path, line: int, raw_prefix: 
         rule.first_line = line
     elif line > rule.last_line:
         rule.last_line = line
-    if len(path) > 4:
+    if len(path) > 6:  # more than one `key value`: a nested setting, or several settings on one CLI line
+        for rest in _settings(path[4:]):
+            _add_item(rule, rest, line)
+    elif len(path) > 4:
         _add_item(rule, path[4:], line)
+
+
+_TRANSLATIONS = frozenset({"source-translation", "destination-translation", "dynamic-destination-translation"})
+# every setting a security or NAT rule has directly under `rules NAME`
+_RULE_KEYS = _LIST_FIELDS | _SECURITY_IGNORED | _NAT_IGNORED | _TRANSLATIONS | {"service", "schedule"}
+# leaves inside the translation containers (one value each); other words there open a container
+_TRANSLATION_LEAVES = frozenset(
+    {"translated-address", "translated-port", "distribution", "direction", "interface", "ip", "floating-ip",
+     "bi-directional"}
+)  # fmt: skip
+
+
+def _settings(rest: Path) -> list[Path]:
+    """Split one rule line into its settings.
+
+    The PAN-OS CLI takes several sibling settings in one command (`set rulebase security rules R from
+    trust to untrust source any ... action allow`, `destination-translation translated-address A
+    translated-port P`); `show config running format set` prints one leaf per line. Each setting is
+    cut at the next rule-level keyword (a value is never taken as one); inside a translation container
+    a leaf takes one value and stays in the innermost container opened before it.
+    """
+    if rest[0] not in _RULE_KEYS:
+        return [rest]
+    out: list[Path] = []
+    index, size = 0, len(rest)
+    while index < size:
+        key = rest[index]
+        end = index + 2
+        while end < size and rest[end] not in _RULE_KEYS:
+            end += 1
+        values = rest[index + 1 : end]
+        if key in _TRANSLATIONS and len(values) > 1:
+            out.extend((key, *leaf) for leaf in _translation_leaves(values))
+        else:
+            out.append((key, *values))
+        index = end
+    return out
+
+
+def _translation_leaves(values: Path) -> list[Path]:
+    leaves: list[Path] = []
+    prefix: Path = ()
+    index = 0
+    while index < len(values):
+        word = values[index]
+        if word in _TRANSLATION_LEAVES and index + 1 < len(values):
+            leaves.append((*prefix, word, values[index + 1]))
+            index += 2
+        else:
+            prefix = (*prefix, word)
+            index += 1
+    if not leaves or prefix != leaves[-1][: len(prefix)]:
+        leaves.append(prefix)  # containers left without a leaf (or trailing words): kept as written
+    return leaves
 
 
 def _collect_network(state: _State, path: Path, line: int) -> None:
@@ -820,7 +877,10 @@ def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields, seque
         kind, translate_if = NatKind.PAT, interface[0]
         address = fields.single.get(("source-translation", "dynamic-ip-and-port", "interface-address", "ip"))
         if address is not None:
-            translated_src = resolver.address(address[0], scope, address[1])
+            # `ip` picks one of the interface's addresses, written with its mask (203.0.113.2/24): the
+            # source becomes that address, not its subnet
+            text = address[0].split("/", 1)[0] if _literal(address[0]) is not None else address[0]
+            translated_src = resolver.address(text, scope, address[1])
     translated_dst: AddressSet | None = None
     translated_port: PortSet | None = None
     for head in ("destination-translation", "dynamic-destination-translation"):
