@@ -254,3 +254,25 @@ def test_several_settings_on_one_set_line() -> None:
     assert snat.translated_src == AddressSet.parse("203.0.113.2")
     egress("paloalto_panos", _PAN_BEFORE, after, "rules redir")
     egress("paloalto_panos", _PAN_BEFORE, after, "rules px")
+
+
+def test_dynamic_address_group_resolves_tagged_objects() -> None:
+    """A dynamic address group matches address objects whose tags satisfy its filter (`and`/`or`,
+    parentheses); tagging a public object widens every rule using the group (run-time registered
+    addresses stay an opaque member, with a diagnostic)."""
+    before = _PAN_BEFORE + (
+        "set address VPS ip-netmask 198.51.100.7\n"
+        "set address IN ip-netmask 10.2.2.2\n"
+        "set address IN tag relay\n"
+        "set address-group RELAYS dynamic filter \"'relay' and ('ext' or 'dmz')\"\n"
+        "set rulebase security rules px from trust to untrust source LAN destination RELAYS"
+        " application any service svc-proxy action allow\n"
+    )
+    assert parse(before).filters[-1].match.dst.ranges() == []  # no object matches yet
+    tagged = "set address IN tag relay\nset address VPS tag [ relay ext ]\n"
+    after = before.replace("set address IN tag relay\n", tagged)
+    policy = parse(after).filters[-1]
+    assert policy.match.dst.contains_ip("198.51.100.7")
+    assert not policy.match.dst.contains_ip("10.2.2.2")
+    change = egress("paloalto_panos", before, after, "rules px", frozenset({"PANOS-DYNAMIC-GROUP"}))
+    assert tuple(change.affected.public.ranges()) == ("198.51.100.7",)

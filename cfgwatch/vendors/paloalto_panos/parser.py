@@ -17,7 +17,7 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -444,6 +444,75 @@ def _literal(text: str) -> AddressSet | None:
         return None
 
 
+_FILTER_TOKEN = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|(\()|(\))|([^\s()'"]+))""")
+
+
+def _tag_filter(text: str) -> Callable[[frozenset[str]], bool] | None:
+    """A dynamic address group's match filter (`'web' and ('dmz' or 'ext')`) as a test on a tag set.
+
+    PAN-OS filters are tags (quoted when they hold spaces) joined by `and` / `or` with parentheses;
+    `and` binds tighter. None when the text is not such an expression.
+    """
+    tokens: list[tuple[str, str]] = []  # (kind, text): kind tag / ( / ) / and / or
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        found = _FILTER_TOKEN.match(text, position)
+        if found is None or found.end() == position:
+            return None
+        position = found.end()
+        quoted = found.group(1) if found.group(1) is not None else found.group(2)
+        word = found.group(5)
+        if quoted is not None:
+            tokens.append(("tag", quoted))
+        elif found.group(3):
+            tokens.append(("(", "("))
+        elif found.group(4):
+            tokens.append((")", ")"))
+        elif word is not None and word.lower() in ("and", "or"):
+            tokens.append((word.lower(), word))
+        elif word is not None:
+            tokens.append(("tag", word))
+    Test = Callable[[frozenset[str]], bool]
+    index = 0
+
+    def chain(
+        operator: str, operand: Callable[[], Test | None], combine: Callable[[Iterable[bool]], bool]
+    ) -> Test | None:
+        """Operands joined by one operator (`or` of conjunctions, `and` of factors)."""
+        nonlocal index
+        parts = [operand()]
+        while index < len(tokens) and tokens[index][0] == operator:
+            index += 1
+            parts.append(operand())
+        tests = [part for part in parts if part is not None]
+        if len(tests) != len(parts):
+            return None
+        return tests[0] if len(tests) == 1 else lambda tags: combine(test(tags) for test in tests)
+
+    def expression() -> Test | None:
+        return chain("or", lambda: chain("and", factor, all), any)
+
+    def factor() -> Test | None:
+        nonlocal index
+        if index >= len(tokens):
+            return None
+        kind, value = tokens[index]
+        index += 1
+        if kind == "tag":
+            return lambda tags: value in tags
+        if kind == "(":
+            inner = expression()
+            if inner is None or index >= len(tokens) or tokens[index][0] != ")":
+                return None
+            index += 1
+            return inner
+        return None
+
+    result = expression() if tokens else None
+    return result if index == len(tokens) else None
+
+
 def _nesting_problem(kind: str, name: str, seen: tuple[str, ...]) -> tuple[str, str] | None:
     """(code, message) when entering group `name` would loop or nest past MAX_GROUP_DEPTH, else None."""
     if name in seen:
@@ -553,13 +622,32 @@ class _Resolver:
             if spec[0] == "static" and len(spec) >= 2:
                 parts.append(self.address(spec[1], scope, group_line, seen))
             elif spec[0] == "dynamic":
-                self.state.diag(
-                    "PANOS-DYNAMIC-GROUP",
-                    f"address-group {name}: dynamic (tag-matched) members kept by name",
-                    group_line,
-                )
+                matches = _tag_filter(spec[2]) if len(spec) >= 3 and spec[1] == "filter" else None
+                if matches is None:
+                    self.state.diag(
+                        "PANOS-DYNAMIC-GROUP",
+                        f"address-group {name}: dynamic filter not understood: members kept by name",
+                        group_line,
+                    )
+                else:
+                    for member in self._tagged(scope, matches):
+                        parts.append(self.address(member, scope, group_line, seen))
+                    self.state.diag(
+                        "PANOS-DYNAMIC-GROUP",
+                        f"address-group {name}: tagged address objects resolved; addresses registered at run time"
+                        " are kept by name",
+                        group_line,
+                    )
                 parts.append(_opaque("dynamic-group", name))
         return union_all(parts)  # one merge for big groups
+
+    def _tagged(self, scope: str, matches: Callable[[frozenset[str]], bool]) -> list[str]:
+        """Address objects visible in `scope` (its own, then shared) whose tags satisfy a dynamic filter."""
+        found: dict[str, None] = {}
+        for (owner, name), (specs, _line) in self.state.addresses.items():
+            if owner in (scope, "shared") and matches(frozenset(spec[1] for spec in specs if spec[0] == "tag")):
+                found[name] = None
+        return sorted(found)
 
     def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
         """The services a name stands for, without duplicates (empty for an empty group)."""
