@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _held_out import changes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +215,19 @@ def test_random_object_nat_round_trips(real: str, mapped: str, real_port: int, m
 def test_random_token_soup_never_raises(words: list[str]) -> None:
     text = "object network X\n host 1.2.3.4\n " + " ".join(words) + "\n" + " ".join(words) + "\n"
     assert isinstance(parse(text), RuleSet)
+
+
+def test_static_interface_port_forward_is_an_exposure() -> None:
+    """`nat (inside,outside) static interface service tcp P P` maps to the outside interface's address
+    (ASA: the interface IP is the mapped address), the usual ASA port forward: an inbound exposure."""
+    before = (
+        "interface GigabitEthernet0/0\n nameif outside\n security-level 0\n ip address 203.0.113.1 255.255.255.0\n"
+        "interface GigabitEthernet0/1\n nameif inside\n security-level 100\n ip address 10.1.0.1 255.255.0.0\n"
+    )
+    forward = " nat (inside,outside) static interface service tcp 1080 1080\n"
+    after = before + "object network SOCKS\n host 10.1.5.6\n" + forward
+    nat = parse(after).nats[0]
+    assert nat.translated_src == AddressSet.parse("203.0.113.1") and nat.translate_to_interface is None
+    (change,) = changes("cisco_asa", before, after)
+    assert change.categories == ("inbound-exposure", "nat-added") and change.tags == ("proxy-port",)
+    assert tuple(change.affected.internal.ranges()) == ("10.1.5.6",)

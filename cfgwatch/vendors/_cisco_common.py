@@ -13,7 +13,7 @@ import functools
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -973,6 +973,8 @@ class NatContext:
     acl_match: Callable[[str], tuple[AddressSet, AddressSet]]  # ACL -> (sources, destinations) it permits
     route_map_match: Callable[[str], tuple[AddressSet, AddressSet]]
     pool: Callable[[str], AddressSet]
+    acl_services: Callable[[str], tuple[Service, ...] | None] = lambda _name: None  # None: any service
+    interface_address: Callable[[str], AddressSet | None] = lambda _name: None  # an interface's one IPv4 address
 
 
 def parse_ios_nat(tokens: Sequence[str], source: SourceRef, ctx: NatContext) -> NatRule | None:
@@ -1031,6 +1033,12 @@ def _ios_nat_static(
     if proto in PORT_PROTOCOLS:
         global_port = port(_need(tokens, index, "global port"))
         index += 1
+    if translate_if is not None:
+        # `interface X` as the global address is X's own address: a static mapping to a known address,
+        # like the explicit form (the interface stays named in the address); unknown (DHCP): kept as is
+        global_set = ctx.interface_address(translate_if)
+        if global_set is not None:
+            translate_if = None
     local = host(local_text)
     if network:
         mask = _need(tokens, index, "network mask")
@@ -1111,9 +1119,17 @@ def _ios_nat_dynamic(
         raise SyntaxProblem("NAT-UNSUPPORTED", "dynamic NAT without pool or interface")
     translated = ctx.pool(pool_name).named(pool_name) if pool_name is not None else None
     if destination:
+        # The ACL names the destination (the virtual address clients connect to). A standard ACL (every
+        # permit with any destination) holds it in its one address field; an extended ACL holds it in
+        # its destination, beside the clients' sources and the services (`permit tcp any host V eq 8080`).
+        services = ctx.acl_services(ref) if by == "list" else None
+        if dst.is_any:
+            match = Match(dst=src, services=services) if services else Match(dst=src)
+        else:
+            match = Match(src=src, dst=dst, services=services) if services else Match(src=src, dst=dst)
         return NatRule(
             kind=NatKind.DESTINATION,
-            match=Match(dst=src),
+            match=match,
             translated_dst=translated,
             ingress=(other,),
             egress=(role,),
@@ -1409,6 +1425,7 @@ def nat_context(
     diags: list[Diagnostic],
     line: Line,
     code: str,
+    interfaces: Mapping[str, Interface] | None = None,
 ) -> NatContext:
     """Resolvers for one `ip nat` line (shared with NX-OS): ACL permits, route-map ACLs, pools."""
 
@@ -1449,7 +1466,26 @@ def nat_context(
             raise SyntaxProblem("NAT-UNKNOWN-POOL", f"NAT refers to undefined pool '{name}'")
         return found
 
-    return NatContext(acl_match, route_map_match, pool)
+    def acl_services(name: str) -> tuple[Service, ...] | None:
+        """The services an ACL's permits match (None when one of them matches every service)."""
+        found: dict[Service, None] = {}
+        for rule in acls.get(name, ()):
+            if rule.action is Action.PERMIT:
+                for service in rule.match.services:
+                    if service.is_any:
+                        return None
+                    found[service] = None
+        return tuple(found) or None
+
+    def interface_address(name: str) -> AddressSet | None:
+        """An interface's address when it has exactly one IPv4 address in the config (not DHCP)."""
+        found = interfaces.get(name) if interfaces is not None else None
+        if found is None:
+            return None
+        v4 = AddressSet(v4=found.addresses.v4)
+        return v4.named(f"interface {name}") if v4.count() == 1 else None
+
+    return NatContext(acl_match, route_map_match, pool, acl_services, interface_address)
 
 
 P = TypeVar("P")

@@ -51,7 +51,7 @@ def parse(text: str) -> RuleSet:
             bindings.extend(info.bindings)
     for stanza in acl_stanzas:
         _acl(stanza, table6 if stanza.head.text.startswith("ipv6 ") else table, acls, diags)
-    nats = _nat(nat_stanzas, acls, objects, diags)
+    nats = _nat(nat_stanzas, acls, objects, diags, {interface.name: interface for interface in interfaces})
     return RuleSet(
         platform=PLATFORM,
         filters=tuple(rule for rules in acls.values() for rule in rules),
@@ -134,7 +134,11 @@ def _acl(stanza: cc.Stanza, table: cc.ObjectTable, acls: dict[str, list[FilterRu
 
 
 def _nat(
-    stanzas: list[cc.Stanza], acls: dict[str, list[FilterRule]], objects: list[ObjectDef], diags: list[Diagnostic]
+    stanzas: list[cc.Stanza],
+    acls: dict[str, list[FilterRule]],
+    objects: list[ObjectDef],
+    diags: list[Diagnostic],
+    interfaces: dict[str, Interface],
 ) -> list[NatRule]:
     pools: dict[str, AddressSet] = {}
     rules: list[NatRule] = []
@@ -152,7 +156,7 @@ def _nat(
         tokens = stanza.head.text.split()
         if len(tokens) >= 3 and tokens[2] == "pool":
             continue
-        context = cc.nat_context(acls, {}, pools, diags, stanza.head, CODE)
+        context = cc.nat_context(acls, {}, pools, diags, stanza.head, CODE, interfaces)
         try:
             rule = cc.parse_ios_nat(tokens, SourceRef(stanza.head.number, stanza.end_line), context)
         except cc.SyntaxProblem as problem:
