@@ -337,3 +337,17 @@ def test_predefined_transport_any_applications() -> None:
     (policy,) = rules.filters
     assert [service.protocol for service in policy.match.services] == [6, 17]
     assert all(service.dst_ports.is_any for service in policy.match.services)
+
+
+def test_insert_reorders_policies() -> None:
+    """`insert ... policy A before|after policy B` moves A next to B (first match wins, so the order is
+    the semantics): a permit inserted above a deny is reported with the order it really has."""
+    deny = _SRX_BEFORE.replace("then permit", "then deny").replace("policy p1", "policy block")
+    text = deny + _SRX_BEFORE.replace("destination-port https", "destination-port 3128")
+    rules = parse(text + "insert security policies from-zone trust to-zone untrust policy p1 before policy block\n")
+    assert not rules.diagnostics
+    assert [policy.name for policy in rules.filters] == ["p1", "block"]
+    after = parse(text + "insert security policies from-zone trust to-zone untrust policy block after policy p1\n")
+    assert [policy.name for policy in after.filters] == ["p1", "block"]
+    unknown = parse(text + "insert security policies from-zone trust to-zone untrust policy p1 before policy nope\n")
+    assert [d.code for d in unknown.diagnostics] == ["JUNOS-SET-VERB-UNSUPPORTED"]

@@ -285,6 +285,27 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
     return flat, lines
 
 
+def _insert(flat: FlatConfig, words: list[str]) -> bool:
+    """`insert PATH KEYWORD NAME before|after KEYWORD OTHER`: move the element's statements next to its
+    sibling's, as the Junos CLI reorders ordered lists (policies, terms, rules: first match wins)."""
+    where = next((i for i, word in enumerate(words) if word in ("before", "after")), -1)
+    if where < 2 or len(words) != where + 3:
+        return False
+    moved = tuple(words[:where])
+    target = moved[:-2] + tuple(words[where + 1 :])
+    size = len(moved)
+    if target == moved:
+        return True
+    keep = [stmt for stmt in flat.statements if stmt.path[:size] != moved]
+    taken = [stmt for stmt in flat.statements if stmt.path[:size] == moved]
+    spots = [i for i, stmt in enumerate(keep) if stmt.path[:size] == target]
+    if not taken or not spots:
+        return False
+    at = spots[0] if words[where] == "before" else spots[-1] + 1
+    flat.statements = keep[:at] + taken + keep[at:]
+    return True
+
+
 def _strip_quote(token: str) -> str:
     return token[1:] if token.startswith('"') else token
 
@@ -322,9 +343,10 @@ def _set_command(flat: FlatConfig, line: str, number: int) -> None:
         size = len(prefix)
         flat.statements = [s for s in flat.statements if s.path[:size] != prefix]
         flat.inactive = {p for p in flat.inactive if p[:size] != prefix}
-    elif verb in ("protect", "unprotect"):
-        return
-    else:  # annotate / insert change comments or order relative to an edit point we do not track
+    elif verb == "insert":
+        if not _insert(flat, [t for t in rest if t not in ("[", "]")]):  # names no element we hold
+            flat.unsupported.append((number, verb))
+    elif verb not in ("protect", "unprotect"):  # annotate: a comment
         flat.unsupported.append((number, verb))
 
 
