@@ -351,3 +351,9 @@ def test_insert_reorders_policies() -> None:
     assert [policy.name for policy in after.filters] == ["p1", "block"]
     unknown = parse(text + "insert security policies from-zone trust to-zone untrust policy p1 before policy nope\n")
     assert [d.code for d in unknown.diagnostics] == ["JUNOS-SET-VERB-UNSUPPORTED"]
+
+
+def test_command_script_session_lines() -> None:
+    """`configure` / `commit and-quit` around set commands (a change script) do not swallow the script."""
+    rules = parse("configure private\n" + _SRX_BEFORE + "commit and-quit\n")
+    assert [policy.name for policy in rules.filters] == ["p1"] and not rules.diagnostics

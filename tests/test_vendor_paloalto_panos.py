@@ -276,3 +276,27 @@ def test_dynamic_address_group_resolves_tagged_objects() -> None:
     assert not policy.match.dst.contains_ip("10.2.2.2")
     change = egress("paloalto_panos", before, after, "rules px", frozenset({"PANOS-DYNAMIC-GROUP"}))
     assert tuple(change.affected.public.ranges()) == ("198.51.100.7",)
+
+
+def test_command_script_lines_and_move() -> None:
+    """A set-command script (`configure` ... `commit`) is read whole: the session lines are not
+    statements that swallow the next lines (the whole rulebase was silently lost). `move ... top|bottom|
+    before|after` reorders the rulebase (first match wins); a move naming no rule is a diagnostic."""
+    script = (
+        "configure\n"
+        + _PAN_BEFORE
+        + (
+            "set rulebase security rules px from trust to untrust source LAN destination 198.51.100.7"
+            " application any service svc-proxy action allow\n"
+            "move rulebase security rules px top\n"
+            "commit\n"
+        )
+    )
+    rules = parse(script)
+    assert not rules.diagnostics
+    assert [rule.name for rule in rules.filters] == ["px", "web"]
+    bottom = parse(script.replace("rules px top", "rules px after web"))
+    assert [rule.name for rule in bottom.filters] == ["web", "px"]
+    missing = parse(script.replace("rules px top", "rules px before nope"))
+    assert [d.code for d in missing.diagnostics] == ["PANOS-SET-VERB-UNSUPPORTED"]
+    egress("paloalto_panos", "configure\n" + _PAN_BEFORE + "commit\n", script, "rules px")

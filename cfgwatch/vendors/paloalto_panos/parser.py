@@ -269,15 +269,19 @@ def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
     return DEFAULT_VSYS, raw[index:], raw[:index]
 
 
-def _statements(text: str, state_lines: list[str]) -> tuple[Sequence[RawStmt], dict[Path, tuple[int, int]], str | None]:
-    """Any form -> raw (path, line) leaves in file order, element/brace spans, XML error text."""
+def _statements(
+    text: str, state_lines: list[str]
+) -> tuple[Sequence[RawStmt], dict[Path, tuple[int, int]], str | None, list[tuple[int, str]]]:
+    """Any form -> raw (path, line) leaves in file order, element/brace spans, XML error text, and the
+    (line, verb) of set-form commands not applied."""
     first = next((char for char in text if not char.isspace()), "")  # no lstrip copy of a big config
     if first == "<":
-        return _xml_statements(text)
+        return (*_xml_statements(text), [])
     flat, _ = flatten(text, state_lines)
     if flat.too_deep:
-        return flat.statements, flat.spans, f"braces nested deeper than {MAX_DEPTH} levels at line {flat.too_deep[0]}"
-    return flat.statements, flat.spans, None  # Stmt is a (path, line) tuple
+        error = f"braces nested deeper than {MAX_DEPTH} levels at line {flat.too_deep[0]}"
+        return flat.statements, flat.spans, error, flat.unsupported
+    return flat.statements, flat.spans, None, flat.unsupported  # Stmt is a (path, line) tuple
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1105,8 +1109,11 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
     lines = config_lines(text)
-    raw, spans, error = _statements(text, lines)
+    raw, spans, error, unsupported = _statements(text, lines)
     state = _State(lines, spans)
+    for line, verb in unsupported:  # CLI session lines (configure, commit) say nothing about rules
+        if any(word in lines[line - 1] for word in ("rulebase", "address", "service", "zone")):
+            state.diag("PANOS-SET-VERB-UNSUPPORTED", f"'{verb}' commands are not applied", line)
     if error is not None:
         if error.startswith("braces nested"):  # the brace form: that block is skipped, the rest is read
             state.diag("PANOS-TOO-DEEP", error, 1)
