@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from _held_out import egress
+from _held_out import changes, egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -357,3 +357,18 @@ def test_command_script_session_lines() -> None:
     """`configure` / `commit and-quit` around set commands (a change script) do not swallow the script."""
     rules = parse("configure private\n" + _SRX_BEFORE + "commit and-quit\n")
     assert [policy.name for policy in rules.filters] == ["p1"] and not rules.diagnostics
+
+
+def test_default_policy_permit_all_is_a_rule() -> None:
+    """`security policies default-policy permit-all` permits whatever no zone-pair or global policy
+    matched (Junos' factory default is deny-all): it is the last rule, and turning it on is a widening."""
+    rules = parse(_SRX_BEFORE + "set security policies default-policy permit-all\n")
+    assert not rules.diagnostics
+    last = rules.filters[-1]
+    assert last.list_name == "default-policy" and last.action is Action.PERMIT and last.match.dst.is_any
+    assert [f.name for f in parse(_SRX_BEFORE + "set security policies default-policy deny-all\n").filters] == ["p1"]
+    curly = parse("security { policies { default-policy { permit-all; } } }\n")
+    assert [f.list_name for f in curly.filters] == ["default-policy"]
+    after = _SRX_BEFORE + "set security policies default-policy permit-all\n"
+    (change,) = changes("juniper_junos", _SRX_BEFORE, after)
+    assert "acl-widened" in change.categories

@@ -130,6 +130,7 @@ class _State:
     rule_sets: dict[Path, _Block] = field(default_factory=dict)
     nat_rules: dict[Path, _Block] = field(default_factory=dict)
     policies: dict[Path, _Block] = field(default_factory=dict)
+    default_policy: tuple[str, int] | None = None  # `security policies default-policy permit-all|deny-all`
     terms: dict[Path, _Block] = field(default_factory=dict)
     logical_systems_seen: set[str] = field(default_factory=set)
     services_rules_seen: set[str] = field(default_factory=set)  # [services] rules already reported
@@ -281,6 +282,8 @@ def _collect_security(state: _State, stmt: Stmt, depth: int | None) -> None:
         _block(state.policies, path[:8], stmt, depth)
     elif area == "policies" and len(path) > 4 and path[2] == "global" and path[3] == "policy":
         _block(state.policies, path[:5], stmt, depth)
+    elif area == "policies" and len(path) == 4 and path[2] == "default-policy":
+        state.default_policy = (path[3], stmt.line)
 
 
 def _collect_book_entry(state: _State, book: str, rest: Path, line: int) -> None:
@@ -712,6 +715,32 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
             )
         )
     return out
+
+
+def _default_policy(state: _State) -> list[FilterRule]:
+    """`default-policy permit-all`: what no policy of any zone pair (or global) matches is permitted.
+
+    Junos evaluates zone-pair policies, then global policies, then the default policy; deny-all is the
+    factory default, so only permit-all adds a rule (the last one, for every zone pair)."""
+    if state.default_policy is None:
+        return []
+    verb, line = state.default_policy
+    if verb == "deny-all":
+        return []
+    if verb != "permit-all":
+        state.diag("JUNOS-POLICY-UNSUPPORTED", f"default-policy {verb} is not modelled", line)
+        return []
+    return [
+        FilterRule(
+            list_name="default-policy",
+            action=Action.PERMIT,
+            match=Match(ANY_ADDRESS, ANY_ADDRESS, (ANY_SERVICE,)),
+            name="default-policy",
+            from_zones=("any",),
+            to_zones=("any",),
+            source=SourceRef(line, line),
+        )
+    ]
 
 
 def _policy_addresses(resolver: _Resolver, names: list[tuple[str, int]], zone: str | None) -> AddressSet:
@@ -1332,7 +1361,7 @@ def parse(text: str) -> RuleSet:
             state.diag("JUNOS-SET-VERB-UNSUPPORTED", f"'{verb}' commands are not applied", line)
     _collect(state)
     resolver = _Resolver(state)
-    filters = _policies(state, resolver) + _terms(state, resolver)
+    filters = _policies(state, resolver) + _default_policy(state) + _terms(state, resolver)
     pools = _pools(state)  # once: the NAT rules and the pool objects share it
     nats, nat_bindings = _nat(state, resolver, pools)
     interfaces, bindings = _interfaces(state)
