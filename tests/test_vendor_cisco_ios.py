@@ -415,3 +415,18 @@ def test_static_port_forward_to_interface_address_is_an_exposure() -> None:
     assert tuple(change.affected.public.ranges()) == ("203.0.113.2",)
     dhcp = parse(after.replace(" ip address 203.0.113.2 255.255.255.0", " ip address dhcp")).nats[-1]
     assert dhcp.translate_to_interface == "GigabitEthernet1" and dhcp.translated_src is None
+
+
+def test_ipv6_acl_leading_sequence_keyword() -> None:
+    """IOS-XE prints IPv6 ACL entries as `sequence N permit ...` (older IOS: trailing `sequence N`): both
+    are the entry's number, not a diagnostic that dropped the entry."""
+    before = "ipv6 access-list V6-IN\n sequence 10 permit tcp FD00:1::/48 any eq www\n deny ipv6 any any log\n"
+    before = "interface GigabitEthernet2\n ipv6 traffic-filter V6-IN in\n" + before
+    after = before.replace(" deny ipv6", " sequence 15 permit tcp FD00:1::/48 host 2001:DB8:99::1 eq 1080\n deny ipv6")
+    rules = parse(after)
+    assert not rules.diagnostics
+    assert [rule.sequence for rule in rules.filters] == [10, 15, None]
+    egress("cisco_ios", before, after, "sequence 15")
+    entry = " sequence 10 permit tcp FD00:1::/48 any eq www"
+    trailing = parse(before.replace(entry, " permit tcp any any sequence 20"))
+    assert trailing.filters[0].sequence == 20 and not trailing.diagnostics

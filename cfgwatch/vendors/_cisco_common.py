@@ -1217,10 +1217,12 @@ class AclItem:
 
 
 def acl_item(line: Line, tokens: Sequence[str]) -> AclItem:
-    """Split off a leading sequence number (or a trailing IOS IPv6 `sequence N`)."""
+    """Split off a leading sequence number, or IOS IPv6 `sequence N` (leading as IOS-XE prints it, or trailing)."""
     seq: int | None = None
     if tokens and tokens[0].isdigit():
         seq, tokens = int(tokens[0]), tokens[1:]
+    elif len(tokens) >= 3 and tokens[0] == "sequence" and tokens[1].isdigit():
+        seq, tokens = int(tokens[1]), tokens[2:]
     elif len(tokens) >= 2 and tokens[-2] == "sequence" and tokens[-1].isdigit():
         seq, tokens = int(tokens[-1]), tokens[:-2]
     return AclItem(line, tuple(tokens), seq)
