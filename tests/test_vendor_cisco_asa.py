@@ -231,3 +231,23 @@ def test_static_interface_port_forward_is_an_exposure() -> None:
     (change,) = changes("cisco_asa", before, after)
     assert change.categories == ("inbound-exposure", "nat-added") and change.tags == ("proxy-port",)
     assert tuple(change.affected.internal.ranges()) == ("10.1.5.6",)
+
+
+def test_identity_and_security_group_criteria_are_options() -> None:
+    """ASA identity firewall (`user`, `user-group`, `object-group-user`) and TrustSec (`security-group
+    name|tag`, `object-group-security`) criteria before an address narrow the entry: kept as options,
+    the entry itself modelled (it was a diagnostic and the permit was lost)."""
+    base = "interface GigabitEthernet0/1\n nameif inside\n security-level 100\n ip address 10.1.0.1 255.255.0.0\n"
+    lines = (
+        "access-list IN extended permit tcp user LOCAL\\bob any host 198.51.100.5 eq 3128\n"
+        "access-list IN extended permit tcp user-group CORP\\\\eng 10.1.0.0 255.255.0.0"
+        " security-group tag 7 any eq 8080\n"
+        "access-list IN extended permit ip object-group-user U object-group-security SG any any\n"
+    )
+    rules = parse(base + "object-group user U\n user LOCAL\\al\n" + lines)
+    assert not [d for d in rules.diagnostics if d.code.startswith("ASA-ACL")]
+    first, second, third = rules.filters
+    assert first.options == frozenset({"source user LOCAL\\bob"})
+    assert first.match.dst == AddressSet.parse("198.51.100.5")
+    assert second.options == frozenset({"source user-group CORP\\\\eng", "destination security-group tag 7"})
+    assert third.options == frozenset({"source object-group-user U", "source object-group-security SG"})

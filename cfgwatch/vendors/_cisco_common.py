@@ -683,13 +683,17 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
         index += 1
     port_capable = bool(protos) and PORT_PROTOCOLS.issuperset(protos)
     single = protos[0] if len(protos) == 1 else -1  # the one protocol of the entry (-1: several or none)
+    options: set[str] = set()
+    if syntax.asa:
+        index = _asa_identity(tokens, index, options, "source")
     src, index = parse_address(tokens, index, table, syntax)
     src_ports, index = _maybe_ports(tokens, index, table, port_capable)
+    if syntax.asa:
+        index = _asa_identity(tokens, index, options, "destination")
     dst, index = parse_address(tokens, index, table, syntax)
     dst_ports, index = _maybe_ports(tokens, index, table, port_capable)
     icmp_kind: int | None = None
     icmp_code: int | None = None
-    options: set[str] = set()
     icmp_group: tuple[Service, ...] | None = None
     if single in (ICMP, ICMP6) and index < len(tokens) and tokens[index] == "object-group":
         # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
@@ -763,6 +767,27 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             for proto in protos
         )
     return Ace(action, Match(src, dst, services), frozenset(options) if options else NO_OPTIONS, enabled)
+
+
+# ASA identity-firewall and TrustSec criteria written before an address: `user DOMAIN\\NAME`,
+# `user-group DOMAIN\\GROUP`, `object-group-user NAME`, `security-group name|tag X`, `object-group-security NAME`.
+_ASA_IDENTITY_ONE = frozenset({"user", "user-group", "object-group-user", "object-group-security"})
+
+
+def _asa_identity(tokens: Sequence[str], index: int, options: set[str], side: str) -> int:
+    """Consume ASA user / security-group criteria before an address; they narrow which packets an entry
+    matches, so they are kept as options (the address match stays as written)."""
+    while index < len(tokens):
+        token = tokens[index]
+        if token in _ASA_IDENTITY_ONE:
+            options.add(f"{side} {token} {_need(tokens, index + 1, f'name after {token}')}")
+            index += 2
+        elif token == "security-group" and index + 2 < len(tokens) and tokens[index + 1] in ("name", "tag"):
+            options.add(f"{side} security-group {tokens[index + 1]} {tokens[index + 2]}")
+            index += 3
+        else:
+            return index
+    return index
 
 
 def _maybe_ports(tokens: Sequence[str], index: int, table: ObjectTable, port_capable: bool) -> tuple[PortSet, int]:
