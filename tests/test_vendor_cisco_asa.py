@@ -251,3 +251,23 @@ def test_identity_and_security_group_criteria_are_options() -> None:
     assert first.match.dst == AddressSet.parse("198.51.100.5")
     assert second.options == frozenset({"source user-group CORP\\\\eng", "destination security-group tag 7"})
     assert third.options == frozenset({"source object-group-user U", "source object-group-security SG"})
+
+
+def test_access_list_line_number_inserts() -> None:
+    """`access-list NAME line N extended ...` inserts the entry as line N of the list (ASA: remarks count
+    as lines), so first-match order follows it; it was appended at the end, below the deny it bypasses."""
+    text = (
+        "access-list IN remark CHG-1\n"
+        "access-list IN extended deny tcp any any eq 3128\n"
+        "access-list IN extended permit ip any any\n"
+        "access-list IN line 2 extended permit tcp 10.1.0.0 255.255.0.0 host 198.51.100.5 eq 3128\n"
+        "access-list IN line 99 extended deny ip any any\n"
+    )
+    rules = parse(text)
+    assert [(rule.action.value, rule.source.start_line) for rule in rules.filters if rule.source] == [
+        ("permit", 4),
+        ("deny", 2),
+        ("permit", 3),
+        ("deny", 5),
+    ]
+    assert rules.filters[0].comment == "CHG-1"

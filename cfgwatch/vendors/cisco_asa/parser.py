@@ -300,14 +300,16 @@ def _acl_line(line: cc.Line, items: dict[str, list[cc.AclItem]], kinds: dict[str
         return
     name = tokens[1]
     rest = tokens[2:]
+    at: int | None = None  # `line N`: inserted as line N of the list (remarks count as lines)
     if rest[0] == "line" and len(rest) > 2 and rest[1].isdigit():
-        rest = rest[2:]
+        at, rest = max(int(rest[1]) - 1, 0), rest[2:]
     kind = rest[0]
-    if kind in ("extended", "standard"):
-        kinds.setdefault(name, kind)
-        items.setdefault(name, []).append(cc.AclItem(line, tuple(rest[1:])))
-    elif kind == "remark" or kind in ("permit", "deny"):
-        items.setdefault(name, []).append(cc.AclItem(line, tuple(rest)))
+    if kind in ("extended", "standard", "remark", "permit", "deny"):
+        entries = items.setdefault(name, [])
+        if kind in ("extended", "standard"):
+            kinds.setdefault(name, kind)
+            rest = rest[1:]
+        entries.insert(len(entries) if at is None else at, cc.AclItem(line, tuple(rest)))
     else:
         state.diags.append(
             Diagnostic(f"{CODE}-ACL-UNSUPPORTED", f"access-list type '{kind}' is not modelled", line.number, line.text)
