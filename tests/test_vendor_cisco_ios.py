@@ -430,3 +430,17 @@ def test_ipv6_acl_leading_sequence_keyword() -> None:
     entry = " sequence 10 permit tcp FD00:1::/48 any eq www"
     trailing = parse(before.replace(entry, " permit tcp any any sequence 20"))
     assert trailing.filters[0].sequence == 20 and not trailing.diagnostics
+
+
+def test_named_acl_entries_evaluate_in_sequence_order() -> None:
+    """IOS evaluates a named ACL in sequence-number order (`5 permit ...` added later goes first; an
+    unnumbered entry takes 10 more than the highest so far); sequences stay as written."""
+    text = (
+        "ip access-list extended X\n 20 deny tcp any any eq 3128\n permit ip any any\n"
+        " 5 permit tcp 10.1.0.0 0.0.255.255 host 198.51.100.5 eq 3128\n"
+    )
+    assert [(rule.sequence, rule.action) for rule in parse(text).filters] == [
+        (5, Action.PERMIT),
+        (20, Action.DENY),
+        (None, Action.PERMIT),
+    ]

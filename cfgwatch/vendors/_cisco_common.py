@@ -1263,6 +1263,7 @@ def build_acl(
     diags: list[Diagnostic],
     standard: bool = False,
     renumber: bool = False,
+    ordered: bool = False,
     as_dst: bool = False,
     context: str | None = None,
 ) -> list[FilterRule]:
@@ -1270,20 +1271,24 @@ def build_acl(
 
     renumber: NX-OS/EOS semantics -- an entry without a number gets 10 more than the highest so far,
     and entries are evaluated in number order whatever order they were written in.
+    ordered: IOS named ACLs -- evaluated in number order the same way, but sequences are reported as
+    written (an unnumbered entry keeps None).
     """
     del context  # ACL names are global on these platforms; kept for call-site symmetry
     work = list(items)
-    if renumber:
+    if renumber or ordered:
         highest = 0
-        numbered: list[AclItem] = []
-        for item in work:
+        keys: list[tuple[int, int]] = []
+        for position, item in enumerate(work):
             seq = item.sequence
             if seq is None:
                 seq = highest + 10
-                item = AclItem(item.line, item.tokens, seq)
+                if renumber:
+                    work[position] = AclItem(item.line, item.tokens, seq)
             highest = max(highest, seq)
-            numbered.append(item)
-        work = sorted(numbered, key=lambda item: item.sequence or 0)
+            keys.append((seq, position))
+        if renumber or keys != sorted(keys):  # written in order (the usual case): nothing to move
+            work = [work[position] for _seq, position in sorted(keys)]
     remarks = Remarks()
     rules: list[FilterRule] = []
     for item in work:

@@ -238,7 +238,9 @@ def _named_acl(stanza: cc.Stanza, state: _State) -> None:
     name = rest[0]
     syntax = cc.Syntax(v6=True) if v6 else cc.IOS_SYNTAX
     items = [cc.acl_item(line, line.text.split()) for line in stanza.children]
-    rules = cc.build_acl(name, items, state.table, syntax, code=CODE, diags=state.diags, standard=standard)
+    rules = cc.build_acl(
+        name, items, state.table, syntax, code=CODE, diags=state.diags, standard=standard, ordered=True
+    )
     state.acls.setdefault(name, []).extend(rules)
 
 
