@@ -372,3 +372,15 @@ def test_default_policy_permit_all_is_a_rule() -> None:
     after = _SRX_BEFORE + "set security policies default-policy permit-all\n"
     (change,) = changes("juniper_junos", _SRX_BEFORE, after)
     assert "acl-widened" in change.categories
+
+
+def test_unknown_application_set_member_is_named() -> None:
+    """An application-set with an unknown member names that member in its diagnostic (the set is judged
+    as any application, conservatively)."""
+    text = _SRX_BEFORE.replace("match application OUT", "match application SET") + (
+        "set applications application-set SET application OUT\n"
+        "set applications application-set SET application junos-nonesuch\n"
+    )
+    (diagnostic,) = parse(text).diagnostics
+    assert diagnostic.code == "JUNOS-UNKNOWN-APPLICATION"
+    assert "application-set 'SET' member 'junos-nonesuch'" in diagnostic.message

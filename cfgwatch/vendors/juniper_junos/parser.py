@@ -477,10 +477,26 @@ class _Resolver:
         if services is _BAD:
             return (ANY_SERVICE.named(name),)
         if services is None:
-            self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"application '{name}' is not defined (or not known)", line)
+            missing = self._unknown_member(name)
+            what = f"application '{name}'" if missing == name else f"application-set '{name}' member '{missing}'"
+            self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"{what} is not defined (or not known)", line)
             return (ANY_SERVICE.named(name),)
         result = self._named_applications[name] = tuple(dict.fromkeys(service.named(name) for service in services))
         return result
+
+    def _unknown_member(self, name: str) -> str:
+        """The first name under an unresolvable application(-set) that is itself unknown (for the message)."""
+        pending, seen = [name], set()
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in self.state.application_sets:
+                pending.extend(self.state.application_sets[current][0])
+            elif current not in self.state.applications and current not in PREDEFINED_APPLICATIONS:
+                return current
+        return name
 
     def checked_book_address(self, book: str, name: str, line: int) -> AddressSet | None:
         """`_book_address` for a caller outside a walk: a cycle or too-deep chain is a diagnostic at `line`."""
