@@ -46,7 +46,7 @@ from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
-from cfgwatch.errors import ConfigError, InputError, StoreError
+from cfgwatch.errors import ConfigError, InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
@@ -712,11 +712,6 @@ def _over_limit(text: str, limit: int) -> str | None:
     )
 
 
-# Last good snapshots read per `git cat-file --batch` (one git process instead of one or two per device;
-# a batch, not the whole run, so a big pull never holds every last good text at once).
-_LAST_GOOD_BATCH = 256
-
-
 def _head(store: SnapshotStore) -> str | None:
     """The store's HEAD commit, or None before its first run."""
     try:
@@ -725,16 +720,12 @@ def _head(store: SnapshotStore) -> str | None:
         return None
 
 
-def _last_good(store: SnapshotStore, head: str | None, outcomes: Sequence[DeviceOutcome]) -> dict[str, str]:
-    """Device -> its text at `head` (store.last_good for many devices at once); absent devices left out."""
+def _last_good_sizes(store: SnapshotStore, head: str | None, outcomes: Sequence[DeviceOutcome]) -> dict[str, int]:
+    """Device -> byte size of its text at `head` (all the size check needs; one `git ls-tree`, no text read)."""
     names = [o.name for o in outcomes if o.failure is None and o.text is not None]
     if head is None or not names:
         return {}
-    try:
-        found = store.read_many(names, head)
-    except StoreError:  # read_many also decodes meta files: a malformed one must not fail the size check
-        return {name: text for name in names if (text := store.last_good(name)) is not None}
-    return {name: text for name, (text, _platform) in found.items()}
+    return store.sizes(names, head)
 
 
 def pull(
@@ -757,11 +748,8 @@ def pull(
     snapshots: list[DeviceSnapshot] = []
     failures: list[DeviceFailure] = []
     final: list[DeviceOutcome] = []
-    head = _head(store)
-    last_good: dict[str, str] = {}
-    for position, outcome in enumerate(outcomes):
-        if position % _LAST_GOOD_BATCH == 0:
-            last_good = _last_good(store, head, outcomes[position : position + _LAST_GOOD_BATCH])
+    last_good = _last_good_sizes(store, _head(store), outcomes)
+    for outcome in outcomes:
         if outcome.failure is not None or outcome.text is None:
             assert outcome.failure is not None
             failures.append(outcome.failure)
