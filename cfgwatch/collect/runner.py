@@ -51,6 +51,7 @@ from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
+from cfgwatch.store.copies import StoredCopies
 
 if TYPE_CHECKING:
     from cfgwatch.store.remote import PushResult
@@ -737,8 +738,13 @@ def pull(
     allow_shrink: bool = False,
     events: Events = NO_EVENTS,
     started: datetime | None = None,
+    copies: Path | None = None,
 ) -> PullResult:
-    """Collect, check, sanitize and store one run (one commit, none when nothing changed)."""
+    """Collect, check, sanitize and store one run (one commit, none when nothing changed).
+
+    `copies`: a folder (in the state directory) for store.copies, so unchanged texts are compared by
+    bytes with trusted copies instead of being hashed; None hashes every text.
+    """
     opts = options or PullOptions()
     started = started or datetime.now(UTC)
     events.stage_started("pull", len(devices))
@@ -774,5 +780,6 @@ def pull(
         final.append(
             DeviceOutcome(outcome.name, outcome.platform, outcome.collector, None, outcome.attempts, outcome.seconds)
         )
-    run = store.write_run(snapshots, failures, collector="+".join(collectors), started=started)
+    stored = StoredCopies(copies, key) if copies is not None else None
+    run = store.write_run(snapshots, failures, collector="+".join(collectors), started=started, copies=stored)
     return PullResult(run, tuple(final))
