@@ -15,8 +15,8 @@ is exact: no hash collision can make different bytes equal. A copy stands for a 
 
 Otherwise the text is hashed as before, so a stale, tampered or missing copy costs a hash, never a missed
 change. Copies are only ever written for texts proven by hashing to equal the tree's blob; losing them
-(or the whole folder) costs one hashed run to rebuild: a new copy is written by one unchanged run and
-trusted from the next (it must settle first).
+(or the whole folder) costs hashed runs to rebuild: a new copy is written by one unchanged run, recorded
+by the next (once it has settled) and used from the run after that.
 """
 
 from __future__ import annotations
