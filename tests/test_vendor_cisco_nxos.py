@@ -133,3 +133,16 @@ def test_ipv6_addrgroup_is_its_own_namespace() -> None:
     after = _V6_BEFORE.replace("eq 443", "eq 1080")
     change = egress("cisco_nxos", _V6_BEFORE, after, "eq 1080")
     assert tuple(change.affected.internal.ranges()) == ("fd00:1::/48",)
+
+
+def test_interface_prefix_address_is_the_host_and_static_nat_to_it_resolves() -> None:
+    """`ip address A/len` is the interface's own address A (as IOS `ip address A MASK`, Junos and PAN-OS
+    give it), so `ip nat inside source static tcp L P interface X P2` translates to A: an exposure."""
+    text = (
+        "feature nat\ninterface Ethernet1/1\n  ip address 203.0.113.2/24\n  ip nat outside\n"
+        "ip nat inside source static tcp 10.1.5.6 1080 interface Ethernet1/1 1080\n"
+    )
+    rules = parse(text)
+    assert rules.interfaces[0].addresses == AddressSet.parse("203.0.113.2")
+    assert rules.nats[0].translated_src == AddressSet.parse("203.0.113.2")
+    assert rules.nats[0].translate_to_interface is None

@@ -1362,8 +1362,8 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
             elif head == "ip" and len(tokens) >= 3 and tokens[1] == "address":
                 if tokens[2] in ("dhcp", "negotiated", "unnumbered", "pool"):
                     continue
-                if "/" in tokens[2]:
-                    addresses = addresses.union(prefix(tokens[2]))
+                if "/" in tokens[2]:  # NX-OS/EOS `ip address A/len`: the interface's own address is A
+                    addresses = addresses.union(host(tokens[2].split("/", 1)[0]))
                 elif len(tokens) >= 4 and v4_value(tokens[2]) is not None and v4_value(tokens[3]) is not None:
                     addresses = addresses.union(host(tokens[2]))
                 else:
