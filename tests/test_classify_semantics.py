@@ -571,3 +571,67 @@ def test_redirect_flow_targets_on_packet_filters(platform: str) -> None:
     change = only(changes(platform, before, after), "nat")
     assert EGRESS in change.categories
     assert_targets(change, "198.51.100.80", "10.0.0.250")
+
+
+# -- opaque names: FQDN objects and sets whose contents the config does not hold ---------------------
+_FGT_FQDN = """config firewall address
+    edit "LAN"
+        set subnet 10.10.0.0 255.255.0.0
+    next
+    edit "relay"
+        set type fqdn
+        set fqdn "relay.example.net"
+    next
+end
+config firewall policy
+    edit 3
+        set srcintf "port2"
+        set dstintf "port1"
+        set srcaddr "LAN"
+        set dstaddr "relay"
+        set action accept
+        set schedule "always"
+        set service "HTTPS"
+    next
+end
+"""
+_IPT_SET = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -s 10.0.0.0/16 -p tcp -m tcp --dport 443 -j ACCEPT
+COMMIT
+"""
+
+
+def test_permit_to_an_fqdn_on_a_proxy_port_is_an_egress_forward() -> None:
+    """FortiOS resolves `type fqdn` addresses by DNS at run time: a new permit to one (or a permit whose
+    service moves to a proxy port) matches Internet hosts the packet space cannot place; judged as widening."""
+    added = only(changes("fortinet", "", _FGT_FQDN), "filter")
+    assert added.categories == (EGRESS, WIDENED) and added.tags == () and not added.exact
+    assert added.affected.public.fqdns == frozenset({"relay.example.net"})
+    proxied = _FGT_FQDN.replace('"HTTPS"', '"SQUID"').replace(
+        "config firewall policy",
+        'config firewall service custom\n    edit "SQUID"\n'
+        "        set tcp-portrange 3128\n    next\nend\nconfig firewall policy",
+    )
+    moved = only(changes("fortinet", _FGT_FQDN, proxied), "filter")
+    assert EGRESS in moved.categories and moved.tags == ("proxy-port",)
+    # the same FQDN permit, only commented: nothing new is permitted
+    commented = _FGT_FQDN.replace('set service "HTTPS"', 'set service "HTTPS"\n        set comments "x"')
+    assert not [c for c in changes("fortinet", _FGT_FQDN, commented) if c.family == "filter" and c.categories]
+    # disabling it widens nothing
+    disabled = _FGT_FQDN.replace('set service "HTTPS"', 'set service "HTTPS"\n        set status disable')
+    assert WIDENED not in only(changes("fortinet", _FGT_FQDN, disabled), "filter").categories
+
+
+def test_permit_to_an_unresolved_ipset_is_judged_as_widening() -> None:
+    """iptables `-m set --match-set NAME dst`: the set's members live in ipset, not in iptables-save."""
+    after = _IPT_SET.replace(
+        "COMMIT",
+        "-A FORWARD -s 10.0.0.0/16 -p tcp -m set --match-set proxies dst -m tcp --dport 1080 -j ACCEPT\nCOMMIT",
+    )
+    added = only(changes("linux", _IPT_SET, after), "filter")
+    assert added.categories == (EGRESS, WIDENED) and added.tags == ("proxy-port",)
+    assert added.affected.internal == AddressSet.parse("10.0.0.0/16")
+    assert any("not in the config" in reason for reason in added.reasons)

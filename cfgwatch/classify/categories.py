@@ -243,6 +243,64 @@ def judge_filter_change(
     return Judgement(frozenset(categories), proxy, affected)
 
 
+def _opaque(rule: object) -> frozenset[str]:
+    """Names a filter rule matches whose addresses the config does not hold (FQDNs, unresolved sets)."""
+    if not isinstance(rule, FilterRule):
+        return frozenset()
+    return rule.match.src.fqdns | rule.match.dst.fqdns
+
+
+def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet: bool = False) -> Judgement | None:
+    """A permit naming addresses the packet space cannot place: judged as newly permitting what it names.
+
+    FQDN objects (FortiOS `type fqdn`, PAN-OS/ASA fqdn objects) resolve through DNS at run time, and an ipset,
+    nft named set or address-list whose members are not in the saved ruleset can hold any address; the
+    packet-space algebra has no interval for them, so such a rule shows no widening at all. A permit that
+    newly names one (added, enabled, turned into a permit, or given another name, source or service) is
+    judged conservatively as widening: an FQDN destination is an Internet host (what egress-forward looks
+    for), and a source set of unknown contents may hold internal clients. None when nothing opaque is new.
+    """
+    after = change.after
+    if change.change is ChangeType.REMOVED or not isinstance(after, FilterRule):
+        return None
+    if not after.enabled or after.action is not Action.PERMIT:
+        return None
+    names = _opaque(after)
+    if not names:
+        return None
+    before = change.before
+    if (
+        isinstance(before, FilterRule)
+        and before.enabled
+        and before.action is Action.PERMIT
+        and names <= _opaque(before)
+        and before.match.services == after.match.services
+        and before.match.src == after.match.src
+        and before.match.dst.fqdns == after.match.dst.fqdns
+        and (before.from_zones, before.to_zones) == (after.from_zones, after.to_zones)
+    ):
+        return None
+    src, dst = after.match.src, after.match.dst
+    ports = after.match.dst_ports()
+    proxy = _is_proxy(ports, networks)
+    internal_src = networks.internal_part(src)
+    maybe_internal = not internal_src.is_empty or bool(src.fqdns)
+    targets = _specific_public(dst, networks) if dst.fqdns else EMPTY_ADDRESS
+    if not dst.fqdns and (proxy or not _specific_public(dst, networks).is_empty):
+        targets = networks.public_part(dst)  # an unknown source set permitted to a public host
+    categories = {r.ACL_WIDENED}
+    if not only_internet and maybe_internal and not targets.is_empty:
+        categories.add(r.EGRESS_FORWARD)
+    affected = Affected(internal=internal_src, public=targets, ports=ports)
+    return Judgement(frozenset(categories), proxy, affected)
+
+
+def _merge(first: Judgement, second: Judgement) -> Judgement:
+    """Both judgements' categories; the affected addresses of the one that found an egress path."""
+    keep = second if r.EGRESS_FORWARD in second.categories or first.affected == Affected() else first
+    return Judgement(first.categories | second.categories, first.proxy_port or second.proxy_port, keep.affected)
+
+
 def _everything(addresses: AddressSet) -> bool:
     """`any`, or `any` of one family (an IPv4 ACL's `any`)."""
     whole = AddressSet.any()
@@ -322,6 +380,14 @@ def classify_change(
         faces = True if isinstance(rule, FilterRule) and view.faces_internet(rule) else None
         only = isinstance(rule, FilterRule) and view.only_internet(rule)
         judgement = judge_filter_change(change, networks, faces_internet=faces, only_internet=only)
+        opaque = judge_opaque_permit(change, networks, only_internet=only)
+        if opaque is not None:
+            judgement = _merge(judgement, opaque)
+            reasons.append(
+                "permits traffic to/from names whose addresses are not in the config"
+                f" ({', '.join(sorted(_opaque(rule)))}); judged as newly permitted"
+            )
+            change = replace(change, exact=False)
         categories |= judgement.categories
         proxy, affected = judgement.proxy_port, judgement.affected
     elif change.family == "nat":
