@@ -216,3 +216,62 @@ def test_nft_large_set_one_element_per_line_keeps_every_element() -> None:
     assert blocklist.addresses is not None and blocklist.addresses.count() == 5001
     (drop,) = [rule for rule in rules.filters if rule.action.value == "deny"]
     assert drop.match.src.contains_ip("100.19.249.1") and drop.match.src.contains_ip("198.51.100.1")
+
+
+_NFT_MAPS = """table inet filter {
+	map allow {
+		type ipv4_addr : verdict
+		elements = { 203.0.113.9 : jump relay, 192.0.2.1 : drop }
+	}
+	chain relay {
+		tcp dport 8118 accept
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		iifname "lan0" ip daddr vmap @allow
+		iifname "lan0" tcp dport vmap { 53 : accept, 25 : drop }
+	}
+}
+table ip nat {
+	map fwd {
+		type inet_service : ipv4_addr
+		elements = { 8080 : 203.0.113.70, 1080 : 203.0.113.71 }
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "lan0" dnat to tcp dport map @fwd
+		iifname "lan1" dnat ip to ip saddr map { 10.0.0.5 : 203.0.113.80, 10.0.0.6 : 203.0.113.81 }
+	}
+}
+"""
+
+
+def test_nft_verdict_maps_and_nat_maps_are_one_rule_per_element() -> None:
+    """nft(8) MAPS / VERDICT MAPS: a packet whose selector equals a key gets that element's verdict (a
+    `jump` inlines the chain with the key as condition) or translation; other packets go on to the next rule."""
+    rules = parse(_NFT_MAPS)
+    assert not rules.diagnostics
+    forward = [f for f in rules.filters if f.list_name == "inet filter/forward"]
+    relay = next(f for f in forward if "chain:relay" in f.options)
+    assert relay.action is Action.PERMIT and relay.match.dst == AddressSet.parse("203.0.113.9")
+    assert relay.match.services == (Service(6, PortSet(), PortSet.of(8118)),)
+    dropped = next(f for f in forward if f.match.dst == AddressSet.parse("192.0.2.1"))
+    assert dropped.action is Action.DENY
+    ports = {f.match.services[0].dst_ports: f.action for f in forward if f.match.services[0].protocol == 6}
+    assert ports[PortSet.of(53)] is Action.PERMIT and ports[PortSet.of(25)] is Action.DENY
+    by_port = {n.match.services[0].dst_ports: n.translated_dst for n in rules.nats if n.ingress == ("lan0",)}
+    assert by_port == {
+        PortSet.of(8080): AddressSet.parse("203.0.113.70"),
+        PortSet.of(1080): AddressSet.parse("203.0.113.71"),
+    }
+    by_src = {n.match.src: n.translated_dst for n in rules.nats if n.ingress == ("lan1",)}
+    assert by_src == {
+        AddressSet.parse("10.0.0.5"): AddressSet.parse("203.0.113.80"),
+        AddressSet.parse("10.0.0.6"): AddressSet.parse("203.0.113.81"),
+    }
+
+
+def test_nft_unreadable_map_is_a_diagnostic() -> None:
+    text = _NFT_MAPS.replace("dnat to tcp dport map @fwd", "dnat to tcp dport map @nosuch")
+    rules = parse(text)
+    assert any(d.line == 22 for d in rules.diagnostics)
