@@ -635,3 +635,18 @@ def test_permit_to_an_unresolved_ipset_is_judged_as_widening() -> None:
     assert added.categories == (EGRESS, WIDENED) and added.tags == ("proxy-port",)
     assert added.affected.internal == AddressSet.parse("10.0.0.0/16")
     assert any("not in the config" in reason for reason in added.reasons)
+
+
+def test_dnat_of_clients_in_an_unresolved_ipset_to_a_public_proxy_is_an_egress_forward() -> None:
+    """The clients of `-m set --match-set clients src` are whatever the ipset holds at run time, internal
+    hosts included: sending them to a public host on 8080 is judged an egress forward, kept by name."""
+    before = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n"
+    after = before.replace(
+        "COMMIT",
+        "-A PREROUTING -i eth1 -p tcp -m set --match-set clients src -m tcp --dport 443"
+        " -j DNAT --to-destination 203.0.113.67:8080\nCOMMIT",
+    )
+    added = only(changes("linux", before, after), "nat")
+    assert added.categories == (EGRESS, "nat-added") and added.tags == ("proxy-port",)
+    assert added.affected.internal.fqdns == frozenset({"ipset:clients"})
+    assert added.affected.public == AddressSet.parse("203.0.113.67")

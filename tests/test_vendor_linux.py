@@ -275,3 +275,12 @@ def test_nft_unreadable_map_is_a_diagnostic() -> None:
     text = _NFT_MAPS.replace("dnat to tcp dport map @fwd", "dnat to tcp dport map @nosuch")
     rules = parse(text)
     assert any(d.line == 22 for d in rules.diagnostics)
+
+
+def test_iptables_negated_ipset_is_every_address_not_the_set() -> None:
+    """`-m set ! --match-set S dst` matches addresses outside S (iptables-extensions(8)); with S's members
+    unknown the only bound is every address, never the set itself (which would invert the rule)."""
+    text = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -s 10.0.0.0/8 -m set ! --match-set blocked dst -j ACCEPT\nCOMMIT\n"
+    rule = next(f for f in parse(text).filters if f.action is Action.PERMIT)
+    assert rule.match.dst.is_any and not rule.match.dst.fqdns
+    assert rule.match.dst.names == ("!blocked",)

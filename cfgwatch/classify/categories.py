@@ -100,9 +100,9 @@ def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
 def _same_family(addresses: AddressSet, target: AddressSet) -> AddressSet:
     """Keep only the address family the target uses (an IPv4 forward does not concern IPv6 clients)."""
     if target.v4 and not target.v6:
-        return AddressSet(v4=addresses.v4)
+        return AddressSet(v4=addresses.v4, fqdns=addresses.fqdns)
     if target.v6 and not target.v4:
-        return AddressSet(v6=addresses.v6)
+        return AddressSet(v6=addresses.v6, fqdns=addresses.fqdns)
     return addresses
 
 
@@ -117,6 +117,10 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     affected = Affected()
     for view in nat_views(rule):
         internal_src = networks.internal_part(view.src)
+        if internal_src.is_empty and view.src.fqdns:
+            # clients named by a set whose members the config does not hold (an ipset, an nft set or
+            # address-list filled at run time) may be internal ones: kept by name, judged as such
+            internal_src = AddressSet(fqdns=view.src.fqdns, names=view.src.names)
         ports = view.translated_dst_ports or view.dst_ports
         tdst_public = networks.public_part(view.translated_dst) if view.translated_dst is not None else EMPTY_ADDRESS
         match_public = _specific_public(view.dst, networks)

@@ -309,6 +309,10 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             index, _, direction = _next_value(tokens, index)
             placeholder = AddressSet.fqdn(f"ipset:{name}", names=(name,))
             diags.add("LINUX-IPSET", f"ipset '{name}' contents are not in the ruleset; kept by name", line, raw)
+            if neg:
+                # `! --match-set S dst`: every address outside an unknown set; only "every address" bounds it
+                # (iptables-extensions(8) set match), so a permit is judged as permitting them all
+                placeholder = AddressSet.any().named(f"!{name}")
             if direction.startswith("src"):
                 src = placeholder
             else:
