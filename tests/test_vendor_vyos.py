@@ -160,3 +160,30 @@ def test_property_destination_rule_round_trips(
 def test_property_random_lines_never_crash(lines: list[str]) -> None:
     assert isinstance(parse("\n".join("set nat destination " + line for line in lines)), RuleSet)
     assert isinstance(parse("nat {\n" + "\n".join(lines) + "\n"), RuleSet)
+
+
+_PROXY_RULE = """set firewall group network-group LAN network '10.0.0.0/16'
+set firewall group address-group PROXY address '203.0.113.50'
+set firewall group port-group PROXYPORTS port '3128'
+set firewall ipv4 forward filter default-action 'drop'
+set firewall ipv4 forward filter rule 30 action 'accept'
+set firewall ipv4 forward filter rule 30 source group network-group 'LAN'
+set firewall ipv4 forward filter rule 30 destination group address-group 'PROXY'
+set firewall ipv4 forward filter rule 30 destination group port-group 'PROXYPORTS'
+set firewall ipv4 forward filter rule 30 protocol 'tcp'
+"""
+
+
+def test_port_group_change_marks_the_rules_using_it() -> None:
+    """A port-group is an object like an address-group: widening it changes the meaning of every rule that
+    names it, so the rule's change carries object-changed (as for address-groups) beside the egress path."""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    after = _PROXY_RULE + "set firewall group port-group PROXYPORTS port '1080-1081'\n"
+    rule = next(f for f in parse(after).filters if f.sequence == 30)
+    assert rule.match.services[0].names == ("PROXYPORTS",)
+    result = diff_device("vyos", "vyos", _PROXY_RULE, after, Networks.default())
+    change = next(c for c in result.changes if c.family == "filter")
+    assert change.categories == ("egress-forward", "acl-widened", "object-changed")
+    assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of((1080, 1081))

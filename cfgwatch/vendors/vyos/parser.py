@@ -378,8 +378,10 @@ class _VyOS:
             protocols = [6, 17]  # VyOS needs a protocol with ports; tcp_udp is the default reading
         icmp_type = out.get("icmp_type")
         icmp_code = out.get("icmp_code") if isinstance(icmp_type, int) else None
+        # a port-group's name rides on the service, so a change of the group marks the rules using it
+        group_names = tuple(name for ports in (src_ports, dst_ports) if ports is not None for name in ports.names)
         out["services"] = tuple(
-            Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS)
+            Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS, names=group_names)
             if p in PORT_PROTOCOLS
             else Service(
                 p,
