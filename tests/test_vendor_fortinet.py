@@ -303,3 +303,50 @@ def test_central_snat_relay_to_public_proxy_is_egress_forward() -> None:
     (change,) = [c for c in result.changes if c.family == "nat"]
     assert change.categories == ("egress-forward", "nat-added") and change.tags == ("proxy-port",)
     assert change.affected.public == AddressSet.parse("192.0.2.77")
+
+
+def test_service_group_change_marks_the_policies_using_it() -> None:
+    """A service group widened by one member (PROXIES += TOR/9050) changes the meaning of every policy that
+    names the group: that policy's change carries object-changed, as for an addrgrp change."""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    before = """config firewall address
+    edit "LAN"
+        set subnet 10.10.0.0 255.255.0.0
+    next
+    edit "up"
+        set subnet 203.0.113.50 255.255.255.255
+    next
+end
+config firewall service custom
+    edit "SQUID"
+        set tcp-portrange 3128
+    next
+    edit "TOR"
+        set tcp-portrange 9050
+    next
+end
+config firewall service group
+    edit "PROXIES"
+        set member "SQUID"
+    next
+end
+config firewall policy
+    edit 3
+        set srcintf "port2"
+        set dstintf "port1"
+        set srcaddr "LAN"
+        set dstaddr "up"
+        set action accept
+        set service "PROXIES"
+    next
+end
+"""
+    after = before.replace('set member "SQUID"', 'set member "SQUID" "TOR"')
+    policy = parse(after).filters[0]
+    assert {svc.names for svc in policy.match.services} == {("SQUID", "PROXIES"), ("TOR", "PROXIES")}
+    result = diff_device("fgt", "fortinet", before, after, Networks.default())
+    change = next(c for c in result.changes if c.family == "filter")
+    assert change.categories == ("egress-forward", "acl-widened", "object-changed")
+    assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of(9050)

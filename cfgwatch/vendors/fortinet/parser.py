@@ -578,7 +578,9 @@ class _Resolver:
                 if resolved is None:
                     self._unknown(entry, member, "member")
                 else:
-                    members.extend(resolved)
+                    # the group's name rides on its members' services (as an addrgrp's on its addresses), so
+                    # a change of the group's membership marks the policies naming it
+                    members.extend(svc.named(*svc.names, name) for svc in resolved)
             result = tuple(members)
         elif name.upper() in _PREDEFINED_SERVICES:
             result = tuple(svc.named(name) for svc in _PREDEFINED_SERVICES[name.upper()])
