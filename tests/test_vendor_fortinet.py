@@ -333,11 +333,12 @@ config firewall service group
     next
 end
 config firewall policy
-    edit 3
-        set srcintf "port2"
-        set dstintf "port1"
+    edit 5
+        set name "upstream-proxies"
         set srcaddr "LAN"
         set dstaddr "up"
+        set srcintf "internal"
+        set dstintf "wan1"
         set action accept
         set service "PROXIES"
     next
