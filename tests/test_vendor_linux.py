@@ -126,7 +126,8 @@ def test_aerleon_nft_tables_with_same_name_in_two_families() -> None:
     rules = _load("aerleon_sample_nftables.nft")
     lists = rules.filter_lists()
     assert "inet filtering_policies/root3" in lists and "ip filtering_policies/root1" in lists
-    assert not rules.diagnostics
+    # several base chains hook input/output: each is its own list, and nft(8) needs every one to accept
+    assert {d.code for d in rules.diagnostics} == {"LINUX-NFT-SHARED-HOOK"}
     ssh = [f for f in lists["inet filtering_policies/root3"] if f.match.dst_ports() == PortSet.of(22, 53)]
     assert ssh and all(f.action is Action.DENY for f in ssh)
 
@@ -284,3 +285,29 @@ def test_iptables_negated_ipset_is_every_address_not_the_set() -> None:
     rule = next(f for f in parse(text).filters if f.action is Action.PERMIT)
     assert rule.match.dst.is_any and not rule.match.dst.fqdns
     assert rule.match.dst.names == ("!blocked",)
+
+
+def test_nft_filter_chains_sharing_a_hook_are_reported() -> None:
+    """nft(8): every base chain on a hook sees the packet in priority order; accept ends one chain only, a
+    drop is final. The inet table's forward chain and the ip table's share IPv4 forwarding; the ip6 input
+    chain shares nothing."""
+    text = """table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		tcp dport 8118 accept
+	}
+}
+table ip guard {
+	chain fwd {
+		type filter hook forward priority 10; policy drop;
+	}
+}
+table ip6 guard6 {
+	chain input {
+		type filter hook input priority 0; policy drop;
+	}
+}
+"""
+    (diag,) = parse(text).diagnostics
+    assert diag.code == "LINUX-NFT-SHARED-HOOK" and diag.line == 8
+    assert "inet filter/forward, ip guard/fwd" in diag.message

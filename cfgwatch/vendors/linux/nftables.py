@@ -127,6 +127,35 @@ class NftParser:
         self.tables: list[Table] = []
         self._maps: dict[str, str] = {}  # elements text of the current table's named maps
         self._scan(config_lines(text))
+        self._shared_hooks()
+
+    def _shared_hooks(self) -> None:
+        """Filter base chains of several tables on one hook: nft(8) runs each of them in priority order, an
+        `accept` ends only its own chain and a `drop` anywhere is final, so a packet passes only if every
+        chain accepts it. Each chain stays its own first-match list; what one chain's change widens may
+        still be dropped by another, and the diagnostic says so rather than letting it pass silently."""
+        seen: dict[tuple[str, str], list[tuple[Table, Chain]]] = {}
+        for table in self.tables:
+            families = {"inet": ("ip", "ip6")}.get(table.family, (table.family,))
+            for chain in table.chains.values():
+                if chain.hook is None or chain.kind != "filter":
+                    continue
+                for family in families:
+                    seen.setdefault((family, chain.hook), []).append((table, chain))
+        reported: set[int] = set()
+        for (_, hook), chains in seen.items():
+            if len(chains) < 2:
+                continue
+            names = ", ".join(f"{table.family} {table.name}/{chain.name}" for table, chain in chains)
+            for _, chain in chains[1:]:
+                if id(chain) not in reported:
+                    reported.add(id(chain))
+                    self.diags.add(
+                        "LINUX-NFT-SHARED-HOOK",
+                        f"filter chains {names} all hook {hook}: a packet passes only if each accepts it;"
+                        " each is judged as its own list",
+                        chain.line,
+                    )
 
     def _scan(self, lines: list[str]) -> None:
         table: Table | None = None
