@@ -650,3 +650,33 @@ def test_dnat_of_clients_in_an_unresolved_ipset_to_a_public_proxy_is_an_egress_f
     assert added.categories == (EGRESS, "nat-added") and added.tags == ("proxy-port",)
     assert added.affected.internal.fqdns == frozenset({"ipset:clients"})
     assert added.affected.public == AddressSet.parse("203.0.113.67")
+
+
+_FQDN_VIP = """config firewall address
+    edit "relay"
+        set type fqdn
+        set fqdn "proxy.example.net"
+    next
+end
+config firewall vip
+    edit "fq"
+        set type fqdn
+        set extip 10.10.255.90
+        set extintf "lan"
+        set mapped-addr "relay"
+        set portforward enable
+        set extport 80
+        set mappedport 3128
+    next
+end
+"""
+
+
+def test_fqdn_vip_on_the_lan_side_is_an_egress_forward() -> None:
+    """A FortiOS `type fqdn` VIP sends its clients to whatever the name resolves to at run time: on the LAN
+    side, internal clients go to an Internet host on 3128; the same VIP on the WAN side publishes a server."""
+    added = only(changes("fortinet", "", _FQDN_VIP), "nat")
+    assert added.categories == (EGRESS, "nat-added") and added.tags == ("proxy-port",)
+    assert added.affected.public.fqdns == frozenset({"proxy.example.net"})
+    published = only(changes("fortinet", "", _FQDN_VIP.replace('"lan"', '"wan1"')), "nat")
+    assert EGRESS not in published.categories

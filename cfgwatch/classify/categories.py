@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from cfgwatch.classify.context import EMPTY_VIEW, DeviceView
-from cfgwatch.classify.networks import Networks
+from cfgwatch.classify.networks import Networks, untrusted_name
 from cfgwatch.model import (
     ANY_PORTS,
     EMPTY_ADDRESS,
@@ -106,6 +106,11 @@ def _same_family(addresses: AddressSet, target: AddressSet) -> AddressSet:
     return addresses
 
 
+def _from_internet(view: NatView) -> bool:
+    """Whether a NAT view only takes packets arriving on interfaces named like the Internet side."""
+    return bool(view.ingress) and all(untrusted_name(name) for name in view.ingress)
+
+
 def _is_proxy(ports: PortSet | None, networks: Networks) -> bool:
     return ports is not None and not ports.is_any and ports.overlaps(networks.proxy_ports)
 
@@ -123,6 +128,11 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
             internal_src = AddressSet(fqdns=view.src.fqdns, names=view.src.names)
         ports = view.translated_dst_ports or view.dst_ports
         tdst_public = networks.public_part(view.translated_dst) if view.translated_dst is not None else EMPTY_ADDRESS
+        if view.translated_dst is not None and view.translated_dst.fqdns and not _from_internet(view):
+            # a DNS name as the new destination (FortiOS `type fqdn` VIP, a mapped FQDN object) is resolved
+            # at run time: a host on the Internet, as for a filter's FQDN destination (_specific_public),
+            # unless the packets arrive from the Internet side (then it is a published inside server)
+            tdst_public = tdst_public | AddressSet(fqdns=view.translated_dst.fqdns)
         match_public = _specific_public(view.dst, networks)
         egress_target = (
             tdst_public
