@@ -311,3 +311,19 @@ table ip6 guard6 {
     (diag,) = parse(text).diagnostics
     assert diag.code == "LINUX-NFT-SHARED-HOOK" and diag.line == 8
     assert "inet filter/forward, ip guard/fwd" in diag.message
+
+
+def test_iptables_restore_insert_goes_to_its_position() -> None:
+    """iptables-restore accepts `-I CHAIN [N]`: the rule becomes rule N (1, the head, by default), so an
+    inserted accept sits in front of the drop it would otherwise hide behind."""
+    text = """*filter
+:FORWARD ACCEPT [0:0]
+-A FORWARD -p tcp -m tcp --dport 3128 -j DROP
+-A FORWARD -p tcp -m tcp --dport 443 -j ACCEPT
+-I FORWARD -d 203.0.113.9/32 -p tcp -m tcp --dport 3128 -j ACCEPT
+--insert FORWARD 3 -p udp -m udp --dport 53 -j ACCEPT
+-I FORWARD 9 -p udp -m udp --dport 123 -j ACCEPT
+COMMIT
+"""
+    forward = [f for f in parse(text).filters if "chain-policy" not in f.options]
+    assert [f.source.start_line for f in forward if f.source] == [5, 3, 6, 4, 7]
