@@ -187,3 +187,27 @@ def test_port_group_change_marks_the_rules_using_it() -> None:
     change = next(c for c in result.changes if c.family == "filter")
     assert change.categories == ("egress-forward", "acl-widened", "object-changed")
     assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of((1080, 1081))
+
+
+def test_domain_group_and_translation_redirect_14() -> None:
+    """VyOS 1.4: `firewall group domain-group G address NAME` is a set of DNS names (kept as FQDNs, so a
+    permit to it is judged as reaching Internet hosts); `nat destination rule N translation redirect port P`
+    sends matching packets to the router itself on P (no translation address)."""
+    text = """set firewall group domain-group PROXYDOM address 'Proxy.Example.net'
+set firewall ipv4 forward filter rule 20 action 'accept'
+set firewall ipv4 forward filter rule 20 destination group domain-group 'PROXYDOM'
+set firewall ipv4 forward filter rule 20 destination port '3128'
+set firewall ipv4 forward filter rule 20 protocol 'tcp'
+set nat destination rule 20 inbound-interface name 'eth1'
+set nat destination rule 20 destination port '80'
+set nat destination rule 20 protocol 'tcp'
+set nat destination rule 20 translation redirect port '3128'
+"""
+    rules = parse(text)
+    assert not rules.diagnostics
+    (permit,) = [f for f in rules.filters if f.action is Action.PERMIT]
+    assert permit.match.dst.fqdns == frozenset({"proxy.example.net"}) and permit.match.dst.names == ("PROXYDOM",)
+    (redirect,) = rules.nats
+    assert redirect.kind is NatKind.DESTINATION and redirect.translated_dst is None
+    assert redirect.translate_to_interface == "eth1" and "redirect" in redirect.options
+    assert redirect.translated_dst_ports == PortSet.of(3128)

@@ -229,6 +229,9 @@ class _VyOS:
 
     # -- groups ----------------------------------------------------------------------------------
     def group_addresses(self, name: str, depth: int = 0) -> AddressSet | None:
+        if ("domain-group", name) in self.groups:  # 1.4: DNS names, resolved by the router at run time
+            members = self.groups[("domain-group", name)][0]
+            return AddressSet(fqdns=frozenset(member.lower() for member in members), names=(name,))
         for kind in ("address-group", "network-group", "ipv6-address-group", "ipv6-network-group"):
             if (kind, name) in self.groups:
                 parts: list[AddressSet] = []
@@ -343,6 +346,11 @@ class _VyOS:
                         out["invalid"] = True
                         continue
                     out["protocols"] = [proto]
+            elif key == "translation" and len(rest) >= 2 and rest[1] == "redirect":
+                # 1.4 `translation redirect [port N]`: to the router itself (nftables `redirect to :N`)
+                out["redirect"] = True
+                if len(rest) >= 4 and rest[2] == "port":
+                    out["to_port"] = rest[3]
             elif key == "translation" and len(rest) >= 3:
                 out[f"to_{rest[1]}"] = rest[2]
             elif key in ("description", "action", "jump-target"):
@@ -424,7 +432,17 @@ def _nat_rules(state: _VyOS) -> list[NatRule]:
         }
         if to_ports is not None and all(svc.dst_ports == to_ports for svc in services if svc.protocol is not None):
             to_ports = None if any(svc.protocol is not None for svc in services) else to_ports  # unchanged port
-        if section == "destination":
+        if section == "destination" and fields.get("redirect"):
+            out.append(
+                NatRule(
+                    kind=NatKind.DESTINATION,
+                    translated_dst_ports=to_ports,
+                    translate_to_interface=str(in_if) if in_if else "local",
+                    options=frozenset({"redirect"}),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        elif section == "destination":
             if translated is None and to_ports is None:
                 state.diags.add("VYOS-NAT-NO-TRANSLATION", f"destination rule {number} has no translation", item.first)
                 continue
