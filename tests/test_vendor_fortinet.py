@@ -351,3 +351,36 @@ end
     change = next(c for c in result.changes if c.family == "filter")
     assert change.categories == ("egress-forward", "acl-widened", "object-changed")
     assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of(9050)
+
+
+_VIP_STATUS = """config firewall service custom
+    edit "TCP-8080"
+        set tcp-portrange 8080
+    next
+end
+config firewall vip
+    edit "relay"
+        set extip 10.10.255.80
+        set extintf "internal"
+        set mappedip "203.0.113.80"
+        set service "TCP-8080"
+        set status disable
+    next
+end
+"""
+
+
+def test_vip_status_and_services() -> None:
+    """FortiOS 7.0 CLI reference: a VIP has `set status enable|disable`; a "VIP with services" (`set service`,
+    no portforward) translates only traffic of those services and keeps the ports."""
+    (vip,) = parse(_VIP_STATUS).nats
+    assert not vip.enabled
+    assert vip.match.services == (Service(6, PortSet(), PortSet.of(8080)),) and vip.translated_dst_ports is None
+    assert not parse(_VIP_STATUS).diagnostics
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    enabled = _VIP_STATUS.replace("        set status disable\n", "")
+    result = diff_device("fgt", "fortinet", _VIP_STATUS, enabled, Networks.default())
+    change = next(c for c in result.changes if c.family == "nat")
+    assert change.categories == ("egress-forward", "nat-modified") and change.tags == ("proxy-port",)

@@ -682,6 +682,8 @@ class _Resolver:
                 "nat-source-vip",
                 "realservers",
                 "server-type",
+                "status",
+                "service",
             ),
         )
         kind = entry.first("type", "static-nat").lower()
@@ -712,6 +714,16 @@ class _Resolver:
                     src = src.union(parsed)
         services: tuple[Service, ...] = (Service(),)
         translated_ports: PortSet | None = None
+        if entry.values.get("service") and not entry.flag("portforward"):
+            # "VIP with services" (FortiOS 6.4+): only traffic of these services is translated, ports kept
+            found: list[Service] = []
+            for name in entry.values["service"]:
+                resolved = self.resolve_service(entry.vdom, name)
+                if resolved is None:
+                    self._unknown(entry, name, "service")
+                else:
+                    found.extend(resolved)
+            services = tuple(found) or services
         if entry.flag("portforward") or kind in ("server-load-balance", "load-balance"):
             proto_name = entry.first("protocol", "tcp").lower()
             proto = lenient_protocol(proto_name)
@@ -746,6 +758,7 @@ class _Resolver:
                 bidirectional=bidirectional,
                 name=entry.name,
                 section="vip",
+                enabled=entry.first("status", "enable").lower() != "disable",
                 context=entry.vdom,
                 options=frozenset({"nat-source-vip"}) if bidirectional else frozenset(),
                 comment=entry.first("comment") or None,
