@@ -327,3 +327,23 @@ COMMIT
 """
     forward = [f for f in parse(text).filters if "chain-policy" not in f.options]
     assert [f.source.start_line for f in forward if f.source] == [5, 3, 6, 4, 7]
+
+
+def test_nft_fib_nfproto_and_bare_redirect_port() -> None:
+    """`fib daddr type local` (as iptables `-m addrtype --dst-type LOCAL`), `meta nfproto ipv4` (one family of
+    an inet table) and `redirect to 3128` (nft's older spelling of `to :3128`) are modelled, not dropped."""
+    text = """table inet nat {
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tfib daddr type local tcp dport 2222 dnat ip to 10.0.1.22:22
+\t\tmeta nfproto ipv4 iifname "lan0" udp dport 53 dnat ip to 203.0.113.53
+\t\tiifname "lan0" tcp dport 80 redirect to 3128
+\t}
+}
+"""
+    rules = parse(text)
+    assert not rules.diagnostics
+    forward, dns, redirect = rules.nats
+    assert forward.translated_dst == AddressSet.parse("10.0.1.22") and forward.translated_dst_ports == PortSet.of(22)
+    assert dns.match.dst == AddressSet.any_v4() and dns.translated_dst == AddressSet.parse("203.0.113.53")
+    assert "redirect" in redirect.options and redirect.translated_dst_ports == PortSet.of(3128)

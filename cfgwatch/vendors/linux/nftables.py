@@ -346,6 +346,24 @@ class NftParser:
                     dst = parsed if dst is ANY_ADDRESS or dst.is_any else dst & parsed
                 family_limit = V4_ALL if word == "ip" else V6_ALL
                 continue
+            if word == "meta" and nxt == "nfproto" and index + 2 < count and tokens[index + 2] in ("ipv4", "ipv6"):
+                # an inet-table rule for one family only (nft(8) META EXPRESSION)
+                family_limit = V4_ALL if tokens[index + 2] == "ipv4" else V6_ALL
+                index += 3
+                continue
+            if word == "fib" and nxt in ("saddr", "daddr"):
+                # `fib daddr type local`: the route lookup's address type, as iptables `-m addrtype --dst-type`
+                # (kept as the same option); other fib lookups (oif, mark) stay unmodelled
+                rest = index + 2
+                while rest + 1 < count and tokens[rest] == ".":
+                    rest += 2
+                if rest + 1 < count and tokens[rest] == "type":
+                    negate = tokens[rest + 1] == "!="
+                    value = tokens[rest + 2] if negate and rest + 2 < count else tokens[rest + 1]
+                    side = "dst-type" if nxt == "daddr" else "src-type"
+                    options.add(f"{side}:{'!' if negate else ''}{value.lower()}")
+                    index = rest + (3 if negate else 2)
+                    continue
             if (word in ("ip", "ip6") and nxt in ("protocol", "nexthdr")) or (
                 word == "meta" and nxt in ("l4proto", "protocol")
             ):
@@ -473,6 +491,8 @@ class NftParser:
                 if index < count and tokens[index] == "to":
                     spec = tokens[index + 1] if index + 1 < count else ""
                     index += 2
+                    if word == "redirect" and spec[:1].isdigit():
+                        spec = ":" + spec  # `redirect to 3128`: a port (nft prints it as `to :3128`)
                     addr, ports, ok = to_spec(spec)
                     if not ok:
                         self.diags.add("LINUX-NFT-BAD-NAT", f"cannot read {word} target '{spec}'", number, line)
