@@ -680,3 +680,12 @@ def test_fqdn_vip_on_the_lan_side_is_an_egress_forward() -> None:
     assert added.affected.public.fqdns == frozenset({"proxy.example.net"})
     published = only(changes("fortinet", "", _FQDN_VIP.replace('"lan"', '"wan1"')), "nat")
     assert EGRESS not in published.categories
+
+
+def test_narrowing_the_sources_of_an_fqdn_permit_widens_nothing() -> None:
+    """Fewer sources or services toward the same FQDN permit nothing new (only more would)."""
+    one_host = _FGT_FQDN.replace("set subnet 10.10.0.0 255.255.0.0", "set subnet 10.10.0.5 255.255.255.255")
+    narrowed = [c for c in changes("fortinet", _FGT_FQDN, one_host) if c.family == "filter"]
+    assert narrowed and all(WIDENED not in c.categories for c in narrowed)
+    widened = [c for c in changes("fortinet", one_host, _FGT_FQDN) if c.family == "filter"]
+    assert widened and all(EGRESS in c.categories for c in widened)

@@ -270,7 +270,7 @@ def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet
     FQDN objects (FortiOS `type fqdn`, PAN-OS/ASA fqdn objects) resolve through DNS at run time, and an ipset,
     nft named set or address-list whose members are not in the saved ruleset can hold any address; the
     packet-space algebra has no interval for them, so such a rule shows no widening at all. A permit that
-    newly names one (added, enabled, turned into a permit, or given another name, source or service) is
+    newly names one (added, enabled, turned into a permit, or given another name, more sources or services) is
     judged conservatively as widening: an FQDN destination is an Internet host (what egress-forward looks
     for), and a source set of unknown contents may hold internal clients. None when nothing opaque is new.
     """
@@ -288,12 +288,11 @@ def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet
         and before.enabled
         and before.action is Action.PERMIT
         and names <= _opaque(before)
-        and before.match.services == after.match.services
-        and before.match.src == after.match.src
-        and before.match.dst.fqdns == after.match.dst.fqdns
+        and all(any(old.contains(new) for old in before.match.services) for new in after.match.services)
+        and before.match.src.contains(after.match.src)
         and (before.from_zones, before.to_zones) == (after.from_zones, after.to_zones)
     ):
-        return None
+        return None  # the same names, for no more sources or services than before: nothing opaque is new
     src, dst = after.match.src, after.match.dst
     ports = after.match.dst_ports()
     proxy = _is_proxy(ports, networks)
