@@ -46,8 +46,10 @@ def test_source_nat_masquerade_and_pool() -> None:
     pool = after["source/110"]
     assert pool.kind is NatKind.SOURCE and pool.translated_src == AddressSet.parse("203.0.113.4-203.0.113.5")
     assert "source/120" not in after  # exclude: reported, not modelled
-    codes = [d.code for d in _load("forms_portforward.after.vyos").diagnostics]
-    assert codes == ["VYOS-NAT-UNSUPPORTED", "VYOS-FIREWALL-UNSUPPORTED"]
+    rules = _load("forms_portforward.after.vyos")
+    assert [d.code for d in rules.diagnostics] == ["VYOS-NAT-UNSUPPORTED"]
+    # `firewall zone LAN interface eth1` (1.4) is a zone membership, no longer an unmodelled line
+    assert ("LAN", "eth1") in {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
 
 
 def test_13_firewall_groups_default_action_and_bindings() -> None:
@@ -211,3 +213,42 @@ set nat destination rule 20 translation redirect port '3128'
     assert redirect.kind is NatKind.DESTINATION and redirect.translated_dst is None
     assert redirect.translate_to_interface == "eth1" and "redirect" in redirect.options
     assert redirect.translated_dst_ports == PortSet.of(3128)
+
+
+def test_zone_policy_13_and_firewall_zone_14_bind_rulesets_to_zone_pairs() -> None:
+    """VyOS zone-based firewall: `zone Z from F firewall name N` applies ruleset N to traffic from zone F to
+    zone Z (1.3 `zone-policy zone`, 1.4 `firewall zone`, members by `interface` / `member interface`), so a
+    permit-all added to the WAN->LAN ruleset is an inbound exposure, not an unbound list's widening."""
+    v13 = """set firewall name WAN-LAN default-action 'drop'
+set firewall name WAN-LAN rule 10 action 'accept'
+set firewall name WAN-LAN rule 10 state established 'enable'
+set zone-policy zone LAN interface 'eth1'
+set zone-policy zone LAN default-action 'drop'
+set zone-policy zone LAN from WAN firewall name 'WAN-LAN'
+set zone-policy zone WAN interface 'eth0'
+"""
+    v14 = """set firewall ipv4 name WAN-LAN default-action 'drop'
+set firewall ipv4 name WAN-LAN rule 10 action 'accept'
+set firewall ipv4 name WAN-LAN rule 10 state 'established'
+set firewall zone LAN member interface 'eth1'
+set firewall zone LAN from WAN firewall name 'WAN-LAN'
+set firewall zone WAN member interface 'eth0'
+"""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    for text, ruleset, rule in (
+        (v13, "WAN-LAN", "name WAN-LAN rule 20"),
+        (v14, "ipv4/WAN-LAN", "ipv4 name WAN-LAN rule 20"),
+    ):
+        rules = parse(text)
+        assert not rules.diagnostics
+        pairs = {(b.name, b.interface, b.direction) for b in rules.bindings if b.kind is BindingKind.FILTER}
+        assert pairs == {(ruleset, "WAN>LAN", "zone-pair")}
+        zones = {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
+        assert zones == {("LAN", "eth1"), ("WAN", "eth0")}
+        after = text + f"set firewall {rule} action 'accept'\n"
+        change = next(
+            c for c in diff_device("r", "vyos", text, after, Networks.default()).changes if c.family == "filter"
+        )
+        assert change.categories == ("inbound-exposure", "acl-widened")
