@@ -689,3 +689,17 @@ def test_narrowing_the_sources_of_an_fqdn_permit_widens_nothing() -> None:
     assert narrowed and all(WIDENED not in c.categories for c in narrowed)
     widened = [c for c in changes("fortinet", one_host, _FGT_FQDN) if c.family == "filter"]
     assert widened and all(EGRESS in c.categories for c in widened)
+
+
+def test_narrowing_an_unnamed_dnat_is_no_new_egress_path() -> None:
+    """An iptables DNAT has no name, so narrowing its clients (10/8 -> 10.0/16) is a removal plus an addition;
+    the added rule's path (same interface, translation and ports, fewer clients) already existed, so it is
+    no egress-forward. Widening it is one."""
+    rule = "-A PREROUTING -i eth1 -s {src} -p tcp -m tcp --dport 80 -j DNAT --to-destination 203.0.113.66:3128\n"
+    head = "*nat\n:PREROUTING ACCEPT [0:0]\n"
+    wide, narrow = head + rule.format(src="10.0.0.0/8") + "COMMIT\n", head + rule.format(src="10.0.0.0/16") + "COMMIT\n"
+    added = only(changes("linux", wide, narrow), "nat", "added")
+    assert added.categories == ("nat-added",) and added.tags == ()
+    assert any("no new egress path" in reason for reason in added.reasons)
+    widened = only(changes("linux", narrow, wide), "nat", "added")
+    assert widened.categories == (EGRESS, "nat-added") and widened.tags == ("proxy-port",)

@@ -375,11 +375,14 @@ def classify_change(
     before: DeviceView = EMPTY_VIEW,
     after: DeviceView = EMPTY_VIEW,
     cache: DeltaCache | None = None,
+    existing_egress: tuple[NatView, ...] = (),
 ) -> RuleChange:
     """Return the change with categories, tags and affected addresses filled in.
 
     `before` / `after` describe the device on each side (where lists are bound, which side faces the
-    Internet); without them a change is judged from its own rule only.
+    Internet); without them a change is judged from its own rule only. `existing_egress`: the egress NAT
+    paths of the device before the change (a NAT added or modified only within one of them, e.g. an
+    unnamed DNAT whose clients were narrowed, enables no new egress).
     """
     categories: set[str] = set()
     proxy = False
@@ -420,6 +423,12 @@ def classify_change(
                 new_paths = {path for path in new.paths if path[0] == category}
                 if category not in old.categories or new.affected != old.affected or not new_paths <= old.paths:
                     categories.add(category)
+            egress = [view for category, view in new.paths if category == r.EGRESS_FORWARD]
+            if r.EGRESS_FORWARD in categories and all(
+                any(_covers(old_view, view) for old_view in existing_egress) for view in egress
+            ):
+                categories.discard(r.EGRESS_FORWARD)
+                reasons.append("no new egress path: the device already translated these clients the same way")
             if categories & {r.EGRESS_FORWARD, r.INBOUND_EXPOSURE}:
                 proxy, affected = new.proxy_port, new.affected
         if affected == Affected():
@@ -606,4 +615,28 @@ def classify_changes(
     before_view = DeviceView.of(before) if before is not None else EMPTY_VIEW
     after_view = DeviceView.of(after) if after is not None else EMPTY_VIEW
     cache: DeltaCache = {}
-    return [classify_change(change, networks, before_view, after_view, cache) for change in changes]
+    existing: tuple[NatView, ...] = ()
+    if before is not None and any(
+        change.family == "nat" and change.change is not ChangeType.REMOVED for change in changes
+    ):
+        existing = tuple(
+            view
+            for nat in before.nats
+            if nat.enabled
+            for category, view in judge_nat(nat, networks).paths
+            if category == r.EGRESS_FORWARD
+        )
+    return [classify_change(change, networks, before_view, after_view, cache, existing) for change in changes]
+
+
+def _covers(old: NatView, new: NatView) -> bool:
+    """Whether an existing egress NAT path already carries every packet of a new one, translated alike."""
+    return (
+        old.translated_dst == new.translated_dst
+        and old.translated_src == new.translated_src
+        and old.translated_dst_ports == new.translated_dst_ports
+        and old.ingress == new.ingress
+        and old.src.contains(new.src)
+        and old.dst.contains(new.dst)
+        and old.dst_ports.contains(new.dst_ports)
+    )
