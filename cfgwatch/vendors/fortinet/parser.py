@@ -10,7 +10,10 @@ re-`edit`s merged into the first definition as FortiOS does), a second pass reso
   or the id, sequence = id, order = config order). A VIP in dstaddr resolves to its mapped address,
   since FortiOS matches policy addresses and services after destination NAT.
 * `set nat enable` adds a source NatRule: PAT to the dstintf address, or the ippool range (one-to-one
-  pools are DYNAMIC, overload/port-block pools PAT).
+  pools are DYNAMIC, overload/port-block pools PAT). With `central-nat enable` the policy flag is ignored
+  and each `config firewall central-snat-map` entry is the source NatRule (section "central-snat-map").
+* a VIP's `set status disable` disables its NatRule; service-group and addrgrp names ride on the
+  services/addresses they resolve to, so a group change marks the policies naming it.
 Lines of these stanzas that cannot be modelled become FORTI-* diagnostics.
 """
 
