@@ -162,3 +162,12 @@ add action=accept chain=forward protocol=udp dst-port=53 place-before=[ find com
     forward = [f for f in rules.filters if f.list_name == "forward" and "chain-policy" not in f.options]
     assert [f.source.start_line for f in forward if f.source] == [2, 5, 4, 6]
     assert {d.code for d in rules.diagnostics} == {"MIKROTIK-PLACE-BEFORE", "MIKROTIK-UNSUPPORTED"}
+
+
+def test_negated_unknown_address_list_is_every_address_not_the_list() -> None:
+    """`dst-address-list=!blocked` where no line fills `blocked` (it matches nothing until filled): every
+    address of the family; modelled as the list itself it would invert the rule."""
+    rules = parse("/ip firewall filter\nadd chain=forward action=accept dst-address-list=!blocked\n")
+    rule = next(f for f in rules.filters if f.action is Action.PERMIT)
+    assert rule.match.dst == AddressSet.any_v4() and not rule.match.dst.fqdns
+    assert rule.match.dst.names == ("!blocked",)

@@ -122,17 +122,17 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     affected = Affected()
     for view in nat_views(rule):
         internal_src = networks.internal_part(view.src)
-        if internal_src.is_empty and view.src.fqdns:
+        if internal_src.is_empty and _runtime(view.src):
             # clients named by a set whose members the config does not hold (an ipset, an nft set or
             # address-list filled at run time) may be internal ones: kept by name, judged as such
-            internal_src = AddressSet(fqdns=view.src.fqdns, names=view.src.names)
+            internal_src = AddressSet(fqdns=_runtime(view.src), names=view.src.names)
         ports = view.translated_dst_ports or view.dst_ports
         tdst_public = networks.public_part(view.translated_dst) if view.translated_dst is not None else EMPTY_ADDRESS
-        if view.translated_dst is not None and view.translated_dst.fqdns and not _from_internet(view):
+        if view.translated_dst is not None and _runtime(view.translated_dst) and not _from_internet(view):
             # a DNS name as the new destination (FortiOS `type fqdn` VIP, a mapped FQDN object) is resolved
             # at run time: a host on the Internet, as for a filter's FQDN destination (_specific_public),
             # unless the packets arrive from the Internet side (then it is a published inside server)
-            tdst_public = tdst_public | AddressSet(fqdns=view.translated_dst.fqdns)
+            tdst_public = tdst_public | AddressSet(fqdns=_runtime(view.translated_dst))
         match_public = _specific_public(view.dst, networks)
         egress_target = (
             tdst_public
@@ -261,7 +261,22 @@ def _opaque(rule: object) -> frozenset[str]:
     """Names a filter rule matches whose addresses the config does not hold (FQDNs, unresolved sets)."""
     if not isinstance(rule, FilterRule):
         return frozenset()
-    return rule.match.src.fqdns | rule.match.dst.fqdns
+    return _runtime(rule.match.src) | _runtime(rule.match.dst)
+
+
+# Placeholders for sets whose members live outside the saved config (iptables ipsets, FortiOS geography /
+# dynamic / SDN addresses); DNS names carry no prefix. Other placeholders stand for references the config
+# does not define (`unresolved:`, `group:`, `set:`, `address:`), which a vendor refuses to commit, or for a
+# RouterOS address-list no line fills (`address-list:`), which matches nothing until it is filled (see
+# model/space.py rule_boxes): they stay what the packet space makes of them, nothing, as an empty group.
+_RUNTIME_PREFIXES = ("ipset:", "geography:", "dynamic:", "sdn:")
+
+
+def _runtime(addresses: AddressSet) -> frozenset[str]:
+    """The names of an address set whose members are decided at run time (DNS names, run-time sets)."""
+    if not addresses.fqdns:
+        return frozenset()
+    return frozenset(name for name in addresses.fqdns if ":" not in name or name.startswith(_RUNTIME_PREFIXES))
 
 
 def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet: bool = False) -> Judgement | None:
@@ -297,9 +312,10 @@ def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet
     ports = after.match.dst_ports()
     proxy = _is_proxy(ports, networks)
     internal_src = networks.internal_part(src)
-    maybe_internal = not internal_src.is_empty or bool(src.fqdns)
-    targets = _specific_public(dst, networks) if dst.fqdns else EMPTY_ADDRESS
-    if not dst.fqdns and (proxy or not _specific_public(dst, networks).is_empty):
+    maybe_internal = not internal_src.is_empty or bool(_runtime(src))
+    opaque_dst = _runtime(dst)
+    targets = networks.bounded_public(dst) | AddressSet(fqdns=opaque_dst) if opaque_dst else EMPTY_ADDRESS
+    if not opaque_dst and (proxy or not _specific_public(dst, networks).is_empty):
         targets = networks.public_part(dst)  # an unknown source set permitted to a public host
     categories = {r.ACL_WIDENED}
     if not only_internet and maybe_internal and not targets.is_empty:

@@ -24,6 +24,7 @@ from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
+    V4_ALL,
     V6_ALL,
     Diagnostics,
     complement,
@@ -322,11 +323,12 @@ class _RouterOS:
         listed = self._list((family, name)) if known else AddressSet.fqdn(f"address-list:{name}")
         if not known:
             self.diags.add("MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text)
-        listed = (
-            complement(listed).named(f"!{name}")
-            if neg and not listed.fqdns
-            else listed.named(f"!{name}" if neg else name)
-        )
+        if neg and listed.fqdns:
+            # `!NAME` of a list no line fills (it matches nothing until filled): every address of the family,
+            # never the list itself, which would invert the rule
+            listed = (V6_ALL if family == "ipv6" else V4_ALL).named(f"!{name}")
+        else:
+            listed = complement(listed).named(f"!{name}") if neg else listed.named(name)
         if known:
             self._referenced[(family, name, neg)] = listed
         return listed
