@@ -45,9 +45,11 @@ def test_source_nat_masquerade_and_pool() -> None:
     assert masq.match.src == AddressSet.parse("192.168.0.0/16")
     pool = after["source/110"]
     assert pool.kind is NatKind.SOURCE and pool.translated_src == AddressSet.parse("203.0.113.4-203.0.113.5")
-    assert "source/120" not in after  # exclude: reported, not modelled
+    exempt = after["source/120"]  # exclude: an exemption that translates nothing
+    assert exempt.kind is NatKind.SOURCE and "no-nat" in exempt.options
+    assert exempt.translated_src is None and exempt.translate_to_interface is None
     rules = _load("forms_portforward.after.vyos")
-    assert [d.code for d in rules.diagnostics] == ["VYOS-NAT-UNSUPPORTED"]
+    assert not rules.diagnostics
     # `firewall zone LAN interface eth1` (1.4) is a zone membership, no longer an unmodelled line
     assert ("LAN", "eth1") in {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
 

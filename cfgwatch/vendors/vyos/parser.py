@@ -402,10 +402,10 @@ class _VyOS:
                     self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"{key} {rest[1]} '{rest[2]}' is unknown", number, line)
             elif key in ("log", "packet-type"):
                 continue
+            elif key == "exclude" and where == "NAT":
+                out["exclude"] = True
             else:
                 self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"'{key}' is not modelled", number, line)
-                if key == "exclude":
-                    out["invalid"] = True
         protocols = out.get("protocols", [None])
         assert isinstance(protocols, list)
         if (src_ports or dst_ports) and protocols == [None]:
@@ -458,7 +458,12 @@ def _nat_rules(state: _VyOS) -> list[NatRule]:
         }
         if to_ports is not None and all(svc.dst_ports == to_ports for svc in services if svc.protocol is not None):
             to_ports = None if any(svc.protocol is not None for svc in services) else to_ports  # unchanged port
-        if section == "destination" and fields.get("redirect"):
+        if fields.get("exclude"):
+            # VyOS docs: `exclude` exempts matching packets from NAT (the rule translates nothing; rules are
+            # tried in number order, so it shields what later rules would translate)
+            kind = NatKind.DESTINATION if section == "destination" else NatKind.SOURCE
+            out.append(NatRule(kind=kind, options=frozenset({"no-nat"}), **common))  # type: ignore[arg-type]
+        elif section == "destination" and fields.get("redirect"):
             out.append(
                 NatRule(
                     kind=NatKind.DESTINATION,
