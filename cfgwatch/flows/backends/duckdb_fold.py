@@ -182,9 +182,19 @@ def fold(
     any_port = np.array([request.ports is None for request in requests], dtype=bool)
     remote = np.where(rows.nat_present, rows.nat_dst, rows.dst)
 
+    blocks = table & ((1 << _SLOT_SHIFT) - 1)
+    low = int(blocks.min()) if len(blocks) else 0
+    known = np.zeros(int(blocks.max()) - low + 1 if len(blocks) else 1, dtype=bool)
+    known[blocks - low] = True
+
     def marked(address: Array) -> tuple[Array, Array]:
         """(row, request) pairs whose `address` lies in the request's sources on the request's exporter."""
-        row, entry = _expand((rows.exporter << _SLOT_SHIFT) | (address >> 8), table)
+        block = (address >> 8) - low
+        inside = (block >= 0) & (block < len(known))
+        inside[inside] = known[block[inside]]  # a dense table of the /24s first: half the rows go no further
+        near = np.flatnonzero(inside)
+        pair, entry = _expand((rows.exporter[near] << _SLOT_SHIFT) | (address[near] >> 8), table)
+        row = near[pair]
         hit = (address[row] >= table_lo[entry]) & (address[row] <= table_hi[entry])
         return row[hit], table_request[entry[hit]]
 
