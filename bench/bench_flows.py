@@ -6,7 +6,8 @@ same run (caches cleared and garbage collected before each run, bench/_harness.p
 * baseline: 100 plain DuckDB queries, one per change over both of its windows (baseline + post), reading
   the Parquet files directly: outbound records and packets of the change's sources per window;
 * cfgwatch: `verify_many` over the same changes (DuckDB `check_summaries`: every change in one statement,
-  one scan of the day partitions; verdicts, spike/return ratios, top destinations, new prefixes, coverage).
+  one scan of the day partitions for the candidate records, folded in numpy (flows/backends/duckdb_fold.py);
+  verdicts, spike/return ratios, top destinations, new prefixes, coverage).
 Also compared: a whole-store scan through the `flows` view vs plain `read_parquet` (same aggregates).
 Prints CPU (user + system) and wall medians, the load average, peak RSS and one GOAL line:
 `verify 100 changes, 20M flows: one pass vs 100 plain queries` <= 0.5 (CPU ratio). Ingest figures live in
@@ -131,6 +132,7 @@ def main() -> None:
         print(f"generated {rows:,} flows in {time.perf_counter() - began:.1f} s under {root}")
 
     backend = DuckDBBackend(root, memory_limit="1500MB", threads=args.threads)
+    rows = backend.record_count()  # a reused store has the size it was built with
     checks = make_checks(args.changes)
     settings = FlowSettings()
     glob = str(root / "data" / "day=*" / "*.parquet")

@@ -356,7 +356,9 @@ class DuckDBBackend:
         Each request is a UNION ALL branch whose exporter/time filters prune Parquet row groups; only the
         records a selector marks outbound or return are aggregated per remote prefix, and the totals, the
         count of prefixes new since the baseline and the top-N prefixes come back already folded (a few
-        rows per request instead of every prefix of every window)."""
+        rows per request instead of every prefix of every window). Batches of IPv4 sources (what `verify_many`
+        asks for changes to IPv4 rules) fetch only the candidate records and fold them in numpy
+        (`_check_batch_numpy`); the others run the SQL fold (`_check_batch`)."""
         if not requests:
             return []
         self._view()
