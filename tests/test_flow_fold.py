@@ -115,6 +115,7 @@ def test_numpy_fold_equals_the_per_window_reference(tmp_path: Path, seed: int) -
         inside = AddressSet.parse("10.0.0.0/24")
         overlap = FlowSelector((EXPORTERS[seed % 3],), inside, INTERNAL, destinations=AddressSet.parse("10.0.0.0/23"))
         requests.append((overlap, *requests[2][1:]))
+        requests.append((FlowSelector(overlap.exporters, AddressSet(), INTERNAL), *requests[3][1:]))  # no sources
         top = rng.choice((1, 3, 5))
         folded = backend._check_batch_numpy(requests, top)
         assert folded is not None, "the numpy fold declined a keyed IPv4 batch"

@@ -425,7 +425,7 @@ class DuckDBBackend:
         # through the exact time join) and every exporter name of the range with its hash (kind 2).
         sql = f"""
             WITH chk(q, w, exporter, lo, hi) AS (VALUES {", ".join(chk_rows)}),
-            rng(a, b) AS (VALUES {", ".join(ranges)}),
+            rng(a, b) AS (VALUES {", ".join(ranges) or "(1, 0)"}),
             kset AS (SELECT DISTINCT unnest(range(a, b + 1)) AS k FROM rng),
             per_day AS MATERIALIZED (SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} GROUP BY ALL),
             counted AS (
