@@ -430,3 +430,51 @@ def test_per_exporter_subdirectories_count_from_statistics(tmp_path: Path, refer
             assert [(r.exporter, r.records) for r in backend.coverage(exporters, window)] == [
                 (r.exporter, r.records) for r in reference.coverage(exporters, window)
             ], (window, exporters)
+
+
+@pytest.mark.parametrize("layout", ["single", "cluster"])
+def test_clickhouse_batched_verification_equals_the_per_check_path(
+    tmp_path_factory: pytest.TempPathFactory, layout: str
+) -> None:
+    """Issue 19 goal 7 on ClickHouse: every change of an audit in ONE statement (`check_summaries`), on one
+    server and on the two-shard cluster, gives the verdicts of the per-change path and of DuckDB's batch."""
+    from test_flows import CHANGE as PLANTED_CHANGE
+    from test_flows import PerCheckOnly, batch_checks, build_mmdb
+
+    from cfgwatch.flows.enrich import Enricher
+    from cfgwatch.flows.synth import EXPORTER, planted_scenario, write_nfdump_csv
+    from cfgwatch.flows.verify import BatchVerifier, verify_many
+
+    root = tmp_path_factory.mktemp("planted-ch")
+    export = write_nfdump_csv(root / "planted.csv", planted_scenario(PLANTED_CHANGE))
+    mmdb = build_mmdb(root / "asn.mmdb")
+    duck = DuckDBBackend(root / "duck", enricher=Enricher(mmdb))
+    duck.ingest(export, "nfdump-csv", exporter=EXPORTER)
+    servers = clickhouse_server() if layout == "single" else clickhouse_cluster()
+    with servers as started:
+        node = started if isinstance(started, ClickHouseServer) else started[0]
+        cluster = None if layout == "single" else CLUSTER
+        store = ClickHouseBackend(port=node.tcp_port, table="planted", cluster=cluster, enricher=Enricher(mmdb))
+        assert isinstance(store, BatchVerifier)
+        assert store.ingest(export, "nfdump-csv", exporter=EXPORTER).bad == 0
+        statements: list[str] = []
+        execute = store.client.execute
+
+        def counting(sql: str, *args: object, **kwargs: object) -> object:
+            statements.append(sql)
+            return execute(sql, *args, **kwargs)
+
+        checks = batch_checks()
+        for baseline_hours in (72, 6):
+            settings = FlowSettings(baseline_hours=baseline_hours, top_destinations=2)
+            store.client.execute = counting
+            batched = verify_many(store, checks, settings)
+            store.client.execute = execute
+            assert len(statements) == 1, statements
+            statements.clear()
+            assert batched == verify_many(PerCheckOnly(store), checks, settings)  # type: ignore[arg-type]
+            assert batched == verify_many(duck, checks, settings)
+            assert [item.verdict for item in batched[:3]] == ["traffic-confirmed"] * 3
+            assert batched[-3].verdict == "no-coverage" and batched[-1].verdict == "not-checked"
+        store.close()
+    duck.close()

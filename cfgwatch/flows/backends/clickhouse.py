@@ -44,6 +44,7 @@ from cfgwatch.flows.backends.base import (
     services_from_sql,
 )
 from cfgwatch.flows.enrich import Enricher
+from cfgwatch.flows.figures import Destination
 from cfgwatch.flows.formats import get_reader
 from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats, Row
 from cfgwatch.flows.schema import (
@@ -57,9 +58,13 @@ from cfgwatch.flows.schema import (
     prefix_key_sql,
     prefix_key_text,
 )
+from cfgwatch.flows.verify import CheckSummary, WindowTotals
 from cfgwatch.model import AddressSet
 
 BATCH_ROWS = 50_000
+CHECK_BATCH = 256  # requests per `check_summaries` statement (bounds the SQL text the server parses)
+# A batched statement is one request's SQL many times over: lift the parser's limits (defaults 256 KiB / 50k).
+_BIG_QUERY = {"max_query_size": 64 << 20, "max_ast_elements": 10_000_000, "max_expanded_ast_elements": 10_000_000}
 LEDGER_TABLE_SUFFIX = "_cfgwatch_ingested"
 _DEFAULTS = {"String": "''", "LowCardinality(String)": "''"}
 _INDEX = {name: index for index, name in enumerate(ROW_FIELDS)}
@@ -398,9 +403,10 @@ class ClickHouseBackend:
             return tuple(found.get(name, CoverageRow(name, 0)) for name in exporters)
         return tuple(sorted(found.values(), key=lambda row: row.exporter))
 
-    def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "") -> str:
+    def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "", *, scope: str = "") -> str:
         """The outbound-or-return records of a selector in a window, with only the columns the aggregates read:
-        the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left."""
+        the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left.
+        `scope` replaces the window's WHERE clause (the batched verify reads both windows of a change at once)."""
         is_out, is_ret, remote_key, r4, rhi, rlo = selector_sql(selector)
         outer = (
             f"SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
@@ -412,7 +418,8 @@ class ClickHouseBackend:
         needed = ", ".join(column.name for column in COLUMNS if re.search(rf"\b{column.name}\b", named))
         return (
             f"({outer} FROM (SELECT {needed}, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
-            f" WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)}) WHERE _out OR _ret)"
+            f" WHERE {scope or self._where(selector.exporters, window)} AND {touch_filter(selector)})"
+            " WHERE _out OR _ret)"
         )
 
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
@@ -458,6 +465,85 @@ class ClickHouseBackend:
         out = sum((item.out for item in remotes), Counters())
         ret = sum((item.ret for item in remotes), Counters())
         return OutboundSummary(window, records, out, ret, sources, destinations, tuple(remotes))
+
+    def check_summaries(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], *, top: int
+    ) -> list[CheckSummary]:
+        """Both windows of many changes in ONE statement (see `verify.BatchVerifier`), `CHECK_BATCH` at a time.
+
+        Each change is one UNION ALL branch reading its exporter over its two windows (the primary key
+        (exporter, time_start) prunes the granules, as in the per-change queries) and marking each record's
+        window with arrayJoin; the server aggregates per (change, remote prefix) over both windows at once,
+        folds that per change (totals of prefixes with outbound traffic, distinct sources and destinations
+        merged from uniqExact states, prefixes new since the baseline) and ships only the prefixes whose
+        outbound bytes reach the change's `top`-th largest (ties kept: Python orders them by prefix text)."""
+        results: list[CheckSummary] = []
+        for first in range(0, len(requests), CHECK_BATCH):
+            results.extend(self._check_batch(requests[first : first + CHECK_BATCH], top))
+        return results
+
+    def _scope(self, exporters: Sequence[str], windows: Sequence[TimeWindow]) -> tuple[str, list[str]]:
+        """(WHERE clause over the union of the windows, per window its exact time condition)."""
+        exact = [f"(time_start >= {_ms(window.start)} AND time_start < {_ms(window.end)})" for window in windows]
+        days = [
+            moment.astimezone(UTC).date().isoformat() for window in windows for moment in (window.start, window.end)
+        ]
+        clauses = [f"day >= toDate('{min(days)}')", f"day <= toDate('{max(days)}')", "(" + " OR ".join(exact) + ")"]
+        if exporters:
+            clauses.append("exporter IN (" + ", ".join(_quote(name) for name in exporters) + ")")
+        return " AND ".join(clauses), exact
+
+    def _check_batch(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
+    ) -> list[CheckSummary]:
+        if not requests:
+            return []
+        per_window = []
+        for w in (0, 1):
+            out, ret = f"_out AND w = {w}", f"_ret AND NOT _out AND w = {w}"
+            per_window.append(
+                f"sumIf(packets, {out}) AS op{w}, sumIf(bytes, {out}) AS ob{w}, countIf({out}) AS of{w},"
+                f" sumIf(rev_packets, {out}) + sumIf(packets, {ret}) AS rp{w},"
+                f" sumIf(rev_bytes, {out}) + sumIf(bytes, {ret}) AS rb{w},"
+                f" countIf({ret}) + countIf({out} AND rev_packets > 0) AS rf{w}"
+            )
+        folded = ", ".join(
+            f"sumIf(op{w}, of{w} > 0), sumIf(ob{w}, of{w} > 0), sum(of{w}), sumIf(rp{w}, of{w} > 0),"
+            f" sumIf(rb{w}, of{w} > 0), sumIf(rf{w}, of{w} > 0)"
+            for w in (0, 1)
+        )
+        branches = []
+        for q, (selector, post, baseline) in enumerate(requests):
+            scope, (in_post, in_base) = self._scope(selector.exporters, (post, baseline))
+            is_out, _is_ret, _remote_key, r4, rhi, rlo = selector_sql(selector)
+            # the change's outbound and return records in either window, each marked with its window(s)
+            window_of = f", arrayJoin(if({in_post} AND {in_base}, [0, 1], if({in_post}, [0], [1]))) AS w"
+            prefixes = (
+                f"SELECT ip_version, rkey, {per_window[0]}, {per_window[1]},"
+                " maxIf(dst_asn, _out AND w = 0) AS asn, maxIf(dst_org, _out AND w = 0) AS org,"
+                " maxIf(dst_class, _out AND w = 0) AS cls, argMaxIf(r4, bytes, _out AND w = 0) AS a4,"
+                " argMaxIf(rhi, bytes, _out AND w = 0) AS ahi, argMaxIf(rlo, bytes, _out AND w = 0) AS alo"
+                f" FROM {self._marked(selector, post, window_of, scope=scope)} GROUP BY ip_version, rkey"
+            )
+            remote = f"{r4}, {rhi}, {rlo}"
+            window_figures = (
+                f"SELECT (countIf({in_post}), countIf({in_base}),"
+                f" uniqExactIf(src_v4, src_v6_hi, src_v6_lo, (({is_out}) AS _out) AND {in_post}),"
+                f" uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out AND {in_base}),"
+                f" uniqExactIf({remote}, _out AND {in_post}), uniqExactIf({remote}, _out AND {in_base}))"
+                f" FROM {self.source} WHERE {scope}"
+            )
+            branches.append(
+                f"SELECT toUInt32({q}), ({window_figures}),"
+                f" {folded}, countIf(of0 > 0 AND of1 = 0),"
+                " arrayFilter(t -> tupleElement(t, 4) >= arrayReverseSort(arrayMap(t -> tupleElement(t, 4),"
+                f" ranked))[{int(top)}], groupArrayIf((ip_version, rkey, op0, ob0, of0, rp0, asn, org, cls, a4, ahi,"
+                f" alo, of1 = 0), of0 > 0) AS ranked) FROM ({prefixes})"
+            )
+        # A top-level UNION ALL of one self-contained query per change: 18.16 analyses a subquery again for every
+        # query level around it, so a union nested under the aggregation costs many times its branches.
+        rows = self._execute(" UNION ALL ".join(branches), settings=_BIG_QUERY)
+        return _fold_checks(rows, len(requests), top)
 
     def pair_summary(
         self, selector: FlowSelector, window: TimeWindow, *, min_out_packets: int = 1
@@ -531,6 +617,44 @@ class ClickHouseBackend:
             self.client.disconnect()
         finally:
             self.enricher.close()
+
+
+def _fold_checks(rows: Iterable[Sequence[Any]], size: int, top: int) -> list[CheckSummary]:
+    """One `CheckSummary` per request from the batched statement's rows (one row per request)."""
+    found: dict[int, CheckSummary] = {}
+    for row in rows:
+        values = [int(value) for value in row[2:14]]
+        window = [int(value) for value in row[1]]  # records, sources, destinations: post then baseline
+        post, baseline = (
+            WindowTotals(
+                window[w],
+                Counters(*values[6 * w : 6 * w + 3]),
+                Counters(*values[6 * w + 3 : 6 * w + 6]),
+                window[2 + w],
+                window[4 + w],
+            )
+            for w in (0, 1)
+        )
+        tops = sorted(
+            (
+                Destination(
+                    prefix=prefix_key_text(int(item[0]), int(item[1])),
+                    sample_address=decode_address(int(item[0]), int(item[9]), int(item[10]), int(item[11])),
+                    asn=int(item[6]),
+                    org=str(item[7]),
+                    provider_class=str(item[8]),
+                    packets=int(item[2]),
+                    bytes=int(item[3]),
+                    flows=int(item[4]),
+                    return_packets=int(item[5]),
+                    new=bool(item[12]),
+                )
+                for item in row[15]
+            ),
+            key=lambda item: (-item.bytes, item.prefix),
+        )
+        found[int(row[0])] = CheckSummary(post, baseline, int(row[14]), tuple(tops[:top]))
+    return [found[q] for q in range(size)]
 
 
 def _sha256(path: Path) -> str:
