@@ -654,9 +654,11 @@ class ClickHouseBackend:
             branches.append(
                 f"SELECT toUInt32({q}), ({window_figures}),"
                 f" {folded}, countIf(of0 > 0 AND of1 = 0),"
-                " arrayFilter(t -> tupleElement(t, 4) >= arrayReverseSort(arrayMap(t -> tupleElement(t, 4),"
-                f" ranked))[{int(top)}], groupArrayIf((ip_version, rkey, op0, ob0, of0, rp0, asn, org, cls, a4, ahi,"
-                f" alo, of1 = 0), of0 > 0) AS ranked) FROM ({prefixes})"
+                # the cut enters the lambda as a second array: a lambda capturing `ranked` copies it per element
+                " arrayFilter((t, cut) -> tupleElement(t, 4) >= cut,"
+                " groupArrayIf((ip_version, rkey, op0, ob0, of0, rp0, asn, org, cls, a4, ahi, alo, of1 = 0), of0 > 0)"
+                " AS ranked, replicate(arrayReverseSort(arrayMap(t -> tupleElement(t, 4), ranked))"
+                f"[{int(top)}], ranked)) FROM ({prefixes})"
             )
         # A top-level UNION ALL of one self-contained query per change: 18.16 analyses a subquery again for every
         # query level around it, so a union nested under the aggregation costs many times its branches.
