@@ -17,8 +17,8 @@ out, not the gain of more machines.
 Ingest into ClickHouse, before and after (issue 19): the same export into a fresh table of the single
 server, alternating `row path` (the Python reader, per-row enrichment, row-wise INSERT: what
 `ClickHouseBackend.ingest` did before) and `DuckDB-read path` (`ingest` now: DuckDB's parallel typed scan,
-columnar INSERT blocks); both must store the same rows (checked). GOAL line: rows per CPU-s of the new path
->= 100k (CPU includes the server).
+columnar INSERT blocks); both must store the same rows (checked). No GOAL line: issue 19 sets no figure for
+ClickHouse ingest (goal 9 asks for these figures in the README's sizing notes).
 """
 
 from __future__ import annotations
@@ -100,13 +100,6 @@ def compare_ingest(recorder: Recorder, server: ClickHouseServer, export: Path, r
         cpu, wall = median_cpu(values), median_wall(values)
         print(f"  {name:<18} {rows / wall:12,.0f} rows/s {rows / max(cpu, 1e-9):12,.0f} rows per CPU-s")
     recorder.compare(f"ClickHouse ingest, {rows:,} rows (CPU includes the server)", samples, baseline="row path")
-    recorder.goal(
-        "ClickHouse ingest rows per CPU-s",
-        round(rows / max(median_cpu(samples["DuckDB-read path"]), 1e-9)),
-        100_000,
-        "rows/CPU-s",
-        higher_is_better=True,
-    )
 
 
 def main() -> None:
