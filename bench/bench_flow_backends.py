@@ -430,7 +430,12 @@ def main() -> None:
         "--rotate", type=int, default=None, help="nfcapd file rotation in seconds (default 300, 0 with --quick)"
     )
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--changes", type=int, default=100, help="changes in the verification part (0: skip it)")
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=None,
+        help="changes in the verification part (default 100, 10 with --quick; 0: skip)",
+    )
     parser.add_argument(
         "--no-nfdump", action="store_true", help="skip nfcapd/nfdump (no IPFIX build); DuckDB is then the baseline"
     )
@@ -506,8 +511,9 @@ def main() -> None:
         recorder.goal(
             f"ClickHouse {name}-flow question", round(median_wall(samples["cfgwatch clickhouse"]), 4), 1.0, "s wall"
         )
-        if args.changes:
-            verify_on_clickhouse(recorder, house, server, args.changes, runs, name)
+        changes = args.changes if args.changes is not None else (10 if args.quick else 100)
+        if changes:
+            verify_on_clickhouse(recorder, house, server, changes, runs, name)
         duck.close()
         if nf is not None:
             nf.close()
