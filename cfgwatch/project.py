@@ -391,6 +391,7 @@ class Project:
         """
         from cfgwatch.collect.runner import pull as run_pull
         from cfgwatch.sanitize import load_or_create_key
+        from cfgwatch.store.copies import COPIES_NAME
 
         cfg = self.config
         store = self.store
@@ -409,7 +410,14 @@ class Project:
         with store.lock():
             key = load_or_create_key(cfg.state_path, snapshots=cfg.snapshots_path)
             result = run_pull(
-                store, selected, key=key, options=options, allow_shrink=allow_shrink, events=events, started=started
+                store,
+                selected,
+                key=key,
+                options=options,
+                allow_shrink=allow_shrink,
+                events=events,
+                started=started,
+                copies=cfg.state_path / COPIES_NAME,
             )
             return replace(result, push=self.push(events=events))
 

@@ -571,3 +571,135 @@ def test_redirect_flow_targets_on_packet_filters(platform: str) -> None:
     change = only(changes(platform, before, after), "nat")
     assert EGRESS in change.categories
     assert_targets(change, "198.51.100.80", "10.0.0.250")
+
+
+# -- opaque names: FQDN objects and sets whose contents the config does not hold ---------------------
+_FGT_FQDN = """config firewall address
+    edit "LAN"
+        set subnet 10.10.0.0 255.255.0.0
+    next
+    edit "relay"
+        set type fqdn
+        set fqdn "relay.example.net"
+    next
+end
+config firewall policy
+    edit 3
+        set srcintf "port2"
+        set dstintf "port1"
+        set srcaddr "LAN"
+        set dstaddr "relay"
+        set action accept
+        set schedule "always"
+        set service "HTTPS"
+    next
+end
+"""
+_IPT_SET = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -s 10.0.0.0/16 -p tcp -m tcp --dport 443 -j ACCEPT
+COMMIT
+"""
+
+
+def test_permit_to_an_fqdn_on_a_proxy_port_is_an_egress_forward() -> None:
+    """FortiOS resolves `type fqdn` addresses by DNS at run time: a new permit to one (or a permit whose
+    service moves to a proxy port) matches Internet hosts the packet space cannot place; judged as widening."""
+    added = only(changes("fortinet", "", _FGT_FQDN), "filter")
+    assert added.categories == (EGRESS, WIDENED) and added.tags == () and not added.exact
+    assert added.affected.public.fqdns == frozenset({"relay.example.net"})
+    proxied = _FGT_FQDN.replace('"HTTPS"', '"SQUID"').replace(
+        "config firewall policy",
+        'config firewall service custom\n    edit "SQUID"\n'
+        "        set tcp-portrange 3128\n    next\nend\nconfig firewall policy",
+    )
+    moved = only(changes("fortinet", _FGT_FQDN, proxied), "filter")
+    assert EGRESS in moved.categories and moved.tags == ("proxy-port",)
+    # the same FQDN permit, only commented: nothing new is permitted
+    commented = _FGT_FQDN.replace('set service "HTTPS"', 'set service "HTTPS"\n        set comments "x"')
+    assert not [c for c in changes("fortinet", _FGT_FQDN, commented) if c.family == "filter" and c.categories]
+    # disabling it widens nothing
+    disabled = _FGT_FQDN.replace('set service "HTTPS"', 'set service "HTTPS"\n        set status disable')
+    assert WIDENED not in only(changes("fortinet", _FGT_FQDN, disabled), "filter").categories
+
+
+def test_permit_to_an_unresolved_ipset_is_judged_as_widening() -> None:
+    """iptables `-m set --match-set NAME dst`: the set's members live in ipset, not in iptables-save."""
+    after = _IPT_SET.replace(
+        "COMMIT",
+        "-A FORWARD -s 10.0.0.0/16 -p tcp -m set --match-set proxies dst -m tcp --dport 1080 -j ACCEPT\nCOMMIT",
+    )
+    added = only(changes("linux", _IPT_SET, after), "filter")
+    assert added.categories == (EGRESS, WIDENED) and added.tags == ("proxy-port",)
+    assert added.affected.internal == AddressSet.parse("10.0.0.0/16")
+    assert any("not in the config" in reason for reason in added.reasons)
+
+
+def test_dnat_of_clients_in_an_unresolved_ipset_to_a_public_proxy_is_an_egress_forward() -> None:
+    """The clients of `-m set --match-set clients src` are whatever the ipset holds at run time, internal
+    hosts included: sending them to a public host on 8080 is judged an egress forward, kept by name."""
+    before = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n"
+    after = before.replace(
+        "COMMIT",
+        "-A PREROUTING -i eth1 -p tcp -m set --match-set clients src -m tcp --dport 443"
+        " -j DNAT --to-destination 203.0.113.67:8080\nCOMMIT",
+    )
+    added = only(changes("linux", before, after), "nat")
+    assert added.categories == (EGRESS, "nat-added") and added.tags == ("proxy-port",)
+    assert added.affected.internal.fqdns == frozenset({"ipset:clients"})
+    assert added.affected.public == AddressSet.parse("203.0.113.67")
+
+
+_FQDN_VIP = """config firewall address
+    edit "relay"
+        set type fqdn
+        set fqdn "proxy.example.net"
+    next
+end
+config firewall vip
+    edit "fq"
+        set type fqdn
+        set extip 10.10.255.90
+        set extintf "lan"
+        set mapped-addr "relay"
+        set portforward enable
+        set extport 80
+        set mappedport 3128
+    next
+end
+"""
+
+
+def test_fqdn_vip_on_the_lan_side_is_an_egress_forward() -> None:
+    """A FortiOS `type fqdn` VIP sends its clients to whatever the name resolves to at run time: on the LAN
+    side, internal clients go to an Internet host on 3128; the same VIP on the WAN side publishes a server."""
+    added = only(changes("fortinet", "", _FQDN_VIP), "nat")
+    assert added.categories == (EGRESS, "nat-added") and added.tags == ("proxy-port",)
+    assert added.affected.public.fqdns == frozenset({"proxy.example.net"})
+    published = only(changes("fortinet", "", _FQDN_VIP.replace('"lan"', '"wan1"')), "nat")
+    assert EGRESS not in published.categories
+
+
+def test_narrowing_the_sources_of_an_fqdn_permit_widens_nothing() -> None:
+    """Fewer sources or services toward the same FQDN permit nothing new (only more would)."""
+    one_host = _FGT_FQDN.replace("set subnet 10.10.0.0 255.255.0.0", "set subnet 10.10.0.5 255.255.255.255")
+    narrowed = [c for c in changes("fortinet", _FGT_FQDN, one_host) if c.family == "filter"]
+    assert narrowed and all(WIDENED not in c.categories for c in narrowed)
+    widened = [c for c in changes("fortinet", one_host, _FGT_FQDN) if c.family == "filter"]
+    assert widened and all(EGRESS in c.categories for c in widened)
+
+
+def test_narrowing_an_unnamed_dnat_is_no_new_egress_path() -> None:
+    """An iptables DNAT has no name, so narrowing its clients (10/8 -> 10.0/16) is a removal plus an addition;
+    the added rule's path (same interface, translation and ports, fewer clients) already existed, so it is
+    no egress-forward. Widening it is one."""
+    rule = "-A PREROUTING -i eth1 -s {src} -p tcp -m tcp --dport 80 -j DNAT --to-destination 203.0.113.66:3128\n"
+    head = "*nat\n:PREROUTING ACCEPT [0:0]\n"
+    wide, narrow = head + rule.format(src="10.0.0.0/8") + "COMMIT\n", head + rule.format(src="10.0.0.0/16") + "COMMIT\n"
+    added = only(changes("linux", wide, narrow), "nat", "added")
+    assert added.categories == ("nat-added",) and added.tags == ()
+    assert any("no new egress path" in reason for reason in added.reasons)
+    widened = only(changes("linux", narrow, wide), "nat", "added")
+    assert widened.categories == (EGRESS, "nat-added") and widened.tags == ("proxy-port",)

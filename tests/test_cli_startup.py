@@ -29,9 +29,13 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys
 """
 
 
-def _loaded_by(*args: str) -> set[str]:
+def _loaded_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(list(args))], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, json.dumps(list(args))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
     )
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
@@ -40,6 +44,14 @@ def _loaded_by(*args: str) -> set[str]:
 def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
     loaded = _loaded_by(*args)
     assert not loaded.intersection(HEAVY), sorted(loaded.intersection(HEAVY))
+
+
+def test_version_and_completion_load_no_rich() -> None:
+    """rich.console costs about what typer does: only help screens, errors and commands that print load it."""
+    assert "rich" not in _loaded_by("-V")
+    completion = {"_CFGWATCH_COMPLETE": "complete_bash", "COMP_WORDS": "cfgwatch au", "COMP_CWORD": "1"}
+    assert "rich" not in _loaded_by(env=completion)
+    assert "rich" in _loaded_by("-h")
 
 
 def test_a_command_still_loads_what_it_needs() -> None:

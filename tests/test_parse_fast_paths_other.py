@@ -68,10 +68,12 @@ def test_split_quoted_words(text: str, expected: list[str] | None) -> None:
 
 
 def test_flatten_plain_set_prefix_hands_over_at_the_first_other_line() -> None:
-    """An unterminated non-set line swallows what follows, with or without the tight set-line loop."""
+    """An unterminated non-set line ends the tight set-line loop; the general loop reports it as a command
+    not applied and reads the set lines after it (a script's `configure` must not swallow the script)."""
     flat, _ = flatten("set a b\n\n  set c d\nversion 1\nset e f\n")
-    assert [stmt.path for stmt in flat.statements] == [("a", "b"), ("c", "d")]
-    assert [stmt.line for stmt in flat.statements] == [1, 3]
+    assert [stmt.path for stmt in flat.statements] == [("a", "b"), ("c", "d"), ("e", "f")]
+    assert [stmt.line for stmt in flat.statements] == [1, 3, 5]
+    assert flat.unsupported == [(4, "version")]
     assert flat.set_form
 
 

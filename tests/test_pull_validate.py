@@ -71,3 +71,16 @@ def test_size_check_against_last_good() -> None:
     assert check_size("x\n" * 400, last).ok
     assert check_size("x\n" * 100, last, min_ratio=0).ok  # --allow-shrink
     assert check_size("tiny", None).ok  # first snapshot: nothing to compare with
+
+
+def test_size_check_counts_utf8_bytes_and_accepts_the_stored_size() -> None:
+    """A pull passes only the stored blob's size; text and size give the same verdict, in UTF-8 bytes."""
+    last = "description caf\u00e9 \u2013 edge\n" * 40  # 26 characters, 30 bytes per line
+    size = len(last.encode())
+    for text in ("x" * 400, "x" * 500, "\u00e9" * 300, "x" * 650):
+        assert check_size(text, last).ok == check_size(text, size).ok
+    assert not check_size("x" * 500, size).ok  # 500 characters but 1,200 stored bytes: under half
+    assert check_size("\u00e9" * 300, size).ok  # 300 characters, 600 bytes: half of the stored size
+    verdict = check_size("x" * 100, size)
+    assert not verdict.ok and f"({size} bytes)" in verdict.detail
+    assert check_size("", 199).ok  # below the smallest meaningful base

@@ -188,3 +188,50 @@ def test_read_many_matches_single_reads(tmp_path: Path) -> None:
     assert set(batch) == {"r0", "r3"}
     for name in ("r0", "r3"):
         assert batch[name] == (store.read(name), store.platform(name))
+
+
+def test_sizes_are_stored_utf8_bytes_at_the_revision(store: SnapshotStore) -> None:
+    """What a pull's size check reads instead of every last good text: the blob sizes from one ls-tree."""
+    first = store.write_run(
+        [snap("r1", "hostname r1\n"), snap("r2", "description caf\u00e9 \u2013 edge\n"), snap("r1.old", "x\n")],
+        collector="test",
+        started=T0,
+    )
+    store.write_run([snap("r1", "hostname r1\nip nat inside\n")], collector="test", started=T0 + timedelta(1))
+    sizes = store.sizes(["r1", "r2", "missing"])
+    cafe = "description caf\u00e9 \u2013 edge\n".encode()
+    assert sizes == {"r1": len(b"hostname r1\nip nat inside\n"), "r2": len(cafe)}
+    assert first.commit is not None
+    assert store.sizes(["r1"], first.commit) == {"r1": len(b"hostname r1\n")}  # "r1" does not match "r1.old"
+    assert store.sizes([]) == {}
+    with pytest.raises(InputError):
+        store.sizes(["../etc"])
+
+
+def _middle_byte_edited(text: str) -> str:
+    mid = len(text) // 2
+    return text[:mid] + ("y" if text[mid] != "y" else "z") + text[mid + 1 :]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(_middle_byte_edited, id="one-byte-in-the-middle"),
+        pytest.param(lambda t: t[:-2] + "Z\n", id="one-byte-before-the-end"),
+        pytest.param(lambda t: "H" + t[1:], id="first-byte"),
+    ],
+)
+def test_pulled_text_with_a_same_length_edit_is_committed(store: SnapshotStore, edit: object) -> None:
+    """A pulled text held in memory is compared by its blob id: a same-length edit that keeps the first and
+    last bytes is still a change (nothing may skip the text on its size or ends)."""
+    assert callable(edit)
+    text = "hostname r1\n" + "".join(f" permit ip host 10.0.{i // 250}.{i % 250} any\n" for i in range(2000))
+    store.write_run([snap("r1", text), snap("r2", "hostname r2\n")], collector="netmiko", started=T0)
+    changed = edit(text)
+    assert len(changed) == len(text) and changed != text
+    run = store.write_run(
+        [snap("r1", changed), snap("r2", "hostname r2\n")], collector="netmiko", started=T0 + timedelta(1)
+    )
+    assert run.commit is not None and run.changed == ("r1",) and run.unchanged == ("r2",)
+    assert store.read("r1") == changed
+    assert store.write_run([snap("r1", changed)], collector="netmiko", started=T0 + timedelta(2)).commit is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _held_out import changes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +215,59 @@ def test_random_object_nat_round_trips(real: str, mapped: str, real_port: int, m
 def test_random_token_soup_never_raises(words: list[str]) -> None:
     text = "object network X\n host 1.2.3.4\n " + " ".join(words) + "\n" + " ".join(words) + "\n"
     assert isinstance(parse(text), RuleSet)
+
+
+def test_static_interface_port_forward_is_an_exposure() -> None:
+    """`nat (inside,outside) static interface service tcp P P` maps to the outside interface's address
+    (ASA: the interface IP is the mapped address), the usual ASA port forward: an inbound exposure."""
+    before = (
+        "interface GigabitEthernet0/0\n nameif outside\n security-level 0\n ip address 203.0.113.1 255.255.255.0\n"
+        "interface GigabitEthernet0/1\n nameif inside\n security-level 100\n ip address 10.1.0.1 255.255.0.0\n"
+    )
+    forward = " nat (inside,outside) static interface service tcp 1080 1080\n"
+    after = before + "object network SOCKS\n host 10.1.5.6\n" + forward
+    nat = parse(after).nats[0]
+    assert nat.translated_src == AddressSet.parse("203.0.113.1") and nat.translate_to_interface is None
+    (change,) = changes("cisco_asa", before, after)
+    assert change.categories == ("inbound-exposure", "nat-added") and change.tags == ("proxy-port",)
+    assert tuple(change.affected.internal.ranges()) == ("10.1.5.6",)
+
+
+def test_identity_and_security_group_criteria_are_options() -> None:
+    """ASA identity firewall (`user`, `user-group`, `object-group-user`) and TrustSec (`security-group
+    name|tag`, `object-group-security`) criteria before an address narrow the entry: kept as options,
+    the entry itself modelled (it was a diagnostic and the permit was lost)."""
+    base = "interface GigabitEthernet0/1\n nameif inside\n security-level 100\n ip address 10.1.0.1 255.255.0.0\n"
+    lines = (
+        "access-list IN extended permit tcp user LOCAL\\bob any host 198.51.100.5 eq 3128\n"
+        "access-list IN extended permit tcp user-group CORP\\\\eng 10.1.0.0 255.255.0.0"
+        " security-group tag 7 any eq 8080\n"
+        "access-list IN extended permit ip object-group-user U object-group-security SG any any\n"
+    )
+    rules = parse(base + "object-group user U\n user LOCAL\\al\n" + lines)
+    assert not [d for d in rules.diagnostics if d.code.startswith("ASA-ACL")]
+    first, second, third = rules.filters
+    assert first.options == frozenset({"source user LOCAL\\bob"})
+    assert first.match.dst == AddressSet.parse("198.51.100.5")
+    assert second.options == frozenset({"source user-group CORP\\\\eng", "destination security-group tag 7"})
+    assert third.options == frozenset({"source object-group-user U", "source object-group-security SG"})
+
+
+def test_access_list_line_number_inserts() -> None:
+    """`access-list NAME line N extended ...` inserts the entry as line N of the list (ASA: remarks count
+    as lines), so first-match order follows it; it was appended at the end, below the deny it bypasses."""
+    text = (
+        "access-list IN remark CHG-1\n"
+        "access-list IN extended deny tcp any any eq 3128\n"
+        "access-list IN extended permit ip any any\n"
+        "access-list IN line 2 extended permit tcp 10.1.0.0 255.255.0.0 host 198.51.100.5 eq 3128\n"
+        "access-list IN line 99 extended deny ip any any\n"
+    )
+    rules = parse(text)
+    assert [(rule.action.value, rule.source.start_line) for rule in rules.filters if rule.source] == [
+        ("permit", 4),
+        ("deny", 2),
+        ("permit", 3),
+        ("deny", 5),
+    ]
+    assert rules.filters[0].comment == "CHG-1"

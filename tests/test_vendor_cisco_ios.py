@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _held_out import changes, egress
 from _platform_fixtures import extra_platforms
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,8 +66,10 @@ def test_static_to_interface_and_network_and_vrf() -> None:
     to_if = _nat(
         rules, _line_of("forms_nat.cfg", "ip nat inside source static udp 10.0.0.11 53 interface GigabitEthernet0/1 53")
     )
-    assert to_if.translate_to_interface == "GigabitEthernet0/1"
-    assert to_if.translated_src is None and to_if.translated_src_ports == PortSet.of(53)
+    # `interface X` maps to X's one address (203.0.113.1), as if written out: an exposure on a known address
+    assert to_if.translate_to_interface is None and to_if.translated_src_ports == PortSet.of(53)
+    assert to_if.translated_src == AddressSet.parse("203.0.113.1")
+    assert to_if.translated_src.names == ("interface GigabitEthernet0/1",)
     network = _nat(rules, _line_of("forms_nat.cfg", "ip nat inside source static network 10.0.8.0 203.0.113.128 /25"))
     assert network.match.src == AddressSet.parse("10.0.8.0/25")
     assert network.translated_src == AddressSet.parse("203.0.113.128/25")
@@ -347,3 +350,97 @@ def test_cli_vendors_lists_unimportable_module(monkeypatch: pytest.MonkeyPatch) 
         rows = {row.platform: row for row in vendors.vendor_rows()}
     assert rows["not_yet"].info is None and "ModuleNotFoundError" in (rows["not_yet"].problem or "")
     assert rows["cisco_ios"].info is PARSER
+
+
+_GROUPS_BEFORE = """hostname r1
+interface GigabitEthernet0/1
+ ip address 10.1.0.1 255.255.0.0
+ ip access-group IN-OUT in
+object-group network PROXIES
+ host 10.9.9.9
+object-group service PROXYPORTS
+ tcp eq 8080
+ip access-list extended IN-OUT
+ 20 permit object-group PROXYPORTS 10.1.0.0 0.0.255.255 object-group PROXIES
+"""
+
+
+def test_group_object_defined_further_down_resolves() -> None:
+    """IOS `group-object NAME` may name a group printed later: it resolves (no diagnostic), so widening a
+    group through a nested group reaches the ACL entry that uses it."""
+    after = _GROUPS_BEFORE.replace(" host 10.9.9.9\n", " host 10.9.9.9\n group-object EXT\n") + (
+        "object-group network EXT\n 198.51.100.50 255.255.255.254\n"
+    )
+    rules = parse(after)
+    assert not rules.diagnostics
+    (entry,) = rules.filter_lists()["IN-OUT"]
+    assert entry.match.dst == AddressSet.parse("10.9.9.9").union(AddressSet.parse("198.51.100.50/31"))
+    change = egress("cisco_ios", _GROUPS_BEFORE, after, "permit object-group PROXYPORTS")
+    assert tuple(change.affected.public.ranges()) == ("198.51.100.50/31",)
+
+
+_NAT_BEFORE = """hostname r2
+interface GigabitEthernet1
+ ip address 203.0.113.2 255.255.255.0
+ ip nat outside
+interface GigabitEthernet2
+ ip address 10.1.0.1 255.255.0.0
+ ip nat inside
+ip nat pool PX 198.51.100.80 198.51.100.81 prefix-length 24 type rotary
+ip access-list extended VIP
+ permit tcp 10.1.0.0 0.0.255.255 host 10.1.0.250 eq 443
+"""
+
+
+def test_inside_destination_list_with_extended_acl() -> None:
+    """`ip nat inside destination list ACL pool P`: an extended ACL names the virtual destination in its
+    destination field, beside the clients and the service; clients sent to a public pool on a proxy port
+    are an egress forward. A standard ACL's one address is the destination (forms_nat.cfg)."""
+    after = _NAT_BEFORE.replace("eq 443", "eq 8080") + "ip nat inside destination list VIP pool PX\n"
+    nat = parse(after).nats[0]
+    assert nat.kind is NatKind.DESTINATION
+    assert nat.match.src == AddressSet.parse("10.1.0.0/16") and nat.match.dst == AddressSet.parse("10.1.0.250")
+    assert nat.match.services == (tcp(8080),)
+    change = egress("cisco_ios", _NAT_BEFORE, after, "ip nat inside destination list VIP")
+    assert tuple(change.affected.public.ranges()) == ("198.51.100.80/31",)
+
+
+def test_static_port_forward_to_interface_address_is_an_exposure() -> None:
+    """`ip nat inside source static tcp L P interface X P2` publishes L on X's own address: with X's
+    address in the config it is an inbound exposure like the written-out form; a DHCP address stays
+    `translate_to_interface`."""
+    after = _NAT_BEFORE + "ip nat inside source static tcp 10.1.5.6 1080 interface GigabitEthernet1 1080\n"
+    (change,) = [c for c in changes("cisco_ios", _NAT_BEFORE, after) if c.family == "nat"]
+    assert change.categories == ("inbound-exposure", "nat-added") and change.tags == ("proxy-port",)
+    assert tuple(change.affected.public.ranges()) == ("203.0.113.2",)
+    dhcp = parse(after.replace(" ip address 203.0.113.2 255.255.255.0", " ip address dhcp")).nats[-1]
+    assert dhcp.translate_to_interface == "GigabitEthernet1" and dhcp.translated_src is None
+
+
+def test_ipv6_acl_leading_sequence_keyword() -> None:
+    """IOS-XE prints IPv6 ACL entries as `sequence N permit ...` (older IOS: trailing `sequence N`): both
+    are the entry's number, not a diagnostic that dropped the entry."""
+    before = "ipv6 access-list V6-IN\n sequence 10 permit tcp FD00:1::/48 any eq www\n deny ipv6 any any log\n"
+    before = "interface GigabitEthernet2\n ipv6 traffic-filter V6-IN in\n" + before
+    after = before.replace(" deny ipv6", " sequence 15 permit tcp FD00:1::/48 host 2001:DB8:99::1 eq 1080\n deny ipv6")
+    rules = parse(after)
+    assert not rules.diagnostics
+    assert [rule.sequence for rule in rules.filters] == [10, 15, None]
+    egress("cisco_ios", before, after, "sequence 15")
+    entry = " sequence 10 permit tcp FD00:1::/48 any eq www"
+    trailing = parse(before.replace(entry, " permit tcp any any sequence 20"))
+    assert trailing.filters[0].sequence == 20 and not trailing.diagnostics
+
+
+def test_named_acl_entries_evaluate_in_sequence_order() -> None:
+    """IOS evaluates a named ACL in sequence-number order (`5 permit ...` added later goes first; an
+    unnumbered entry takes 10 more than the highest so far); sequences stay as written."""
+    text = (
+        "ip access-list extended X\n 20 deny tcp any any eq 3128\n permit ip any any\n"
+        " 5 permit tcp 10.1.0.0 0.0.255.255 host 198.51.100.5 eq 3128\n"
+    )
+    assert [(rule.sequence, rule.action) for rule in parse(text).filters] == [
+        (5, Action.PERMIT),
+        (20, Action.DENY),
+        (None, Action.PERMIT),
+    ]

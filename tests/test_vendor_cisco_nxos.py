@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _held_out import egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +108,41 @@ def test_random_entry_round_trips(src: str, length: int, dst: str, low: int, hig
 def test_random_token_soup_never_raises(words: list[str]) -> None:
     text = "ip access-list X\n  " + " ".join(words) + "\nip nat inside source " + " ".join(words) + "\n"
     assert isinstance(parse(text), RuleSet)
+
+
+_V6_BEFORE = """version 9.3(8)
+feature nat
+object-group ipv6 address CLIENTS
+  10 fd00:1::/48
+object-group ip address CLIENTS
+  10 10.1.0.0/16
+ipv6 access-list V6-OUT
+  10 permit tcp addrgroup CLIENTS 2001:db8:99::1/128 eq 443
+interface Ethernet1/2
+  ipv6 traffic-filter V6-OUT in
+"""
+
+
+def test_ipv6_addrgroup_is_its_own_namespace() -> None:
+    """`object-group ipv6 address` groups feed `addrgroup` in IPv6 ACLs; an IPv4 group of the same name
+    does not shadow them (NX-OS keeps the two address families apart)."""
+    rules = parse(_V6_BEFORE)
+    assert not rules.diagnostics
+    (entry,) = rules.filter_lists()["V6-OUT"]
+    assert entry.match.src == AddressSet.parse("fd00:1::/48")
+    after = _V6_BEFORE.replace("eq 443", "eq 1080")
+    change = egress("cisco_nxos", _V6_BEFORE, after, "eq 1080")
+    assert tuple(change.affected.internal.ranges()) == ("fd00:1::/48",)
+
+
+def test_interface_prefix_address_is_the_host_and_static_nat_to_it_resolves() -> None:
+    """`ip address A/len` is the interface's own address A (as IOS `ip address A MASK`, Junos and PAN-OS
+    give it), so `ip nat inside source static tcp L P interface X P2` translates to A: an exposure."""
+    text = (
+        "feature nat\ninterface Ethernet1/1\n  ip address 203.0.113.2/24\n  ip nat outside\n"
+        "ip nat inside source static tcp 10.1.5.6 1080 interface Ethernet1/1 1080\n"
+    )
+    rules = parse(text)
+    assert rules.interfaces[0].addresses == AddressSet.parse("203.0.113.2")
+    assert rules.nats[0].translated_src == AddressSet.parse("203.0.113.2")
+    assert rules.nats[0].translate_to_interface is None

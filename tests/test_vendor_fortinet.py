@@ -125,13 +125,11 @@ def test_vdoms_set_context_and_central_nat_is_reported() -> None:
     assert objects["CUST-A/srv"].addresses == AddressSet.parse("172.16.1.5")
     assert objects["root/srv"].addresses == AddressSet.parse("10.0.0.5")
     codes = {d.code for d in rules.diagnostics}
-    assert {
-        "FORTI-CENTRAL-NAT",
-        "FORTI-UNSUPPORTED-SECTION",
-        "FORTI-UNKNOWN-OBJECT",
-        "FORTI-POLICY-UNSUPPORTED",
-    } <= codes
-    assert not [n for n in rules.nats if n.context == "CUST-A"]  # central NAT: the policy nat flag is ignored
+    assert {"FORTI-CENTRAL-NAT", "FORTI-UNKNOWN-OBJECT", "FORTI-POLICY-UNSUPPORTED"} <= codes
+    # central NAT: the policy nat flag is ignored, the central-snat-map entry is the source NAT
+    (snat,) = [n for n in rules.nats if n.context == "CUST-A"]
+    assert snat.section == "central-snat-map" and snat.ingress == ("port2",) and snat.egress == ("port4",)
+    assert snat.match.src == AddressSet.parse("172.16.1.0/24") and snat.match.dst.is_any
 
 
 def test_batfish_policy_semantics_append_and_disable() -> None:
@@ -227,3 +225,162 @@ def test_property_vip_round_trips_addresses_and_ports(
 def test_property_random_lines_never_crash(lines: list[str]) -> None:
     text = "config firewall policy\n" + "\n".join(lines) + "\nend\n"
     assert isinstance(parse(text), RuleSet)
+
+
+_CENTRAL = """config system settings
+    set central-nat enable
+end
+config firewall address
+    edit "LAN"
+        set subnet 10.10.0.0 255.255.0.0
+    next
+    edit "vps"
+        set subnet 192.0.2.77 255.255.255.255
+    next
+end
+config firewall ippool
+    edit "pool1"
+        set startip 198.51.100.10
+        set endip 198.51.100.10
+    next
+end
+config firewall central-snat-map
+    edit 1
+        set srcintf "port2"
+        set dstintf "port1"
+        set orig-addr "LAN"
+        set dst-addr "vps"
+        set nat-ippool "pool1"
+        set protocol 6
+        set orig-port 1024-65535
+        set dst-port 1080
+        set comments "relay"
+    next
+    edit 2
+        set status disable
+        set srcintf "port2"
+        set dstintf "port1"
+        set orig-addr "LAN"
+        set dst-addr "all"
+    next
+    edit 3
+        set srcintf "port2"
+        set dstintf "port3"
+        set orig-addr "LAN"
+        set dst-addr "all"
+        set nat disable
+        set bogus-key 1
+    next
+end
+"""
+
+
+def test_central_snat_map_entries_are_source_nat_rules() -> None:
+    """FortiOS central-snat-map: orig-addr/dst-addr match, protocol 0 = any, orig-port is the original
+    source port, 7.4 dst-port the destination port, nat-ippool (else the egress interface) the new source,
+    `nat disable` exempts, `status disable` turns the entry off; unknown keys are diagnostics."""
+    rules = parse(_CENTRAL)
+    first, second, third = (n for n in rules.nats if n.section == "central-snat-map")
+    assert first.match.src == AddressSet.parse("10.10.0.0/16") and first.match.dst == AddressSet.parse("192.0.2.77")
+    (service,) = first.match.services
+    assert service.protocol == 6 and service.src_ports == PortSet.of((1024, 65535))
+    assert service.dst_ports == PortSet.of(1080)
+    assert first.translated_src == AddressSet.parse("198.51.100.10") and first.comment == "relay"
+    assert not second.enabled and second.translate_to_interface == "port1" and second.match.services == (Service(),)
+    assert third.translated_src is None and third.translate_to_interface is None and "no-nat" in third.options
+    bad = [d for d in rules.diagnostics if d.code == "FORTI-CENTRAL-SNAT-MAP-UNSUPPORTED"]
+    assert [d.text for d in bad] == ["set bogus-key 1"]
+
+
+def test_central_snat_relay_to_public_proxy_is_egress_forward() -> None:
+    """A central-snat-map entry that sends LAN clients to a public host on 1080 is an egress forward."""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    start, end = _CENTRAL.index("    edit 1\n"), _CENTRAL.index("    edit 2\n")
+    before = _CENTRAL[:start] + _CENTRAL[end:]
+    result = diff_device("fgt", "fortinet", before, _CENTRAL, Networks.default())
+    (change,) = [c for c in result.changes if c.family == "nat"]
+    assert change.categories == ("egress-forward", "nat-added") and change.tags == ("proxy-port",)
+    assert change.affected.public == AddressSet.parse("192.0.2.77")
+
+
+def test_service_group_change_marks_the_policies_using_it() -> None:
+    """A service group widened by one member (PROXIES += TOR/9050) changes the meaning of every policy that
+    names the group: that policy's change carries object-changed, as for an addrgrp change."""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    before = """config firewall address
+    edit "LAN"
+        set subnet 10.10.0.0 255.255.0.0
+    next
+    edit "up"
+        set subnet 203.0.113.50 255.255.255.255
+    next
+end
+config firewall service custom
+    edit "SQUID"
+        set tcp-portrange 3128
+    next
+    edit "TOR"
+        set tcp-portrange 9050
+    next
+end
+config firewall service group
+    edit "PROXIES"
+        set member "SQUID"
+    next
+end
+config firewall policy
+    edit 5
+        set name "upstream-proxies"
+        set srcaddr "LAN"
+        set dstaddr "up"
+        set srcintf "internal"
+        set dstintf "wan1"
+        set action accept
+        set service "PROXIES"
+    next
+end
+"""
+    after = before.replace('set member "SQUID"', 'set member "SQUID" "TOR"')
+    policy = parse(after).filters[0]
+    assert {svc.names for svc in policy.match.services} == {("SQUID", "PROXIES"), ("TOR", "PROXIES")}
+    result = diff_device("fgt", "fortinet", before, after, Networks.default())
+    change = next(c for c in result.changes if c.family == "filter")
+    assert change.categories == ("egress-forward", "acl-widened", "object-changed")
+    assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of(9050)
+
+
+_VIP_STATUS = """config firewall service custom
+    edit "TCP-8080"
+        set tcp-portrange 8080
+    next
+end
+config firewall vip
+    edit "relay"
+        set extip 10.10.255.80
+        set extintf "internal"
+        set mappedip "203.0.113.80"
+        set service "TCP-8080"
+        set status disable
+    next
+end
+"""
+
+
+def test_vip_status_and_services() -> None:
+    """FortiOS 7.0 CLI reference: a VIP has `set status enable|disable`; a "VIP with services" (`set service`,
+    no portforward) translates only traffic of those services and keeps the ports."""
+    (vip,) = parse(_VIP_STATUS).nats
+    assert not vip.enabled
+    assert vip.match.services == (Service(6, PortSet(), PortSet.of(8080)),) and vip.translated_dst_ports is None
+    assert not parse(_VIP_STATUS).diagnostics
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    enabled = _VIP_STATUS.replace("        set status disable\n", "")
+    result = diff_device("fgt", "fortinet", _VIP_STATUS, enabled, Networks.default())
+    change = next(c for c in result.changes if c.family == "nat")
+    assert change.categories == ("egress-forward", "nat-modified") and change.tags == ("proxy-port",)

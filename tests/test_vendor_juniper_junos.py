@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from _held_out import changes, egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -300,3 +301,86 @@ def test_policy_whose_statements_are_all_deactivated_does_not_crash() -> None:
     )
     rules = get_parser("juniper_junos").parse(text)
     assert all(rule.source is None or rule.source.start_line >= 1 for rule in rules.filters)
+
+
+_SRX_BEFORE = """set security zones security-zone trust interfaces ge-0/0/1.0
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security address-book global address LAN 10.1.0.0/16
+set security address-book global address VPS 198.51.100.7/32
+set applications application OUT protocol tcp
+set applications application OUT destination-port https
+set security policies from-zone trust to-zone untrust policy p1 match source-address LAN
+set security policies from-zone trust to-zone untrust policy p1 match destination-address VPS
+set security policies from-zone trust to-zone untrust policy p1 match application OUT
+set security policies from-zone trust to-zone untrust policy p1 then permit
+"""
+
+
+def test_junos_port_names() -> None:
+    """Junos's own port names (Port Names Supported table): `socks` is 1080, `radius` 1812 (not Cisco's
+    1645), and a hyphenated name such as `ftp-data` is one port, not a range."""
+    for name, port in (("socks", 1080), ("radius", 1812), ("ftp-data", 20), ("snmp-trap", 162), ("nfsd", 2049)):
+        rules = parse(_SRX_BEFORE.replace("destination-port https", f"destination-port {name}"))
+        assert not rules.diagnostics, name
+        (policy,) = rules.filters
+        assert policy.match.services == (tcp(port),), name
+    after = _SRX_BEFORE.replace("destination-port https", "destination-port socks")
+    change = egress("juniper_junos", _SRX_BEFORE, after, "policy p1 then permit")
+    assert change.affected.ports.text() == "1080"
+
+
+def test_predefined_transport_any_applications() -> None:
+    """`junos-tcp-any` / `junos-udp-any` (junos-defaults: every port of one protocol) resolve without a
+    diagnostic and keep the protocol, so a policy using them is not widened to every protocol."""
+    rules = parse(_SRX_BEFORE.replace("match application OUT", "match application [ junos-tcp-any junos-udp-any ]"))
+    assert not rules.diagnostics
+    (policy,) = rules.filters
+    assert [service.protocol for service in policy.match.services] == [6, 17]
+    assert all(service.dst_ports.is_any for service in policy.match.services)
+
+
+def test_insert_reorders_policies() -> None:
+    """`insert ... policy A before|after policy B` moves A next to B (first match wins, so the order is
+    the semantics): a permit inserted above a deny is reported with the order it really has."""
+    deny = _SRX_BEFORE.replace("then permit", "then deny").replace("policy p1", "policy block")
+    text = deny + _SRX_BEFORE.replace("destination-port https", "destination-port 3128")
+    rules = parse(text + "insert security policies from-zone trust to-zone untrust policy p1 before policy block\n")
+    assert not rules.diagnostics
+    assert [policy.name for policy in rules.filters] == ["p1", "block"]
+    after = parse(text + "insert security policies from-zone trust to-zone untrust policy block after policy p1\n")
+    assert [policy.name for policy in after.filters] == ["p1", "block"]
+    unknown = parse(text + "insert security policies from-zone trust to-zone untrust policy p1 before policy nope\n")
+    assert [d.code for d in unknown.diagnostics] == ["JUNOS-SET-VERB-UNSUPPORTED"]
+
+
+def test_command_script_session_lines() -> None:
+    """`configure` / `commit and-quit` around set commands (a change script) do not swallow the script."""
+    rules = parse("configure private\n" + _SRX_BEFORE + "commit and-quit\n")
+    assert [policy.name for policy in rules.filters] == ["p1"] and not rules.diagnostics
+
+
+def test_default_policy_permit_all_is_a_rule() -> None:
+    """`security policies default-policy permit-all` permits whatever no zone-pair or global policy
+    matched (Junos' factory default is deny-all): it is the last rule, and turning it on is a widening."""
+    rules = parse(_SRX_BEFORE + "set security policies default-policy permit-all\n")
+    assert not rules.diagnostics
+    last = rules.filters[-1]
+    assert last.list_name == "default-policy" and last.action is Action.PERMIT and last.match.dst.is_any
+    assert [f.name for f in parse(_SRX_BEFORE + "set security policies default-policy deny-all\n").filters] == ["p1"]
+    curly = parse("security { policies { default-policy { permit-all; } } }\n")
+    assert [f.list_name for f in curly.filters] == ["default-policy"]
+    after = _SRX_BEFORE + "set security policies default-policy permit-all\n"
+    (change,) = changes("juniper_junos", _SRX_BEFORE, after)
+    assert "acl-widened" in change.categories
+
+
+def test_unknown_application_set_member_is_named() -> None:
+    """An application-set with an unknown member names that member in its diagnostic (the set is judged
+    as any application, conservatively)."""
+    text = _SRX_BEFORE.replace("match application OUT", "match application SET") + (
+        "set applications application-set SET application OUT\n"
+        "set applications application-set SET application junos-nonesuch\n"
+    )
+    (diagnostic,) = parse(text).diagnostics
+    assert diagnostic.code == "JUNOS-UNKNOWN-APPLICATION"
+    assert "application-set 'SET' member 'junos-nonesuch'" in diagnostic.message

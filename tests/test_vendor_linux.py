@@ -126,7 +126,8 @@ def test_aerleon_nft_tables_with_same_name_in_two_families() -> None:
     rules = _load("aerleon_sample_nftables.nft")
     lists = rules.filter_lists()
     assert "inet filtering_policies/root3" in lists and "ip filtering_policies/root1" in lists
-    assert not rules.diagnostics
+    # several base chains hook input/output: each is its own list, and nft(8) needs every one to accept
+    assert {d.code for d in rules.diagnostics} == {"LINUX-NFT-SHARED-HOOK"}
     ssh = [f for f in lists["inet filtering_policies/root3"] if f.match.dst_ports() == PortSet.of(22, 53)]
     assert ssh and all(f.action is Action.DENY for f in ssh)
 
@@ -216,3 +217,133 @@ def test_nft_large_set_one_element_per_line_keeps_every_element() -> None:
     assert blocklist.addresses is not None and blocklist.addresses.count() == 5001
     (drop,) = [rule for rule in rules.filters if rule.action.value == "deny"]
     assert drop.match.src.contains_ip("100.19.249.1") and drop.match.src.contains_ip("198.51.100.1")
+
+
+_NFT_MAPS = """table inet filter {
+	map allow {
+		type ipv4_addr : verdict
+		elements = { 203.0.113.9 : jump relay, 192.0.2.1 : drop }
+	}
+	chain relay {
+		tcp dport 8118 accept
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		iifname "lan0" ip daddr vmap @allow
+		iifname "lan0" tcp dport vmap { 53 : accept, 25 : drop }
+	}
+}
+table ip nat {
+	map fwd {
+		type inet_service : ipv4_addr
+		elements = { 8080 : 203.0.113.70, 1080 : 203.0.113.71 }
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "lan0" dnat to tcp dport map @fwd
+		iifname "lan1" dnat ip to ip saddr map { 10.0.0.5 : 203.0.113.80, 10.0.0.6 : 203.0.113.81 }
+	}
+}
+"""
+
+
+def test_nft_verdict_maps_and_nat_maps_are_one_rule_per_element() -> None:
+    """nft(8) MAPS / VERDICT MAPS: a packet whose selector equals a key gets that element's verdict (a
+    `jump` inlines the chain with the key as condition) or translation; other packets go on to the next rule."""
+    rules = parse(_NFT_MAPS)
+    assert not rules.diagnostics
+    forward = [f for f in rules.filters if f.list_name == "inet filter/forward"]
+    relay = next(f for f in forward if "chain:relay" in f.options)
+    assert relay.action is Action.PERMIT and relay.match.dst == AddressSet.parse("203.0.113.9")
+    assert relay.match.services == (Service(6, PortSet(), PortSet.of(8118)),)
+    dropped = next(f for f in forward if f.match.dst == AddressSet.parse("192.0.2.1"))
+    assert dropped.action is Action.DENY
+    ports = {f.match.services[0].dst_ports: f.action for f in forward if f.match.services[0].protocol == 6}
+    assert ports[PortSet.of(53)] is Action.PERMIT and ports[PortSet.of(25)] is Action.DENY
+    by_port = {n.match.services[0].dst_ports: n.translated_dst for n in rules.nats if n.ingress == ("lan0",)}
+    assert by_port == {
+        PortSet.of(8080): AddressSet.parse("203.0.113.70"),
+        PortSet.of(1080): AddressSet.parse("203.0.113.71"),
+    }
+    by_src = {n.match.src: n.translated_dst for n in rules.nats if n.ingress == ("lan1",)}
+    assert by_src == {
+        AddressSet.parse("10.0.0.5"): AddressSet.parse("203.0.113.80"),
+        AddressSet.parse("10.0.0.6"): AddressSet.parse("203.0.113.81"),
+    }
+
+
+def test_nft_unreadable_map_is_a_diagnostic() -> None:
+    text = _NFT_MAPS.replace("dnat to tcp dport map @fwd", "dnat to tcp dport map @nosuch")
+    rules = parse(text)
+    assert any(d.line == 22 for d in rules.diagnostics)
+
+
+def test_iptables_negated_ipset_is_every_address_not_the_set() -> None:
+    """`-m set ! --match-set S dst` matches addresses outside S (iptables-extensions(8)); with S's members
+    unknown the only bound is every address, never the set itself (which would invert the rule)."""
+    text = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -s 10.0.0.0/8 -m set ! --match-set blocked dst -j ACCEPT\nCOMMIT\n"
+    rule = next(f for f in parse(text).filters if f.action is Action.PERMIT)
+    assert rule.match.dst.is_any and not rule.match.dst.fqdns
+    assert rule.match.dst.names == ("!blocked",)
+
+
+def test_nft_filter_chains_sharing_a_hook_are_reported() -> None:
+    """nft(8): every base chain on a hook sees the packet in priority order; accept ends one chain only, a
+    drop is final. The inet table's forward chain and the ip table's share IPv4 forwarding; the ip6 input
+    chain shares nothing."""
+    text = """table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		tcp dport 8118 accept
+	}
+}
+table ip guard {
+	chain fwd {
+		type filter hook forward priority 10; policy drop;
+	}
+}
+table ip6 guard6 {
+	chain input {
+		type filter hook input priority 0; policy drop;
+	}
+}
+"""
+    (diag,) = parse(text).diagnostics
+    assert diag.code == "LINUX-NFT-SHARED-HOOK" and diag.line == 8
+    assert "inet filter/forward, ip guard/fwd" in diag.message
+
+
+def test_iptables_restore_insert_goes_to_its_position() -> None:
+    """iptables-restore accepts `-I CHAIN [N]`: the rule becomes rule N (1, the head, by default), so an
+    inserted accept sits in front of the drop it would otherwise hide behind."""
+    text = """*filter
+:FORWARD ACCEPT [0:0]
+-A FORWARD -p tcp -m tcp --dport 3128 -j DROP
+-A FORWARD -p tcp -m tcp --dport 443 -j ACCEPT
+-I FORWARD -d 203.0.113.9/32 -p tcp -m tcp --dport 3128 -j ACCEPT
+--insert FORWARD 3 -p udp -m udp --dport 53 -j ACCEPT
+-I FORWARD 9 -p udp -m udp --dport 123 -j ACCEPT
+COMMIT
+"""
+    forward = [f for f in parse(text).filters if "chain-policy" not in f.options]
+    assert [f.source.start_line for f in forward if f.source] == [5, 3, 6, 4, 7]
+
+
+def test_nft_fib_nfproto_and_bare_redirect_port() -> None:
+    """`fib daddr type local` (as iptables `-m addrtype --dst-type LOCAL`), `meta nfproto ipv4` (one family of
+    an inet table) and `redirect to 3128` (nft's older spelling of `to :3128`) are modelled, not dropped."""
+    text = """table inet nat {
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tfib daddr type local tcp dport 2222 dnat ip to 10.0.1.22:22
+\t\tmeta nfproto ipv4 iifname "lan0" udp dport 53 dnat ip to 203.0.113.53
+\t\tiifname "lan0" tcp dport 80 redirect to 3128
+\t}
+}
+"""
+    rules = parse(text)
+    assert not rules.diagnostics
+    forward, dns, redirect = rules.nats
+    assert forward.translated_dst == AddressSet.parse("10.0.1.22") and forward.translated_dst_ports == PortSet.of(22)
+    assert dns.match.dst == AddressSet.any_v4() and dns.translated_dst == AddressSet.parse("203.0.113.53")
+    assert "redirect" in redirect.options and redirect.translated_dst_ports == PortSet.of(3128)

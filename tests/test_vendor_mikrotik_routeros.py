@@ -146,3 +146,28 @@ def test_property_dst_nat_round_trips(dst: str, to: str, port: int, to_port: int
 @given(st.lists(st.text(alphabet=' =/\\"!abcdeinprst-0123456789.,', max_size=40), max_size=10))
 def test_property_random_lines_never_crash(lines: list[str]) -> None:
     assert isinstance(parse("/ip firewall filter\n" + "\n".join(lines) + "\n"), RuleSet)
+
+
+def test_place_before_puts_the_rule_in_front_of_that_menu_item() -> None:
+    """RouterOS `add ... place-before=N` inserts the new item before item N of the menu (numbered across
+    chains); appended at the end, an accept behind `drop` would look like it changes nothing."""
+    text = """/ip firewall filter
+add action=accept chain=forward connection-state=established,related
+add action=accept chain=input protocol=icmp
+add action=drop chain=forward
+add action=accept chain=forward dst-address=203.0.113.7 dst-port=3128 protocol=tcp place-before=2
+add action=accept chain=forward protocol=udp dst-port=53 place-before=[ find comment=x ]
+"""
+    rules = parse(text)
+    forward = [f for f in rules.filters if f.list_name == "forward" and "chain-policy" not in f.options]
+    assert [f.source.start_line for f in forward if f.source] == [2, 5, 4, 6]
+    assert {d.code for d in rules.diagnostics} == {"MIKROTIK-PLACE-BEFORE", "MIKROTIK-UNSUPPORTED"}
+
+
+def test_negated_unknown_address_list_is_every_address_not_the_list() -> None:
+    """`dst-address-list=!blocked` where no line fills `blocked` (it matches nothing until filled): every
+    address of the family; modelled as the list itself it would invert the rule."""
+    rules = parse("/ip firewall filter\nadd chain=forward action=accept dst-address-list=!blocked\n")
+    rule = next(f for f in rules.filters if f.action is Action.PERMIT)
+    assert rule.match.dst == AddressSet.any_v4() and not rule.match.dst.fqdns
+    assert rule.match.dst.names == ("!blocked",)

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from _held_out import egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -213,3 +214,89 @@ def test_port_forward_round_trips(
 )
 def test_random_token_soup_never_crashes(tokens: list[str]) -> None:
     assert isinstance(parse(" ".join(tokens)), RuleSet)
+
+
+_PAN_BEFORE = """set zone trust network layer3 ethernet1/2
+set zone untrust network layer3 ethernet1/1
+set address LAN ip-netmask 10.1.0.0/16
+set service svc-proxy protocol tcp port 3128
+set rulebase security rules web from trust
+set rulebase security rules web to untrust
+set rulebase security rules web source LAN
+set rulebase security rules web destination any
+set rulebase security rules web application web-browsing
+set rulebase security rules web service application-default
+set rulebase security rules web action allow
+"""
+
+
+def test_several_settings_on_one_set_line() -> None:
+    """The PAN-OS CLI takes sibling settings in one `set` command; each one is modelled, none dropped
+    (a NAT line's translation after `from ZONE` was lost, leaving a rule that translated nothing)."""
+    after = _PAN_BEFORE + (
+        "set rulebase security rules px from trust to untrust source LAN destination [ 198.51.100.7 198.51.100.8 ]"
+        ' application any service svc-proxy action allow description "to proxy"\n'
+        "set rulebase nat rules redir from trust to untrust source LAN destination 10.1.0.250 service svc-proxy"
+        " destination-translation translated-address 198.51.100.80 translated-port 1080\n"
+        "set rulebase nat rules snat from trust to untrust source LAN destination any service any"
+        " source-translation dynamic-ip-and-port interface-address interface ethernet1/1 ip 203.0.113.2/24\n"
+    )
+    rules = parse(after)
+    assert not rules.diagnostics
+    policy = next(rule for rule in rules.filters if rule.name == "px")
+    assert policy.action is Action.PERMIT and policy.from_zones == ("trust",) and policy.to_zones == ("untrust",)
+    assert policy.match.dst == AddressSet.parse("198.51.100.7-198.51.100.8")
+    assert policy.match.services == (tcp(3128),) and policy.comment == "to proxy"
+    redir, snat = rules.nats
+    assert redir.kind is NatKind.DESTINATION and redir.translated_dst == AddressSet.parse("198.51.100.80")
+    assert redir.translated_dst_ports == PortSet.of(1080) and redir.match.src == AddressSet.parse("10.1.0.0/16")
+    assert snat.kind is NatKind.PAT and snat.translate_to_interface == "ethernet1/1"
+    assert snat.translated_src == AddressSet.parse("203.0.113.2")
+    egress("paloalto_panos", _PAN_BEFORE, after, "rules redir")
+    egress("paloalto_panos", _PAN_BEFORE, after, "rules px")
+
+
+def test_dynamic_address_group_resolves_tagged_objects() -> None:
+    """A dynamic address group matches address objects whose tags satisfy its filter (`and`/`or`,
+    parentheses); tagging a public object widens every rule using the group (run-time registered
+    addresses stay an opaque member, with a diagnostic)."""
+    before = _PAN_BEFORE + (
+        "set address VPS ip-netmask 198.51.100.7\n"
+        "set address IN ip-netmask 10.2.2.2\n"
+        "set address IN tag relay\n"
+        "set address-group RELAYS dynamic filter \"'relay' and ('ext' or 'dmz')\"\n"
+        "set rulebase security rules px from trust to untrust source LAN destination RELAYS"
+        " application any service svc-proxy action allow\n"
+    )
+    assert parse(before).filters[-1].match.dst.ranges() == []  # no object matches yet
+    tagged = "set address IN tag relay\nset address VPS tag [ relay ext ]\n"
+    after = before.replace("set address IN tag relay\n", tagged)
+    policy = parse(after).filters[-1]
+    assert policy.match.dst.contains_ip("198.51.100.7")
+    assert not policy.match.dst.contains_ip("10.2.2.2")
+    change = egress("paloalto_panos", before, after, "rules px", frozenset({"PANOS-DYNAMIC-GROUP"}))
+    assert tuple(change.affected.public.ranges()) == ("198.51.100.7",)
+
+
+def test_command_script_lines_and_move() -> None:
+    """A set-command script (`configure` ... `commit`) is read whole: the session lines are not
+    statements that swallow the next lines (the whole rulebase was silently lost). `move ... top|bottom|
+    before|after` reorders the rulebase (first match wins); a move naming no rule is a diagnostic."""
+    script = (
+        "configure\n"
+        + _PAN_BEFORE
+        + (
+            "set rulebase security rules px from trust to untrust source LAN destination 198.51.100.7"
+            " application any service svc-proxy action allow\n"
+            "move rulebase security rules px top\n"
+            "commit\n"
+        )
+    )
+    rules = parse(script)
+    assert not rules.diagnostics
+    assert [rule.name for rule in rules.filters] == ["px", "web"]
+    bottom = parse(script.replace("rules px top", "rules px after web"))
+    assert [rule.name for rule in bottom.filters] == ["web", "px"]
+    missing = parse(script.replace("rules px top", "rules px before nope"))
+    assert [d.code for d in missing.diagnostics] == ["PANOS-SET-VERB-UNSUPPORTED"]
+    egress("paloalto_panos", "configure\n" + _PAN_BEFORE + "commit\n", script, "rules px")

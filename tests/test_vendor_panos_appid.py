@@ -111,3 +111,9 @@ def test_custom_application_identified_by_icmp_type() -> None:
     extra += "set application v6-echo default ident-by-icmp6-type code 0\n"
     assert _services("echo-req", "application-default", extra=extra) == (Service(1, icmp_type=8),)
     assert _services("v6-echo", "any", extra=extra) == (Service(58, icmp_type=128, icmp_code=0),)
+
+
+def test_socks_application_default_is_a_proxy_port() -> None:
+    """App-ID `socks` (Applipedia standard ports tcp/1080, udp/1080): a permit of it on its default
+    ports to a public host is an egress forward on a proxy port, not an unknown application."""
+    assert set(_services("socks", "application-default")) == {tcp(1080), udp(1080)}

@@ -45,9 +45,13 @@ def test_source_nat_masquerade_and_pool() -> None:
     assert masq.match.src == AddressSet.parse("192.168.0.0/16")
     pool = after["source/110"]
     assert pool.kind is NatKind.SOURCE and pool.translated_src == AddressSet.parse("203.0.113.4-203.0.113.5")
-    assert "source/120" not in after  # exclude: reported, not modelled
-    codes = [d.code for d in _load("forms_portforward.after.vyos").diagnostics]
-    assert codes == ["VYOS-NAT-UNSUPPORTED", "VYOS-FIREWALL-UNSUPPORTED"]
+    exempt = after["source/120"]  # exclude: an exemption that translates nothing
+    assert exempt.kind is NatKind.SOURCE and "no-nat" in exempt.options
+    assert exempt.translated_src is None and exempt.translate_to_interface is None
+    rules = _load("forms_portforward.after.vyos")
+    assert not rules.diagnostics
+    # `firewall zone LAN interface eth1` (1.4) is a zone membership, no longer an unmodelled line
+    assert ("LAN", "eth1") in {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
 
 
 def test_13_firewall_groups_default_action_and_bindings() -> None:
@@ -160,3 +164,93 @@ def test_property_destination_rule_round_trips(
 def test_property_random_lines_never_crash(lines: list[str]) -> None:
     assert isinstance(parse("\n".join("set nat destination " + line for line in lines)), RuleSet)
     assert isinstance(parse("nat {\n" + "\n".join(lines) + "\n"), RuleSet)
+
+
+_PROXY_RULE = """set firewall group network-group LAN network '10.0.0.0/16'
+set firewall group address-group PROXY address '203.0.113.50'
+set firewall group port-group PROXYPORTS port '3128'
+set firewall ipv4 forward filter default-action 'drop'
+set firewall ipv4 forward filter rule 30 action 'accept'
+set firewall ipv4 forward filter rule 30 source group network-group 'LAN'
+set firewall ipv4 forward filter rule 30 destination group address-group 'PROXY'
+set firewall ipv4 forward filter rule 30 destination group port-group 'PROXYPORTS'
+set firewall ipv4 forward filter rule 30 protocol 'tcp'
+"""
+
+
+def test_port_group_change_marks_the_rules_using_it() -> None:
+    """A port-group is an object like an address-group: widening it changes the meaning of every rule that
+    names it, so the rule's change carries object-changed (as for address-groups) beside the egress path."""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    after = _PROXY_RULE + "set firewall group port-group PROXYPORTS port '1080-1081'\n"
+    rule = next(f for f in parse(after).filters if f.sequence == 30)
+    assert rule.match.services[0].names == ("PROXYPORTS",)
+    result = diff_device("vyos", "vyos", _PROXY_RULE, after, Networks.default())
+    change = next(c for c in result.changes if c.family == "filter")
+    assert change.categories == ("egress-forward", "acl-widened", "object-changed")
+    assert change.tags == ("proxy-port",) and change.affected.ports == PortSet.of((1080, 1081))
+
+
+def test_domain_group_and_translation_redirect_14() -> None:
+    """VyOS 1.4: `firewall group domain-group G address NAME` is a set of DNS names (kept as FQDNs, so a
+    permit to it is judged as reaching Internet hosts); `nat destination rule N translation redirect port P`
+    sends matching packets to the router itself on P (no translation address)."""
+    text = """set firewall group domain-group PROXYDOM address 'Proxy.Example.net'
+set firewall ipv4 forward filter rule 20 action 'accept'
+set firewall ipv4 forward filter rule 20 destination group domain-group 'PROXYDOM'
+set firewall ipv4 forward filter rule 20 destination port '3128'
+set firewall ipv4 forward filter rule 20 protocol 'tcp'
+set nat destination rule 20 inbound-interface name 'eth1'
+set nat destination rule 20 destination port '80'
+set nat destination rule 20 protocol 'tcp'
+set nat destination rule 20 translation redirect port '3128'
+"""
+    rules = parse(text)
+    assert not rules.diagnostics
+    (permit,) = [f for f in rules.filters if f.action is Action.PERMIT]
+    assert permit.match.dst.fqdns == frozenset({"proxy.example.net"}) and permit.match.dst.names == ("PROXYDOM",)
+    (redirect,) = rules.nats
+    assert redirect.kind is NatKind.DESTINATION and redirect.translated_dst is None
+    assert redirect.translate_to_interface == "eth1" and "redirect" in redirect.options
+    assert redirect.translated_dst_ports == PortSet.of(3128)
+
+
+def test_zone_policy_13_and_firewall_zone_14_bind_rulesets_to_zone_pairs() -> None:
+    """VyOS zone-based firewall: `zone Z from F firewall name N` applies ruleset N to traffic from zone F to
+    zone Z (1.3 `zone-policy zone`, 1.4 `firewall zone`, members by `interface` / `member interface`), so a
+    permit-all added to the WAN->LAN ruleset is an inbound exposure, not an unbound list's widening."""
+    v13 = """set firewall name WAN-LAN default-action 'drop'
+set firewall name WAN-LAN rule 10 action 'accept'
+set firewall name WAN-LAN rule 10 state established 'enable'
+set zone-policy zone LAN interface 'eth1'
+set zone-policy zone LAN default-action 'drop'
+set zone-policy zone LAN from WAN firewall name 'WAN-LAN'
+set zone-policy zone WAN interface 'eth0'
+"""
+    v14 = """set firewall ipv4 name WAN-LAN default-action 'drop'
+set firewall ipv4 name WAN-LAN rule 10 action 'accept'
+set firewall ipv4 name WAN-LAN rule 10 state 'established'
+set firewall zone LAN member interface 'eth1'
+set firewall zone LAN from WAN firewall name 'WAN-LAN'
+set firewall zone WAN member interface 'eth0'
+"""
+    from cfgwatch.classify.networks import Networks
+    from cfgwatch.revisions import diff_device
+
+    for text, ruleset, rule in (
+        (v13, "WAN-LAN", "name WAN-LAN rule 20"),
+        (v14, "ipv4/WAN-LAN", "ipv4 name WAN-LAN rule 20"),
+    ):
+        rules = parse(text)
+        assert not rules.diagnostics
+        pairs = {(b.name, b.interface, b.direction) for b in rules.bindings if b.kind is BindingKind.FILTER}
+        assert pairs == {(ruleset, "WAN>LAN", "zone-pair")}
+        zones = {(b.name, b.interface) for b in rules.bindings if b.kind is BindingKind.ZONE}
+        assert zones == {("LAN", "eth1"), ("WAN", "eth0")}
+        after = text + f"set firewall {rule} action 'accept'\n"
+        change = next(
+            c for c in diff_device("r", "vyos", text, after, Networks.default()).changes if c.family == "filter"
+        )
+        assert change.categories == ("inbound-exposure", "acl-widened")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from cfgwatch.classify.context import EMPTY_VIEW, DeviceView
-from cfgwatch.classify.networks import Networks
+from cfgwatch.classify.networks import Networks, untrusted_name
 from cfgwatch.model import (
     ANY_PORTS,
     EMPTY_ADDRESS,
@@ -100,10 +100,15 @@ def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
 def _same_family(addresses: AddressSet, target: AddressSet) -> AddressSet:
     """Keep only the address family the target uses (an IPv4 forward does not concern IPv6 clients)."""
     if target.v4 and not target.v6:
-        return AddressSet(v4=addresses.v4)
+        return AddressSet(v4=addresses.v4, fqdns=addresses.fqdns)
     if target.v6 and not target.v4:
-        return AddressSet(v6=addresses.v6)
+        return AddressSet(v6=addresses.v6, fqdns=addresses.fqdns)
     return addresses
+
+
+def _from_internet(view: NatView) -> bool:
+    """Whether a NAT view only takes packets arriving on interfaces named like the Internet side."""
+    return bool(view.ingress) and all(untrusted_name(name) for name in view.ingress)
 
 
 def _is_proxy(ports: PortSet | None, networks: Networks) -> bool:
@@ -117,8 +122,17 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
     affected = Affected()
     for view in nat_views(rule):
         internal_src = networks.internal_part(view.src)
+        if internal_src.is_empty and _runtime(view.src):
+            # clients named by a set whose members the config does not hold (an ipset, an nft set or
+            # address-list filled at run time) may be internal ones: kept by name, judged as such
+            internal_src = AddressSet(fqdns=_runtime(view.src), names=view.src.names)
         ports = view.translated_dst_ports or view.dst_ports
         tdst_public = networks.public_part(view.translated_dst) if view.translated_dst is not None else EMPTY_ADDRESS
+        if view.translated_dst is not None and _runtime(view.translated_dst) and not _from_internet(view):
+            # a DNS name as the new destination (FortiOS `type fqdn` VIP, a mapped FQDN object) is resolved
+            # at run time: a host on the Internet, as for a filter's FQDN destination (_specific_public),
+            # unless the packets arrive from the Internet side (then it is a published inside server)
+            tdst_public = tdst_public | AddressSet(fqdns=_runtime(view.translated_dst))
         match_public = _specific_public(view.dst, networks)
         egress_target = (
             tdst_public
@@ -243,6 +257,79 @@ def judge_filter_change(
     return Judgement(frozenset(categories), proxy, affected)
 
 
+def _opaque(rule: object) -> frozenset[str]:
+    """Names a filter rule matches whose addresses the config does not hold (FQDNs, unresolved sets)."""
+    if not isinstance(rule, FilterRule):
+        return frozenset()
+    return _runtime(rule.match.src) | _runtime(rule.match.dst)
+
+
+# Placeholders for sets whose members live outside the saved config (iptables ipsets, FortiOS geography /
+# dynamic / SDN addresses); DNS names carry no prefix. Other placeholders stand for references the config
+# does not define (`unresolved:`, `group:`, `set:`, `address:`), which a vendor refuses to commit, or for a
+# RouterOS address-list no line fills (`address-list:`), which matches nothing until it is filled (see
+# model/space.py rule_boxes): they stay what the packet space makes of them, nothing, as an empty group.
+_RUNTIME_PREFIXES = ("ipset:", "geography:", "dynamic:", "sdn:")
+
+
+def _runtime(addresses: AddressSet) -> frozenset[str]:
+    """The names of an address set whose members are decided at run time (DNS names, run-time sets)."""
+    if not addresses.fqdns:
+        return frozenset()
+    return frozenset(name for name in addresses.fqdns if ":" not in name or name.startswith(_RUNTIME_PREFIXES))
+
+
+def judge_opaque_permit(change: RuleChange, networks: Networks, *, only_internet: bool = False) -> Judgement | None:
+    """A permit naming addresses the packet space cannot place: judged as newly permitting what it names.
+
+    FQDN objects (FortiOS `type fqdn`, PAN-OS/ASA fqdn objects) resolve through DNS at run time, and an ipset,
+    nft named set or address-list whose members are not in the saved ruleset can hold any address; the
+    packet-space algebra has no interval for them, so such a rule shows no widening at all. A permit that
+    newly names one (added, enabled, turned into a permit, or given another name, more sources or services) is
+    judged conservatively as widening: an FQDN destination is an Internet host (what egress-forward looks
+    for), and a source set of unknown contents may hold internal clients. None when nothing opaque is new.
+    """
+    after = change.after
+    if change.change is ChangeType.REMOVED or not isinstance(after, FilterRule):
+        return None
+    if not after.enabled or after.action is not Action.PERMIT:
+        return None
+    names = _opaque(after)
+    if not names:
+        return None
+    before = change.before
+    if (
+        isinstance(before, FilterRule)
+        and before.enabled
+        and before.action is Action.PERMIT
+        and names <= _opaque(before)
+        and all(any(old.contains(new) for old in before.match.services) for new in after.match.services)
+        and before.match.src.contains(after.match.src)
+        and (before.from_zones, before.to_zones) == (after.from_zones, after.to_zones)
+    ):
+        return None  # the same names, for no more sources or services than before: nothing opaque is new
+    src, dst = after.match.src, after.match.dst
+    ports = after.match.dst_ports()
+    proxy = _is_proxy(ports, networks)
+    internal_src = networks.internal_part(src)
+    maybe_internal = not internal_src.is_empty or bool(_runtime(src))
+    opaque_dst = _runtime(dst)
+    targets = networks.bounded_public(dst) | AddressSet(fqdns=opaque_dst) if opaque_dst else EMPTY_ADDRESS
+    if not opaque_dst and (proxy or not _specific_public(dst, networks).is_empty):
+        targets = networks.public_part(dst)  # an unknown source set permitted to a public host
+    categories = {r.ACL_WIDENED}
+    if not only_internet and maybe_internal and not targets.is_empty:
+        categories.add(r.EGRESS_FORWARD)
+    affected = Affected(internal=internal_src, public=targets, ports=ports)
+    return Judgement(frozenset(categories), proxy, affected)
+
+
+def _merge(first: Judgement, second: Judgement) -> Judgement:
+    """Both judgements' categories; the affected addresses of the one that found an egress path."""
+    keep = second if r.EGRESS_FORWARD in second.categories or first.affected == Affected() else first
+    return Judgement(first.categories | second.categories, first.proxy_port or second.proxy_port, keep.affected)
+
+
 def _everything(addresses: AddressSet) -> bool:
     """`any`, or `any` of one family (an IPv4 ACL's `any`)."""
     whole = AddressSet.any()
@@ -304,11 +391,14 @@ def classify_change(
     before: DeviceView = EMPTY_VIEW,
     after: DeviceView = EMPTY_VIEW,
     cache: DeltaCache | None = None,
+    existing_egress: tuple[NatView, ...] = (),
 ) -> RuleChange:
     """Return the change with categories, tags and affected addresses filled in.
 
     `before` / `after` describe the device on each side (where lists are bound, which side faces the
-    Internet); without them a change is judged from its own rule only.
+    Internet); without them a change is judged from its own rule only. `existing_egress`: the egress NAT
+    paths of the device before the change (a NAT added or modified only within one of them, e.g. an
+    unnamed DNAT whose clients were narrowed, enables no new egress).
     """
     categories: set[str] = set()
     proxy = False
@@ -322,6 +412,14 @@ def classify_change(
         faces = True if isinstance(rule, FilterRule) and view.faces_internet(rule) else None
         only = isinstance(rule, FilterRule) and view.only_internet(rule)
         judgement = judge_filter_change(change, networks, faces_internet=faces, only_internet=only)
+        opaque = judge_opaque_permit(change, networks, only_internet=only)
+        if opaque is not None:
+            judgement = _merge(judgement, opaque)
+            reasons.append(
+                "permits traffic to/from names whose addresses are not in the config"
+                f" ({', '.join(sorted(_opaque(rule)))}); judged as newly permitted"
+            )
+            change = replace(change, exact=False)
         categories |= judgement.categories
         proxy, affected = judgement.proxy_port, judgement.affected
     elif change.family == "nat":
@@ -341,6 +439,12 @@ def classify_change(
                 new_paths = {path for path in new.paths if path[0] == category}
                 if category not in old.categories or new.affected != old.affected or not new_paths <= old.paths:
                     categories.add(category)
+            egress = [view for category, view in new.paths if category == r.EGRESS_FORWARD]
+            if r.EGRESS_FORWARD in categories and all(
+                any(_covers(old_view, view) for old_view in existing_egress) for view in egress
+            ):
+                categories.discard(r.EGRESS_FORWARD)
+                reasons.append("no new egress path: the device already translated these clients the same way")
             if categories & {r.EGRESS_FORWARD, r.INBOUND_EXPOSURE}:
                 proxy, affected = new.proxy_port, new.affected
         if affected == Affected():
@@ -527,4 +631,28 @@ def classify_changes(
     before_view = DeviceView.of(before) if before is not None else EMPTY_VIEW
     after_view = DeviceView.of(after) if after is not None else EMPTY_VIEW
     cache: DeltaCache = {}
-    return [classify_change(change, networks, before_view, after_view, cache) for change in changes]
+    existing: tuple[NatView, ...] = ()
+    if before is not None and any(
+        change.family == "nat" and change.change is not ChangeType.REMOVED for change in changes
+    ):
+        existing = tuple(
+            view
+            for nat in before.nats
+            if nat.enabled
+            for category, view in judge_nat(nat, networks).paths
+            if category == r.EGRESS_FORWARD
+        )
+    return [classify_change(change, networks, before_view, after_view, cache, existing) for change in changes]
+
+
+def _covers(old: NatView, new: NatView) -> bool:
+    """Whether an existing egress NAT path already carries every packet of a new one, translated alike."""
+    return (
+        old.translated_dst == new.translated_dst
+        and old.translated_src == new.translated_src
+        and old.translated_dst_ports == new.translated_dst_ports
+        and old.ingress == new.ingress
+        and old.src.contains(new.src)
+        and old.dst.contains(new.dst)
+        and old.dst_ports.contains(new.dst_ports)
+    )

@@ -16,10 +16,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from cfgwatch import __version__
-from cfgwatch.cli.common import State, err_console
+from cfgwatch.cli import common
+from cfgwatch.cli.common import State
 from cfgwatch.cli.lazy import LazyGroup
 from cfgwatch.errors import EXIT_INTERNAL, CfgwatchError
-from cfgwatch.terminal import printable
 
 app = typer.Typer(
     name="cfgwatch",
@@ -62,22 +62,22 @@ def main() -> None:
         # without standalone mode click returns a command's typer.Exit code instead of exiting
         code = app(standalone_mode=False)
     except CfgwatchError as exc:
-        err_console.print(f"error: {printable(str(exc))}", markup=False, highlight=False, soft_wrap=True)
+        common.err_console.print(f"error: {_printable(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err_console.print("aborted", markup=False)
+        common.err_console.print("aborted", markup=False)
         sys.exit(130)
     except KeyboardInterrupt:
-        err_console.print("interrupted", markup=False)
+        common.err_console.print("interrupted", markup=False)
         sys.exit(130)
     except OSError as exc:
         if exc.errno not in ENVIRONMENT_ERRNOS:
             crash(exc)
         # A full disk, a quota, a read-only or failing filesystem: the machine's state, not a bug.
-        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
-        err_console.print(f"error: {where}{exc.strerror}", markup=False, highlight=False, soft_wrap=True)
+        where = f"{_printable(str(exc.filename))}: " if exc.filename else ""
+        common.err_console.print(f"error: {where}{exc.strerror}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
         # click usage errors (typer vendors click in new releases) print themselves and carry exit code 2
@@ -88,6 +88,13 @@ def main() -> None:
             sys.exit(code)
         crash(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _printable(text: str) -> str:
+    """cfgwatch.terminal.printable, loaded on an error path only (`--help` and `--version` never need it)."""
+    from cfgwatch.terminal import printable as make_printable
+
+    return make_printable(text)
 
 
 # OSError numbers that describe the machine (space, quota, permissions, a failing disk), never a bug.
@@ -103,6 +110,6 @@ def crash(exc: BaseException) -> NoReturn:
     counts as success): a crash must not look like a night with findings.
     """
     traceback.print_exception(exc, file=sys.stderr)
-    message = printable(str(exc))
+    message = _printable(str(exc))
     print(f"internal error: {type(exc).__name__}: {message} (a bug in cfgwatch; please report it)", file=sys.stderr)
     sys.exit(EXIT_INTERNAL)

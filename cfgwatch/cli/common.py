@@ -1,5 +1,5 @@
 """Shared CLI plumbing: the per-invocation state (one Project) and the consoles (stdout for results, stderr for
-the rest)."""
+the rest; made on first use, see cfgwatch.cli.consoles)."""
 
 from __future__ import annotations
 
@@ -8,31 +8,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-
-from cfgwatch.terminal import fold, printable
 
 if TYPE_CHECKING:  # loaded when a command runs, not for `cfgwatch --help` (start-up time)
+    from cfgwatch.cli.consoles import console as console
+    from cfgwatch.cli.consoles import err_console as err_console
     from cfgwatch.config import CfgwatchConfig
     from cfgwatch.plugins import Registry
     from cfgwatch.project import Project
 
 
-class PlainConsole(Console):
-    """The CLI's consoles: every string printed is made printable (device names, remarks and error texts
-    are device-derived; cfgwatch.terminal), so none can send an escape sequence to the operator's terminal.
-    A soft-wrapped line (one rich must not wrap: it holds paths, ids, addresses) is folded at spaces on a
-    terminal, so the terminal never has to cut it inside a word (`cfgwatch.terminal.fold`)."""
+def __getattr__(name: str) -> Any:
+    """`console` and `err_console`, imported from here by every command module, load rich.console only
+    when first asked for (cfgwatch.cli.consoles): `--version` and completion never are."""
+    if name in ("console", "err_console"):
+        from cfgwatch.cli import consoles
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        texts = [printable(item) if isinstance(item, str) else item for item in objects]
-        if kwargs.get("soft_wrap") and self.is_terminal:
-            texts = [fold(item, self.width) if isinstance(item, str) else item for item in texts]
-        super().print(*texts, **kwargs)
-
-
-console = PlainConsole(highlight=False)
-err_console = PlainConsole(stderr=True, highlight=False)
+        return getattr(consoles, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

@@ -46,11 +46,12 @@ from cfgwatch.collect import napalm as napalm_collector
 from cfgwatch.collect import netmiko as netmiko_collector
 from cfgwatch.collect.settings import PullOptions
 from cfgwatch.collect.validate import check_output, check_size
-from cfgwatch.errors import ConfigError, InputError, StoreError
+from cfgwatch.errors import ConfigError, InputError
 from cfgwatch.events import NO_EVENTS, Events
 from cfgwatch.inventory import Credentials, Device, resolve_credentials
 from cfgwatch.sanitize import sanitize
 from cfgwatch.store import DeviceFailure, DeviceSnapshot, RunResult, SnapshotStore
+from cfgwatch.store.copies import StoredCopies
 
 if TYPE_CHECKING:
     from cfgwatch.store.remote import PushResult
@@ -712,11 +713,6 @@ def _over_limit(text: str, limit: int) -> str | None:
     )
 
 
-# Last good snapshots read per `git cat-file --batch` (one git process instead of one or two per device;
-# a batch, not the whole run, so a big pull never holds every last good text at once).
-_LAST_GOOD_BATCH = 256
-
-
 def _head(store: SnapshotStore) -> str | None:
     """The store's HEAD commit, or None before its first run."""
     try:
@@ -725,16 +721,12 @@ def _head(store: SnapshotStore) -> str | None:
         return None
 
 
-def _last_good(store: SnapshotStore, head: str | None, outcomes: Sequence[DeviceOutcome]) -> dict[str, str]:
-    """Device -> its text at `head` (store.last_good for many devices at once); absent devices left out."""
+def _last_good_sizes(store: SnapshotStore, head: str | None, outcomes: Sequence[DeviceOutcome]) -> dict[str, int]:
+    """Device -> byte size of its text at `head` (all the size check needs; one `git ls-tree`, no text read)."""
     names = [o.name for o in outcomes if o.failure is None and o.text is not None]
     if head is None or not names:
         return {}
-    try:
-        found = store.read_many(names, head)
-    except StoreError:  # read_many also decodes meta files: a malformed one must not fail the size check
-        return {name: text for name in names if (text := store.last_good(name)) is not None}
-    return {name: text for name, (text, _platform) in found.items()}
+    return store.sizes(names, head)
 
 
 def pull(
@@ -746,8 +738,13 @@ def pull(
     allow_shrink: bool = False,
     events: Events = NO_EVENTS,
     started: datetime | None = None,
+    copies: Path | None = None,
 ) -> PullResult:
-    """Collect, check, sanitize and store one run (one commit, none when nothing changed)."""
+    """Collect, check, sanitize and store one run (one commit, none when nothing changed).
+
+    `copies`: a folder (in the state directory) for store.copies, so unchanged texts are compared by
+    bytes with trusted copies instead of being hashed; None hashes every text.
+    """
     opts = options or PullOptions()
     started = started or datetime.now(UTC)
     events.stage_started("pull", len(devices))
@@ -757,11 +754,8 @@ def pull(
     snapshots: list[DeviceSnapshot] = []
     failures: list[DeviceFailure] = []
     final: list[DeviceOutcome] = []
-    head = _head(store)
-    last_good: dict[str, str] = {}
-    for position, outcome in enumerate(outcomes):
-        if position % _LAST_GOOD_BATCH == 0:
-            last_good = _last_good(store, head, outcomes[position : position + _LAST_GOOD_BATCH])
+    last_good = _last_good_sizes(store, _head(store), outcomes)
+    for outcome in outcomes:
         if outcome.failure is not None or outcome.text is None:
             assert outcome.failure is not None
             failures.append(outcome.failure)
@@ -786,5 +780,6 @@ def pull(
         final.append(
             DeviceOutcome(outcome.name, outcome.platform, outcome.collector, None, outcome.attempts, outcome.seconds)
         )
-    run = store.write_run(snapshots, failures, collector="+".join(collectors), started=started)
+    stored = StoredCopies(copies, key) if copies is not None else None
+    run = store.write_run(snapshots, failures, collector="+".join(collectors), started=started, copies=stored)
     return PullResult(run, tuple(final))

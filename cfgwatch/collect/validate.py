@@ -150,10 +150,32 @@ def check_output(text: str, platform: str | None) -> Verdict:
     return _check_structure(text, platform)
 
 
-def check_size(text: str, last_good: str | None, *, min_ratio: float = DEFAULT_MIN_RATIO) -> Verdict:
-    """Output far smaller than the last good snapshot (compare sanitized to sanitized) is suspect."""
-    if last_good is None or len(last_good) < _MIN_BASE or min_ratio <= 0:
+def utf8_size(text: str) -> int:
+    """Bytes the text takes in UTF-8 (as stored), without encoding an ASCII text (the common case)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def check_size(text: str, last_good: str | int | None, *, min_ratio: float = DEFAULT_MIN_RATIO) -> Verdict:
+    """Output far smaller than the last good snapshot (compare sanitized to sanitized) is suspect.
+
+    Sizes are UTF-8 bytes, as stored; `last_good` is the stored text or just its size (a pull reads the
+    sizes from the tree: reading every last good text cost more than the run it guards).
+    """
+    if last_good is None or min_ratio <= 0:
         return OK
+    base = last_good if isinstance(last_good, int) else utf8_size(last_good)
+    if base < _MIN_BASE:
+        return OK
+    size = utf8_size(text)
+    ratio = size / base
+    if ratio < min_ratio:
+        return Verdict(
+            False,
+            "incomplete",
+            f"output is {size} bytes, {ratio:.0%} of the last good snapshot ({base} bytes); "
+            "use --allow-shrink if the config really shrank",
+        )
+    return OK
     ratio = len(text) / len(last_good)
     if ratio < min_ratio:
         return Verdict(

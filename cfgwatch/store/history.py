@@ -62,6 +62,27 @@ class HistoryReader(GitRepo):
             result[name] = (strip_bom(text.decode("utf-8", "replace")), platform)
         return result
 
+    def sizes(self, names: Sequence[str], rev: str = "HEAD") -> dict[str, int]:
+        """Byte size of many devices' stored configs at one revision, from one `git ls-tree -l`.
+
+        All a pull's size check needs of the last good snapshots: reading the texts by rev:path made git
+        look each path up in the whole configs/ tree (9 s of CPU for 5,000 devices), and decoding them
+        cost more than the run they guard. Devices absent at that revision are left out.
+        """
+        commit = self._resolve(rev)
+        wanted = {check_device_name(name) for name in names}
+        if not wanted:
+            return {}
+        out = self._git("ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--", f"{CONFIG_DIR}/")
+        sizes: dict[str, int] = {}
+        for record in out.split("\0"):
+            info, _, path = record.partition("\t")
+            name = path.removeprefix(f"{CONFIG_DIR}/")
+            fields = info.split()
+            if name in wanted and len(fields) == 4 and fields[1] == "blob":
+                sizes[name] = int(fields[3])
+        return sizes
+
     def read(self, name: str, rev: str = "HEAD") -> str:
         """A device's sanitized config at a revision; InputError if the device is not in that snapshot."""
         check_device_name(name)

@@ -6,6 +6,9 @@ Why it is built this way:
   for a path HEAD does not have is not hashed at all (nothing to compare with; fast-import hashes it).
   A KnownSnapshot (blob ids from a collector's verified file cache) is unchanged when HEAD's tree holds
   exactly its ids, without any text; otherwise its text is loaded and compared as usual.
+- A pulled text (held in memory) is proven unchanged without hashing when it is byte-equal to a trusted
+  plain copy of the tree's blob (store.copies: half the CPU of SHA-1); any doubt about the copy means
+  the text is hashed as before.
 - Changed blobs and the commit are streamed into one `git fast-import` process (one pack per run, no
   loose-object storm, no working tree); a big run (a first import) shares its blobs with helper
   processes on the other cores, and the commit follows once their packs are written. fast-import
@@ -33,6 +36,7 @@ from typing import IO
 import git
 
 from cfgwatch.errors import InputError, StoreError
+from cfgwatch.store.copies import StoredCopies
 from cfgwatch.store.journal import JournalEntry, missing_runs
 from cfgwatch.store.message import format_message, one_line
 from cfgwatch.store.meta import decode_meta, encode_meta
@@ -270,12 +274,14 @@ class RunWriter(RepoUpkeep):
         collector: str,
         started: datetime,
         run_id: str | None = None,
+        copies: StoredCopies | None = None,
     ) -> RunResult:
         """Commit one run: every added/changed device in one commit, no commit if nothing changed.
 
         `snapshots` may be a generator (texts are streamed, not held in memory). If it raises, nothing
         is committed and HEAD is untouched. Devices not mentioned keep their last snapshot. The result's
-        `blobs` holds every device's blob ids as the branch now has them.
+        `blobs` holds every device's blob ids as the branch now has them. `copies` (a pull's) proves
+        texts equal to the tree's blobs by comparing bytes instead of hashing, and learns from the run.
         """
         if started.tzinfo is None:
             raise ValueError("started must be timezone-aware")
@@ -284,7 +290,11 @@ class RunWriter(RepoUpkeep):
         for failure in failed:
             check_device_name(failure.name)
         with self.lock():
-            result = self._write_locked(snapshots, failed, collector=collector, started=started, run_id=run_id)
+            result = self._write_locked(
+                snapshots, failed, collector=collector, started=started, run_id=run_id, copies=copies
+            )
+            if copies is not None:
+                copies.save()  # best effort: an index not written costs hashes next time
             if self.journal is not None:
                 entry = JournalEntry.from_result(
                     result, collector=collector, started=started, finished=datetime.now(UTC)
@@ -308,11 +318,12 @@ class RunWriter(RepoUpkeep):
         collector: str,
         started: datetime,
         run_id: str,
+        copies: StoredCopies | None,
     ) -> RunResult:
         self._drop_temp_objects()  # what a killed or out-of-space git left behind in an earlier run
         head = self._head()
         branch = self._branch_ref()
-        staging = _Staging(self, self._tree_entries(head))
+        staging = _Staging(self, self._tree_entries(head), copies=copies)
         try:
             staged = staging.stage(snapshots, failed)
             if staging.importer is None:
@@ -485,14 +496,24 @@ class _Staging:
     The listing is updated as runs are staged, so consecutive runs of one stream see each other.
     """
 
-    def __init__(self, writer: RunWriter, existing: dict[str, str], *, hash_new: bool = False) -> None:
+    def __init__(
+        self,
+        writer: RunWriter,
+        existing: dict[str, str],
+        *,
+        hash_new: bool = False,
+        copies: StoredCopies | None = None,
+    ) -> None:
         self.writer = writer
+        self.copies = copies
         self.existing = existing
         # hash texts of paths the tree does not have yet: only a stream of several runs compares with them
         self.hash_new = hash_new
         self.importer: _FastImport | None = None
         # meta blobs written earlier in this stream: not in the object database until fast-import ends
         self.meta_blobs: dict[str, bytes] = {}
+        # meta bytes -> blob id within this staging: most devices of a run share platform and no metadata
+        self.meta_ids: dict[bytes, str] = {}
 
     def _meta(self, blob_id: str) -> bytes:
         return self.meta_blobs.get(blob_id) or self.writer._read_blob(blob_id)
@@ -523,10 +544,15 @@ class _Staging:
             data = snap.text.encode("utf-8")
             meta = encode_meta(snap.platform, snap.metadata)
             new = old_cfg is None and not self.hash_new
-            cfg_id = "" if new else writer._blob_id(data)
+            if self.copies is not None and old_cfg is not None and self.copies.same(name, data, old_cfg):
+                cfg_id = old_cfg  # byte-equal to the trusted copy of the tree's own blob: no hash needed
+            else:
+                cfg_id = "" if new else writer._blob_id(data)
+                if self.copies is not None and cfg_id == old_cfg:
+                    self.copies.learn(name, data, cfg_id)  # hashed equal to the tree: the copy can stand for it
             write_cfg = old_cfg != cfg_id
             write_meta = write_cfg
-            meta_id = "" if new else writer._blob_id(meta)
+            meta_id = "" if new else self.meta_ids.get(meta) or self.meta_ids.setdefault(meta, writer._blob_id(meta))
             if not write_cfg:
                 old_meta = existing.get(meta_path)
                 if old_meta != meta_id:

@@ -13,7 +13,7 @@ import functools
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -683,13 +683,17 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
         index += 1
     port_capable = bool(protos) and PORT_PROTOCOLS.issuperset(protos)
     single = protos[0] if len(protos) == 1 else -1  # the one protocol of the entry (-1: several or none)
+    options: set[str] = set()
+    if syntax.asa:
+        index = _asa_identity(tokens, index, options, "source")
     src, index = parse_address(tokens, index, table, syntax)
     src_ports, index = _maybe_ports(tokens, index, table, port_capable)
+    if syntax.asa:
+        index = _asa_identity(tokens, index, options, "destination")
     dst, index = parse_address(tokens, index, table, syntax)
     dst_ports, index = _maybe_ports(tokens, index, table, port_capable)
     icmp_kind: int | None = None
     icmp_code: int | None = None
-    options: set[str] = set()
     icmp_group: tuple[Service, ...] | None = None
     if single in (ICMP, ICMP6) and index < len(tokens) and tokens[index] == "object-group":
         # ASA `permit icmp SRC DST object-group NAME`: an `object-group icmp-type` of ICMP types
@@ -763,6 +767,27 @@ def parse_extended(tokens: Sequence[str], table: ObjectTable, syntax: Syntax) ->
             for proto in protos
         )
     return Ace(action, Match(src, dst, services), frozenset(options) if options else NO_OPTIONS, enabled)
+
+
+# ASA identity-firewall and TrustSec criteria written before an address: `user DOMAIN\\NAME`,
+# `user-group DOMAIN\\GROUP`, `object-group-user NAME`, `security-group name|tag X`, `object-group-security NAME`.
+_ASA_IDENTITY_ONE = frozenset({"user", "user-group", "object-group-user", "object-group-security"})
+
+
+def _asa_identity(tokens: Sequence[str], index: int, options: set[str], side: str) -> int:
+    """Consume ASA user / security-group criteria before an address; they narrow which packets an entry
+    matches, so they are kept as options (the address match stays as written)."""
+    while index < len(tokens):
+        token = tokens[index]
+        if token in _ASA_IDENTITY_ONE:
+            options.add(f"{side} {token} {_need(tokens, index + 1, f'name after {token}')}")
+            index += 2
+        elif token == "security-group" and index + 2 < len(tokens) and tokens[index + 1] in ("name", "tag"):
+            options.add(f"{side} security-group {tokens[index + 1]} {tokens[index + 2]}")
+            index += 3
+        else:
+            return index
+    return index
 
 
 def _maybe_ports(tokens: Sequence[str], index: int, table: ObjectTable, port_capable: bool) -> tuple[PortSet, int]:
@@ -855,6 +880,9 @@ def network_member(tokens: Sequence[str], table: ObjectTable, *, wildcard: bool)
     if not tokens:
         raise SyntaxProblem("OBJECT-UNSUPPORTED", "empty member")
     head = tokens[0]
+    if head == "group-object" and len(tokens) == 2:
+        # a nested group may be defined further down: UNKNOWN-OBJECT lets define_in_order retry it
+        return table.network(tokens[1])
     if head in ("group-object", "network-object"):
         return network_member(tokens[1:], table, wildcard=wildcard)
     if head == "object" and len(tokens) == 2:
@@ -970,6 +998,8 @@ class NatContext:
     acl_match: Callable[[str], tuple[AddressSet, AddressSet]]  # ACL -> (sources, destinations) it permits
     route_map_match: Callable[[str], tuple[AddressSet, AddressSet]]
     pool: Callable[[str], AddressSet]
+    acl_services: Callable[[str], tuple[Service, ...] | None] = lambda _name: None  # None: any service
+    interface_address: Callable[[str], AddressSet | None] = lambda _name: None  # an interface's one IPv4 address
 
 
 def parse_ios_nat(tokens: Sequence[str], source: SourceRef, ctx: NatContext) -> NatRule | None:
@@ -1028,6 +1058,12 @@ def _ios_nat_static(
     if proto in PORT_PROTOCOLS:
         global_port = port(_need(tokens, index, "global port"))
         index += 1
+    if translate_if is not None:
+        # `interface X` as the global address is X's own address: a static mapping to a known address,
+        # like the explicit form (the interface stays named in the address); unknown (DHCP): kept as is
+        global_set = ctx.interface_address(translate_if)
+        if global_set is not None:
+            translate_if = None
     local = host(local_text)
     if network:
         mask = _need(tokens, index, "network mask")
@@ -1108,9 +1144,17 @@ def _ios_nat_dynamic(
         raise SyntaxProblem("NAT-UNSUPPORTED", "dynamic NAT without pool or interface")
     translated = ctx.pool(pool_name).named(pool_name) if pool_name is not None else None
     if destination:
+        # The ACL names the destination (the virtual address clients connect to). A standard ACL (every
+        # permit with any destination) holds it in its one address field; an extended ACL holds it in
+        # its destination, beside the clients' sources and the services (`permit tcp any host V eq 8080`).
+        services = ctx.acl_services(ref) if by == "list" else None
+        if dst.is_any:
+            match = Match(dst=src, services=services) if services else Match(dst=src)
+        else:
+            match = Match(src=src, dst=dst, services=services) if services else Match(src=src, dst=dst)
         return NatRule(
             kind=NatKind.DESTINATION,
-            match=Match(dst=src),
+            match=match,
             translated_dst=translated,
             ingress=(other,),
             egress=(role,),
@@ -1198,10 +1242,12 @@ class AclItem:
 
 
 def acl_item(line: Line, tokens: Sequence[str]) -> AclItem:
-    """Split off a leading sequence number (or a trailing IOS IPv6 `sequence N`)."""
+    """Split off a leading sequence number, or IOS IPv6 `sequence N` (leading as IOS-XE prints it, or trailing)."""
     seq: int | None = None
     if tokens and tokens[0].isdigit():
         seq, tokens = int(tokens[0]), tokens[1:]
+    elif len(tokens) >= 3 and tokens[0] == "sequence" and tokens[1].isdigit():
+        seq, tokens = int(tokens[1]), tokens[2:]
     elif len(tokens) >= 2 and tokens[-2] == "sequence" and tokens[-1].isdigit():
         seq, tokens = int(tokens[-1]), tokens[:-2]
     return AclItem(line, tuple(tokens), seq)
@@ -1217,6 +1263,7 @@ def build_acl(
     diags: list[Diagnostic],
     standard: bool = False,
     renumber: bool = False,
+    ordered: bool = False,
     as_dst: bool = False,
     context: str | None = None,
 ) -> list[FilterRule]:
@@ -1224,20 +1271,24 @@ def build_acl(
 
     renumber: NX-OS/EOS semantics -- an entry without a number gets 10 more than the highest so far,
     and entries are evaluated in number order whatever order they were written in.
+    ordered: IOS named ACLs -- evaluated in number order the same way, but sequences are reported as
+    written (an unnumbered entry keeps None).
     """
     del context  # ACL names are global on these platforms; kept for call-site symmetry
     work = list(items)
-    if renumber:
+    if renumber or ordered:
         highest = 0
-        numbered: list[AclItem] = []
-        for item in work:
+        keys: list[tuple[int, int]] = []
+        for position, item in enumerate(work):
             seq = item.sequence
             if seq is None:
                 seq = highest + 10
-                item = AclItem(item.line, item.tokens, seq)
+                if renumber:
+                    work[position] = AclItem(item.line, item.tokens, seq)
             highest = max(highest, seq)
-            numbered.append(item)
-        work = sorted(numbered, key=lambda item: item.sequence or 0)
+            keys.append((seq, position))
+        if renumber or keys != sorted(keys):  # written in order (the usual case): nothing to move
+            work = [work[position] for _seq, position in sorted(keys)]
     remarks = Remarks()
     rules: list[FilterRule] = []
     for item in work:
@@ -1311,8 +1362,8 @@ def parse_interface(stanza: Stanza, diags: list[Diagnostic], code: str) -> Inter
             elif head == "ip" and len(tokens) >= 3 and tokens[1] == "address":
                 if tokens[2] in ("dhcp", "negotiated", "unnumbered", "pool"):
                     continue
-                if "/" in tokens[2]:
-                    addresses = addresses.union(prefix(tokens[2]))
+                if "/" in tokens[2]:  # NX-OS/EOS `ip address A/len`: the interface's own address is A
+                    addresses = addresses.union(host(tokens[2].split("/", 1)[0]))
                 elif len(tokens) >= 4 and v4_value(tokens[2]) is not None and v4_value(tokens[3]) is not None:
                     addresses = addresses.union(host(tokens[2]))
                 else:
@@ -1406,6 +1457,7 @@ def nat_context(
     diags: list[Diagnostic],
     line: Line,
     code: str,
+    interfaces: Mapping[str, Interface] | None = None,
 ) -> NatContext:
     """Resolvers for one `ip nat` line (shared with NX-OS): ACL permits, route-map ACLs, pools."""
 
@@ -1446,7 +1498,26 @@ def nat_context(
             raise SyntaxProblem("NAT-UNKNOWN-POOL", f"NAT refers to undefined pool '{name}'")
         return found
 
-    return NatContext(acl_match, route_map_match, pool)
+    def acl_services(name: str) -> tuple[Service, ...] | None:
+        """The services an ACL's permits match (None when one of them matches every service)."""
+        found: dict[Service, None] = {}
+        for rule in acls.get(name, ()):
+            if rule.action is Action.PERMIT:
+                for service in rule.match.services:
+                    if service.is_any:
+                        return None
+                    found[service] = None
+        return tuple(found) or None
+
+    def interface_address(name: str) -> AddressSet | None:
+        """An interface's address when it has exactly one IPv4 address in the config (not DHCP)."""
+        found = interfaces.get(name) if interfaces is not None else None
+        if found is None:
+            return None
+        v4 = AddressSet(v4=found.addresses.v4)
+        return v4.named(f"interface {name}") if v4.count() == 1 else None
+
+    return NatContext(acl_match, route_map_match, pool, acl_services, interface_address)
 
 
 P = TypeVar("P")

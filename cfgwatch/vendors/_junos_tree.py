@@ -35,7 +35,9 @@ Path = tuple[str, ...]
 MAX_DEPTH = 128
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(/\*)|(#.*)|([{};\[\]])|([^\s{};\[\]"]+)')
-_SET_VERBS = frozenset({"set", "deactivate", "activate", "delete", "annotate", "insert", "protect", "unprotect"})
+_SET_VERBS = frozenset(
+    {"set", "deactivate", "activate", "delete", "annotate", "insert", "move", "protect", "unprotect"}
+)
 _PREFIX_MARKS = frozenset({"replace:", "protect:", "delete:"})
 _CONTROL_TOKENS = frozenset({";", "{", "}", "inactive:"}) | _PREFIX_MARKS  # tokens flatten acts on
 _SPECIAL_MARKS = ('"', "#", "{", "}", ";", "[", "]", "/*")  # what makes a line more than whitespace-split words
@@ -188,6 +190,11 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
         stripped = raw.lstrip()
         if not stripped:
             continue
+        if not stack and pending and stripped.split(None, 1)[0] in _SET_VERBS:
+            # words with no `;` or brace before a set command: a CLI session line of a command script
+            # (`configure`, `edit`, `top`), not the start of a statement that would swallow the script
+            flat.unsupported.append((pending_line, pending[0]))
+            pending, inactive_next, note = [], False, None
         if not stack and not pending:
             if (  # a plain `set a b c` (nothing tokenize_line treats beyond whitespace): what _set_command makes
                 stripped.startswith("set ")
@@ -282,7 +289,45 @@ def flatten(text: str, lines: list[str] | None = None) -> tuple[FlatConfig, list
                 flat.statements.append(Stmt(base, start))
             base = parent
             inactive_next, note = False, None
+    if pending and not stack and flat.set_form:  # a trailing `commit` / `exit` of a command script
+        flat.unsupported.append((pending_line, pending[0]))
     return flat, lines
+
+
+def _insert(flat: FlatConfig, words: list[str]) -> bool:
+    """`insert PATH KEYWORD NAME before|after KEYWORD OTHER`: move the element's statements next to its
+    sibling's, as the Junos CLI reorders ordered lists (policies, terms, rules: first match wins)."""
+    where = next((i for i, word in enumerate(words) if word in ("before", "after")), -1)
+    if where < 2 or len(words) != where + 3:
+        return False
+    moved = tuple(words[:where])
+    return _place(flat, moved, moved[:-2] + tuple(words[where + 1 :]), before=words[where] == "before")
+
+
+def _move(flat: FlatConfig, words: Sequence[str]) -> bool:
+    """PAN-OS `move PATH NAME top|bottom|before OTHER|after OTHER`: reorder a rule in its rulebase."""
+    if len(words) >= 2 and words[-1] in ("top", "bottom"):
+        moved = tuple(words[:-1])
+        return _place(flat, moved, moved[:-1], before=words[-1] == "top")
+    if len(words) >= 3 and words[-2] in ("before", "after"):
+        moved = tuple(words[:-2])
+        return _place(flat, moved, (*moved[:-1], words[-1]), before=words[-2] == "before")
+    return False
+
+
+def _place(flat: FlatConfig, moved: Path, target: Path, *, before: bool) -> bool:
+    """Move the statements under `moved` before the first / after the last statement under `target`."""
+    size, width = len(moved), len(target)
+    if target == moved:
+        return True
+    keep = [stmt for stmt in flat.statements if stmt.path[:size] != moved]
+    taken = [stmt for stmt in flat.statements if stmt.path[:size] == moved]
+    spots = [i for i, stmt in enumerate(keep) if stmt.path[:width] == target]
+    if not taken or not spots:
+        return False
+    at = spots[0] if before else spots[-1] + 1
+    flat.statements = keep[:at] + taken + keep[at:]
+    return True
 
 
 def _strip_quote(token: str) -> str:
@@ -322,9 +367,13 @@ def _set_command(flat: FlatConfig, line: str, number: int) -> None:
         size = len(prefix)
         flat.statements = [s for s in flat.statements if s.path[:size] != prefix]
         flat.inactive = {p for p in flat.inactive if p[:size] != prefix}
-    elif verb in ("protect", "unprotect"):
-        return
-    else:  # annotate / insert change comments or order relative to an edit point we do not track
+    elif verb == "insert":
+        if not _insert(flat, [t for t in rest if t not in ("[", "]")]):  # names no element we hold
+            flat.unsupported.append((number, verb))
+    elif verb == "move":
+        if not _move(flat, rest):
+            flat.unsupported.append((number, verb))
+    elif verb not in ("protect", "unprotect"):  # annotate: a comment
         flat.unsupported.append((number, verb))
 
 

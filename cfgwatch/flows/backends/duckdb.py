@@ -7,7 +7,7 @@ one SQL statement each. Files get there through `ParquetIngest` (`cfgwatch.flows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,14 @@ _CHECK_COLUMNS = (
 # statistics of every row group say so, the scan projects a constant instead of decoding the column.
 _ZERO_CANDIDATES = frozenset(_CHECK_COLUMNS[3:]) - {"dst_org", "dst_class", "action", "packets", "bytes"}
 _COLUMN_TYPES = {column.name: column.duckdb for column in COLUMNS}
+# The columns the numpy fold reads of a candidate record (besides exporter, time and the enrichment strings);
+# columns whose Parquet statistics say all zero are not fetched at all.
+_FOLD_COLUMNS = tuple(
+    name
+    for name in _CHECK_COLUMNS
+    if name not in {"exporter", "time_start", "ip_version", "dst_org", "dst_class"}
+    and not name.startswith(("src_v6", "dst_v6", "nat_src"))
+)
 # One integer per (request, window, remote prefix) in `check_summaries`: request << 50 | window << 49 | IPv6 << 48 |
 # the /24 (IPv4) or /48 (IPv6) key, which fits in 48 bits.
 _W_BIT = 1 << 49
@@ -348,14 +356,97 @@ class DuckDBBackend:
         Each request is a UNION ALL branch whose exporter/time filters prune Parquet row groups; only the
         records a selector marks outbound or return are aggregated per remote prefix, and the totals, the
         count of prefixes new since the baseline and the top-N prefixes come back already folded (a few
-        rows per request instead of every prefix of every window)."""
+        rows per request instead of every prefix of every window). Batches of IPv4 sources (what `verify_many`
+        asks for changes to IPv4 rules) fetch only the candidate records and fold them in numpy
+        (`_check_batch_numpy`); the others run the SQL fold (`_check_batch`)."""
         if not requests:
             return []
         self._view()
         results: list[CheckSummary] = []
         for first in range(0, len(requests), CHECK_BATCH):
-            results.extend(self._check_batch(requests[first : first + CHECK_BATCH], top))
+            batch = requests[first : first + CHECK_BATCH]
+            folded = self._check_batch_numpy(batch, top)
+            results.extend(folded if folded is not None else self._check_batch(batch, top))
         return results
+
+    def _check_batch_numpy(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
+    ) -> list[CheckSummary] | None:
+        """The batch in one statement whose candidate records are folded in numpy (`duckdb_fold`); None when a
+        request is not keyed (IPv6 or translated sources, no exporter, too many /24s: `_check_batch` does those)
+        or a candidate column holds NULL (SQL comparisons with NULL are not mirrored there)."""
+        from cfgwatch.flows.backends import duckdb_fold as nf
+
+        keyed: list[nf.KeyedRequest] = []
+        ranges: list[str] = []  # (first /24, last /24) of every source range: the candidate keys
+        chk_rows: list[str] = []
+        spans: list[TimeWindow] = []
+        for q, (selector, post, baseline) in enumerate(requests):
+            if not selector.exporters or _source_blocks(selector) is None:
+                return None
+            exporters = tuple(dict.fromkeys(selector.exporters))
+            keyed.append(
+                nf.KeyedRequest(
+                    exporters,
+                    nf.merged(selector.sources.v4),
+                    nf.merged(selector.internal.v4),
+                    None if selector.destinations is None else nf.merged(selector.destinations.v4),
+                    None if selector.ports is None or selector.ports.is_any else nf.merged(selector.ports.ranges),
+                    (_epoch_us(post), _epoch_us(baseline)),
+                )
+            )
+            ranges.extend(f"({start >> 8}, {end >> 8})" for start, end in selector.sources.v4)
+            for w, window in enumerate((post, baseline)):
+                spans.append(window)
+                lo, hi = _naive_sql(window.start), _naive_sql(window.end)
+                chk_rows.extend(f"({q}, {w}, {sql_text(name)}, {lo}, {hi})" for name in exporters)
+        names = sorted({name for request in keyed for name in request.exporters})
+        start = min(span.start for span in spans)
+        end = max(span.end for span in spans)
+
+        # The scan is bounded by day partitions and the exporter range (an IN list of many names costs a hash
+        # probe per record); records of other exporters in the range are dropped by the exporter hash in the fold,
+        # which gives up (None) when any exporter of the range shares a hash with a requested one.
+        def bounds(alias: str = "") -> str:
+            return (
+                f"{alias}day BETWEEN DATE '{start.astimezone(UTC).date().isoformat()}'"
+                f" AND DATE '{end.astimezone(UTC).date().isoformat()}'"
+                f" AND {alias}exporter BETWEEN {sql_text(names[0])} AND {sql_text(names[-1])}"
+            )
+
+        scan = bounds()
+        edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
+        edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
+        zeros = self._all_zero_columns()
+        fetched = [name for name in _FOLD_COLUMNS if name not in zeros]
+        blank = ", ".join(f"CAST(0 AS {_COLUMN_TYPES[name]})" for name in fetched)
+        # ONE scan for the candidate records (source or destination /24 among the sources; IPv4 only, nothing else
+        # can match an IPv4 source); the coverage (kind 1: whole days from a per (exporter, day) count, edge days
+        # through the exact time join) and every exporter name of the range with its hash (kind 2).
+        sql = f"""
+            WITH chk(q, w, exporter, lo, hi) AS (VALUES {", ".join(chk_rows)}),
+            rng(a, b) AS (VALUES {", ".join(ranges) or "(1, 0)"}),
+            kset AS (SELECT DISTINCT unnest(range(a, b + 1)) AS k FROM rng),
+            per_day AS MATERIALIZED (SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} GROUP BY ALL),
+            counted AS (
+                SELECT c.q, c.w, f.n FROM per_day f JOIN chk c ON f.exporter = c.exporter
+                    AND f.day NOT IN ({edge_list}) AND CAST(f.day AS TIMESTAMP) >= c.lo
+                    AND CAST(f.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi
+                UNION ALL
+                SELECT c.q, c.w, count(*) FROM flows f JOIN chk c ON f.exporter = c.exporter
+                    AND f.time_start >= c.lo AND f.time_start < c.hi
+                WHERE {bounds("f.")} AND f.day IN ({edge_list})
+                GROUP BY c.q, c.w)
+            SELECT 0 AS kind, hash(exporter) AS e, epoch_us(time_start) AS t, {", ".join(fetched)},
+                dst_org, dst_class
+            FROM flows WHERE {scan} AND ip_version = 4
+                AND ((src_v4 >> 8) IN (SELECT k FROM kset) OR (dst_v4 >> 8) IN (SELECT k FROM kset))
+            UNION ALL
+            SELECT 1, 2 * q + w, sum(n), {blank}, '', '' FROM counted GROUP BY q, w
+            UNION ALL
+            SELECT 2, hash(exporter), 0, {blank}, exporter, '' FROM per_day GROUP BY exporter
+        """
+        return nf.fold_rows(keyed, names, self.con.execute(sql).fetchnumpy(), top)
 
     def _check_batch(
         self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
@@ -441,23 +532,7 @@ class DuckDBBackend:
             table = "chk_any" if chk_rows else "chk"
             joins.append(f"JOIN {table} c ON f.time_start >= c.lo AND f.time_start < c.hi")
         joined = " UNION ALL ".join(f"SELECT c.q, c.w, c.g, f.* FROM cand f {join}" for join in joins)
-        # Records per window (coverage): a day no window starts or ends in lies wholly inside every window it
-        # overlaps, so it is counted from a per (exporter, day) aggregate of the exporter column alone; records
-        # of the edge days go through the exact time-range join.
-        edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
-        edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
-        flows_days = (
-            f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} AND day NOT IN ({edge_list})"
-            " GROUP BY exporter, day)"
-        )
-        flows_edge = f"(SELECT exporter, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
-        whole_day = "(CAST(f.day AS TIMESTAMP) >= c.lo AND CAST(f.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
-        counted_parts: list[str] = []
-        for join in joins:
-            day_join = join.replace("f.time_start >= c.lo AND f.time_start < c.hi", whole_day)
-            counted_parts.append(f"SELECT c.q, c.w, f.n FROM {flows_days} f {day_join}")
-            counted_parts.append(f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} GROUP BY c.q, c.w")
-        counted = " UNION ALL ".join(counted_parts)
+        counted = _counted_sql(spans, scan, joins)
         group_out = "CASE g " + " ".join(f"WHEN {g} THEN {key[0]}" for key, g in groups.items()) + " END"
         group_ret = "CASE g " + " ".join(f"WHEN {g} THEN {key[1]}" for key, g in groups.items()) + " END"
         if len(groups) == 1:
@@ -705,9 +780,36 @@ class DuckDBBackend:
         self.enricher.close()
 
 
+def _counted_sql(spans: Sequence[TimeWindow], scan: str, joins: Sequence[str]) -> str:
+    """SQL rows (q, w, n): records per request window (coverage). A day no window starts or ends in lies wholly
+    inside every window it overlaps, so it is counted from a per (exporter, day) aggregate of the exporter column
+    alone; records of the edge days go through the exact time-range join (`joins`: to `chk` / `chk_any`)."""
+    edge_days = sorted({moment.astimezone(UTC).date() for span in spans for moment in (span.start, span.end)})
+    edge_list = ", ".join(f"DATE '{day.isoformat()}'" for day in edge_days)
+    flows_days = (
+        f"(SELECT exporter, day, count(*) AS n FROM flows WHERE {scan} AND day NOT IN ({edge_list})"
+        " GROUP BY exporter, day)"
+    )
+    flows_edge = f"(SELECT exporter, time_start FROM flows WHERE {scan} AND day IN ({edge_list}))"
+    whole_day = "(CAST(f.day AS TIMESTAMP) >= c.lo AND CAST(f.day AS TIMESTAMP) + INTERVAL 1 DAY <= c.hi)"
+    counted_parts: list[str] = []
+    for join in joins:
+        day_join = join.replace("f.time_start >= c.lo AND f.time_start < c.hi", whole_day)
+        counted_parts.append(f"SELECT c.q, c.w, f.n FROM {flows_days} f {day_join}")
+        counted_parts.append(f"SELECT c.q, c.w, count(*) AS n FROM {flows_edge} f {join} GROUP BY c.q, c.w")
+    return " UNION ALL ".join(counted_parts)
+
+
 def _naive_sql(value: datetime) -> str:
     naive = value.astimezone(UTC).replace(tzinfo=None)
     return f"TIMESTAMP '{naive.isoformat(sep=' ')}'"
+
+
+def _epoch_us(window: TimeWindow) -> tuple[int, int]:
+    """[start, end) of a window in epoch microseconds (what `epoch_us(time_start)` gives)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    tick = timedelta(microseconds=1)
+    return (window.start - epoch) // tick, (window.end - epoch) // tick
 
 
 def _window_sql(window: TimeWindow) -> str:

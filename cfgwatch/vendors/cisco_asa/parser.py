@@ -300,14 +300,16 @@ def _acl_line(line: cc.Line, items: dict[str, list[cc.AclItem]], kinds: dict[str
         return
     name = tokens[1]
     rest = tokens[2:]
+    at: int | None = None  # `line N`: inserted as line N of the list (remarks count as lines)
     if rest[0] == "line" and len(rest) > 2 and rest[1].isdigit():
-        rest = rest[2:]
+        at, rest = max(int(rest[1]) - 1, 0), rest[2:]
     kind = rest[0]
-    if kind in ("extended", "standard"):
-        kinds.setdefault(name, kind)
-        items.setdefault(name, []).append(cc.AclItem(line, tuple(rest[1:])))
-    elif kind == "remark" or kind in ("permit", "deny"):
-        items.setdefault(name, []).append(cc.AclItem(line, tuple(rest)))
+    if kind in ("extended", "standard", "remark", "permit", "deny"):
+        entries = items.setdefault(name, [])
+        if kind in ("extended", "standard"):
+            kinds.setdefault(name, kind)
+            rest = rest[1:]
+        entries.insert(len(entries) if at is None else at, cc.AclItem(line, tuple(rest)))
     else:
         state.diags.append(
             Diagnostic(f"{CODE}-ACL-UNSUPPORTED", f"access-list type '{kind}' is not modelled", line.number, line.text)
@@ -422,6 +424,7 @@ def _object_nat(name: str, line: cc.Line, state: _State, position: int) -> NatRu
             raise cc.SyntaxProblem("NAT-UNSUPPORTED", f"cannot model '{' '.join(tokens[index:])}'")
     if mode == "static":
         kind = NatKind.STATIC
+        translated, to_interface = _static_interface(translated, to_interface, state)
     elif mode == "dynamic":
         single = translated is not None and translated.count() == 1
         kind = NatKind.PAT if pat or single else NatKind.DYNAMIC
@@ -466,6 +469,20 @@ def _twice_nats(stanzas: list[cc.Stanza], state: _State) -> dict[str, list[NatRu
 
 def _address_ref(token: str, state: _State) -> AddressSet:
     return ANY_ADDRESS if token == "any" else state.table.network(token)
+
+
+def _static_interface(
+    translated: AddressSet | None, to_interface: str | None, state: _State
+) -> tuple[AddressSet | None, str | None]:
+    """Static NAT to `interface` maps to that interface's address (ASA: "uses the interface IP address as
+    the mapped address"): a known single IPv4 address becomes the translation, as if written out."""
+    if translated is not None or to_interface is None:
+        return translated, to_interface
+    found = state.table.interfaces.get(to_interface)
+    v4 = AddressSet(v4=found.v4) if found is not None else None
+    if v4 is None or v4.count() != 1:
+        return translated, to_interface
+    return v4.named(f"interface {to_interface}"), None
 
 
 def _service_ref(token: str, state: _State) -> tuple[Service, ...]:
@@ -566,6 +583,8 @@ def _twice_nat(line: cc.Line, state: _State) -> tuple[str, int | None, NatRule]:
             index += 1
         else:
             raise cc.SyntaxProblem("NAT-UNSUPPORTED", f"cannot model '{' '.join(tokens[index:])}'")
+    if mode == "static":
+        translated, to_interface = _static_interface(translated, to_interface, state)
     src_changes = translated is not None or to_interface is not None or translated_src_ports is not None
     dst_changes = translated_dst is not None or translated_dst_ports is not None
     if src_changes and dst_changes:

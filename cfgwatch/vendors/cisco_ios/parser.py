@@ -124,7 +124,7 @@ def parse(text: str) -> RuleSet:
         info = cc.parse_interface(stanza, state.diags, CODE)
         parsed_interfaces.append(info.interface)
         bindings.extend(info.bindings)
-    nats = _nat(nat_lines, state)
+    nats = _nat(nat_lines, state, {interface.name: interface for interface in parsed_interfaces})
     bindings.extend(_zone_pairs(zone_pairs, state))
     filters = tuple(rule for rules in state.acls.values() for rule in rules)
     return RuleSet(
@@ -238,7 +238,9 @@ def _named_acl(stanza: cc.Stanza, state: _State) -> None:
     name = rest[0]
     syntax = cc.Syntax(v6=True) if v6 else cc.IOS_SYNTAX
     items = [cc.acl_item(line, line.text.split()) for line in stanza.children]
-    rules = cc.build_acl(name, items, state.table, syntax, code=CODE, diags=state.diags, standard=standard)
+    rules = cc.build_acl(
+        name, items, state.table, syntax, code=CODE, diags=state.diags, standard=standard, ordered=True
+    )
     state.acls.setdefault(name, []).extend(rules)
 
 
@@ -313,7 +315,7 @@ def _zone_pairs(stanzas: list[cc.Stanza], state: _State) -> list[Binding]:
 # -- NAT ----------------------------------------------------------------------------------------
 
 
-def _nat(stanzas: list[cc.Stanza], state: _State) -> list[NatRule]:
+def _nat(stanzas: list[cc.Stanza], state: _State, interfaces: dict[str, Interface]) -> list[NatRule]:
     for stanza in stanzas:
         tokens = stanza.head.text.split()
         if len(tokens) >= 4 and tokens[2] == "pool":
@@ -330,7 +332,7 @@ def _nat(stanzas: list[cc.Stanza], state: _State) -> list[NatRule]:
         if len(tokens) >= 3 and tokens[2] == "pool":
             continue
         line = stanza.head
-        context = cc.nat_context(state.acls, state.route_maps, state.pools, state.diags, line, CODE)
+        context = cc.nat_context(state.acls, state.route_maps, state.pools, state.diags, line, CODE, interfaces)
         try:
             rule = cc.parse_ios_nat(tokens, SourceRef(line.number, stanza.end_line), context)
         except cc.SyntaxProblem as problem:

@@ -30,6 +30,7 @@ def parse(text: str) -> RuleSet:
     """Config text -> RuleSet. Pure and deterministic; never raises on bad input."""
     diags: list[Diagnostic] = []
     table = cc.ObjectTable()
+    table6 = cc.ObjectTable(ports=table.ports)  # IPv6 addrgroups are a namespace of their own
     objects: list[ObjectDef] = []
     acls: dict[str, list[FilterRule]] = {}
     nat_stanzas: list[cc.Stanza] = []
@@ -38,8 +39,8 @@ def parse(text: str) -> RuleSet:
     acl_stanzas: list[cc.Stanza] = []
     for stanza in cc.scan(text):
         head = stanza.head.text
-        if head.startswith("object-group ip "):
-            _object_group(stanza, table, objects, diags)
+        if head.startswith(("object-group ip ", "object-group ipv6 ")):
+            _object_group(stanza, table6 if head.startswith("object-group ipv6 ") else table, objects, diags)
         elif head.startswith(("ip access-list ", "ipv6 access-list ")):
             acl_stanzas.append(stanza)
         elif head.startswith("ip nat "):
@@ -49,8 +50,8 @@ def parse(text: str) -> RuleSet:
             interfaces.append(info.interface)
             bindings.extend(info.bindings)
     for stanza in acl_stanzas:
-        _acl(stanza, table, acls, diags)
-    nats = _nat(nat_stanzas, acls, objects, diags)
+        _acl(stanza, table6 if stanza.head.text.startswith("ipv6 ") else table, acls, diags)
+    nats = _nat(nat_stanzas, acls, objects, diags, {interface.name: interface for interface in interfaces})
     return RuleSet(
         platform=PLATFORM,
         filters=tuple(rule for rules in acls.values() for rule in rules),
@@ -63,9 +64,12 @@ def parse(text: str) -> RuleSet:
 
 
 def _object_group(stanza: cc.Stanza, table: cc.ObjectTable, objects: list[ObjectDef], diags: list[Diagnostic]) -> None:
-    """`object-group ip address NAME` (addrgroup) and `object-group ip port NAME` (portgroup)."""
+    """`object-group ip|ipv6 address NAME` (addrgroup) and `object-group ip port NAME` (portgroup).
+
+    NX-OS keeps IPv6 address groups in their own `object-group ipv6 address` stanzas; `addrgroup NAME`
+    in an `ipv6 access-list` refers to them (there is no IPv6 port group)."""
     tokens = stanza.head.text.split()
-    if len(tokens) != 4 or tokens[2] not in ("address", "port"):
+    if len(tokens) != 4 or tokens[2] not in ("address", "port") or (tokens[1] == "ipv6" and tokens[2] == "port"):
         diags.append(
             Diagnostic(f"{CODE}-OBJECT-UNSUPPORTED", "object-group type not modelled", stanza.head.number,
                        stanza.head.text, Severity.INFO)
@@ -130,7 +134,11 @@ def _acl(stanza: cc.Stanza, table: cc.ObjectTable, acls: dict[str, list[FilterRu
 
 
 def _nat(
-    stanzas: list[cc.Stanza], acls: dict[str, list[FilterRule]], objects: list[ObjectDef], diags: list[Diagnostic]
+    stanzas: list[cc.Stanza],
+    acls: dict[str, list[FilterRule]],
+    objects: list[ObjectDef],
+    diags: list[Diagnostic],
+    interfaces: dict[str, Interface],
 ) -> list[NatRule]:
     pools: dict[str, AddressSet] = {}
     rules: list[NatRule] = []
@@ -148,7 +156,7 @@ def _nat(
         tokens = stanza.head.text.split()
         if len(tokens) >= 3 and tokens[2] == "pool":
             continue
-        context = cc.nat_context(acls, {}, pools, diags, stanza.head, CODE)
+        context = cc.nat_context(acls, {}, pools, diags, stanza.head, CODE, interfaces)
         try:
             rule = cc.parse_ios_nat(tokens, SourceRef(stanza.head.number, stanza.end_line), context)
         except cc.SyntaxProblem as problem:

@@ -10,7 +10,10 @@ re-`edit`s merged into the first definition as FortiOS does), a second pass reso
   or the id, sequence = id, order = config order). A VIP in dstaddr resolves to its mapped address,
   since FortiOS matches policy addresses and services after destination NAT.
 * `set nat enable` adds a source NatRule: PAT to the dstintf address, or the ippool range (one-to-one
-  pools are DYNAMIC, overload/port-block pools PAT).
+  pools are DYNAMIC, overload/port-block pools PAT). With `central-nat enable` the policy flag is ignored
+  and each `config firewall central-snat-map` entry is the source NatRule (section "central-snat-map").
+* a VIP's `set status disable` disables its NatRule; service-group and addrgrp names ride on the
+  services/addresses they resolve to, so a group change marks the policies naming it.
 Lines of these stanzas that cannot be modelled become FORTI-* diagnostics.
 """
 
@@ -74,12 +77,12 @@ _SECTIONS = frozenset(
         "system interface",
         "system zone",
         "system settings",
+        "firewall central-snat-map",
     }
 )
 # NAT/ACL sections cfgwatch does not model: every entry is reported.
 _UNMODELLED = frozenset(
     {
-        "firewall central-snat-map",
         "firewall policy46",
         "firewall policy64",
         "firewall vip46",
@@ -108,6 +111,7 @@ _IGNORED: dict[str, frozenset[str]] = {
         {"arp-reply", "ldb-method", "portmapping-type", "gratuitous-arp-interval", "http-redirect", "id"}
     ),
     "firewall vipgrp": frozenset({"interface"}),
+    "firewall central-snat-map": frozenset({"type", "port-preserve"}),
     "firewall ippool": frozenset({"arp-reply", "arp-intf", "associated-interface", "permit-any-host", "block-size"}),
     "firewall policy": frozenset(
         {
@@ -577,7 +581,9 @@ class _Resolver:
                 if resolved is None:
                     self._unknown(entry, member, "member")
                 else:
-                    members.extend(resolved)
+                    # the group's name rides on its members' services (as an addrgrp's on its addresses), so
+                    # a change of the group's membership marks the policies naming it
+                    members.extend(svc.named(*svc.names, name) for svc in resolved)
             result = tuple(members)
         elif name.upper() in _PREDEFINED_SERVICES:
             result = tuple(svc.named(name) for svc in _PREDEFINED_SERVICES[name.upper()])
@@ -679,6 +685,8 @@ class _Resolver:
                 "nat-source-vip",
                 "realservers",
                 "server-type",
+                "status",
+                "service",
             ),
         )
         kind = entry.first("type", "static-nat").lower()
@@ -709,6 +717,16 @@ class _Resolver:
                     src = src.union(parsed)
         services: tuple[Service, ...] = (Service(),)
         translated_ports: PortSet | None = None
+        if entry.values.get("service") and not entry.flag("portforward"):
+            # "VIP with services" (FortiOS 6.4+): only traffic of these services is translated, ports kept
+            found: list[Service] = []
+            for name in entry.values["service"]:
+                resolved = self.resolve_service(entry.vdom, name)
+                if resolved is None:
+                    self._unknown(entry, name, "service")
+                else:
+                    found.extend(resolved)
+            services = tuple(found) or services
         if entry.flag("portforward") or kind in ("server-load-balance", "load-balance"):
             proto_name = entry.first("protocol", "tcp").lower()
             proto = lenient_protocol(proto_name)
@@ -743,6 +761,7 @@ class _Resolver:
                 bidirectional=bidirectional,
                 name=entry.name,
                 section="vip",
+                enabled=entry.first("status", "enable").lower() != "disable",
                 context=entry.vdom,
                 options=frozenset({"nat-source-vip"}) if bidirectional else frozenset(),
                 comment=entry.first("comment") or None,
@@ -869,16 +888,7 @@ class _Resolver:
         kind = NatKind.PAT
         interface: str | None = None
         if entry.flag("ippool") and entry.values.get("poolname"):
-            translated = AddressSet.empty()
-            for pool_name in entry.values["poolname"]:
-                pool = self._table(entry.vdom, "firewall ippool").get(pool_name)
-                if pool is None:
-                    self._unknown(entry, pool_name, "poolname")
-                    continue
-                translated = translated.union(self.pool_range(pool))
-                if pool.first("type", "overload").lower() == "one-to-one":
-                    kind = NatKind.DYNAMIC
-            translated = translated.named(*entry.values["poolname"])
+            translated, kind = self.pools(entry, "poolname")
         elif entry.values.get("natip") and entry.values["natip"][0] != "0.0.0.0":
             values = entry.values["natip"]
             try:
@@ -907,6 +917,104 @@ class _Resolver:
                 source=entry.span(),
             )
         )
+
+    def central_snat(self, entry: _Entry) -> None:
+        """One `config firewall central-snat-map` entry (central NAT mode): a source NAT rule.
+
+        FortiOS docs: entries are evaluated top-down, first match; `orig-addr`/`dst-addr` select the
+        original source/destination, `protocol` 0 is any, `orig-port` is the original *source* port
+        (0 any), 7.4+ `dst-port` the destination port, `nat-ippool` gives the translated source (none:
+        the egress interface address), `nat disable` exempts the match from translation, `status
+        disable` turns the entry off.
+        """
+        self._warn_unknown_keys(
+            entry,
+            (
+                "status",
+                "srcintf",
+                "dstintf",
+                "orig-addr",
+                "orig-addr6",
+                "dst-addr",
+                "dst-addr6",
+                "protocol",
+                "orig-port",
+                "dst-port",
+                "nat",
+                "nat-ippool",
+                "nat-ippool6",
+                "nat-port",
+            ),
+        )
+        src = self._addresses(entry, ("orig-addr", "orig-addr6"))
+        dst = self._addresses(entry, ("dst-addr", "dst-addr6"))
+        proto = _int_or_none(entry.first("protocol", "0"))
+        orig_port = _ports(entry.first("orig-port", "0").replace(":", "-"))
+        dst_port = _ports(entry.first("dst-port", "0").replace(":", "-"))
+        if proto is None or orig_port is None or dst_port is None:
+            self.diags.add(
+                "FORTI-SNAT-BAD-VALUE",
+                f"central-snat-map {entry.name}: cannot read protocol/orig-port",
+                entry.lines.get("orig-port", entry.lines.get("protocol", entry.start)),
+                entry.texts.get("orig-port", entry.texts.get("protocol", "")),
+            )
+            return
+        zero = PortSet.of((0, 0))
+        src_ports = ANY_PORTS if orig_port == zero else orig_port
+        dst_ports = ANY_PORTS if dst_port == zero else dst_port
+        service = Service(proto, src_ports, dst_ports) if proto else Service()
+        srcintf = tuple(name for name in entry.values.get("srcintf", ()) if name.lower() != "any")
+        dstintf = tuple(name for name in entry.values.get("dstintf", ()) if name.lower() != "any")
+        nat = entry.first("nat", "enable").lower() != "disable"
+        translated: AddressSet | None = None
+        interface: str | None = None
+        kind = NatKind.PAT
+        options: set[str] = set()
+        pools = entry.values.get("nat-ippool", []) + entry.values.get("nat-ippool6", [])
+        if not nat:
+            kind = NatKind.SOURCE
+            options.add("no-nat")
+        elif pools:
+            translated, kind = self.pools(entry, "nat-ippool", "nat-ippool6")
+        else:
+            interface = ",".join(dstintf) or "egress"
+        nat_port = entry.first("nat-port")
+        translated_ports = _ports(nat_port.replace(":", "-")) if nat and nat_port and nat_port != "0" else None
+        self.nats.append(
+            NatRule(
+                kind=kind,
+                match=Match(src=src, dst=dst, services=(service,)),
+                translated_src=translated,
+                translated_src_ports=translated_ports,
+                ingress=srcintf,
+                egress=dstintf,
+                translate_to_interface=interface,
+                name=entry.name,
+                section="central-snat-map",
+                context=entry.vdom,
+                enabled=entry.first("status", "enable").lower() != "disable",
+                options=frozenset(options),
+                comment=entry.first("comments") or None,
+                sequence=_int_or_none(entry.name),
+                source=entry.span(),
+            )
+        )
+
+    def pools(self, entry: _Entry, *keys: str) -> tuple[AddressSet, NatKind]:
+        """The IP pools an entry names under `keys`: their ranges, DYNAMIC for one-to-one pools else PAT."""
+        translated = AddressSet.empty()
+        kind = NatKind.PAT
+        names = [name for key in keys for name in entry.values.get(key, [])]
+        for key in keys:
+            for pool_name in entry.values.get(key, []):
+                pool = self._table(entry.vdom, "firewall ippool").get(pool_name)
+                if pool is None:
+                    self._unknown(entry, pool_name, key)
+                    continue
+                translated = translated.union(self.pool_range(pool))
+                if pool.first("type", "overload").lower() == "one-to-one":
+                    kind = NatKind.DYNAMIC
+        return translated.named(*names), kind
 
     def pool_range(self, entry: _Entry) -> AddressSet:
         start, end = entry.first("startip"), entry.first("endip") or entry.first("startip")
@@ -1059,10 +1167,12 @@ class _Resolver:
                 self._warn_unknown_keys(entry, ("type", "startip", "endip", "source-startip", "source-endip"))
             elif entry.section in ("firewall policy", "firewall policy6") and entry.name:
                 self.policy(entry, entry.vdom in central)
+            elif entry.section == "firewall central-snat-map" and entry.name:
+                self.central_snat(entry)
             elif entry.section == "system settings" and entry.flag("central-nat"):
                 self.diags.add(
                     "FORTI-CENTRAL-NAT",
-                    "central NAT is enabled: policy 'nat' flags are ignored and central-snat-map is not modelled",
+                    "central NAT is enabled: policy 'nat' flags are ignored, source NAT comes from central-snat-map",
                     entry.lines.get("central-nat", entry.start),
                     entry.texts.get("central-nat", ""),
                 )

@@ -48,7 +48,7 @@ from cfgwatch.model import (
 )
 from cfgwatch.model.ports import PORT_PROTOCOLS
 from cfgwatch.vendors._cisco_common import paused_gc
-from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, PREDEFINED_APPLICATIONS
+from cfgwatch.vendors._junos_tables import ICMP6_TYPES, ICMP_TYPES, JUNOS_PORT_NAMES, PREDEFINED_APPLICATIONS
 from cfgwatch.vendors._junos_tree import (
     MAX_DEPTH,
     FlatConfig,
@@ -57,14 +57,22 @@ from cfgwatch.vendors._junos_tree import (
     expand_groups,
     flatten,
     parse_address,
-    parse_ports,
 )
+from cfgwatch.vendors._junos_tree import parse_ports as _shared_ports
 from cfgwatch.vendors._misc_common import union_all, v4_interval
 
 PLATFORM = "juniper_junos"
 _RELEVANT = frozenset({"security", "firewall", "interfaces", "applications", "policy-options", "routing-instances"})
 _V6_ANY = AddressSet.parse("::/0")
 _TCP, _UDP, _ICMP, _ICMP6 = 6, 17, 1, 58
+
+
+def parse_ports(text: str) -> PortSet:
+    """A port spec with Junos's own port names first (`socks`, `radius` 1812, `ftp-data` as one name)."""
+    value = JUNOS_PORT_NAMES.get(text.lower())
+    if value is not None:
+        return PortSet(((value, value),))
+    return _shared_ports(text)
 
 
 def unresolved(name: str) -> AddressSet:
@@ -122,6 +130,7 @@ class _State:
     rule_sets: dict[Path, _Block] = field(default_factory=dict)
     nat_rules: dict[Path, _Block] = field(default_factory=dict)
     policies: dict[Path, _Block] = field(default_factory=dict)
+    default_policy: tuple[str, int] | None = None  # `security policies default-policy permit-all|deny-all`
     terms: dict[Path, _Block] = field(default_factory=dict)
     logical_systems_seen: set[str] = field(default_factory=set)
     services_rules_seen: set[str] = field(default_factory=set)  # [services] rules already reported
@@ -273,6 +282,8 @@ def _collect_security(state: _State, stmt: Stmt, depth: int | None) -> None:
         _block(state.policies, path[:8], stmt, depth)
     elif area == "policies" and len(path) > 4 and path[2] == "global" and path[3] == "policy":
         _block(state.policies, path[:5], stmt, depth)
+    elif area == "policies" and len(path) == 4 and path[2] == "default-policy":
+        state.default_policy = (path[3], stmt.line)
 
 
 def _collect_book_entry(state: _State, book: str, rest: Path, line: int) -> None:
@@ -466,10 +477,26 @@ class _Resolver:
         if services is _BAD:
             return (ANY_SERVICE.named(name),)
         if services is None:
-            self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"application '{name}' is not defined (or not known)", line)
+            missing = self._unknown_member(name)
+            what = f"application '{name}'" if missing == name else f"application-set '{name}' member '{missing}'"
+            self.state.diag("JUNOS-UNKNOWN-APPLICATION", f"{what} is not defined (or not known)", line)
             return (ANY_SERVICE.named(name),)
         result = self._named_applications[name] = tuple(dict.fromkeys(service.named(name) for service in services))
         return result
+
+    def _unknown_member(self, name: str) -> str:
+        """The first name under an unresolvable application(-set) that is itself unknown (for the message)."""
+        pending, seen = [name], set()
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in self.state.application_sets:
+                pending.extend(self.state.application_sets[current][0])
+            elif current not in self.state.applications and current not in PREDEFINED_APPLICATIONS:
+                return current
+        return name
 
     def checked_book_address(self, book: str, name: str, line: int) -> AddressSet | None:
         """`_book_address` for a caller outside a walk: a cycle or too-deep chain is a diagnostic at `line`."""
@@ -704,6 +731,32 @@ def _policies(state: _State, resolver: _Resolver) -> list[FilterRule]:
             )
         )
     return out
+
+
+def _default_policy(state: _State) -> list[FilterRule]:
+    """`default-policy permit-all`: what no policy of any zone pair (or global) matches is permitted.
+
+    Junos evaluates zone-pair policies, then global policies, then the default policy; deny-all is the
+    factory default, so only permit-all adds a rule (the last one, for every zone pair)."""
+    if state.default_policy is None:
+        return []
+    verb, line = state.default_policy
+    if verb == "deny-all":
+        return []
+    if verb != "permit-all":
+        state.diag("JUNOS-POLICY-UNSUPPORTED", f"default-policy {verb} is not modelled", line)
+        return []
+    return [
+        FilterRule(
+            list_name="default-policy",
+            action=Action.PERMIT,
+            match=Match(ANY_ADDRESS, ANY_ADDRESS, (ANY_SERVICE,)),
+            name="default-policy",
+            from_zones=("any",),
+            to_zones=("any",),
+            source=SourceRef(line, line),
+        )
+    ]
 
 
 def _policy_addresses(resolver: _Resolver, names: list[tuple[str, int]], zone: str | None) -> AddressSet:
@@ -1324,7 +1377,7 @@ def parse(text: str) -> RuleSet:
             state.diag("JUNOS-SET-VERB-UNSUPPORTED", f"'{verb}' commands are not applied", line)
     _collect(state)
     resolver = _Resolver(state)
-    filters = _policies(state, resolver) + _terms(state, resolver)
+    filters = _policies(state, resolver) + _default_policy(state) + _terms(state, resolver)
     pools = _pools(state)  # once: the NAT rules and the pool objects share it
     nats, nat_bindings = _nat(state, resolver, pools)
     interfaces, bindings = _interfaces(state)

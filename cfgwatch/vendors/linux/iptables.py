@@ -309,6 +309,10 @@ def _parse_ipt_rule(tokens: list[str], line: int, raw: str, diags: Diagnostics) 
             index, _, direction = _next_value(tokens, index)
             placeholder = AddressSet.fqdn(f"ipset:{name}", names=(name,))
             diags.add("LINUX-IPSET", f"ipset '{name}' contents are not in the ruleset; kept by name", line, raw)
+            if neg:
+                # `! --match-set S dst`: every address outside an unknown set; only "every address" bounds it
+                # (iptables-extensions(8) set match), so a permit is judged as permitting them all
+                placeholder = AddressSet.any().named(f"!{name}")
             if direction.startswith("src"):
                 src = placeholder
             else:
@@ -378,7 +382,13 @@ def _add_rule(table: Table, line: str, number: int, diags: Diagnostics) -> None:
         found = table.chains[chain_name] = Chain(chain_name, number, kind="nat" if table.name == "nat" else "filter")
         found.hook = _BUILTIN.get(chain_name)
     rule.end_line = number
-    found.rules.append(rule)
+    if line.startswith("-A ") or line.startswith("--append "):
+        found.rules.append(rule)
+        return
+    # `-I CHAIN [N]` (iptables-restore input): inserted as rule N, 1 (the head of the chain) by default
+    words = line.split(None, 3)
+    position = int(words[2]) if len(words) > 2 and words[2].isdigit() else 1
+    found.rules.insert(max(0, min(position - 1, len(found.rules))), rule)
 
 
 def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
@@ -426,7 +436,7 @@ def parse_iptables(text: str, diags: Diagnostics) -> list[Table]:
                 chain = table.chains.setdefault(parts[1], Chain(parts[1], number))
                 chain.policy, chain.hook = parts[2].upper(), _BUILTIN.get(parts[1])
             continue
-        if line.startswith("-A ") or line.startswith("-I ") or line.startswith("--append "):
+        if line.startswith(("-A ", "-I ", "--append ", "--insert ")):
             _add_rule(table, line, number, diags)
             continue
         diags.add("LINUX-IPT-SYNTAX", "unrecognised iptables-save line", number, line)

@@ -68,22 +68,55 @@ def _brace_values(tokens: list[str], index: int) -> tuple[list[str], int]:
     return values, index + 1
 
 
-_CT_VMAP = re.compile(r"\bct\s+state\s+vmap\s*\{([^}]*)\}")
+# A selector (`ip daddr`, `tcp dport`, `ct state`, `iifname` ...) looked up in an anonymous `{ k : v }` or
+# named `@map` map: a verdict map (`vmap`) or the address a `dnat`/`snat` translates to (`... to SEL map`).
+_SELECTOR = r"(?P<sel>\b(?:ip6?|tcp|udp|sctp|th|meta|ct|icmp|icmpv6)\s+[\w-]+|\b(?:iifname|oifname|iif|oif))"
+_BODY = r"(?:\{(?P<body>[^}]*)\}|@(?P<name>[\w-]+))"
+_VMAP = re.compile(_SELECTOR + r"\s+vmap\s*" + _BODY)
+_NAT_MAP = re.compile(r"\b(?P<nat>dnat|snat)(?P<fam>\s+(?:ip6?|inet))?\s+to\s+" + _SELECTOR + r"\s+map\s*" + _BODY)
 
 
-def _ct_state_vmap(line: str) -> list[str]:
-    """`ct state vmap { established : accept, invalid : drop }` is one rule per state (nft(8) verdict maps):
-    a packet in a mapped state gets that verdict, any other state goes on to the next rule."""
-    found = _CT_VMAP.search(line) if "vmap" in line else None  # a substring test first: most rules map nothing
-    if found is None:
+def _map_entries(found: re.Match[str], maps: dict[str, str]) -> list[tuple[str, str]] | None:
+    """The `key : value` pairs of a map expression (anonymous or named); None when they cannot be read
+    (an unknown map, or concatenated `a . b` keys/values), which leaves the rule to the rule parser."""
+    body = found.group("body") if found.group("body") is not None else maps.get(found.group("name") or "")
+    if body is None:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for entry in body.split(","):
+        if not entry.strip():
+            continue
+        key, colon, value = entry.partition(":") if " : " not in entry else entry.partition(" : ")
+        if not colon or not key.strip() or not value.strip() or " . " in entry:
+            return None
+        pairs.append((key.strip(), value.strip()))
+    return pairs or None
+
+
+def _expand_maps(line: str, maps: dict[str, str]) -> list[str]:
+    """One rule per map element (nft(8) MAPS / VERDICT MAPS): a packet whose selector equals a key gets that
+    element's verdict or translation; any other packet goes on to the next rule. The keys of one map never
+    overlap, so the expanded rules keep the single rule's meaning in any order.
+
+    `ct state vmap { established : accept }` -> `ct state established accept`;
+    `ip daddr vmap { 192.0.2.1 : jump relay }` -> `ip daddr 192.0.2.1 jump relay`;
+    `dnat ip to tcp dport map { 8080 : 203.0.113.7 }` -> `tcp dport 8080 dnat ip to 203.0.113.7`.
+    """
+    if "map" not in line:  # a substring test first: most rules map nothing
         return [line]
-    rules: list[str] = []
-    for entry in found.group(1).split(","):
-        state, colon, verdict = entry.partition(":")
-        if not colon or not state.strip() or not verdict.strip():
-            return [line]  # not a plain state map: the rule parser reports it
-        rules.append(f"{line[: found.start()]}ct state {state.strip()} {line[found.end() :].strip()} {verdict.strip()}")
-    return rules
+    for pattern in (_VMAP, _NAT_MAP):
+        found = pattern.search(line)
+        if found is None:
+            continue
+        pairs = _map_entries(found, maps)
+        if pairs is None:
+            return [line]
+        head, tail, selector = line[: found.start()], line[found.end() :].strip(), found.group("sel")
+        if pattern is _VMAP:
+            return [f"{head}{selector} {key} {tail} {verdict}".replace("  ", " ") for key, verdict in pairs]
+        nat = found.group("nat") + (found.group("fam") or "")
+        return [f"{head}{selector} {key} {nat} to {target} {tail}".strip() for key, target in pairs]
+    return [line]
 
 
 class NftParser:
@@ -92,7 +125,37 @@ class NftParser:
     def __init__(self, text: str, diags: Diagnostics) -> None:
         self.diags = diags
         self.tables: list[Table] = []
+        self._maps: dict[str, str] = {}  # elements text of the current table's named maps
         self._scan(config_lines(text))
+        self._shared_hooks()
+
+    def _shared_hooks(self) -> None:
+        """Filter base chains of several tables on one hook: nft(8) runs each of them in priority order, an
+        `accept` ends only its own chain and a `drop` anywhere is final, so a packet passes only if every
+        chain accepts it. Each chain stays its own first-match list; what one chain's change widens may
+        still be dropped by another, and the diagnostic says so rather than letting it pass silently."""
+        seen: dict[tuple[str, str], list[tuple[Table, Chain]]] = {}
+        for table in self.tables:
+            families = {"inet": ("ip", "ip6")}.get(table.family, (table.family,))
+            for chain in table.chains.values():
+                if chain.hook is None or chain.kind != "filter":
+                    continue
+                for family in families:
+                    seen.setdefault((family, chain.hook), []).append((table, chain))
+        reported: set[int] = set()
+        for (_, hook), chains in seen.items():
+            if len(chains) < 2:
+                continue
+            names = ", ".join(f"{table.family} {table.name}/{chain.name}" for table, chain in chains)
+            for _, chain in chains[1:]:
+                if id(chain) not in reported:
+                    reported.add(id(chain))
+                    self.diags.add(
+                        "LINUX-NFT-SHARED-HOOK",
+                        f"filter chains {names} all hook {hook}: a packet passes only if each accepts it;"
+                        " each is judged as its own list",
+                        chain.line,
+                    )
 
     def _scan(self, lines: list[str]) -> None:
         table: Table | None = None
@@ -113,7 +176,7 @@ class NftParser:
                 set_depth += line.count("{") - line.count("}")
                 if set_depth <= 0:
                     joined = " ".join(set_buffer)
-                    table.sets[set_name] = self._set_value(set_type, joined, set_line)
+                    table.sets[set_name] = self._set_value(set_type, joined, set_line, set_name)
                     table.set_spans[set_name] = (set_line, number)
                     set_name, set_buffer = None, []
                 continue
@@ -128,6 +191,7 @@ class NftParser:
                     family, name = (words[1], words[2]) if len(words) >= 4 else ("ip", words[1])
                     table = Table(family, name.rstrip("{").strip())
                     self.tables.append(table)
+                    self._maps = {}
                 elif words[0] in ("flush", "add", "insert", "define", "include"):
                     self.diags.add(
                         "LINUX-NFT-UNSUPPORTED",
@@ -148,7 +212,7 @@ class NftParser:
                     set_depth = line.count("{") - line.count("}")
                     set_type = "map" if words[0] == "map" else ""
                     if line.count("{") == line.count("}"):
-                        table.sets[set_name] = self._set_value(set_type, line, number)
+                        table.sets[set_name] = self._set_value(set_type, line, number, set_name)
                         table.set_spans[set_name] = (number, number)
                         set_name, set_buffer = None, []
                 elif line.endswith("{"):
@@ -167,17 +231,24 @@ class NftParser:
                 if words[0] == "policy" and len(words) > 1:
                     chain.policy = words[1].rstrip(";").upper()
                 continue
-            for text in _ct_state_vmap(line):
+            for text in _expand_maps(line, self._maps):
                 rule = self._rule(text, number, table)
                 if rule is not None:
                     rule.end_line = number
                     chain.rules.append(rule)
 
-    def _set_value(self, kind: str, text: str, line: int) -> AddressSet | PortSet:
+    def _set_value(self, kind: str, text: str, line: int, name: str | None = None) -> AddressSet | PortSet:
         match = re.search(r"type\s+(\w+)", text)
         set_type = match.group(1) if match else ""
         elements_match = re.search(r"elements\s*=\s*\{([^}]*)\}", text)
         elements = [e.strip() for e in elements_match.group(1).split(",")] if elements_match else []
+        if (
+            kind == "map"
+            and elements_match is not None
+            and (name is not None and re.search(r"type\s+[\w.\s]+:\s*(?:verdict|ipv4_addr|ipv6_addr)\b", text))
+        ):
+            self._maps[name] = elements_match.group(1)  # expanded where a rule looks it up
+            return AddressSet.empty()
         if kind == "map" or set_type not in ("ipv4_addr", "ipv6_addr", "inet_service"):
             self.diags.add(
                 "LINUX-NFT-UNSUPPORTED", f"set/map of type '{set_type or kind}' not modelled", line, text[:120]
@@ -275,6 +346,24 @@ class NftParser:
                     dst = parsed if dst is ANY_ADDRESS or dst.is_any else dst & parsed
                 family_limit = V4_ALL if word == "ip" else V6_ALL
                 continue
+            if word == "meta" and nxt == "nfproto" and index + 2 < count and tokens[index + 2] in ("ipv4", "ipv6"):
+                # an inet-table rule for one family only (nft(8) META EXPRESSION)
+                family_limit = V4_ALL if tokens[index + 2] == "ipv4" else V6_ALL
+                index += 3
+                continue
+            if word == "fib" and nxt in ("saddr", "daddr"):
+                # `fib daddr type local`: the route lookup's address type, as iptables `-m addrtype --dst-type`
+                # (kept as the same option); other fib lookups (oif, mark) stay unmodelled
+                rest = index + 2
+                while rest + 1 < count and tokens[rest] == ".":
+                    rest += 2
+                if rest + 1 < count and tokens[rest] == "type":
+                    negate = tokens[rest + 1] == "!="
+                    value = tokens[rest + 2] if negate and rest + 2 < count else tokens[rest + 1]
+                    side = "dst-type" if nxt == "daddr" else "src-type"
+                    options.add(f"{side}:{'!' if negate else ''}{value.lower()}")
+                    index = rest + (3 if negate else 2)
+                    continue
             if (word in ("ip", "ip6") and nxt in ("protocol", "nexthdr")) or (
                 word == "meta" and nxt in ("l4proto", "protocol")
             ):
@@ -402,6 +491,8 @@ class NftParser:
                 if index < count and tokens[index] == "to":
                     spec = tokens[index + 1] if index + 1 < count else ""
                     index += 2
+                    if word == "redirect" and spec[:1].isdigit():
+                        spec = ":" + spec  # `redirect to 3128`: a port (nft prints it as `to :3128`)
                     addr, ports, ok = to_spec(spec)
                     if not ok:
                         self.diags.add("LINUX-NFT-BAD-NAT", f"cannot read {word} target '{spec}'", number, line)

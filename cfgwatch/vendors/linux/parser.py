@@ -11,7 +11,9 @@ NAT: DNAT -> DESTINATION (translated_dst/ports from `--to-destination ip[-ip][:p
 `dnat to`), SNAT -> SOURCE, MASQUERADE -> PAT to the egress interface, REDIRECT -> DESTINATION to the
 local host (translate_to_interface = the ingress interface or `local`, option `redirect`), NETMAP by
 chain direction. List names: the chain for the iptables filter table, `TABLE/CHAIN` for other tables,
-`FAMILY TABLE/CHAIN` for nftables.
+`FAMILY TABLE/CHAIN` for nftables. nft verdict maps (`vmap`) and NAT maps (`dnat to SEL map {...}`) are
+one rule per element; filter base chains of several tables on one hook get LINUX-NFT-SHARED-HOOK (each
+is judged as its own list, while nft(8) needs every one of them to accept).
 """
 
 from __future__ import annotations

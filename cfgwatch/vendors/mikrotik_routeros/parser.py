@@ -24,6 +24,7 @@ from cfgwatch.model.text import config_lines
 from cfgwatch.vendors._chains import Builder, Chain, ChainRule, Cond, Table
 from cfgwatch.vendors._cisco_common import paused_gc
 from cfgwatch.vendors._misc_common import (
+    V4_ALL,
     V6_ALL,
     Diagnostics,
     complement,
@@ -88,7 +89,6 @@ _IGNORED = frozenset(
         "new-connection-mark",
         "new-packet-mark",
         "new-routing-mark",
-        "place-before",
         "copy-from",
         "reject-with",
     }
@@ -123,6 +123,7 @@ _KNOWN_KEYS = _IGNORED | _OPTION_KEY_SET | {
     "chain", "action", "src-address", "dst-address", "src-address-list", "dst-address-list", "protocol",
     "dst-port", "src-port", "connection-state", "icmp-options", "in-interface", "in-interface-list",
     "out-interface", "out-interface-list", "to-addresses", "to-ports", "disabled", "comment", "jump-target",
+    "place-before",
 }  # fmt: skip
 _VERDICTS = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT", "tarpit": "REJECT", "return": "RETURN"}
 
@@ -209,6 +210,8 @@ class _RouterOS:
         self.pending: dict[tuple[str, str], list[AddressSet]] = {}
         self.list_lines: dict[tuple[str, str], tuple[int, int]] = {}
         self.tables: dict[tuple[str, str], Table] = {}
+        # every rule of one menu (/ip firewall filter, nat, ...) across its chains, in menu order
+        self.menus: dict[tuple[str, str], list[tuple[str, ChainRule]]] = {}
         self.objects: list[ObjectDef] = []
         self.bindings: list[Binding] = []
         self.interfaces: dict[str, Interface] = {}
@@ -320,11 +323,12 @@ class _RouterOS:
         listed = self._list((family, name)) if known else AddressSet.fqdn(f"address-list:{name}")
         if not known:
             self.diags.add("MIKROTIK-UNKNOWN-LIST", f"address list '{name}' is not defined", command.line, command.text)
-        listed = (
-            complement(listed).named(f"!{name}")
-            if neg and not listed.fqdns
-            else listed.named(f"!{name}" if neg else name)
-        )
+        if neg and listed.fqdns:
+            # `!NAME` of a list no line fills (it matches nothing until filled): every address of the family,
+            # never the list itself, which would invert the rule
+            listed = (V6_ALL if family == "ipv6" else V4_ALL).named(f"!{name}")
+        else:
+            listed = complement(listed).named(f"!{name}") if neg else listed.named(name)
         if known:
             self._referenced[(family, name, neg)] = listed
         return listed
@@ -449,7 +453,41 @@ class _RouterOS:
             chain.kind = "nat" if table_name == "nat" else "filter"
             if hook is not None and table_name == "filter":
                 chain.policy = "ACCEPT"  # RouterOS accepts what no rule drops
-        chain.rules.append(rule)
+        menu = self.menus.setdefault((table_name, family), [])
+        before = self._place_before(command, len(menu))
+        if before is None:
+            menu.append((chain_name, rule))
+            chain.rules.append(rule)
+            return
+        # `add ... place-before=N` puts the new item in front of item N of the menu (all chains count); in
+        # its chain it goes in front of the first rule of that chain at or after that place
+        following = next((item for name, item in menu[before:] if name == chain_name), None)
+        menu.insert(before, (chain_name, rule))
+        if following is None:
+            chain.rules.append(rule)
+        else:
+            chain.rules.insert(next(i for i, item in enumerate(chain.rules) if item is following), rule)
+
+    def _place_before(self, command: _Command, count: int) -> int | None:
+        """The menu position of `place-before=N` (None: append), with a diagnostic saying how it was read."""
+        value = command.pairs.get("place-before")
+        if value is None:
+            return None
+        if not value.isdigit():
+            self.diags.add(
+                "MIKROTIK-UNSUPPORTED",
+                f"place-before={value} cannot be resolved offline: the rule is kept at the end of its chain",
+                command.line,
+                command.text,
+            )
+            return None
+        self.diags.add(
+            "MIKROTIK-PLACE-BEFORE",
+            f"placed before item {value} of the menu as this file numbers it (dynamic items are not counted)",
+            command.line,
+            command.text,
+        )
+        return min(int(value), count)
 
     def _iface(self, pairs: dict[str, str], key: str, list_key: str, command: _Command) -> str | None:
         name = pairs.get(key) or pairs.get(list_key)

@@ -66,6 +66,7 @@ APP_DEFAULTS: dict[str, tuple[AppDefault, ...]] = {
     "web-browsing": (_tcp(80),),
     "ssl": (_tcp(443),),
     "http-proxy": (_tcp(8080),),
+    "socks": (_tcp(1080), _udp(1080)),
     "quic": (_udp(80, 443),),
     # name, time, address and directory services
     "dns": (_tcp(53), _udp(53)),

@@ -17,7 +17,7 @@ fields (action, NAT service, translated-port ...) keep the last value, as the PA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -269,15 +269,19 @@ def _normalise(raw: Path) -> tuple[str, Path, Path] | None:
     return DEFAULT_VSYS, raw[index:], raw[:index]
 
 
-def _statements(text: str, state_lines: list[str]) -> tuple[Sequence[RawStmt], dict[Path, tuple[int, int]], str | None]:
-    """Any form -> raw (path, line) leaves in file order, element/brace spans, XML error text."""
+def _statements(
+    text: str, state_lines: list[str]
+) -> tuple[Sequence[RawStmt], dict[Path, tuple[int, int]], str | None, list[tuple[int, str]]]:
+    """Any form -> raw (path, line) leaves in file order, element/brace spans, XML error text, and the
+    (line, verb) of set-form commands not applied."""
     first = next((char for char in text if not char.isspace()), "")  # no lstrip copy of a big config
     if first == "<":
-        return _xml_statements(text)
+        return (*_xml_statements(text), [])
     flat, _ = flatten(text, state_lines)
     if flat.too_deep:
-        return flat.statements, flat.spans, f"braces nested deeper than {MAX_DEPTH} levels at line {flat.too_deep[0]}"
-    return flat.statements, flat.spans, None  # Stmt is a (path, line) tuple
+        error = f"braces nested deeper than {MAX_DEPTH} levels at line {flat.too_deep[0]}"
+        return flat.statements, flat.spans, error, flat.unsupported
+    return flat.statements, flat.spans, None, flat.unsupported  # Stmt is a (path, line) tuple
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,8 +341,65 @@ def _collect_rule(state: _State, scope: str, path: Path, line: int, raw_prefix: 
         rule.first_line = line
     elif line > rule.last_line:
         rule.last_line = line
-    if len(path) > 4:
+    if len(path) > 6:  # more than one `key value`: a nested setting, or several settings on one CLI line
+        for rest in _settings(path[4:]):
+            _add_item(rule, rest, line)
+    elif len(path) > 4:
         _add_item(rule, path[4:], line)
+
+
+_TRANSLATIONS = frozenset({"source-translation", "destination-translation", "dynamic-destination-translation"})
+# every setting a security or NAT rule has directly under `rules NAME`
+_RULE_KEYS = _LIST_FIELDS | _SECURITY_IGNORED | _NAT_IGNORED | _TRANSLATIONS | {"service", "schedule"}
+# leaves inside the translation containers (one value each); other words there open a container
+_TRANSLATION_LEAVES = frozenset(
+    {"translated-address", "translated-port", "distribution", "direction", "interface", "ip", "floating-ip",
+     "bi-directional"}
+)  # fmt: skip
+
+
+def _settings(rest: Path) -> list[Path]:
+    """Split one rule line into its settings.
+
+    The PAN-OS CLI takes several sibling settings in one command (`set rulebase security rules R from
+    trust to untrust source any ... action allow`, `destination-translation translated-address A
+    translated-port P`); `show config running format set` prints one leaf per line. Each setting is
+    cut at the next rule-level keyword (a value is never taken as one); inside a translation container
+    a leaf takes one value and stays in the innermost container opened before it.
+    """
+    if rest[0] not in _RULE_KEYS:
+        return [rest]
+    out: list[Path] = []
+    index, size = 0, len(rest)
+    while index < size:
+        key = rest[index]
+        end = index + 2
+        while end < size and rest[end] not in _RULE_KEYS:
+            end += 1
+        values = rest[index + 1 : end]
+        if key in _TRANSLATIONS and len(values) > 1:
+            out.extend((key, *leaf) for leaf in _translation_leaves(values))
+        else:
+            out.append((key, *values))
+        index = end
+    return out
+
+
+def _translation_leaves(values: Path) -> list[Path]:
+    leaves: list[Path] = []
+    prefix: Path = ()
+    index = 0
+    while index < len(values):
+        word = values[index]
+        if word in _TRANSLATION_LEAVES and index + 1 < len(values):
+            leaves.append((*prefix, word, values[index + 1]))
+            index += 2
+        else:
+            prefix = (*prefix, word)
+            index += 1
+    if not leaves or prefix != leaves[-1][: len(prefix)]:
+        leaves.append(prefix)  # containers left without a leaf (or trailing words): kept as written
+    return leaves
 
 
 def _collect_network(state: _State, path: Path, line: int) -> None:
@@ -385,6 +446,75 @@ def _literal(text: str) -> AddressSet | None:
         return parse_address(text)
     except ValueError:
         return None
+
+
+_FILTER_TOKEN = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|(\()|(\))|([^\s()'"]+))""")
+
+
+def _tag_filter(text: str) -> Callable[[frozenset[str]], bool] | None:
+    """A dynamic address group's match filter (`'web' and ('dmz' or 'ext')`) as a test on a tag set.
+
+    PAN-OS filters are tags (quoted when they hold spaces) joined by `and` / `or` with parentheses;
+    `and` binds tighter. None when the text is not such an expression.
+    """
+    tokens: list[tuple[str, str]] = []  # (kind, text): kind tag / ( / ) / and / or
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        found = _FILTER_TOKEN.match(text, position)
+        if found is None or found.end() == position:
+            return None
+        position = found.end()
+        quoted = found.group(1) if found.group(1) is not None else found.group(2)
+        word = found.group(5)
+        if quoted is not None:
+            tokens.append(("tag", quoted))
+        elif found.group(3):
+            tokens.append(("(", "("))
+        elif found.group(4):
+            tokens.append((")", ")"))
+        elif word is not None and word.lower() in ("and", "or"):
+            tokens.append((word.lower(), word))
+        elif word is not None:
+            tokens.append(("tag", word))
+    Test = Callable[[frozenset[str]], bool]
+    index = 0
+
+    def chain(
+        operator: str, operand: Callable[[], Test | None], combine: Callable[[Iterable[bool]], bool]
+    ) -> Test | None:
+        """Operands joined by one operator (`or` of conjunctions, `and` of factors)."""
+        nonlocal index
+        parts = [operand()]
+        while index < len(tokens) and tokens[index][0] == operator:
+            index += 1
+            parts.append(operand())
+        tests = [part for part in parts if part is not None]
+        if len(tests) != len(parts):
+            return None
+        return tests[0] if len(tests) == 1 else lambda tags: combine(test(tags) for test in tests)
+
+    def expression() -> Test | None:
+        return chain("or", lambda: chain("and", factor, all), any)
+
+    def factor() -> Test | None:
+        nonlocal index
+        if index >= len(tokens):
+            return None
+        kind, value = tokens[index]
+        index += 1
+        if kind == "tag":
+            return lambda tags: value in tags
+        if kind == "(":
+            inner = expression()
+            if inner is None or index >= len(tokens) or tokens[index][0] != ")":
+                return None
+            index += 1
+            return inner
+        return None
+
+    result = expression() if tokens else None
+    return result if index == len(tokens) else None
 
 
 def _nesting_problem(kind: str, name: str, seen: tuple[str, ...]) -> tuple[str, str] | None:
@@ -496,13 +626,32 @@ class _Resolver:
             if spec[0] == "static" and len(spec) >= 2:
                 parts.append(self.address(spec[1], scope, group_line, seen))
             elif spec[0] == "dynamic":
-                self.state.diag(
-                    "PANOS-DYNAMIC-GROUP",
-                    f"address-group {name}: dynamic (tag-matched) members kept by name",
-                    group_line,
-                )
+                matches = _tag_filter(spec[2]) if len(spec) >= 3 and spec[1] == "filter" else None
+                if matches is None:
+                    self.state.diag(
+                        "PANOS-DYNAMIC-GROUP",
+                        f"address-group {name}: dynamic filter not understood: members kept by name",
+                        group_line,
+                    )
+                else:
+                    for member in self._tagged(scope, matches):
+                        parts.append(self.address(member, scope, group_line, seen))
+                    self.state.diag(
+                        "PANOS-DYNAMIC-GROUP",
+                        f"address-group {name}: tagged address objects resolved; addresses registered at run time"
+                        " are kept by name",
+                        group_line,
+                    )
                 parts.append(_opaque("dynamic-group", name))
         return union_all(parts)  # one merge for big groups
+
+    def _tagged(self, scope: str, matches: Callable[[frozenset[str]], bool]) -> list[str]:
+        """Address objects visible in `scope` (its own, then shared) whose tags satisfy a dynamic filter."""
+        found: dict[str, None] = {}
+        for (owner, name), (specs, _line) in self.state.addresses.items():
+            if owner in (scope, "shared") and matches(frozenset(spec[1] for spec in specs if spec[0] == "tag")):
+                found[name] = None
+        return sorted(found)
 
     def service(self, name: str, scope: str, line: int, seen: tuple[str, ...] = ()) -> tuple[Service, ...]:
         """The services a name stands for, without duplicates (empty for an empty group)."""
@@ -820,7 +969,10 @@ def _nat(state: _State, resolver: _Resolver, rule: _Rule, fields: _Fields, seque
         kind, translate_if = NatKind.PAT, interface[0]
         address = fields.single.get(("source-translation", "dynamic-ip-and-port", "interface-address", "ip"))
         if address is not None:
-            translated_src = resolver.address(address[0], scope, address[1])
+            # `ip` picks one of the interface's addresses, written with its mask (203.0.113.2/24): the
+            # source becomes that address, not its subnet
+            text = address[0].split("/", 1)[0] if _literal(address[0]) is not None else address[0]
+            translated_src = resolver.address(text, scope, address[1])
     translated_dst: AddressSet | None = None
     translated_port: PortSet | None = None
     for head in ("destination-translation", "dynamic-destination-translation"):
@@ -957,8 +1109,11 @@ def _interfaces(state: _State) -> tuple[list[Interface], list[Binding]]:
 def parse(text: str) -> RuleSet:
     """PAN-OS config text (set commands, `show config` braces, or XML) -> RuleSet."""
     lines = config_lines(text)
-    raw, spans, error = _statements(text, lines)
+    raw, spans, error, unsupported = _statements(text, lines)
     state = _State(lines, spans)
+    for line, verb in unsupported:  # CLI session lines (configure, commit) say nothing about rules
+        if any(word in lines[line - 1] for word in ("rulebase", "address", "service", "zone")):
+            state.diag("PANOS-SET-VERB-UNSUPPORTED", f"'{verb}' commands are not applied", line)
     if error is not None:
         if error.startswith("braces nested"):  # the brace form: that block is skipped, the rest is read
             state.diag("PANOS-TOO-DEEP", error, 1)

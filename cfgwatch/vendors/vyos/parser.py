@@ -56,9 +56,10 @@ _TOKEN = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(#.*)|(\S+)")
 _DETECT = re.compile(r"^\s*set (?:nat|firewall|interfaces|system|service|protocols|vpn|high-availability) ", re.M)
 _DETECT_CURLY = re.compile(r"^(?:firewall|nat|interfaces|system|service|protocols) \{", re.M)
 _BASE_CHAINS = ("forward", "input", "output", "prerouting")
-# first characters of a set line's path that can make it a `nat`, `firewall` or `interfaces` line (the
-# only heads _VyOS reads): their initials and quotes (a quoted head is unquoted by _tokens); whitespace too
-_READ_FIRST = frozenset("nfi'\"")
+# first characters of a set line's path that can make it a `nat`, `firewall`, `interfaces` or 1.3
+# `zone-policy` line (the only heads _VyOS reads): their initials and quotes (a quoted head is unquoted
+# by _tokens); whitespace too
+_READ_FIRST = frozenset("nfiz'\"")
 
 
 @dataclass(slots=True)
@@ -160,6 +161,12 @@ class _VyOS:
             elif len(tokens) >= 4 and tokens[2] == "rule":
                 self.diags.add("VYOS-NAT-UNSUPPORTED", f"'nat {tokens[1]}' is not modelled", number, line)
             return
+        if head == "firewall" and len(tokens) >= 2 and tokens[1] == "zone":
+            self._zone(number, tokens[2:], line, v14=True)
+            return
+        if head == "zone-policy" and len(tokens) >= 2 and tokens[1] == "zone":
+            self._zone(number, tokens[2:], line, v14=False)
+            return
         if head == "firewall":
             self._firewall(number, tokens[1:], line)
             return
@@ -194,7 +201,7 @@ class _VyOS:
             elif tokens[1] in _BASE_CHAINS and tokens[2] == "filter":
                 name, rest = f"{tokens[0]}/{tokens[1]}", tokens[3:]
         if name is None:
-            if tokens[0] in ("zone", "bridge", "flowtable"):
+            if tokens[0] in ("bridge", "flowtable"):
                 self.diags.add("VYOS-FIREWALL-UNSUPPORTED", f"'firewall {tokens[0]}' is not modelled", number, line)
             return
         self.ruleset_lines.setdefault(name, number)
@@ -209,6 +216,25 @@ class _VyOS:
         elif rest:
             self.rulesets.setdefault(name, {})
             self.ruleset_settings.setdefault(name, {})[rest[0]] = (number, rest[1] if len(rest) > 1 else "")
+
+    def _zone(self, number: int, tokens: list[str], line: str, *, v14: bool) -> None:
+        """Zone-based firewall (1.3 `zone-policy zone Z ...`, 1.4 `firewall zone Z ...`): `interface I` (1.4
+        `member interface I`) puts I in zone Z; `from F firewall name N` (`ipv6-name N`) applies ruleset N
+        to traffic from zone F to zone Z, a zone-pair binding as for IOS ZBF."""
+        if len(tokens) < 3:
+            return
+        zone, rest = tokens[0], tokens[1:]
+        source = SourceRef(number, number)
+        if rest[0] == "member" and len(rest) >= 3 and rest[1] == "interface":
+            rest = rest[1:]
+        if rest[0] == "interface" and len(rest) >= 2:
+            self.bindings.append(Binding(BindingKind.ZONE, zone, rest[1], source=source))
+        elif rest[0] == "from" and len(rest) >= 5 and rest[2] == "firewall" and rest[3] in ("name", "ipv6-name"):
+            family = "ipv4" if rest[3] == "name" else "ipv6"
+            ruleset = rest[4] if rest[3] == "name" and not v14 else f"{family}/{rest[4]}"
+            self.bindings.append(Binding(BindingKind.FILTER, ruleset, f"{rest[1]}>{zone}", "zone-pair", None, source))
+        elif rest[0] not in ("description", "default-action", "default-log", "local-zone", "enable-default-log"):
+            self.diags.add("VYOS-ZONE-UNSUPPORTED", f"zone field '{rest[0]}' is not modelled", number, line)
 
     def _interface(self, number: int, tokens: list[str], line: str) -> None:
         name = tokens[2]
@@ -229,6 +255,9 @@ class _VyOS:
 
     # -- groups ----------------------------------------------------------------------------------
     def group_addresses(self, name: str, depth: int = 0) -> AddressSet | None:
+        if ("domain-group", name) in self.groups:  # 1.4: DNS names, resolved by the router at run time
+            members = self.groups[("domain-group", name)][0]
+            return AddressSet(fqdns=frozenset(member.lower() for member in members), names=(name,))
         for kind in ("address-group", "network-group", "ipv6-address-group", "ipv6-network-group"):
             if (kind, name) in self.groups:
                 parts: list[AddressSet] = []
@@ -343,6 +372,11 @@ class _VyOS:
                         out["invalid"] = True
                         continue
                     out["protocols"] = [proto]
+            elif key == "translation" and len(rest) >= 2 and rest[1] == "redirect":
+                # 1.4 `translation redirect [port N]`: to the router itself (nftables `redirect to :N`)
+                out["redirect"] = True
+                if len(rest) >= 4 and rest[2] == "port":
+                    out["to_port"] = rest[3]
             elif key == "translation" and len(rest) >= 3:
                 out[f"to_{rest[1]}"] = rest[2]
             elif key in ("description", "action", "jump-target"):
@@ -368,18 +402,20 @@ class _VyOS:
                     self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"{key} {rest[1]} '{rest[2]}' is unknown", number, line)
             elif key in ("log", "packet-type"):
                 continue
+            elif key == "exclude" and where == "NAT":
+                out["exclude"] = True
             else:
                 self.diags.add(f"VYOS-{where}-UNSUPPORTED", f"'{key}' is not modelled", number, line)
-                if key == "exclude":
-                    out["invalid"] = True
         protocols = out.get("protocols", [None])
         assert isinstance(protocols, list)
         if (src_ports or dst_ports) and protocols == [None]:
             protocols = [6, 17]  # VyOS needs a protocol with ports; tcp_udp is the default reading
         icmp_type = out.get("icmp_type")
         icmp_code = out.get("icmp_code") if isinstance(icmp_type, int) else None
+        # a port-group's name rides on the service, so a change of the group marks the rules using it
+        group_names = tuple(name for ports in (src_ports, dst_ports) if ports is not None for name in ports.names)
         out["services"] = tuple(
-            Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS)
+            Service(p, src_ports or ANY_PORTS, dst_ports or ANY_PORTS, names=group_names)
             if p in PORT_PROTOCOLS
             else Service(
                 p,
@@ -422,7 +458,22 @@ def _nat_rules(state: _VyOS) -> list[NatRule]:
         }
         if to_ports is not None and all(svc.dst_ports == to_ports for svc in services if svc.protocol is not None):
             to_ports = None if any(svc.protocol is not None for svc in services) else to_ports  # unchanged port
-        if section == "destination":
+        if fields.get("exclude"):
+            # VyOS docs: `exclude` exempts matching packets from NAT (the rule translates nothing; rules are
+            # tried in number order, so it shields what later rules would translate)
+            kind = NatKind.DESTINATION if section == "destination" else NatKind.SOURCE
+            out.append(NatRule(kind=kind, options=frozenset({"no-nat"}), **common))  # type: ignore[arg-type]
+        elif section == "destination" and fields.get("redirect"):
+            out.append(
+                NatRule(
+                    kind=NatKind.DESTINATION,
+                    translated_dst_ports=to_ports,
+                    translate_to_interface=str(in_if) if in_if else "local",
+                    options=frozenset({"redirect"}),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        elif section == "destination":
             if translated is None and to_ports is None:
                 state.diags.add("VYOS-NAT-NO-TRANSLATION", f"destination rule {number} has no translation", item.first)
                 continue
