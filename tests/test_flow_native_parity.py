@@ -59,6 +59,7 @@ def _zeek_fractions(path: Path) -> Path:
             ("1700000000.3", "0.7"),
             ("1700000000.1", "0.2"),
             ("1329843177.4999995", "-"),
+            ("1699642630.6368886", "0.0000015"),  # float(text) * 1e6 rounds this to ...888 (exact: ...889)
         ]
     ):
         lines.append(
@@ -67,6 +68,23 @@ def _zeek_fractions(path: Path) -> Path:
         )
     path.write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _nfdump_flags(path: Path) -> Path:
+    """nfdump CSV whose flg column is letters, dots, hex, decimal, short, empty, or out of range."""
+    lines = write_nfdump_csv_sql(path, 12, start=START).read_text(encoding="utf-8").splitlines()
+    for index, flags in enumerate(["...A...S", ".AP.SF", "0x12", "24", "", "CEUAPRSF", "xx.A....", "300", "0x"], 1):
+        lines[index] = lines[index].replace("...A....", flags, 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_epoch_micros_is_the_exact_decimal_rounded_half_to_even() -> None:
+    from cfgwatch.flows.formats.base import epoch_micros
+
+    assert epoch_micros("1699642630.6368886") == 1699642630636889
+    assert epoch_micros("1.0000025") == 1000002 and epoch_micros("1.0000035") == 1000004
+    assert epoch_micros(" 12.5") == 12_500_000 and epoch_micros(3) == 3_000_000 and epoch_micros(1.5) == 1_500_000
 
 
 def _damaged(path: Path) -> Path:
@@ -90,6 +108,8 @@ def _file(tmp_path: Path, name: str) -> tuple[Path, str]:
     if name == "aws-v5-flags.log":
         (tmp_path / name).write_text(AWS_V5, encoding="utf-8")
         return tmp_path / name, "aws-vpc"
+    if name == "nfdump-flags.csv":
+        return _nfdump_flags(tmp_path / name), "nfdump-csv"
     if name == "zeek-fractions.log":
         return _zeek_fractions(tmp_path / name), "zeek-conn"
     if name.startswith("corpus/"):
@@ -138,6 +158,7 @@ NAMES = [
     "aws-v3-flags.log",
     "aws-v5-flags.log",
     "zeek-fractions.log",
+    "nfdump-flags.csv",
 ]
 
 
@@ -152,8 +173,9 @@ def test_native_and_sql_paths_store_every_column_the_python_reader_stores(
         sql = _store(tmp_path / "sql", path, format_name)
         patch.setattr(duckdb_ingest.ParquetIngest, "_stage_nfdump_csv", _python_stage)
         python = _store(tmp_path / "python", path, format_name)
-    assert python[0] > 0
     assert native[:2] == python[:2]
     assert native[2] == python[2]
     assert sql[:2] == python[:2]
     assert sql[2] == python[2]
+    if name == "zeek-fractions.log":
+        assert any(row[0] == datetime(2023, 11, 10, 18, 57, 10, 636889) for row in native[2])
