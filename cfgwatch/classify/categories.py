@@ -42,6 +42,15 @@ class NatView:
     translated_dst: AddressSet | None
     translated_dst_ports: PortSet | None
     ingress: tuple[str, ...]
+    # source translated to this interface's own address (PAT/static to `interface X`): a source NAT even
+    # when the address is not in the config; only the view written in the rule's direction has it
+    src_interface: str | None = None
+
+
+def interface_address(name: str) -> AddressSet:
+    """An interface's own address the config does not hold (DHCP, PPP `negotiated`): a placeholder named
+    after it. Its `interface:` prefix marks it as no DNS name, so it is never an Internet destination."""
+    return AddressSet(fqdns=frozenset({f"interface:{name.lower()}"}), names=(f"interface {name}",))
 
 
 def nat_views(rule: NatRule) -> list[NatView]:
@@ -53,6 +62,7 @@ def nat_views(rule: NatRule) -> list[NatView]:
         translated_dst=rule.translated_dst,
         translated_dst_ports=rule.translated_dst_ports,
         ingress=rule.ingress,
+        src_interface=rule.translate_to_interface,
     )
     views = [forward]
     if rule.bidirectional:
@@ -61,13 +71,18 @@ def nat_views(rule: NatRule) -> list[NatView]:
             if not service.src_ports.is_any:
                 src_ports = service.src_ports if src_ports.is_any else src_ports | service.src_ports
         reverse_dst_ports = rule.translated_src_ports or src_ports
+        # static NAT to `interface X` maps the inside host to X's address even when DHCP or PPP sets it:
+        # outside packets to that address (and port) reach the inside host, as for a written address
+        mapped = rule.translated_src
+        if mapped is None and rule.translate_to_interface is not None:
+            mapped = interface_address(rule.translate_to_interface)
         views.append(
             NatView(
                 src=rule.translated_dst or rule.match.dst,
-                dst=rule.translated_src or rule.match.src,
+                dst=mapped or rule.match.src,
                 dst_ports=reverse_dst_ports,
                 translated_src=rule.match.dst if rule.translated_dst is not None else None,
-                translated_dst=rule.match.src if rule.translated_src is not None else None,
+                translated_dst=rule.match.src if mapped is not None else None,
                 translated_dst_ports=src_ports if rule.translated_src_ports is not None else None,
                 ingress=rule.egress,
             )
@@ -92,8 +107,9 @@ def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
     """Public addresses a rule names specifically: a bounded part of the Internet (Networks.bounded_public)
     or FQDNs. All of the Internet, or all of it but a blocklist, is not a specific destination."""
     bounded = networks.bounded_public(addresses)
-    if addresses.fqdns:
-        return bounded | AddressSet(fqdns=addresses.fqdns)
+    names = _runtime(addresses)  # not placeholders such as an interface's unknown address
+    if names:
+        return bounded | AddressSet(fqdns=names)
     return bounded
 
 
@@ -137,7 +153,7 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
         egress_target = (
             tdst_public
             if not tdst_public.is_empty
-            else (match_public if view.translated_src is not None or rule.translate_to_interface else EMPTY_ADDRESS)
+            else (match_public if view.translated_src is not None or view.src_interface else EMPTY_ADDRESS)
         )
         if not internal_src.is_empty and not egress_target.is_empty:
             categories.add(r.EGRESS_FORWARD)
