@@ -237,6 +237,8 @@ def judge_filter_change(
         public_dst = networks.public_part(dst)
         specific = _specific_public(dst, networks)
         proxy = _is_proxy(ports, networks) or (reopened and ports.overlaps(networks.proxy_ports))
+        to_proxy, from_proxy = _proxy_services(change, delta, networks)
+        proxy = proxy or to_proxy
         if (
             not only_internet
             and not internal_src.is_empty
@@ -262,6 +264,7 @@ def judge_filter_change(
                 )
         if affected == Affected():
             affected = Affected(internal=internal_src, public=specific, ports=ports)
+        proxy = proxy or from_proxy
     if delta.narrowed:
         categories.add(r.ACL_NARROWED)
         if affected == Affected():  # what lost its path: the flow check and reports still need it
@@ -271,6 +274,28 @@ def judge_filter_change(
                 ports=delta.narrowed_dst_ports(),
             )
     return Judgement(frozenset(categories), proxy, affected)
+
+
+def _proxy_services(change: RuleChange, delta: SpaceDelta, networks: Networks) -> tuple[bool, bool]:
+    """Whether a permit's own services name proxy ports the widening reaches: (as destination, as source).
+
+    The widened ports are one projection over all of a rule's services, so a service that leaves every
+    destination port open hides another that names a proxy port: Junos `from port 9050` (source OR
+    destination port) is (sport 9050, any dport) plus (any sport, dport 9050). A destination-side proxy
+    port is a path to a proxy like any other; a source-side one (traffic from a proxy's port) only tags.
+    """
+    rule = change.after
+    if not isinstance(rule, FilterRule) or rule.action is not Action.PERMIT or not rule.enabled:
+        return False, False
+    dst_reached = delta.widened_dst_ports().intersection(networks.proxy_ports)
+    src_reached = delta.widened_src_ports().intersection(networks.proxy_ports)
+    to_proxy = from_proxy = False
+    for service in rule.match.services:
+        if service.is_any:
+            continue
+        to_proxy = to_proxy or (not service.dst_ports.is_any and service.dst_ports.overlaps(dst_reached))
+        from_proxy = from_proxy or (not service.src_ports.is_any and service.src_ports.overlaps(src_reached))
+    return to_proxy, from_proxy
 
 
 def _opaque(rule: object) -> frozenset[str]:
