@@ -16,8 +16,8 @@ typer.rich_utils 243 M more, because it imports rich.markdown (markdown_it, 163 
 (rich.pretty, attrs; 135 M alone, shared parts overlap) at its top although help in "rich" markup mode uses
 neither; building the app and drawing the screen 92 M. typer alone: 589 M; cfgwatch: 604 M (its own modules,
 15 M, compiled from source; the bench now compiles both trees' bytecode first, as pip does on install). A
-typer whose rich_utils imported those two modules where it uses them draws the same bytes for 391 M (-35%: ~0.11 s where 604 M take ~0.17 s); nothing
-inside cfgwatch can get there (no stubbing or patching typer).
+typer whose rich_utils imported those two modules where it uses them draws the same bytes for 391 M (-35%:
+~0.11 s where 604 M take ~0.17 s); nothing inside cfgwatch can get there (no stubbing or patching typer).
 
     .venv/bin/python bench/bench_startup.py --against HEAD~1 --runs 15
 """
