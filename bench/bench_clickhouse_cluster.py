@@ -13,6 +13,12 @@ over them, sharded by exporter). CPU seconds are this process plus the servers' 
 "rows/s per core" counts every core that worked. Prints medians, ratios to DuckDB and the load average.
 On a 2-core machine both shards share the same cores: the cluster figures show the cost of fanning
 out, not the gain of more machines.
+
+Ingest into ClickHouse, before and after (issue 19): the same export into a fresh table of the single
+server, alternating `row path` (the Python reader, per-row enrichment, row-wise INSERT: what
+`ClickHouseBackend.ingest` did before) and `DuckDB-read path` (`ingest` now: DuckDB's parallel typed scan,
+columnar INSERT blocks); both must store the same rows (checked). No GOAL line: issue 19 sets no figure for
+ClickHouse ingest (goal 9 asks for these figures in the README's sizing notes).
 """
 
 from __future__ import annotations
@@ -34,11 +40,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _flow_fixtures import CLUSTER, ClickHouseServer, clickhouse_cluster, clickhouse_server  # noqa: E402
-from _harness import Recorder, Sample, add_common_args, measure  # noqa: E402
+from _harness import Recorder, Sample, add_common_args, measure, median_cpu, median_wall  # noqa: E402
 
 from cfgwatch.flows.backends.base import FlowSelector, TimeWindow  # noqa: E402
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend  # noqa: E402
 from cfgwatch.flows.backends.duckdb import DuckDBBackend  # noqa: E402
+from cfgwatch.flows.formats import get_reader  # noqa: E402
+from cfgwatch.flows.formats.base import ReadStats  # noqa: E402
 from cfgwatch.flows.synth import write_nfdump_csv_sql  # noqa: E402
 from cfgwatch.model import AddressSet  # noqa: E402
 
@@ -65,6 +73,35 @@ def measure_with(action: Callable[[], object], servers: Sequence[ClickHouseServe
     return Sample(sample.cpu + server_cpu(servers) - before, sample.wall)
 
 
+def row_path(house: ClickHouseBackend, export: Path) -> None:
+    """The ingest before issue 19's rework: the Python reader's rows, enriched and inserted row by row."""
+    house.insert_rows(get_reader("nfdump-csv")(export, ReadStats(str(export)), None))
+
+
+def compare_ingest(recorder: Recorder, server: ClickHouseServer, export: Path, rows: int, runs: int) -> None:
+    """Row path vs DuckDB-read path into fresh tables, alternating; the stored rows must be equal."""
+    samples: dict[str, list[Sample]] = {"row path": [], "DuckDB-read path": []}
+    digests: dict[str, set[str]] = {name: set() for name in samples}
+    for round_number in range(runs):
+        for name in samples:
+            table = f"ingest_{name.split()[0].replace('-', '_').lower()}_{round_number}"
+            house = ClickHouseBackend(port=server.tcp_port, table=table)
+            action = (
+                partial(row_path, house, export) if name == "row path" else partial(house.ingest, export, "nfdump-csv")
+            )
+            samples[name].append(measure_with(action, (server,)))
+            digests[name].add(str(house.client.execute(f"SELECT count(), sum(cityHash64(*)) FROM {table}")[0]))
+            house.client.execute(f"DROP TABLE {table}")
+            house.close()
+    same = len(digests["row path"] | digests["DuckDB-read path"]) == 1
+    print(f"ingest {rows:,} rows into ClickHouse, row path vs DuckDB-read path: same rows stored: {same}")
+    assert same, digests
+    for name, values in samples.items():
+        cpu, wall = median_cpu(values), median_wall(values)
+        print(f"  {name:<18} {rows / wall:12,.0f} rows/s {rows / max(cpu, 1e-9):12,.0f} rows per CPU-s")
+    recorder.compare(f"ClickHouse ingest, {rows:,} rows (CPU includes the server)", samples, baseline="row path")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=500_000)
@@ -89,6 +126,7 @@ def main() -> None:
                 ),
             }
             every = (single, node, shard)
+            compare_ingest(recorder, single, export, rows, runs)
             ingest = {
                 name: measure_with(partial(store.ingest, export, "nfdump-csv"), every)
                 for name, (store, _servers) in stores.items()

@@ -8,6 +8,14 @@ cleared, garbage collected); CPU is this process, its children and the clickhous
 Prints CPU and wall medians, ratios to bare nfdump, the load average and one GOAL line (issue 19 goal 7):
 `ClickHouse 10M-flow question` <= 1 s wall. Every engine must give the same answer (checked).
 
+Then (issue 19 goal 7, ClickHouse side; `--changes 0` skips it) an audit's verification on the same ClickHouse
+table: `--changes` changes (a /24 of one exporter's sources each, half limited to port 443, 6 h windows),
+alternating in the same run: `plain` (one hand-written ClickHouse query per change over both windows: outbound
+records and packets), `per-change` (`verify_many` through the plain FlowBackend queries: two
+`outbound_summary` statements per change) and `batched` (`verify_many` -> `check_summaries`: every change in
+ONE statement). Verdicts of the two cfgwatch paths must be equal (checked). GOAL line: batched CPU / plain CPU
+<= 0.5 (CPU includes the server).
+
 The data is built once and cached under --data (rebuild with --rebuild):
 * Parquet: `cfgwatch.flows.synth.generate_parquet` (the issue 9 generator), 1 day, 4 exporters;
 * nfcapd files: every Parquet row sent as IPFIX over UDP to a real nfcapd on 127.0.0.1, rotated as
@@ -21,6 +29,7 @@ The data is built once and cached under --data (rebuild with --rebuild):
     .venv/bin/python bench/bench_flow_backends.py                 # 10 M flows
     .venv/bin/python bench/bench_flow_backends.py --quick         # 300k flows, one nfcapd file, < 60 s
     .venv/bin/python bench/bench_flow_backends.py --rotate 0      # everything in one nfcapd file
+    .venv/bin/python bench/bench_flow_backends.py --no-nfdump     # DuckDB + ClickHouse only (no IPFIX build)
 """
 
 from __future__ import annotations
@@ -49,14 +58,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _flow_fixtures import ClickHouseServer, IpfixExporter, Nfcapd  # noqa: E402
 from _harness import Recorder, Sample, add_common_args, measure, median_cpu, median_wall  # noqa: E402
+from bench_flows import PerCheck  # noqa: E402  (the store through the plain FlowBackend queries only)
 
 from cfgwatch.flows.backends.base import FlowSelector, OutboundSummary, TimeWindow  # noqa: E402
 from cfgwatch.flows.backends.clickhouse import ClickHouseBackend  # noqa: E402
 from cfgwatch.flows.backends.duckdb import DuckDBBackend  # noqa: E402
 from cfgwatch.flows.backends.nfdump import NfdumpBackend  # noqa: E402
 from cfgwatch.flows.schema import COLUMNS, clickhouse_ddl  # noqa: E402
+from cfgwatch.flows.settings import FlowSettings  # noqa: E402
 from cfgwatch.flows.synth import generate_parquet  # noqa: E402
-from cfgwatch.model import AddressSet  # noqa: E402
+from cfgwatch.flows.verify import FlowCheck, FlowVerdict, verify_many, windows  # noqa: E402
+from cfgwatch.model import AddressSet, PortSet  # noqa: E402
 
 START = datetime(2024, 6, 3, tzinfo=UTC)
 EXPORTERS = 4
@@ -334,6 +346,80 @@ def _keep(answers: dict[str, Any], name: str, action: Callable[[], Any]) -> None
     answers[name] = action()
 
 
+# -- an audit's verification on ClickHouse ---------------------------------------------------------------
+
+VERIFY_SETTINGS = FlowSettings(baseline_hours=6, post_window_hours=6)
+
+
+def make_checks(count: int) -> list[FlowCheck]:
+    """`count` changes spread over the exporters: a /24 of sources each (as the generator lays them out)."""
+    checks = []
+    for index in range(count):
+        exporter = index % EXPORTERS
+        checks.append(
+            FlowCheck(
+                device=f"fw-{exporter:03d}",
+                internal=AddressSet.parse(f"10.{exporter}.{(index * 7) % 16}.0/24"),
+                external=None,
+                ports=PortSet.of(443) if index % 2 else None,
+                change_time=START + timedelta(hours=6 + (index * 5) % 12, minutes=index % 60),
+                internal_networks=INTERNAL,
+            )
+        )
+    return checks
+
+
+def plain_clickhouse(house: ClickHouseBackend, checks: list[FlowCheck]) -> list[Any]:
+    """What a person would type per change: outbound records and packets per window, one query each."""
+    answers = []
+    for check in checks:
+        post, baseline = windows(check.change_time, VERIFY_SETTINGS)
+        lo, hi = check.internal.v4[0]
+        ports = " AND dst_port = 443" if check.ports is not None else ""
+        ms = [int(moment.timestamp() * 1000) for moment in (baseline.start, post.start, post.end)]
+        answers.append(
+            house.client.execute(
+                f"SELECT time_start >= {ms[1]} AS post, count(), sum(packets) FROM flows"
+                f" WHERE exporter = '{check.device}' AND time_start >= {ms[0]} AND time_start < {ms[2]}"
+                f" AND src_v4 BETWEEN {lo} AND {hi} AND NOT (dst_v4 BETWEEN 167772160 AND 184549375){ports}"
+                " GROUP BY post"
+            )
+        )
+    return answers
+
+
+def verify_on_clickhouse(
+    recorder: Recorder, house: ClickHouseBackend, server: ClickHouseServer, changes: int, runs: int, name: str
+) -> None:
+    checks = make_checks(changes)
+    cases: dict[str, Callable[[], Any]] = {
+        "plain": partial(plain_clickhouse, house, checks),
+        "per-change": partial(verify_many, PerCheck(house), checks, VERIFY_SETTINGS),  # type: ignore[arg-type]
+        "batched": partial(verify_many, house, checks, VERIFY_SETTINGS),
+    }
+    samples, answers = alternate(cases, runs, server)
+    batched: list[FlowVerdict] = answers["batched"]
+    same = batched == answers["per-change"]
+    confirmed = sum(1 for item in batched if item.verdict == "traffic-confirmed")
+    print(f"verify {changes} changes on ClickHouse: {confirmed} traffic-confirmed; batched == per-change: {same}")
+    assert same, "the batched verify disagrees with the per-change path"
+    recorder.compare(
+        f"ClickHouse verify {changes} changes, {name} flows (CPU includes the server)",
+        samples,
+        baseline="plain",
+        subject="batched",
+    )
+    ratio = median_cpu(samples["batched"]) / max(median_cpu(samples["per-change"]), 1e-9)
+    wall = median_wall(samples["batched"]) / max(median_wall(samples["per-change"]), 1e-9)
+    print(f"  ratio batched / per-change: CPU {ratio:.2f}, wall {wall:.2f}")
+    recorder.goal(
+        f"ClickHouse verify {changes} changes, {name} flows: one statement vs {changes} plain queries",
+        round(median_cpu(samples["batched"]) / max(median_cpu(samples["plain"]), 1e-9), 3),
+        0.5,
+        "x CPU",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=None, help="flows (default 10M; 300k with --quick)")
@@ -344,6 +430,12 @@ def main() -> None:
         "--rotate", type=int, default=None, help="nfcapd file rotation in seconds (default 300, 0 with --quick)"
     )
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=None,
+        help="changes in the verification part (default 100, 10 with --quick; 0: skip)",
+    )
     parser.add_argument(
         "--no-nfdump", action="store_true", help="skip nfcapd/nfdump (no IPFIX build); DuckDB is then the baseline"
     )
@@ -419,6 +511,9 @@ def main() -> None:
         recorder.goal(
             f"ClickHouse {name}-flow question", round(median_wall(samples["cfgwatch clickhouse"]), 4), 1.0, "s wall"
         )
+        changes = args.changes if args.changes is not None else (10 if args.quick else 100)
+        if changes:
+            verify_on_clickhouse(recorder, house, server, changes, runs, name)
         duck.close()
         if nf is not None:
             nf.close()

@@ -3,6 +3,7 @@ the clean files themselves, and leave every file with an odd line to the exact p
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -209,3 +210,106 @@ def test_a_compaction_killed_before_or_after_its_ledger_line_loses_and_doubles_n
     assert _flows(root) == before
     duckdb_ingest.compact_store(root)  # its sweep removes the replaced files
     assert not any(path.exists() for path in files) and _flows(root) == before
+
+
+V4_TEXTS = [
+    "1.2.3.4",
+    "0.0.0.0",
+    "255.255.255.255",
+    "100.200.250.199",
+    "01.2.3.4",
+    "1.2.3.04",
+    "0.0.0.00",
+    "256.1.1.1",
+    "1000.1.1.1",
+    "1.2.3",
+    "1.2.3.4.5",
+    " 1.2.3.4",
+    "1.2.3.4 ",
+    "+1.2.3.4",
+    "1e2.1.1.1",
+    "1..2.3",
+    "::1",
+    "",
+    "\u0663.1.1.1",
+    "1.2.3.-1",
+    "10.0.0.1/24",
+    "1_0.1.1.1",
+    "0x1.1.1.1",
+    "1.2.3.4.",
+    ".1.2.3",
+]
+
+
+def test_ipv4_check_is_exactly_what_ipaddress_prints_back() -> None:
+    """The shape match plus the integer checks (range, no leading zero) accept what `ipaddress` accepts and
+    prints back unchanged, and nothing else: '1e2' or '+1' would pass a cast alone."""
+    import ipaddress
+
+    import duckdb
+
+    from cfgwatch.flows.formats.native import octets_sql, v4_sql
+
+    texts = [
+        *V4_TEXTS,
+        *(
+            f"{a}.{b}.7.{c}"
+            for a in ("0", "9", "10", "99", "100", "255", "256", "010")
+            for b in ("0", "00", "1", "249", "250", "251", "300")
+            for c in ("1", "01", "255", "0")
+        ),
+    ]
+    value, valid = v4_sql("t")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE texts (t VARCHAR)")
+    con.executemany("INSERT INTO texts VALUES (?)", [[text] for text in [*texts, None]])
+    rows = con.execute(f"SELECT t, {valid}, {value} FROM (SELECT t, {octets_sql('t')} AS _l_t FROM texts)").fetchall()
+    for text, ok, number in rows:
+        try:
+            expected = int(ipaddress.IPv4Address(text)) if str(ipaddress.IPv4Address(text)) == text else None
+        except ValueError:
+            expected = None
+        assert (ok, number) == (expected is not None, expected), text
+
+
+def test_braces_inside_zeek_fields_keep_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = (FIXTURES / "zeek-cut-logs_conn.log").read_text(encoding="utf-8").split("\n1329843175", 1)[0] + "\n"
+    line = ZEEK_ODD[1].replace("\tdns\t", "\t{dns}\t")
+    path = tmp_path / "fields.log"
+    path.write_text(head + ZEEK_ODD[0] + "\n" + line + "\n", encoding="utf-8")
+    native, exact, vouched = _both(tmp_path, monkeypatch, path, "zeek-conn", exporter="sensor")
+    assert vouched and native == exact
+
+
+def test_the_hash_overlaps_staging_only_when_the_file_cannot_repeat_a_ledgered_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of a size the ledger holds is hashed first (a repeat costs only the hash); one of a new size is
+    staged while it is hashed, and is still skipped if its hash turns out ledgered (it changed meanwhile)."""
+    first = write_aws_vpc_sql(tmp_path / "first.log", 300, start=START, seed=1)
+    second = write_aws_vpc_sql(tmp_path / "second.log", 400, start=START, seed=2)
+    staged: list[str] = []
+    stage = duckdb_ingest.ParquetIngest._stage
+
+    def spy(self: duckdb_ingest.ParquetIngest, file: Path, *args: object) -> object:
+        staged.append(file.name)
+        return stage(self, file, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb_ingest.ParquetIngest, "_stage", spy)
+    root = tmp_path / "flows"
+    backend = DuckDBBackend(root)
+    assert backend.ingest(first, "aws-vpc").records == 300
+    entry = json.loads((root / "ledger.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["size"] == first.stat().st_size
+    assert backend.ingest(first, "aws-vpc").skipped and staged == ["first.log"]  # hashed first, not staged
+    before = _flows(root)
+    ledgered = duckdb_ingest._sha256(first)
+    with monkeypatch.context() as patch:  # as if second.log had become first.log's content after its stat
+        patch.setattr(duckdb_ingest, "_sha256", lambda _path: ledgered)
+        report = backend.ingest(second, "aws-vpc")
+    assert report.skipped and staged[-1] == "second.log"
+    assert _flows(root) == before and not list((root / "data").glob(".staging-*"))
+    assert backend.ingest(second, "aws-vpc").records == 400
+    backend.close()

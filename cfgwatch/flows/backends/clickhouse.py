@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,8 @@ from cfgwatch.flows.backends.base import (
     services_from_sql,
 )
 from cfgwatch.flows.enrich import Enricher
-from cfgwatch.flows.formats import get_reader
+from cfgwatch.flows.figures import Destination
+from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
 from cfgwatch.flows.formats.base import ROW_FIELDS, ReadStats, Row
 from cfgwatch.flows.schema import (
     COLUMNS,
@@ -57,9 +60,30 @@ from cfgwatch.flows.schema import (
     prefix_key_sql,
     prefix_key_text,
 )
+from cfgwatch.flows.verify import CheckSummary, WindowTotals
 from cfgwatch.model import AddressSet
+from cfgwatch.plugins import OWN_DISTRIBUTION
 
 BATCH_ROWS = 50_000
+NATIVE_BLOCK_ROWS = 262_144  # rows per columnar INSERT block of the DuckDB-read path
+# Formats whose DuckDB scan stores exactly the rows of the Python reader (tests/test_flow_backends.py checks).
+# Not yet: AWS VPC (the scan leaves tcp_flags at 0 on some layouts) and Zeek (fractional seconds land 1 ms
+# apart from the reader's float arithmetic now and then); they stay on the row path.
+_NATIVE_FORMATS = frozenset({"nfdump-csv"})
+# nfdump's `flg` column as `formats.readers._tcp_flags` reads it: 0x.. hex, a number, or 8 flag letters (CEUAPRSF)
+_NFDUMP_FLAGS_SQL = (
+    "(CASE WHEN trim(flg) LIKE '0x%' THEN TRY_CAST(trim(flg) AS UBIGINT)"
+    " WHEN regexp_full_match(trim(flg), '[0-9]+') THEN TRY_CAST(trim(flg) AS UBIGINT)"
+    " ELSE "
+    + " + ".join(
+        f"(CASE WHEN substr(lpad(right(trim(flg), 8), 8, '.'), {i + 1}, 1) <> '.' THEN {1 << (7 - i)} ELSE 0 END)"
+        for i in range(8)
+    )
+    + " END)"
+)
+CHECK_BATCH = 256  # requests per `check_summaries` statement (bounds the SQL text the server parses)
+# A batched statement is one request's SQL many times over: lift the parser's limits (defaults 256 KiB / 50k).
+_BIG_QUERY = {"max_query_size": 64 << 20, "max_ast_elements": 10_000_000, "max_expanded_ast_elements": 10_000_000}
 LEDGER_TABLE_SUFFIX = "_cfgwatch_ingested"
 _DEFAULTS = {"String": "''", "LowCardinality(String)": "''"}
 _INDEX = {name: index for index, name in enumerate(ROW_FIELDS)}
@@ -321,7 +345,8 @@ class ClickHouseBackend:
             return IngestReport(str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(known[0][0]))
         reader = get_reader(format_name, aws_fields=aws_fields)
         stats = ReadStats(str(file))
-        days = self.insert_rows(reader(file, stats, exporter), events=events)
+        native = self.insert_native(file, format_name, stats, exporter=exporter, aws_fields=aws_fields, events=events)
+        days = native if native is not None else self.insert_rows(reader(file, stats, exporter), events=events)
         self._execute(
             f"INSERT INTO {self.ledger} (sha256, path, format, exporter, records, bad, days, at) VALUES",
             [
@@ -345,6 +370,104 @@ class ClickHouseBackend:
     def _insert_settings(self) -> dict[str, int]:
         """On a cluster, an insert returns once every shard has its rows (the next query must see them)."""
         return {"insert_distributed_sync": 1} if self.cluster is not None else {}
+
+    def insert_native(
+        self,
+        file: Path,
+        format_name: str,
+        stats: ReadStats,
+        *,
+        exporter: str | None = None,
+        aws_fields: Sequence[str] | None = None,
+        events: Events = NO_EVENTS,
+    ) -> tuple[str, ...] | None:
+        """An nfdump CSV export read by DuckDB (the embedded store's parallel typed scan, `formats.native`) and
+        sent as columnar blocks: the Python reader's rows at a fraction of the CPU. Only a file the scan vouches
+        for line by line goes this way; None (use `insert_rows`, the row path that names each bad record's
+        line) for any other file or format. Enrichment is the row path's, once per distinct remote address."""
+        if FLOW_FORMATS.origin(format_name) != OWN_DISTRIBUTION or format_name not in _NATIVE_FORMATS:
+            return None
+        from cfgwatch.flows.formats.native import native_scan
+
+        scan = native_scan(format_name, file, exporter, aws_fields)
+        if scan is None:
+            return None
+        if format_name == "nfdump-csv" and "flg" in dict(scan.fields):
+            # a flag value the scan cannot read or that does not fit a byte: the row path decides
+            odd = f"({scan.odd}) OR coalesce({_NFDUMP_FLAGS_SQL} > 255, true)"
+            scan = replace(scan, rows={**scan.rows, "tcp_flags": _NFDUMP_FLAGS_SQL}, odd=odd)
+        import duckdb
+
+        from cfgwatch.flows.backends.duckdb_ingest import ParquetIngest
+
+        con = duckdb.connect()
+        try:
+            with tempfile.TemporaryDirectory(prefix="cfgwatch-ch-ingest-") as tmp:
+                staging = ParquetIngest(con, Path(tmp), self.enricher)
+                # only a scan that vouches for every line is used: any odd or rejected line sends the whole file
+                # down the row path, which names each bad record's line exactly as before
+                if not staging._stage_native(scan, file, stats):
+                    return None
+                return self._insert_staged(con, staging._constants, events) if stats.records else ()
+        finally:
+            con.close()
+
+    def _insert_staged(self, con: Any, constants: Mapping[str, str], events: Events) -> tuple[str, ...]:
+        """Enrich DuckDB's table `staged` (one lookup per distinct remote address, as the row path gives) and
+        insert it block by block (columnar: the driver packs each column's values in one call)."""
+        nat = nat_present_sql("nat_dst")
+        remote = [f"CASE WHEN {nat} THEN nat_dst_{part} ELSE dst_{part} END" for part in ("v4", "v6_hi", "v6_lo")]
+        typed = "".join(f", {sql} AS {name}" for name, sql in constants.items())
+        keyed = f"SELECT *{typed}, {remote[0]} AS _r4, {remote[1]} AS _rhi, {remote[2]} AS _rlo FROM staged"
+        found: list[tuple[Any, ...]] = []
+        if not self.enricher.is_empty:
+            for version, r4, rhi, rlo in con.execute(
+                f"SELECT DISTINCT ip_version, _r4, _rhi, _rlo FROM ({keyed})"
+            ).fetchall():
+                hit = self.enricher.lookup(decode_address(int(version), int(r4), int(rhi), int(rlo)))
+                if hit.asn or hit.org or hit.provider_class:
+                    found.append((version, r4, rhi, rlo, hit.asn, hit.org, hit.provider_class))
+        con.execute(
+            "CREATE TEMP TABLE enrich (ip_version UTINYINT, _r4 UINTEGER, _rhi UBIGINT, _rlo UBIGINT,"
+            " dst_asn UINTEGER, dst_org VARCHAR, dst_class VARCHAR)"
+        )
+        if found:
+            con.executemany("INSERT INTO enrich VALUES (?, ?, ?, ?, ?, ?, ?)", found)
+        names = [*ROW_FIELDS, "dst_asn", "dst_org", "dst_class", "day"]
+        columns = [
+            f"epoch_ms(k.{name}) AS {name}" if name in ("time_start", "time_end") else f"k.{name}"
+            for name in ROW_FIELDS
+        ]
+        columns += [
+            "coalesce(e.dst_asn, 0) AS dst_asn",
+            "coalesce(e.dst_org, '') AS dst_org",
+            "coalesce(e.dst_class, '') AS dst_class",
+            "CAST(CAST(k.time_start AS DATE) AS VARCHAR) AS day",
+        ]
+        row = con.execute("SELECT max(rowid) FROM staged").fetchone()
+        last = int(row[0] or 0) if row else 0
+        days = tuple(
+            str(day)
+            for (day,) in con.execute("SELECT DISTINCT CAST(time_start AS DATE) FROM staged ORDER BY 1").fetchall()
+        )
+        insert = f"INSERT INTO {self.table} ({', '.join(names)}) VALUES"
+        events.stage_started("insert", None)
+        done = 0
+        for first in range(0, last + 1, NATIVE_BLOCK_ROWS):
+            block = con.execute(
+                f"SELECT {', '.join(columns)} FROM ({keyed} WHERE rowid >= {first}"
+                f" AND rowid < {first + NATIVE_BLOCK_ROWS}) k LEFT JOIN enrich e"
+                " ON e.ip_version = k.ip_version AND e._r4 = k._r4 AND e._rhi = k._rhi AND e._rlo = k._rlo"
+            ).fetchnumpy()
+            data = [values.tolist() for values in block.values()]
+            if not data[0]:
+                continue
+            data[-1] = [date.fromisoformat(text) for text in data[-1]]
+            self._execute(insert, data, columnar=True, settings=self._insert_settings)
+            done += len(data[0])
+            events.item_done("insert", len(data[0]), done, None)
+        events.stage_finished("insert")
+        return days
 
     def insert_rows(self, rows: Iterable[Row], *, events: Events = NO_EVENTS) -> tuple[str, ...]:
         """Enrich reader rows (times in microseconds) and insert them in batches; returns the days written."""
@@ -398,9 +521,10 @@ class ClickHouseBackend:
             return tuple(found.get(name, CoverageRow(name, 0)) for name in exporters)
         return tuple(sorted(found.values(), key=lambda row: row.exporter))
 
-    def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "") -> str:
+    def _marked(self, selector: FlowSelector, window: TimeWindow, extra: str = "", *, scope: str = "") -> str:
         """The outbound-or-return records of a selector in a window, with only the columns the aggregates read:
-        the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left."""
+        the touch filter (hashed IN lists, a PREWHERE candidate) runs first, the exact predicates on what is left.
+        `scope` replaces the window's WHERE clause (the batched verify reads both windows of a change at once)."""
         is_out, is_ret, remote_key, r4, rhi, rlo = selector_sql(selector)
         outer = (
             f"SELECT ip_version, {remote_key} AS rkey, _out, _ret, packets, bytes, rev_packets, rev_bytes,"
@@ -412,7 +536,8 @@ class ClickHouseBackend:
         needed = ", ".join(column.name for column in COLUMNS if re.search(rf"\b{column.name}\b", named))
         return (
             f"({outer} FROM (SELECT {needed}, {is_out} AS _out, {is_ret} AS _ret FROM {self.source}"
-            f" WHERE {self._where(selector.exporters, window)} AND {touch_filter(selector)}) WHERE _out OR _ret)"
+            f" WHERE {scope or self._where(selector.exporters, window)} AND {touch_filter(selector)})"
+            " WHERE _out OR _ret)"
         )
 
     def outbound_summary(self, selector: FlowSelector, window: TimeWindow) -> OutboundSummary:
@@ -458,6 +583,87 @@ class ClickHouseBackend:
         out = sum((item.out for item in remotes), Counters())
         ret = sum((item.ret for item in remotes), Counters())
         return OutboundSummary(window, records, out, ret, sources, destinations, tuple(remotes))
+
+    def check_summaries(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], *, top: int
+    ) -> list[CheckSummary]:
+        """Both windows of many changes in ONE statement (see `verify.BatchVerifier`), `CHECK_BATCH` at a time.
+
+        Each change is one UNION ALL branch reading its exporter over its two windows (the primary key
+        (exporter, time_start) prunes the granules, as in the per-change queries) and marking each record's
+        window with arrayJoin; the server aggregates per (change, remote prefix) over both windows at once,
+        folds that per change (totals of prefixes with outbound traffic, distinct sources and destinations
+        merged from uniqExact states, prefixes new since the baseline) and ships only the prefixes whose
+        outbound bytes reach the change's `top`-th largest (ties kept: Python orders them by prefix text)."""
+        results: list[CheckSummary] = []
+        for first in range(0, len(requests), CHECK_BATCH):
+            results.extend(self._check_batch(requests[first : first + CHECK_BATCH], top))
+        return results
+
+    def _scope(self, exporters: Sequence[str], windows: Sequence[TimeWindow]) -> tuple[str, list[str]]:
+        """(WHERE clause over the union of the windows, per window its exact time condition)."""
+        exact = [f"(time_start >= {_ms(window.start)} AND time_start < {_ms(window.end)})" for window in windows]
+        days = [
+            moment.astimezone(UTC).date().isoformat() for window in windows for moment in (window.start, window.end)
+        ]
+        clauses = [f"day >= toDate('{min(days)}')", f"day <= toDate('{max(days)}')", "(" + " OR ".join(exact) + ")"]
+        if exporters:
+            clauses.append("exporter IN (" + ", ".join(_quote(name) for name in exporters) + ")")
+        return " AND ".join(clauses), exact
+
+    def _check_batch(
+        self, requests: Sequence[tuple[FlowSelector, TimeWindow, TimeWindow]], top: int
+    ) -> list[CheckSummary]:
+        if not requests:
+            return []
+        per_window = []
+        for w in (0, 1):
+            out, ret = f"_out AND w = {w}", f"_ret AND NOT _out AND w = {w}"
+            per_window.append(
+                f"sumIf(packets, {out}) AS op{w}, sumIf(bytes, {out}) AS ob{w}, countIf({out}) AS of{w},"
+                f" sumIf(rev_packets, {out}) + sumIf(packets, {ret}) AS rp{w},"
+                f" sumIf(rev_bytes, {out}) + sumIf(bytes, {ret}) AS rb{w},"
+                f" countIf({ret}) + countIf({out} AND rev_packets > 0) AS rf{w}"
+            )
+        folded = ", ".join(
+            f"sumIf(op{w}, of{w} > 0), sumIf(ob{w}, of{w} > 0), sum(of{w}), sumIf(rp{w}, of{w} > 0),"
+            f" sumIf(rb{w}, of{w} > 0), sumIf(rf{w}, of{w} > 0)"
+            for w in (0, 1)
+        )
+        branches = []
+        for q, (selector, post, baseline) in enumerate(requests):
+            scope, (in_post, in_base) = self._scope(selector.exporters, (post, baseline))
+            is_out, _is_ret, _remote_key, r4, rhi, rlo = selector_sql(selector)
+            # the change's outbound and return records in either window, each marked with its window(s)
+            window_of = f", arrayJoin(if({in_post} AND {in_base}, [0, 1], if({in_post}, [0], [1]))) AS w"
+            prefixes = (
+                f"SELECT ip_version, rkey, {per_window[0]}, {per_window[1]},"
+                " maxIf(dst_asn, _out AND w = 0) AS asn, maxIf(dst_org, _out AND w = 0) AS org,"
+                " maxIf(dst_class, _out AND w = 0) AS cls, argMaxIf(r4, bytes, _out AND w = 0) AS a4,"
+                " argMaxIf(rhi, bytes, _out AND w = 0) AS ahi, argMaxIf(rlo, bytes, _out AND w = 0) AS alo"
+                f" FROM {self._marked(selector, post, window_of, scope=scope)} GROUP BY ip_version, rkey"
+            )
+            remote = f"{r4}, {rhi}, {rlo}"
+            window_figures = (
+                f"SELECT (countIf({in_post}), countIf({in_base}),"
+                f" uniqExactIf(src_v4, src_v6_hi, src_v6_lo, (({is_out}) AS _out) AND {in_post}),"
+                f" uniqExactIf(src_v4, src_v6_hi, src_v6_lo, _out AND {in_base}),"
+                f" uniqExactIf({remote}, _out AND {in_post}), uniqExactIf({remote}, _out AND {in_base}))"
+                f" FROM {self.source} WHERE {scope}"
+            )
+            branches.append(
+                f"SELECT toUInt32({q}), ({window_figures}),"
+                f" {folded}, countIf(of0 > 0 AND of1 = 0),"
+                # the cut enters the lambda as a second array: a lambda capturing `ranked` copies it per element
+                " arrayFilter((t, cut) -> tupleElement(t, 4) >= cut,"
+                " groupArrayIf((ip_version, rkey, op0, ob0, of0, rp0, asn, org, cls, a4, ahi, alo, of1 = 0), of0 > 0)"
+                " AS ranked, replicate(arrayReverseSort(arrayMap(t -> tupleElement(t, 4), ranked))"
+                f"[{int(top)}], ranked)) FROM ({prefixes})"
+            )
+        # A top-level UNION ALL of one self-contained query per change: 18.16 analyses a subquery again for every
+        # query level around it, so a union nested under the aggregation costs many times its branches.
+        rows = self._execute(" UNION ALL ".join(branches), settings=_BIG_QUERY)
+        return _fold_checks(rows, len(requests), top)
 
     def pair_summary(
         self, selector: FlowSelector, window: TimeWindow, *, min_out_packets: int = 1
@@ -531,6 +737,44 @@ class ClickHouseBackend:
             self.client.disconnect()
         finally:
             self.enricher.close()
+
+
+def _fold_checks(rows: Iterable[Sequence[Any]], size: int, top: int) -> list[CheckSummary]:
+    """One `CheckSummary` per request from the batched statement's rows (one row per request)."""
+    found: dict[int, CheckSummary] = {}
+    for row in rows:
+        values = [int(value) for value in row[2:14]]
+        window = [int(value) for value in row[1]]  # records, sources, destinations: post then baseline
+        post, baseline = (
+            WindowTotals(
+                window[w],
+                Counters(*values[6 * w : 6 * w + 3]),
+                Counters(*values[6 * w + 3 : 6 * w + 6]),
+                window[2 + w],
+                window[4 + w],
+            )
+            for w in (0, 1)
+        )
+        tops = sorted(
+            (
+                Destination(
+                    prefix=prefix_key_text(int(item[0]), int(item[1])),
+                    sample_address=decode_address(int(item[0]), int(item[9]), int(item[10]), int(item[11])),
+                    asn=int(item[6]),
+                    org=str(item[7]),
+                    provider_class=str(item[8]),
+                    packets=int(item[2]),
+                    bytes=int(item[3]),
+                    flows=int(item[4]),
+                    return_packets=int(item[5]),
+                    new=bool(item[12]),
+                )
+                for item in row[15]
+            ),
+            key=lambda item: (-item.bytes, item.prefix),
+        )
+        found[int(row[0])] = CheckSummary(post, baseline, int(row[14]), tuple(tops[:top]))
+    return [found[q] for q in range(size)]
 
 
 def _sha256(path: Path) -> str:
