@@ -417,7 +417,7 @@ class Project:
                 allow_shrink=allow_shrink,
                 events=events,
                 started=started,
-                copies=cfg.state_path / COPIES_NAME,
+                copies=cfg.state_path / COPIES_NAME if cfg.store.pull_copies else None,
             )
             return replace(result, push=self.push(events=events))
 

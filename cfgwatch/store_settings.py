@@ -57,3 +57,6 @@ class StoreSettings(Section):
     """`store:` in cfgwatch.yaml."""
 
     remote: RemoteSettings | None = None
+    # a plain copy of each pulled device's stored text in the state directory (store-copies/, mode 0600), so
+    # an unchanged pull compares bytes instead of hashing (about 0.6x the CPU); costs disk equal to the texts
+    pull_copies: bool = True

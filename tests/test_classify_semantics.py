@@ -703,3 +703,62 @@ def test_narrowing_an_unnamed_dnat_is_no_new_egress_path() -> None:
     assert any("no new egress path" in reason for reason in added.reasons)
     widened = only(changes("linux", narrow, wide), "nat", "added")
     assert widened.categories == (EGRESS, "nat-added") and widened.tags == ("proxy-port",)
+
+
+# -- static NAT to an interface whose address the config does not hold (DHCP, PPP) -------------------
+_DHCP_IOS = """\
+hostname r1
+interface GigabitEthernet0/0
+ ip address {addr}
+ ip nat outside
+interface GigabitEthernet0/1
+ ip address 10.0.0.1 255.255.255.0
+ ip nat inside
+"""
+_DHCP_ASA = """\
+ASA Version 9.8(4)
+hostname fw
+interface GigabitEthernet0/0
+ nameif outside
+ security-level 0
+ ip address dhcp setroute
+interface GigabitEthernet0/1
+ nameif inside
+ security-level 100
+ ip address 10.0.0.1 255.255.255.0
+"""
+_INTERFACE_FORWARDS = {
+    "ios-dhcp": (
+        "cisco_ios",
+        _DHCP_IOS.format(addr="dhcp"),
+        "ip nat inside source static tcp 10.0.0.5 80 interface GigabitEthernet0/0 80\n",
+    ),
+    "ios-negotiated": (
+        "cisco_ios",
+        _DHCP_IOS.format(addr="negotiated"),
+        "ip nat inside source static tcp 10.0.0.5 80 interface GigabitEthernet0/0 80\n",
+    ),
+    "nxos-dhcp": (
+        "cisco_nxos",
+        _DHCP_IOS.format(addr="dhcp"),
+        "ip nat inside source static tcp 10.0.0.5 80 interface GigabitEthernet0/0 80\n",
+    ),
+    "asa-dhcp": (
+        "cisco_asa",
+        _DHCP_ASA,
+        "object network WEB\n host 10.0.0.5\n nat (inside,outside) static interface service tcp 80 80\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_INTERFACE_FORWARDS))
+def test_port_forward_to_a_dhcp_interface_is_an_inbound_exposure_not_egress(case: str) -> None:
+    """IOS `ip nat inside source static tcp L P interface X P` / ASA `static interface service`: outside
+    packets to X's own address (whatever DHCP gives it) on P reach the inside server; inside clients are
+    not sent anywhere new. The interface is the mapped (outside) address, never an egress destination."""
+    platform, before, line = _INTERFACE_FORWARDS[case]
+    added = only(changes(platform, before, before + line), "nat")
+    assert INBOUND in added.categories and EGRESS not in added.categories, added.categories
+    assert added.affected.internal == AddressSet.parse("10.0.0.5")
+    assert added.affected.ports == PortSet.of(80)
+    assert added.tags == ()

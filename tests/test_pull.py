@@ -216,3 +216,24 @@ def test_a_pulled_config_over_the_size_limit_fails_and_keeps_the_last_snapshot(l
     assert failed["core-rtr-01"].reason == "incomplete"
     assert "sanitize.max_config_bytes" in failed["core-rtr-01"].detail
     assert lab.store.read("core-rtr-01") == before
+
+
+@pytest.mark.parametrize("pull_copies", [True, False])
+def test_store_pull_copies_setting_decides_whether_copies_are_kept(
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pull_copies: bool
+) -> None:
+    """`store.pull_copies: false` hashes every text and writes nothing to state/store-copies."""
+    from cfgwatch.cli import app
+
+    (tmp_path / "cfgwatch.yaml").write_text(
+        "snapshots: snapshots\ninventory: inventory\nstate_dir: state\n"
+        f"store:\n  pull_copies: {'true' if pull_copies else 'false'}\n"
+        "pull:\n  timeout: 3\n  retries: 0\n  workers: 8\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for _ in range(2):  # copies are written by the first unchanged run after a device's text is stored
+        res = runner.invoke(app, ["pull", "--device", "dc-nx-01", "--quiet"])
+        assert res.exit_code == 0, res.output
+    copies = tmp_path / "state" / "store-copies"
+    assert (copies.is_dir() and any(copies.iterdir())) == pull_copies

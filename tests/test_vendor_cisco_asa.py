@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _held_out import changes
+from _held_out import changes, egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -271,3 +271,40 @@ def test_access_list_line_number_inserts() -> None:
         ("deny", 5),
     ]
     assert rules.filters[0].comment == "CHG-1"
+
+
+_ASA_FQDN = """\
+ASA Version 9.8(4)
+hostname fw
+interface GigabitEthernet0/0
+ nameif outside
+ security-level 0
+ ip address 198.51.100.2 255.255.255.0
+interface GigabitEthernet0/1
+ nameif inside
+ security-level 100
+ ip address 10.0.0.1 255.255.255.0
+object network X
+ fqdn v4 relay.example.net
+object-group network RELAYS
+ network-object object X
+access-list IN extended permit tcp 10.0.0.0 255.0.0.0 any eq 443
+access-group IN in interface inside
+"""
+
+
+def test_permit_to_an_fqdn_object_on_a_proxy_port_is_an_egress_forward() -> None:
+    """`object network X / fqdn relay.example.net` resolves by DNS at run time (an Internet host): a new
+    inside permit to it on 9050, directly or through a group, is an egress forward on a proxy port."""
+    for destination in ("object X", "object-group RELAYS"):
+        line = f"access-list IN extended permit tcp 10.0.0.0 255.0.0.0 {destination} eq 9050\n"
+        after = _ASA_FQDN.replace("access-group", line + "access-group")
+        change = egress("cisco_asa", _ASA_FQDN, after, "eq 9050")
+        assert change.affected.public.fqdns == frozenset({"relay.example.net"})
+    # the same permit bound only on the outside interface: its internal sources are spoofed, no egress
+    outside = _ASA_FQDN.replace("in interface inside", "in interface outside")
+    after = outside.replace(
+        "access-group", "access-list IN extended permit tcp 10.0.0.0 255.0.0.0 object X eq 9050\n" + "access-group"
+    )
+    found = [c for c in changes("cisco_asa", outside, after) if c.family == "filter"]
+    assert found and all("egress-forward" not in c.categories for c in found)

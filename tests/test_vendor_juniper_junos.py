@@ -384,3 +384,34 @@ def test_unknown_application_set_member_is_named() -> None:
     (diagnostic,) = parse(text).diagnostics
     assert diagnostic.code == "JUNOS-UNKNOWN-APPLICATION"
     assert "application-set 'SET' member 'junos-nonesuch'" in diagnostic.message
+
+
+_LAN_FILTER = (
+    "set interfaces ge-0/0/1 unit 0 family inet filter input LAN-IN\n"
+    "set firewall family inet filter LAN-IN term dns from destination-address 10.1.0.53/32\n"
+    "set firewall family inet filter LAN-IN term dns then accept\n"
+)
+
+
+def test_filter_term_port_matches_either_side_and_is_tagged_proxy_port() -> None:
+    """`from port 9050` matches packets whose source OR destination port is 9050: the term is two services,
+    (sport 9050, any dport) and (any sport, dport 9050). The first leaves every destination port open, so
+    the widened ports as a whole are `any`; the second still sends inside clients to any Internet host on
+    9050: an egress forward on a proxy port. The same term on a non-proxy port is neither."""
+    term = "set firewall family inet filter LAN-IN term tor from {}\n"
+    after = _LAN_FILTER + "".join(
+        term.format(clause) for clause in ("source-address 10.9.0.0/16", "protocol tcp", "port 9050")
+    )
+    after += "set firewall family inet filter LAN-IN term tor then accept\n"
+    change = egress("juniper_junos", _LAN_FILTER, after, "term tor")
+    assert change.affected.internal == AddressSet.parse("10.9.0.0/16")
+    # the exact meaning is kept: one service per side, nothing else
+    services = {(s.src_ports, s.dst_ports) for s in change.rule.match.services}  # type: ignore[union-attr]
+    assert services == {(PortSet.of(9050), PortSet.any()), (PortSet.any(), PortSet.of(9050))}
+    plain = after.replace("port 9050", "port 4443")
+    found = [c for c in changes("juniper_junos", _LAN_FILTER, plain) if c.family == "filter"]
+    assert found and all("proxy-port" not in c.tags and "egress-forward" not in c.categories for c in found)
+    # `source-port 9050` alone: traffic from a proxy's port; tagged, but no path to a proxy (no egress)
+    source_side = after.replace("from port 9050", "from source-port 9050")
+    (reply,) = [c for c in changes("juniper_junos", _LAN_FILTER, source_side) if c.family == "filter"]
+    assert reply.tags == ("proxy-port",) and "egress-forward" not in reply.categories

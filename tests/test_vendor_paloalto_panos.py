@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from _held_out import egress
+from _held_out import changes, egress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -300,3 +300,19 @@ def test_command_script_lines_and_move() -> None:
     missing = parse(script.replace("rules px top", "rules px before nope"))
     assert [d.code for d in missing.diagnostics] == ["PANOS-SET-VERB-UNSUPPORTED"]
     egress("paloalto_panos", "configure\n" + _PAN_BEFORE + "commit\n", script, "rules px")
+
+
+def test_dynamic_destination_translation_to_an_fqdn_is_an_egress_forward() -> None:
+    """`dynamic-destination-translation translated-address relay` with `relay` an fqdn object: clients from
+    the trust zone are sent to whatever the name resolves to (an Internet host) on 9050. From untrust the
+    same rule publishes a server (no egress)."""
+    before = _PAN_BEFORE + "set address relay fqdn relay.example.net\nset address vip ip-netmask 10.1.0.250\n"
+    rule = (
+        "set rulebase nat rules redir from trust to untrust source LAN destination vip service service-http"
+        " dynamic-destination-translation translated-address relay translated-port 9050\n"
+    )
+    change = egress("paloalto_panos", before, before + rule, "rules redir")
+    assert change.affected.public.fqdns == frozenset({"relay.example.net"})
+    inbound = rule.replace("from trust", "from untrust").replace("source LAN", "source any")
+    published = [c for c in changes("paloalto_panos", before, before + inbound) if c.family == "nat"]
+    assert published and all("egress-forward" not in c.categories for c in published)

@@ -42,6 +42,15 @@ class NatView:
     translated_dst: AddressSet | None
     translated_dst_ports: PortSet | None
     ingress: tuple[str, ...]
+    # source translated to this interface's own address (PAT/static to `interface X`): a source NAT even
+    # when the address is not in the config; only the view written in the rule's direction has it
+    src_interface: str | None = None
+
+
+def interface_address(name: str) -> AddressSet:
+    """An interface's own address the config does not hold (DHCP, PPP `negotiated`): a placeholder named
+    after it. Its `interface:` prefix marks it as no DNS name, so it is never an Internet destination."""
+    return AddressSet(fqdns=frozenset({f"interface:{name.lower()}"}), names=(f"interface {name}",))
 
 
 def nat_views(rule: NatRule) -> list[NatView]:
@@ -53,6 +62,7 @@ def nat_views(rule: NatRule) -> list[NatView]:
         translated_dst=rule.translated_dst,
         translated_dst_ports=rule.translated_dst_ports,
         ingress=rule.ingress,
+        src_interface=rule.translate_to_interface,
     )
     views = [forward]
     if rule.bidirectional:
@@ -61,13 +71,18 @@ def nat_views(rule: NatRule) -> list[NatView]:
             if not service.src_ports.is_any:
                 src_ports = service.src_ports if src_ports.is_any else src_ports | service.src_ports
         reverse_dst_ports = rule.translated_src_ports or src_ports
+        # static NAT to `interface X` maps the inside host to X's address even when DHCP or PPP sets it:
+        # outside packets to that address (and port) reach the inside host, as for a written address
+        mapped = rule.translated_src
+        if mapped is None and rule.translate_to_interface is not None:
+            mapped = interface_address(rule.translate_to_interface)
         views.append(
             NatView(
                 src=rule.translated_dst or rule.match.dst,
-                dst=rule.translated_src or rule.match.src,
+                dst=mapped or rule.match.src,
                 dst_ports=reverse_dst_ports,
                 translated_src=rule.match.dst if rule.translated_dst is not None else None,
-                translated_dst=rule.match.src if rule.translated_src is not None else None,
+                translated_dst=rule.match.src if mapped is not None else None,
                 translated_dst_ports=src_ports if rule.translated_src_ports is not None else None,
                 ingress=rule.egress,
             )
@@ -92,8 +107,9 @@ def _specific_public(addresses: AddressSet, networks: Networks) -> AddressSet:
     """Public addresses a rule names specifically: a bounded part of the Internet (Networks.bounded_public)
     or FQDNs. All of the Internet, or all of it but a blocklist, is not a specific destination."""
     bounded = networks.bounded_public(addresses)
-    if addresses.fqdns:
-        return bounded | AddressSet(fqdns=addresses.fqdns)
+    names = _runtime(addresses)  # not placeholders such as an interface's unknown address
+    if names:
+        return bounded | AddressSet(fqdns=names)
     return bounded
 
 
@@ -137,7 +153,7 @@ def judge_nat(rule: NatRule, networks: Networks) -> Judgement:
         egress_target = (
             tdst_public
             if not tdst_public.is_empty
-            else (match_public if view.translated_src is not None or rule.translate_to_interface else EMPTY_ADDRESS)
+            else (match_public if view.translated_src is not None or view.src_interface else EMPTY_ADDRESS)
         )
         if not internal_src.is_empty and not egress_target.is_empty:
             categories.add(r.EGRESS_FORWARD)
@@ -221,6 +237,8 @@ def judge_filter_change(
         public_dst = networks.public_part(dst)
         specific = _specific_public(dst, networks)
         proxy = _is_proxy(ports, networks) or (reopened and ports.overlaps(networks.proxy_ports))
+        to_proxy, from_proxy = _proxy_services(change, delta, networks)
+        proxy = proxy or to_proxy
         if (
             not only_internet
             and not internal_src.is_empty
@@ -246,6 +264,7 @@ def judge_filter_change(
                 )
         if affected == Affected():
             affected = Affected(internal=internal_src, public=specific, ports=ports)
+        proxy = proxy or from_proxy
     if delta.narrowed:
         categories.add(r.ACL_NARROWED)
         if affected == Affected():  # what lost its path: the flow check and reports still need it
@@ -255,6 +274,28 @@ def judge_filter_change(
                 ports=delta.narrowed_dst_ports(),
             )
     return Judgement(frozenset(categories), proxy, affected)
+
+
+def _proxy_services(change: RuleChange, delta: SpaceDelta, networks: Networks) -> tuple[bool, bool]:
+    """Whether a permit's own services name proxy ports the widening reaches: (as destination, as source).
+
+    The widened ports are one projection over all of a rule's services, so a service that leaves every
+    destination port open hides another that names a proxy port: Junos `from port 9050` (source OR
+    destination port) is (sport 9050, any dport) plus (any sport, dport 9050). A destination-side proxy
+    port is a path to a proxy like any other; a source-side one (traffic from a proxy's port) only tags.
+    """
+    rule = change.after
+    if not isinstance(rule, FilterRule) or rule.action is not Action.PERMIT or not rule.enabled:
+        return False, False
+    dst_reached = delta.widened_dst_ports().intersection(networks.proxy_ports)
+    src_reached = delta.widened_src_ports().intersection(networks.proxy_ports)
+    to_proxy = from_proxy = False
+    for service in rule.match.services:
+        if service.is_any:
+            continue
+        to_proxy = to_proxy or (not service.dst_ports.is_any and service.dst_ports.overlaps(dst_reached))
+        from_proxy = from_proxy or (not service.src_ports.is_any and service.src_ports.overlaps(src_reached))
+    return to_proxy, from_proxy
 
 
 def _opaque(rule: object) -> frozenset[str]:

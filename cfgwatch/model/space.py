@@ -28,7 +28,7 @@ ADDRESS_AXIS_MAX = V6_OFFSET + (1 << 128) - 1
 ZONE_MAX = 1 << 20
 STATE_MAX = len(CONN_STATES) - 1
 DIMENSIONS = ("from_zone", "to_zone", "src", "dst", "protocol", "src_port", "dst_port", "state")
-PROTOCOL_DIM, DPORT_DIM, STATE_DIM = 4, 6, 7
+PROTOCOL_DIM, SPORT_DIM, DPORT_DIM, STATE_DIM = 4, 5, 6, 7
 ALL_STATES: iv.Intervals = ((0, STATE_MAX),)
 __all__ = ["DEFAULT_BUDGET", "DiffBudget", "SpaceDelta", "compare_in_region"]
 
@@ -388,6 +388,9 @@ class SpaceDelta:
 
     def widened_dst_ports(self) -> PortSet:
         return PortSet(self.widened_new[DPORT_DIM])
+
+    def widened_src_ports(self) -> PortSet:
+        return PortSet(self.widened_new[SPORT_DIM])
 
     def narrowed_dst_ports(self) -> PortSet:
         return PortSet(self.narrowed_proj[DPORT_DIM])
