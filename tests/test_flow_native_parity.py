@@ -179,3 +179,20 @@ def test_native_and_sql_paths_store_every_column_the_python_reader_stores(
     assert sql[2] == python[2]
     if name == "zeek-fractions.log":
         assert any(row[0] == datetime(2023, 11, 10, 18, 57, 10, 636889) for row in native[2])
+
+
+def test_sql_nfdump_path_names_the_right_lines_around_empty_and_long_lines(tmp_path: Path) -> None:
+    """An empty line shifts no line number, a line with an extra field is bad (as the Python reader says)."""
+    lines = write_nfdump_csv_sql(tmp_path / "x.csv", 20, start=START).read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "")
+    lines[8] = lines[8].replace(",TCP,", ",BOGUS,")
+    lines[12] += ",extra"
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stats = ReadStats(str(path))
+    rows = list(get_reader("nfdump-csv")(path, stats, None))
+    backend = DuckDBBackend(tmp_path / "store")
+    report = backend.ingest(path, "nfdump-csv")
+    backend.close()
+    assert (report.records, report.bad) == (len(rows), stats.bad) == (18, 2)
+    assert [sample.split(": ")[0] for sample in report.bad_samples] == [f"{path}:9", f"{path}:13"]

@@ -204,6 +204,18 @@ def _nfdump_summary_rows(file: Path) -> int | None:
 _TIMESTAMP_START = re.compile(rb"\d{4}-\d{2}-\d{2}")
 
 
+def _has_empty_line(file: Path) -> bool:
+    """Whether an empty line (which DuckDB's CSV reader skips without counting) precedes the last line."""
+    with file.open("rb") as handle:
+        carry = b""
+        while chunk := handle.read(1 << 22):
+            block = carry + chunk
+            if b"\n\n" in block or b"\n\r\n" in block:
+                return True
+            carry = block[-2:]
+    return False
+
+
 class ParquetIngest:
     """Writes flow files into the day-partitioned Parquet tree of one store, over the store's connection."""
 
@@ -508,6 +520,10 @@ class ParquetIngest:
                 stats.records = total - rejected
                 return stats.records > 0
             self.con.execute("DROP TABLE staged")
+        if _has_empty_line(file):
+            # DuckDB skips empty lines, so row_number() would no longer be the line: the Python reader names them
+            with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
+                return self._stage_rows(get_reader("nfdump-csv")(file, stats, exporter), Path(tmp), stats)
         wanted = [name for name in NFDUMP_CSV_COLUMNS if name in columns]
         wanted += [name for name in edges if name not in wanted]
         # Only the columns we use are materialised; row_number() over the ordered single-threaded read = line.
