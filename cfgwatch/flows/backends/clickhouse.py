@@ -25,7 +25,6 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -66,21 +65,9 @@ from cfgwatch.plugins import OWN_DISTRIBUTION
 
 BATCH_ROWS = 50_000
 NATIVE_BLOCK_ROWS = 262_144  # rows per columnar INSERT block of the DuckDB-read path
-# Formats whose DuckDB scan stores exactly the rows of the Python reader (tests/test_flow_backends.py checks).
-# Not yet: AWS VPC (the scan leaves tcp_flags at 0 on some layouts) and Zeek (fractional seconds land 1 ms
-# apart from the reader's float arithmetic now and then); they stay on the row path.
-_NATIVE_FORMATS = frozenset({"nfdump-csv"})
-# nfdump's `flg` column as `formats.readers._tcp_flags` reads it: 0x.. hex, a number, or 8 flag letters (CEUAPRSF)
-_NFDUMP_FLAGS_SQL = (
-    "(CASE WHEN trim(flg) LIKE '0x%' THEN TRY_CAST(trim(flg) AS UBIGINT)"
-    " WHEN regexp_full_match(trim(flg), '[0-9]+') THEN TRY_CAST(trim(flg) AS UBIGINT)"
-    " ELSE "
-    + " + ".join(
-        f"(CASE WHEN substr(lpad(right(trim(flg), 8), 8, '.'), {i + 1}, 1) <> '.' THEN {1 << (7 - i)} ELSE 0 END)"
-        for i in range(8)
-    )
-    + " END)"
-)
+# Formats whose DuckDB scan stores exactly the rows of the Python reader (tests/test_flow_backends.py and
+# tests/test_flow_native_parity.py check).
+_NATIVE_FORMATS = frozenset({"nfdump-csv", "zeek-conn", "aws-vpc"})
 CHECK_BATCH = 256  # requests per `check_summaries` statement (bounds the SQL text the server parses)
 # A batched statement is one request's SQL many times over: lift the parser's limits (defaults 256 KiB / 50k).
 _BIG_QUERY = {"max_query_size": 64 << 20, "max_ast_elements": 10_000_000, "max_expanded_ast_elements": 10_000_000}
@@ -381,10 +368,11 @@ class ClickHouseBackend:
         aws_fields: Sequence[str] | None = None,
         events: Events = NO_EVENTS,
     ) -> tuple[str, ...] | None:
-        """An nfdump CSV export read by DuckDB (the embedded store's parallel typed scan, `formats.native`) and
-        sent as columnar blocks: the Python reader's rows at a fraction of the CPU. Only a file the scan vouches
-        for line by line goes this way; None (use `insert_rows`, the row path that names each bad record's
-        line) for any other file or format. Enrichment is the row path's, once per distinct remote address."""
+        """A line-format export (nfdump CSV, Zeek conn.log, AWS VPC text) read by DuckDB (the embedded store's
+        parallel typed scan, `formats.native`) and sent as columnar blocks: the Python reader's rows at a
+        fraction of the CPU. Only a file the scan vouches for line by line goes this way; None (use
+        `insert_rows`, the row path that names each bad record's line) for any other file or format.
+        Enrichment is the row path's, once per distinct remote address."""
         if FLOW_FORMATS.origin(format_name) != OWN_DISTRIBUTION or format_name not in _NATIVE_FORMATS:
             return None
         from cfgwatch.flows.formats.native import native_scan
@@ -392,10 +380,6 @@ class ClickHouseBackend:
         scan = native_scan(format_name, file, exporter, aws_fields)
         if scan is None:
             return None
-        if format_name == "nfdump-csv" and "flg" in dict(scan.fields):
-            # a flag value the scan cannot read or that does not fit a byte: the row path decides
-            odd = f"({scan.odd}) OR coalesce({_NFDUMP_FLAGS_SQL} > 255, true)"
-            scan = replace(scan, rows={**scan.rows, "tcp_flags": _NFDUMP_FLAGS_SQL}, odd=odd)
         import duckdb
 
         from cfgwatch.flows.backends.duckdb_ingest import ParquetIngest
@@ -435,7 +419,8 @@ class ClickHouseBackend:
             con.executemany("INSERT INTO enrich VALUES (?, ?, ?, ?, ?, ?, ?)", found)
         names = [*ROW_FIELDS, "dst_asn", "dst_org", "dst_class", "day"]
         columns = [
-            f"epoch_ms(k.{name}) AS {name}" if name in ("time_start", "time_end") else f"k.{name}"
+            # milliseconds as the row path cuts them (microseconds // 1000); epoch_ms() rounds to the nearest
+            f"epoch_us(k.{name}) // 1000 AS {name}" if name in ("time_start", "time_end") else f"k.{name}"
             for name in ROW_FIELDS
         ]
         columns += [

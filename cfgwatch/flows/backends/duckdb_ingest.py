@@ -42,8 +42,8 @@ from cfgwatch.errors import InputError, StoreError
 from cfgwatch.flows.backends.base import IngestReport
 from cfgwatch.flows.enrich import Enricher
 from cfgwatch.flows.formats import FLOW_FORMATS, get_reader
-from cfgwatch.flows.formats.base import MAX_TIME_US, MIN_TIME_US, ROW_FIELDS, ReadStats
-from cfgwatch.flows.formats.native import REJECTS_LIMIT, NativeScan, native_scan
+from cfgwatch.flows.formats.base import MAX_TIME_US, MIN_TIME_US, PROTO_NAMES, ROW_FIELDS, ReadStats
+from cfgwatch.flows.formats.native import REJECTS_LIMIT, NativeScan, first_line, flags_sql, native_scan
 from cfgwatch.flows.schema import COLUMNS, encode_address, nat_present_sql, prefix_key_text
 from cfgwatch.plugins import OWN_DISTRIBUTION
 
@@ -78,18 +78,28 @@ NFDUMP_CSV_COLUMNS = (
     "out",
     "dir",
     "ra",
+    "flg",
 )
+# nullstr of the SQL nfdump path: no field is NULL but one a short line lacks (null_padding), so the field count
+# shows; an empty field is '' (what the Python reader sees).
+_NO_NULL = "<cfgwatch: no null string>"
 
 
-def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
-    """SELECT list turning the varchar columns of `nfdump -o csv` into `ROW_FIELDS` (IPv6 halves left 0)."""
+def _nfdump_parse_sql(columns: set[str], exporter: str | None, short: str) -> str:
+    """SELECT list turning the varchar columns of `nfdump -o csv` into `ROW_FIELDS` (IPv6 halves left 0) as
+    `readers.read_nfdump_csv` reads them; NULL where that reader rejects the record. `short` is the SQL
+    boolean of a line with another field count than the header (`_short`; the reader rejects it)."""
 
     def col(name: str, default: str = "'0'") -> str:
         return f'"{name}"' if name in columns else default
 
-    def optional_counter(name: str) -> str:
-        """0 when absent or empty; NULL (a rejected record, as in the Python reader) when not a UBIGINT."""
-        return f"CASE WHEN coalesce(trim({col(name)}), '') = '' THEN 0 ELSE TRY_CAST(trim({col(name)}) AS UBIGINT) END"
+    def number(name: str, kind: str) -> str:
+        """`base.to_int` with default 0: empty or '-' is 0, else an integer or a float's integer part."""
+        text = f"trim({col(name)})"
+        return (
+            f"(CASE WHEN coalesce({text}, '') IN ('', '-') THEN 0 ELSE coalesce(TRY_CAST({text} AS {kind}),"
+            f" TRY_CAST(trunc(TRY_CAST({text} AS DOUBLE)) AS {kind})) END)"
+        )
 
     def v4(name: str) -> str:
         octets = " + ".join(
@@ -99,13 +109,24 @@ def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
         return f"(CASE WHEN split_part({name}, '.', 5) = '' THEN {octets} END)"
 
     exporter_sql = sql_text(exporter) if exporter else f"coalesce(trim({col('ra', 'NULL')}), 'unknown')"
+    names = " ".join(f"WHEN {sql_text(name)} THEN {code}" for name, code in PROTO_NAMES.items())
     proto = (
-        "CASE upper(trim(pr)) WHEN 'TCP' THEN 6 WHEN 'UDP' THEN 17 WHEN 'ICMP' THEN 1 WHEN 'ICMP6' THEN 58 "
-        "WHEN 'GRE' THEN 47 WHEN 'ESP' THEN 50 ELSE TRY_CAST(trim(pr) AS UTINYINT) END"
+        f"CASE lower(trim(pr)) {names} ELSE"
+        " CASE WHEN regexp_full_match(trim(pr), '[0-9]+') THEN TRY_CAST(trim(pr) AS UTINYINT) END END"
     )
-    return f"""TRY_CAST(ts AS TIMESTAMP) AS time_start, TRY_CAST(te AS TIMESTAMP) AS time_end,
+    direction = (
+        f"CASE WHEN coalesce({col('dir', chr(39) * 2)}, '') = '' THEN 0"
+        f" ELSE CASE {number('dir', 'UBIGINT')} WHEN 0 THEN 1 WHEN 1 THEN 2 END END"
+    )
+    flags = f"TRY_CAST({flags_sql(chr(34) + 'flg' + chr(34))} AS UTINYINT)" if "flg" in columns else "0"
+    # as `base.make_row`: an end before the start is the start
+    end = (
+        "CASE WHEN TRY_CAST(te AS TIMESTAMP) IS NOT NULL"
+        " THEN greatest(TRY_CAST(te AS TIMESTAMP), TRY_CAST(ts AS TIMESTAMP)) END"
+    )
+    return f"""TRY_CAST(ts AS TIMESTAMP) AS time_start, {end} AS time_end,
         {exporter_sql} AS exporter,
-        TRY_CAST({col("in")} AS UINTEGER) AS in_if, TRY_CAST({col("out")} AS UINTEGER) AS out_if,
+        {number("in", "UINTEGER")} AS in_if, {number("out", "UINTEGER")} AS out_if,
         CASE WHEN contains(sa, ':') THEN 6 ELSE 4 END AS ip_version,
         CASE WHEN contains(sa, ':') THEN 0 ELSE TRY_CAST({v4("trim(sa)")} AS UINTEGER) END AS src_v4,
         CAST(0 AS UBIGINT) AS src_v6_hi,
@@ -113,27 +134,41 @@ def _nfdump_parse_sql(columns: set[str], exporter: str | None) -> str:
         CASE WHEN contains(da, ':') THEN 0 ELSE TRY_CAST({v4("trim(da)")} AS UINTEGER) END AS dst_v4,
         CAST(0 AS UBIGINT) AS dst_v6_hi,
         CAST(0 AS UBIGINT) AS dst_v6_lo,
-        TRY_CAST({col("sp")} AS USMALLINT) AS src_port,
-        TRY_CAST(split_part({col("dp")}, '.', 1) AS USMALLINT) AS dst_port,
-        {proto} AS proto, 0 AS tcp_flags,
-        TRY_CAST(ipkt AS UBIGINT) AS packets, TRY_CAST(ibyt AS UBIGINT) AS bytes,
-        {optional_counter("opkt")} AS rev_packets,
-        {optional_counter("obyt")} AS rev_bytes,
-        coalesce(TRY_CAST({col("dir")} AS UTINYINT) + 1, 0) AS direction, 0 AS action,
+        {number("sp", "USMALLINT")} AS src_port,
+        {number("dp", "USMALLINT")} AS dst_port,
+        {proto} AS proto, {flags} AS tcp_flags,
+        {number("ipkt", "UBIGINT")} AS packets, {number("ibyt", "UBIGINT")} AS bytes,
+        {number("opkt", "UBIGINT")} AS rev_packets,
+        {number("obyt", "UBIGINT")} AS rev_bytes,
+        {direction} AS direction, 0 AS action,
         0 AS nat_src_v4, 0 AS nat_src_v6_hi, 0 AS nat_src_v6_lo,
-        0 AS nat_dst_v4, 0 AS nat_dst_v6_hi, 0 AS nat_dst_v6_lo, 0 AS nat_src_port, 0 AS nat_dst_port"""
+        0 AS nat_dst_v4, 0 AS nat_dst_v6_hi, 0 AS nat_dst_v6_lo, 0 AS nat_src_port, 0 AS nat_dst_port,
+        {short} AS _short"""
 
 
 def _nfdump_good_sql() -> str:
     """SQL boolean: a parsed nfdump CSV row is a usable record."""
     good = " AND ".join(
         f"{name} IS NOT NULL"
-        for name in ("time_start", "time_end", "src_v4", "dst_v4", "src_port", "dst_port", "proto")
+        for name in (
+            "time_start",
+            "time_end",
+            "src_v4",
+            "dst_v4",
+            "src_port",
+            "dst_port",
+            "proto",
+            "in_if",
+            "out_if",
+            "tcp_flags",
+            "direction",
+        )
     )
     # Counters >= 2^64 fail TRY_CAST (NULL): the record is rejected with its line, as the Python readers do
     # (a clamp would invent exabytes that dominate every volume figure). Times as in `formats.base`.
     return (
         good
+        + " AND NOT _short"
         + " AND packets IS NOT NULL AND bytes IS NOT NULL AND rev_packets IS NOT NULL AND rev_bytes IS NOT NULL"
         + f" AND time_start >= make_timestamp({MIN_TIME_US}) AND time_start < make_timestamp({MAX_TIME_US})"
         + f" AND time_end < make_timestamp({MAX_TIME_US})"
@@ -167,6 +202,18 @@ def _nfdump_summary_rows(file: Path) -> int | None:
 
 
 _TIMESTAMP_START = re.compile(rb"\d{4}-\d{2}-\d{2}")
+
+
+def _has_empty_line(file: Path) -> bool:
+    """Whether an empty line (which DuckDB's CSV reader skips without counting) precedes the last line."""
+    with file.open("rb") as handle:
+        carry = b""
+        while chunk := handle.read(1 << 22):
+            block = carry + chunk
+            if b"\n\n" in block or b"\n\r\n" in block:
+                return True
+            carry = block[-2:]
+    return False
 
 
 class ParquetIngest:
@@ -437,16 +484,23 @@ class ParquetIngest:
         Python by line) is the file re-read on the ordered, line-numbered path."""
         source = (
             f"read_csv({sql_text(str(file))}, header = true, all_varchar = true, null_padding = true,"
-            " ignore_errors = true{parallel})"
+            f" nullstr = {sql_text(_NO_NULL)}, ignore_errors = true{{parallel}})"
         )
-        columns = {
+        described = [
             row[0] for row in self.con.execute(f"DESCRIBE SELECT * FROM {source.format(parallel='')}").fetchall()
-        }
+        ]
+        columns = set(described)
         missing = [name for name in ("ts", "te", "sa", "da", "pr", "ipkt", "ibyt") if name not in columns]
         if missing:
             stats.reject(1, f"nfdump CSV header lacks {', '.join(missing)}")
             return False
-        parse = _nfdump_parse_sql(columns, exporter)
+        # The header's own field count (DuckDB adds columns for longer lines): a line lacking the last field, or
+        # with a value beyond it, has another count than the header, which the Python reader rejects.
+        header = (first_line(file) or "").split(",")
+        count = len(header) if header == described[: len(header)] else len(described)
+        ends = [f'"{described[count - 1]}" IS NULL', *(f'"{name}" IS NOT NULL' for name in described[count:])]
+        edges = described[count - 1 :]
+        parse = _nfdump_parse_sql(columns, exporter, "(" + " OR ".join(ends) + ")")
         good = _nfdump_good_sql()
         tail_rows = _nfdump_summary_rows(file)
         if tail_rows is not None:
@@ -466,7 +520,12 @@ class ParquetIngest:
                 stats.records = total - rejected
                 return stats.records > 0
             self.con.execute("DROP TABLE staged")
+        if _has_empty_line(file):
+            # DuckDB skips empty lines, so row_number() would no longer be the line: the Python reader names them
+            with tempfile.TemporaryDirectory(prefix="cfgwatch-ingest-") as tmp:
+                return self._stage_rows(get_reader("nfdump-csv")(file, stats, exporter), Path(tmp), stats)
         wanted = [name for name in NFDUMP_CSV_COLUMNS if name in columns]
+        wanted += [name for name in edges if name not in wanted]
         # Only the columns we use are materialised; row_number() over the ordered single-threaded read = line.
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT row_number() OVER () + 1 AS line, "
@@ -780,6 +839,4 @@ def _sha256(path: Path) -> tuple[str, int]:
 
 def _skipped(file: Path, format_name: str, digest: str, previous: dict[str, Any]) -> IngestReport:
     """The report of a file whose content the ledger holds: nothing read, nothing added."""
-    return IngestReport(
-        str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(previous.get("days", ()))
-    )
+    return IngestReport(str(file), format_name, 0, 0, skipped=True, sha256=digest, days=tuple(previous.get("days", ())))

@@ -53,6 +53,8 @@ class NativeScan:
     lists: tuple[str, ...] = ()
     keep: str = "true"
     summary: bool = False
+    join: str = ""
+    computed: tuple[tuple[str, str], ...] = ()
 
     def constants(self) -> dict[str, str]:
         """Numeric ROW_FIELDS this format never sets, as typed SQL literals: they are not materialised at
@@ -71,13 +73,14 @@ class NativeScan:
     def select(self, file: Path, rejects: str) -> str:
         """SELECT of the ROW_FIELDS that vary (see `constants`) plus `_odd` over the file."""
         lists = "".join(f", {octets_sql(name)} AS {ident('_l_' + name)}" for name in self.lists)
+        lists += "".join(f", {sql} AS {ident(name)}" for name, sql in self.computed)
         constant = self.constants()
         columns = ", ".join(
             f"TRY_CAST({self.rows[name]} AS {_TYPES[name]}) AS {name}" for name in ROW_FIELDS if name not in constant
         )
         return (
             f"SELECT {columns}, coalesce({self.odd}, true) AS _odd"
-            f" FROM (SELECT *{lists} FROM {self.source(file, rejects)}) WHERE {self.keep}"
+            f" FROM (SELECT *{lists} FROM {self.source(file, rejects)}){self.join} WHERE {self.keep}"
         )
 
 
@@ -142,9 +145,49 @@ def _stamp(micros: str) -> str:
     return f"make_timestamp(least(greatest({micros}, {MIN_TIME_US}), {MAX_TIME_US}))"
 
 
+# Seconds as text with at most this many fractional digits fit DECIMAL(18, 7) exactly (10 integer digits reach
+# 2100): the cast loses nothing, so the rounding to microseconds is done once, on the exact value.
+_FRACTION_DIGITS = 7
+
+
 def _micros(seconds: str) -> str:
-    """Epoch seconds (DOUBLE) -> integer microseconds, rounded half to even as Python's round()."""
-    return f"TRY_CAST(round_even({seconds} * 1000000.0, 0) AS BIGINT)"
+    """Epoch seconds (VARCHAR) -> integer microseconds by `formats.base.epoch_micros`'s rule: the exact decimal
+    value of the text rounded half to even. NULL (an odd row: the exact path reads it) for text the rule
+    cannot take exactly here: more fractional digits than DECIMAL(18, 7) holds, an exponent, or no number."""
+    exact = (
+        f"(CASE WHEN length(split_part({seconds}, '.', 2)) <= {_FRACTION_DIGITS}"
+        f" AND NOT regexp_matches({seconds}, '[eE_]') THEN TRY_CAST({seconds} AS DECIMAL(18, {_FRACTION_DIGITS})) END)"
+    )
+    micros = f"round_even({exact}, 6)"
+    # whole seconds and the fraction scaled apart: DECIMAL(18, 6) * 10^6 in one step would overflow
+    decimal = (
+        f"(TRY_CAST(trunc({micros}) AS BIGINT) * 1000000 + TRY_CAST(({micros} - trunc({micros})) * 1000000 AS BIGINT))"
+    )
+    # The common case, at most 6 fractional digits and no exponent, is exact in DOUBLE (a fifth of the CPU):
+    # below 2^32 s the parse errs by <= 0.24 us and the product by <= 0.25 us, so rounding gives the integer.
+    rare = (
+        f"strpos({seconds}, '.') BETWEEN 1 AND length({seconds}) - 7"
+        f" OR contains({seconds}, 'e') OR contains({seconds}, 'E')"
+    )
+    return (
+        f"(CASE WHEN {rare} THEN {decimal}"
+        f" ELSE TRY_CAST(round_even(TRY_CAST({seconds} AS DOUBLE) * 1000000.0, 0) AS BIGINT) END)"
+    )
+
+
+def flags_sql(text: str) -> str:
+    """TCP flags as `formats.readers._tcp_flags` reads nfdump's `flg` text: 0x.. hex, decimal digits, or the
+    8 flag letters (CEUAPRSF, '.' unset; only the last 8 characters count). NULL when hex/digits do not parse;
+    a value above 255 is the caller's to reject (the Python reader rejects it)."""
+    flag = f"trim({text})"
+    letters = " + ".join(
+        f"(CASE WHEN substr(lpad(right({flag}, 8), 8, '.'), {i + 1}, 1) <> '.' THEN {1 << (7 - i)} ELSE 0 END)"
+        for i in range(8)
+    )
+    return (
+        f"(CASE WHEN starts_with({flag}, '0x') THEN TRY_CAST({flag} AS UBIGINT)"
+        f" WHEN regexp_full_match({flag}, '[0-9]+') THEN TRY_CAST({flag} AS UBIGINT) ELSE {letters} END)"
+    )
 
 
 def _proto_names(text: str) -> str:
@@ -160,7 +203,7 @@ def _head(file: Path) -> bytes:
         return handle.read(HEAD_BYTES)
 
 
-def _first_line(file: Path) -> str | None:
+def first_line(file: Path) -> str | None:
     """The first line when it is whole within the head and plain UTF-8 text, else None."""
     head = _head(file)
     end = head.find(b"\n")
@@ -193,7 +236,7 @@ _NFDUMP_REQUIRED = ("ts", "te", "sa", "da", "pr", "ipkt", "ibyt")
 def nfdump_csv_scan(file: Path, exporter: str | None) -> NativeScan | None:
     """`nfdump -o csv` with its header on line 1. Rows mean what the line-numbered SQL path of
     `duckdb_ingest` makes of them (that path reads every file this scan does not vouch for)."""
-    header = _first_line(file)
+    header = first_line(file)
     if header is None or not header.startswith("ts,"):
         return None
     names = header.split(",")
@@ -213,10 +256,11 @@ def nfdump_csv_scan(file: Path, exporter: str | None) -> NativeScan | None:
     )
     dst_port = f"TRY_CAST(trunc({col('dp', 'NULL')}) AS USMALLINT)"
     rows = dict(_ZERO_FIELDS)
+    flg_text = f"coalesce({ident('flg')}, '')"
     addresses = _v4_pair(rows, "sa", "da")
     rows.update(
         time_start="ts",
-        time_end="te",
+        time_end="greatest(te, ts)",  # as `base.make_row`: an end before the start is the start
         exporter=sql_text(exporter) if exporter else f"coalesce(trim({col('ra', 'NULL')}), 'unknown')",
         in_if=f"TRY_CAST({col('in', 'NULL')} AS UINTEGER)",
         out_if=f"TRY_CAST({col('out', 'NULL')} AS UINTEGER)",
@@ -228,6 +272,11 @@ def nfdump_csv_scan(file: Path, exporter: str | None) -> NativeScan | None:
         rev_packets=f"coalesce({col('opkt')}, 0)",
         rev_bytes=f"coalesce({col('obyt')}, 0)",
         direction=f"coalesce({col('dir', 'NULL')} + 1, 0)",
+        tcp_flags=(
+            f"(CASE WHEN _flg._value IS NOT NULL THEN _flg._value ELSE {flags_sql(flg_text)} END)"
+            if "flg" in names
+            else "0"
+        ),
     )
     # In the SQL path an empty sp, in or out is NULL (stored as such), a dp of 1e3 is 1000: mirror, or leave.
     odd = " OR ".join(
@@ -238,18 +287,33 @@ def nfdump_csv_scan(file: Path, exporter: str | None) -> NativeScan | None:
             f"{dst_port} IS NULL",
             "ipkt IS NULL",
             "ibyt IS NULL",
+            f"coalesce({rows['tcp_flags']} > 255, true)",
+            f"coalesce({col('dir', '0')} > 1, false)",
             *(f"{ident(name)} IS NULL" for name in ("sp", "in", "out") if name in names),
         )
     )
     options = "header = true, delim = ',', quote = '\"', escape = '\"'"
-    return NativeScan(fields, options, rows, odd, lists=("sa", "da"), keep="ts IS NOT NULL", summary=True)
+    # nfdump prints the flags as 8 letters or dots: a lookup of those 256 texts costs a fifth of the per-row
+    # expression (which reads any other text)
+    join = f" LEFT JOIN {_FLAG_TABLE} ON {ident('flg')} = _flg._text" if "flg" in names else ""
+    return NativeScan(fields, options, rows, odd, lists=("sa", "da"), keep="ts IS NOT NULL", summary=True, join=join)
+
+
+def _flag_texts() -> str:
+    rows = []
+    for value in range(256):
+        text = "".join(letter if value & (1 << (7 - i)) else "." for i, letter in enumerate(NFDUMP_FLAG_LETTERS))
+        rows.append(f"({sql_text(text)}, {value})")
+    return "(VALUES " + ", ".join(rows) + ") AS _flg(_text, _value)"
+
+
+NFDUMP_FLAG_LETTERS = "CEUAPRSF"
+_FLAG_TABLE = _flag_texts()
 
 
 # -- Zeek conn.log ----------------------------------------------------------------------------------------
 
 _ZEEK_TYPES = {
-    "ts": "DOUBLE",
-    "duration": "DOUBLE",
     "id.orig_p": "USMALLINT",
     "id.resp_p": "USMALLINT",
     "orig_pkts": "UBIGINT",
@@ -323,8 +387,8 @@ def zeek_conn_scan(file: Path, exporter: str | None) -> NativeScan | None:
     def col(name: str) -> str:
         return ident(name) if name in names else "NULL"
 
-    start = _micros(col("ts"))
-    duration = _micros(col("duration"))
+    computed = (("_us_start", _micros(col("ts"))), ("_us_duration", _micros(col("duration"))))
+    start, duration = ident("_us_start"), ident("_us_duration")
     end = f"({start} + coalesce({duration}, 0))"
     proto_text = f"coalesce(nullif({col('proto')}, ''), '0')"
     named = _proto_names(proto_text)
@@ -363,7 +427,7 @@ def zeek_conn_scan(file: Path, exporter: str | None) -> NativeScan | None:
         f"header = false, skip = {skip}, delim = '\\t', quote = '', escape = '', comment = '#',"
         f" nullstr = [{sql_text(unset)}, '(empty)']"
     )
-    return NativeScan(fields, options, rows, odd, lists=("id.orig_h", "id.resp_h"))
+    return NativeScan(fields, options, rows, odd, lists=("id.orig_h", "id.resp_h"), computed=computed)
 
 
 # -- AWS VPC flow logs --------------------------------------------------------------------------------------
@@ -375,8 +439,6 @@ _AWS_TYPES = {
     "packets": "UBIGINT",
     "bytes": "UBIGINT",
     "tcp-flags": "UBIGINT",
-    "start": "DOUBLE",
-    "end": "DOUBLE",
 }
 # Printable ASCII and line ends: a file with any other byte (a tab, another separator Python's str.split()
 # honours, a control character, non-ASCII text) is read by the Python reader, which splits as AWS means.
@@ -399,7 +461,7 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
     """AWS VPC / Transit Gateway flow logs in S3 text form (header line, `aws_fields`, or the v2 default)."""
     from cfgwatch.flows.formats.readers import AWS_V2_FIELDS
 
-    first = _first_line(file)
+    first = first_line(file)
     if first is None or first[:1] in ("{", "[") or not first.strip() or not _plain_text(file):
         return None
     parts = first.split()
@@ -416,8 +478,9 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
         """A VARCHAR field as the Python reader sees it: nullstr made '-' NULL (str.split() gives no other)."""
         return f"coalesce({ident(name)}, '-')" if name in names else "NULL"
 
-    start = _micros(col("start"))
-    end = _micros(col("end")) if "end" in names else start
+    computed = (("_us_start", _micros(col("start"))), ("_us_end", _micros(col("end")) if "end" in names else "NULL"))
+    start = ident("_us_start")
+    end = ident("_us_end") if "end" in names else start
     given = sql_text(exporter) if exporter else "NULL"
     if "interface-id" in names:
         tgw = f"coalesce({given}, {text('tgw-attachment-id')}, {text('tgw-id')}, 'aws')"
@@ -461,7 +524,7 @@ def aws_vpc_scan(file: Path, exporter: str | None, aws_fields: Sequence[str] | N
     status = f"coalesce({text('log-status')}, 'OK')"
     keep = f"NOT ({status} IN ('NODATA', 'SKIPDATA') OR ({text('srcaddr')} = '-' AND {text('dstaddr')} = '-'))"
     options = f"header = false, skip = {1 if header else 0}, delim = ' ', quote = '', escape = '', nullstr = ['-']"
-    return NativeScan(fields, options, rows, " OR ".join(odd_parts), lists=tuple(lists), keep=keep)
+    return NativeScan(fields, options, rows, " OR ".join(odd_parts), lists=tuple(lists), keep=keep, computed=computed)
 
 
 def native_scan(
