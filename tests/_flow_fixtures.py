@@ -544,3 +544,13 @@ def export_rows_to_nfcapd(
             with IpfixExporter(collector.port, source_ip=source_ip, records_per_second=records_per_second) as out:
                 out.send_rows(group)
     return flowdir
+
+
+def damaged_copy(path: Path) -> Path:
+    """The file with its 11th line cut short and its 21st given a letter for a number: two bad records."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[10] = lines[10][: len(lines[10]) // 2] + "\n"
+    lines[20] = lines[20].replace("6", "x", 1)
+    target = path.with_name("damaged-" + path.name)
+    target.write_text("".join(lines), encoding="utf-8")
+    return target

@@ -37,6 +37,7 @@ from _flow_fixtures import (
     PacketFlow,
     clickhouse_cluster,
     clickhouse_server,
+    damaged_copy,
     export_rows_to_nfcapd,
     require_binary,
     run_softflowd,
@@ -481,16 +482,6 @@ def test_clickhouse_batched_verification_equals_the_per_check_path(
     duck.close()
 
 
-def _damaged(path: Path) -> Path:
-    """The file with its 11th line cut short and its 21st given a letter for a number: two bad records."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[10] = lines[10][: len(lines[10]) // 2] + "\n"
-    lines[20] = lines[20].replace("6", "x", 1)
-    target = path.with_name("damaged-" + path.name)
-    target.write_text("".join(lines), encoding="utf-8")
-    return target
-
-
 @pytest.mark.parametrize(
     ("name", "format_name"),
     [
@@ -519,7 +510,7 @@ def test_clickhouse_native_ingest_stores_what_the_row_path_stores(
         path = writers[stem.split(".")[1]](tmp_path / stem, 2000, start=T0)
         # remote addresses in the provider ranges, so enrichment has something to find
         path.write_text(path.read_text(encoding="utf-8").replace("11.0.", "45.77."), encoding="utf-8")
-        path = _damaged(path) if name.startswith("damaged-") else path
+        path = damaged_copy(path) if name.startswith("damaged-") else path
     else:
         path = fixtures / name
     table = f"native_{abs(hash(name)) % 10**8}"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from _flow_fixtures import damaged_copy
 
 import cfgwatch.flows.backends.duckdb_ingest as duckdb_ingest
 from cfgwatch.flows.backends.duckdb import DuckDBBackend
@@ -87,21 +88,11 @@ def test_epoch_micros_is_the_exact_decimal_rounded_half_to_even() -> None:
     assert epoch_micros(" 12.5") == 12_500_000 and epoch_micros(3) == 3_000_000 and epoch_micros(1.5) == 1_500_000
 
 
-def _damaged(path: Path) -> Path:
-    """The file with its 11th line cut short and its 21st given a letter for a number: two bad records."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[10] = lines[10][: len(lines[10]) // 2] + "\n"
-    lines[20] = lines[20].replace("6", "x", 1)
-    target = path.with_name("damaged-" + path.name)
-    target.write_text("".join(lines), encoding="utf-8")
-    return target
-
-
 def _file(tmp_path: Path, name: str) -> tuple[Path, str]:
     if name.endswith(("synth.csv", "synth.zeek", "synth.aws")):
         kind = name.rsplit(".", 1)[1]
         path = WRITERS[kind](tmp_path / name.removeprefix("damaged-"), 2000, start=START)
-        return (_damaged(path) if name.startswith("damaged-") else path), FORMATS[kind]
+        return (damaged_copy(path) if name.startswith("damaged-") else path), FORMATS[kind]
     if name == "aws-v3-flags.log":
         (tmp_path / name).write_text(AWS_V3, encoding="utf-8")
         return tmp_path / name, "aws-vpc"
