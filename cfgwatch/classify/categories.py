@@ -8,7 +8,9 @@ connect to I out to P: an egress forward).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cfgwatch.classify.context import EMPTY_VIEW, DeviceView
@@ -432,14 +434,15 @@ def classify_change(
     before: DeviceView = EMPTY_VIEW,
     after: DeviceView = EMPTY_VIEW,
     cache: DeltaCache | None = None,
-    existing_egress: tuple[NatView, ...] = (),
+    existing_egress: Callable[[], tuple[NatView, ...]] | None = None,
 ) -> RuleChange:
     """Return the change with categories, tags and affected addresses filled in.
 
     `before` / `after` describe the device on each side (where lists are bound, which side faces the
     Internet); without them a change is judged from its own rule only. `existing_egress`: the egress NAT
     paths of the device before the change (a NAT added or modified only within one of them, e.g. an
-    unnamed DNAT whose clients were narrowed, enables no new egress).
+    unnamed DNAT whose clients were narrowed, enables no new egress), called only for a NAT change judged
+    an egress: finding them judges every NAT rule of the device.
     """
     categories: set[str] = set()
     proxy = False
@@ -481,8 +484,10 @@ def classify_change(
                 if category not in old.categories or new.affected != old.affected or not new_paths <= old.paths:
                     categories.add(category)
             egress = [view for category, view in new.paths if category == r.EGRESS_FORWARD]
-            if r.EGRESS_FORWARD in categories and all(
-                any(_covers(old_view, view) for old_view in existing_egress) for view in egress
+            if (
+                r.EGRESS_FORWARD in categories
+                and existing_egress is not None
+                and all(any(_covers(old_view, view) for old_view in existing_egress()) for view in egress)
             ):
                 categories.discard(r.EGRESS_FORWARD)
                 reasons.append("no new egress path: the device already translated these clients the same way")
@@ -671,19 +676,22 @@ def classify_changes(
     """Classify every change of one device; with both rule sets, bindings and the Internet side count."""
     before_view = DeviceView.of(before) if before is not None else EMPTY_VIEW
     after_view = DeviceView.of(after) if after is not None else EMPTY_VIEW
-    cache: DeltaCache = {}
-    existing: tuple[NatView, ...] = ()
-    if before is not None and any(
-        change.family == "nat" and change.change is not ChangeType.REMOVED for change in changes
-    ):
-        existing = tuple(
+    deltas: DeltaCache = {}
+
+    @functools.cache
+    def existing() -> tuple[NatView, ...]:
+        """The egress NAT paths the device had before: judged once, and only if a NAT change is an egress."""
+        if before is None:
+            return ()
+        return tuple(
             view
             for nat in before.nats
             if nat.enabled
             for category, view in judge_nat(nat, networks).paths
             if category == r.EGRESS_FORWARD
         )
-    return [classify_change(change, networks, before_view, after_view, cache, existing) for change in changes]
+
+    return [classify_change(change, networks, before_view, after_view, deltas, existing) for change in changes]
 
 
 def _covers(old: NatView, new: NatView) -> bool:
