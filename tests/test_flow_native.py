@@ -38,14 +38,14 @@ def _both(
 ) -> tuple[Stored, Stored, bool]:
     """(native result, exact-path result, whether the native scan vouched for the file)."""
     vouched: list[bool] = []
-    stage = duckdb_ingest.ParquetIngest._stage_native
+    stage = duckdb_ingest.ParquetIngest.stage_native
 
     def spy(self: duckdb_ingest.ParquetIngest, *args: object) -> bool:
         vouched.append(stage(self, *args))  # type: ignore[arg-type]
         return vouched[-1]
 
     with monkeypatch.context() as patch:
-        patch.setattr(duckdb_ingest.ParquetIngest, "_stage_native", spy)
+        patch.setattr(duckdb_ingest.ParquetIngest, "stage_native", spy)
         native = _store(tmp_path / f"native-{path.name}", path, format_name, exporter, aws)
     with monkeypatch.context() as patch:
         patch.setattr(duckdb_ingest, "native_scan", lambda *_args: None)

@@ -176,12 +176,3 @@ def check_size(text: str, last_good: str | int | None, *, min_ratio: float = DEF
             "use --allow-shrink if the config really shrank",
         )
     return OK
-    ratio = len(text) / len(last_good)
-    if ratio < min_ratio:
-        return Verdict(
-            False,
-            "incomplete",
-            f"output is {len(text)} bytes, {ratio:.0%} of the last good snapshot ({len(last_good)} bytes); "
-            "use --allow-shrink if the config really shrank",
-        )
-    return OK

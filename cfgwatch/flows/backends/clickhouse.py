@@ -390,9 +390,9 @@ class ClickHouseBackend:
                 staging = ParquetIngest(con, Path(tmp), self.enricher)
                 # only a scan that vouches for every line is used: any odd or rejected line sends the whole file
                 # down the row path, which names each bad record's line exactly as before
-                if not staging._stage_native(scan, file, stats):
+                if not staging.stage_native(scan, file, stats):
                     return None
-                return self._insert_staged(con, staging._constants, events) if stats.records else ()
+                return self._insert_staged(con, staging.staged_constants, events) if stats.records else ()
         finally:
             con.close()
 

@@ -28,7 +28,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -398,7 +398,7 @@ class ParquetIngest:
             self._constants = {}
             own = FLOW_FORMATS.origin(format_name) == OWN_DISTRIBUTION
             scan = native_scan(format_name, file, exporter, aws_fields) if own else None
-            if scan is not None and self._unordered(self._stage_native, scan, file, stats):
+            if scan is not None and self._unordered(self.stage_native, scan, file, stats):
                 staged = stats.records > 0
             elif format_name == "nfdump-csv" and own:
                 staged = self._stage_nfdump_csv(file, exporter, stats)
@@ -442,7 +442,12 @@ class ParquetIngest:
         )
         return True
 
-    def _stage_native(self, scan: NativeScan, file: Path, stats: ReadStats) -> bool:
+    @property
+    def staged_constants(self) -> Mapping[str, str]:
+        """Columns the staged rows lack, as SQL constants (the scan's; a ClickHouse ingest adds them too)."""
+        return self._constants
+
+    def stage_native(self, scan: NativeScan, file: Path, stats: ReadStats) -> bool:
         """ONE parallel typed read of the file into table `staged` (see `formats.native`). True when the scan
         vouches for every line; False (nothing staged) when a line was rejected or a row is odd, so the exact
         path reads the file and names each bad record's line. nfdump's trailing Summary block is no record:
